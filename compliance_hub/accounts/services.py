@@ -1,0 +1,233 @@
+"""The verbs of accounts: invitations and memberships. Each one writes the audit trail."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from compliance_hub.audit.services import record_event
+from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.models import Membership, Role, Tenant
+
+from .models import Invitation, User, hash_token, person_or_none
+
+
+class InvitationError(Exception):
+    """An invitation link that cannot be used; the message is safe to show."""
+
+
+class LastAdminError(ValidationError):
+    pass
+
+
+def invitation_token(tenant: Tenant, secret: str) -> str:
+    # The tenant id travels in the token so the lookup runs inside that tenant's scope (RLS);
+    # only the secret part proves anything.
+    return f"{tenant.pk}.{secret}"
+
+
+def invite_user(
+    *, tenant: Tenant, email: str, role: str, invited_by=None, request=None, base_url: str = ""
+) -> tuple[Invitation, str]:
+    """Invite ``email`` to ``tenant`` as ``role``; mail the link and return it (shown once)."""
+    email = User.objects.normalize_email(email).strip().lower()
+    if role not in Role.values:
+        raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
+    if Membership.objects.filter(tenant=tenant, user__email=email, is_active=True).exists():
+        raise ValidationError({"email": "This person is already a member of this firm."})
+    secret = secrets.token_urlsafe(32)
+    with tenant_scope(tenant):
+        # A new invitation replaces a pending one to the same address.
+        Invitation.objects.filter(
+            email=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        invitation = Invitation.objects.create(
+            tenant=tenant,
+            email=email,
+            role=role,
+            token_hash=hash_token(secret),
+            invited_by=person_or_none(invited_by),
+            expires_at=timezone.now() + settings.INVITATION_TTL,
+        )
+        record_event(
+            "invitation.created",
+            tenant=tenant,
+            actor=invited_by,
+            request=request,
+            target=invitation,
+            details={"email": email, "role": role},
+        )
+    path = reverse("invitation_accept", args=[invitation_token(tenant, secret)])
+    link = (base_url.rstrip("/") if base_url else settings.SITE_URL) + path
+    body = render_to_string(
+        "accounts/email/invitation.txt",
+        {
+            "tenant": tenant,
+            "role": invitation.get_role_display(),
+            "link": link,
+            "expires_at": invitation.expires_at,
+        },
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            f"You are invited to {tenant.name} on Compliance Hub",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [email],
+        )
+    )
+    return invitation, link
+
+
+def find_invitation(token: str) -> Invitation:
+    """The usable invitation for ``token``: raises InvitationError with a clear reason."""
+    tenant_part, _, secret = token.partition(".")
+    if not tenant_part.isdigit() or not secret:
+        raise InvitationError("This invitation link is not valid.")
+    tenant = Tenant.objects.filter(pk=int(tenant_part)).first()
+    if tenant is None:
+        raise InvitationError("This invitation link is not valid.")
+    with tenant_scope(tenant):
+        invitation = Invitation.objects.filter(token_hash=hash_token(secret)).first()
+    if invitation is None:
+        raise InvitationError("This invitation link is not valid.")
+    if not tenant.is_active:
+        raise InvitationError(f"{tenant.name} is suspended; ask your administrator.")
+    if invitation.accepted_at is not None:
+        raise InvitationError("This invitation has already been used. Log in instead.")
+    if invitation.revoked_at is not None:
+        raise InvitationError(
+            "This invitation was withdrawn. Ask your administrator for a new one."
+        )
+    if invitation.expires_at <= timezone.now():
+        raise InvitationError("This invitation has expired. Ask your administrator for a new one.")
+    invitation.tenant = tenant
+    return invitation
+
+
+def accept_invitation(*, invitation: Invitation, user: User, request=None) -> Membership:
+    """Make ``user`` a member with the invited role. Single use: a concurrent second accept
+    finds the row already claimed and fails."""
+    if user.email.lower() != invitation.email.lower():
+        raise InvitationError(
+            f"This invitation is for {invitation.email}; you are logged in as {user.email}."
+        )
+    tenant = invitation.tenant
+    with tenant_scope(tenant):
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).update(accepted_at=timezone.now(), accepted_by=user)
+        if claimed != 1:
+            raise InvitationError("This invitation has already been used. Log in instead.")
+        membership, created = Membership.objects.get_or_create(
+            tenant=tenant, user=user, defaults={"role": invitation.role}
+        )
+        if not created:
+            membership.role = invitation.role
+            membership.is_active = True
+            membership.save(update_fields=["role", "is_active", "updated_at"])
+        record_event(
+            "invitation.accepted", tenant=tenant, actor=user, request=request, target=invitation
+        )
+        record_event(
+            "membership.created" if created else "membership.reactivated",
+            tenant=tenant,
+            actor=user,
+            request=request,
+            target=membership,
+            target_label=user.email,
+            details={"role": invitation.role, "via": "invitation"},
+        )
+    return membership
+
+
+def revoke_invitation(*, invitation: Invitation, actor=None, request=None) -> Invitation:
+    if invitation.accepted_at is not None:
+        raise ValidationError("This invitation has already been accepted.")
+    if invitation.revoked_at is None:
+        with tenant_scope(invitation.tenant_id):
+            invitation.revoked_at = timezone.now()
+            invitation.save(update_fields=["revoked_at"])
+            record_event(
+                "invitation.revoked",
+                tenant=invitation.tenant,
+                actor=actor,
+                request=request,
+                target=invitation,
+            )
+    return invitation
+
+
+def _ensure_an_admin_remains(membership: Membership, *, new_role: str, active: bool) -> None:
+    if membership.role != Role.ADMIN or (new_role == Role.ADMIN and active):
+        return
+    others = Membership.objects.filter(
+        tenant_id=membership.tenant_id, role=Role.ADMIN, is_active=True
+    ).exclude(pk=membership.pk)
+    if not others.exists():
+        raise LastAdminError("A firm must keep at least one active admin.")
+
+
+def change_membership(
+    *,
+    membership: Membership,
+    role: str | None = None,
+    is_active: bool | None = None,
+    actor=None,
+    request=None,
+) -> Membership:
+    """Change a member's role and/or activity; the last active admin cannot be demoted."""
+    new_role = membership.role if role is None else role
+    new_active = membership.is_active if is_active is None else is_active
+    if new_role not in Role.values:
+        raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
+    if (new_role, new_active) == (membership.role, membership.is_active):
+        return membership
+    _ensure_an_admin_remains(membership, new_role=new_role, active=new_active)
+    before = {"role": membership.role, "is_active": membership.is_active}
+    with transaction.atomic():
+        membership.role = new_role
+        membership.is_active = new_active
+        membership.save(update_fields=["role", "is_active", "updated_at"])
+        if before["role"] != new_role:
+            action = "membership.role_changed"
+        else:
+            action = "membership.reactivated" if new_active else "membership.deactivated"
+        record_event(
+            action,
+            tenant=membership.tenant,
+            actor=actor,
+            request=request,
+            target=membership,
+            target_label=membership.user.email,
+            details={"before": before, "after": {"role": new_role, "is_active": new_active}},
+        )
+    return membership
+
+
+def add_member(*, tenant: Tenant, user: User, role: str, actor=None, request=None) -> Membership:
+    """Platform path (CLI, seeding): make ``user`` a member directly, audited."""
+    with transaction.atomic():
+        membership, created = Membership.objects.update_or_create(
+            tenant=tenant, user=user, defaults={"role": role, "is_active": True}
+        )
+        record_event(
+            "membership.created" if created else "membership.role_changed",
+            tenant=tenant,
+            actor=actor,
+            request=request,
+            target=membership,
+            target_label=user.email,
+            details={"role": role},
+        )
+    return membership

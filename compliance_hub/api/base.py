@@ -1,0 +1,40 @@
+"""Base classes for tenant API views: the tenant is resolved by authentication, once."""
+
+from __future__ import annotations
+
+from rest_framework import generics, viewsets
+from rest_framework.exceptions import PermissionDenied
+
+from compliance_hub.tenancy.models import Tenant
+
+
+class TenantAPIMixin:
+    """Gives views ``self.tenant`` (from the API key or the session's membership; never from the
+    URL or body) and the role lists that HasTenantRole reads."""
+
+    allowed_roles: tuple[str, ...]
+
+    @property
+    def tenant(self) -> Tenant:
+        tenant = getattr(self.request._request, "tenant", None)
+        if tenant is None:
+            raise PermissionDenied("You are not a member of an active tenant.")
+        return tenant
+
+
+class TenantGenericAPIView(TenantAPIMixin, generics.GenericAPIView):
+    pass
+
+
+class TenantViewSet(TenantAPIMixin, viewsets.GenericViewSet):
+    """Subclasses set ``model`` and implement ``tenant_queryset()``."""
+
+    model: type
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no tenant, no rows
+            return self.model._default_manager.none()
+        return self.tenant_queryset()
+
+    def tenant_queryset(self):
+        raise NotImplementedError

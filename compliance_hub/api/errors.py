@@ -1,0 +1,61 @@
+"""One JSON error format for the whole API:
+
+{"error": {"status": 404, "code": "not_found", "message": "Not found.", "details": {...}}}
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from compliance_hub.tenancy.context import TenantNotSet
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(status_code: int, code: str, message: str, details=None) -> dict:
+    body = {"status": status_code, "code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    if isinstance(exc, TenantNotSet):
+        exc = exceptions.PermissionDenied("You are not a member of an active tenant.")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response(
+            error_body(500, "server_error", "Something went wrong on our side."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, Http404):
+        code, message, details = "not_found", "Not found.", None
+    elif isinstance(exc, PermissionDenied):
+        code, message, details = "permission_denied", "You may not do this.", None
+    elif isinstance(exc, exceptions.ValidationError):
+        code, message, details = "invalid", "The request is not valid.", response.data
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        message = str(detail) if isinstance(detail, str) else str(exc.default_detail)
+        details = None if isinstance(detail, str) else response.data
+    else:
+        code, message, details = "error", "Error.", None
+    response.data = error_body(response.status_code, code, message, details)
+    return response
+
+
+def json_error(status_code: int, code: str, message: str) -> JsonResponse:
+    """The same format for the API's URLs that DRF never sees (404 for an unknown path, 500)."""
+    return JsonResponse(error_body(status_code, code, message), status=status_code)

@@ -1,0 +1,46 @@
+"""The audit trail of human actions: append-only, enforced by the database."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from compliance_hub.tenancy.models import TenantOwnedModel
+
+
+class AuditEvent(TenantOwnedModel):
+    """Who did what, when, from where. Rows are never updated or deleted (database triggers and
+    withheld privileges). Events with no tenant (a failed login for an unknown address) belong to
+    the platform trail and are invisible to every tenant."""
+
+    tenant = models.ForeignKey(
+        "compliance_hub.Tenant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        "compliance_hub.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Kept as text too, so the trail still reads right if a person is later renamed.
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=254, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-occurred_at"], name="audit_tenant_time"),
+            models.Index(fields=["tenant", "action", "-occurred_at"], name="audit_tenant_action"),
+            models.Index(fields=["tenant", "actor", "-occurred_at"], name="audit_tenant_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"

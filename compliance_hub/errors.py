@@ -1,0 +1,37 @@
+"""Error pages: JSON in the API's format under /api/, friendly HTML elsewhere."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from compliance_hub.api.errors import json_error
+
+
+def _answer(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return json_error(status, code, message)
+    return render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    return _answer(request, 400, "bad_request", "The request could not be understood.")
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    return _answer(request, 403, "permission_denied", "You may not open this page.")
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return _answer(request, 404, "not_found", "Not found.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No template context processors here: the failure may be in them.
+    if request.path.startswith("/api/"):
+        return json_error(500, "server_error", "Something went wrong on our side.")
+    return HttpResponse(
+        "<!doctype html><title>Error</title><h1>Something went wrong</h1>"
+        "<p>The problem has been logged. Please try again.</p>",
+        status=500,
+    )

@@ -1,0 +1,326 @@
+"""Settings for Compliance Hub, driven by environment variables.
+
+DJANGO_ENV chooses the profile: ``local`` (default: safe local defaults, the private stack that
+``make run`` starts), ``test`` (the test suite) or ``production`` (everything secret must come
+from the environment; passes ``manage.py check --deploy``).
+
+Locally, the private PostgreSQL and Redis started by ``scripts/stack.sh`` are found through
+``.stack/env``, so ``.venv/bin/python manage.py <command>`` works with no extra environment.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "local")
+if DJANGO_ENV not in {"local", "test", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be local, test or production, not {DJANGO_ENV!r}")
+IS_PRODUCTION = DJANGO_ENV == "production"
+
+
+def _stack_env() -> dict[str, str]:
+    """Values written by scripts/stack.sh for the private local stack (never in production)."""
+    instance = "test" if DJANGO_ENV == "test" else None
+    path = BASE_DIR / ".stack" / (f"{instance}/env" if instance else "env")
+    if IS_PRODUCTION or not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+_STACK = _stack_env()
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, _STACK.get(name, default))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
+
+
+def required(name: str, local_default: str) -> str:
+    value = env(name)
+    if value:
+        return value
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set in production")
+    return local_default
+
+
+SECRET_KEY = required("DJANGO_SECRET_KEY", "local-only-insecure-key-" + "x" * 40)
+# Fernet keys for secrets at rest, comma-separated, newest first (compliance_hub/crypto.py).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+if IS_PRODUCTION and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set in production")
+DEBUG = env_bool("DJANGO_DEBUG", DJANGO_ENV == "local")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "" if IS_PRODUCTION else "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    # compliance_hub first: its `migrate` command (runs as the owner role, grants the app role)
+    # overrides Django's.
+    "compliance_hub",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served by us, not from a CDN
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Opens the request's transaction and sets the tenant inside it (RLS needs both).
+    "compliance_hub.tenancy.middleware.TenantMiddleware",
+    "compliance_hub.accounts.middleware.RequireMFAMiddleware",
+]
+
+ROOT_URLCONF = "compliance_hub.urls"
+WSGI_APPLICATION = "compliance_hub.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "compliance_hub.tenancy.context_processors.tenancy",
+            ],
+        },
+    }
+]
+
+# --- Database: the application connects as a role that owns nothing (RLS applies to it);
+# migrations run as the owner role (see compliance_hub/management/commands/migrate.py).
+DATABASE_URL = required("DATABASE_URL", "postgres://ch_app:ch_app@127.0.0.1:5432/compliance_hub")
+DATABASE_OWNER_URL = env("DATABASE_OWNER_URL") or DATABASE_URL
+DB_APP_ROLE = env("DB_APP_ROLE", "ch_app")
+_owner = dj_database_url.parse(DATABASE_OWNER_URL)
+DB_OWNER_CREDENTIALS = {"USER": _owner["USER"], "PASSWORD": _owner["PASSWORD"]}
+
+if DJANGO_ENV == "test":
+    # pytest-django creates the test database as this connection's user, so tests connect as the
+    # owner and switch to the application role with SET ROLE (tests/conftest.py).
+    DATABASES = {"default": dj_database_url.parse(DATABASE_OWNER_URL)}
+else:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+        )
+    }
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+if env("DATABASE_NAME"):
+    DATABASES["default"]["NAME"] = env("DATABASE_NAME")
+# When set, every new connection switches to this role first (SET ROLE). Only the test suite and
+# the Celery worker it starts use it: they connect as the owner, who created the test database.
+DB_SET_ROLE = env("DB_SET_ROLE", "")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker, cache (rate limits, TOTP replay protection), sessions stay in the DB.
+REDIS_URL = required("REDIS_URL", "redis://127.0.0.1:6379/0")
+# The cache (rate limits, TOTP replay marks) uses its own Redis database, so clearing it never
+# touches Celery's queues.
+REDIS_CACHE_URL = env("REDIS_CACHE_URL") or REDIS_URL.rsplit("/", 1)[0] + "/1"
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_CACHE_URL,
+        "KEY_PREFIX": "ch-test" if DJANGO_ENV == "test" else "ch",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+    }
+}
+
+# --- Auth: django-allauth, email login, MFA (TOTP + recovery codes) required for every role.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"  # invitations prove the address; open sign-up is closed
+ACCOUNT_ADAPTER = "compliance_hub.accounts.adapter.AccountAdapter"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/5m/ip,5/5m/key",
+    "login": "30/m/ip",
+    "reset_password": "5/m/ip,3/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Compliance Hub"
+MFA_RECOVERY_CODE_COUNT = 10
+# One 30-second step either side (RFC 6238 section 5.2): phone clocks drift and people type slowly.
+MFA_TOTP_TOLERANCE = 1
+MFA_ADAPTER = "compliance_hub.accounts.mfa_adapter.MFAAdapter"
+
+SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(8 * 60 * 60)))  # a working day
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+INVITATION_TTL = timedelta(days=int(env("INVITATION_TTL_DAYS", "7")))
+
+# --- i18n
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)"), ("es", "Español")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files: served by whitenoise, never from a CDN.
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if IS_PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if IS_PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", IS_PRODUCTION)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Compliance Hub <no-reply@localhost>")
+
+# --- API: DRF + drf-spectacular.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "compliance_hub.api.authentication.ApiKeyAuthentication",
+        "compliance_hub.api.authentication.TenantSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["compliance_hub.api.permissions.HasTenantRole"],
+    "DEFAULT_PAGINATION_CLASS": "compliance_hub.api.pagination.StandardPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "compliance_hub.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["compliance_hub.api.throttling.TenantRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"tenant": env("API_THROTTLE_RATE", "600/min")},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Compliance Hub API",
+    "DESCRIPTION": "WhatsApp compliance: consent, archive, policies, alerts. "
+    "Authenticate with `Authorization: Api-Key <key>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_AUTHENTICATION": [
+        "compliance_hub.api.authentication.ApiKeyAuthentication",
+        "compliance_hub.api.authentication.TenantSessionAuthentication",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization"}}
+    },
+    "SECURITY": [{"ApiKey": []}],
+}
+
+# --- Celery
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # only tasks proven idempotent run here; see compliance_hub/celery.py
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {
+        "task": "compliance_hub.heartbeat",
+        "schedule": timedelta(minutes=1),
+    },
+}
+
+# --- Security
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if IS_PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(env("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+AUTH_USER_MODEL = "compliance_hub.User"
+SITE_URL = env("SITE_URL", "http://127.0.0.1:" + (env("PORT", "8000") or "8000"))

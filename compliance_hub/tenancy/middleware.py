@@ -1,0 +1,48 @@
+"""Resolve the tenant of a browser request from the logged-in user's membership."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+from .context import activate_in_transaction, deactivate
+from .selectors import resolve_membership
+
+SESSION_TENANT_KEY = "active_tenant_id"
+# Probes must answer even when the database does not (opening a transaction would fail first).
+EXEMPT_PREFIXES = ("/healthz", "/readyz", "/static/")
+
+
+class TenantMiddleware:
+    """Opens the request's transaction and sets the tenant inside it.
+
+    ATOMIC_REQUESTS would start the transaction only around the view, after middleware, and a
+    transaction-local ``set_config`` made here would be lost (shared/reference/postgres-tenancy.md,
+    fact 8); so this middleware owns the transaction. The tenant comes from the membership of the
+    logged-in user (the session only remembers which of their memberships is active), never from
+    the URL or a form field.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.tenant = None
+        request.membership = None
+        request.api_key = None
+        if request.path.startswith(EXEMPT_PREFIXES):
+            return self.get_response(request)
+        with transaction.atomic():
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                membership = resolve_membership(user, request.session.get(SESSION_TENANT_KEY))
+                if membership is not None:
+                    request.membership = membership
+                    request.tenant = membership.tenant
+                    activate_in_transaction(membership.tenant_id)
+            try:
+                return self.get_response(request)
+            finally:
+                deactivate()

@@ -1,0 +1,62 @@
+"""Role checks for views: one decorator and one mixin, both built on :func:`role_denial`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from .models import Role
+
+ALL_ROLES = tuple(Role.values)
+
+
+def role_denial(request: HttpRequest, roles: Iterable[str]) -> HttpResponse | None:
+    """None when the request's membership has one of ``roles``; otherwise the answer to give."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        response = TemplateResponse(request, "tenancy/no_tenant.html", status=403)
+        return response
+    if membership.role not in roles:
+        return TemplateResponse(
+            request,
+            "403.html",
+            {"reason": f"Your role ({membership.get_role_display()}) cannot open this page."},
+            status=403,
+        )
+    return None
+
+
+def role_required(*roles: str) -> Callable:
+    """``@role_required(Role.ADMIN)`` on a function view; no arguments means any tenant role."""
+    allowed = roles or ALL_ROLES
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            denial = role_denial(request, allowed)
+            if denial is not None:
+                return denial
+            return view(request, *args, **kwargs)
+
+        wrapped.allowed_roles = allowed
+        return wrapped
+
+    return decorator
+
+
+class RoleRequiredMixin:
+    """Class-based views: set ``allowed_roles``."""
+
+    allowed_roles: tuple[str, ...] = ALL_ROLES
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        denial = role_denial(request, self.allowed_roles)
+        if denial is not None:
+            return denial
+        return super().dispatch(request, *args, **kwargs)

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import errors, health, views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("tenant/switch/", views.switch_tenant, name="switch_tenant"),
+    path("members/", views.members, name="members"),
+    path("members/<int:pk>/", views.member_update, name="member_update"),
+    path("members/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("join/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("api-keys/", views.api_keys, name="api_keys"),
+    path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("compliance_hub.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

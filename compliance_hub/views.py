@@ -1,0 +1,294 @@
+"""Browser pages of the platform: dashboard, tenant switcher, members, invitations, API keys,
+audit trail. Views parse and call services; the services audit."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from compliance_hub.accounts import services as account_services
+from compliance_hub.accounts.models import Invitation, User
+from compliance_hub.api import keys
+from compliance_hub.api.models import ApiKey
+from compliance_hub.audit.selectors import audit_actions, audit_trail
+from compliance_hub.audit.services import record_event
+from compliance_hub.forms import (
+    AcceptInvitationForm,
+    ApiKeyForm,
+    AuditFilterForm,
+    InviteForm,
+    MembershipForm,
+)
+from compliance_hub.tenancy.middleware import SESSION_TENANT_KEY
+from compliance_hub.tenancy.models import Membership, Role
+from compliance_hub.tenancy.roles import role_required
+from compliance_hub.tenancy.selectors import active_memberships, tenant_members
+
+
+@role_required()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant
+    context = {
+        "member_count": Membership.objects.filter(tenant=tenant, is_active=True).count(),
+        "pending_invitations": Invitation.objects.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True
+        ).count(),
+        "recent_events": (
+            audit_trail(tenant=tenant)[:8]
+            if request.membership.role in (Role.ADMIN, Role.AUDITOR)
+            else []
+        ),
+    }
+    return render(request, "dashboard.html", context)
+
+
+@login_required
+@require_POST
+def switch_tenant(request: HttpRequest) -> HttpResponse:
+    membership = active_memberships(request.user).filter(pk=request.POST.get("membership")).first()
+    if membership is None:
+        messages.error(request, "You are not a member of that firm.")
+        return redirect("dashboard")
+    request.session[SESSION_TENANT_KEY] = membership.tenant_id
+    record_event(
+        "tenant.switched",
+        tenant=membership.tenant,
+        actor=request.user,
+        request=request,
+        target=membership.tenant,
+    )
+    messages.success(request, f"You are now working in {membership.tenant.name}.")
+    return redirect("dashboard")
+
+
+@role_required(Role.ADMIN)
+def members(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, _link = account_services.invite_user(
+                tenant=tenant,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=request.user,
+                request=request,
+                base_url=request.build_absolute_uri("/"),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                f"Invitation sent to {invitation.email}. It expires on "
+                f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
+            )
+            return redirect("members")
+    invitations = Invitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True
+    ).select_related("invited_by")
+    return render(
+        request,
+        "members/list.html",
+        {
+            "memberships": tenant_members(tenant=tenant),
+            "invitations": invitations,
+            "form": form,
+            "roles": Role.choices,
+        },
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def member_update(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(tenant_members(tenant=request.tenant), pk=pk)
+    form = MembershipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid role.")
+        return redirect("members")
+    try:
+        account_services.change_membership(
+            membership=membership,
+            role=form.cleaned_data["role"],
+            is_active=form.cleaned_data["is_active"],
+            actor=request.user,
+            request=request,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Updated {membership.user.email}.")
+    return redirect("members")
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation.objects.all(), pk=pk)
+    try:
+        account_services.revoke_invitation(
+            invitation=invitation, actor=request.user, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Invitation to {invitation.email} withdrawn.")
+    return redirect("members")
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee's landing page: join with a new account, or with the one they are logged in
+    with (which must be the invited address)."""
+    try:
+        invitation = account_services.find_invitation(token)
+    except account_services.InvitationError as error:
+        return render(
+            request, "accounts/invitation_invalid.html", {"reason": str(error)}, status=410
+        )
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    context = {"invitation": invitation, "tenant": invitation.tenant, "existing": existing}
+    if existing is not None and not (
+        request.user.is_authenticated and request.user.pk == existing.pk
+    ):
+        return render(request, "accounts/invitation_login.html", context)
+    form = None if existing else AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        user = existing
+        if user is None:
+            user = User.objects.create_user(
+                invitation.email,
+                form.cleaned_data["password1"],
+                full_name=form.cleaned_data["full_name"],
+            )
+        try:
+            membership = account_services.accept_invitation(
+                invitation=invitation, user=user, request=request
+            )
+        except account_services.InvitationError as error:
+            return render(
+                request, "accounts/invitation_invalid.html", {"reason": str(error)}, status=410
+            )
+        if not request.user.is_authenticated:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session[SESSION_TENANT_KEY] = membership.tenant_id
+        messages.success(request, f"Welcome to {membership.tenant.name}.")
+        return redirect("dashboard")
+    context["form"] = form
+    return render(request, "accounts/invitation_accept.html", context)
+
+
+@role_required(Role.ADMIN)
+def api_keys(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        issued = keys.issue_api_key(
+            tenant=request.tenant,
+            role=form.cleaned_data["role"],
+            name=form.cleaned_data["name"],
+            actor=request.user,
+            request=request,
+        )
+        form = ApiKeyForm()
+    return render(
+        request,
+        "api_keys/list.html",
+        {"api_keys": ApiKey.objects.filter(tenant=request.tenant), "form": form, "issued": issued},
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    api_key = get_object_or_404(ApiKey.objects.filter(tenant=request.tenant), pk=pk)
+    keys.revoke_api_key(api_key=api_key, actor=request.user, request=request)
+    messages.success(request, f"API key {api_key.name} revoked; it stops working at once.")
+    return redirect("api_keys")
+
+
+def _filtered_trail(request: HttpRequest):
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    filters = {name: value for name, value in filters.items() if value}
+    return form, audit_trail(tenant=request.tenant, **filters)
+
+
+@role_required(Role.ADMIN, Role.AUDITOR)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form, events = _filtered_trail(request)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "audit/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "actions": audit_actions(tenant=request.tenant),
+        },
+    )
+
+
+def _csv_cell(value) -> str:
+    """Neutralise spreadsheet formulas: a cell a person wrote may start with = + - @."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@role_required(Role.ADMIN, Role.AUDITOR)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    _, events = _filtered_trail(request)
+    record_event(
+        "audit.exported",
+        tenant=request.tenant,
+        actor=request.user,
+        request=request,
+        details={"filters": request.GET.dict()},
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{request.tenant.slug}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "time_utc",
+            "actor",
+            "action",
+            "target_type",
+            "target_id",
+            "target",
+            "ip",
+            "user_agent",
+            "details",
+        ]
+    )
+    for event in events.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                _csv_cell(value)
+                for value in (
+                    event.occurred_at.isoformat(),
+                    event.actor_label,
+                    event.action,
+                    event.target_type,
+                    event.target_id,
+                    event.target_label,
+                    event.ip_address,
+                    event.user_agent,
+                    json.dumps(event.details, sort_keys=True),
+                )
+            ]
+        )
+    return response

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `make test` (and CI through .ci/run): installs, starts a private PostgreSQL and Redis for the tests,
+# runs ruff, then pytest with the given arguments; stops the servers afterwards, even on failure.
+#
+#   scripts/test.sh [pytest args...]      e.g. scripts/test.sh -k consent -x
+#   SKIP_LINT=1 scripts/test.sh ...       skip ruff while iterating (CI never sets it)
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$REPO_ROOT"
+
+say() { echo "test: $*"; }
+
+T0=$SECONDS
+TIMES=()
+lap() { # NAME START
+    TIMES+=("$1 $((SECONDS - $2))s")
+}
+print_times() {
+    local line="" item
+    for item in "${TIMES[@]}"; do line+="$item, "; done
+    say "timing: ${line}total $((SECONDS - T0))s"
+}
+
+t=$SECONDS
+bash scripts/bootstrap.sh
+lap bootstrap "$t"
+
+t=$SECONDS
+trap 'bash scripts/stack.sh stop test >/dev/null' EXIT
+bash scripts/stack.sh start test
+lap stack "$t"
+
+# Each line is KEY=VALUE; exported as is, with no shell expansion.
+while IFS= read -r line || [ -n "$line" ]; do
+    case $line in '' | '#'*) continue ;; esac
+    export "${line?}"
+done <"$REPO_ROOT/.stack/test/env"
+export DJANGO_SETTINGS_MODULE=compliance_hub.settings
+export DJANGO_ENV=test
+
+if [ "${SKIP_LINT:-0}" != 1 ]; then
+    t=$SECONDS
+    say "ruff check"
+    if ! .venv/bin/ruff check .; then
+        say "FAILED: ruff check found problems (make fmt fixes many of them)"
+        exit 1
+    fi
+    say "ruff format --check"
+    if ! .venv/bin/ruff format --check .; then
+        say "FAILED: files need formatting (run make fmt)"
+        exit 1
+    fi
+    lap lint "$t"
+fi
+
+t=$SECONDS
+rc=0
+.venv/bin/python -m pytest "$@" || rc=$?
+lap pytest "$t"
+
+if [ $rc -eq 5 ]; then
+    say "FAILED: pytest collected no tests (exit code 5); there must be tests"
+fi
+print_times
+exit $rc

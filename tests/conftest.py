@@ -1,0 +1,70 @@
+"""Test set-up: real PostgreSQL and Redis, every ORM query under the application's role.
+
+The suite connects as the owner (pytest-django creates the test database as the connection's
+user), then switches to the application role with SET ROLE, so Row-Level Security and the
+withheld privileges apply to the tests exactly as to the product
+(shared/reference/postgres-tenancy.md, fact 13).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.backends.postgresql.operations import DatabaseOperations
+
+from compliance_hub.db_roles import set_role
+
+pytest_plugins = ["tests.fixtures", "tests.browser"]
+
+
+def _flush_as_owner(original):
+    """Transactional tests end with a TRUNCATE of every table: the owner does that (the app role
+    may not, and the append-only trigger lets only the owner through, with app.allow_flush)."""
+
+    def execute_sql_flush(ops, sql_list):
+        connection = ops.connection
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+            cursor.execute("SELECT set_config('app.allow_flush', 'on', false)")
+        try:
+            return original(ops, sql_list)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('app.allow_flush', '', false)")
+            set_role(connection, settings.DB_APP_ROLE)
+
+    return execute_sql_flush
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        settings.DB_SET_ROLE = settings.DB_APP_ROLE
+        set_role(connection, settings.DB_APP_ROLE)
+        # Patched on the class: Playwright's greenlets get connections of their own.
+        original_flush = DatabaseOperations.execute_sql_flush
+        DatabaseOperations.execute_sql_flush = _flush_as_owner(original_flush)
+    yield
+    with django_db_blocker.unblock():
+        # The owner drops the test database at the end.
+        settings.DB_SET_ROLE = ""
+        DatabaseOperations.execute_sql_flush = original_flush
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Rate limits and TOTP replay marks live in Redis; each test starts with none."""
+    cache.clear()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Expose each phase's result to fixtures (browser tests screenshot on failure)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

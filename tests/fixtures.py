@@ -1,0 +1,124 @@
+"""Personas, as in Healthchecks' tests: an admin, an officer and an auditor of firm A, and an
+outsider who is the admin of firm B."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pyotp
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+from compliance_hub.accounts.models import User
+from compliance_hub.accounts.services import add_member
+from compliance_hub.api.keys import issue_api_key
+from compliance_hub.tenancy.models import Role, Tenant
+from compliance_hub.tenancy.services import create_tenant
+
+PASSWORD = "correct-Horse-battery-9"
+
+
+@dataclass
+class Person:
+    user: User
+    totp_secret: str | None
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+    def totp_code(self, offset_periods: int = 0) -> str:
+        return pyotp.TOTP(self.totp_secret).at(time.time() + 30 * offset_periods)
+
+
+def make_person(email: str, *, tenant: Tenant | None, role: str | None, mfa: bool = True) -> Person:
+    user = User.objects.create_user(email, PASSWORD, full_name=email.split("@")[0].title())
+    if tenant is not None and role is not None:
+        add_member(tenant=tenant, user=user, role=role)
+    secret = None
+    if mfa:
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+        RecoveryCodes.activate(user)
+    return Person(user=user, totp_secret=secret)
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return create_tenant(slug="firm-a", name="Firm A Bank")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return create_tenant(slug="firm-b", name="Firm B Brokers")
+
+
+@pytest.fixture
+def alice(tenant_a) -> Person:
+    """Admin of firm A."""
+    return make_person("alice@firm-a.example", tenant=tenant_a, role=Role.ADMIN)
+
+
+@pytest.fixture
+def oscar(tenant_a) -> Person:
+    """Compliance officer of firm A."""
+    return make_person("oscar@firm-a.example", tenant=tenant_a, role=Role.OFFICER)
+
+
+@pytest.fixture
+def audrey(tenant_a) -> Person:
+    """Auditor of firm A."""
+    return make_person("audrey@firm-a.example", tenant=tenant_a, role=Role.AUDITOR)
+
+
+@pytest.fixture
+def bob(tenant_b) -> Person:
+    """Admin of firm B: the outsider for every test of firm A."""
+    return make_person("bob@firm-b.example", tenant=tenant_b, role=Role.ADMIN)
+
+
+@pytest.fixture
+def person_factory():
+    return make_person
+
+
+def login(client, person: Person) -> None:
+    """A session as after a full login (password and TOTP); the login itself is tested in
+    tests/test_login_mfa.py."""
+    client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(person: Person):
+        login(client, person)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api_key_factory():
+    def _issue(tenant: Tenant, role: str = Role.ADMIN) -> str:
+        return issue_api_key(tenant=tenant, role=role, name=f"test {role}").plaintext
+
+    return _issue
+
+
+@pytest.fixture
+def api_client_for(api_key_factory):
+    from rest_framework.test import APIClient
+
+    def _client(tenant: Tenant, role: str = Role.ADMIN) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_factory(tenant, role)}")
+        return client
+
+    return _client
+
+
+def has_totp(user: User) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
