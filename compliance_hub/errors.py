@@ -35,3 +35,18 @@ def server_error(request: HttpRequest) -> HttpResponse:
         "<p>The problem has been logged. Please try again.</p>",
         status=500,
     )
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """The database cannot be reached. Rendered without a template context that would query it."""
+    if request.path.startswith("/api/"):
+        response = json_error(503, "unavailable", "The service is briefly unavailable; retry.")
+    else:
+        response = HttpResponse(
+            "<!doctype html><title>Unavailable</title>"
+            "<h1>Compliance Hub is briefly unavailable</h1>"
+            "<p>Nothing you sent was lost or half-saved. Please try again in a minute.</p>",
+            status=503,
+        )
+    response["Retry-After"] = "30"
+    return response

@@ -6,10 +6,13 @@ from django import forms
 
 from compliance_hub.tenancy.models import Role
 
+# No role is preselected where access is granted: the admin chooses it deliberately.
+CHOOSE_ROLE = [("", "Choose a role…"), *Role.choices]
+
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Email address")
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(choices=CHOOSE_ROLE)
 
 
 class MembershipForm(forms.Form):
@@ -19,7 +22,7 @@ class MembershipForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. 'HR sync'.")
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(choices=CHOOSE_ROLE)
 
 
 class AuditFilterForm(forms.Form):

@@ -4,7 +4,6 @@ audit trail. Views parse and call services; the services audit."""
 from __future__ import annotations
 
 import csv
-import json
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -13,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from compliance_hub.accounts import services as account_services
@@ -40,7 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "member_count": Membership.objects.filter(tenant=tenant, is_active=True).count(),
         "pending_invitations": Invitation.objects.filter(
-            accepted_at__isnull=True, revoked_at__isnull=True
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
         ).count(),
         "recent_events": (
             audit_trail(tenant=tenant)[:8]
@@ -287,7 +287,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
                     event.target_label,
                     event.ip_address,
                     event.user_agent,
-                    json.dumps(event.details, sort_keys=True),
+                    event.details_json,
                 )
             ]
         )

@@ -125,3 +125,48 @@ def test_a_member_of_a_suspended_firm_is_told_so(client, tenant_a, alice):
     response = client.get("/")
     assert response.status_code == 403
     assert "suspended" in response.content.decode().lower()
+
+
+def test_setting_up_the_authenticator_app_is_audited_and_then_required(
+    client, tenant_a, person_factory, django_capture_on_commit_callbacks
+):
+    import re
+
+    import pyotp
+
+    person = person_factory("newbie@firm-a.example", tenant=tenant_a, role=Role.OFFICER, mfa=False)
+    _password_step(client, person.email)
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    page = client.get(reverse("mfa_activate_totp")).content.decode()
+    secret = re.search(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"', page) or re.search(
+        r'value="([A-Z2-7]{16,})"[^>]*id="authenticator_secret"', page
+    )
+    assert secret, "the activation page shows the secret"
+    # allauth announces the new authenticator once the request's transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("mfa_activate_totp"), {"code": pyotp.TOTP(secret.group(1)).now()}
+        )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert has_totp(person.user)
+    assert "mfa.authenticator_added" in _actions(tenant_a)
+
+    client.post("/accounts/logout/")
+    assert _password_step(client, person.email)["Location"].startswith(MFA)
+
+
+def test_a_recovery_code_logs_in_once(client, tenant_a, alice):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    codes = RecoveryCodes(
+        Authenticator.objects.get(user=alice.user, type=Authenticator.Type.RECOVERY_CODES)
+    ).get_unused_codes()
+    _password_step(client, alice.email)
+    assert client.post(MFA, {"code": codes[0]}).status_code == 302
+    assert client.get("/").status_code == 200
+    client.post("/accounts/logout/")
+    _password_step(client, alice.email)
+    assert client.post(MFA, {"code": codes[0]}).status_code == 200  # refused: used already
+    assert client.get("/").status_code == 302

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
+
+from compliance_hub.errors import service_unavailable
 
 from .context import activate_in_transaction, deactivate
 from .selectors import resolve_membership
@@ -34,6 +36,18 @@ class TenantMiddleware:
         request.api_key = None
         if request.path.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
+        try:
+            return self._in_transaction(request)
+        except (OperationalError, InterfaceError):
+            # The database is down or unreachable: say so (503, try again) instead of a 500.
+            return service_unavailable(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            return service_unavailable(request)
+        return None
+
+    def _in_transaction(self, request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated:
