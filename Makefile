@@ -19,4 +19,4 @@ stop:
 	bash scripts/stack.sh stop run
 
 bench:
-	@bash scripts/bootstrap.sh && found=0; for f in bench/*.py; do [ -e "$$f" ] || continue; case "$${f##*/}" in _*) continue;; esac; found=1; echo "== $$f"; PYTHONPATH=. .venv/bin/python "$$f" || exit 1; done; [ $$found = 1 ] || echo "no benchmarks in bench/"
+	bash scripts/bench.sh

@@ -6,13 +6,11 @@ from django.apps import apps
 from django.conf import settings
 from psycopg2 import sql
 
-# Tables whose rows are never updated or deleted by the application. Apps add theirs here
-# (archive records, the Merkle log) next to the MakeAppendOnly trigger in their migration.
-APPEND_ONLY_MODELS = {"compliance_hub.AuditEvent"}
-
 
 def append_only_tables() -> set[str]:
-    return {apps.get_model(label)._meta.db_table for label in APPEND_ONLY_MODELS}
+    """Tables of models that declare ``append_only = True`` (and get MakeAppendOnly in their
+    migration): the application role may insert and read them, never update or delete."""
+    return {m._meta.db_table for m in apps.get_models() if getattr(m, "append_only", False)}
 
 
 def grant_application_role(connection, *, verbosity: int = 1, stdout=None) -> None:

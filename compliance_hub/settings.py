@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     # compliance_hub first: its `migrate` command (runs as the owner role, grants the app role)
     # overrides Django's.
     "compliance_hub",
+    "consent",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -294,6 +295,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
+    "consent-expire-overdue": {
+        "task": "consent.expire_overdue_all",
+        "schedule": timedelta(minutes=15),
+    },
     "worker-heartbeat": {
         "task": "compliance_hub.heartbeat",
         "schedule": timedelta(minutes=1),

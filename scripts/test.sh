@@ -27,7 +27,11 @@ bash scripts/bootstrap.sh
 lap bootstrap "$t"
 
 t=$SECONDS
-trap 'bash scripts/stack.sh stop test >/dev/null' EXIT
+# Stop at exit only what this run started: a stack that was already up (another run in progress,
+# a developer's session) stays up.
+if ! bash scripts/stack.sh status test >/dev/null 2>&1; then
+    trap 'bash scripts/stack.sh stop test >/dev/null' EXIT
+fi
 bash scripts/stack.sh start test
 lap stack "$t"
 

@@ -56,9 +56,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
-    """Rate limits and TOTP replay marks live in Redis; each test starts with none."""
-    cache.clear()
+def _clean_cache(request):
+    """Rate limits and TOTP replay marks live in Redis; each database test starts with none.
+    Pure tests (no database) need no Redis either."""
+    if {"db", "transactional_db", "django_db_setup"} & set(request.fixturenames) or (
+        request.node.get_closest_marker("django_db")
+    ):
+        cache.clear()
     yield
 
 

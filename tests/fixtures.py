@@ -47,13 +47,16 @@ def make_person(email: str, *, tenant: Tenant | None, role: str | None, mfa: boo
 
 
 @pytest.fixture
-def tenant_a(db) -> Tenant:
-    return create_tenant(slug="firm-a", name="Firm A Bank")
+def tenant_a(db, django_capture_on_commit_callbacks) -> Tenant:
+    # Created as by a committed transaction: its after-commit work (gate invalidation) has run.
+    with django_capture_on_commit_callbacks(execute=True):
+        return create_tenant(slug="firm-a", name="Firm A Bank")
 
 
 @pytest.fixture
-def tenant_b(db) -> Tenant:
-    return create_tenant(slug="firm-b", name="Firm B Brokers")
+def tenant_b(db, django_capture_on_commit_callbacks) -> Tenant:
+    with django_capture_on_commit_callbacks(execute=True):
+        return create_tenant(slug="firm-b", name="Firm B Brokers")
 
 
 @pytest.fixture

@@ -21,12 +21,54 @@ def make_audit_event(tenant: Tenant) -> None:
     record_event("test.row", tenant=tenant, actor_label=f"marker-{tenant.slug}")
 
 
+def make_employee_with_consent(tenant: Tenant) -> None:
+    """An employee with a team, a number assignment, an invitation and a recorded consent: one
+    row in each consent table (the tenant's default notice exists from its creation)."""
+    from consent import services as consent
+
+    team = consent.create_team(tenant=tenant, name=f"Team {tenant.slug}")
+    number = {"firm-a": "+5511987650001", "firm-b": "+5511987650002"}.get(
+        tenant.slug, "+5511987650003"
+    )
+    employee = consent.create_employee(
+        tenant=tenant,
+        data=consent.EmployeeData(
+            full_name=f"Employee of {tenant.slug}",
+            email=f"employee@{tenant.slug}.example",
+            employee_id=f"E-{tenant.slug}",
+            phone_number=number,
+            team=team,
+            region="BR",
+            whatsapp_phone_number_id=str(100000 + tenant.pk),
+        ),
+    )
+    consent.invite_employee(employee=employee)
+    consent.record_consent(employee=employee, actor=None, evidence_reference=f"paper {tenant.slug}")
+
+
+def make_employee_import(tenant: Tenant) -> None:
+    from compliance_hub.tenancy.context import tenant_scope
+    from consent.models import EmployeeImport
+
+    with tenant_scope(tenant):
+        EmployeeImport.objects.create(
+            tenant=tenant, filename=f"{tenant.slug}.csv", sha256="0" * 64, total_lines=0
+        )
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
+    "consent.Team": make_employee_with_consent,
+    "consent.Employee": make_employee_with_consent,
+    "consent.NumberAssignment": make_employee_with_consent,
+    "consent.ConsentNotice": make_employee_with_consent,
+    "consent.ConsentInvitation": make_employee_with_consent,
+    "consent.ConsentEvent": make_employee_with_consent,
+    "consent.EmployeeImport": make_employee_import,
 }
 
 
 def make_rows_for(tenant: Tenant) -> None:
-    for maker in ROW_MAKERS.values():
+    for maker in dict.fromkeys(ROW_MAKERS.values()):  # each maker once, in order
         maker(tenant)

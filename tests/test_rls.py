@@ -115,3 +115,35 @@ def test_truncate_is_denied_to_the_application_role(tenant_a):
         with pytest.raises(ProgrammingError, match="permission denied"):
             cursor.execute("TRUNCATE compliance_hub_invitation")
         cursor.execute("ROLLBACK TO SAVEPOINT s2")
+
+
+APPEND_ONLY = [m for m in apps.get_models() if getattr(m, "append_only", False)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", APPEND_ONLY, ids=lambda m: m._meta.label)
+def test_append_only_tables_have_triggers_and_no_change_privileges(model):
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+            [table],
+        )
+        triggers = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT has_table_privilege(current_user, %s, 'INSERT'),"
+            " has_table_privilege(current_user, %s, 'UPDATE'),"
+            " has_table_privilege(current_user, %s, 'DELETE'),"
+            " has_table_privilege(current_user, %s, 'TRUNCATE')",
+            [table] * 4,
+        )
+        privileges = cursor.fetchone()
+    assert {f"{table}_append_only", f"{table}_no_truncate"} <= triggers
+    assert privileges == (True, False, False, False)
+
+
+def test_the_append_only_list_is_not_empty():
+    assert {m._meta.label for m in APPEND_ONLY} >= {
+        "compliance_hub.AuditEvent",
+        "consent.ConsentEvent",
+    }

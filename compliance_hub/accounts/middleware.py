@@ -21,6 +21,9 @@ ALLOWED_PREFIXES = (
     "/healthz",
     "/readyz",
     "/join/",
+    # The monitored employee's consent and withdrawal links (public, the token is the key).
+    "/consent/r/",
+    "/consent/w/",
 )
 
 

@@ -36,6 +36,8 @@ class AuditEvent(TenantOwnedModel):
     user_agent = models.CharField(max_length=512, blank=True)
     details = models.JSONField(default=dict, blank=True)
 
+    append_only = True  # no UPDATE/DELETE grants; triggers in the migration
+
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [

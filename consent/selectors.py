@@ -1,0 +1,102 @@
+"""Reads of the consent app: consent states, the register, an employee's history."""
+
+from __future__ import annotations
+
+from django.db.models import Case, CharField, Exists, OuterRef, QuerySet, Subquery, Value, When
+from django.utils import timezone
+
+from compliance_hub.tenancy.models import Tenant
+
+from .models import ConsentEvent, ConsentInvitation, ConsentNotice, ConsentState, Employee
+
+
+def overdue_version_floor(*, tenant: Tenant) -> int:
+    """Consents to versions below this no longer cover capture now (0: every version does)."""
+    versions = ConsentNotice.objects.filter(
+        tenant=tenant,
+        status=ConsentNotice.Status.PUBLISHED,
+        reconsent_deadline__lte=timezone.now(),
+    ).values_list("version", flat=True)
+    return max(versions, default=0)
+
+
+def with_consent_state(employees: QuerySet[Employee], *, tenant: Tenant) -> QuerySet[Employee]:
+    """Annotate ``consent_state`` (a ConsentState value) and the facts behind it, in SQL, so
+    lists can filter and page on it without a query per row."""
+    last_event = ConsentEvent.objects.filter(employee=OuterRef("pk")).order_by(
+        "-occurred_at", "-id"
+    )
+    open_invitation = ConsentInvitation.objects.filter(
+        employee=OuterRef("pk"),
+        responded_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+    floor = overdue_version_floor(tenant=tenant)
+    return employees.annotate(
+        last_consent_kind=Subquery(last_event.values("kind")[:1]),
+        last_consent_at=Subquery(last_event.values("occurred_at")[:1]),
+        last_consent_version=Subquery(last_event.values("notice_version")[:1]),
+        has_open_invitation=Exists(open_invitation),
+    ).annotate(
+        consent_state=Case(
+            When(
+                last_consent_kind=ConsentEvent.Kind.GRANTED,
+                last_consent_version__gte=floor,
+                then=Value(ConsentState.COVERED),
+            ),
+            When(has_open_invitation=True, then=Value(ConsentState.PENDING)),
+            When(last_consent_kind=ConsentEvent.Kind.DECLINED, then=Value(ConsentState.DECLINED)),
+            When(last_consent_kind=ConsentEvent.Kind.WITHDRAWN, then=Value(ConsentState.WITHDRAWN)),
+            default=Value(ConsentState.NONE),
+            output_field=CharField(),
+        )
+    )
+
+
+def employee_list(
+    *,
+    tenant: Tenant,
+    team: str = "",
+    region: str = "",
+    consent_state: str = "",
+    active: bool | None = None,
+    search: str = "",
+) -> QuerySet[Employee]:
+    employees = with_consent_state(
+        Employee.objects.filter(tenant=tenant).select_related("team"), tenant=tenant
+    )
+    if team:
+        employees = employees.filter(team__name__iexact=team)
+    if region:
+        employees = employees.filter(region=region.upper())
+    if consent_state:
+        employees = employees.filter(consent_state=consent_state)
+    if active is not None:
+        employees = employees.filter(active=active)
+    if search:
+        from django.db.models import Q
+
+        employees = employees.filter(
+            Q(full_name__icontains=search)
+            | Q(email__icontains=search)
+            | Q(employee_id__icontains=search)
+            | Q(phone_number__icontains=search)
+        )
+    return employees.order_by("full_name", "id")
+
+
+def consent_history(*, employee: Employee) -> QuerySet[ConsentEvent]:
+    return (
+        ConsentEvent.objects.filter(tenant_id=employee.tenant_id, employee=employee)
+        .select_related("recorded_by", "notice")
+        .order_by("occurred_at", "id")
+    )
+
+
+def consent_state_of(*, employee: Employee) -> str:
+    return (
+        with_consent_state(Employee.objects.filter(pk=employee.pk), tenant=employee.tenant)
+        .values_list("consent_state", flat=True)
+        .get()
+    )

@@ -1,0 +1,946 @@
+"""The verbs of the consent app. Each one audits itself and tells the gate what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from compliance_hub.accounts.models import hash_token, person_or_none
+from compliance_hub.audit.services import client_ip, record_event
+from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.models import Tenant
+
+from . import gate
+from .employee_csv import default_language
+from .models import (
+    ConsentEvent,
+    ConsentInvitation,
+    ConsentNotice,
+    Employee,
+    Language,
+    NumberAssignment,
+    NumberClaim,
+    Team,
+)
+from .notice_templates import DEFAULT_NOTICE, LANGUAGES, render_notice
+from .phones import InvalidPhoneNumber, is_region, normalize_phone, region_of
+
+CONSENT_INVITATION_TTL = timedelta(days=14)
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+# Recognised by their first bytes, not by the name or the browser's claim.
+EVIDENCE_SIGNATURES = {
+    b"%PDF-": ("application/pdf", "pdf"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+}
+
+
+class ConsentError(ValidationError):
+    """A consent action that cannot be done as asked; the message is safe to show."""
+
+
+class NumberInUse(ValidationError):
+    pass
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def number_digest(kind: str, value: str) -> str:
+    """Keyed digest of a number for the platform-wide claim register (no plain numbers there)."""
+    key = hashlib.sha256(("number-claim:" + settings.SECRET_KEY).encode()).digest()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def numbers_in_use(numbers: list[str], *, exclude_employee: Employee | None = None) -> set[str]:
+    """Which of these E.164 numbers an active employee (of any tenant) already holds."""
+    digests = {number_digest(NumberClaim.Kind.E164, n): n for n in numbers}
+    claims = NumberClaim.objects.filter(kind=NumberClaim.Kind.E164, digest__in=list(digests))
+    if exclude_employee is not None:
+        claims = claims.exclude(
+            tenant_id=exclude_employee.tenant_id, employee_pk=exclude_employee.pk
+        )
+    return {digests[digest] for digest in claims.values_list("digest", flat=True)}
+
+
+def _claim_numbers(employee: Employee) -> None:
+    """Register the employee's numbers; raise NumberInUse (never saying whose) on a clash."""
+    NumberClaim.objects.filter(tenant_id=employee.tenant_id, employee_pk=employee.pk).delete()
+    wanted = [(NumberClaim.Kind.E164, employee.phone_number, "phone_number")]
+    if employee.whatsapp_phone_number_id:
+        wanted.append(
+            (
+                NumberClaim.Kind.PHONE_NUMBER_ID,
+                employee.whatsapp_phone_number_id,
+                "whatsapp_phone_number_id",
+            )
+        )
+    for kind, value, field in wanted:
+        try:
+            with transaction.atomic():
+                NumberClaim.objects.create(
+                    kind=kind,
+                    digest=number_digest(kind, value),
+                    tenant_id=employee.tenant_id,
+                    employee_pk=employee.pk,
+                )
+        except IntegrityError:
+            raise NumberInUse({field: "This number is already in use."}) from None
+
+
+def _release_numbers(employee: Employee, *, at: datetime) -> None:
+    NumberClaim.objects.filter(tenant_id=employee.tenant_id, employee_pk=employee.pk).delete()
+    NumberAssignment.objects.filter(employee=employee, released_at__isnull=True).update(
+        released_at=at
+    )
+
+
+def _assign_phone_id(employee: Employee, *, at: datetime) -> None:
+    current = NumberAssignment.objects.filter(employee=employee, released_at__isnull=True).first()
+    if current is not None and (
+        current.whatsapp_phone_number_id == employee.whatsapp_phone_number_id
+        and current.phone_number == employee.phone_number
+    ):
+        return
+    if current is not None:
+        current.released_at = at
+        current.save(update_fields=["released_at"])
+    if employee.whatsapp_phone_number_id and employee.active:
+        NumberAssignment.objects.create(
+            tenant_id=employee.tenant_id,
+            employee=employee,
+            whatsapp_phone_number_id=employee.whatsapp_phone_number_id,
+            phone_number=employee.phone_number,
+            assigned_at=at,
+        )
+
+
+# --- employees -------------------------------------------------------------------------------
+
+
+@dataclass
+class EmployeeData:
+    full_name: str
+    email: str
+    employee_id: str
+    phone_number: str
+    team: Team | None = None
+    region: str = ""
+    whatsapp_phone_number_id: str = ""
+    language: str = ""
+
+
+def _clean_employee(tenant: Tenant, data: EmployeeData, *, current: Employee | None) -> dict:
+    errors: dict[str, str] = {}
+    region = (data.region or "").strip().upper()
+    if region and not is_region(region):
+        errors["region"] = "Not a country code (ISO 3166-1 alpha-2, e.g. BR, IN, ES)."
+    try:
+        phone = normalize_phone(data.phone_number, region)
+    except InvalidPhoneNumber as error:
+        errors["phone_number"] = str(error)
+        phone = ""
+    phone_id = (data.whatsapp_phone_number_id or "").strip()
+    if phone_id and (not phone_id.isdigit() or len(phone_id) > 32):
+        errors["whatsapp_phone_number_id"] = "Digits only, as Meta shows it (at most 32)."
+    employee_id = (data.employee_id or "").strip()
+    if not employee_id:
+        errors["employee_id"] = "An employee id is required."
+    elif (
+        Employee.objects.filter(tenant=tenant, employee_id=employee_id)
+        .exclude(pk=getattr(current, "pk", None))
+        .exists()
+    ):
+        errors["employee_id"] = "An employee with this id already exists."
+    if not (data.full_name or "").strip():
+        errors["full_name"] = "A name is required."
+    # As the CSV import does: the region, else the number's own country, picks the language.
+    language = data.language or default_language(region or region_of(phone))
+    if language not in Language.values:
+        errors["language"] = f"Choose one of: {', '.join(Language.values)}."
+    if data.team is not None and data.team.tenant_id != tenant.pk:
+        errors["team"] = "Unknown team."
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "full_name": data.full_name.strip(),
+        "email": data.email.strip().lower(),
+        "employee_id": employee_id,
+        "team": data.team,
+        "region": region,
+        "language": language,
+        "phone_number": phone,
+        "whatsapp_phone_number_id": phone_id,
+    }
+
+
+CONSTRAINT_ERRORS = {
+    "employee_id_unique_per_tenant": ("employee_id", "An employee with this id already exists."),
+    "employee_active_number_unique": ("phone_number", "This number is already in use."),
+    "employee_active_phone_id_unique": (
+        "whatsapp_phone_number_id",
+        "This number is already in use.",
+    ),
+}
+
+
+def _save_employee(employee: Employee) -> None:
+    """Save, turning a uniqueness race lost to a concurrent request into a clear field error."""
+    try:
+        with transaction.atomic():
+            employee.save()
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
+        field, message = CONSTRAINT_ERRORS.get(constraint, ("__all__", "Conflicting data."))
+        raise ValidationError({field: message}) from None
+
+
+def create_employee(
+    *, tenant: Tenant, data: EmployeeData, actor=None, request=None, audit: bool = True
+) -> Employee:
+    with tenant_scope(tenant):
+        fields = _clean_employee(tenant, data, current=None)
+        now = timezone.now()
+        employee = Employee(tenant=tenant, created_at=now, **fields)
+        # Uniqueness is the database's job (constraints + the claim register), not extra queries.
+        employee.full_clean(exclude=["team"], validate_unique=False, validate_constraints=False)
+        _save_employee(employee)
+        _claim_numbers(employee)
+        _assign_phone_id(employee, at=now)
+        if audit:
+            record_event(
+                "employee.created",
+                tenant=tenant,
+                actor=actor,
+                request=request,
+                target=employee,
+                details={"employee_id": employee.employee_id},
+            )
+        gate.invalidate(tenant.pk)
+    return employee
+
+
+@dataclass(frozen=True)
+class RowConflict:
+    index: int  # position in the list given to create_employees
+    field: str
+    message: str
+
+
+def create_employees(*, tenant: Tenant, rows: list[EmployeeData]) -> list[Employee]:
+    """Create many already-validated employees at once (the CSV import), in the caller's
+    transaction. Conflicts with the current state (an id, a number or a phone number id taken
+    since the rows were checked) raise :class:`BulkConflict` naming each row; then nothing is
+    written. Same rules as :func:`create_employee`, in a handful of queries instead of dozens
+    per row."""
+    now = timezone.now()
+    with tenant_scope(tenant):
+        ids = [row.employee_id for row in rows]
+        taken_ids = set(
+            Employee.objects.filter(employee_id__in=ids).values_list("employee_id", flat=True)
+        )
+        numbers = [normalize_phone(row.phone_number, row.region) for row in rows]
+        taken_numbers = numbers_in_use(numbers)
+        phone_ids = [row.whatsapp_phone_number_id for row in rows if row.whatsapp_phone_number_id]
+        taken_phone_ids = _phone_ids_in_use(phone_ids)
+        conflicts = []
+        for index, (row, number) in enumerate(zip(rows, numbers, strict=True)):
+            if row.employee_id in taken_ids:
+                conflicts.append(
+                    RowConflict(index, "employee_id", "An employee with this id already exists.")
+                )
+            if number in taken_numbers:
+                conflicts.append(
+                    RowConflict(index, "phone_number", "This number is already in use.")
+                )
+            if row.whatsapp_phone_number_id in taken_phone_ids:
+                conflicts.append(
+                    RowConflict(index, "whatsapp_phone_number_id", "This number is already in use.")
+                )
+        if conflicts:
+            raise BulkConflict(conflicts)
+        employees = [
+            Employee(
+                tenant=tenant,
+                created_at=now,
+                full_name=row.full_name.strip(),
+                email=row.email.strip().lower(),
+                employee_id=row.employee_id.strip(),
+                team=row.team,
+                region=row.region.upper(),
+                language=row.language or default_language(row.region or region_of(number)),
+                phone_number=number,
+                whatsapp_phone_number_id=row.whatsapp_phone_number_id,
+            )
+            for row, number in zip(rows, numbers, strict=True)
+        ]
+        try:
+            with transaction.atomic():
+                Employee.objects.bulk_create(employees, batch_size=1000)
+                claims = [
+                    NumberClaim(
+                        kind=kind,
+                        digest=number_digest(kind, value),
+                        tenant_id=tenant.pk,
+                        employee_pk=employee.pk,
+                        claimed_at=now,
+                    )
+                    for employee in employees
+                    for kind, value in (
+                        (NumberClaim.Kind.E164, employee.phone_number),
+                        (NumberClaim.Kind.PHONE_NUMBER_ID, employee.whatsapp_phone_number_id),
+                    )
+                    if value
+                ]
+                NumberClaim.objects.bulk_create(claims, batch_size=1000)
+                NumberAssignment.objects.bulk_create(
+                    [
+                        NumberAssignment(
+                            tenant_id=tenant.pk,
+                            employee=employee,
+                            whatsapp_phone_number_id=employee.whatsapp_phone_number_id,
+                            phone_number=employee.phone_number,
+                            assigned_at=now,
+                        )
+                        for employee in employees
+                        if employee.whatsapp_phone_number_id
+                    ],
+                    batch_size=1000,
+                )
+        except IntegrityError:
+            # A concurrent request took an id or a number between our check and our insert.
+            raise BulkConflict(
+                [RowConflict(-1, "", "Changed by someone else at the same moment; try again.")]
+            ) from None
+        gate.invalidate(tenant.pk)
+    return employees
+
+
+class BulkConflict(ValidationError):
+    def __init__(self, conflicts: list[RowConflict]) -> None:
+        super().__init__([conflict.message for conflict in conflicts])
+        self.conflicts = conflicts
+
+
+def _phone_ids_in_use(phone_ids: list[str]) -> set[str]:
+    digests = {number_digest(NumberClaim.Kind.PHONE_NUMBER_ID, p): p for p in phone_ids}
+    claims = NumberClaim.objects.filter(
+        kind=NumberClaim.Kind.PHONE_NUMBER_ID, digest__in=list(digests)
+    ).values_list("digest", flat=True)
+    return {digests[digest] for digest in claims}
+
+
+def update_employee(
+    *, employee: Employee, data: EmployeeData, actor=None, request=None
+) -> Employee:
+    if not employee.active:
+        raise ConsentError("A deactivated employee cannot be changed; add a new employee instead.")
+    with tenant_scope(employee.tenant_id):
+        fields = _clean_employee(employee.tenant, data, current=employee)
+        changed = {
+            name: (str(getattr(employee, name)), str(value))
+            for name, value in fields.items()
+            if getattr(employee, name) != value
+        }
+        if not changed:
+            return employee
+        for name, value in fields.items():
+            setattr(employee, name, value)
+        employee.full_clean(exclude=["team"], validate_unique=False, validate_constraints=False)
+        _save_employee(employee)
+        if {"phone_number", "whatsapp_phone_number_id"} & set(changed):
+            _claim_numbers(employee)
+            _assign_phone_id(employee, at=timezone.now())
+        record_event(
+            "employee.updated",
+            tenant=employee.tenant,
+            actor=actor,
+            request=request,
+            target=employee,
+            details={"changed": sorted(changed)},
+        )
+        gate.invalidate(employee.tenant_id)
+    return employee
+
+
+def deactivate_employee(
+    *, employee: Employee, actor=None, request=None, reason: str = ""
+) -> Employee:
+    """Offboarding: capture stops, the number is released, the archive stays under retention."""
+    if not employee.active:
+        raise ConsentError("This employee is already deactivated.")
+    with tenant_scope(employee.tenant_id):
+        now = timezone.now()
+        employee.active = False
+        employee.deactivated_at = now
+        employee.deactivation_reason = reason[:500]
+        employee.save(
+            update_fields=["active", "deactivated_at", "deactivation_reason", "updated_at"]
+        )
+        _release_numbers(employee, at=now)
+        ConsentInvitation.objects.filter(
+            employee=employee, responded_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        record_event(
+            "employee.deactivated",
+            tenant=employee.tenant,
+            actor=actor,
+            request=request,
+            target=employee,
+            details={"reason": reason[:500]},
+        )
+        gate.invalidate(employee.tenant_id)
+    return employee
+
+
+def create_team(*, tenant: Tenant, name: str, actor=None, request=None) -> Team:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A team needs a name."})
+    with tenant_scope(tenant):
+        if Team.objects.filter(name__iexact=name).exists():
+            raise ValidationError({"name": "A team with this name exists."})
+        team = Team.objects.create(tenant=tenant, name=name[:100])
+        record_event("team.created", tenant=tenant, actor=actor, request=request, target=team)
+    return team
+
+
+# --- notices ---------------------------------------------------------------------------------
+
+
+def notice_hash(texts: dict[str, Any]) -> str:
+    canonical = json.dumps(texts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _clean_texts(texts: dict[str, Any]) -> dict[str, dict[str, str]]:
+    cleaned: dict[str, dict[str, str]] = {}
+    for language in LANGUAGES:
+        entry = texts.get(language) or {}
+        title = str(entry.get("title", "")).strip()
+        body = str(entry.get("body", "")).strip()
+        if title or body:
+            cleaned[language] = {"title": title, "body": body}
+    unknown = set(texts) - set(LANGUAGES)
+    if unknown:
+        raise ValidationError({"texts": f"Unknown languages: {', '.join(sorted(unknown))}."})
+    return cleaned
+
+
+def create_notice_draft(
+    *, tenant: Tenant, texts: dict[str, Any], actor=None, request=None
+) -> ConsentNotice:
+    with tenant_scope(tenant):
+        notice = ConsentNotice.objects.create(
+            tenant=tenant, texts=_clean_texts(texts), created_by=person_or_none(actor)
+        )
+        record_event(
+            "notice.draft_created", tenant=tenant, actor=actor, request=request, target=notice
+        )
+    return notice
+
+
+def update_notice_draft(
+    *, notice: ConsentNotice, texts: dict[str, Any], actor=None, request=None
+) -> ConsentNotice:
+    if notice.is_published:
+        raise ConsentError(
+            "A published notice never changes. Create a new draft and publish it as a new version."
+        )
+    with tenant_scope(notice.tenant_id):
+        notice.texts = _clean_texts(texts)
+        notice.save(update_fields=["texts"])
+        record_event(
+            "notice.draft_updated",
+            tenant=notice.tenant,
+            actor=actor,
+            request=request,
+            target=notice,
+        )
+    return notice
+
+
+def publish_notice(
+    *,
+    notice: ConsentNotice,
+    actor=None,
+    request=None,
+    reconsent_deadline: datetime | None = None,
+) -> ConsentNotice:
+    """Freeze a draft as the next version. With a deadline, consents to earlier versions stop
+    covering capture at that moment unless the employee consents to this one before it."""
+    if notice.is_published:
+        raise ConsentError("This notice is already published.")
+    texts = _clean_texts(notice.texts)
+    if not texts:
+        raise ConsentError("An empty notice cannot be published: write at least one language.")
+    incomplete = [lang for lang, entry in texts.items() if not entry["title"] or not entry["body"]]
+    if incomplete:
+        raise ConsentError(
+            f"Each language needs a title and a text: missing in {', '.join(incomplete)}."
+        )
+    if reconsent_deadline is not None and reconsent_deadline <= timezone.now():
+        raise ConsentError("The re-consent deadline must be in the future.")
+    with tenant_scope(notice.tenant_id), transaction.atomic():
+        # Serialise publications of one tenant so versions never collide, and re-read the
+        # draft under the lock: a concurrent publish of the same draft must fail cleanly.
+        Tenant.objects.select_for_update().filter(pk=notice.tenant_id).first()
+        if ConsentNotice.objects.filter(
+            pk=notice.pk, status=ConsentNotice.Status.PUBLISHED
+        ).exists():
+            raise ConsentError("This notice is already published.")
+        latest = ConsentNotice.objects.aggregate(latest=Max("version"))["latest"] or 0
+        notice.texts = texts
+        notice.version = latest + 1
+        notice.status = ConsentNotice.Status.PUBLISHED
+        notice.content_sha256 = notice_hash(texts)
+        notice.reconsent_deadline = reconsent_deadline
+        notice.published_at = timezone.now()
+        notice.published_by = person_or_none(actor)
+        notice.save()
+        record_event(
+            "notice.published",
+            tenant=notice.tenant,
+            actor=actor,
+            request=request,
+            target=notice,
+            details={
+                "version": notice.version,
+                "sha256": notice.content_sha256,
+                "reconsent_deadline": (
+                    reconsent_deadline.isoformat() if reconsent_deadline else None
+                ),
+            },
+        )
+        gate.invalidate(notice.tenant_id)
+    return notice
+
+
+def publish_default_notice(*, tenant: Tenant) -> ConsentNotice:
+    """Every new tenant starts with the shipped notice (en, pt-br, es) as version 1."""
+    texts = {lang: render_notice(DEFAULT_NOTICE[lang], firm_name=tenant.name) for lang in LANGUAGES}
+    notice = create_notice_draft(tenant=tenant, texts=texts)
+    return publish_notice(notice=notice)
+
+
+def current_notice(*, tenant: Tenant) -> ConsentNotice | None:
+    with tenant_scope(tenant):
+        return (
+            ConsentNotice.objects.filter(status=ConsentNotice.Status.PUBLISHED)
+            .order_by("-version")
+            .first()
+        )
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+def _last_event(employee: Employee) -> ConsentEvent | None:
+    return ConsentEvent.objects.filter(employee=employee).order_by("-occurred_at", "-id").first()
+
+
+def _is_covered_now(employee: Employee) -> bool:
+    from .timeline import ConsentChange, Deadline, Holding, NumberHistory, decide
+
+    last = _last_event(employee)
+    if last is None or last.kind != ConsentEvent.Kind.GRANTED:
+        return False
+    deadlines = [
+        Deadline(at, version)
+        for at, version in ConsentNotice.objects.filter(reconsent_deadline__isnull=False)
+        .order_by("reconsent_deadline")
+        .values_list("reconsent_deadline", "version")
+    ]
+    history = NumberHistory(
+        holdings=[Holding(employee.pk, last.occurred_at, None, None)],
+        changes={employee.pk: [ConsentChange(last.occurred_at, last.kind, last.notice_version)]},
+        deadlines=deadlines,
+    )
+    return decide(history, timezone.now()).capture
+
+
+def _token_pair(tenant_id: int) -> tuple[str, str]:
+    secret = secrets.token_urlsafe(32)
+    return f"{tenant_id}.{secret}", hash_token(secret)
+
+
+def _absolute(path: str, base_url: str = "") -> str:
+    return (base_url.rstrip("/") if base_url else settings.SITE_URL) + path
+
+
+def invite_employee(
+    *,
+    employee: Employee,
+    actor=None,
+    request=None,
+    base_url: str = "",
+    notice: ConsentNotice | None = None,
+) -> tuple[ConsentInvitation, str]:
+    """Send the employee a single-use link to read the current notice and accept or decline."""
+    if not employee.active:
+        raise ConsentError("A deactivated employee cannot be invited.")
+    tenant = employee.tenant
+    notice = notice or current_notice(tenant=tenant)
+    if notice is None or not notice.is_published:
+        raise ConsentError("Publish a consent notice first.")
+    token, token_digest = _token_pair(tenant.pk)
+    now = timezone.now()
+    with tenant_scope(tenant):
+        ConsentInvitation.objects.filter(
+            employee=employee, responded_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        invitation = ConsentInvitation.objects.create(
+            tenant=tenant,
+            employee=employee,
+            notice=notice,
+            token_hash=token_digest,
+            language=employee.language,
+            expires_at=now + CONSENT_INVITATION_TTL,
+            sent_by=person_or_none(actor),
+        )
+        record_event(
+            "consent.invitation_sent",
+            tenant=tenant,
+            actor=actor,
+            request=request,
+            target=employee,
+            details={"notice_version": notice.version, "invitation": invitation.pk},
+        )
+    link = _absolute(reverse("consent:respond", args=[token]), base_url)
+    body = render_to_string(
+        "consent/email/invitation.txt",
+        {"employee": employee, "tenant": tenant, "link": link, "invitation": invitation},
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            f"{tenant.name}: please read the WhatsApp monitoring notice",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [employee.email],
+        )
+    )
+    return invitation, link
+
+
+def find_consent_invitation(token: str) -> ConsentInvitation:
+    tenant_part, _, secret = token.partition(".")
+    invalid = ConsentError("This link is not valid. Ask your administrator for a new one.")
+    if not tenant_part.isdigit() or not secret:
+        raise invalid
+    tenant = Tenant.objects.filter(pk=int(tenant_part), status=Tenant.Status.ACTIVE).first()
+    if tenant is None:
+        raise invalid
+    with tenant_scope(tenant):
+        invitation = (
+            ConsentInvitation.objects.select_related("employee", "notice")
+            .filter(token_hash=hash_token(secret))
+            .first()
+        )
+    if invitation is None:
+        raise invalid
+    if invitation.responded_at is not None:
+        raise ConsentError("You have already answered this invitation. Thank you.")
+    if invitation.revoked_at is not None or not invitation.employee.active:
+        raise ConsentError(
+            "This invitation was replaced or withdrawn. Use the newest link you got."
+        )
+    if invitation.expires_at <= timezone.now():
+        raise ConsentError("This link has expired. Ask your administrator for a new one.")
+    invitation.tenant = tenant
+    return invitation
+
+
+def _claim_invitation(invitation: ConsentInvitation) -> None:
+    claimed = ConsentInvitation.objects.filter(
+        pk=invitation.pk,
+        responded_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).update(responded_at=timezone.now())
+    if claimed != 1:
+        raise ConsentError("You have already answered this invitation. Thank you.")
+
+
+def _request_facts(request) -> dict[str, Any]:
+    if request is None:
+        return {"ip_address": None, "user_agent": ""}
+    return {
+        "ip_address": client_ip(request),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
+    }
+
+
+def accept_consent(
+    *, invitation: ConsentInvitation, signature_name: str, request=None, base_url: str = ""
+) -> ConsentEvent:
+    """The employee read the notice and typed their name: record the grant with its evidence."""
+    signature = " ".join(signature_name.split())
+    if not signature:
+        raise ConsentError("Type your full name to sign.")
+    if len(signature) > 200:
+        raise ConsentError("The name is too long.")
+    employee = invitation.employee
+    notice = invitation.notice
+    token, token_digest = _token_pair(invitation.tenant_id)
+    with tenant_scope(invitation.tenant_id):
+        _claim_invitation(invitation)
+        event = ConsentEvent.objects.create(
+            tenant_id=invitation.tenant_id,
+            employee=employee,
+            kind=ConsentEvent.Kind.GRANTED,
+            method=ConsentEvent.Method.LINK,
+            notice=notice,
+            notice_version=notice.version,
+            notice_sha256=notice.content_sha256,
+            language=invitation.language,
+            signature_name=signature,
+            invitation=invitation,
+            withdrawal_token_hash=token_digest,
+            **_request_facts(request),
+        )
+        record_event(
+            "consent.granted",
+            tenant=invitation.tenant,
+            actor_label=f"employee:{employee.employee_id}",
+            request=request,
+            target=employee,
+            details={"notice_version": notice.version, "method": "link"},
+        )
+        gate.invalidate(invitation.tenant_id)
+    withdraw_link = _absolute(reverse("consent:withdraw", args=[token]), base_url)
+    body = render_to_string(
+        "consent/email/confirmation.txt",
+        {
+            "employee": employee,
+            "tenant": invitation.tenant,
+            "event": event,
+            "notice": notice,
+            "withdraw_link": withdraw_link,
+        },
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            f"{invitation.tenant.name}: your consent is recorded",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [employee.email],
+        )
+    )
+    return event
+
+
+def decline_consent(
+    *, invitation: ConsentInvitation, request=None, reason: str = ""
+) -> ConsentEvent:
+    employee = invitation.employee
+    with tenant_scope(invitation.tenant_id):
+        _claim_invitation(invitation)
+        event = ConsentEvent.objects.create(
+            tenant_id=invitation.tenant_id,
+            employee=employee,
+            kind=ConsentEvent.Kind.DECLINED,
+            method=ConsentEvent.Method.LINK,
+            notice=invitation.notice,
+            notice_version=invitation.notice.version,
+            notice_sha256=invitation.notice.content_sha256,
+            language=invitation.language,
+            invitation=invitation,
+            reason=reason.strip()[:1000],
+            **_request_facts(request),
+        )
+        record_event(
+            "consent.declined",
+            tenant=invitation.tenant,
+            actor_label=f"employee:{employee.employee_id}",
+            request=request,
+            target=employee,
+            details={"notice_version": invitation.notice.version},
+        )
+        gate.invalidate(invitation.tenant_id)
+    return event
+
+
+def read_evidence(upload: UploadedFile) -> tuple[bytes, str, str]:
+    """The evidence file's bytes, MIME type and SHA-256; refuses what is not a PDF or an image."""
+    if upload.size is not None and upload.size > EVIDENCE_MAX_BYTES:
+        raise ConsentError("The evidence file is larger than 10 MB.")
+    content = upload.read(EVIDENCE_MAX_BYTES + 1)
+    if len(content) > EVIDENCE_MAX_BYTES:
+        raise ConsentError("The evidence file is larger than 10 MB.")
+    if not content:
+        raise ConsentError("The evidence file is empty.")
+    for signature, (content_type, _suffix) in EVIDENCE_SIGNATURES.items():
+        if content.startswith(signature):
+            return content, content_type, hashlib.sha256(content).hexdigest()
+    raise ConsentError("Evidence must be a PDF, PNG or JPEG file (a scan of the signed form).")
+
+
+def record_consent(
+    *,
+    employee: Employee,
+    actor,
+    request=None,
+    notice: ConsentNotice | None = None,
+    evidence: UploadedFile | None = None,
+    evidence_reference: str = "",
+    occurred_at: datetime | None = None,
+    signature_name: str = "",
+) -> ConsentEvent:
+    """An admin records an opt-in given on paper or elsewhere, with its evidence."""
+    from django.core.files.base import ContentFile
+
+    if not employee.active:
+        raise ConsentError("A deactivated employee cannot consent.")
+    reference = evidence_reference.strip()
+    if evidence is None and not reference:
+        raise ConsentError("Attach the signed form or describe where the evidence is kept.")
+    notice = notice or current_notice(tenant=employee.tenant)
+    if notice is None or not notice.is_published or notice.tenant_id != employee.tenant_id:
+        raise ConsentError("Choose a published notice version.")
+    when = occurred_at or timezone.now()
+    if when > timezone.now() + timedelta(minutes=5):
+        raise ConsentError("The consent cannot be dated in the future.")
+    fields: dict[str, Any] = {}
+    if evidence is not None:
+        content, content_type, digest = read_evidence(evidence)
+        fields.update(
+            evidence_sha256=digest,
+            evidence_size=len(content),
+            evidence_content_type=content_type,
+        )
+    with tenant_scope(employee.tenant_id):
+        event = ConsentEvent(
+            tenant_id=employee.tenant_id,
+            employee=employee,
+            kind=ConsentEvent.Kind.GRANTED,
+            method=ConsentEvent.Method.RECORDED,
+            occurred_at=when,
+            notice=notice,
+            notice_version=notice.version,
+            notice_sha256=notice.content_sha256,
+            language=employee.language,
+            signature_name=signature_name.strip()[:200],
+            evidence_reference=reference[:500],
+            recorded_by=person_or_none(actor),
+            **_request_facts(request),
+            **fields,
+        )
+        if evidence is not None:
+            suffix = EVIDENCE_SIGNATURES_BY_TYPE[fields["evidence_content_type"]]
+            event.evidence.save(f"evidence.{suffix}", ContentFile(content), save=False)
+        event.save()
+        record_event(
+            "consent.recorded",
+            tenant=employee.tenant,
+            actor=actor,
+            request=request,
+            target=employee,
+            details={
+                "notice_version": notice.version,
+                "evidence_sha256": fields.get("evidence_sha256", ""),
+                "evidence_reference": reference[:500],
+                "occurred_at": when.isoformat(),
+            },
+        )
+        gate.invalidate(employee.tenant_id)
+    return event
+
+
+EVIDENCE_SIGNATURES_BY_TYPE = {ctype: suffix for ctype, suffix in EVIDENCE_SIGNATURES.values()}
+
+
+def withdraw_consent(
+    *, employee: Employee, actor=None, request=None, reason: str = "", by_employee: bool = False
+) -> ConsentEvent:
+    """Capture stops at once. Already archived messages stay under legal retention."""
+    with tenant_scope(employee.tenant_id), transaction.atomic():
+        # Serialise concurrent withdrawals of one employee (two clicks, two admins).
+        Employee.objects.select_for_update().filter(pk=employee.pk).first()
+        last = _last_event(employee)
+        if last is None or last.kind != ConsentEvent.Kind.GRANTED:
+            raise ConsentError("There is no active consent to withdraw.")
+        event = ConsentEvent.objects.create(
+            tenant_id=employee.tenant_id,
+            employee=employee,
+            kind=ConsentEvent.Kind.WITHDRAWN,
+            method=ConsentEvent.Method.EMPLOYEE if by_employee else ConsentEvent.Method.ADMIN,
+            reason=reason.strip()[:1000],
+            recorded_by=person_or_none(actor),
+            **_request_facts(request),
+        )
+        record_event(
+            "consent.withdrawn",
+            tenant=employee.tenant,
+            actor=actor,
+            actor_label=f"employee:{employee.employee_id}" if by_employee else "",
+            request=request,
+            target=employee,
+            details={"by": "employee" if by_employee else "admin", "reason": reason[:1000]},
+        )
+        gate.invalidate(employee.tenant_id)
+    return event
+
+
+def find_grant_by_withdrawal_token(token: str) -> ConsentEvent:
+    tenant_part, _, secret = token.partition(".")
+    invalid = ConsentError("This link is not valid.")
+    if not tenant_part.isdigit() or not secret:
+        raise invalid
+    tenant = Tenant.objects.filter(pk=int(tenant_part)).first()
+    if tenant is None:
+        raise invalid
+    with tenant_scope(tenant):
+        grant = (
+            ConsentEvent.objects.select_related("employee")
+            .filter(kind=ConsentEvent.Kind.GRANTED, withdrawal_token_hash=hash_token(secret))
+            .first()
+        )
+    if grant is None:
+        raise invalid
+    grant.tenant = tenant
+    return grant
+
+
+def expire_overdue_consents(*, tenant: Tenant) -> int:
+    """Write an ``expired`` event for each employee whose consent a re-consent deadline ended.
+    The gate already refuses from the deadline on; this puts the fact in the history."""
+    now = timezone.now()
+    expired = 0
+    with tenant_scope(tenant):
+        for employee in Employee.objects.filter(active=True):
+            last = _last_event(employee)
+            if last is None or last.kind != ConsentEvent.Kind.GRANTED or _is_covered_now(employee):
+                continue
+            ConsentEvent.objects.create(
+                tenant=tenant,
+                employee=employee,
+                kind=ConsentEvent.Kind.EXPIRED,
+                method=ConsentEvent.Method.SYSTEM,
+                occurred_at=now,
+                reason="Re-consent to a newer notice was not given by its deadline.",
+            )
+            record_event(
+                "consent.expired",
+                tenant=tenant,
+                target=employee,
+                details={"granted_version": last.notice_version},
+            )
+            expired += 1
+        if expired:
+            gate.invalidate(tenant.pk)
+    return expired

@@ -1,0 +1,83 @@
+"""The opt-in journey in a real browser: an admin adds an employee and invites them, the employee
+reads the notice on a phone and accepts, and the register shows them covered."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.services import create_tenant
+from tests.browser import ARTIFACTS
+from tests.fixtures import PASSWORD, make_person
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, base_url: str, person) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label(re.compile("email", re.I)).fill(person.email)
+    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.get_by_label(re.compile("code", re.I)).fill(person.totp_code())
+    page.get_by_role("button", name=re.compile("sign in|verify|continue|log in", re.I)).click()
+    expect(page).to_have_url(f"{base_url}/")
+
+
+def test_an_invited_employee_accepts_on_a_phone_and_the_register_shows_them_covered(
+    live_server, page, phone_page, mailoutbox
+):
+    firm = create_tenant(slug="firm-a", name="Firm A Bank")
+    admin = make_person("alice@firm-a.example", tenant=firm, role=Role.ADMIN)
+
+    # The admin adds the employee through the form.
+    log_in(page, live_server.url, admin)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Employees").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Employees")
+    form = page.locator("#add-employee")
+    form.get_by_label("Full name").fill("Ana Lima")
+    form.get_by_label("Email address").fill("ana@firm-a.example")
+    form.get_by_label("Employee id").fill("E-1")
+    form.get_by_label("Work WhatsApp number").fill("+55 11 98765-4301")
+    form.get_by_label("WhatsApp phone number id").fill("200000000001")
+    form.get_by_label("Region").fill("BR")
+    form.get_by_role("button", name="Add employee").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ana Lima")
+    expect(page.get_by_text("No consent").first).to_be_visible()
+
+    # ... and sends the invitation; the link goes out by email.
+    page.get_by_role("button", name="Send consent invitation").click()
+    expect(page.get_by_text("Invitation sent to ana@firm-a.example")).to_be_visible()
+    assert [message.to for message in mailoutbox] == [["ana@firm-a.example"]]
+    link = re.search(r"https?://\S+/consent/r/\S+/", mailoutbox[0].body).group(0)
+
+    # The employee opens it on a phone: the notice in Portuguese (her region), a language switch.
+    phone_page.goto(link)
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("WhatsApp monitoring notice")
+    expect(phone_page.get_by_role("heading", level=2).first).to_contain_text(
+        "Aviso de monitoramento do WhatsApp Business"
+    )
+    expect(phone_page.get_by_role("navigation", name="Language of the notice")).to_be_visible()
+    expect(phone_page.get_by_text("Notice version 1")).to_be_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone_page.screenshot(path=str(ARTIFACTS / "consent-phone-notice.png"), full_page=True)
+
+    phone_page.get_by_label("Type your full name to sign").fill("Ana Lima")
+    phone_page.get_by_role("button", name="Accept and sign").click()
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text(
+        "Thank you, your consent is recorded"
+    )
+    expect(phone_page.get_by_text("ana@firm-a.example")).to_be_visible()
+    phone_page.screenshot(path=str(ARTIFACTS / "consent-phone-accepted.png"), full_page=True)
+
+    # The admin sees her covered in the register.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Consent register").click()
+    row = page.get_by_role("row").filter(has_text="Ana Lima")
+    expect(row.get_by_text("Covered")).to_be_visible()
+    expect(row).to_contain_text("Version 1")
+    expect(row).to_contain_text("Invitation link")
+    page.screenshot(path=str(ARTIFACTS / "consent-register.png"), full_page=True)

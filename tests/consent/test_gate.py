@@ -1,0 +1,164 @@
+"""The consent gate against the database: history at any past moment, re-consent deadlines,
+offboarding, tenant isolation, and cache invalidation through Redis."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from consent import gate
+from consent import services as consent
+from consent.timeline import Reason
+
+PHONE_ID = "109876543210"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gate_cache():
+    gate.clear_cache()
+    yield
+    gate.clear_cache()
+
+
+@pytest.fixture
+def commit_callbacks(django_capture_on_commit_callbacks):
+    """Run the on-commit work (gate invalidation, mails) as a committed request would."""
+
+    def run(action, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def ana(tenant_a, commit_callbacks):
+    return commit_callbacks(
+        consent.create_employee,
+        tenant=tenant_a,
+        data=consent.EmployeeData(
+            full_name="Ana Souza",
+            email="ana@firm-a.example",
+            employee_id="A-1",
+            phone_number="+55 11 98765-4321",
+            region="BR",
+            whatsapp_phone_number_id=PHONE_ID,
+        ),
+    )
+
+
+def decide(tenant, at=None):
+    return gate.decide(tenant_id=tenant.pk, phone_number_id=PHONE_ID, at=at or timezone.now())
+
+
+def test_no_consent_means_no_capture(tenant_a, ana):
+    decision = decide(tenant_a)
+    assert (decision.capture, decision.reason, decision.employee_id) == (
+        False,
+        Reason.NO_CONSENT,
+        ana.pk,
+    )
+
+
+def test_consent_then_withdrawal_is_right_for_past_and_present(tenant_a, ana, commit_callbacks):
+    signed = ana.created_at + timedelta(milliseconds=1)
+    commit_callbacks(
+        consent.record_consent,
+        employee=ana,
+        actor=None,
+        evidence_reference="signed form, HR folder 12",
+        occurred_at=signed,
+    )
+    assert decide(tenant_a).capture is True
+    withdrawn = commit_callbacks(consent.withdraw_consent, employee=ana, reason="changed my mind")
+    now = decide(tenant_a)
+    assert (now.capture, now.reason) == (False, Reason.CONSENT_WITHDRAWN)
+    assert decide(tenant_a, signed + timedelta(microseconds=1)).capture is True
+    assert decide(tenant_a, ana.created_at).reason == Reason.NO_CONSENT
+    assert decide(tenant_a, withdrawn.occurred_at).capture is False
+
+
+def test_the_cache_answers_until_a_change_and_the_change_is_seen_at_once(
+    tenant_a, ana, commit_callbacks, django_assert_num_queries
+):
+    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="x")
+    assert decide(tenant_a).capture is True  # loads the history
+    with django_assert_num_queries(0):
+        for _ in range(100):
+            assert decide(tenant_a).capture is True
+    commit_callbacks(consent.withdraw_consent, employee=ana)
+    assert decide(tenant_a).capture is False
+
+
+def test_an_invalidation_published_by_another_process_drops_the_cache(
+    tenant_a, ana, commit_callbacks
+):
+    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="x")
+    decide(tenant_a)
+    assert gate._cache.get(tenant_a.pk, PHONE_ID) is not None
+    redis.Redis.from_url(settings.REDIS_URL).publish(gate.CHANNEL, str(tenant_a.pk))
+    deadline = time.monotonic() + 5
+    while gate._cache.get(tenant_a.pk, PHONE_ID) is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert gate._cache.get(tenant_a.pk, PHONE_ID) is None
+
+
+def test_offboarding_stops_capture_and_keeps_the_past(tenant_a, ana, commit_callbacks):
+    granted = ana.created_at + timedelta(milliseconds=1)
+    commit_callbacks(
+        consent.record_consent,
+        employee=ana,
+        actor=None,
+        evidence_reference="x",
+        occurred_at=granted,
+    )
+    commit_callbacks(consent.deactivate_employee, employee=ana, reason="left the firm")
+    assert decide(tenant_a).reason == Reason.EMPLOYEE_INACTIVE
+    assert decide(tenant_a, granted + timedelta(microseconds=1)).capture is True
+
+
+def test_a_released_number_can_go_to_a_new_employee(tenant_a, ana, commit_callbacks):
+    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="x")
+    while_ana_held_it = timezone.now()
+    commit_callbacks(consent.deactivate_employee, employee=ana)
+    bruno = commit_callbacks(
+        consent.create_employee,
+        tenant=tenant_a,
+        data=consent.EmployeeData(
+            full_name="Bruno Lima",
+            email="bruno@firm-a.example",
+            employee_id="A-2",
+            phone_number="+55 11 98765-4321",
+            region="BR",
+            whatsapp_phone_number_id=PHONE_ID,
+        ),
+    )
+    later = decide(tenant_a)
+    assert (later.employee_id, later.reason) == (bruno.pk, Reason.NO_CONSENT)
+    earlier = decide(tenant_a, while_ana_held_it)
+    assert (earlier.employee_id, earlier.capture) == (ana.pk, True)
+
+
+def test_another_tenants_number_is_unknown_here(tenant_a, tenant_b, ana, commit_callbacks):
+    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="x")
+    assert decide(tenant_b).reason == Reason.UNKNOWN_NUMBER
+    assert decide(tenant_a).capture is True
+
+
+def test_a_reconsent_deadline_ends_old_consents_after_it(tenant_a, ana, commit_callbacks):
+    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="v1")
+    v1 = consent.current_notice(tenant=tenant_a)
+    draft = consent.create_notice_draft(tenant=tenant_a, texts=v1.texts)
+    deadline = timezone.now() + timedelta(days=30)
+    v2 = commit_callbacks(consent.publish_notice, notice=draft, reconsent_deadline=deadline)
+    assert v2.version == v1.version + 1
+    assert decide(tenant_a).capture is True, "until the deadline the old consent stands"
+    after = deadline + timedelta(seconds=1)
+    assert decide(tenant_a, after).reason == Reason.RECONSENT_OVERDUE
+    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="v2")
+    assert decide(tenant_a, after).capture is True
