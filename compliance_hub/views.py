@@ -21,6 +21,8 @@ from compliance_hub.api import keys
 from compliance_hub.api.models import ApiKey
 from compliance_hub.audit.selectors import audit_actions, audit_trail
 from compliance_hub.audit.services import record_event
+from compliance_hub.csv_cells import spreadsheet_safe
+from compliance_hub.dashboard import panels_for
 from compliance_hub.forms import (
     AcceptInvitationForm,
     ApiKeyForm,
@@ -42,6 +44,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "pending_invitations": Invitation.objects.filter(
             accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
         ).count(),
+        "panels": panels_for(request),
         "recent_events": (
             audit_trail(tenant=tenant)[:8]
             if request.membership.role in (Role.ADMIN, Role.AUDITOR)
@@ -242,12 +245,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _csv_cell(value) -> str:
-    """Neutralise spreadsheet formulas: a cell a person wrote may start with = + - @."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @role_required(Role.ADMIN, Role.AUDITOR)
 def audit_export(request: HttpRequest) -> HttpResponse:
     _, events = _filtered_trail(request)
@@ -277,7 +274,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     for event in events.iterator(chunk_size=2000):
         writer.writerow(
             [
-                _csv_cell(value)
+                spreadsheet_safe(value)
                 for value in (
                     event.occurred_at.isoformat(),
                     event.actor_label,

@@ -21,6 +21,7 @@ from django.db import transaction
 
 from compliance_hub.tenancy.context import tenant_scope
 
+from .models import ConsentEvent, ConsentNotice, NumberAssignment
 from .timeline import ConsentChange, Deadline, Decision, Holding, NumberHistory
 from .timeline import decide as decide_from_history
 
@@ -101,8 +102,6 @@ _cache = _GateCache()
 
 def load_history(*, tenant_id: int, phone_number_id: str) -> NumberHistory:
     """Everything the decision needs about one number, read within the tenant's scope."""
-    from .models import ConsentEvent, ConsentNotice, NumberAssignment
-
     with tenant_scope(tenant_id):
         assignments = list(
             NumberAssignment.objects.filter(whatsapp_phone_number_id=phone_number_id)

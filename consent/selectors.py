@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, CharField, Exists, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from compliance_hub.tenancy.models import Tenant
@@ -31,13 +42,15 @@ def with_consent_state(employees: QuerySet[Employee], *, tenant: Tenant) -> Quer
         responded_at__isnull=True,
         revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
-    )
+    ).order_by("-expires_at")
     floor = overdue_version_floor(tenant=tenant)
     return employees.annotate(
         last_consent_kind=Subquery(last_event.values("kind")[:1]),
         last_consent_at=Subquery(last_event.values("occurred_at")[:1]),
         last_consent_version=Subquery(last_event.values("notice_version")[:1]),
+        last_consent_method=Subquery(last_event.values("method")[:1]),
         has_open_invitation=Exists(open_invitation),
+        open_invitation_expires=Subquery(open_invitation.values("expires_at")[:1]),
     ).annotate(
         consent_state=Case(
             When(
@@ -75,8 +88,6 @@ def employee_list(
     if active is not None:
         employees = employees.filter(active=active)
     if search:
-        from django.db.models import Q
-
         employees = employees.filter(
             Q(full_name__icontains=search)
             | Q(email__icontains=search)
@@ -100,3 +111,14 @@ def consent_state_of(*, employee: Employee) -> str:
         .values_list("consent_state", flat=True)
         .get()
     )
+
+
+def consent_state_counts(*, tenant: Tenant) -> dict[str, int]:
+    """How many active employees are in each consent state (every state present, maybe 0)."""
+    counts = dict(
+        with_consent_state(Employee.objects.filter(tenant=tenant, active=True), tenant=tenant)
+        .order_by()
+        .values_list("consent_state")
+        .annotate(n=Count("pk"))
+    )
+    return {state: counts.get(state, 0) for state in ConsentState.values}

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -39,6 +40,8 @@ from .models import (
 )
 from .notice_templates import DEFAULT_NOTICE, LANGUAGES, render_notice
 from .phones import InvalidPhoneNumber, is_region, normalize_phone, region_of
+from .timeline import ConsentChange, Deadline, Holding, NumberHistory
+from .timeline import decide as decide_from_history
 
 CONSENT_INVITATION_TTL = timedelta(days=14)
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -555,8 +558,6 @@ def _last_event(employee: Employee) -> ConsentEvent | None:
 
 
 def _is_covered_now(employee: Employee) -> bool:
-    from .timeline import ConsentChange, Deadline, Holding, NumberHistory, decide
-
     last = _last_event(employee)
     if last is None or last.kind != ConsentEvent.Kind.GRANTED:
         return False
@@ -571,7 +572,7 @@ def _is_covered_now(employee: Employee) -> bool:
         changes={employee.pk: [ConsentChange(last.occurred_at, last.kind, last.notice_version)]},
         deadlines=deadlines,
     )
-    return decide(history, timezone.now()).capture
+    return decide_from_history(history, timezone.now()).capture
 
 
 def _token_pair(tenant_id: int) -> tuple[str, str]:
@@ -665,6 +666,11 @@ def find_consent_invitation(token: str) -> ConsentInvitation:
     return invitation
 
 
+def _read_language(invitation: ConsentInvitation, language: str) -> str:
+    """The language the employee read the notice in: one the notice has, else the invitation's."""
+    return language if language in invitation.notice.texts else invitation.language
+
+
 def _claim_invitation(invitation: ConsentInvitation) -> None:
     claimed = ConsentInvitation.objects.filter(
         pk=invitation.pk,
@@ -686,9 +692,15 @@ def _request_facts(request) -> dict[str, Any]:
 
 
 def accept_consent(
-    *, invitation: ConsentInvitation, signature_name: str, request=None, base_url: str = ""
+    *,
+    invitation: ConsentInvitation,
+    signature_name: str,
+    request=None,
+    base_url: str = "",
+    language: str = "",
 ) -> ConsentEvent:
-    """The employee read the notice and typed their name: record the grant with its evidence."""
+    """The employee read the notice (in ``language``, default the invitation's) and typed their
+    name: record the grant with its evidence."""
     signature = " ".join(signature_name.split())
     if not signature:
         raise ConsentError("Type your full name to sign.")
@@ -707,7 +719,7 @@ def accept_consent(
             notice=notice,
             notice_version=notice.version,
             notice_sha256=notice.content_sha256,
-            language=invitation.language,
+            language=_read_language(invitation, language),
             signature_name=signature,
             invitation=invitation,
             withdrawal_token_hash=token_digest,
@@ -745,7 +757,7 @@ def accept_consent(
 
 
 def decline_consent(
-    *, invitation: ConsentInvitation, request=None, reason: str = ""
+    *, invitation: ConsentInvitation, request=None, reason: str = "", language: str = ""
 ) -> ConsentEvent:
     employee = invitation.employee
     with tenant_scope(invitation.tenant_id):
@@ -758,7 +770,7 @@ def decline_consent(
             notice=invitation.notice,
             notice_version=invitation.notice.version,
             notice_sha256=invitation.notice.content_sha256,
-            language=invitation.language,
+            language=_read_language(invitation, language),
             invitation=invitation,
             reason=reason.strip()[:1000],
             **_request_facts(request),
@@ -802,8 +814,6 @@ def record_consent(
     signature_name: str = "",
 ) -> ConsentEvent:
     """An admin records an opt-in given on paper or elsewhere, with its evidence."""
-    from django.core.files.base import ContentFile
-
     if not employee.active:
         raise ConsentError("A deactivated employee cannot consent.")
     reference = evidence_reference.strip()

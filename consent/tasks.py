@@ -7,11 +7,11 @@ from celery import shared_task
 from compliance_hub.celery import tenant_task
 from compliance_hub.tenancy.models import Tenant
 
+from .services import expire_overdue_consents
+
 
 @tenant_task(name="consent.expire_overdue", queue="default")
 def expire_overdue_consents_task(*, tenant_id: int) -> int:
-    from .services import expire_overdue_consents
-
     return expire_overdue_consents(tenant=Tenant.objects.get(pk=tenant_id))
 
 

@@ -894,3 +894,22 @@ def test_an_upload_that_is_not_a_csv_is_explained(client, tenant_a, alice):
     preview = text(client.get(response["Location"]))
     assert "problem" in preview and "Import 0" not in preview
     assert employee_count(tenant_a) == 0
+
+
+def test_the_dashboard_shows_consent_coverage(client, tenant_a, alice):
+    from consent import services as consent_services
+
+    employee = consent_services.create_employee(
+        tenant=tenant_a,
+        data=consent_services.EmployeeData(
+            full_name="Dash Board",
+            email="dash@firm-a.example",
+            employee_id="D-1",
+            phone_number="+5511987650111",
+        ),
+    )
+    consent_services.record_consent(employee=employee, actor=None, evidence_reference="paper")
+    login(client, alice)
+    page = client.get("/").content.decode()
+    assert "Consent coverage" in page
+    assert "1 of 1 active employees are covered" in page

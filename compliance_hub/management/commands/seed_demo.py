@@ -13,6 +13,7 @@ from compliance_hub.accounts.models import User
 from compliance_hub.accounts.services import add_member
 from compliance_hub.tenancy.models import Role, Tenant
 from compliance_hub.tenancy.services import create_tenant
+from compliance_hub.tenancy.signals import demo_seeded
 
 DEMO_PASSWORD = "demo-Compliance-2026"
 PEOPLE = [
@@ -47,6 +48,8 @@ class Command(BaseCommand):
                 if not user.memberships.filter(tenant=tenant).exists():
                     add_member(tenant=tenant, user=user, role=role)
                 ensure_totp(user)
+            admin = User.objects.get(email=PEOPLE[0][0])
+            demo_seeded.send(sender=self.__class__, tenant=tenant, actor=admin)
         self.stdout.write(
             self.style.SUCCESS(f"Demo tenant '{tenant.slug}' ({tenant.name}) is ready.")
         )

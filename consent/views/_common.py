@@ -1,0 +1,29 @@
+"""Helpers shared by the consent pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from compliance_hub.tenancy.models import Role
+
+from ..models import Language
+
+TENANT_ROLES = (Role.ADMIN, Role.OFFICER, Role.AUDITOR)
+LANGUAGE_LABELS = dict(Language.choices)
+
+
+def error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def show_invitation_links() -> bool:
+    """Local demos run without a mail server: show the invitation link on the page."""
+    return settings.DEBUG or getattr(settings, "DJANGO_ENV", "") == "local"
+
+
+def query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

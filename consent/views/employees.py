@@ -1,0 +1,320 @@
+"""Employee list and page: onboarding, invitations, paper opt-in, withdrawal, offboarding,
+evidence downloads. Every read is scoped by ``request.tenant``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from compliance_hub.audit.services import record_event
+from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.roles import role_denial, role_required
+
+from .. import selectors, services
+from ..forms import (
+    DeactivationForm,
+    EmployeeFilterForm,
+    EmployeeForm,
+    ReasonForm,
+    RecordConsentForm,
+    TeamForm,
+    add_service_errors,
+)
+from ..models import ConsentEvent, ConsentInvitation, Employee
+from ..services import ConsentError
+from ._common import (
+    LANGUAGE_LABELS,
+    TENANT_ROLES,
+    error_text,
+    query_without_page,
+    show_invitation_links,
+)
+
+
+def _employee_or_404(request: HttpRequest, pk: int) -> Employee:
+    return get_object_or_404(
+        Employee.objects.filter(tenant=request.tenant).select_related("team"), pk=pk
+    )
+
+
+@role_required(*TENANT_ROLES)
+def employees(request: HttpRequest) -> HttpResponse:
+    """The list with filters; admins also add employees and teams here."""
+    tenant = request.tenant
+    is_admin = request.membership.role == Role.ADMIN
+    form = EmployeeForm(tenant=tenant) if is_admin else None
+    if request.method == "POST":
+        denial = role_denial(request, (Role.ADMIN,))
+        if denial is not None:
+            return denial
+        form = EmployeeForm(request.POST, tenant=tenant)
+        if form.is_valid():
+            try:
+                employee = services.create_employee(
+                    tenant=tenant, data=form.to_data(), actor=request.user, request=request
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"Added {employee.full_name}.")
+                return redirect("consent:employee", employee.pk)
+    filters = EmployeeFilterForm(request.GET or None, tenant=tenant)
+    rows = selectors.employee_list(tenant=tenant, **filters.selector_filters())
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "consent/employees/list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "query": query_without_page(request),
+            "form": form,
+            "team_form": TeamForm() if is_admin else None,
+            "is_admin": is_admin,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def team_create(request: HttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A team needs a name (at most 100 characters).")
+        return redirect("consent:employees")
+    try:
+        team = services.create_team(
+            tenant=request.tenant,
+            name=form.cleaned_data["name"],
+            actor=request.user,
+            request=request,
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Team {team.name} created.")
+    return redirect("consent:employees")
+
+
+def _employee_form_initial(employee: Employee) -> dict:
+    return {
+        "full_name": employee.full_name,
+        "email": employee.email,
+        "employee_id": employee.employee_id,
+        "team": employee.team_id,
+        "region": employee.region,
+        "phone_number": employee.phone_number,
+        "whatsapp_phone_number_id": employee.whatsapp_phone_number_id,
+        "language": employee.language,
+    }
+
+
+@role_required(*TENANT_ROLES)
+def employee_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Details, the whole consent history, number assignments, open invitations; admins edit
+    and act here (each action posts to its own URL)."""
+    tenant = request.tenant
+    employee = _employee_or_404(request, pk)
+    role = request.membership.role
+    is_admin = role == Role.ADMIN
+    edit_form = None
+    if is_admin and employee.active:
+        edit_form = EmployeeForm(initial=_employee_form_initial(employee), tenant=tenant)
+    status = 200
+    if request.method == "POST":
+        denial = role_denial(request, (Role.ADMIN,))
+        if denial is not None:
+            return denial
+        edit_form = EmployeeForm(request.POST, tenant=tenant)
+        if edit_form.is_valid():
+            try:
+                services.update_employee(
+                    employee=employee, data=edit_form.to_data(), actor=request.user, request=request
+                )
+            except ConsentError as error:
+                messages.error(request, error_text(error))
+                return redirect("consent:employee", employee.pk)
+            except ValidationError as error:
+                add_service_errors(edit_form, error)
+            else:
+                messages.success(request, f"Saved the changes to {employee.full_name}.")
+                return redirect("consent:employee", employee.pk)
+        # Show what the database holds, not the rejected input, in the summary.
+        employee.refresh_from_db()
+        status = 400
+    history = list(selectors.consent_history(employee=employee))
+    last = history[-1] if history else None
+    open_invitations = ConsentInvitation.objects.filter(
+        tenant=tenant,
+        employee=employee,
+        responded_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).select_related("notice", "sent_by")
+    record_form = RecordConsentForm(tenant=tenant) if is_admin and employee.active else None
+    if record_form is not None:
+        current = services.current_notice(tenant=tenant)
+        record_form.fields["notice"].initial = current.pk if current else None
+    return render(
+        request,
+        "consent/employees/detail.html",
+        {
+            "employee": employee,
+            "state": selectors.consent_state_of(employee=employee),
+            "history": history,
+            "has_active_grant": last is not None and last.kind == ConsentEvent.Kind.GRANTED,
+            "assignments": employee.assignments.filter(tenant=tenant).order_by("-assigned_at"),
+            "open_invitations": open_invitations,
+            "is_admin": is_admin,
+            "can_download": role in (Role.ADMIN, Role.AUDITOR),
+            "edit_form": edit_form,
+            "record_form": record_form,
+            # Two reason fields on one page: distinct ids, same field name.
+            "withdraw_form": ReasonForm(auto_id="withdraw_%s"),
+            "deactivate_form": DeactivationForm(auto_id="deactivate_%s"),
+            "language_label": LANGUAGE_LABELS.get(employee.language, employee.language),
+        },
+        status=status,
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def employee_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = _employee_or_404(request, pk)
+    try:
+        invitation, link = services.invite_employee(
+            employee=employee,
+            actor=request.user,
+            request=request,
+            base_url=request.build_absolute_uri("/"),
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(
+            request,
+            f"Invitation sent to {employee.email}. The link works once and expires on "
+            f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
+        )
+        if show_invitation_links():
+            messages.info(request, f"Local demo, no email needed: {link}", extra_tags="demo-link")
+    return redirect("consent:employee", employee.pk)
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def employee_record_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = _employee_or_404(request, pk)
+    form = RecordConsentForm(request.POST, request.FILES, tenant=request.tenant)
+    if not form.is_valid():
+        problems = [message for messages_ in form.errors.values() for message in messages_]
+        messages.error(request, "The opt-in was not recorded: " + " ".join(problems))
+        return redirect("consent:employee", employee.pk)
+    try:
+        event = services.record_consent(
+            employee=employee,
+            actor=request.user,
+            request=request,
+            notice=form.cleaned_data["notice"],
+            evidence=form.cleaned_data["evidence"],
+            evidence_reference=form.cleaned_data["evidence_reference"],
+            occurred_at=form.occurred_at(),
+            signature_name=form.cleaned_data["signature_name"],
+        )
+    except ValidationError as error:
+        messages.error(request, "The opt-in was not recorded: " + error_text(error))
+    else:
+        messages.success(
+            request,
+            f"Opt-in to notice version {event.notice_version} recorded for {employee.full_name}; "
+            "capture is covered from "
+            f"{event.occurred_at:%Y-%m-%d %H:%M} UTC.",
+        )
+    return redirect("consent:employee", employee.pk)
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def employee_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = _employee_or_404(request, pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The reason is too long (at most 1000 characters).")
+        return redirect("consent:employee", employee.pk)
+    try:
+        services.withdraw_consent(
+            employee=employee,
+            actor=request.user,
+            request=request,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Consent of {employee.full_name} withdrawn: capture stopped.")
+    return redirect("consent:employee", employee.pk)
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def employee_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = _employee_or_404(request, pk)
+    form = DeactivationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The reason is too long (at most 500 characters).")
+        return redirect("consent:employee", employee.pk)
+    try:
+        services.deactivate_employee(
+            employee=employee,
+            actor=request.user,
+            request=request,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(
+            request,
+            f"{employee.full_name} is deactivated: capture stopped and the number is released. "
+            "Archived messages stay under retention.",
+        )
+    return redirect("consent:employee", employee.pk)
+
+
+@role_required(Role.ADMIN, Role.AUDITOR)
+@require_GET
+def evidence_download(request: HttpRequest, pk: int, event_pk: int) -> FileResponse:
+    employee = _employee_or_404(request, pk)
+    event = get_object_or_404(
+        ConsentEvent.objects.filter(tenant=request.tenant, employee=employee).exclude(evidence=""),
+        pk=event_pk,
+    )
+    try:
+        handle = event.evidence.open("rb")
+    except FileNotFoundError:
+        raise Http404("The evidence file is missing from storage.") from None
+    record_event(
+        "consent.evidence_downloaded",
+        tenant=request.tenant,
+        actor=request.user,
+        request=request,
+        target=employee,
+        details={"event": event.pk, "sha256": event.evidence_sha256},
+    )
+    suffix = event.evidence.name.rsplit(".", 1)[-1] if "." in event.evidence.name else "bin"
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"consent-evidence-{employee.pk}-{event.pk}.{suffix}",
+        content_type=event.evidence_content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

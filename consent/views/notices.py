@@ -1,0 +1,129 @@
+"""Consent notices: versions, drafts, publication."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.roles import role_required
+
+from .. import services
+from ..forms import NoticeDraftForm, PublishNoticeForm, add_service_errors
+from ..models import ConsentNotice, Language
+from ._common import error_text
+
+
+def _notice_or_404(request: HttpRequest, pk: int) -> ConsentNotice:
+    return get_object_or_404(
+        ConsentNotice.objects.filter(tenant=request.tenant).select_related(
+            "published_by", "created_by"
+        ),
+        pk=pk,
+    )
+
+
+@role_required(Role.ADMIN)
+def notices(request: HttpRequest) -> HttpResponse:
+    """Published versions and drafts; POST starts a draft from the current version's texts."""
+    tenant = request.tenant
+    if request.method == "POST":
+        current = services.current_notice(tenant=tenant)
+        draft = services.create_notice_draft(
+            tenant=tenant,
+            texts=current.texts if current else {},
+            actor=request.user,
+            request=request,
+        )
+        messages.success(request, "Draft created from the current version. Edit it, then publish.")
+        return redirect("consent:notice", draft.pk)
+    all_notices = ConsentNotice.objects.filter(tenant=tenant).select_related("published_by")
+    return render(
+        request,
+        "consent/notices/list.html",
+        {
+            "published": [n for n in all_notices if n.is_published],
+            "drafts": [n for n in all_notices if not n.is_published],
+        },
+    )
+
+
+@role_required(Role.ADMIN)
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = _notice_or_404(request, pk)
+    form = None
+    error = ""
+    status = 200
+    if not notice.is_published:
+        form = NoticeDraftForm(initial=NoticeDraftForm.initial_from(notice.texts))
+        if request.method == "POST":
+            form = NoticeDraftForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.update_notice_draft(
+                        notice=notice, texts=form.texts(), actor=request.user, request=request
+                    )
+                except ValidationError as error:
+                    add_service_errors(form, error)
+                else:
+                    messages.success(request, "Draft saved.")
+                    return redirect("consent:notice", notice.pk)
+            status = 400
+    elif request.method == "POST":
+        # No form offers this; a forged POST gets the service's refusal and changes nothing.
+        posted = NoticeDraftForm(request.POST)
+        try:
+            services.update_notice_draft(
+                notice=notice,
+                texts=posted.texts() if posted.is_valid() else {},
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as refusal:
+            error = error_text(refusal)
+            status = 409
+    texts = [
+        (code, label, notice.texts[code])
+        for code, label in Language.choices
+        if code in notice.texts
+    ]
+    return render(
+        request,
+        "consent/notices/detail.html",
+        {
+            "notice": notice,
+            "texts": texts,
+            "form": form,
+            "error": error,
+            "publish_form": PublishNoticeForm() if not notice.is_published else None,
+        },
+        status=status,
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def notice_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = _notice_or_404(request, pk)
+    form = PublishNoticeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the re-consent date as YYYY-MM-DD, or leave it empty.")
+        return redirect("consent:notice", notice.pk)
+    try:
+        services.publish_notice(
+            notice=notice,
+            actor=request.user,
+            request=request,
+            reconsent_deadline=form.deadline(),
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(
+            request,
+            f"Published as version {notice.version}. New invitations use it from now on.",
+        )
+    return redirect("consent:notice", notice.pk)
