@@ -122,3 +122,22 @@ def consent_state_counts(*, tenant: Tenant) -> dict[str, int]:
         .annotate(n=Count("pk"))
     )
     return {state: counts.get(state, 0) for state in ConsentState.values}
+
+
+def employees_to_invite(*, tenant: Tenant, notice_version: int) -> QuerySet[Employee]:
+    """Active employees who should be asked to consent to ``notice_version``: never asked or
+    covered only by an older version, with no invitation open. People who declined or withdrew
+    made a choice and are not asked again in bulk (an admin can still invite one of them)."""
+    return (
+        with_consent_state(Employee.objects.filter(tenant=tenant, active=True), tenant=tenant)
+        .filter(has_open_invitation=False)
+        .filter(
+            Q(last_consent_kind__isnull=True)
+            | Q(last_consent_kind=ConsentEvent.Kind.EXPIRED)
+            | Q(
+                last_consent_kind=ConsentEvent.Kind.GRANTED,
+                last_consent_version__lt=notice_version,
+            )
+        )
+        .order_by("full_name", "id")
+    )

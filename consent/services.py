@@ -40,6 +40,7 @@ from .models import (
 )
 from .notice_templates import DEFAULT_NOTICE, LANGUAGES, render_notice
 from .phones import InvalidPhoneNumber, is_region, normalize_phone, region_of
+from .selectors import employees_to_invite
 from .timeline import ConsentChange, Deadline, Holding, NumberHistory
 from .timeline import decide as decide_from_history
 
@@ -636,6 +637,41 @@ def invite_employee(
         )
     )
     return invitation, link
+
+
+def invite_employees_in_bulk(*, tenant: Tenant, actor=None, request=None) -> int:
+    """Queue an invitation to the current notice for everyone who needs one (see
+    selectors.employees_to_invite); the emails go out from a worker. Returns how many."""
+    from .tasks import send_consent_invitations_task  # tasks import this module: import late
+
+    notice = current_notice(tenant=tenant)
+    if notice is None:
+        raise ConsentError("Publish a consent notice first.")
+    with tenant_scope(tenant):
+        employee_ids = list(
+            employees_to_invite(tenant=tenant, notice_version=notice.version).values_list(
+                "pk", flat=True
+            )
+        )
+        if not employee_ids:
+            return 0
+        record_event(
+            "consent.bulk_invitation",
+            tenant=tenant,
+            actor=actor,
+            request=request,
+            target=notice,
+            details={"notice_version": notice.version, "employees": len(employee_ids)},
+        )
+    actor_id = person_or_none(actor).pk if person_or_none(actor) else None
+    for start in range(0, len(employee_ids), 200):
+        batch = employee_ids[start : start + 200]
+        transaction.on_commit(
+            lambda batch=batch: send_consent_invitations_task.delay(
+                tenant_id=tenant.pk, employee_ids=batch, notice_id=notice.pk, actor_id=actor_id
+            )
+        )
+    return len(employee_ids)
 
 
 def find_consent_invitation(token: str) -> ConsentInvitation:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from compliance_hub.accounts.models import User
 from compliance_hub.celery import tenant_task
 from compliance_hub.tenancy.models import Tenant
 
-from .services import expire_overdue_consents
+from .models import ConsentInvitation, ConsentNotice, Employee
+from .services import expire_overdue_consents, invite_employee
 
 
 @tenant_task(name="consent.expire_overdue", queue="default")
@@ -22,3 +24,26 @@ def expire_overdue_for_all_tenants_task() -> None:
         "pk", flat=True
     ):
         expire_overdue_consents_task.delay(tenant_id=tenant_id)
+
+
+@tenant_task(name="consent.send_invitations", queue="default")
+def send_consent_invitations_task(
+    *, tenant_id: int, employee_ids: list[int], notice_id: int, actor_id: int | None
+) -> int:
+    """Invite these employees to the notice (bulk invitation). Idempotent enough to retry: an
+    employee who answered or got an open invitation meanwhile is skipped."""
+    notice = ConsentNotice.objects.filter(
+        pk=notice_id, status=ConsentNotice.Status.PUBLISHED
+    ).first()
+    if notice is None:
+        return 0
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    sent = 0
+    for employee in Employee.objects.filter(pk__in=employee_ids, active=True):
+        if ConsentInvitation.objects.filter(
+            employee=employee, notice=notice, responded_at__isnull=True, revoked_at__isnull=True
+        ).exists():
+            continue
+        invite_employee(employee=employee, actor=actor, notice=notice)
+        sent += 1
+    return sent

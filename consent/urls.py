@@ -14,6 +14,7 @@ urlpatterns = [
     # Employees.
     path("employees/", views.employees, name="employees"),
     path("employees/teams/", views.team_create, name="team_create"),
+    path("employees/invite-all/", views.employees_invite_all, name="employees_invite_all"),
     path("employees/import/", views.employee_import, name="employee_import"),
     path(
         "employees/import/<int:pk>/",

@@ -13,6 +13,7 @@ from .employees import (
     employee_record_consent,
     employee_withdraw,
     employees,
+    employees_invite_all,
     evidence_download,
     team_create,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "employee_record_consent",
     "employee_withdraw",
     "employees",
+    "employees_invite_all",
     "evidence_download",
     "notice_detail",
     "notice_publish",

@@ -77,9 +77,36 @@ def employees(request: HttpRequest) -> HttpResponse:
             "form": form,
             "team_form": TeamForm() if is_admin else None,
             "is_admin": is_admin,
+            "to_invite": _to_invite_count(tenant) if is_admin else 0,
         },
         status=400 if form is not None and form.errors else 200,
     )
+
+
+def _to_invite_count(tenant) -> int:
+    notice = services.current_notice(tenant=tenant)
+    if notice is None:
+        return 0
+    return selectors.employees_to_invite(tenant=tenant, notice_version=notice.version).count()
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def employees_invite_all(request: HttpRequest) -> HttpResponse:
+    """Ask everyone who is not covered by the current notice (and has not declined or
+    withdrawn) to consent; the emails go out from a worker."""
+    try:
+        count = services.invite_employees_in_bulk(
+            tenant=request.tenant, actor=request.user, request=request
+        )
+    except ConsentError as error:
+        messages.error(request, error_text(error))
+    else:
+        if count:
+            messages.success(request, f"Sending consent invitations to {count} employees.")
+        else:
+            messages.info(request, "Nobody needs an invitation right now.")
+    return redirect("consent:employees")
 
 
 @role_required(Role.ADMIN)

@@ -913,3 +913,42 @@ def test_the_dashboard_shows_consent_coverage(client, tenant_a, alice):
     page = client.get("/").content.decode()
     assert "Consent coverage" in page
     assert "1 of 1 active employees are covered" in page
+
+
+def test_admin_invites_everyone_who_needs_it_in_one_go(
+    client, tenant_a, alice, mailoutbox, django_capture_on_commit_callbacks
+):
+    from compliance_hub.celery import app
+    from consent import services as consent_services
+    from consent.models import ConsentInvitation
+
+    # The worker's task runs here, in this process (tests/test_celery.py covers real workers).
+    app.conf.task_always_eager = True
+    try:
+        people = [
+            consent_services.create_employee(
+                tenant=tenant_a,
+                data=consent_services.EmployeeData(
+                    full_name=f"Person {n}",
+                    email=f"p{n}@firm-a.example",
+                    employee_id=f"P-{n}",
+                    phone_number=f"+55119876502{n:02d}",
+                ),
+            )
+            for n in range(4)
+        ]
+        consent_services.record_consent(employee=people[0], actor=None, evidence_reference="x")
+        invitation, _ = consent_services.invite_employee(employee=people[1])
+        consent_services.decline_consent(invitation=invitation)
+        login(client, alice)
+        assert "Invite 2 to consent" in client.get("/employees/").content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/employees/invite-all/")
+        assert response.status_code == 302
+        invited = {m.to[0] for m in mailoutbox if "monitoring notice" in m.subject}
+        assert invited == {"p2@firm-a.example", "p3@firm-a.example"}
+        with tenant_scope(tenant_a):
+            assert ConsentInvitation.objects.filter(responded_at__isnull=True).count() == 2
+        assert "to consent</button>" not in client.get("/employees/").content.decode()
+    finally:
+        app.conf.task_always_eager = False
