@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     # overrides Django's.
     "compliance_hub",
     "consent",
+    "ingestion",
+    "archive",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -210,6 +212,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
+# Meta sends at most 3 MB per delivery; anything larger is refused before it is read.
+WEBHOOK_MAX_BODY_BYTES = int(env("WEBHOOK_MAX_BODY_BYTES", str(4 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024 * 1024
+GRAPH_API_BASE_URL = env("GRAPH_API_BASE_URL", "https://graph.facebook.com/v23.0")
 INVITATION_TTL = timedelta(days=int(env("INVITATION_TTL_DAYS", "7")))
 
 # --- i18n
@@ -291,10 +297,15 @@ CELERY_TASK_ACKS_LATE = True  # only tasks proven idempotent run here; see compl
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"ingestion.*": {"queue": "ingestion"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
+    "ingestion-sweep": {
+        "task": "ingestion.sweep_deliveries",
+        "schedule": timedelta(minutes=1),
+    },
     "consent-expire-overdue": {
         "task": "consent.expire_overdue_all",
         "schedule": timedelta(minutes=15),

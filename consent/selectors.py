@@ -7,6 +7,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -14,6 +15,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from compliance_hub.tenancy.models import Tenant
@@ -21,14 +23,29 @@ from compliance_hub.tenancy.models import Tenant
 from .models import ConsentEvent, ConsentInvitation, ConsentNotice, ConsentState, Employee
 
 
-def overdue_version_floor(*, tenant: Tenant) -> int:
+def _highest_version(notices: QuerySet[ConsentNotice]) -> Coalesce:
+    """The highest version among ``notices`` as an SQL expression (0 when there is none), so
+    list queries carry it instead of paying a query of their own."""
+    highest = notices.order_by().values("tenant").annotate(highest=Max("version")).values("highest")
+    return Coalesce(Subquery(highest[:1]), Value(0))
+
+
+def overdue_version_floor(*, tenant: Tenant) -> Coalesce:
     """Consents to versions below this no longer cover capture now (0: every version does)."""
-    versions = ConsentNotice.objects.filter(
-        tenant=tenant,
-        status=ConsentNotice.Status.PUBLISHED,
-        reconsent_deadline__lte=timezone.now(),
-    ).values_list("version", flat=True)
-    return max(versions, default=0)
+    return _highest_version(
+        ConsentNotice.objects.filter(
+            tenant=tenant,
+            status=ConsentNotice.Status.PUBLISHED,
+            reconsent_deadline__lte=timezone.now(),
+        )
+    )
+
+
+def current_version(*, tenant: Tenant) -> Coalesce:
+    """The current (highest published) notice version, as an SQL expression."""
+    return _highest_version(
+        ConsentNotice.objects.filter(tenant=tenant, status=ConsentNotice.Status.PUBLISHED)
+    )
 
 
 def with_consent_state(employees: QuerySet[Employee], *, tenant: Tenant) -> QuerySet[Employee]:
@@ -124,10 +141,15 @@ def consent_state_counts(*, tenant: Tenant) -> dict[str, int]:
     return {state: counts.get(state, 0) for state in ConsentState.values}
 
 
-def employees_to_invite(*, tenant: Tenant, notice_version: int) -> QuerySet[Employee]:
+def employees_to_invite(
+    *, tenant: Tenant, notice_version: int | Coalesce | None = None
+) -> QuerySet[Employee]:
     """Active employees who should be asked to consent to ``notice_version``: never asked or
     covered only by an older version, with no invitation open. People who declined or withdrew
-    made a choice and are not asked again in bulk (an admin can still invite one of them)."""
+    made a choice and are not asked again in bulk (an admin can still invite one of them).
+    Without ``notice_version``, the current version."""
+    if notice_version is None:
+        notice_version = current_version(tenant=tenant)
     return (
         with_consent_state(Employee.objects.filter(tenant=tenant, active=True), tenant=tenant)
         .filter(has_open_invitation=False)

@@ -125,3 +125,40 @@ def api_client_for(api_key_factory):
 
 def has_totp(user: User) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process on the test database and the test Redis, consuming the
+    default and ingestion queues (and the probe task of tests/celery_probe.py)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "DATABASE_NAME": connection.settings_dict["NAME"],
+        "DB_SET_ROLE": settings.DB_APP_ROLE,
+    }
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "compliance_hub", "worker", "-P", "solo",
+             "-Q", "default,ingestion", "-I", "tests.celery_probe", "--without-gossip",
+             "--without-mingle", "--without-heartbeat", "-l", "info"],
+            cwd=Path(__file__).resolve().parent.parent, env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    if process.returncode not in (0, -15):
+        print(log.read_text())

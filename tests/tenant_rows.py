@@ -56,6 +56,83 @@ def make_employee_import(tenant: Tenant) -> None:
         )
 
 
+def make_capture_rows(tenant: Tenant) -> None:
+    """Connection settings, a delivery, a refusal, and an archived conversation with a message,
+    an event and an attachment (needs the employee of make_employee_with_consent)."""
+    from datetime import UTC, datetime
+
+    from archive.models import Attachment, Message
+    from archive.services import (
+        ConversationKey,
+        EventRecord,
+        MessageRecord,
+        archive_events,
+        archive_messages,
+    )
+    from compliance_hub.tenancy.context import tenant_scope
+    from consent.models import Employee
+    from ingestion.models import Refusal
+    from ingestion.services import receive_delivery, save_whatsapp_settings
+
+    save_whatsapp_settings(tenant=tenant, app_secret=f"secret-{tenant.slug}-000")
+    delivery = receive_delivery(tenant=tenant, body=b'{"object": "x"}', headers={})
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    with tenant_scope(tenant):
+        employee = Employee.objects.get(employee_id=f"E-{tenant.slug}")
+        Refusal.objects.create(
+            tenant=tenant,
+            delivery=delivery,
+            phone_number_id="1",
+            wamid=f"wamid.R{tenant.pk}",
+            kind="message",
+            reason="unknown_number",
+        )
+        archive_messages(
+            tenant=tenant,
+            records=[
+                MessageRecord(
+                    conversation=ConversationKey(
+                        employee.pk, employee.whatsapp_phone_number_id, "5511"
+                    ),
+                    counterparty={"wa_id": "5511", "name": f"client of {tenant.slug}"},
+                    business_display_number="5511",
+                    wamid=f"wamid.M{tenant.pk}",
+                    direction="inbound",
+                    type="image",
+                    whatsapp_timestamp=moment,
+                    received_at=moment,
+                    text=f"marker-{tenant.slug}",
+                    structured={},
+                    context={},
+                    is_history=False,
+                    flags=[],
+                    raw={},
+                    delivery_id=delivery.pk,
+                )
+            ],
+        )
+        archive_events(
+            tenant=tenant,
+            records=[
+                EventRecord(
+                    kind="reaction",
+                    event_key=f"reaction:wamid.E{tenant.pk}",
+                    target_wamid=f"wamid.M{tenant.pk}",
+                    direction="inbound",
+                    whatsapp_timestamp=moment,
+                    received_at=moment,
+                    payload={"emoji": "👍"},
+                    raw={},
+                    delivery_id=delivery.pk,
+                )
+            ],
+        )
+        Attachment.objects.create(
+            tenant=tenant, message=Message.objects.get(wamid=f"wamid.M{tenant.pk}"),
+            media_id=f"media-{tenant.pk}", mime_type="image/jpeg",
+        )  # fmt: skip
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -66,6 +143,13 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "consent.ConsentInvitation": make_employee_with_consent,
     "consent.ConsentEvent": make_employee_with_consent,
     "consent.EmployeeImport": make_employee_import,
+    "ingestion.WhatsAppSettings": make_capture_rows,
+    "ingestion.Delivery": make_capture_rows,
+    "ingestion.Refusal": make_capture_rows,
+    "archive.Conversation": make_capture_rows,
+    "archive.Message": make_capture_rows,
+    "archive.MessageEvent": make_capture_rows,
+    "archive.Attachment": make_capture_rows,
 }
 
 

@@ -2,69 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 
 from compliance_hub.audit.services import record_event
 from compliance_hub.tasks import HEARTBEAT_KEY, heartbeat_task
 from compliance_hub.tenancy.services import create_tenant, set_tenant_status
 from tests.celery_probe import probe_tenant_scope_task
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    env = {
-        **os.environ,
-        "DJANGO_ENV": "test",
-        "DATABASE_NAME": connection.settings_dict["NAME"],
-        "DB_SET_ROLE": settings.DB_APP_ROLE,
-    }
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "compliance_hub",
-                "worker",
-                "-P",
-                "solo",
-                "-Q",
-                "default",
-                "-I",
-                "tests.celery_probe",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "info",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    if process.returncode not in (0, -15):
-        print(log.read_text())
 
 
 def _wait_for(key: str, timeout: float = 60.0):

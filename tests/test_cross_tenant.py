@@ -21,7 +21,7 @@ from tests.tenant_rows import make_rows_for
 # confirmation), not object ids: for these the walk checks that nothing of firm B shows and
 # nothing breaks, since allauth answers a bad key with a 200 "invalid link" page.
 SECRET_PARAMS = {"key", "uidb36"}
-REFUSALS = {403, 404, 405, 410}
+REFUSALS = {401, 403, 404, 405, 410}
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
 METHODS = ("get", "post", "patch", "delete")
 

@@ -50,6 +50,12 @@ def tenant_scope(tenant: Tenant | int) -> Iterator[None]:
     """
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     previous = _current_tenant_id.get()
+    if previous == tenant_id and connection.in_atomic_block:
+        # Already this tenant, inside the transaction that set it: the setting stands, only the
+        # savepoint remains (services rely on the scope being all-or-nothing).
+        with transaction.atomic():
+            yield
+        return
     token = _current_tenant_id.set(tenant_id)
     try:
         with transaction.atomic():

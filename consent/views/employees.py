@@ -84,10 +84,7 @@ def employees(request: HttpRequest) -> HttpResponse:
 
 
 def _to_invite_count(tenant) -> int:
-    notice = services.current_notice(tenant=tenant)
-    if notice is None:
-        return 0
-    return selectors.employees_to_invite(tenant=tenant, notice_version=notice.version).count()
+    return selectors.employees_to_invite(tenant=tenant).count()
 
 
 @role_required(Role.ADMIN)

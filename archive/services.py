@@ -1,0 +1,154 @@
+"""The verbs of the archive: append messages and the events that happen to them, idempotently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from compliance_hub.tenancy.models import Tenant
+
+from .models import Conversation, Message, MessageEvent
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    employee_id: int
+    business_phone_number_id: str
+    counterparty_key: str
+
+
+@dataclass
+class MessageRecord:
+    """A message to archive (built by ingestion from a parsed delivery)."""
+
+    conversation: ConversationKey
+    counterparty: dict[str, str]  # wa_id, user_id, name, username
+    business_display_number: str
+    wamid: str
+    direction: str
+    type: str
+    whatsapp_timestamp: datetime
+    received_at: datetime
+    text: str
+    structured: dict[str, Any]
+    context: dict[str, Any]
+    is_history: bool
+    flags: list[str]
+    raw: dict[str, Any]
+    delivery_id: int | None
+
+
+@dataclass
+class EventRecord:
+    kind: str
+    event_key: str
+    target_wamid: str
+    direction: str
+    whatsapp_timestamp: datetime
+    received_at: datetime
+    payload: dict[str, Any]
+    raw: dict[str, Any]
+    delivery_id: int | None
+
+
+def _conversation(tenant: Tenant, key: ConversationKey, record: MessageRecord) -> Conversation:
+    lookup = {
+        "tenant": tenant,
+        "employee_id": key.employee_id,
+        "business_phone_number_id": key.business_phone_number_id,
+        "counterparty_key": key.counterparty_key,
+    }
+    found = Conversation.objects.filter(**lookup).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(
+                **lookup,
+                business_display_number=record.business_display_number,
+                counterparty_wa_id=record.counterparty.get("wa_id", ""),
+                counterparty_user_id=record.counterparty.get("user_id", ""),
+                counterparty_name=record.counterparty.get("name", ""),
+                counterparty_username=record.counterparty.get("username", ""),
+                started_at=record.whatsapp_timestamp,
+            )
+    except IntegrityError:  # created by a concurrent worker a moment ago
+        return Conversation.objects.get(**lookup)
+
+
+def archive_messages(*, tenant: Tenant, records: list[MessageRecord]) -> int:
+    """Append messages (in the caller's tenant scope); a wamid already archived is skipped, so
+    a redelivery or a retried task stores nothing twice. Returns how many were new."""
+    if not records:
+        return 0
+    conversations: dict[ConversationKey, Conversation] = {}
+    rows = []
+    for record in records:
+        if record.conversation not in conversations:
+            conversations[record.conversation] = _conversation(tenant, record.conversation, record)
+        conversation = conversations[record.conversation]
+        rows.append(
+            Message(
+                tenant=tenant,
+                conversation=conversation,
+                employee_id=record.conversation.employee_id,
+                delivery_id=record.delivery_id,
+                wamid=record.wamid,
+                direction=record.direction,
+                type=record.type,
+                whatsapp_timestamp=record.whatsapp_timestamp,
+                received_at=record.received_at,
+                text=record.text,
+                structured=record.structured,
+                context=record.context,
+                is_history=record.is_history,
+                flags=record.flags,
+                raw=record.raw,
+            )
+        )
+    existing = set(
+        Message.objects.filter(wamid__in=[row.wamid for row in rows]).values_list(
+            "wamid", flat=True
+        )
+    )
+    new_rows = []
+    for row in rows:
+        if row.wamid not in existing:
+            existing.add(row.wamid)  # a delivery may carry the same message twice
+            new_rows.append(row)
+    Message.objects.bulk_create(new_rows, ignore_conflicts=True)
+    return len(new_rows)
+
+
+def archive_events(*, tenant: Tenant, records: list[EventRecord]) -> int:
+    """Append edits, revokes, reactions and statuses; duplicates (same event key) are skipped."""
+    if not records:
+        return 0
+    keys = [record.event_key for record in records]
+    existing = set(
+        MessageEvent.objects.filter(event_key__in=keys).values_list("event_key", flat=True)
+    )
+    rows = []
+    for record in records:
+        if record.event_key in existing:
+            continue
+        existing.add(record.event_key)
+        rows.append(
+            MessageEvent(
+                tenant=tenant,
+                kind=record.kind,
+                event_key=record.event_key,
+                target_wamid=record.target_wamid,
+                direction=record.direction,
+                whatsapp_timestamp=record.whatsapp_timestamp,
+                received_at=record.received_at,
+                payload=record.payload,
+                raw=record.raw,
+                delivery_id=record.delivery_id,
+            )
+        )
+    MessageEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

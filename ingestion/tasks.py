@@ -1,0 +1,62 @@
+"""Celery entry points of ingestion: process a delivery; sweep up what was not processed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+
+from compliance_hub.celery import tenant_task
+from compliance_hub.tenancy.context import unscoped
+from compliance_hub.tenancy.models import Tenant
+
+from .models import Delivery
+from .processing import process_delivery_by_id
+
+# A delivery still pending after this was probably never queued (Redis down) or its worker
+# died; failed ones are retried with a growing pause, up to MAX_ATTEMPTS.
+SWEEP_GRACE = timedelta(seconds=60)
+MAX_ATTEMPTS = 12
+SWEEP_BATCH = 500
+
+
+@tenant_task(name="ingestion.process_delivery", queue="ingestion")
+def process_delivery_task(*, tenant_id: int, delivery_id: int) -> None:
+    process_delivery_by_id(tenant=Tenant.objects.get(pk=tenant_id), delivery_id=delivery_id)
+
+
+def deliveries_to_sweep(now=None) -> list[tuple[int, int]]:
+    """(tenant id, delivery id) of deliveries stored but not processed: pending past the grace
+    period, or failed and due for another attempt. Platform code: spans tenants, reads no body."""
+    now = now or timezone.now()
+    with unscoped():
+        stale = Delivery.all_tenants.filter(
+            Q(status=Delivery.Status.PENDING, received_at__lt=now - SWEEP_GRACE)
+            | Q(status=Delivery.Status.FAILED, attempts__lt=MAX_ATTEMPTS)
+        ).filter(tenant__status=Tenant.Status.ACTIVE)
+        rows = list(
+            stale.order_by("received_at").values_list("tenant_id", "pk", "status", "attempts",
+                                                      "received_at")[:SWEEP_BATCH * 4]
+        )  # fmt: skip
+    due = []
+    for tenant_id, pk, status, attempts, received_at in rows:
+        # Failed: wait 1, 2, 4 ... minutes (capped at 4 h) after reception before trying again.
+        if status == Delivery.Status.FAILED:
+            pause = timedelta(minutes=min(2 ** max(attempts - 1, 0), 240))
+            if received_at > now - pause:
+                continue
+        due.append((tenant_id, pk))
+        if len(due) >= SWEEP_BATCH:
+            break
+    return due
+
+
+@shared_task(name="ingestion.sweep_deliveries", queue="ingestion")
+def sweep_deliveries_task() -> int:
+    """Beat: re-queue every delivery that was acknowledged but not processed."""
+    due = deliveries_to_sweep()
+    for tenant_id, delivery_id in due:
+        process_delivery_task.delay(tenant_id=tenant_id, delivery_id=delivery_id)
+    return len(due)

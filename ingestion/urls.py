@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views, webhook
+
+app_name = "ingestion"
+
+urlpatterns = [
+    path(
+        "webhooks/whatsapp/<slug:tenant_slug>/", webhook.whatsapp_webhook, name="whatsapp_webhook"
+    ),
+    path("whatsapp/settings/", views.settings_page, name="whatsapp_settings"),
+]

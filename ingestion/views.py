@@ -1,0 +1,99 @@
+"""The WhatsApp settings page: what to paste into Meta's dashboard, and the secrets Meta gives.
+
+Admins only. Secrets are shown as hints (last four characters) once saved, never in full."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.roles import role_required
+
+from .forms import WhatsAppSettingsForm
+from .models import WhatsAppSettings
+from .services import save_whatsapp_settings, whatsapp_settings
+
+# The webhook fields a tenant subscribes to in App Dashboard → WhatsApp → Configuration.
+WEBHOOK_FIELDS = (
+    "messages",
+    "smb_message_echoes",
+    "history",
+    "smb_app_state_sync",
+    "calls",
+    "account_update",
+)
+FIELD_LABELS = {
+    "app_secret": "app secret",
+    "verify_token": "verify token",
+    "access_token": "access token",
+    "waba_ids": "WhatsApp Business Account ids",
+}
+
+
+def _saved_values(row: WhatsAppSettings | None) -> dict:
+    if row is None:
+        return {"app_secret": "", "verify_token": "", "access_token": "", "waba_ids": []}
+    return {
+        "app_secret": row.app_secret,
+        "verify_token": row.verify_token,
+        "access_token": row.access_token,
+        "waba_ids": list(row.waba_ids),
+    }
+
+
+def _add_service_errors(form: WhatsAppSettingsForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, field_messages in error.message_dict.items():
+            for message in field_messages:
+                form.add_error(name if name in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+@role_required(Role.ADMIN)
+def settings_page(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant
+    row = whatsapp_settings(tenant=tenant)
+    before = _saved_values(row)
+    form = WhatsAppSettingsForm(
+        request.POST or None, initial={"waba_ids": "\n".join(before["waba_ids"])}
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                row = save_whatsapp_settings(
+                    tenant=tenant, actor=request.user, request=request, **form.changes()
+                )
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                after = _saved_values(row)
+                changed = [FIELD_LABELS[name] for name in before if before[name] != after[name]]
+                if changed:
+                    messages.success(request, f"Saved: {', '.join(changed)}.")
+                else:
+                    messages.info(request, "Nothing changed.")
+                return redirect("ingestion:whatsapp_settings")
+        status = 400
+    saved = _saved_values(row)
+    context = {
+        "form": form,
+        "settings_row": row,
+        "callback_url": request.build_absolute_uri(
+            reverse("ingestion:whatsapp_webhook", args=[tenant.slug])
+        ),
+        "hints": {
+            name: WhatsAppSettings.hint(saved[name])
+            for name in ("app_secret", "verify_token", "access_token")
+        },
+        "waba_ids": saved["waba_ids"],
+        "configured": bool(saved["app_secret"] and saved["verify_token"]),
+        "webhook_fields": WEBHOOK_FIELDS,
+    }
+    return render(request, "ingestion/settings.html", context, status=status)

@@ -1,0 +1,1 @@
+"""Meta's WhatsApp Business Platform: pure parsing of webhook payloads (no Django here)."""

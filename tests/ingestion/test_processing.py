@@ -1,0 +1,334 @@
+"""From a signed POST to the archive: the consent gate decides, refusals keep no content,
+processing is idempotent, the sweeper finds what was not processed."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from archive.models import Conversation, Message, MessageEvent
+from compliance_hub.tenancy.context import tenant_scope
+from consent import gate
+from consent import services as consent
+from ingestion.models import Delivery, Refusal
+from ingestion.processing import process_delivery_by_id
+from ingestion.services import save_whatsapp_settings
+from ingestion.tasks import deliveries_to_sweep
+from ingestion.whatsapp.signature import sign
+from tests.ingestion import payloads
+
+SECRET = "app-secret-of-firm-a-0123456789"
+PHONE_ID = "106540352242922"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gate():
+    gate.clear_cache()
+    yield
+    gate.clear_cache()
+
+
+@pytest.fixture
+def connected(tenant_a, django_capture_on_commit_callbacks):
+    """Firm A's WhatsApp app is connected and Ana, on PHONE_ID, has consented."""
+    save_whatsapp_settings(tenant=tenant_a, app_secret=SECRET, verify_token="verify-token-123")
+    with django_capture_on_commit_callbacks(execute=True):
+        ana = consent.create_employee(
+            tenant=tenant_a,
+            data=consent.EmployeeData(
+                full_name="Ana Souza",
+                email="ana@firm-a.example",
+                employee_id="A-1",
+                phone_number="+55 11 98765-4321",
+                whatsapp_phone_number_id=PHONE_ID,
+            ),
+        )
+        consent.record_consent(
+            employee=ana,
+            actor=None,
+            evidence_reference="signed form",
+            occurred_at=ana.created_at + timedelta(milliseconds=1),
+        )
+    return ana
+
+
+def now_seconds() -> int:
+    return int(time.time()) + 1
+
+
+def deliver(client, tenant, payload, *, secret=SECRET):
+    raw = payloads.body(payload)
+    response = client.post(
+        f"/webhooks/whatsapp/{tenant.slug}/",
+        data=raw,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=sign(raw, secret),
+    )
+    assert response.status_code == 200, response.content
+    with tenant_scope(tenant):
+        return Delivery.objects.order_by("-id").first()
+
+
+def send(client, tenant, builder, **fields):
+    """Deliver a payload of ``builder`` for PHONE_ID (unless given) and process it."""
+    fields.setdefault("phone_number_id", PHONE_ID)
+    return process(tenant, deliver(client, tenant, builder(**fields)))
+
+
+def process(tenant, delivery):
+    with tenant_scope(tenant):
+        return process_delivery_by_id(tenant=tenant, delivery_id=delivery.pk)
+
+
+def test_a_consented_inbound_message_is_archived_with_both_times(client, tenant_a, connected):
+    sent = now_seconds()
+    delivery = deliver(
+        client,
+        tenant_a,
+        payloads.inbound_text(
+            phone_number_id=PHONE_ID, wamid="wamid.IN1", text="Olá, quero investir", timestamp=sent
+        ),
+    )
+    summary = process(tenant_a, delivery)
+    assert summary["archived_messages"] == 1 and summary["refused"] == 0
+    with tenant_scope(tenant_a):
+        message = Message.objects.get(wamid="wamid.IN1")
+        conversation = message.conversation
+        delivery.refresh_from_db()
+    assert (message.direction, message.type, message.text) == (
+        "inbound",
+        "text",
+        "Olá, quero investir",
+    )
+    assert message.whatsapp_timestamp.timestamp() == sent
+    assert message.received_at == delivery.received_at
+    assert message.employee_id == connected.pk
+    assert (conversation.counterparty_wa_id, conversation.counterparty_name) == (
+        "5511912345678",
+        "Cliente Silva",
+    )
+    assert delivery.status == Delivery.Status.PROCESSED and not delivery.redacted
+
+
+def test_the_employees_own_messages_from_the_app_are_archived_as_outbound(
+    client, tenant_a, connected
+):
+    sent = now_seconds()
+    send(client, tenant_a, payloads.inbound_text, wamid="wamid.IN1", text="Oi", timestamp=sent)
+    send(
+        client,
+        tenant_a,
+        payloads.echo_text,
+        wamid="wamid.OUT1",
+        text="Bom dia! Como posso ajudar?",
+        timestamp=sent + 1,
+    )
+    with tenant_scope(tenant_a):
+        outbound = Message.objects.get(wamid="wamid.OUT1")
+        inbound = Message.objects.get(wamid="wamid.IN1")
+    assert outbound.direction == "outbound"
+    assert outbound.conversation_id == inbound.conversation_id, "one thread per client"
+
+
+def test_the_same_message_delivered_and_processed_twice_is_stored_once(client, tenant_a, connected):
+    payload = payloads.inbound_text(
+        phone_number_id=PHONE_ID, wamid="wamid.DUP", text="once", timestamp=now_seconds()
+    )
+    first = deliver(client, tenant_a, payload)
+    second = deliver(client, tenant_a, payload)  # Meta retried
+    process(tenant_a, first)
+    process(tenant_a, second)
+    assert process(tenant_a, first) is None  # already processed: nothing happens
+    with tenant_scope(tenant_a):
+        assert Message.objects.filter(wamid="wamid.DUP").count() == 1
+        assert Conversation.objects.count() == 1
+
+
+def test_edits_and_reactions_are_events_and_the_original_never_changes(client, tenant_a, connected):
+    sent = now_seconds()
+    # The reaction arrives before the message it reacts to: kept, linked by id.
+    send(
+        client,
+        tenant_a,
+        payloads.inbound_reaction,
+        wamid="wamid.R1",
+        target="wamid.ORIG",
+        emoji="👍",
+        timestamp=sent + 2,
+    )
+    send(
+        client,
+        tenant_a,
+        payloads.inbound_text,
+        wamid="wamid.ORIG",
+        text="Compre 100 ações",
+        timestamp=sent,
+    )
+    send(
+        client,
+        tenant_a,
+        payloads.inbound_edit,
+        wamid="wamid.E1",
+        original="wamid.ORIG",
+        text="Compre 1000 ações",
+        timestamp=sent + 3,
+    )
+    send(
+        client,
+        tenant_a,
+        payloads.inbound_reaction,
+        wamid="wamid.R2",
+        target="wamid.ORIG",
+        emoji=None,
+        timestamp=sent + 4,
+    )
+    with tenant_scope(tenant_a):
+        original = Message.objects.get(wamid="wamid.ORIG")
+        events = list(
+            MessageEvent.objects.filter(target_wamid="wamid.ORIG").order_by("whatsapp_timestamp")
+        )
+    assert original.text == "Compre 100 ações"
+    assert [e.kind for e in events] == ["reaction", "edit", "reaction"]
+    assert events[0].payload["emoji"] == "👍"
+    assert "1000" in str(events[1].payload)
+    assert events[2].payload.get("emoji", "") == ""
+
+
+def test_statuses_of_sent_messages_are_kept(client, tenant_a, connected):
+    sent = now_seconds()
+    for state in ("sent", "delivered", "read"):
+        send(client, tenant_a, payloads.status, target="wamid.OUT9", state=state, timestamp=sent)
+    with tenant_scope(tenant_a):
+        kept = set(
+            MessageEvent.objects.filter(kind="status").values_list("payload__status", flat=True)
+        )
+    assert kept == {"sent", "delivered", "read"}
+
+
+def test_without_consent_no_content_is_kept_anywhere(client, tenant_a, connected):
+    consent.withdraw_consent(employee=connected, reason="no longer")
+    gate.clear_cache()
+    secret_text = "my private words 4242"
+    delivery = deliver(
+        client,
+        tenant_a,
+        payloads.inbound_text(
+            phone_number_id=PHONE_ID, wamid="wamid.NO", text=secret_text, timestamp=now_seconds()
+        ),
+    )
+    summary = process(tenant_a, delivery)
+    assert summary["refused"] == 1 and summary["archived_messages"] == 0
+    with tenant_scope(tenant_a):
+        assert not Message.objects.exists()
+        refusal = Refusal.objects.get()
+        delivery.refresh_from_db()
+    assert (refusal.reason, refusal.wamid, refusal.employee_pk) == (
+        "consent_withdrawn",
+        "wamid.NO",
+        connected.pk,
+    )
+    assert delivery.redacted
+    stored = bytes(delivery.body).decode()
+    assert secret_text not in stored and "Cliente Silva" not in stored
+    assert "wamid.NO" in stored  # the metadata stays
+
+
+def test_a_number_of_nobody_or_of_another_tenant_is_refused(client, tenant_a, tenant_b, connected):
+    payload = payloads.inbound_text(
+        phone_number_id="999999999999", wamid="wamid.X", text="hi", timestamp=now_seconds()
+    )
+    delivery = deliver(client, tenant_a, payload)
+    process(tenant_a, delivery)
+    with tenant_scope(tenant_a):
+        assert Refusal.objects.get().reason == "unknown_number"
+        assert not Message.objects.exists()
+
+
+def test_a_signed_body_that_is_not_json_is_kept_and_marked(client, tenant_a, connected):
+    raw = b"this is not json \xff"
+    response = client.post(
+        f"/webhooks/whatsapp/{tenant_a.slug}/",
+        data=raw,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=sign(raw, SECRET),
+    )
+    assert response.status_code == 200
+    with tenant_scope(tenant_a):
+        delivery = Delivery.objects.get()
+    process(tenant_a, delivery)
+    with tenant_scope(tenant_a):
+        delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.UNPARSEABLE
+    assert bytes(delivery.body) == raw
+
+
+def test_the_sweeper_finds_acknowledged_but_unprocessed_deliveries(client, tenant_a, connected):
+    old = deliver(
+        client,
+        tenant_a,
+        payloads.inbound_text(
+            phone_number_id=PHONE_ID, wamid="wamid.S1", text="a", timestamp=now_seconds()
+        ),
+    )
+    fresh = deliver(
+        client,
+        tenant_a,
+        payloads.inbound_text(
+            phone_number_id=PHONE_ID, wamid="wamid.S2", text="b", timestamp=now_seconds()
+        ),
+    )
+    with tenant_scope(tenant_a):
+        Delivery.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(minutes=5))
+    due = deliveries_to_sweep()
+    assert (tenant_a.pk, old.pk) in due
+    assert (tenant_a.pk, fresh.pk) not in due
+    process(tenant_a, old)
+    assert (tenant_a.pk, old.pk) not in deliveries_to_sweep()
+
+
+def test_the_dashboard_shows_pipeline_health_and_unconsented_numbers(
+    client, tenant_a, connected, alice
+):
+    from tests.fixtures import login
+
+    payload = payloads.inbound_text(
+        phone_number_id="777000777", wamid="wamid.U1", text="hi", timestamp=now_seconds()
+    )
+    process(tenant_a, deliver(client, tenant_a, payload))
+    login(client, alice)
+    page = client.get("/").content.decode()
+    assert "WhatsApp capture, last 24 hours" in page
+    assert "777000777" in page and "unconsented or unknown number is in use" in page
+
+
+def test_characters_postgresql_cannot_store_do_not_lose_the_message(client, tenant_a, connected):
+    # JSON allows NUL and lone surrogates; PostgreSQL's text and jsonb do not.
+    raw = (
+        b'{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",'
+        b'"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"5511987654321",'
+        b'"phone_number_id":"'
+        + PHONE_ID.encode()
+        + b'"},"contacts":[{"profile":{"name":"X\\u0000Y"},'
+        b'"wa_id":"5511912345678"}],"messages":[{"from":"5511912345678","id":"wamid.NUL",'
+        b'"timestamp":"' + str(now_seconds()).encode() + b'","type":"text",'
+        b'"text":{"body":"a\\u0000b\\ud800c"}}]}}]}]}'
+    )
+    response = client.post(
+        f"/webhooks/whatsapp/{tenant_a.slug}/",
+        data=raw,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=sign(raw, SECRET),
+    )
+    assert response.status_code == 200
+    with tenant_scope(tenant_a):
+        delivery = Delivery.objects.get()
+    summary = process(tenant_a, delivery)
+    assert summary["archived_messages"] == 1
+    with tenant_scope(tenant_a):
+        message = Message.objects.get(wamid="wamid.NUL")
+        delivery.refresh_from_db()
+    assert message.text == "a\ufffdb\ufffdc"
+    assert bytes(delivery.body) == raw, "the delivery keeps exactly what Meta sent"

@@ -1,0 +1,419 @@
+"""``GET/POST /webhooks/whatsapp/<slug>/`` as Meta uses it, through the real view: the
+verification handshake, signed deliveries stored byte for byte, and every refusal storing nothing.
+
+A 200 tells Meta the delivery is durably stored; anything else makes Meta retry, so the database
+being unreachable must give 503 (never a 500, never a 200)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+import psycopg2
+import pytest
+from django.db import connection
+
+from compliance_hub.celery import app as celery_app
+from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.services import set_tenant_status
+from ingestion.models import Delivery
+from ingestion.services import save_whatsapp_settings
+from ingestion.whatsapp.signature import sign
+
+APP_SECRET = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
+VERIFY_TOKEN = "vt-firm-a-2026-shh"
+OTHER_APP_SECRET = "ffffeeeeddddccccbbbbaaaa99998888"
+
+BODY = json.dumps(
+    {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "5511987654321",
+                                "phone_number_id": "106540352242922",
+                            },
+                            "contacts": [{"profile": {"name": "Ana"}, "wa_id": "5511912345678"}],
+                            "messages": [
+                                {
+                                    "from": "5511912345678",
+                                    "id": "wamid.HBgLNTUxMTkxMjM0NTY3OBUCABIYFjNFQjA=",
+                                    "timestamp": "1767225600",
+                                    "type": "text",
+                                    "text": {"body": "Bom dia"},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    },
+    separators=(",", ":"),
+).encode()
+
+
+def url(tenant) -> str:
+    return f"/webhooks/whatsapp/{tenant.slug}/"
+
+
+def post(client, tenant, body: bytes, signature: str | None = None, **extra):
+    headers = {} if signature is None else {"HTTP_X_HUB_SIGNATURE_256": signature}
+    return client.generic(
+        "POST", url(tenant), body, content_type="application/json", **headers, **extra
+    )
+
+
+def handshake(client, tenant, **params):
+    query = {"hub.mode": "subscribe", "hub.challenge": "1158201444", **params}
+    return client.get(url(tenant), {k: v for k, v in query.items() if v is not None})
+
+
+def deliveries(tenant) -> list[Delivery]:
+    with tenant_scope(tenant):
+        return list(Delivery.objects.order_by("id"))
+
+
+@pytest.fixture
+def connected(tenant_a):
+    """Firm A with its Meta app connected."""
+    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
+    return tenant_a
+
+
+# --- GET: the verification handshake ---------------------------------------------------------
+
+
+def test_the_handshake_with_the_right_token_answers_the_challenge_as_plain_text(client, connected):
+    response = handshake(client, connected, **{"hub.verify_token": VERIFY_TOKEN})
+
+    assert response.status_code == 200
+    assert response.content == b"1158201444"
+    assert response["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"hub.verify_token": "not-the-token"},
+        {"hub.verify_token": VERIFY_TOKEN[:-1]},
+        {"hub.verify_token": None},
+        {"hub.verify_token": VERIFY_TOKEN, "hub.mode": "unsubscribe"},
+        {"hub.verify_token": VERIFY_TOKEN, "hub.mode": None},
+    ],
+    ids=["wrong token", "token prefix", "no token", "wrong mode", "no mode"],
+)
+def test_the_handshake_is_refused_without_the_right_token_and_mode(client, connected, params):
+    response = handshake(client, connected, **params)
+
+    assert response.status_code == 403
+    assert b"1158201444" not in response.content
+
+
+def test_the_handshake_with_no_parameters_at_all_is_refused(client, connected):
+    assert client.get(url(connected)).status_code == 403
+
+
+def test_the_handshake_is_refused_for_a_tenant_that_has_not_connected_whatsapp(client, tenant_a):
+    response = handshake(client, tenant_a, **{"hub.verify_token": ""})
+    assert response.status_code == 403
+    response = handshake(client, tenant_a, **{"hub.verify_token": VERIFY_TOKEN})
+    assert response.status_code == 403
+
+
+def test_an_unknown_tenant_is_404(client, db):
+    response = client.get(
+        "/webhooks/whatsapp/no-such-firm/",
+        {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"},
+    )
+    assert response.status_code == 404
+    response = client.generic(
+        "POST",
+        "/webhooks/whatsapp/no-such-firm/",
+        BODY,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=sign(BODY, APP_SECRET),
+    )
+    assert response.status_code == 404
+
+
+def test_a_suspended_tenant_is_404_for_the_handshake_and_deliveries(client, connected):
+    set_tenant_status(tenant=connected, status="suspended")
+
+    assert handshake(client, connected, **{"hub.verify_token": VERIFY_TOKEN}).status_code == 404
+    assert post(client, connected, BODY, sign(BODY, APP_SECRET)).status_code == 404
+    assert deliveries(connected) == []
+
+
+def test_other_methods_are_refused(client, connected):
+    assert client.put(url(connected), BODY, content_type="application/json").status_code == 405
+    assert client.delete(url(connected)).status_code == 405
+
+
+# --- POST: deliveries ------------------------------------------------------------------------
+
+
+def test_a_correctly_signed_delivery_is_stored_byte_for_byte_and_acknowledged(client, connected):
+    signature = sign(BODY, APP_SECRET)
+
+    response = post(client, connected, BODY, signature, HTTP_USER_AGENT="facebookexternalua")
+
+    assert response.status_code == 200
+    [delivery] = deliveries(connected)
+    assert bytes(delivery.body) == BODY
+    assert delivery.body_sha256 == hashlib.sha256(BODY).hexdigest()
+    assert delivery.headers["X-Hub-Signature-256"] == signature
+    assert delivery.headers["User-Agent"] == "facebookexternalua"
+    assert delivery.status == Delivery.Status.PENDING
+    assert delivery.received_at is not None
+
+
+def test_no_cookie_or_unrelated_header_is_kept_with_a_delivery(client, connected):
+    client.cookies["sessionid"] = "not-for-the-archive"
+    post(client, connected, BODY, sign(BODY, APP_SECRET), HTTP_X_SOMETHING="else")
+
+    [delivery] = deliveries(connected)
+    assert set(delivery.headers) <= {
+        "X-Hub-Signature-256",
+        "Content-Type",
+        "User-Agent",
+        "Content-Length",
+    }
+
+
+def test_the_same_body_twice_is_stored_twice_for_processing_to_deduplicate(client, connected):
+    signature = sign(BODY, APP_SECRET)
+
+    assert post(client, connected, BODY, signature).status_code == 200
+    assert post(client, connected, BODY, signature).status_code == 200
+
+    assert [bytes(d.body) for d in deliveries(connected)] == [BODY, BODY]
+
+
+def test_a_delivery_without_a_signature_is_401_and_nothing_is_stored(client, connected):
+    response = post(client, connected, BODY)
+
+    assert response.status_code == 401
+    assert deliveries(connected) == []
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "sha256=" + "0" * 64,
+        sign(BODY + b" ", APP_SECRET),
+        sign(BODY, OTHER_APP_SECRET),
+        sign(BODY, APP_SECRET).upper(),
+        sign(BODY, APP_SECRET)[len("sha256=") :],
+        "sha1=" + hashlib.sha1(BODY).hexdigest(),
+        "sha256=",
+        "garbage",
+    ],
+    ids=[
+        "zeros",
+        "other body",
+        "another app's secret",
+        "upper case",
+        "no prefix",
+        "sha1 prefix",
+        "empty digest",
+        "garbage",
+    ],
+)
+def test_a_delivery_with_a_wrong_signature_is_403_and_nothing_is_stored(
+    client, connected, signature
+):
+    response = post(client, connected, BODY, signature)
+
+    assert response.status_code == 403
+    assert deliveries(connected) == []
+
+
+def test_a_delivery_signed_with_another_tenants_secret_is_refused(client, connected, tenant_b):
+    save_whatsapp_settings(tenant=tenant_b, app_secret=OTHER_APP_SECRET)
+
+    # Firm B's own, correctly signed delivery, sent to firm A's callback URL.
+    response = post(client, connected, BODY, sign(BODY, OTHER_APP_SECRET))
+
+    assert response.status_code == 403
+    assert deliveries(connected) == []
+    assert deliveries(tenant_b) == []
+
+
+def test_a_delivery_for_a_tenant_that_has_not_connected_whatsapp_is_refused(client, tenant_a):
+    response = post(client, tenant_a, BODY, sign(BODY, APP_SECRET))
+
+    assert response.status_code == 403
+    assert deliveries(tenant_a) == []
+
+
+def test_a_signed_body_that_is_not_json_is_stored_for_processing_to_flag(client, connected):
+    body = b"\x00\xffthis is not JSON{"
+
+    response = post(client, connected, body, sign(body, APP_SECRET))
+
+    assert response.status_code == 200
+    [delivery] = deliveries(connected)
+    assert bytes(delivery.body) == body
+    assert delivery.status == Delivery.Status.PENDING
+
+
+def test_an_empty_signed_body_is_stored_too(client, connected):
+    response = post(client, connected, b"", sign(b"", APP_SECRET))
+
+    assert response.status_code == 200
+    assert [bytes(d.body) for d in deliveries(connected)] == [b""]
+
+
+def test_non_ascii_escaped_as_meta_does_is_verified_over_the_raw_bytes(client, connected):
+    # Meta serialises "äöå" as \u00e4\u00f6\u00e5 and signs those bytes; re-serialising them
+    # (or signing the decoded text) gives another signature.
+    body = b'{"object":"whatsapp_business_account","text":"Ol\\u00e1 \\u00e4\\u00f6\\u00e5"}'
+    decoded = json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":")).encode()
+    assert decoded != body
+
+    refused = post(client, connected, body, sign(decoded, APP_SECRET))
+    accepted = post(client, connected, body, sign(body, APP_SECRET))
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 200
+    [delivery] = deliveries(connected)
+    assert bytes(delivery.body) == body
+
+
+def test_a_body_over_the_size_limit_is_413_and_nothing_is_stored(client, connected, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 2048
+    body = b'{"padding":"' + b"x" * 4096 + b'"}'
+
+    response = post(client, connected, body, sign(body, APP_SECRET))
+
+    assert response.status_code == 413
+    assert deliveries(connected) == []
+
+
+def test_a_body_at_the_size_limit_is_accepted(client, connected, settings):
+    body = b'{"padding":"' + b"x" * 2000 + b'"}'
+    settings.WEBHOOK_MAX_BODY_BYTES = len(body)
+
+    assert post(client, connected, body, sign(body, APP_SECRET)).status_code == 200
+    assert len(deliveries(connected)) == 1
+
+
+def test_a_meta_sized_body_of_three_megabytes_is_accepted(client, connected):
+    body = b'{"padding":"' + b"x" * (3 * 1024 * 1024) + b'"}'
+
+    assert post(client, connected, body, sign(body, APP_SECRET)).status_code == 200
+    assert bytes(deliveries(connected)[0].body) == body
+
+
+def test_the_webhook_needs_no_csrf_token_and_no_login(connected):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+
+    assert post(strict, connected, BODY, sign(BODY, APP_SECRET)).status_code == 200
+
+
+# --- the database or the queue being down ----------------------------------------------------
+
+
+@pytest.fixture
+def owner_connection():
+    """A second connection, as the database owner, to hold locks the webhook must run into."""
+    params = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=params["NAME"],
+        user=params["USER"],
+        password=params["PASSWORD"],
+        host=params["HOST"],
+        port=params["PORT"],
+    )
+    yield other
+    other.rollback()
+    other.close()
+
+
+def test_a_delivery_that_cannot_be_written_is_503_so_meta_retries(
+    client, connected, owner_connection
+):
+    """The tenant and its secret are read, but the insert cannot happen (here: the table is
+    locked by someone else longer than we wait). The answer must not be a 200."""
+    signature = sign(BODY, APP_SECRET)
+    with owner_connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {Delivery._meta.db_table} IN ACCESS EXCLUSIVE MODE NOWAIT")
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")
+    try:
+        refused = post(client, connected, BODY, signature)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+        owner_connection.rollback()  # the lock is released
+
+    assert refused.status_code == 503
+    assert deliveries(connected) == []
+    # Meta's retry, once the database can be written again, is stored.
+    assert post(client, connected, BODY, signature).status_code == 200
+    assert len(deliveries(connected)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_webhook_answers_503_not_500_when_the_database_is_unreachable(client, connected):
+    signature = sign(BODY, APP_SECRET)
+    connection.close()
+    real_port = connection.settings_dict["PORT"]
+    connection.settings_dict["PORT"] = "1"
+    try:
+        delivery = post(client, connected, BODY, signature)
+        verification = handshake(client, connected, **{"hub.verify_token": VERIFY_TOKEN})
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = real_port
+
+    assert delivery.status_code == 503
+    assert delivery["Retry-After"]
+    assert verification.status_code == 503
+    assert deliveries(connected) == []
+
+
+@pytest.fixture
+def broker_down():
+    """Celery's broker (Redis) unreachable for this test: a closed port. The app caches its
+    connection pool and producer pool once a task was sent (an earlier test may have), so both
+    are swapped for fresh ones built from the closed port, and put back exactly afterwards."""
+    amqp = celery_app.amqp
+    saved = (celery_app.conf.broker_url, celery_app._pool, amqp._producer_pool)
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    celery_app._pool = None
+    amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app.conf.broker_url, celery_app._pool, amqp._producer_pool = saved
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_delivery_is_acknowledged_and_kept_when_the_queue_is_down(
+    client, connected, broker_down, caplog
+):
+    """Processing is queued after commit; if Redis is down the delivery is already durable, so
+    Meta still gets its 200 and the sweeper picks the delivery up later."""
+    with caplog.at_level(logging.ERROR, logger="django.db.backends.base"):
+        response = post(client, connected, BODY, sign(BODY, APP_SECRET))
+
+    assert response.status_code == 200
+    [delivery] = deliveries(connected)
+    assert bytes(delivery.body) == BODY
+    assert delivery.status == Delivery.Status.PENDING
+    # The enqueue was attempted after the commit, and failed without touching the answer.
+    logged = [record.getMessage() for record in caplog.records]
+    assert any("on_commit" in line and "127.0.0.1:1" in line for line in logged), logged
