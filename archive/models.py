@@ -146,3 +146,40 @@ class Attachment(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.mime_type or 'media'} of message {self.message_id}"
+
+
+class CallRecord(TenantOwnedModel):
+    """One event of a WhatsApp call (``calls`` field): who, which direction, when it started and
+    ended, how long. Coexistence cannot capture calls made in the app itself; these are the
+    Calling API's events."""
+
+    employee = models.ForeignKey("consent.Employee", on_delete=models.PROTECT, related_name="+")
+    event_key = models.CharField(max_length=320)  # idempotency
+    call_id = models.CharField(max_length=255)
+    event = models.CharField(max_length=32)
+    status = models.CharField(max_length=32, blank=True)
+    direction = models.CharField(max_length=32, blank=True)
+    business_phone_number_id = models.CharField(max_length=32)
+    counterparty_key = models.CharField(max_length=300, blank=True)
+    counterparty_wa_id = models.CharField(max_length=32, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    whatsapp_timestamp = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    delivery_id = models.BigIntegerField(null=True, blank=True)
+    raw = models.JSONField(default=dict)
+
+    append_only = True
+
+    class Meta:
+        ordering = ["whatsapp_timestamp", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "event_key"], name="call_event_unique")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "employee", "whatsapp_timestamp"], name="call_emp")
+        ]
+
+    def __str__(self) -> str:
+        return f"call {self.call_id} {self.event}"

@@ -118,3 +118,36 @@ class Refusal(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"Refused {self.kind} on {self.phone_number_id}: {self.reason}"
+
+
+class CaptureNotice(TenantOwnedModel):
+    """Something about capture an admin must know at once: the partner was removed from a number
+    (capture stopped), messages arrive from a number nobody consented for, history sharing was
+    declined. Raised once per kind, number and day; acknowledged by an admin."""
+
+    class Kind(models.TextChoices):
+        PARTNER_REMOVED = "partner_removed", "Capture stopped for a number (partner removed)"
+        UNCONSENTED_NUMBER = "unconsented_number", "Unconsented number in use"
+        HISTORY_DECLINED = "history_declined", "History sharing declined"
+        ACCOUNT_EVENT = "account_event", "Account event"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    dedupe_key = models.CharField(max_length=200)
+    phone_number_id = models.CharField(max_length=32, blank=True)
+    message = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "compliance_hub.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "dedupe_key"], name="capture_notice_once")
+        ]
+        indexes = [models.Index(fields=["tenant", "acknowledged_at"], name="capture_notice_open")]
+
+    def __str__(self) -> str:
+        return self.message

@@ -61,7 +61,7 @@ def make_capture_rows(tenant: Tenant) -> None:
     an event and an attachment (needs the employee of make_employee_with_consent)."""
     from datetime import UTC, datetime
 
-    from archive.models import Attachment, Message
+    from archive.models import Attachment, CallRecord, Message
     from archive.services import (
         ConversationKey,
         EventRecord,
@@ -71,7 +71,7 @@ def make_capture_rows(tenant: Tenant) -> None:
     )
     from compliance_hub.tenancy.context import tenant_scope
     from consent.models import Employee
-    from ingestion.models import Refusal
+    from ingestion.models import CaptureNotice, Refusal
     from ingestion.services import receive_delivery, save_whatsapp_settings
 
     save_whatsapp_settings(tenant=tenant, app_secret=f"secret-{tenant.slug}-000")
@@ -127,6 +127,21 @@ def make_capture_rows(tenant: Tenant) -> None:
                 )
             ],
         )
+        CallRecord.objects.create(
+            tenant=tenant,
+            employee=employee,
+            event_key=f"call:{tenant.pk}",
+            call_id=f"c{tenant.pk}",
+            event="terminate",
+            business_phone_number_id=employee.whatsapp_phone_number_id,
+            whatsapp_timestamp=moment,
+        )
+        CaptureNotice.objects.create(
+            tenant=tenant,
+            kind="partner_removed",
+            dedupe_key=f"pr:{tenant.pk}",
+            message=f"capture stopped for marker-{tenant.slug}",
+        )
         Attachment.objects.create(
             tenant=tenant, message=Message.objects.get(wamid=f"wamid.M{tenant.pk}"),
             media_id=f"media-{tenant.pk}", mime_type="image/jpeg",
@@ -150,6 +165,8 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "archive.Message": make_capture_rows,
     "archive.MessageEvent": make_capture_rows,
     "archive.Attachment": make_capture_rows,
+    "archive.CallRecord": make_capture_rows,
+    "ingestion.CaptureNotice": make_capture_rows,
 }
 
 
