@@ -183,3 +183,6 @@ class CallRecord(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"call {self.call_id} {self.event}"
+
+
+from .ledger import models as ledger_models  # noqa: E402, F401  (the Merkle log: archive/ledger/)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from compliance_hub.tenancy.models import Tenant
 
+from .ledger.services import log_records
 from .models import Conversation, Message, MessageEvent
 
 
@@ -120,6 +121,10 @@ def archive_messages(*, tenant: Tenant, records: list[MessageRecord]) -> int:
             existing.add(row.wamid)  # a delivery may carry the same message twice
             new_rows.append(row)
     Message.objects.bulk_create(new_rows, ignore_conflicts=True)
+    # Tamper evidence: each new message is hashed now and becomes a leaf of the tenant's Merkle
+    # log at the next checkpoint (archive/ledger/): one SELECT and one INSERT, no lock.
+    new_wamids = [row.wamid for row in new_rows]
+    log_records(tenant=tenant, records=Message.objects.filter(wamid__in=new_wamids))
     return len(new_rows)
 
 
@@ -151,4 +156,7 @@ def archive_events(*, tenant: Tenant, records: list[EventRecord]) -> int:
             )
         )
     MessageEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    # Each new event is a leaf of the tenant's Merkle log too (see archive_messages).
+    new_keys = [row.event_key for row in rows]
+    log_records(tenant=tenant, records=MessageEvent.objects.filter(event_key__in=new_keys))
     return len(rows)

@@ -11,6 +11,8 @@ Locally, the private PostgreSQL and Redis started by ``scripts/stack.sh`` are fo
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -216,6 +218,13 @@ CSRF_COOKIE_HTTPONLY = True
 WEBHOOK_MAX_BODY_BYTES = int(env("WEBHOOK_MAX_BODY_BYTES", str(4 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024 * 1024
 GRAPH_API_BASE_URL = env("GRAPH_API_BASE_URL", "https://graph.facebook.com/v23.0")
+GRAPH_API_TIMEOUT_SECONDS = float(env("GRAPH_API_TIMEOUT_SECONDS", "30") or "30")
+# Hosts whose media `url` (sent in the webhook since 2025-11) may receive the access token; any
+# other URL is ignored and a fresh one is asked of the Graph API. Loopback serves the tests' fake.
+GRAPH_MEDIA_URL_HOSTS = env_list(
+    "GRAPH_MEDIA_URL_HOSTS",
+    "lookaside.fbsbx.com" if IS_PRODUCTION else "lookaside.fbsbx.com,127.0.0.1,localhost",
+)
 INVITATION_TTL = timedelta(days=int(env("INVITATION_TTL_DAYS", "7")))
 
 # --- i18n
@@ -238,6 +247,31 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Archived media (ingestion/media.py): the filesystem under MEDIA_ROOT by default; in production
+# MEDIA_STORAGE=s3 keeps it in an S3-compatible bucket through django-storages. Credentials may
+# be left out to use the machine's role (boto3's usual chain). Objects are never overwritten.
+MEDIA_STORAGE = env("MEDIA_STORAGE", "filesystem")
+if MEDIA_STORAGE == "s3":
+    if not env("MEDIA_S3_BUCKET"):
+        raise ImproperlyConfigured("MEDIA_S3_BUCKET must be set when MEDIA_STORAGE=s3")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("MEDIA_S3_BUCKET"),
+            "endpoint_url": env("MEDIA_S3_ENDPOINT_URL") or None,
+            "region_name": env("MEDIA_S3_REGION") or None,
+            "access_key": env("MEDIA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            "location": env("MEDIA_S3_PREFIX", ""),
+            "addressing_style": env("MEDIA_S3_ADDRESSING_STYLE") or None,  # "path" for MinIO
+            "default_acl": None,  # private: the bucket's policy decides
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+        },
+    }
+elif MEDIA_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3, not {MEDIA_STORAGE!r}")
 
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
@@ -289,6 +323,34 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKey": []}],
 }
 
+# --- Archive ledger (archive/ledger/): each tenant's Merkle log is checkpointed (signed with
+# the tenant's Ed25519 key) every LEDGER_CHECKPOINT_INTERVAL seconds when it grew, and at least
+# every LEDGER_CHECKPOINT_MAX_AGE seconds anyway; each checkpoint is copied to the anchors.
+LEDGER_CHECKPOINT_INTERVAL = int(env("LEDGER_CHECKPOINT_INTERVAL", "60"))
+LEDGER_CHECKPOINT_MAX_AGE = int(env("LEDGER_CHECKPOINT_MAX_AGE", "300"))
+# verify_archive tolerates a checkpoint this recent not being anchored yet (the anchoring step
+# runs right after the checkpoint's transaction commits).
+LEDGER_ANCHOR_GRACE = int(env("LEDGER_ANCHOR_GRACE", "600"))
+# Anchors outside the database: "folder" (implemented) and "s3" (S3 Object Lock, NOT
+# implemented yet: configuring it fails loudly). In production point LEDGER_ANCHOR_DIR at storage
+# the database's administrators cannot write (a WORM mount).
+LEDGER_ANCHORS = env_list("LEDGER_ANCHORS", "folder")
+LEDGER_ANCHOR_DIR = Path(
+    env("LEDGER_ANCHOR_DIR")
+    # Tests: a folder of this process's own, so no run sees another run's checkpoints.
+    or (
+        str(Path(tempfile.gettempdir()) / f"ch-ledger-anchors-{os.getpid()}-{secrets.token_hex(4)}")
+        if DJANGO_ENV == "test"
+        else str(BASE_DIR / ".stack" / "ledger-anchors")
+    )
+)
+LEDGER_S3_BUCKET = env("LEDGER_S3_BUCKET", "")
+LEDGER_S3_PREFIX = env("LEDGER_S3_PREFIX", "checkpoints/")
+LEDGER_S3_RETENTION_DAYS = int(env("LEDGER_S3_RETENTION_DAYS", str(7 * 366)))
+# An RFC 3161 time-stamping authority for every anchored checkpoint (NOT implemented yet:
+# setting it makes anchoring fail loudly rather than pretend).
+LEDGER_TSA_URL = env("LEDGER_TSA_URL", "")
+
 # --- Celery
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -301,10 +363,16 @@ CELERY_TASK_ROUTES = {"ingestion.*": {"queue": "ingestion"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
+# Task modules beyond each app's tasks.py (which autodiscovery finds).
+CELERY_IMPORTS = ["ingestion.media_tasks"]
 CELERY_BEAT_SCHEDULE = {
     "ingestion-sweep": {
         "task": "ingestion.sweep_deliveries",
         "schedule": timedelta(minutes=1),
+    },
+    "ingestion-requeue-missing-media": {
+        "task": "ingestion.requeue_missing_media",
+        "schedule": timedelta(minutes=2),
     },
     "consent-expire-overdue": {
         "task": "consent.expire_overdue_all",
@@ -313,6 +381,10 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "compliance_hub.heartbeat",
         "schedule": timedelta(minutes=1),
+    },
+    "archive-checkpoint-logs": {
+        "task": "archive.checkpoint_all_logs",
+        "schedule": timedelta(seconds=LEDGER_CHECKPOINT_INTERVAL),
     },
 }
 

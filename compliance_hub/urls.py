@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("compliance_hub.api.urls")),
     path("api/v1/", include("consent.api_urls")),
     path("api/v1/", include("ingestion.api_urls")),
+    path("api/v1/", include("archive.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,4 +1,5 @@
-"""The capture panel of the dashboard: is the pipeline healthy, and what was refused."""
+"""The capture panel of the dashboard: is the pipeline healthy, what was refused, and the
+capture notices no admin has acknowledged yet."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from django.http import HttpRequest
 
 from compliance_hub.dashboard import Panel, register_panel
 
+from .notices import open_notices
 from .selectors import pipeline_health
+
+OPEN_NOTICES_SHOWN = 20
 
 
 @register_panel
@@ -15,8 +19,6 @@ def capture_health(request: HttpRequest) -> Panel | None:
     membership = getattr(request, "membership", None)
     if tenant is None or membership is None or membership.role not in ("admin", "officer"):
         return None
-    return Panel(
-        template="ingestion/dashboard_panel.html",
-        context=pipeline_health(tenant=tenant),
-        order=20,
-    )
+    context = pipeline_health(tenant=tenant)
+    context["notices"] = list(open_notices(tenant=tenant)[:OPEN_NOTICES_SHOWN])
+    return Panel(template="ingestion/dashboard_panel.html", context=context, order=20)

@@ -1,5 +1,7 @@
 """From a stored delivery to the archive: parse, route each item through the consent gate,
 archive what may be kept, record refusals as metadata, and redact refused content from the body.
+Calls become call records like messages; account events, history declines and refusals of
+unconsented numbers raise capture notices (ingestion/notices.py).
 
 Idempotent: processing the same delivery twice (a retry, the sweeper, a replay) stores nothing
 twice, because messages and events are unique per tenant on their WhatsApp ids.
@@ -16,6 +18,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from archive.ledger.services import log_records
+from archive.models import CallRecord
 from archive.services import (
     ConversationKey,
     EventRecord,
@@ -26,15 +30,25 @@ from archive.services import (
 from compliance_hub.tenancy.models import Tenant
 from consent import gate
 
+from .media import record_attachments
 from .models import Delivery, Refusal
-from .whatsapp.events import Change, Message, ParsedDelivery, Status
+from .notices import drafts_for_delivery, drafts_for_refusals, raise_notices
+from .whatsapp.events import Call, Change, Message, ParsedDelivery, Status
 from .whatsapp.parser import parse_delivery
-from .whatsapp.redact import redact
+from .whatsapp.redact import KEPT_KEYS, redact
 from .whatsapp.storable import storable, storable_text
 
 logger = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# What a redacted item keeps in the stored body (see whatsapp/redact.py).
+REDACTED_KEYS = frozenset({*KEPT_KEYS, "redacted"})
+# Meta's call directions, as the inbound/outbound of a refusal record.
+CALL_DIRECTIONS = {"USER_INITIATED": "inbound", "BUSINESS_INITIATED": "outbound"}
+# A call's duration is stored as a non-negative 32-bit integer.
+MAX_DURATION = 2**31 - 1
+
+Item = Message | Change | Status | Call
 
 
 def _moment(timestamp: datetime, delivery: Delivery) -> datetime:
@@ -108,20 +122,94 @@ def _status_record(item: Status, delivery: Delivery) -> EventRecord:
     )  # fmt: skip
 
 
-def _item_id(item: Message | Change | Status) -> str:
+def _call_record(item: Call, delivery: Delivery, employee_id: int) -> CallRecord:
+    moment = _moment(item.timestamp, delivery)
+    call_id = storable_text(item.call_id)[:255]
+    duration = item.duration_seconds
+    if duration is not None and not 0 <= duration <= MAX_DURATION:
+        duration = None  # kept in raw; the column takes only what a duration can be
+    event = storable_text(item.event)[:32]
+    status = storable_text(item.status)[:32]
+    return CallRecord(
+        employee_id=employee_id,
+        event_key=f"call:{call_id}:{event}:{status}:{int(moment.timestamp())}"[:320],
+        call_id=call_id,
+        event=event,
+        status=status,
+        direction=storable_text(item.direction)[:32],
+        business_phone_number_id=item.envelope.phone_number_id[:32],
+        counterparty_key=storable_text(item.counterparty.key)[:300],
+        counterparty_wa_id=storable_text(item.counterparty.wa_id)[:32],
+        started_at=item.started_at,
+        ended_at=item.ended_at,
+        duration_seconds=duration,
+        whatsapp_timestamp=moment,
+        received_at=delivery.received_at,
+        delivery_id=delivery.pk,
+        raw=storable(item.raw),
+    )
+
+
+def archive_calls(*, tenant: Tenant, records: list[CallRecord]) -> int:
+    """Append call records; an event key already archived is skipped (idempotent)."""
+    if not records:
+        return 0
+    existing = set(
+        CallRecord.objects.filter(event_key__in=[r.event_key for r in records]).values_list(
+            "event_key", flat=True
+        )
+    )
+    rows = []
+    for record in records:
+        if record.event_key in existing:
+            continue
+        existing.add(record.event_key)
+        record.tenant = tenant
+        rows.append(record)
+    if not rows:
+        return 0
+    CallRecord.objects.bulk_create(rows, ignore_conflicts=True)
+    # Call records are archive records too: each is a leaf of the tenant's Merkle log.
+    new_keys = [row.event_key for row in rows]
+    log_records(tenant=tenant, records=CallRecord.objects.filter(event_key__in=new_keys))
+    return len(rows)
+
+
+def _was_redacted(item: Item) -> bool:
+    """An item the gate refused on an earlier run, reduced to its metadata in the stored body:
+    there is no content left to archive, whatever the gate says now (a replay)."""
+    raw = item.raw
+    return (
+        isinstance(raw, dict)
+        and isinstance(raw.get("redacted"), str)
+        and raw.keys() <= REDACTED_KEYS
+    )
+
+
+def _item_id(item: Item) -> str:
     if isinstance(item, Message):
         return item.wamid
     if isinstance(item, Change):
         return item.event_id
+    if isinstance(item, Call):
+        return item.call_id
     return item.target_wamid
 
 
-def _kind(item: Message | Change | Status) -> str:
+def _kind(item: Item) -> str:
     if isinstance(item, Message):
         return "message"
     if isinstance(item, Change):
         return item.kind
+    if isinstance(item, Call):
+        return "call"
     return "status"
+
+
+def _direction(item: Item) -> str:
+    if isinstance(item, Call):
+        return CALL_DIRECTIONS.get(item.direction, "")
+    return getattr(item, "direction", "outbound")
 
 
 def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
@@ -139,8 +227,13 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
     events: list[EventRecord] = []
     refusals: list[Refusal] = []
     refused_ids: dict[str, str] = {}
-    items: list[Message | Change | Status] = [*parsed.messages, *parsed.changes, *parsed.statuses]
+    calls: list[CallRecord] = []
+    skipped_redacted = 0
+    items: list[Item] = [*parsed.messages, *parsed.changes, *parsed.statuses, *parsed.calls]
     for item in items:
+        if _was_redacted(item):
+            skipped_redacted += 1
+            continue
         phone_id = item.envelope.phone_number_id
         moment = _moment(item.timestamp, delivery)
         decision = gate.decide(tenant_id=tenant.pk, phone_number_id=phone_id, at=moment)
@@ -154,7 +247,7 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
                     phone_number_id=phone_id[:32],
                     wamid=storable_text(item_id)[:255],
                     kind=_kind(item),
-                    direction=getattr(item, "direction", "outbound"),
+                    direction=_direction(item),
                     whatsapp_timestamp=moment,
                     reason=decision.reason.value,
                     employee_pk=decision.employee_id,
@@ -165,12 +258,23 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
             messages.append(_message_record(item, delivery, decision.employee_id))
         elif isinstance(item, Change):
             events.append(_change_record(item, delivery))
+        elif isinstance(item, Call):
+            calls.append(_call_record(item, delivery, decision.employee_id))
         else:
             events.append(_status_record(item, delivery))
 
     new_messages = archive_messages(tenant=tenant, records=messages)
+    # Media ids live 7 days: each archived medium gets a pending attachment in this transaction
+    # and its own fetch task after commit (ingestion/media.py).
+    record_attachments(tenant=tenant, records=messages)
     new_events = archive_events(tenant=tenant, records=events)
     Refusal.objects.bulk_create(refusals, ignore_conflicts=True)
+    new_calls = archive_calls(tenant=tenant, records=calls)
+    new_notices = raise_notices(
+        tenant=tenant,
+        drafts=[*drafts_for_delivery(parsed), *drafts_for_refusals(refusals)],
+        day=delivery.received_at.astimezone(UTC).date(),
+    )
 
     summary: dict[str, Any] = {
         "messages": len(parsed.messages),
@@ -180,10 +284,14 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
         "account_events": len(parsed.account_events),
         "archived_messages": new_messages,
         "archived_events": new_events,
+        "archived_calls": new_calls,
+        "notices": new_notices,
         "refused": len(refusals),
         "unrecognised": len(parsed.unrecognised),
         "errors": len(parsed.errors),
     }
+    if skipped_redacted:
+        summary["redacted_skipped"] = skipped_redacted
     if refusals:
         reasons: dict[str, int] = {}
         for refusal in refusals:

@@ -9,4 +9,10 @@ urlpatterns = [
         "webhooks/whatsapp/<slug:tenant_slug>/", webhook.whatsapp_webhook, name="whatsapp_webhook"
     ),
     path("whatsapp/settings/", views.settings_page, name="whatsapp_settings"),
+    path("whatsapp/coverage/", views.coverage_page, name="coverage"),
+    path(
+        "whatsapp/notices/<int:pk>/acknowledge/",
+        views.notice_acknowledge,
+        name="notice_acknowledge",
+    ),
 ]

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.roles import role_required
 
+from .coverage import REFUSAL_WINDOW, capture_coverage
 from .forms import WhatsAppSettingsForm
 from .models import WhatsAppSettings
+from .notices import acknowledge_notice, notice_or_none
 from .services import save_whatsapp_settings, whatsapp_settings
 
 # The webhook fields a tenant subscribes to in App Dashboard → WhatsApp → Configuration.
@@ -97,3 +100,22 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "webhook_fields": WEBHOOK_FIELDS,
     }
     return render(request, "ingestion/settings.html", context, status=status)
+
+
+@role_required(Role.ADMIN, Role.OFFICER, Role.AUDITOR)
+def coverage_page(request: HttpRequest) -> HttpResponse:
+    """Capture coverage per connected employee, with the limits of coexistence spelt out."""
+    rows = capture_coverage(tenant=request.tenant)
+    context = {"rows": rows, "refusal_days": REFUSAL_WINDOW.days}
+    return render(request, "ingestion/coverage.html", context)
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def notice_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = notice_or_none(tenant=request.tenant, pk=pk)
+    if notice is None:
+        raise Http404("No such notice.")
+    acknowledge_notice(notice=notice, actor=request.user, request=request)
+    messages.success(request, "Notice acknowledged.")
+    return redirect("dashboard")

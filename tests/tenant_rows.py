@@ -148,6 +148,27 @@ def make_capture_rows(tenant: Tenant) -> None:
         )  # fmt: skip
 
 
+def make_ledger_rows(tenant: Tenant) -> None:
+    """The Merkle log of the records made above: a checkpoint (head, leaves, key, checkpoint,
+    anchored in the test run's own folder), a tombstone, a leaf queued for the next checkpoint,
+    and one stored tree node (a real one needs 256 leaves, and every row made here multiplies
+    the cross-tenant walk, so this one is written directly)."""
+    from archive.ledger.models import LogLeaf, LogNode
+    from archive.ledger.services import checkpoint_and_anchor, record_tombstone
+    from compliance_hub.tenancy.context import tenant_scope
+
+    checkpoint_and_anchor(tenant=tenant)
+    with tenant_scope(tenant):
+        first = LogLeaf.objects.order_by("leaf_index").first()
+        LogNode.objects.create(tenant=tenant, level=8, node_index=0, hash=bytes(32))
+    record_tombstone(
+        tenant=tenant,
+        record_table=first.record_table,
+        record_id=first.record_id,
+        reason=f"marker-{tenant.slug} retention test",
+    )
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -167,6 +188,13 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "archive.Attachment": make_capture_rows,
     "archive.CallRecord": make_capture_rows,
     "ingestion.CaptureNotice": make_capture_rows,
+    "archive.LogHead": make_ledger_rows,
+    "archive.PendingLeaf": make_ledger_rows,
+    "archive.LogLeaf": make_ledger_rows,
+    "archive.LogNode": make_ledger_rows,
+    "archive.LogSigningKey": make_ledger_rows,
+    "archive.LogCheckpoint": make_ledger_rows,
+    "archive.Tombstone": make_ledger_rows,
 }
 
 

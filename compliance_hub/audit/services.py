@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.dispatch import Signal
 from django.http import HttpRequest
 
 from compliance_hub.accounts.models import person_or_none
@@ -13,6 +14,10 @@ from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Tenant
 
 from .models import AuditEvent
+
+# Sent with ``event`` inside the transaction that wrote it: the archive's Merkle log makes each
+# tenant's entry a leaf (archive/ledger/receivers.py), without this app importing the archive.
+audit_event_recorded = Signal()
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -71,4 +76,5 @@ def record_event(
     scope = tenant_scope(tenant) if tenant is not None else unscoped()
     with scope:
         event.save(force_insert=True)
+        audit_event_recorded.send(sender=AuditEvent, event=event)
     return event

@@ -15,6 +15,11 @@ from .selectors import resolve_membership
 SESSION_TENANT_KEY = "active_tenant_id"
 # Probes must answer even when the database does not (opening a transaction would fail first).
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/static/")
+# Requests that name their tenant in the URL and prove it with a signature (Meta's webhooks): the
+# view resolves and activates the tenant itself, so no membership is looked up for them (a stray
+# session cookie never chooses their tenant). They still get the transaction, which commits
+# before the response leaves.
+SIGNED_PREFIXES = ("/webhooks/",)
 
 
 class TenantMiddleware:
@@ -49,7 +54,9 @@ class TenantMiddleware:
 
     def _in_transaction(self, request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
-            user = getattr(request, "user", None)
+            user = (
+                None if request.path.startswith(SIGNED_PREFIXES) else getattr(request, "user", None)
+            )
             if user is not None and user.is_authenticated:
                 membership = resolve_membership(user, request.session.get(SESSION_TENANT_KEY))
                 if membership is not None:

@@ -1,0 +1,314 @@
+"""``/api/v1/conversations/`` and ``/api/v1/messages/``: the archive, read-only, for officers,
+auditors and admins.
+
+Every request that reads content leaves one ``archive.read`` event in the audit trail, naming
+the endpoint, the filters and the ids it returned (one event per request, not per message).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import django_filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from compliance_hub.api.base import TenantViewSet
+from compliance_hub.audit.services import record_event
+from compliance_hub.tenancy.models import Role, Tenant
+from consent.api.serializers import ApiErrorSerializer
+
+from .models import Conversation, Direction, Message
+from .selectors import (
+    EVENT_NAMES,
+    conversations,
+    counterparty_q,
+    events_by_target,
+    holding_a_message,
+    message_conditions,
+    messages,
+)
+
+READ_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
+NOT_FOUND = OpenApiResponse(ApiErrorSerializer, description="No such object in your tenant")
+INVALID = OpenApiResponse(ApiErrorSerializer, description="A filter is not valid")
+# Query parameters that page through results rather than choose them.
+PAGING_PARAMS = {"cursor", "page", "page_size"}
+
+
+# --- output serializers ------------------------------------------------------------------------
+
+
+class CounterpartySerializer(serializers.Serializer):
+    key = serializers.CharField(
+        source="counterparty_key", help_text="The BSUID when Meta sent one, else the wa_id"
+    )
+    wa_id = serializers.CharField(
+        source="counterparty_wa_id", help_text="WhatsApp id (usually the phone number)"
+    )
+    user_id = serializers.CharField(
+        source="counterparty_user_id", help_text="Business-scoped user id (BSUID), since 2026"
+    )
+    name = serializers.CharField(source="counterparty_name", help_text="WhatsApp profile name")
+    username = serializers.CharField(source="counterparty_username")
+
+
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    employee = serializers.IntegerField(source="employee_id", help_text="Employee id")
+    employee_name = serializers.CharField(source="employee.full_name")
+    business_phone_number_id = serializers.CharField(
+        help_text="The employee's WhatsApp phone number id (Meta's metadata.phone_number_id)"
+    )
+    business_display_number = serializers.CharField()
+    counterparty = CounterpartySerializer(source="*")
+    started_at = serializers.DateTimeField(help_text="WhatsApp's time of the first message")
+    message_count = serializers.IntegerField()
+    last_message_at = serializers.DateTimeField(allow_null=True)
+
+
+class MessageEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.SerializerMethodField(help_text="edit, delete, reaction or status")
+    direction = serializers.CharField(help_text="inbound, outbound, or empty")
+    timestamp = serializers.DateTimeField(source="whatsapp_timestamp", help_text="WhatsApp's time")
+    received_at = serializers.DateTimeField()
+    payload = serializers.JSONField(
+        help_text="edit: the new message; reaction: emoji (empty or absent when removed); "
+        "status: status, recipient and errors"
+    )
+
+    def get_kind(self, event) -> str:
+        return EVENT_NAMES.get(event.kind, event.kind)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    mime_type = serializers.CharField()
+    filename = serializers.CharField()
+    sha256 = serializers.CharField(help_text="SHA-256 of the stored bytes; empty until stored")
+    size = serializers.IntegerField(allow_null=True, help_text="Bytes; null until stored")
+    status = serializers.CharField(help_text="pending, stored, missing or failed")
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    whatsapp_id = serializers.CharField(source="wamid", help_text="WhatsApp's message id (wamid)")
+    direction = serializers.ChoiceField(choices=Direction.choices)
+    type = serializers.CharField(help_text="Meta's type name: text, image, reaction, ...")
+    text = serializers.CharField(help_text="The text body, or the caption of media")
+    timestamp = serializers.DateTimeField(source="whatsapp_timestamp", help_text="WhatsApp's time")
+    received_at = serializers.DateTimeField(help_text="When we received it")
+    employee = serializers.IntegerField(source="employee_id")
+    conversation = serializers.IntegerField(source="conversation_id")
+    counterparty = CounterpartySerializer(source="conversation")
+    is_history = serializers.BooleanField(help_text="Back-filled from before onboarding")
+    flags = serializers.ListField(child=serializers.CharField())
+    context = serializers.JSONField(help_text="Reply, forward and referral context")
+    structured = serializers.JSONField(help_text="Type-specific fields (media, location, ...)")
+    events = MessageEventSerializer(source="archive_events", many=True)
+    attachments = AttachmentSerializer(many=True)
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+class ArchiveFilter(django_filters.FilterSet):
+    employee = django_filters.NumberFilter(field_name="employee_id", help_text="Employee id")
+    counterparty = django_filters.CharFilter(
+        method="filter_counterparty",
+        help_text="The client's wa_id or user id (BSUID), or part of their name",
+    )
+    direction = django_filters.ChoiceFilter(choices=Direction.choices, method="filter_text")
+    type = django_filters.CharFilter(method="filter_text", help_text="Meta's type name")
+    since = django_filters.IsoDateTimeFilter(
+        method="filter_time", help_text="From this time (WhatsApp's, inclusive; ISO 8601)"
+    )
+    until = django_filters.IsoDateTimeFilter(
+        method="filter_time", help_text="Before this time (WhatsApp's, exclusive; ISO 8601)"
+    )
+    whatsapp_id = django_filters.CharFilter(
+        method="filter_text", help_text="WhatsApp's message id (wamid)"
+    )
+
+    counterparty_prefix = ""
+    message_prefix = ""
+
+    def filter_counterparty(self, queryset, name: str, value: str):
+        return queryset.filter(counterparty_q(value, prefix=self.counterparty_prefix))
+
+    # Message conditions are applied together in filter_queryset: one message must match all.
+    def filter_text(self, queryset, name: str, value: str):
+        return queryset
+
+    def filter_time(self, queryset, name: str, value: datetime):
+        return queryset
+
+    def message_filter(self):
+        data = self.form.cleaned_data
+        return message_conditions(
+            direction=data.get("direction") or "",
+            type=data.get("type") or "",
+            since=data.get("since"),
+            until=data.get("until"),
+            whatsapp_id=data.get("whatsapp_id") or "",
+            prefix=self.message_prefix,
+        )
+
+
+class MessageFilter(ArchiveFilter):
+    conversation = django_filters.NumberFilter(
+        field_name="conversation_id", help_text="Conversation id"
+    )
+    counterparty_prefix = "conversation__"
+
+    class Meta:
+        model = Message
+        fields = [
+            "employee",
+            "conversation",
+            "counterparty",
+            "direction",
+            "type",
+            "since",
+            "until",
+            "whatsapp_id",
+        ]
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset).filter(self.message_filter())
+
+
+class ConversationFilter(ArchiveFilter):
+    """Message filters choose conversations holding at least one message matching them all."""
+
+    class Meta:
+        model = Conversation
+        fields = ["employee", "counterparty", "direction", "type", "since", "until", "whatsapp_id"]
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        condition = self.message_filter()
+        if condition:
+            # The tenant the API resolved at authentication (never one from the query).
+            tenant = self.request._request.tenant
+            queryset = holding_a_message(queryset, tenant=tenant, condition=condition)
+        return queryset
+
+
+class MessageCursorPagination(CursorPagination):
+    """Stable pages through a growing archive, oldest first by WhatsApp's time."""
+
+    ordering = ("whatsapp_timestamp", "id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+# --- the audit of reads ------------------------------------------------------------------------
+
+
+def record_archive_read(
+    *, tenant: Tenant, request: Request, endpoint: str, kind: str, ids: list[int]
+) -> None:
+    """One ``archive.read`` event for one request: what was asked and which rows were shown."""
+    filters = {
+        key: value[:200] for key, value in request.query_params.items() if key not in PAGING_PARAMS
+    }
+    record_event(
+        "archive.read",
+        tenant=tenant,
+        actor=request.user,
+        request=request._request,
+        target_label=f"{endpoint} ({len(ids)} {kind})",
+        details={"endpoint": endpoint, "filters": filters, "count": len(ids), f"{kind}_ids": ids},
+    )
+
+
+# --- views -------------------------------------------------------------------------------------
+
+
+class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Conversations of the archive, newest first (officers, auditors and admins). Every read is
+    recorded in the audit trail."""
+
+    allowed_roles = READ_ROLES
+    model = Conversation
+    serializer_class = ConversationSerializer
+    filterset_class = ConversationFilter
+
+    def tenant_queryset(self):
+        return conversations(tenant=self.tenant)
+
+    @extend_schema(responses={200: ConversationSerializer(many=True), 400: INVALID})
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        record_archive_read(
+            tenant=self.tenant,
+            request=request,
+            endpoint="/api/v1/conversations/",
+            kind="conversation",
+            ids=[row.pk for row in page],
+        )
+        return self.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: ConversationSerializer, 404: NOT_FOUND})
+    def retrieve(self, request, *args, **kwargs):
+        conversation = self.get_object()
+        record_archive_read(
+            tenant=self.tenant,
+            request=request,
+            endpoint=f"/api/v1/conversations/{conversation.pk}/",
+            kind="conversation",
+            ids=[conversation.pk],
+        )
+        return Response(ConversationSerializer(conversation).data)
+
+
+class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Archived messages, oldest first by WhatsApp's time, each with its edits, deletions,
+    reactions and statuses and its attachments (officers, auditors and admins). An edit or a
+    deletion never changes the message: it is listed among its events. Every read is recorded
+    in the audit trail."""
+
+    allowed_roles = READ_ROLES
+    model = Message
+    serializer_class = MessageSerializer
+    filterset_class = MessageFilter
+    pagination_class = MessageCursorPagination
+
+    def tenant_queryset(self):
+        return messages(tenant=self.tenant)
+
+    def _with_events(self, rows: list[Message]) -> list[Message]:
+        grouped = events_by_target(tenant=self.tenant, wamids=[row.wamid for row in rows])
+        for row in rows:
+            row.archive_events = grouped.get(row.wamid, [])
+        return rows
+
+    @extend_schema(responses={200: MessageSerializer(many=True), 400: INVALID})
+    def list(self, request, *args, **kwargs):
+        page = self._with_events(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+        record_archive_read(
+            tenant=self.tenant,
+            request=request,
+            endpoint="/api/v1/messages/",
+            kind="message",
+            ids=[row.pk for row in page],
+        )
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: MessageSerializer, 404: NOT_FOUND})
+    def retrieve(self, request, *args, **kwargs):
+        message = self._with_events([self.get_object()])[0]
+        record_archive_read(
+            tenant=self.tenant,
+            request=request,
+            endpoint=f"/api/v1/messages/{message.pk}/",
+            kind="message",
+            ids=[message.pk],
+        )
+        return Response(MessageSerializer(message).data)

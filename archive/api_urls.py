@@ -1,0 +1,11 @@
+"""API routes of the archive, mounted under /api/v1/."""
+
+from rest_framework.routers import SimpleRouter
+
+from .api import ConversationViewSet, MessageViewSet
+
+router = SimpleRouter(trailing_slash=True)
+router.register("conversations", ConversationViewSet, basename="conversation")
+router.register("messages", MessageViewSet, basename="message")
+
+urlpatterns = router.urls

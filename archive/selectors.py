@@ -1,0 +1,117 @@
+"""Reads of the archive: conversations and messages with what happened to them.
+
+Every function takes ``tenant=`` and returns rows of that tenant only. Reading content is a
+human act the audit trail must hold: callers that show content record it (archive/api.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from compliance_hub.tenancy.models import Tenant
+
+from .models import Attachment, Conversation, Message, MessageEvent
+
+# How an event kind is named to readers: a revoke is what people call a deletion.
+EVENT_NAMES = {
+    MessageEvent.Kind.EDIT: "edit",
+    MessageEvent.Kind.REVOKE: "delete",
+    MessageEvent.Kind.REACTION: "reaction",
+    MessageEvent.Kind.STATUS: "status",
+}
+
+
+def counterparty_q(value: str, *, prefix: str = "") -> Q:
+    """The client named by ``value``: their wa_id (phone number as WhatsApp gives it), their
+    business-scoped user id (BSUID), or part of their profile name or username."""
+    value = value.strip()
+    digits = value.lstrip("+")
+    return (
+        Q(**{f"{prefix}counterparty_wa_id": digits})
+        | Q(**{f"{prefix}counterparty_user_id": value})
+        | Q(**{f"{prefix}counterparty_key": value})
+        | Q(**{f"{prefix}counterparty_name__icontains": value})
+        | Q(**{f"{prefix}counterparty_username__iexact": value})
+    )
+
+
+def message_conditions(
+    *,
+    direction: str = "",
+    type: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    whatsapp_id: str = "",
+    prefix: str = "",
+) -> Q:
+    """Conditions on a message (``since`` inclusive, ``until`` exclusive, WhatsApp's time)."""
+    condition = Q()
+    if direction:
+        condition &= Q(**{f"{prefix}direction": direction})
+    if type:
+        condition &= Q(**{f"{prefix}type": type})
+    if since is not None:
+        condition &= Q(**{f"{prefix}whatsapp_timestamp__gte": since})
+    if until is not None:
+        condition &= Q(**{f"{prefix}whatsapp_timestamp__lt": until})
+    if whatsapp_id:
+        condition &= Q(**{f"{prefix}wamid": whatsapp_id})
+    return condition
+
+
+def messages(*, tenant: Tenant) -> QuerySet[Message]:
+    """The tenant's messages, oldest first by WhatsApp's time, with their conversation and
+    attachments loaded (two queries for any page). Events: :func:`events_by_target`."""
+    return (
+        Message.objects.filter(tenant=tenant)
+        .select_related("conversation")
+        .prefetch_related(
+            Prefetch(
+                "attachments", queryset=Attachment.objects.filter(tenant=tenant).order_by("id")
+            )
+        )
+        .order_by("whatsapp_timestamp", "id")
+    )
+
+
+def events_by_target(*, tenant: Tenant, wamids: Iterable[str]) -> dict[str, list[MessageEvent]]:
+    """The edits, deletions, reactions and statuses of these messages, in one query, in the
+    order they happened. Linked by WhatsApp id, since an event may have come before its
+    message."""
+    wamids = list(dict.fromkeys(wamids))
+    grouped: dict[str, list[MessageEvent]] = defaultdict(list)
+    if not wamids:
+        return grouped
+    for event in MessageEvent.objects.filter(tenant=tenant, target_wamid__in=wamids).order_by(
+        "whatsapp_timestamp", "id"
+    ):
+        grouped[event.target_wamid].append(event)
+    return grouped
+
+
+def conversations(*, tenant: Tenant) -> QuerySet[Conversation]:
+    """The tenant's conversations, newest first, with how many messages each holds and when
+    the last one was sent."""
+    thread = Message.objects.filter(tenant=tenant, conversation=OuterRef("pk"))
+    count = thread.order_by().values("conversation").annotate(n=Count("pk")).values("n")
+    last = thread.order_by("-whatsapp_timestamp").values("whatsapp_timestamp")[:1]
+    return (
+        Conversation.objects.filter(tenant=tenant)
+        .select_related("employee")
+        .annotate(message_count=Coalesce(Subquery(count[:1]), 0), last_message_at=Subquery(last))
+        .order_by("-started_at", "-id")
+    )
+
+
+def holding_a_message(
+    rows: QuerySet[Conversation], *, tenant: Tenant, condition: Q
+) -> QuerySet[Conversation]:
+    """Only the conversations of ``rows`` holding at least one message that matches
+    ``condition`` (see :func:`message_conditions`)."""
+    thread = Message.objects.filter(tenant=tenant, conversation=OuterRef("pk"))
+    return rows.filter(Exists(thread.filter(condition)))

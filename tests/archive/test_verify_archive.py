@@ -1,0 +1,369 @@
+"""``manage.py verify_archive SLUG``: a clean archive verifies; a row edited, deleted or inserted
+behind the application's back, by the tables' owner with the append-only triggers switched off
+(what a superuser does with ``session_replication_role = replica``), does not, and the first bad
+leaf is named. So does a rewritten log table, a truncated log, a checkpoint whose anchored copy
+disagrees, and a tombstone that changed the leaf hash; an honest tombstone still verifies."""
+
+from __future__ import annotations
+
+import json
+import os
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+
+from archive.ledger import merkle
+from archive.ledger.models import LogCheckpoint, LogLeaf, Tombstone
+from archive.ledger.services import (
+    checkpoint_and_anchor,
+    record_leaf_hash,
+    record_rows,
+    record_tombstone,
+)
+from archive.ledger.verification import verify_log
+from archive.models import Message, MessageEvent
+from compliance_hub.audit.models import AuditEvent
+from compliance_hub.audit.services import record_event
+from compliance_hub.tenancy.context import tenant_scope
+from tests.archive.ledger_helpers import (
+    archive_sample,
+    as_owner,
+    attempt,
+    employee_of,
+    tamper,
+)
+
+
+@pytest.fixture(autouse=True)
+def anchor_dir(settings, tmp_path):
+    settings.LEDGER_ANCHORS = ["folder"]
+    settings.LEDGER_ANCHOR_DIR = tmp_path / "anchors"
+    settings.LEDGER_TSA_URL = ""
+    return settings.LEDGER_ANCHOR_DIR
+
+
+@pytest.fixture
+def archived(tenant_a):
+    """Firm A's archive: six messages with a reaction each and an audit entry, checkpointed and
+    anchored, then two more messages checkpointed later (two signed tree sizes)."""
+    ana = employee_of(tenant_a)
+    archive_sample(tenant_a, ana, count=6)
+    record_event("archive.exported", tenant=tenant_a, actor_label="audrey")
+    checkpoint_and_anchor(tenant=tenant_a)
+    archive_sample(tenant_a, ana, start=6, count=2)
+    checkpoint_and_anchor(tenant=tenant_a)
+    return ana
+
+
+def verify(slug: str = "firm-a") -> str:
+    out = StringIO()
+    call_command("verify_archive", slug, stdout=out)
+    return out.getvalue()
+
+
+def verify_fails(slug: str = "firm-a") -> tuple[str, str]:
+    out = StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_archive", slug, stdout=out)
+    assert failure.value.returncode == 1
+    return str(failure.value), out.getvalue()
+
+
+def leaf_of(tenant, table: str, record_id: int) -> LogLeaf:
+    with tenant_scope(tenant):
+        return LogLeaf.objects.get(record_table=table, record_id=record_id)
+
+
+def nth_message(tenant, n: int) -> Message:
+    with tenant_scope(tenant):
+        return Message.objects.order_by("pk")[n]
+
+
+def test_a_clean_archive_verifies(tenant_a, archived):
+    output = verify()
+    assert "OK:" in output
+    with tenant_scope(tenant_a):
+        size = LogLeaf.objects.count()
+    assert f"Archive log of firm-a: {size} leaves, 0 queued" in output
+    assert "2 checkpoints" in output
+    # The run is itself in the audit trail (a leaf of the next checkpoint).
+    with tenant_scope(tenant_a):
+        run = AuditEvent.objects.get(action="archive.verified")
+    assert run.details["ok"] is True
+    # ... and the queued leaf of that audit entry verifies too.
+    assert "OK:" in verify()
+
+
+def test_an_unknown_tenant_is_a_clear_error(db):
+    with pytest.raises(CommandError, match="no tenant 'nobody'") as failure:
+        call_command("verify_archive", "nobody", stdout=StringIO())
+    assert failure.value.returncode == 2
+
+
+def test_the_public_key_is_exportable(tenant_a, archived):
+    out = StringIO()
+    call_command("verify_archive", "firm-a", "--public-key", stdout=out)
+    assert "-----BEGIN PUBLIC KEY-----" in out.getvalue()
+
+
+def test_a_row_edited_by_the_owner_with_triggers_off_is_named(tenant_a, archived):
+    message = nth_message(tenant_a, 2)
+    update = "UPDATE archive_message SET text = 'Vendi tudo' WHERE id = %s"
+    # The application role may not, and the owner may not while the triggers are on...
+    with tenant_scope(tenant_a):
+        assert "permission denied" in attempt(update, [message.pk])
+    with as_owner(tenant_a):
+        assert "append-only" in attempt(update, [message.pk])
+    # ... but the owner can switch them off, as a superuser can: the protection is bypassed.
+    assert tamper(tenant_a, "archive_message", update, [message.pk]) == 1
+    assert nth_message(tenant_a, 2).text == "Vendi tudo"
+
+    leaf = leaf_of(tenant_a, "archive.message", message.pk)
+    error, output = verify_fails()
+    assert f"leaf {leaf.leaf_index} (archive.message {message.pk}): edited" in error
+    assert f"first bad leaf: leaf {leaf.leaf_index} (archive.message {message.pk}): edited" in (
+        output
+    )
+    assert "NOT OK" in output
+
+
+def test_an_event_and_an_audit_entry_edited_are_caught_too(tenant_a, archived):
+    with tenant_scope(tenant_a):
+        event = MessageEvent.objects.order_by("pk")[4]
+        audit = AuditEvent.objects.get(action="archive.exported")
+    tamper(
+        tenant_a,
+        "archive_messageevent",
+        """UPDATE archive_messageevent SET payload = '{"emoji": "👎"}' WHERE id = %s""",
+        [event.pk],
+    )
+    tamper(
+        tenant_a,
+        "compliance_hub_auditevent",
+        "UPDATE compliance_hub_auditevent SET actor_label = 'someone else' WHERE id = %s",
+        [audit.pk],
+    )
+    report = verify_log(tenant=tenant_a)
+    edited = {(p.table, p.record_id) for p in report.problems if p.kind == "edited"}
+    assert edited == {
+        ("archive.messageevent", event.pk),
+        ("compliance_hub.auditevent", audit.pk),
+    }
+    first = min(
+        leaf_of(tenant_a, "archive.messageevent", event.pk).leaf_index,
+        leaf_of(tenant_a, "compliance_hub.auditevent", audit.pk).leaf_index,
+    )
+    assert report.first_bad.leaf_index == first
+
+
+def test_a_row_deleted_by_the_owner_with_triggers_off_is_named(tenant_a, archived):
+    message = nth_message(tenant_a, 1)
+    delete = "DELETE FROM archive_message WHERE id = %s"
+    with as_owner(tenant_a):
+        assert "append-only" in attempt(delete, [message.pk])
+    assert tamper(tenant_a, "archive_message", delete, [message.pk]) == 1
+
+    leaf = leaf_of(tenant_a, "archive.message", message.pk)
+    error, _ = verify_fails()
+    assert f"leaf {leaf.leaf_index} (archive.message {message.pk}): deleted" in error
+
+
+def test_a_row_inserted_behind_the_archives_back_is_named(tenant_a, archived):
+    original = nth_message(tenant_a, 0)
+    with as_owner(tenant_a) as cursor:
+        cursor.execute(
+            "INSERT INTO archive_message (tenant_id, conversation_id, employee_id, wamid,"
+            " direction, type, whatsapp_timestamp, received_at, text, structured, context,"
+            " is_history, flags, raw)"
+            " SELECT tenant_id, conversation_id, employee_id, 'wamid.FORGED', direction, type,"
+            " whatsapp_timestamp, received_at, 'Combinado, compre', structured, context,"
+            " is_history, flags, raw FROM archive_message WHERE id = %s RETURNING id",
+            [original.pk],
+        )
+        forged = cursor.fetchone()[0]
+    error, _ = verify_fails()
+    assert f"archive.message {forged}: inserted" in error
+    assert "not in the log" in error
+
+
+def test_a_rewritten_log_table_is_caught_by_the_signed_roots(tenant_a, archived):
+    """Whoever edits a record and also its leaf hash gets past the record check, not past the
+    signed checkpoints: the range between the last root that still holds and the first that
+    does not is named."""
+    with tenant_scope(tenant_a):
+        first_checkpoint = LogCheckpoint.objects.order_by("signed_at").first()
+    message = nth_message(tenant_a, 7)  # archived after the first checkpoint
+    tamper(
+        tenant_a,
+        "archive_message",
+        "UPDATE archive_message SET text = 'rewritten' WHERE id = %s",
+        [message.pk],
+    )
+    with tenant_scope(tenant_a):
+        row = record_rows("archive.message", Message.objects.filter(pk=message.pk))[0]
+    forged = record_leaf_hash(tenant_id=tenant_a.pk, table="archive.message", row=row)
+    tamper(
+        tenant_a,
+        "archive_logleaf",
+        "UPDATE archive_logleaf SET leaf_hash = %s WHERE record_table = 'archive.message'"
+        " AND record_id = %s",
+        [forged, message.pk],
+    )
+    report = verify_log(tenant=tenant_a)
+    assert [p.kind for p in report.problems if p.kind == "edited"] == []
+    (root,) = [p for p in report.problems if p.kind == "root"]
+    assert root.leaf_index == first_checkpoint.size
+    assert root.last_index == report.leaves - 1
+    assert str(root).startswith(f"leaves {first_checkpoint.size}..{report.leaves - 1}: root:")
+    error, _ = verify_fails()
+    assert "root" in error
+
+
+def test_leaves_removed_from_the_end_are_caught(tenant_a, archived):
+    with tenant_scope(tenant_a):
+        last = LogLeaf.objects.order_by("-leaf_index").first()
+    tamper(
+        tenant_a,
+        "archive_logleaf",
+        "DELETE FROM archive_logleaf WHERE leaf_index = %s",
+        [last.leaf_index],
+    )
+    table = apps.get_model(last.record_table)._meta.db_table
+    tamper(tenant_a, table, f'DELETE FROM "{table}" WHERE id = %s', [last.record_id])
+    report = verify_log(tenant=tenant_a)
+    kinds = {p.kind for p in report.problems}
+    assert "truncated" in kinds
+    assert report.first_bad.leaf_index == last.leaf_index
+
+
+def test_a_checkpoint_whose_anchored_copy_disagrees_is_caught(tenant_a, archived, anchor_dir):
+    files = sorted((anchor_dir / str(tenant_a.pk)).rglob("*.json"))
+    newest = files[-1]
+    document = json.loads(newest.read_text())
+    document["root"] = "ab" * 32
+    os.chmod(newest, 0o644)
+    newest.write_text(json.dumps(document))
+    error, output = verify_fails()
+    assert "anchor" in error and "root" in output
+
+
+def test_a_checkpoint_deleted_from_the_database_is_caught_by_its_anchored_copy(tenant_a, archived):
+    with tenant_scope(tenant_a):
+        newest = LogCheckpoint.objects.order_by("-signed_at").first()
+    tamper(
+        tenant_a,
+        "archive_logcheckpoint",
+        "DELETE FROM archive_logcheckpoint WHERE id = %s",
+        [newest.pk],
+    )
+    error, _ = verify_fails()
+    assert "is in the folder anchor but not in the database" in error
+
+
+def test_a_checkpoint_rewritten_in_the_database_fails_its_signature(tenant_a, archived):
+    with tenant_scope(tenant_a):
+        oldest = LogCheckpoint.objects.order_by("signed_at").first()
+    tamper(
+        tenant_a,
+        "archive_logcheckpoint",
+        "UPDATE archive_logcheckpoint SET root_hash = %s WHERE id = %s",
+        [bytes(32), oldest.pk],
+    )
+    report = verify_log(tenant=tenant_a)
+    assert "signature" in {p.kind for p in report.problems}
+
+
+def test_edits_still_queued_for_the_next_checkpoint_are_caught(tenant_a, archived):
+    archive_sample(tenant_a, archived, start=8, count=1)
+    message = nth_message(tenant_a, 8)
+    tamper(
+        tenant_a,
+        "archive_message",
+        "UPDATE archive_message SET text = 'changed before the checkpoint' WHERE id = %s",
+        [message.pk],
+    )
+    report = verify_log(tenant=tenant_a)
+    (problem,) = report.problems
+    assert (problem.kind, problem.table, problem.record_id) == (
+        "edited",
+        "archive.message",
+        message.pk,
+    )
+    assert "queued" in problem.why
+
+
+def test_a_tombstone_verifies_once_the_content_is_gone(tenant_a, archived):
+    message = nth_message(tenant_a, 3)
+    record_tombstone(
+        tenant=tenant_a, record_table="archive.message", record_id=message.pk, reason="retention"
+    )
+    # Disposition (to come) then replaces the content, or removes the row.
+    tamper(
+        tenant_a,
+        "archive_message",
+        "UPDATE archive_message SET text = '', raw = '{}', structured = '{}' WHERE id = %s",
+        [message.pk],
+    )
+    checkpoint_and_anchor(tenant=tenant_a)
+    assert "OK:" in verify()
+    tamper(tenant_a, "archive_message", "DELETE FROM archive_message WHERE id = %s", [message.pk])
+    assert "OK:" in verify()
+
+
+def test_a_tombstone_that_changed_the_leaf_hash_is_caught(tenant_a, archived):
+    message = nth_message(tenant_a, 3)
+    tombstone = record_tombstone(
+        tenant=tenant_a, record_table="archive.message", record_id=message.pk, reason="retention"
+    )
+    checkpoint_and_anchor(tenant=tenant_a)
+    tamper(tenant_a, "archive_message", "DELETE FROM archive_message WHERE id = %s", [message.pk])
+    tamper(
+        tenant_a,
+        "archive_tombstone",
+        "UPDATE archive_tombstone SET leaf_hash = %s WHERE id = %s",
+        [merkle.leaf_hash(b"something else"), tombstone.pk],
+    )
+    error, _ = verify_fails()
+    assert f"leaf {tombstone.leaf_index} (archive.message {message.pk}): tombstone" in error
+    # Changing the log's leaf hash to match does not help: the signed roots disagree.
+    with tenant_scope(tenant_a):
+        forged = bytes(Tombstone.objects.get().leaf_hash)
+    tamper(
+        tenant_a,
+        "archive_logleaf",
+        "UPDATE archive_logleaf SET leaf_hash = %s WHERE leaf_index = %s",
+        [forged, tombstone.leaf_index],
+    )
+    report = verify_log(tenant=tenant_a)
+    found = {(p.kind, p.table, p.record_id) for p in report.problems}
+    assert ("root", "", None) in found
+    # ... and the tombstone is a record of the log itself: its own leaf no longer matches.
+    assert ("edited", "archive.tombstone", tombstone.pk) in found
+
+
+def test_verification_streams_in_chunks(tenant_a, archived):
+    """The same verdict whatever the chunk size: nothing depends on holding the log at once."""
+    out = StringIO()
+    call_command("verify_archive", "firm-a", "--chunk-size", "1", "--all-anchors", stdout=out)
+    assert "OK:" in out.getvalue()
+    message = nth_message(tenant_a, 5)
+    tamper(tenant_a, "archive_message", "DELETE FROM archive_message WHERE id = %s", [message.pk])
+    leaf = leaf_of(tenant_a, "archive.message", message.pk)
+    for size in (1, 3, 1000):
+        report = verify_log(tenant=tenant_a, chunk_size=size)
+        assert report.first_bad.leaf_index == leaf.leaf_index
+        assert report.first_bad.kind == "deleted"
+
+
+def test_another_tenants_archive_is_not_touched(tenant_a, tenant_b, archived):
+    tamper(
+        tenant_a,
+        "archive_message",
+        "UPDATE archive_message SET text = 'x' WHERE id = %s",
+        [nth_message(tenant_a, 0).pk],
+    )
+    record_event("test.b", tenant=tenant_b, actor_label="b")
+    checkpoint_and_anchor(tenant=tenant_b)
+    assert "OK:" in verify("firm-b")

@@ -1,0 +1,361 @@
+"""Calls become call records through the consent gate like messages; what an admin must know
+about capture itself (a number disconnected, an unconsented number in use, history declined)
+becomes one capture notice, shown on the dashboard until an admin acknowledges it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from archive.models import CallRecord
+from compliance_hub.audit.models import AuditEvent
+from compliance_hub.tenancy.context import tenant_scope
+from consent import gate
+from consent import services as consent
+from ingestion.models import CaptureNotice, Refusal
+from tests.fixtures import login
+from tests.ingestion import payloads
+from tests.ingestion.test_processing import PHONE_ID, SECRET, deliver, now_seconds, process
+
+CLIENT = "5511912345678"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gate():
+    gate.clear_cache()
+    yield
+    gate.clear_cache()
+
+
+@pytest.fixture
+def connected(tenant_a, django_capture_on_commit_callbacks):
+    """Firm A's WhatsApp app is connected and Ana, on PHONE_ID, has consented."""
+    from ingestion.services import save_whatsapp_settings
+
+    save_whatsapp_settings(tenant=tenant_a, app_secret=SECRET, verify_token="verify-token-123")
+    with django_capture_on_commit_callbacks(execute=True):
+        ana = consent.create_employee(
+            tenant=tenant_a,
+            data=consent.EmployeeData(
+                full_name="Ana Souza",
+                email="ana@firm-a.example",
+                employee_id="A-1",
+                phone_number="+55 11 98765-4321",
+                whatsapp_phone_number_id=PHONE_ID,
+            ),
+        )
+        consent.record_consent(
+            employee=ana,
+            actor=None,
+            evidence_reference="signed form",
+            occurred_at=ana.created_at + timedelta(milliseconds=1),
+        )
+    return ana
+
+
+def call_event(*, phone_number_id: str, call_id: str, event: str, timestamp: int, **extra) -> dict:
+    """A Calling API event (``calls`` field), as in pywa's live-tested fixtures."""
+    call = {
+        "id": call_id,
+        "from": CLIENT,
+        "to": payloads.DISPLAY_NUMBER,
+        "event": event,
+        "direction": "USER_INITIATED",
+        "timestamp": str(timestamp),
+        **extra,
+    }
+    return payloads.envelope(
+        "calls",
+        {"contacts": [payloads.contact(CLIENT, "Cliente Silva")], "calls": [call]},
+        phone_number_id=phone_number_id,
+    )
+
+
+def account_update(event: str, *, phone_number: str = payloads.DISPLAY_NUMBER, **value) -> dict:
+    """``account_update`` as Meta sends it for coexistence offboarding: no metadata, the
+    business number on the value, the entry's time."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": payloads.WABA_ID,
+                "time": now_seconds(),
+                "changes": [
+                    {
+                        "field": "account_update",
+                        "value": {"phone_number": phone_number, "event": event, **value},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def history_declined(*, phone_number_id: str) -> dict:
+    return payloads.envelope(
+        "history",
+        {
+            "history": [
+                {
+                    "errors": [
+                        {
+                            "code": 2593109,
+                            "title": "History sync is turned off by the business from the "
+                            "WhatsApp Business App",
+                        }
+                    ]
+                }
+            ]
+        },
+        phone_number_id=phone_number_id,
+    )
+
+
+def send(client, tenant, payload):
+    return process(tenant, deliver(client, tenant, payload))
+
+
+def notices(tenant):
+    with tenant_scope(tenant):
+        return list(CaptureNotice.objects.order_by("id"))
+
+
+# --- calls -----------------------------------------------------------------------------------
+
+
+def test_a_consented_call_is_archived_as_call_records_linked_to_the_employee(
+    client, tenant_a, connected
+):
+    start = now_seconds()
+    send(
+        client,
+        tenant_a,
+        call_event(
+            phone_number_id=PHONE_ID, call_id="wacid.C1", event="connect", timestamp=start,
+            session={"sdp": "v=0...", "sdp_type": "offer"},
+        ),
+    )  # fmt: skip
+    summary = send(
+        client,
+        tenant_a,
+        call_event(
+            phone_number_id=PHONE_ID, call_id="wacid.C1", event="terminate", timestamp=start + 42,
+            status="COMPLETED", start_time=str(start), end_time=str(start + 42), duration=42,
+        ),
+    )  # fmt: skip
+    assert summary["archived_calls"] == 1 and summary["refused"] == 0
+    with tenant_scope(tenant_a):
+        calls = list(CallRecord.objects.order_by("whatsapp_timestamp"))
+    assert [(c.event, c.status) for c in calls] == [("connect", ""), ("terminate", "COMPLETED")]
+    ended = calls[1]
+    assert ended.employee_id == connected.pk
+    assert (ended.call_id, ended.direction, ended.duration_seconds) == (
+        "wacid.C1",
+        "USER_INITIATED",
+        42,
+    )
+    assert ended.counterparty_wa_id == CLIENT and ended.business_phone_number_id == PHONE_ID
+    assert ended.started_at.timestamp() == start and ended.ended_at.timestamp() == start + 42
+    assert ended.event_key == f"call:wacid.C1:terminate:COMPLETED:{start + 42}"
+
+
+def test_the_same_call_event_delivered_twice_is_archived_once(client, tenant_a, connected):
+    payload = call_event(
+        phone_number_id=PHONE_ID, call_id="wacid.C2", event="connect", timestamp=now_seconds()
+    )
+    first = send(client, tenant_a, payload)
+    again = send(client, tenant_a, payload)
+    assert (first["archived_calls"], again["archived_calls"]) == (1, 0)
+    with tenant_scope(tenant_a):
+        assert CallRecord.objects.count() == 1
+
+
+def test_a_call_without_consent_keeps_only_a_metadata_refusal(client, tenant_a, connected):
+    consent.withdraw_consent(employee=connected, reason="no longer")
+    gate.clear_cache()
+    delivery = deliver(
+        client,
+        tenant_a,
+        call_event(
+            phone_number_id=PHONE_ID, call_id="wacid.C3", event="connect",
+            timestamp=now_seconds(), session={"sdp": "secret-sdp-body", "sdp_type": "offer"},
+        ),
+    )  # fmt: skip
+    summary = process(tenant_a, delivery)
+    assert summary["refused"] == 1 and summary["archived_calls"] == 0
+    with tenant_scope(tenant_a):
+        assert not CallRecord.objects.exists()
+        refusal = Refusal.objects.get()
+        delivery.refresh_from_db()
+    assert (refusal.kind, refusal.wamid, refusal.direction, refusal.reason) == (
+        "call",
+        "wacid.C3",
+        "inbound",
+        "consent_withdrawn",
+    )
+    stored = bytes(delivery.body).decode()
+    assert "secret-sdp-body" not in stored and "Cliente Silva" not in stored
+    assert "wacid.C3" in stored
+    assert notices(tenant_a) == [], "a withdrawn consent is not an unconsented number in use"
+
+
+# --- capture stopped -------------------------------------------------------------------------
+
+
+def test_partner_removed_raises_one_notice_naming_the_number_and_the_employee(
+    client, tenant_a, connected
+):
+    removed = account_update(
+        "PARTNER_REMOVED",
+        disconnection_info={"reason": "ACCOUNT_DISCONNECTED", "initiated_by": "USER"},
+    )
+    summary = send(client, tenant_a, removed)
+    assert summary["notices"] == 1
+    send(client, tenant_a, removed)  # Meta redelivers it
+    send(client, tenant_a, account_update("PARTNER_REMOVED"))  # and sends it again that day
+    [notice] = notices(tenant_a)
+    assert notice.kind == CaptureNotice.Kind.PARTNER_REMOVED
+    assert notice.phone_number_id == PHONE_ID, "the employee's number id, found by the number"
+    assert notice.message.startswith("Capture stopped for number +5511987654321 (Ana Souza)")
+    assert "ACCOUNT_DISCONNECTED" in notice.message
+    assert notice.details["initiated_by"] == "USER"
+    assert notice.acknowledged_at is None
+
+
+def test_other_account_events_that_stop_capture_raise_a_notice_and_harmless_ones_do_not(
+    client, tenant_a, connected
+):
+    send(client, tenant_a, account_update("PARTNER_ADDED"))
+    send(
+        client,
+        tenant_a,
+        account_update("DISABLED_UPDATE", ban_info={"waba_ban_state": "REINSTATE"}),
+    )
+    assert notices(tenant_a) == []
+    send(
+        client, tenant_a, account_update("DISABLED_UPDATE", ban_info={"waba_ban_state": "DISABLE"})
+    )
+    [notice] = notices(tenant_a)
+    assert notice.kind == CaptureNotice.Kind.ACCOUNT_EVENT
+    assert "Capture stopped" in notice.message and "DISABLED_UPDATE" in notice.message
+
+
+# --- unconsented numbers ---------------------------------------------------------------------
+
+
+def test_messages_of_an_unknown_number_raise_one_unconsented_number_notice(
+    client, tenant_a, connected
+):
+    for wamid in ("wamid.U1", "wamid.U2"):
+        send(
+            client,
+            tenant_a,
+            payloads.inbound_text(
+                phone_number_id="777000777", wamid=wamid, text="hi", timestamp=now_seconds()
+            ),
+        )
+    [notice] = notices(tenant_a)
+    assert notice.kind == CaptureNotice.Kind.UNCONSENTED_NUMBER
+    assert notice.phone_number_id == "777000777"
+    assert (
+        "Unconsented number in use" in notice.message and "no employee holds it" in notice.message
+    )
+
+
+def test_an_employee_who_never_consented_is_an_unconsented_number_in_use(
+    client, tenant_a, connected, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        consent.create_employee(
+            tenant=tenant_a,
+            data=consent.EmployeeData(
+                full_name="Bea Lima",
+                email="bea@firm-a.example",
+                employee_id="B-1",
+                phone_number="+55 11 98765-1111",
+                whatsapp_phone_number_id="222000222",
+            ),
+        )
+    send(
+        client,
+        tenant_a,
+        payloads.inbound_text(
+            phone_number_id="222000222", wamid="wamid.B1", text="oi", timestamp=now_seconds()
+        ),
+    )
+    [notice] = notices(tenant_a)
+    assert notice.kind == CaptureNotice.Kind.UNCONSENTED_NUMBER
+    assert "(Bea Lima)" in notice.message and "no consent given" in notice.message
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def test_declined_history_sharing_raises_a_notice(client, tenant_a, connected):
+    summary = send(client, tenant_a, history_declined(phone_number_id=PHONE_ID))
+    assert summary["notices"] == 1
+    send(client, tenant_a, history_declined(phone_number_id=PHONE_ID))
+    [notice] = notices(tenant_a)
+    assert notice.kind == CaptureNotice.Kind.HISTORY_DECLINED
+    assert notice.phone_number_id == PHONE_ID
+    assert notice.message.startswith("History sharing declined for number +5511987654321")
+    assert notice.details["errors"][0]["code"] == 2593109
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+def test_open_notices_are_on_the_dashboard_and_an_admin_acknowledges_them(
+    client, tenant_a, connected, alice, oscar
+):
+    send(client, tenant_a, account_update("PARTNER_REMOVED"))
+    [notice] = notices(tenant_a)
+    url = f"/whatsapp/notices/{notice.pk}/acknowledge/"
+
+    login(client, oscar)
+    page = client.get("/").content.decode()
+    assert "Capture stopped for number +5511987654321" in page
+    assert url not in page, "officers see notices; only admins acknowledge them"
+    assert client.post(url).status_code == 403
+
+    login(client, alice)
+    page = client.get("/").content.decode()
+    assert "Capture stopped for number +5511987654321" in page and url in page
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"] == "/"
+    page = client.get("/").content.decode()
+    assert "Capture notices" not in page and url not in page
+
+    [notice] = notices(tenant_a)
+    assert notice.acknowledged_at is not None and notice.acknowledged_by == alice.user
+    with tenant_scope(tenant_a):
+        event = AuditEvent.objects.get(action="capture_notice.acknowledged")
+    assert (event.actor_id, event.target_id) == (alice.user.pk, str(notice.pk))
+    assert event.details["kind"] == "partner_removed"
+
+    client.post(url)  # twice: nothing more happens
+    with tenant_scope(tenant_a):
+        assert AuditEvent.objects.filter(action="capture_notice.acknowledged").count() == 1
+
+
+def test_an_outsider_cannot_acknowledge_another_firms_notice(client, tenant_a, connected, bob):
+    send(client, tenant_a, account_update("PARTNER_REMOVED"))
+    [notice] = notices(tenant_a)
+    login(client, bob)
+    assert client.post(f"/whatsapp/notices/{notice.pk}/acknowledge/").status_code == 404
+    assert client.get(f"/whatsapp/notices/{notice.pk}/acknowledge/").status_code == 405
+    [notice] = notices(tenant_a)
+    assert notice.acknowledged_at is None
+
+
+def test_a_history_decline_sent_as_a_value_error_still_raises_a_notice(client, tenant_a, connected):
+    declined = payloads.envelope(
+        "history",
+        {"errors": [{"code": 2593109, "title": "History sync is turned off by the business"}]},
+        phone_number_id=PHONE_ID,
+    )
+    send(client, tenant_a, declined)
+    [notice] = notices(tenant_a)
+    assert notice.kind == CaptureNotice.Kind.HISTORY_DECLINED
+    assert notice.message.startswith("History sharing declined")

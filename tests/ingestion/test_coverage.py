@@ -1,0 +1,203 @@
+"""``/whatsapp/coverage/``: per connected employee, what capture really holds (connected since,
+history imported, last message seen, consent, recent refusals) and what it can never hold."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from consent import gate
+from consent import services as consent
+from tests.fixtures import login, make_person
+from tests.ingestion import payloads
+from tests.ingestion.test_calls_and_notices import account_update, connected, send  # noqa: F401
+from tests.ingestion.test_processing import PHONE_ID, now_seconds
+
+URL = "/whatsapp/coverage/"
+BEA_PHONE_ID = "222000222"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gate():
+    gate.clear_cache()
+    yield
+    gate.clear_cache()
+
+
+def history_chunk(*, phone_number_id: str, wamid: str, timestamp: int) -> dict:
+    return payloads.envelope(
+        "history",
+        {
+            "history": [
+                {
+                    "metadata": {"phase": 0, "chunk_order": 1, "progress": 100},
+                    "threads": [
+                        {
+                            "id": "5511912345678",
+                            "messages": [
+                                {"from": "5511912345678", "id": wamid,
+                                 "timestamp": str(timestamp), "type": "text",
+                                 "text": {"body": "from before"},
+                                 "history_context": {"status": "READ"}}
+                            ],
+                        }
+                    ],
+                }
+            ]
+        },
+        phone_number_id=phone_number_id,
+    )  # fmt: skip
+
+
+def add_employee(tenant, name: str, number: str, phone_id: str, *, consented: bool = False):
+    employee = consent.create_employee(
+        tenant=tenant,
+        data=consent.EmployeeData(
+            full_name=name,
+            email=f"{name.split()[0].lower()}@firm-a.example",
+            employee_id=f"E-{phone_id or number[-4:]}",
+            phone_number=number,
+            whatsapp_phone_number_id=phone_id,
+        ),
+    )
+    if consented:
+        consent.record_consent(
+            employee=employee,
+            actor=None,
+            evidence_reference="signed form",
+            occurred_at=employee.created_at + timedelta(milliseconds=1),
+        )
+    gate.clear_cache()
+    return employee
+
+
+@pytest.fixture
+def firm(client, tenant_a, connected):  # noqa: F811
+    """Ana: consented, history imported, messages. Bea: connected, never consented, refused.
+    Carl: no WhatsApp number yet. Dan: offboarded."""
+    sent = now_seconds()
+    send(
+        client, tenant_a, history_chunk(phone_number_id=PHONE_ID, wamid="wamid.H1", timestamp=sent)
+    )
+    send(
+        client,
+        tenant_a,
+        payloads.inbound_text(
+            phone_number_id=PHONE_ID, wamid="wamid.A1", text="oi", timestamp=sent + 60
+        ),
+    )
+    add_employee(tenant_a, "Bea Lima", "+5511987651111", BEA_PHONE_ID)
+    for wamid in ("wamid.B1", "wamid.B2"):
+        send(
+            client,
+            tenant_a,
+            payloads.inbound_text(
+                phone_number_id=BEA_PHONE_ID, wamid=wamid, text="x", timestamp=sent + 5
+            ),
+        )
+    add_employee(tenant_a, "Carl Dias", "+5511987652222", "")
+    dan = add_employee(tenant_a, "Dan Reis", "+5511987653333", "333000333")
+    consent.deactivate_employee(employee=dan, actor=None, reason="left")
+    return {"sent": sent}
+
+
+def rows_of(page: str) -> dict[str, str]:
+    """The table row of each employee, by name."""
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = {}
+    for row in body.split("<tr>")[1:]:
+        name = re.search(r'<a href="[^"]*">([^<]+)</a>', row).group(1)
+        rows[name] = row
+    return rows
+
+
+def test_each_connected_employee_shows_what_capture_holds(client, tenant_a, firm, oscar):
+    login(client, oscar)
+    response = client.get(URL)
+    assert response.status_code == 200
+    rows = rows_of(response.content.decode())
+    assert set(rows) == {"Ana Souza", "Bea Lima"}, "no number or offboarded: not listed"
+
+    ana = rows["Ana Souza"]
+    assert "first delivery seen" in ana
+    assert "Yes</span>" in ana and "1 message</span>" in ana
+    assert "2 messages archived" in ana
+    assert "Covered" in ana
+    assert "Capture stopped" not in ana
+
+    bea = rows["Bea Lima"]
+    assert "first delivery seen" in bea, "refused deliveries show the number is connected"
+    assert "No</span>" in bea and "None yet" in bea
+    assert "No consent" in bea
+    assert '<span class="badge badge-warning">2</span>' in bea
+
+
+def test_the_page_states_what_coexistence_cannot_capture(client, tenant_a, alice):
+    login(client, alice)
+    page = client.get(URL).content.decode()
+    assert "Group chats are not captured" in page
+    assert "Calls made in the WhatsApp Business app are not captured" in page
+    assert "can be requested only once, within 24 hours of onboarding" in page
+
+
+def test_a_number_whose_partner_was_removed_shows_capture_stopped(client, tenant_a, firm, audrey):
+    send(client, tenant_a, account_update("PARTNER_REMOVED"))
+    login(client, audrey)
+    rows = rows_of(client.get(URL).content.decode())
+    assert "Capture stopped" in rows["Ana Souza"]
+    assert "Capture stopped" not in rows["Bea Lima"]
+
+
+def test_a_number_assigned_but_never_seen_shows_its_assignment(client, tenant_a, alice):
+    add_employee(tenant_a, "Eva Melo", "+5511987654444", "444000444", consented=True)
+    login(client, alice)
+    eva = rows_of(client.get(URL).content.decode())["Eva Melo"]
+    assert "number assigned, nothing received yet" in eva
+    assert "None yet" in eva and "No</span>" in eva
+
+
+def test_admins_officers_and_auditors_open_it_and_others_do_not(
+    client, tenant_a, firm, alice, oscar, audrey, bob
+):
+    for person in (alice, oscar, audrey):
+        login(client, person)
+        assert client.get(URL).status_code == 200
+    login(client, make_person("nobody@firm-a.example", tenant=None, role=None))
+    assert client.get(URL).status_code == 403
+    login(client, bob)
+    page = client.get(URL).content.decode()
+    assert "Ana Souza" not in page and "Bea Lima" not in page
+    client.logout()
+    assert client.get(URL).status_code == 302
+
+
+def test_the_page_costs_the_same_queries_for_two_employees_or_six(
+    client, tenant_a, firm, alice, django_assert_max_num_queries
+):
+    login(client, alice)
+    client.get(URL)  # warm the session and anything cached per process
+    with CaptureQueriesContext(connection) as few:
+        client.get(URL)
+    baseline = [query["sql"] for query in few.captured_queries]  # before the log is reset
+    for index in range(4):
+        phone_id = f"55500055{index}"
+        add_employee(
+            tenant_a, f"Extra Person{index}", f"+551198765600{index}", phone_id, consented=True
+        )
+        send(
+            client,
+            tenant_a,
+            payloads.inbound_text(
+                phone_number_id=phone_id, wamid=f"wamid.X{index}", text="x",
+                timestamp=firm["sent"] + 10,
+            ),
+        )  # fmt: skip
+    with django_assert_max_num_queries(len(baseline)):
+        page = client.get(URL).content.decode()
+    assert len(rows_of(page)) == 6
+    # Session, user, membership and tenant scope, then one query per table of the page.
+    assert len(baseline) <= 12, baseline
