@@ -50,7 +50,9 @@ class Generator:
             "count": count,
             "first_index": first_index,
             "max_connections": max_connections,
-            "preopen": min(32, max_connections),
+            # No idle connections up front: gunicorn's gthread holds a thread up to 5 s waiting
+            # for the first bytes of a new connection, which stalls everything behind it.
+            "preopen": 0,
             "timeout": timeout,
         }
         spec_path = workdir / f"spec-{first_index}.json"

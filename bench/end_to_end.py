@@ -275,7 +275,7 @@ def report(args, bench, result, poller, meter, *, first: int, repeat: int) -> di
         f"{poller.poll_seconds / max(poller.polls, 1) * 1e3:.1f} ms (the timing resolution)"
     )
     say("    CPU during the run:")
-    for line in meter.lines(figures["sent"]):
+    for line in meter.lines(max(figures["ok"], 1)):
         say(line)
     return run
 
