@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +29,7 @@ from archive.services import (
     archive_events,
     archive_messages,
 )
+from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 from consent import gate
 
@@ -47,6 +50,11 @@ REDACTED_KEYS = frozenset({*KEPT_KEYS, "redacted"})
 CALL_DIRECTIONS = {"USER_INITIATED": "inbound", "BUSINESS_INITIATED": "outbound"}
 # A call's duration is stored as a non-negative 32-bit integer.
 MAX_DURATION = 2**31 - 1
+# A drain claims this many deliveries per transaction: enough to pay for the commit many times
+# over, few enough that a batch of Meta's largest bodies (3 MB) stays a modest amount of memory.
+DRAIN_BATCH = 32
+# Then it yields to the queue (other tenants' drains) and a successor carries on.
+DRAIN_BUDGET_SECONDS = 20.0
 
 Item = Message | Change | Status | Call
 
@@ -314,6 +322,22 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
     return summary
 
 
+def _process_claimed(*, tenant: Tenant, claim: Delivery) -> dict[str, Any] | None:
+    """Process a delivery the caller holds locked, in a savepoint: a failure is recorded on the
+    delivery (the sweeper retries it) and never undoes the rest of the caller's batch."""
+    try:
+        with transaction.atomic():
+            return process_delivery(tenant=tenant, delivery=claim)
+    except Exception as error:
+        logger.exception("delivery %s of tenant %s failed", claim.pk, tenant.pk)
+        Delivery.objects.filter(pk=claim.pk).update(
+            status=Delivery.Status.FAILED,
+            attempts=claim.attempts + 1,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+        )
+        return None
+
+
 def process_delivery_by_id(*, tenant: Tenant, delivery_id: int) -> dict[str, Any] | None:
     """Claim and process one delivery; None if it is gone, done, or being processed elsewhere.
     A failure is recorded on the delivery (the sweeper retries it), never lost."""
@@ -324,14 +348,43 @@ def process_delivery_by_id(*, tenant: Tenant, delivery_id: int) -> dict[str, Any
     )
     if claim is None:
         return None
-    try:
-        with transaction.atomic():
-            return process_delivery(tenant=tenant, delivery=claim)
-    except Exception as error:
-        logger.exception("delivery %s of tenant %s failed", delivery_id, tenant.pk)
-        Delivery.objects.filter(pk=delivery_id).update(
-            status=Delivery.Status.FAILED,
-            attempts=claim.attempts + 1,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
+    return _process_claimed(tenant=tenant, claim=claim)
+
+
+def process_pending_batch(*, tenant: Tenant, size: int = DRAIN_BATCH) -> int:
+    """Claim up to ``size`` of the tenant's pending deliveries, oldest first, and process them in
+    one transaction (one commit for the batch, not one per delivery). Rows another drain holds
+    are skipped, so drains of the same tenant run side by side without taking anything twice.
+    Failed deliveries are not taken: they wait for their backoff (the sweeper). Returns how
+    many were claimed."""
+    with tenant_scope(tenant):
+        claimed = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=Delivery.Status.PENDING)
+            .order_by("received_at", "id")[:size]
         )
-        return None
+        for claim in claimed:
+            _process_claimed(tenant=tenant, claim=claim)
+    return len(claimed)
+
+
+def drain_pending(
+    *,
+    tenant: Tenant,
+    budget_seconds: float = DRAIN_BUDGET_SECONDS,
+    on_backlog: Callable[[], object] = lambda: None,
+) -> int:
+    """Process the tenant's pending deliveries batch after batch until none is left or the time
+    budget is spent (then other tenants' tasks get their turn). ``on_backlog`` is called after
+    each full batch and when the budget runs out, to queue help or a successor. Returns how many
+    deliveries were claimed."""
+    deadline = time.monotonic() + budget_seconds
+    total = 0
+    while True:
+        claimed = process_pending_batch(tenant=tenant)
+        total += claimed
+        if claimed < DRAIN_BATCH:
+            return total
+        on_backlog()
+        if time.monotonic() >= deadline:
+            return total

@@ -13,7 +13,8 @@ from compliance_hub.tenancy.context import unscoped
 from compliance_hub.tenancy.models import Tenant
 
 from .models import Delivery
-from .processing import process_delivery_by_id
+from .processing import drain_pending, process_delivery_by_id
+from .wakeup import drain_starting, wake_drain
 
 # A delivery still pending after this was probably never queued (Redis down) or its worker
 # died; failed ones are retried with a growing pause, up to MAX_ATTEMPTS.
@@ -25,6 +26,19 @@ SWEEP_BATCH = 500
 @tenant_task(name="ingestion.process_delivery", queue="ingestion")
 def process_delivery_task(*, tenant_id: int, delivery_id: int) -> None:
     process_delivery_by_id(tenant=Tenant.objects.get(pk=tenant_id), delivery_id=delivery_id)
+
+
+@shared_task(name="ingestion.drain_deliveries", queue="ingestion")
+def drain_deliveries_task(*, tenant_id: int) -> int:
+    """Process the tenant's pending deliveries in batches (queued by ingestion/wakeup.py). Not a
+    tenant task: it commits batch by batch, each in its own tenant scope."""
+    drain_starting(tenant_id)
+    tenant = Tenant.objects.filter(pk=tenant_id, status=Tenant.Status.ACTIVE).first()
+    if tenant is None:
+        return 0
+    # A backlog gets help: another drain is queued (at most one waits), and a second worker
+    # process takes it while this one goes on; when the budget is spent, it is the successor.
+    return drain_pending(tenant=tenant, on_backlog=lambda: wake_drain(tenant_id))
 
 
 def deliveries_to_sweep(now=None) -> list[tuple[int, int]]:

@@ -11,7 +11,7 @@ import hmac
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -107,6 +107,9 @@ def _accept_delivery(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     try:
         receive_delivery(tenant=tenant, body=body, headers=dict(request.headers))
     except DatabaseError:
+        # Nothing of this request may commit, and the failed statement left the transaction
+        # unusable: roll it back whole (TenantMiddleware then touches it no more).
+        transaction.set_rollback(True)
         logger.exception("delivery for tenant %s not stored; asking Meta to retry", tenant.pk)
         return _plain("Temporarily unable to store the delivery; retry.", 503)
     return JsonResponse({"status": "received"})
