@@ -1,0 +1,142 @@
+"""The drain: pending deliveries processed in batches, oldest first, side by side without
+taking anything twice; woken by a Redis mark so that at most one drain task waits per tenant."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg2
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from archive.models import Message
+from compliance_hub.tenancy.context import tenant_scope
+from ingestion import wakeup
+from ingestion.models import Delivery
+from ingestion.processing import DRAIN_BATCH, drain_pending, process_pending_batch
+from ingestion.services import receive_delivery
+from tests.ingestion import payloads
+from tests.ingestion.test_processing import PHONE_ID, _fresh_gate, connected  # noqa: F401
+
+
+def store(tenant, count: int, *, first: int = 0) -> list[int]:
+    """``count`` signed-and-stored deliveries of one message each (as the webhook leaves them)."""
+    sent = int(time.time()) + 1  # after the consent (recorded a moment ago)
+    ids = []
+    for index in range(first, first + count):
+        body = payloads.body(
+            payloads.inbound_text(
+                phone_number_id=PHONE_ID, wamid=f"wamid.DRAIN{index}", text=f"n{index}",
+                timestamp=sent,
+            )
+        )  # fmt: skip
+        ids.append(receive_delivery(tenant=tenant, body=body, headers={}).pk)
+    return ids
+
+
+def statuses(tenant) -> dict[str, int]:
+    with tenant_scope(tenant):
+        found: dict[str, int] = {}
+        for status in Delivery.objects.values_list("status", flat=True):
+            found[status] = found.get(status, 0) + 1
+        return found
+
+
+def test_a_drain_takes_every_pending_delivery_batch_after_batch(tenant_a, connected):  # noqa: F811
+    store(tenant_a, 2 * DRAIN_BATCH + 5)
+    backlog_calls = []
+
+    drained = drain_pending(tenant=tenant_a, on_backlog=lambda: backlog_calls.append(1))
+
+    assert drained == 2 * DRAIN_BATCH + 5
+    assert statuses(tenant_a) == {"processed": 2 * DRAIN_BATCH + 5}
+    with tenant_scope(tenant_a):
+        assert Message.objects.count() == 2 * DRAIN_BATCH + 5
+    # Help was asked for after each full batch, not after the last, short one.
+    assert len(backlog_calls) == 2
+    # Nothing is left, so a second drain finds nothing and archives nothing twice.
+    assert drain_pending(tenant=tenant_a) == 0
+
+
+def test_a_batch_takes_the_oldest_first(tenant_a, connected):  # noqa: F811
+    ids = store(tenant_a, DRAIN_BATCH + 3)
+    assert process_pending_batch(tenant=tenant_a, size=3) == 3
+    with tenant_scope(tenant_a):
+        done = set(
+            Delivery.objects.filter(status=Delivery.Status.PROCESSED).values_list("pk", flat=True)
+        )
+    assert done == set(ids[:3])
+
+
+def test_the_budget_ends_a_drain_and_asks_for_a_successor(tenant_a, connected):  # noqa: F811
+    store(tenant_a, 2 * DRAIN_BATCH)
+    asked = []
+    drained = drain_pending(tenant=tenant_a, budget_seconds=0, on_backlog=lambda: asked.append(1))
+    # One full batch, then the budget is spent: the successor (asked for) does the rest.
+    assert drained == DRAIN_BATCH and asked == [1]
+    assert statuses(tenant_a) == {"processed": DRAIN_BATCH, "pending": DRAIN_BATCH}
+
+
+def test_failed_deliveries_wait_for_their_backoff_not_for_the_drain(tenant_a, connected):  # noqa: F811
+    [failed, pending] = store(tenant_a, 2)
+    with tenant_scope(tenant_a):
+        Delivery.objects.filter(pk=failed).update(status=Delivery.Status.FAILED, attempts=1)
+    assert process_pending_batch(tenant=tenant_a) == 1
+    with tenant_scope(tenant_a):
+        assert Delivery.objects.get(pk=failed).status == Delivery.Status.FAILED
+        assert Delivery.objects.get(pk=pending).status == Delivery.Status.PROCESSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_drains_side_by_side_never_take_the_same_delivery(tenant_a, connected):  # noqa: F811
+    """Another drain (here: a second connection) holds some deliveries locked mid-batch; this
+    drain skips them instead of waiting or processing them a second time."""
+    ids = store(tenant_a, 6)
+    params = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=params["NAME"], user=params["USER"], password=params["PASSWORD"],
+        host=params["HOST"], port=params["PORT"],
+    )  # fmt: skip
+    try:
+        with other.cursor() as cursor:
+            # RLS applies to the owner too (FORCE): the other drain works in firm A's scope.
+            cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_a.pk)])
+            cursor.execute(
+                f"SELECT id FROM {Delivery._meta.db_table} WHERE id = ANY(%s) FOR UPDATE",
+                [ids[:2]],
+            )
+            assert cursor.rowcount == 2
+        started = time.monotonic()
+        assert process_pending_batch(tenant=tenant_a) == 4
+        assert time.monotonic() - started < 5  # skipped, not waited for
+    finally:
+        other.rollback()
+        other.close()
+    with tenant_scope(tenant_a):
+        pending = set(
+            Delivery.objects.filter(status=Delivery.Status.PENDING).values_list("pk", flat=True)
+        )
+    assert pending == set(ids[:2])
+    assert process_pending_batch(tenant=tenant_a) == 2
+    with tenant_scope(tenant_a):
+        assert Message.objects.count() == 6
+
+
+def test_one_drain_waits_per_tenant_however_many_deliveries_arrive(tenant_a, tenant_b):
+    cache.delete(wakeup._mark(tenant_a.pk))
+    cache.delete(wakeup._mark(tenant_b.pk))
+    try:
+        assert wakeup.wake_drain(tenant_a.pk) is True
+        # Queued already: later deliveries of the same tenant queue nothing more...
+        assert wakeup.wake_drain(tenant_a.pk) is False
+        assert wakeup.wake_drain(tenant_a.pk) is False
+        # ...but another tenant has its own.
+        assert wakeup.wake_drain(tenant_b.pk) is True
+        # A drain that starts takes the mark away before it looks for deliveries, so the next
+        # delivery (which it may not see) queues the next drain.
+        wakeup.drain_starting(tenant_a.pk)
+        assert wakeup.wake_drain(tenant_a.pk) is True
+    finally:
+        cache.delete(wakeup._mark(tenant_a.pk))
+        cache.delete(wakeup._mark(tenant_b.pk))
