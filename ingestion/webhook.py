@@ -11,12 +11,12 @@ import hmac
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from compliance_hub.crypto import decrypt_text
-from compliance_hub.tenancy.context import activate_in_transaction
+from compliance_hub.tenancy.context import activate_in_transaction, deactivate
 from compliance_hub.tenancy.models import Tenant
 
 from .models import WhatsAppSettings
@@ -39,6 +39,12 @@ def _plain(text: str, status: int) -> HttpResponse:
     return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
 
 
+def _retry_later() -> HttpResponse:
+    response = _plain("Temporarily unable to store the delivery; retry.", 503)
+    response["Retry-After"] = "30"
+    return response
+
+
 def _active_tenant(slug: str) -> Tenant | None:
     with connection.cursor() as cursor:
         cursor.execute(_ACTIVE_TENANT_SQL, [slug, Tenant.Status.ACTIVE])
@@ -53,8 +59,8 @@ def _active_tenant(slug: str) -> Tenant | None:
 
 def _app_secret(tenant: Tenant) -> str:
     """The tenant's Meta app secret ("" when not configured), read inside its scope: the rest of
-    the request (the delivery's insert) runs in that tenant too. TenantMiddleware opened the
-    transaction and deactivates the tenant when the request ends."""
+    the request (the delivery's insert) runs in that tenant too; the view opened the transaction
+    and deactivates the tenant when the request ends."""
     activate_in_transaction(tenant.pk)
     with connection.cursor() as cursor:
         cursor.execute(_APP_SECRET_SQL, [tenant.pk])
@@ -64,6 +70,21 @@ def _app_secret(tenant: Tenant) -> str:
 
 @csrf_exempt
 def whatsapp_webhook(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    """Owns its transaction (ingestion/middleware.py sends these requests here directly, past
+    TenantMiddleware): the tenant is set inside it, and it commits before the answer leaves."""
+    try:
+        with transaction.atomic():
+            try:
+                return _handle(request, tenant_slug)
+            finally:
+                deactivate()
+    except (OperationalError, InterfaceError):
+        # The database is unreachable, or the commit failed: nothing is stored, Meta retries.
+        logger.exception("webhook for %s: database unavailable; asking Meta to retry", tenant_slug)
+        return _retry_later()
+
+
+def _handle(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     tenant = _active_tenant(tenant_slug)
     if tenant is None:
         return _plain("Unknown or suspended tenant.", 404)
@@ -111,5 +132,5 @@ def _accept_delivery(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         # unusable: roll it back whole (TenantMiddleware then touches it no more).
         transaction.set_rollback(True)
         logger.exception("delivery for tenant %s not stored; asking Meta to retry", tenant.pk)
-        return _plain("Temporarily unable to store the delivery; retry.", 503)
+        return _retry_later()
     return JsonResponse({"status": "received"})

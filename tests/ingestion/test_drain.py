@@ -7,7 +7,6 @@ import time
 
 import psycopg2
 import pytest
-from django.core.cache import cache
 from django.db import connection
 
 from archive.models import Message
@@ -124,8 +123,8 @@ def test_two_drains_side_by_side_never_take_the_same_delivery(tenant_a, connecte
 
 
 def test_one_drain_waits_per_tenant_however_many_deliveries_arrive(tenant_a, tenant_b):
-    cache.delete(wakeup._mark(tenant_a.pk))
-    cache.delete(wakeup._mark(tenant_b.pk))
+    wakeup._redis().delete(wakeup._mark(tenant_a.pk))
+    wakeup._redis().delete(wakeup._mark(tenant_b.pk))
     try:
         assert wakeup.wake_drain(tenant_a.pk) is True
         # Queued already: later deliveries of the same tenant queue nothing more...
@@ -138,5 +137,5 @@ def test_one_drain_waits_per_tenant_however_many_deliveries_arrive(tenant_a, ten
         wakeup.drain_starting(tenant_a.pk)
         assert wakeup.wake_drain(tenant_a.pk) is True
     finally:
-        cache.delete(wakeup._mark(tenant_a.pk))
-        cache.delete(wakeup._mark(tenant_b.pk))
+        wakeup._redis().delete(wakeup._mark(tenant_a.pk))
+        wakeup._redis().delete(wakeup._mark(tenant_b.pk))

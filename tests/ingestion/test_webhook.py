@@ -423,3 +423,25 @@ def test_the_delivery_is_acknowledged_and_kept_when_the_queue_is_down(
         assert post(client, connected, BODY, sign(BODY, APP_SECRET)).status_code == 200
     attempts = [r for r in caplog.records if "could not queue a drain" in r.getMessage()]
     assert len(attempts) == 2
+
+
+def test_the_fast_lane_takes_exactly_the_webhook_route():
+    """ingestion/middleware.py matches the webhook's path itself; it must be the URL's path."""
+    from django.urls import reverse
+
+    from ingestion.middleware import WEBHOOK_PATH
+
+    path = reverse("ingestion:whatsapp_webhook", kwargs={"tenant_slug": "firm-a_2"})
+    assert WEBHOOK_PATH.fullmatch(path)["tenant_slug"] == "firm-a_2"
+    for other in ("/webhooks/whatsapp/firm-a", "/webhooks/whatsapp/firm-a/x/", "/api/v1/x/"):
+        assert WEBHOOK_PATH.fullmatch(other) is None
+
+
+def test_a_webhook_request_passes_no_browser_middleware(client, connected):
+    """A session cookie or a CSRF token means nothing on this path: no session is read, no
+    CSRF check runs, and the answer sets no cookie."""
+    client.cookies["sessionid"] = "a-session-of-someone"
+    response = post(client, connected, BODY, sign(BODY, APP_SECRET))
+    assert response.status_code == 200
+    assert not response.cookies
+    assert "Vary" not in response  # SessionMiddleware would have added "Vary: Cookie"
