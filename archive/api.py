@@ -1,5 +1,5 @@
-"""``/api/v1/conversations/`` and ``/api/v1/messages/``: the archive, read-only, for officers,
-auditors and admins.
+"""``/api/v1/conversations/``, ``/api/v1/messages/`` and ``/api/v1/message-events/``: the
+archive, read-only, for officers, auditors and admins.
 
 Every request that reads content leaves one ``archive.read`` event in the audit trail, naming
 the endpoint, the filters and the ids it returned (one event per request, not per message).
@@ -21,7 +21,7 @@ from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Role, Tenant
 from consent.api.serializers import ApiErrorSerializer
 
-from .models import Conversation, Direction, Message
+from .models import Conversation, Direction, Message, MessageEvent
 from .selectors import (
     EVENT_NAMES,
     conversations,
@@ -29,6 +29,7 @@ from .selectors import (
     events_by_target,
     holding_a_message,
     message_conditions,
+    message_events,
     messages,
 )
 
@@ -83,6 +84,21 @@ class MessageEventSerializer(serializers.Serializer):
 
     def get_kind(self, event) -> str:
         return EVENT_NAMES.get(event.kind, event.kind)
+
+
+class StandaloneEventSerializer(MessageEventSerializer):
+    """An event listed on its own: what it changes, and whether that message is archived."""
+
+    target_whatsapp_id = serializers.CharField(
+        source="target_wamid", help_text="The wamid of the message it changes"
+    )
+    message = serializers.IntegerField(
+        source="message_id", allow_null=True, help_text="That message's id; null if never seen"
+    )
+    original_seen = serializers.BooleanField(
+        help_text="false: the message it changes is not in the archive (sent before capture "
+        "began, or not delivered to us yet): the event is kept all the same"
+    )
 
 
 class AttachmentSerializer(serializers.Serializer):
@@ -199,6 +215,34 @@ class ConversationFilter(ArchiveFilter):
         return queryset
 
 
+class MessageEventFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(
+        choices=[(name, name) for name in EVENT_NAMES.values()],
+        method="filter_kind",
+        help_text="edit, delete, reaction or status",
+    )
+    original_seen = django_filters.BooleanFilter(
+        help_text="false: only events whose message is not in the archive"
+    )
+    whatsapp_id = django_filters.CharFilter(
+        field_name="target_wamid", help_text="The wamid of the message they change"
+    )
+    since = django_filters.IsoDateTimeFilter(
+        field_name="whatsapp_timestamp", lookup_expr="gte", help_text="From (inclusive)"
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="whatsapp_timestamp", lookup_expr="lt", help_text="Before (exclusive)"
+    )
+
+    class Meta:
+        model = MessageEvent
+        fields = ["kind", "original_seen", "whatsapp_id", "since", "until"]
+
+    def filter_kind(self, queryset, name: str, value: str):
+        kinds = {label: kind for kind, label in EVENT_NAMES.items()}
+        return queryset.filter(kind=kinds[value])
+
+
 class MessageCursorPagination(CursorPagination):
     """Stable pages through a growing archive, oldest first by WhatsApp's time."""
 
@@ -312,3 +356,43 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             ids=[message.pk],
         )
         return Response(MessageSerializer(message).data)
+
+
+class MessageEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Edits, deletions, reactions and statuses on their own, oldest first by WhatsApp's time
+    (officers, auditors and admins); ``?original_seen=false`` lists those whose message is not in
+    the archive, which /api/v1/messages/ cannot show. Every read is recorded in the audit
+    trail."""
+
+    allowed_roles = READ_ROLES
+    model = MessageEvent
+    serializer_class = StandaloneEventSerializer
+    filterset_class = MessageEventFilter
+    pagination_class = MessageCursorPagination
+
+    def tenant_queryset(self):
+        return message_events(tenant=self.tenant)
+
+    @extend_schema(responses={200: StandaloneEventSerializer(many=True), 400: INVALID})
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        record_archive_read(
+            tenant=self.tenant,
+            request=request,
+            endpoint="/api/v1/message-events/",
+            kind="event",
+            ids=[row.pk for row in page],
+        )
+        return self.get_paginated_response(StandaloneEventSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: StandaloneEventSerializer, 404: NOT_FOUND})
+    def retrieve(self, request, *args, **kwargs):
+        event = self.get_object()
+        record_archive_read(
+            tenant=self.tenant,
+            request=request,
+            endpoint=f"/api/v1/message-events/{event.pk}/",
+            kind="event",
+            ids=[event.pk],
+        )
+        return Response(StandaloneEventSerializer(event).data)

@@ -2,10 +2,11 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .api import ConversationViewSet, MessageViewSet
+from .api import ConversationViewSet, MessageEventViewSet, MessageViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("messages", MessageViewSet, basename="message")
+router.register("message-events", MessageEventViewSet, basename="message-event")
 
 urlpatterns = router.urls

@@ -10,7 +10,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 
 from compliance_hub.tenancy.models import Tenant
@@ -92,6 +102,42 @@ def events_by_target(*, tenant: Tenant, wamids: Iterable[str]) -> dict[str, list
     ):
         grouped[event.target_wamid].append(event)
     return grouped
+
+
+def message_events(*, tenant: Tenant) -> QuerySet[MessageEvent]:
+    """The tenant's edits, deletions, reactions and statuses, oldest first by WhatsApp's time,
+    each with ``message_id`` and ``original_seen``: whether the message it changes is in the
+    archive. Meta guarantees no order, so an event may come first and its message later; one
+    whose message never comes (sent before capture began, or lost upstream) is kept all the
+    same, and this is how a reader finds it."""
+    return (
+        MessageEvent.objects.filter(tenant=tenant)
+        .annotate(
+            message_id=Subquery(
+                Message.objects.filter(tenant=tenant, wamid=OuterRef("target_wamid")).values("pk")[
+                    :1
+                ]
+            ),
+            original_seen=ExpressionWrapper(
+                Q(message_id__isnull=False), output_field=BooleanField()
+            ),
+        )
+        .order_by("whatsapp_timestamp", "id")
+    )
+
+
+def unseen_originals(*, tenant: Tenant, received_before: datetime) -> int:
+    """How many edits and deletions (received before ``received_before``: the others may still
+    see their message arrive) change a message the archive does not hold."""
+    return (
+        message_events(tenant=tenant)
+        .filter(
+            kind__in=[MessageEvent.Kind.EDIT, MessageEvent.Kind.REVOKE],
+            received_at__lt=received_before,
+            original_seen=False,
+        )
+        .count()
+    )
 
 
 def conversations(*, tenant: Tenant) -> QuerySet[Conversation]:

@@ -3,14 +3,19 @@ capture notices no admin has acknowledged yet."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from datetime import timedelta
 
+from django.http import HttpRequest
+from django.utils import timezone
+
+from archive.selectors import unseen_originals
 from compliance_hub.dashboard import Panel, register_panel
 
 from .notices import open_notices
 from .selectors import pipeline_health
 
 OPEN_NOTICES_SHOWN = 20
+ORIGINAL_GRACE = timedelta(hours=1)
 
 
 @register_panel
@@ -21,4 +26,9 @@ def capture_health(request: HttpRequest) -> Panel | None:
         return None
     context = pipeline_health(tenant=tenant)
     context["notices"] = list(open_notices(tenant=tenant)[:OPEN_NOTICES_SHOWN])
+    # Meta guarantees no order: an edit or deletion counts as orphaned only once its message
+    # has had an hour to arrive.
+    context["unseen_originals"] = unseen_originals(
+        tenant=tenant, received_before=timezone.now() - ORIGINAL_GRACE
+    )
     return Panel(template="ingestion/dashboard_panel.html", context=context, order=20)

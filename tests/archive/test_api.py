@@ -360,6 +360,110 @@ def test_the_schema_lists_the_archive_routes(officer_api):
         "/api/v1/messages/{id}/",
         "/api/v1/conversations/",
         "/api/v1/conversations/{id}/",
+        "/api/v1/message-events/",
+        "/api/v1/message-events/{id}/",
     ):
         assert path in paths, path
         assert set(paths[path]) == {"get"}
+
+
+# --- events on their own: the ones whose message never came --------------------------------
+
+
+def test_events_whose_message_was_never_seen_are_kept_and_listed(
+    officer_api, archive, client, tenant_a
+):
+    """A deletion and an edit of messages the archive never received (sent before capture
+    began): kept, and flagged by ``original_seen: false``, which /api/v1/messages/ cannot show."""
+    t = archive["t"]
+    send(
+        client, tenant_a,
+        echo(wamid="wamid.DEL2", timestamp=t + 60, type="revoke",
+             body={"original_message_id": "wamid.BEFORE-CAPTURE"}),
+    )  # fmt: skip
+    send(
+        client, tenant_a,
+        payloads.inbound_edit(phone_number_id=PHONE_ID, wamid="wamid.E2",
+                              original="wamid.ALSO-UNSEEN", text="novo", timestamp=t + 70),
+    )  # fmt: skip
+
+    every = officer_api.get("/api/v1/message-events/")
+    assert every.status_code == 200, every.content
+    rows = every.json()["results"]
+    assert [(r["kind"], r["target_whatsapp_id"], r["original_seen"]) for r in rows] == [
+        ("status", "wamid.OUT1", True),
+        ("edit", "wamid.IN1", True),
+        ("reaction", "wamid.IN1", True),
+        ("delete", "wamid.OUT1", True),
+        ("delete", "wamid.BEFORE-CAPTURE", False),
+        ("edit", "wamid.ALSO-UNSEEN", False),
+    ]
+    assert rows[0]["message"] == archive["ids"]["wamid.OUT1"] and rows[4]["message"] is None
+
+    unseen = officer_api.get("/api/v1/message-events/", {"original_seen": "false"}).json()
+    assert [r["target_whatsapp_id"] for r in unseen["results"]] == [
+        "wamid.BEFORE-CAPTURE",
+        "wamid.ALSO-UNSEEN",
+    ]
+    deletions = officer_api.get("/api/v1/message-events/", {"kind": "delete"}).json()
+    assert [r["target_whatsapp_id"] for r in deletions["results"]] == [
+        "wamid.OUT1",
+        "wamid.BEFORE-CAPTURE",
+    ]
+    one = officer_api.get(f"/api/v1/message-events/{rows[4]['id']}/")
+    assert one.status_code == 200 and one.json()["original_seen"] is False
+
+    # When the original does arrive after all, the same event is linked, nothing rewritten.
+    send(
+        client, tenant_a,
+        payloads.inbound_text(phone_number_id=PHONE_ID, wamid="wamid.ALSO-UNSEEN",
+                              text="velho", timestamp=t + 65),
+    )  # fmt: skip
+    unseen = officer_api.get("/api/v1/message-events/", {"original_seen": "false"}).json()
+    assert [r["target_whatsapp_id"] for r in unseen["results"]] == ["wamid.BEFORE-CAPTURE"]
+
+    logged = [event.details["endpoint"] for event in reads(tenant_a)]
+    assert logged.count("/api/v1/message-events/") == 4
+    assert f"/api/v1/message-events/{rows[4]['id']}/" in logged
+
+
+def test_the_dashboard_counts_edits_and_deletions_of_messages_never_seen(
+    client, archive, tenant_a, oscar
+):
+    """Counted once their message had an hour to arrive (Meta guarantees no order)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ingestion.models import Delivery
+    from tests.ingestion.test_calls_and_notices import deliver, process
+
+    def revoke(wamid: str, original: str, received_ago: timedelta) -> None:
+        delivery = deliver(
+            client, tenant_a,
+            echo(wamid=wamid, timestamp=archive["t"] + 60, type="revoke",
+                 body={"original_message_id": original}),
+        )  # fmt: skip
+        with tenant_scope(tenant_a):
+            Delivery.objects.filter(pk=delivery.pk).update(
+                received_at=timezone.now() - received_ago
+            )
+        process(tenant_a, delivery)
+
+    revoke("wamid.DEL3", "wamid.NEVER", timedelta(hours=2))
+    revoke("wamid.DEL4", "wamid.MAYBE-SOON", timedelta(minutes=5))
+    login(client, oscar)
+    page = client.get("/").content.decode()
+    card = page[page.index("Edits and deletions of messages never seen") :]
+    assert '<span class="stat-value">1</span>' in card[:200]
+
+
+def test_an_outsider_sees_no_event(api_client_for, tenant_a, tenant_b, archive):
+    admin_a = api_client_for(tenant_a, Role.ADMIN)
+    event_id = admin_a.get("/api/v1/message-events/").json()["results"][0]["id"]
+    outsider = api_client_for(tenant_b, Role.ADMIN)
+    assert outsider.get(f"/api/v1/message-events/{event_id}/").status_code == 404
+    assert outsider.get("/api/v1/message-events/").json()["results"] == []
+    assert (
+        outsider.get("/api/v1/message-events/", {"original_seen": "false"}).json()["results"] == []
+    )
