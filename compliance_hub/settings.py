@@ -349,9 +349,12 @@ LEDGER_ANCHOR_DIR = Path(
 LEDGER_S3_BUCKET = env("LEDGER_S3_BUCKET", "")
 LEDGER_S3_PREFIX = env("LEDGER_S3_PREFIX", "checkpoints/")
 LEDGER_S3_RETENTION_DAYS = int(env("LEDGER_S3_RETENTION_DAYS", str(7 * 366)))
-# An RFC 3161 time-stamping authority for every anchored checkpoint (NOT implemented yet:
-# setting it makes anchoring fail loudly rather than pretend).
+# An RFC 3161 time-stamping authority for every anchored checkpoint (archive/ledger/
+# timestamping.py): while it cannot be reached, checkpoints wait un-anchored and are retried.
 LEDGER_TSA_URL = env("LEDGER_TSA_URL", "")
+LEDGER_TSA_TIMEOUT = float(env("LEDGER_TSA_TIMEOUT", "10"))
+# SHA-256 (hex) of the TSA's signing certificate (DER): tokens signed by any other are refused.
+LEDGER_TSA_CERT_SHA256 = env("LEDGER_TSA_CERT_SHA256", "")
 
 # --- Celery
 CELERY_BROKER_URL = REDIS_URL

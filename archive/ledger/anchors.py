@@ -9,8 +9,9 @@ configured anchor (``settings.LEDGER_ANCHORS``):
   database's administrators cannot write (WORM storage, another account's share).
 - ``s3`` (interface and settings only, NOT implemented): an S3 bucket with Object Lock in
   COMPLIANCE mode (``LEDGER_S3_BUCKET``, ``LEDGER_S3_PREFIX``, ``LEDGER_S3_RETENTION_DAYS``).
-- RFC 3161 time-stamping (``LEDGER_TSA_URL``, NOT implemented): a token from an external TSA
-  over the signed note, added to the anchored document.
+- RFC 3161 time-stamping (``LEDGER_TSA_URL``, optionally ``LEDGER_TSA_CERT_SHA256`` to pin
+  the TSA's certificate): a token from an external TSA over the signed note, added to the
+  anchored document as ``rfc3161_token`` (timestamping.py).
 
 Configuring an unimplemented one fails loudly (:class:`NotImplementedError` when used): the
 anchors are never faked.
@@ -25,8 +26,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from .timestamping import (
+    REPLY_CONTENT_TYPE,
+    REQUEST_CONTENT_TYPE,
+    TimestampError,
+    build_request,
+    check_token,
+    new_nonce,
+    parse_response,
+)
 
 DOCUMENT_FORMAT = "compliance-hub-checkpoint/1"
 
@@ -159,18 +171,32 @@ class Timestamper(Protocol):
 
 
 class Rfc3161Timestamper:
-    """NOT IMPLEMENTED. Would POST a TimeStampReq (SHA-256 of the signed note, a nonce,
-    certReq) to ``LEDGER_TSA_URL`` and keep the DER token in the anchored document as
-    ``rfc3161_token`` (base64), checkable with ``openssl ts -verify``. Candidate library:
-    rfc3161-client."""
+    """Asks the TSA at ``url`` for an RFC 3161 token over the signed note (archive/ledger/
+    timestamping.py builds the request and checks the answer: our nonce, our imprint, a valid
+    signature, and the pinned TSA certificate when ``certificate_sha256`` is set). A TSA that is
+    down or answers badly raises :class:`TimestampError`: the checkpoint stays un-anchored and
+    the next beat tries again, so no checkpoint is ever anchored without its time-stamp."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, *, timeout: float = 10.0, certificate_sha256: str = "") -> None:
+        self.url, self.timeout, self.certificate_sha256 = url, timeout, certificate_sha256
 
     def timestamp(self, data: bytes) -> bytes:
-        raise NotImplementedError(
-            "RFC 3161 time-stamping is not implemented yet; leave LEDGER_TSA_URL empty"
-        )
+        nonce = new_nonce()
+        try:
+            response = httpx.post(
+                self.url,
+                content=build_request(data, nonce=nonce),
+                headers={"Content-Type": REQUEST_CONTENT_TYPE, "Accept": REPLY_CONTENT_TYPE},
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as error:
+            raise TimestampError(f"the TSA at {self.url} is unreachable: {error}") from error
+        if response.status_code != 200:
+            raise TimestampError(f"the TSA at {self.url} answered HTTP {response.status_code}")
+        token = parse_response(response.content, data=data, nonce=nonce)
+        if self.certificate_sha256:
+            check_token(token, data=data, pinned_certificate_sha256=self.certificate_sha256)
+        return token
 
 
 def configured_anchors() -> list[Anchor]:
@@ -194,4 +220,10 @@ def configured_anchors() -> list[Anchor]:
 
 
 def configured_timestamper() -> Timestamper | None:
-    return Rfc3161Timestamper(settings.LEDGER_TSA_URL) if settings.LEDGER_TSA_URL else None
+    if not settings.LEDGER_TSA_URL:
+        return None
+    return Rfc3161Timestamper(
+        settings.LEDGER_TSA_URL,
+        timeout=settings.LEDGER_TSA_TIMEOUT,
+        certificate_sha256=settings.LEDGER_TSA_CERT_SHA256,
+    )

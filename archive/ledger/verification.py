@@ -43,6 +43,7 @@ from .services import (
     record_rows,
 )
 from .signing import checkpoint_note, signature_is_valid
+from .timestamping import TimestampError, check_token
 
 PROBLEM_LIMIT = 100
 # Problems that name one record or leaf (the others name a range, a checkpoint or a table).
@@ -232,6 +233,40 @@ class _Walk:
                 )
             )
 
+    def _check_timestamp(self, anchor, document: dict, note: bytes) -> None:
+        """The RFC 3161 token of an anchored checkpoint must cover its signed note and be
+        validly signed (by the pinned TSA certificate, when one is configured)."""
+        token = document.get("rfc3161_token")
+        if token is None:
+            if settings.LEDGER_TSA_URL:
+                self.report.add(
+                    Problem(
+                        "timestamp",
+                        f"the newest copy in the {anchor.name} anchor has no RFC 3161 "
+                        "time-stamp, though a TSA is configured",
+                    )
+                )
+            return
+        try:
+            info = check_token(
+                base64.b64decode(token),
+                data=note,
+                pinned_certificate_sha256=settings.LEDGER_TSA_CERT_SHA256,
+            )
+        except (TimestampError, ValueError) as error:
+            self.report.add(
+                Problem(
+                    "timestamp",
+                    f"the RFC 3161 time-stamp of the newest copy in the {anchor.name} anchor "
+                    f"is not valid: {error}",
+                )
+            )
+            return
+        self.report.notes.append(
+            f"the newest checkpoint in the {anchor.name} anchor was time-stamped by the TSA at "
+            f"{info.gen_time.isoformat()} (serial {info.serial_number})"
+        )
+
     def _check_anchors(self, latest: LogCheckpoint | None) -> None:
         report = self.report
         grace = timedelta(seconds=settings.LEDGER_ANCHOR_GRACE)
@@ -258,6 +293,7 @@ class _Walk:
                         f"{self.key.key_id[:16]}…: the key was replaced",
                     )
                 )
+            self._check_timestamp(anchor, document, note)
             match = LogCheckpoint.objects.filter(
                 size=document["size"], signed_at=_parse_time(document["time"])
             ).first()
