@@ -333,9 +333,9 @@ LEDGER_CHECKPOINT_MAX_AGE = int(env("LEDGER_CHECKPOINT_MAX_AGE", "300"))
 # verify_archive tolerates a checkpoint this recent not being anchored yet (the anchoring step
 # runs right after the checkpoint's transaction commits).
 LEDGER_ANCHOR_GRACE = int(env("LEDGER_ANCHOR_GRACE", "600"))
-# Anchors outside the database: "folder" (implemented) and "s3" (S3 Object Lock, NOT
-# implemented yet: configuring it fails loudly). In production point LEDGER_ANCHOR_DIR at storage
-# the database's administrators cannot write (a WORM mount).
+# Anchors outside the database: "folder" and "s3" (a bucket with Object Lock, COMPLIANCE mode;
+# archive/ledger/anchors.py). In production use s3, or point LEDGER_ANCHOR_DIR at storage the
+# database's administrators cannot write (a WORM mount).
 LEDGER_ANCHORS = env_list("LEDGER_ANCHORS", "folder")
 LEDGER_ANCHOR_DIR = Path(
     env("LEDGER_ANCHOR_DIR")
@@ -349,6 +349,7 @@ LEDGER_ANCHOR_DIR = Path(
 LEDGER_S3_BUCKET = env("LEDGER_S3_BUCKET", "")
 LEDGER_S3_PREFIX = env("LEDGER_S3_PREFIX", "checkpoints/")
 LEDGER_S3_RETENTION_DAYS = int(env("LEDGER_S3_RETENTION_DAYS", str(7 * 366)))
+LEDGER_S3_ENDPOINT_URL = env("LEDGER_S3_ENDPOINT_URL", "")  # S3-compatible services; AWS: empty
 # An RFC 3161 time-stamping authority for every anchored checkpoint (archive/ledger/
 # timestamping.py): while it cannot be reached, checkpoints wait un-anchored and are retried.
 LEDGER_TSA_URL = env("LEDGER_TSA_URL", "")

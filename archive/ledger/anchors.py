@@ -7,22 +7,25 @@ configured anchor (``settings.LEDGER_ANCHORS``):
 - ``folder`` (implemented): one JSON file per checkpoint under ``LEDGER_ANCHOR_DIR``, made
   read-only, never replaced. Locally a git-ignored folder; in production a mount that the
   database's administrators cannot write (WORM storage, another account's share).
-- ``s3`` (interface and settings only, NOT implemented): an S3 bucket with Object Lock in
-  COMPLIANCE mode (``LEDGER_S3_BUCKET``, ``LEDGER_S3_PREFIX``, ``LEDGER_S3_RETENTION_DAYS``).
+- ``s3``: one object per checkpoint in an S3 bucket with Object Lock in COMPLIANCE mode
+  (``LEDGER_S3_BUCKET``, ``LEDGER_S3_PREFIX``, ``LEDGER_S3_RETENTION_DAYS``,
+  ``LEDGER_S3_ENDPOINT_URL`` for S3-compatible services), written create-only.
 - RFC 3161 time-stamping (``LEDGER_TSA_URL``, optionally ``LEDGER_TSA_CERT_SHA256`` to pin
   the TSA's certificate): a token from an external TSA over the signed note, added to the
   anchored document as ``rfc3161_token`` (timestamping.py).
 
-Configuring an unimplemented one fails loudly (:class:`NotImplementedError` when used): the
-anchors are never faked.
+An anchor that cannot be written raises: the checkpoint stays un-anchored and the next beat
+tries again (verify_archive reports one left un-anchored past LEDGER_ANCHOR_GRACE).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -136,33 +139,115 @@ class FolderAnchor:
 
 
 class S3ObjectLockAnchor:
-    """NOT IMPLEMENTED. The production anchor: ``PutObject`` of the same JSON document to
-    ``s3://LEDGER_S3_BUCKET/LEDGER_S3_PREFIX<tenant id>/<time>-<size>.json`` with
-    ``ObjectLockMode=COMPLIANCE`` and ``ObjectLockRetainUntilDate`` = now +
-    LEDGER_S3_RETENTION_DAYS (the bucket created with Object Lock enabled), and
-    ``If-None-Match: *`` so an object is never replaced; ``latest`` lists the tenant's prefix.
-    Needs boto3 and a bucket (or moto) to build and test against."""
+    """``s3://<bucket>/<prefix><tenant id>/<YYYY>/<MM>/<DD>/<time>-<size>.json``, one object per
+    checkpoint, written with Object Lock in COMPLIANCE mode until now + ``retention_days``: not
+    even the bucket's root account can delete or overwrite it before then. The bucket must have
+    been created with Object Lock enabled (the put fails otherwise). ``If-None-Match: *`` makes
+    the write create-only, so a second writer can never replace a document either.
+
+    ``endpoint_url`` points at an S3-compatible service (and at the fake one in tests);
+    credentials come from boto3's usual chain (environment, instance role)."""
 
     name = "s3"
 
-    def __init__(self, *, bucket: str, prefix: str, retention_days: int) -> None:
+    def __init__(
+        self, *, bucket: str, prefix: str, retention_days: int, endpoint_url: str = ""
+    ) -> None:
         if not bucket:
             raise ImproperlyConfigured("LEDGER_ANCHORS includes s3 but LEDGER_S3_BUCKET is empty")
+        if retention_days < 1:
+            raise ImproperlyConfigured("LEDGER_S3_RETENTION_DAYS must be at least 1")
         self.bucket, self.prefix, self.retention_days = bucket, prefix, retention_days
+        self.endpoint_url = endpoint_url or None
+        self._client = None
 
-    def _missing(self) -> NotImplementedError:
-        return NotImplementedError(
-            "the S3 Object Lock anchor is not implemented yet; use LEDGER_ANCHORS=folder"
+    @property
+    def client(self):
+        if self._client is None:
+            import boto3  # installed with django-storages[s3]; only this anchor needs it
+            from botocore.config import Config
+
+            self._client = boto3.client(
+                "s3",
+                endpoint_url=self.endpoint_url,
+                config=Config(
+                    retries={"max_attempts": 3, "mode": "standard"},
+                    connect_timeout=5,
+                    read_timeout=10,
+                ),
+            )
+        return self._client
+
+    def _key(self, tenant_id: int, time: str, size: int) -> str:
+        return (
+            f"{self.prefix}{tenant_id}/{time[0:4]}/{time[5:7]}/{time[8:10]}/"
+            f"{_compact_time(time)}-{size}.json"
         )
 
     def put(self, document: dict[str, Any]) -> str:
-        raise self._missing()
+        from botocore.exceptions import ClientError
+
+        key = self._key(document["tenant_id"], document["time"], document["size"])
+        data = json.dumps(document, sort_keys=True, indent=2).encode() + b"\n"
+        retain_until = datetime.now(UTC) + timedelta(days=self.retention_days)
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType="application/json",
+                ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode(),  # noqa: S324 - S3's integrity header, required with Object Lock
+                ObjectLockMode="COMPLIANCE",
+                ObjectLockRetainUntilDate=retain_until,
+                IfNoneMatch="*",
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code not in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                raise
+            existing = self.get(
+                tenant_id=document["tenant_id"], time=document["time"], size=document["size"]
+            )
+            if existing != document:
+                raise AnchorConflict(
+                    f"s3://{self.bucket}/{key} already holds a different checkpoint"
+                ) from None
+        return f"s3://{self.bucket}/{key}"
 
     def get(self, *, tenant_id: int, time: str, size: int) -> dict[str, Any] | None:
-        raise self._missing()
+        return self._read(self._key(tenant_id, time, size))
+
+    def _read(self, key: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        return json.loads(answer["Body"].read())
 
     def latest(self, *, tenant_id: int) -> dict[str, Any] | None:
-        raise self._missing()
+        # Year, month and day are "folders" (common prefixes): the newest is found by walking
+        # down the greatest of each, never by listing a tenant's every checkpoint.
+        return self._newest(f"{self.prefix}{tenant_id}/", depth=3)
+
+    def _newest(self, prefix: str, depth: int) -> dict[str, Any] | None:
+        paginator = self.client.get_paginator("list_objects_v2")
+        folders: list[str] = []
+        keys: list[str] = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            folders += [entry["Prefix"] for entry in page.get("CommonPrefixes", [])]
+            keys += [entry["Key"] for entry in page.get("Contents", [])]
+        if depth == 0:
+            keys = sorted(k for k in keys if k.endswith(".json"))
+            return self._read(keys[-1]) if keys else None
+        for folder in sorted(folders, reverse=True):
+            found = self._newest(folder, depth - 1)
+            if found is not None:
+                return found
+        return None
 
 
 class Timestamper(Protocol):
@@ -210,6 +295,7 @@ def configured_anchors() -> list[Anchor]:
                     bucket=settings.LEDGER_S3_BUCKET,
                     prefix=settings.LEDGER_S3_PREFIX,
                     retention_days=settings.LEDGER_S3_RETENTION_DAYS,
+                    endpoint_url=settings.LEDGER_S3_ENDPOINT_URL,
                 )
             )
         else:
