@@ -148,6 +148,30 @@ class Attachment(TenantOwnedModel):
         return f"{self.mime_type or 'media'} of message {self.message_id}"
 
 
+class AttachmentFile(TenantOwnedModel):
+    """The proof of a stored attachment, written once when its bytes were stored and verified:
+    which bytes (SHA-256, size), under which name, for which message. A leaf of the tenant's
+    Merkle log like every archive record, so an edited hash shows in verify_archive, and
+    ``verify_archive --files`` re-reads the stored bytes against it. (The Attachment itself
+    changes state while it is fetched, so it cannot be a leaf.)"""
+
+    attachment = models.OneToOneField(
+        Attachment, on_delete=models.PROTECT, related_name="stored_file"
+    )
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="+")
+    media_id = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    mime_type = models.CharField(max_length=128, blank=True)
+    storage_name = models.CharField(max_length=500)
+    stored_at = models.DateTimeField()
+
+    append_only = True
+
+    def __str__(self) -> str:
+        return f"stored file {self.sha256[:12]} of attachment {self.attachment_id}"
+
+
 class CallRecord(TenantOwnedModel):
     """One event of a WhatsApp call (``calls`` field): who, which direction, when it started and
     ended, how long. Coexistence cannot capture calls made in the app itself; these are the

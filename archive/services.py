@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from compliance_hub.tenancy.models import Tenant
 
 from .ledger.services import log_records
-from .models import Conversation, Message, MessageEvent
+from .models import Attachment, AttachmentFile, Conversation, Message, MessageEvent
 
 
 @dataclass(frozen=True)
@@ -160,3 +160,24 @@ def archive_events(*, tenant: Tenant, records: list[EventRecord]) -> int:
     new_keys = [row.event_key for row in rows]
     log_records(tenant=tenant, records=MessageEvent.objects.filter(event_key__in=new_keys))
     return len(rows)
+
+
+def record_stored_file(*, tenant: Tenant, attachment: Attachment) -> AttachmentFile:
+    """The proof that ``attachment``'s bytes were stored (in the caller's tenant scope and
+    transaction, as its status turns ``stored``): a leaf of the tenant's log. Idempotent."""
+    existing = AttachmentFile.objects.filter(attachment=attachment).first()
+    if existing is not None:
+        return existing
+    proof = AttachmentFile.objects.create(
+        tenant=tenant,
+        attachment=attachment,
+        message_id=attachment.message_id,
+        media_id=attachment.media_id,
+        sha256=attachment.sha256,
+        size=attachment.size,
+        mime_type=attachment.mime_type,
+        storage_name=attachment.file.name,
+        stored_at=attachment.stored_at,
+    )
+    log_records(tenant=tenant, records=AttachmentFile.objects.filter(pk=proof.pk))
+    return proof

@@ -41,6 +41,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from archive.models import Attachment, Message
+from archive.services import record_stored_file
 from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Tenant
 
@@ -256,6 +257,8 @@ def _record_stored(
         row.last_error = note
         row.save(update_fields=["file", "sha256", "size", "mime_type", "status", "stored_at",
                                 "attempts", "last_error"])  # fmt: skip
+        # Tamper evidence for the bytes: which ones were stored, as a leaf of the log.
+        record_stored_file(tenant=tenant, attachment=row)
         return FetchResult(status=row.status, attempts=row.attempts, error=note)
 
 

@@ -61,6 +61,8 @@ def make_capture_rows(tenant: Tenant) -> None:
     an event and an attachment (needs the employee of make_employee_with_consent)."""
     from datetime import UTC, datetime
 
+    from django.utils import timezone
+
     from archive.models import Attachment, CallRecord, Message
     from archive.services import (
         ConversationKey,
@@ -68,6 +70,7 @@ def make_capture_rows(tenant: Tenant) -> None:
         MessageRecord,
         archive_events,
         archive_messages,
+        record_stored_file,
     )
     from compliance_hub.tenancy.context import tenant_scope
     from consent.models import Employee
@@ -142,10 +145,17 @@ def make_capture_rows(tenant: Tenant) -> None:
             dedupe_key=f"pr:{tenant.pk}",
             message=f"capture stopped for marker-{tenant.slug}",
         )
-        Attachment.objects.create(
+        attachment = Attachment.objects.create(
             tenant=tenant, message=Message.objects.get(wamid=f"wamid.M{tenant.pk}"),
             media_id=f"media-{tenant.pk}", mime_type="image/jpeg",
         )  # fmt: skip
+        # As media.py leaves a stored one: the attachment stored, and its proof (a leaf).
+        Attachment.objects.filter(pk=attachment.pk).update(
+            status=Attachment.Status.STORED, sha256="ab" * 32, size=3,
+            file=f"attachments/{tenant.pk}/ab/{'ab' * 32}", stored_at=timezone.now(),
+        )  # fmt: skip
+        attachment.refresh_from_db()
+        record_stored_file(tenant=tenant, attachment=attachment)
 
 
 def make_ledger_rows(tenant: Tenant) -> None:
@@ -186,6 +196,7 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "archive.Message": make_capture_rows,
     "archive.MessageEvent": make_capture_rows,
     "archive.Attachment": make_capture_rows,
+    "archive.AttachmentFile": make_capture_rows,
     "archive.CallRecord": make_capture_rows,
     "ingestion.CaptureNotice": make_capture_rows,
     "archive.LogHead": make_ledger_rows,

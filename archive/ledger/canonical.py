@@ -64,6 +64,16 @@ FORMS: dict[int, dict[str, tuple[str, ...]]] = {
             "delivery_id",
             "raw",
         ),
+        "archive.attachmentfile": (
+            "attachment_id",
+            "message_id",
+            "media_id",
+            "sha256",
+            "size",
+            "mime_type",
+            "storage_name",
+            "stored_at",
+        ),
         "archive.callrecord": (
             "employee_id",
             "event_key",

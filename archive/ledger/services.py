@@ -41,6 +41,7 @@ RECORD_TABLES = (
     "archive.message",
     "archive.messageevent",
     "archive.callrecord",
+    "archive.attachmentfile",
     "compliance_hub.auditevent",
     "archive.tombstone",
 )

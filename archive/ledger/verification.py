@@ -14,6 +14,7 @@ Streams everything in chunks (server-side cursors): memory stays flat however la
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,9 +24,11 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from archive.models import AttachmentFile
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
@@ -54,7 +57,8 @@ GONE = object()  # the record of a leaf is not in its table
 @dataclass
 class Problem:
     """One thing that does not verify. ``kind``: edited, deleted, inserted, missing-leaf,
-    tombstone, root, truncated, signature, anchor, key, head, node, checkpoint."""
+    tombstone, root, truncated, signature, anchor, key, head, node, checkpoint, timestamp,
+    media."""
 
     kind: str
     why: str
@@ -149,11 +153,12 @@ def _snapshot() -> Iterator[None]:
 
 
 def verify_log(
-    *, tenant: Tenant, chunk_size: int = CHUNK, all_anchors: bool = False
+    *, tenant: Tenant, chunk_size: int = CHUNK, all_anchors: bool = False, files: bool = False
 ) -> Verification:
     """Verify the tenant's log; see the module's docstring. ``all_anchors`` compares every
     checkpoint with its anchored copies (by default: the newest in the database and the newest
-    in each anchor)."""
+    in each anchor). ``files`` also re-reads every stored attachment's bytes against the
+    SHA-256 and size its proof (a leaf) recorded."""
     report = Verification(tenant=tenant.slug)
     anchors = configured_anchors()
     # Read before the database snapshot starts: a checkpoint is anchored only after it committed,
@@ -161,7 +166,42 @@ def verify_log(
     anchored = {anchor.name: anchor.latest(tenant_id=tenant.pk) for anchor in anchors}
     with _snapshot(), tenant_scope(tenant):
         _Walk(tenant, report, anchors, anchored, chunk_size, all_anchors).run()
+        if files:
+            _check_stored_files(tenant, report)
     return report
+
+
+def _check_stored_files(tenant: Tenant, report: Verification) -> None:
+    """Each stored file must still hold the bytes its proof names. The proofs themselves were
+    checked against their leaves by the walk, so a file and its proof cannot both be changed
+    unnoticed."""
+    checked = 0
+    proofs = AttachmentFile.objects.filter(tenant=tenant).order_by("pk")
+    for proof in proofs.iterator(chunk_size=CHUNK):
+        checked += 1
+        where = {"table": "archive.attachmentfile", "record_id": proof.pk}
+        try:
+            with default_storage.open(proof.storage_name, "rb") as stored:
+                digest, size = hashlib.sha256(), 0
+                for block in iter(lambda: stored.read(1 << 20), b""):
+                    digest.update(block)
+                    size += len(block)
+        except (OSError, ValueError) as error:
+            report.add(
+                Problem("media", f"stored file {proof.storage_name} is gone: {error}", **where)
+            )
+            continue
+        if digest.hexdigest() != proof.sha256 or size != proof.size:
+            report.add(
+                Problem(
+                    "media",
+                    f"stored file {proof.storage_name} holds other bytes than were archived "
+                    f"(sha256 {digest.hexdigest()[:16]}…, {size} bytes; archived "
+                    f"{proof.sha256[:16]}…, {proof.size} bytes)",
+                    **where,
+                )
+            )
+    report.notes.append(f"{checked} stored attachment file(s) re-read against their proofs")
 
 
 class _Walk:

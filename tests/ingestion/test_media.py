@@ -604,3 +604,57 @@ def test_webhook_to_worker_to_archive_to_stored_media(client, worker, settings):
         graph.stop()
         if name:
             default_storage.delete(name)
+
+
+# --- The stored bytes are tamper-evident ------------------------------------------------------
+
+
+def test_stored_bytes_get_a_proof_in_the_log_and_verify_archive_rereads_them(
+    client, tenant_a, connected, fake, settings, tmp_path
+):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from archive.ledger.models import PendingLeaf
+    from archive.ledger.services import checkpoint_and_anchor
+    from archive.models import AttachmentFile
+
+    settings.LEDGER_ANCHORS = ["folder"]
+    settings.LEDGER_ANCHOR_DIR = tmp_path / "anchors"
+    settings.LEDGER_TSA_URL = ""
+    send_image(client, tenant_a, fake)
+    fetch(tenant_a, the_attachment(tenant_a))
+    fetch(tenant_a, the_attachment(tenant_a))  # a repeated fetch adds no second proof
+
+    attachment = the_attachment(tenant_a)
+    with tenant_scope(tenant_a):
+        [proof] = AttachmentFile.objects.all()
+        assert PendingLeaf.objects.filter(
+            record_table="archive.attachmentfile", record_id=proof.pk
+        ).exists()
+    assert (proof.sha256, proof.size, proof.storage_name) == (
+        attachment.sha256, attachment.size, attachment.file.name,
+    )  # fmt: skip
+    assert proof.message_id == attachment.message_id and proof.media_id == "1001"
+
+    checkpoint_and_anchor(tenant=tenant_a)
+    out = StringIO()
+    call_command("verify_archive", tenant_a.slug, "--files", stdout=out)
+    assert "1 stored attachment file(s) re-read" in out.getvalue()
+
+    # Someone with access to the storage swaps the bytes: the proof (a signed leaf) says so.
+    path = Path(settings.MEDIA_ROOT) / attachment.file.name
+    path.chmod(0o644)
+    path.write_bytes(b"a different photo")
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_archive", tenant_a.slug, "--files", stdout=out)
+    assert "holds other bytes than were archived" in out.getvalue()
+    # Without --files the log itself still verifies: only the file changed.
+    call_command("verify_archive", tenant_a.slug, stdout=StringIO())
+    path.unlink()
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_archive", tenant_a.slug, "--files", stdout=out)
+    assert "is gone" in out.getvalue()

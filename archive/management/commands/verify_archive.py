@@ -4,6 +4,7 @@ not (the first bad leaf is named: index, table, record id, why).
 
     manage.py verify_archive firm-a
     manage.py verify_archive firm-a --all-anchors      # every checkpoint against its copies
+    manage.py verify_archive firm-a --files            # and re-read every stored media file
     manage.py verify_archive firm-a --public-key       # print the tenant's public key (PEM)
 """
 
@@ -29,6 +30,11 @@ class Command(BaseCommand):
             help="compare every checkpoint with its anchored copies (default: the newest ones)",
         )
         parser.add_argument(
+            "--files",
+            action="store_true",
+            help="also re-read every stored attachment against the SHA-256 it was archived with",
+        )
+        parser.add_argument(
             "--public-key",
             action="store_true",
             help="print the tenant's checkpoint public key (PEM) and exit",
@@ -41,14 +47,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, slug: str, all_anchors: bool, public_key: bool, chunk_size: int,
-               **options) -> None:  # fmt: skip
+               files: bool = False, **options) -> None:  # fmt: skip
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
             raise CommandError(f"no tenant {slug!r}", returncode=2)
         if public_key:
             self._print_public_key(tenant)
             return
-        report = verify_log(tenant=tenant, chunk_size=max(chunk_size, 1), all_anchors=all_anchors)
+        report = verify_log(
+            tenant=tenant, chunk_size=max(chunk_size, 1), all_anchors=all_anchors, files=files
+        )
         latest = report.latest
         self.stdout.write(
             f"Archive log of {tenant.slug}: {report.leaves} leaves, {report.queued} queued for the "
