@@ -47,6 +47,7 @@ from compliance_hub.tenancy.models import Tenant
 
 from .graph import Download, GraphClient, GraphError, MediaInfo
 from .models import WhatsAppSettings
+from .notices import draft_for_lost_media, raise_notices
 
 if TYPE_CHECKING:
     from archive.services import MessageRecord
@@ -275,7 +276,24 @@ def _record_failure(
         row.status = Status.FAILED if give_up else Status.MISSING
         row.last_error = error[:2000]
         row.save(update_fields=["attempts", "status", "last_error"])
+        if give_up:
+            _tell_the_admin(tenant, [(_phone_number_id(row), error)])
         return FetchResult(status=row.status, attempts=row.attempts, error=row.last_error)
+
+
+def _phone_number_id(attachment: Attachment) -> str:
+    return (
+        Message.objects.filter(pk=attachment.message_id)
+        .values_list("conversation__business_phone_number_id", flat=True)
+        .first()
+        or ""
+    )
+
+
+def _tell_the_admin(tenant: Tenant, lost: list[tuple[str, str]]) -> None:
+    """A capture notice per number (once a day) for media given up on, in the caller's scope."""
+    drafts = {phone: draft_for_lost_media(phone_number_id=phone, reason=why) for phone, why in lost}
+    raise_notices(tenant=tenant, drafts=list(drafts.values()), day=timezone.now().date())
 
 
 def fetch_attachment(*, tenant: Tenant, attachment_id: int) -> FetchResult:
@@ -395,10 +413,14 @@ def expire_attachments(now: datetime | None = None) -> int:
     that nobody reads "retrying" where nothing can be retried. Platform code: spans tenants."""
     now = now or timezone.now()
     with unscoped():
-        return Attachment.all_tenants.filter(
+        expiring = Attachment.all_tenants.filter(
             status__in=[Status.PENDING, Status.MISSING],
             message__received_at__lte=now - MEDIA_ID_LIFETIME,
-        ).update(
+        )
+        numbers = set(
+            expiring.values_list("tenant_id", "message__conversation__business_phone_number_id")
+        )
+        count = expiring.update(
             status=Status.FAILED,
             last_error=Case(
                 When(last_error="", then=Value(EXPIRED)),
@@ -406,3 +428,10 @@ def expire_attachments(now: datetime | None = None) -> int:
                 output_field=TextField(),
             ),
         )
+    by_tenant: dict[int, list[tuple[str, str]]] = {}
+    for tenant_id, phone in numbers:
+        by_tenant.setdefault(tenant_id, []).append((phone, EXPIRED))
+    for tenant in Tenant.objects.filter(pk__in=by_tenant):
+        with tenant_scope(tenant):
+            _tell_the_admin(tenant, by_tenant[tenant.pk])
+    return count

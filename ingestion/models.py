@@ -123,13 +123,15 @@ class Refusal(TenantOwnedModel):
 class CaptureNotice(TenantOwnedModel):
     """Something about capture an admin must know at once: the partner was removed from a number
     (capture stopped), messages arrive from a number nobody consented for, history sharing was
-    declined. Raised once per kind, number and day; acknowledged by an admin."""
+    declined, media could not be fetched for good. Raised once per kind, number and day;
+    acknowledged by an admin."""
 
     class Kind(models.TextChoices):
         PARTNER_REMOVED = "partner_removed", "Capture stopped for a number (partner removed)"
         UNCONSENTED_NUMBER = "unconsented_number", "Unconsented number in use"
         HISTORY_DECLINED = "history_declined", "History sharing declined"
         ACCOUNT_EVENT = "account_event", "Account event"
+        MEDIA_LOST = "media_lost", "Media could not be archived"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     dedupe_key = models.CharField(max_length=200)

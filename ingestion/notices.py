@@ -5,7 +5,9 @@
   keeps no backlog for us, so every message after that moment is lost to the archive;
 * an unconsented number in use: the gate refused messages of a number nobody holds, or of an
   employee who never consented;
-* history sharing declined: the one-shot back-fill of earlier chats will not come.
+* history sharing declined: the one-shot back-fill of earlier chats will not come;
+* media lost: an attachment could not be fetched for good (Meta keeps media 7 days), so the
+  archive holds the message but not its file.
 
 A notice is raised at most once per kind, number and day (``dedupe_key``), so a burst of
 refused messages or a redelivered ``PARTNER_REMOVED`` gives one line on the dashboard, and
@@ -255,12 +257,27 @@ def _message(draft: NoticeDraft, employee: Employee | None) -> str:
             f"Unconsented number in use: {number}, {why}. Its messages were refused and no "
             "content was kept."
         )
+    if draft.kind == CaptureNotice.Kind.MEDIA_LOST:
+        return (
+            f"Media could not be archived for {number}: {draft.details.get('reason', '')}. "
+            "The messages are archived; their attachments are marked failed (see the "
+            "message's attachments in the archive)."
+        )
     if draft.details.get("declined"):
         return (
             f"History sharing declined for {number}: earlier chats will not be "
             "back-filled (the business turned history sync off in the WhatsApp Business app)."
         )
     return f"History back-fill failed for {number}: Meta sent an error instead of chats."
+
+
+def draft_for_lost_media(*, phone_number_id: str, reason: str) -> NoticeDraft:
+    return NoticeDraft(
+        kind=CaptureNotice.Kind.MEDIA_LOST,
+        subject=phone_number_id or "unknown",
+        phone_number_id=phone_number_id,
+        details={"reason": reason[:300]},
+    )
 
 
 def raise_notices(*, tenant: Tenant, drafts: list[NoticeDraft], day: date) -> int:

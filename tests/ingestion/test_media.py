@@ -28,7 +28,7 @@ from ingestion import media as media_service
 from ingestion.graph import GraphClient, MediaTooLarge
 from ingestion.media import attachments_to_fetch, decode_sha256, fetch_attachment
 from ingestion.media_tasks import fetch_media_task, requeue_missing_media_task
-from ingestion.models import Delivery, Refusal
+from ingestion.models import CaptureNotice, Delivery, Refusal
 from ingestion.processing import process_delivery_by_id
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.signature import sign
@@ -339,6 +339,15 @@ def test_after_the_last_attempt_the_media_is_failed_for_good(client, tenant_a, c
     fake.recover()
     assert fetch(tenant_a, attachment).status == "failed", "failed is final"
     assert fake.paths() == ["/1001"]
+    # The admin is told at once: the message is archived, its file never will be.
+    [notice] = media_lost_notices(tenant_a)
+    assert notice.phone_number_id == PHONE_ID
+    assert "Media could not be archived for" in notice.message and "500" in notice.message
+
+
+def media_lost_notices(tenant) -> list[CaptureNotice]:
+    with tenant_scope(tenant):
+        return list(CaptureNotice.objects.filter(kind=CaptureNotice.Kind.MEDIA_LOST))
 
 
 def deliver_image_received(client, tenant, fake, *, wamid, media_id, ago, url=None):
@@ -397,6 +406,15 @@ def test_the_beat_requeues_what_is_due_and_gives_up_on_expired_media(
     assert stale.last_error.startswith("the media id expired")
     assert stale.last_error.endswith("answered 500"), "the last error is kept"
     assert fresh.pk not in {q["attachment_id"] for q in queued}
+    [notice] = media_lost_notices(tenant_a)
+    assert "expired" in notice.message and notice.phone_number_id == PHONE_ID
+    # Once a day per number, however many media of it are given up on.
+    deliver_image_received(
+        client, tenant_a, fake, wamid="wamid.STALE2", media_id="1004", ago=timedelta(days=8)
+    )
+    assert media_service.expire_attachments() == 1
+    assert the_attachment(tenant_a, "wamid.STALE2").status == "failed"
+    assert len(media_lost_notices(tenant_a)) == 1
 
 
 def test_no_access_token_leaves_the_media_missing_with_a_clear_reason(
