@@ -346,6 +346,13 @@ LEDGER_ANCHOR_DIR = Path(
         else str(BASE_DIR / ".stack" / "ledger-anchors")
     )
 )
+if IS_PRODUCTION and "folder" in LEDGER_ANCHORS and not env("LEDGER_ANCHOR_DIR"):
+    # The local default lives beside the code; in production a silent default would put the
+    # anchors where whoever runs the servers can rewrite them.
+    raise ImproperlyConfigured(
+        "LEDGER_ANCHOR_DIR must be set in production when LEDGER_ANCHORS includes folder "
+        "(storage the database's administrators cannot write), or use LEDGER_ANCHORS=s3"
+    )
 LEDGER_S3_BUCKET = env("LEDGER_S3_BUCKET", "")
 LEDGER_S3_PREFIX = env("LEDGER_S3_PREFIX", "checkpoints/")
 LEDGER_S3_RETENTION_DAYS = int(env("LEDGER_S3_RETENTION_DAYS", str(7 * 366)))

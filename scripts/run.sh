@@ -125,8 +125,10 @@ if .venv/bin/gunicorn --help 2>/dev/null | grep -q -- --no-control-socket; then
 fi
 
 say "starting web (gunicorn on 127.0.0.1:$PORT), worker and beat"
+# Threads, as measured in bench/webhook_acceptance.py: Meta's webhook connections are kept
+# alive, which sync workers cannot do.
 start_bg "$WEB_LOG" .venv/bin/gunicorn compliance_hub.wsgi --bind "127.0.0.1:$PORT" --workers 2 \
-    --access-logfile - "${gunicorn_extra[@]}"
+    --worker-class gthread --threads 4 --access-logfile - "${gunicorn_extra[@]}"
 WEB_PID=${PIDS[0]}
 start_bg "$WORKER_LOG" .venv/bin/celery -A compliance_hub worker -l info \
     -Q default,ingestion,scoring,exports -c 2

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "DATABASE_OWNER_URL": "postgres://ch_owner:y@db.internal:5432/compliance_hub",
     "REDIS_URL": "redis://redis.internal:6379/0",
     "FIELD_ENCRYPTION_KEYS": "x" * 43 + "=",
+    "LEDGER_ANCHOR_DIR": "/mnt/worm/compliance-hub-anchors",
 }
 
 
@@ -45,3 +46,15 @@ def test_production_refuses_to_start_without_its_secrets():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_needs_an_explicit_place_for_its_anchors():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "LEDGER_ANCHOR_DIR"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "LEDGER_ANCHOR_DIR must be set in production" in result.stderr
+    # An S3 Object Lock bucket instead of a folder needs no folder.
+    result = _manage(
+        "check", env={**env, "LEDGER_ANCHORS": "s3", "LEDGER_S3_BUCKET": "anchors-bucket"}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
