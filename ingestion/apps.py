@@ -7,4 +7,4 @@ class IngestionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import dashboard  # noqa: F401
+        from . import dashboard, signals  # noqa: F401

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ingestion', '0002_capturenotice'),
+        ("ingestion", "0002_capturenotice"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='capturenotice',
-            name='kind',
-            field=models.CharField(choices=[('partner_removed', 'Capture stopped for a number (partner removed)'), ('unconsented_number', 'Unconsented number in use'), ('history_declined', 'History sharing declined'), ('account_event', 'Account event'), ('media_lost', 'Media could not be archived')], max_length=32),
+            model_name="capturenotice",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("partner_removed", "Capture stopped for a number (partner removed)"),
+                    ("unconsented_number", "Unconsented number in use"),
+                    ("history_declined", "History sharing declined"),
+                    ("account_event", "Account event"),
+                    ("media_lost", "Media could not be archived"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

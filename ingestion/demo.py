@@ -1,0 +1,121 @@
+"""Capture for the demo tenant: WhatsApp connected, and a few conversations delivered through the
+same path as Meta's (signed body, stored delivery, the drain, the consent gate), so the
+dashboard, the coverage page and the archive API show what they are for from the first login.
+
+Built on consent/demo.py's employees: Ana and Priya consented, Rahul withdrew, and one number
+belongs to nobody, so the refusals and the notice they raise are there too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.models import Tenant
+
+from .models import Delivery
+from .processing import drain_pending
+from .services import receive_delivery, save_whatsapp_settings
+from .whatsapp.signature import sign
+
+DEMO_APP_SECRET = "demo-app-secret-not-for-production"
+DEMO_VERIFY_TOKEN = "demo-verify-token"
+DISPLAY = {"105550000001": "5511987654321", "105550000003": "919876543210",
+           "105550000004": "919123456789", "105559999999": "5511900000000"}  # fmt: skip
+
+
+def _envelope(phone_number_id: str, field: str, value: dict[str, Any]) -> dict[str, Any]:
+    metadata = {
+        "display_phone_number": DISPLAY[phone_number_id],
+        "phone_number_id": phone_number_id,
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [
+            {"field": field, "value": {"messaging_product": "whatsapp", "metadata": metadata,
+                                       **value}},
+        ]}],
+    }  # fmt: skip
+
+
+def _inbound(phone_id: str, wamid: str, at: int, client: tuple[str, str], kind: str,
+             body: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    wa_id, name = client
+    return _envelope(phone_id, "messages", {
+        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "id": wamid, "timestamp": str(at), "type": kind,
+                      kind: body}],
+    })  # fmt: skip
+
+
+def _echo(phone_id: str, wamid: str, at: int, to: str, kind: str,
+          body: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    return _envelope(phone_id, "smb_message_echoes", {
+        "message_echoes": [{"from": DISPLAY[phone_id], "to": to, "id": wamid,
+                            "timestamp": str(at), "type": kind, kind: body}],
+    })  # fmt: skip
+
+
+def _status(phone_id: str, target: str, at: int, to: str, state: str) -> dict[str, Any]:
+    return _envelope(phone_id, "messages", {
+        "statuses": [{"id": target, "status": state, "timestamp": str(at), "recipient_id": to}],
+    })  # fmt: skip
+
+
+def demo_payloads(now: int) -> list[dict[str, Any]]:
+    """The demo's deliveries, as Meta would send them, starting at ``now`` (epoch seconds)."""
+    silva, mehta_client = ("5511912345678", "Carlos Silva"), ("919811122233", "Anil Kapoor")
+    kumar, stranger = ("919822233344", "Meera Kumar"), ("5511933334444", "Paula Reis")
+    ana, priya, rahul, nobody = "105550000001", "105550000003", "105550000004", "105559999999"
+    return [
+        _inbound(ana, "wamid.demo.ana.1", now, silva, "text",
+                 {"body": "Bom dia, Ana. Posso aumentar minha posição em PETR4 hoje?"}),
+        _echo(ana, "wamid.demo.ana.2", now + 40, silva[0], "text",
+              {"body": "Bom dia, Carlos! Vou verificar o seu perfil de risco e te retorno."}),
+        _status(ana, "wamid.demo.ana.2", now + 45, silva[0], "delivered"),
+        _status(ana, "wamid.demo.ana.2", now + 60, silva[0], "read"),
+        _inbound(ana, "wamid.demo.ana.3", now + 90, silva, "reaction",
+                 {"message_id": "wamid.demo.ana.2", "emoji": "\U0001f44d"}),
+        _inbound(ana, "wamid.demo.ana.4", now + 120, silva, "edit", {
+            "original_message_id": "wamid.demo.ana.1",
+            "message": {"type": "text", "text": {"body": "Bom dia, Ana. Posso dobrar minha "
+                                                         "posição em PETR4 hoje?"}},
+        }),
+        # The employee deleted, in the app, a message sent before capture began.
+        _echo(ana, "wamid.demo.ana.5", now + 150, silva[0], "revoke",
+              {"original_message_id": "wamid.demo.before-capture"}),
+        _inbound(priya, "wamid.demo.priya.1", now + 200, kumar, "text",
+                 {"body": "Hi Priya, can you guarantee 12% returns on the new fund?"}),
+        _echo(priya, "wamid.demo.priya.2", now + 260, kumar[0], "text",
+              {"body": "No one can guarantee returns; I will send you the factsheet and risks."}),
+        _inbound(rahul, "wamid.demo.rahul.1", now + 300, mehta_client, "text",
+                 {"body": "Rahul, please call me about the transfer."}),
+        _inbound(nobody, "wamid.demo.nobody.1", now + 330, stranger, "text",
+                 {"body": "Olá, é o número do banco?"}),
+    ]  # fmt: skip
+
+
+def seed_demo_capture(*, tenant: Tenant, actor) -> int:
+    """Connect the demo tenant's WhatsApp and deliver the demo conversations once (skipped when
+    the tenant already has deliveries). Processed at once by a drain in this process, as the
+    worker would. Returns how many deliveries were stored."""
+    with tenant_scope(tenant):
+        if Delivery.objects.exists():
+            return 0
+    save_whatsapp_settings(
+        tenant=tenant, actor=actor, app_secret=DEMO_APP_SECRET, verify_token=DEMO_VERIFY_TOKEN
+    )
+    stored = 0
+    for payload in demo_payloads(int(time.time()) + 1):
+        body = json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode()
+        headers = {
+            "X-Hub-Signature-256": sign(body, DEMO_APP_SECRET),
+            "Content-Type": "application/json",
+            "User-Agent": "facebookexternalua",
+        }
+        receive_delivery(tenant=tenant, body=body, headers=headers)
+        stored += 1
+    drain_pending(tenant=tenant)
+    return stored
