@@ -65,34 +65,36 @@ def _status(phone_id: str, target: str, at: int, to: str, state: str) -> dict[st
 
 
 def demo_payloads(now: int) -> list[dict[str, Any]]:
-    """The demo's deliveries, as Meta would send them, starting at ``now`` (epoch seconds)."""
+    """The demo's deliveries, as Meta would send them, starting at ``now`` (epoch seconds) and
+    over the next half minute: the demo's numbers and consents begin when it is seeded, so the
+    gate would refuse anything dated before."""
     silva, mehta_client = ("5511912345678", "Carlos Silva"), ("919811122233", "Anil Kapoor")
     kumar, stranger = ("919822233344", "Meera Kumar"), ("5511933334444", "Paula Reis")
     ana, priya, rahul, nobody = "105550000001", "105550000003", "105550000004", "105559999999"
     return [
         _inbound(ana, "wamid.demo.ana.1", now, silva, "text",
                  {"body": "Bom dia, Ana. Posso aumentar minha posição em PETR4 hoje?"}),
-        _echo(ana, "wamid.demo.ana.2", now + 40, silva[0], "text",
+        _echo(ana, "wamid.demo.ana.2", now + 4, silva[0], "text",
               {"body": "Bom dia, Carlos! Vou verificar o seu perfil de risco e te retorno."}),
-        _status(ana, "wamid.demo.ana.2", now + 45, silva[0], "delivered"),
-        _status(ana, "wamid.demo.ana.2", now + 60, silva[0], "read"),
-        _inbound(ana, "wamid.demo.ana.3", now + 90, silva, "reaction",
+        _status(ana, "wamid.demo.ana.2", now + 5, silva[0], "delivered"),
+        _status(ana, "wamid.demo.ana.2", now + 6, silva[0], "read"),
+        _inbound(ana, "wamid.demo.ana.3", now + 8, silva, "reaction",
                  {"message_id": "wamid.demo.ana.2", "emoji": "\U0001f44d"}),
-        _inbound(ana, "wamid.demo.ana.4", now + 120, silva, "edit", {
+        _inbound(ana, "wamid.demo.ana.4", now + 10, silva, "edit", {
             "original_message_id": "wamid.demo.ana.1",
             "message": {"type": "text", "text": {"body": "Bom dia, Ana. Posso dobrar minha "
                                                          "posição em PETR4 hoje?"}},
         }),
         # The employee deleted, in the app, a message sent before capture began.
-        _echo(ana, "wamid.demo.ana.5", now + 150, silva[0], "revoke",
+        _echo(ana, "wamid.demo.ana.5", now + 12, silva[0], "revoke",
               {"original_message_id": "wamid.demo.before-capture"}),
-        _inbound(priya, "wamid.demo.priya.1", now + 200, kumar, "text",
+        _inbound(priya, "wamid.demo.priya.1", now + 20, kumar, "text",
                  {"body": "Hi Priya, can you guarantee 12% returns on the new fund?"}),
-        _echo(priya, "wamid.demo.priya.2", now + 260, kumar[0], "text",
+        _echo(priya, "wamid.demo.priya.2", now + 26, kumar[0], "text",
               {"body": "No one can guarantee returns; I will send you the factsheet and risks."}),
-        _inbound(rahul, "wamid.demo.rahul.1", now + 300, mehta_client, "text",
+        _inbound(rahul, "wamid.demo.rahul.1", now + 30, mehta_client, "text",
                  {"body": "Rahul, please call me about the transfer."}),
-        _inbound(nobody, "wamid.demo.nobody.1", now + 330, stranger, "text",
+        _inbound(nobody, "wamid.demo.nobody.1", now + 33, stranger, "text",
                  {"body": "Olá, é o número do banco?"}),
     ]  # fmt: skip
 
