@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from celery import shared_task
 from django.db.models import Q
@@ -41,9 +42,15 @@ def drain_deliveries_task(*, tenant_id: int) -> int:
     return drain_pending(tenant=tenant, on_backlog=lambda: wake_drain(tenant_id))
 
 
-def deliveries_to_sweep(now=None) -> list[tuple[int, int]]:
-    """(tenant id, delivery id) of deliveries stored but not processed: pending past the grace
-    period, or failed and due for another attempt. Platform code: spans tenants, reads no body."""
+class Overdue(NamedTuple):
+    tenant_id: int
+    delivery_id: int
+    pending: bool  # never processed (else: failed and due for another attempt)
+
+
+def deliveries_to_sweep(now=None) -> list[Overdue]:
+    """Deliveries stored but not processed: pending past the grace period, or failed and due for
+    another attempt. Platform code: spans tenants, reads no body."""
     now = now or timezone.now()
     with unscoped():
         stale = Delivery.all_tenants.filter(
@@ -61,7 +68,7 @@ def deliveries_to_sweep(now=None) -> list[tuple[int, int]]:
             pause = timedelta(minutes=min(2 ** max(attempts - 1, 0), 240))
             if received_at > now - pause:
                 continue
-        due.append((tenant_id, pk))
+        due.append(Overdue(tenant_id, pk, pending=status == Delivery.Status.PENDING))
         if len(due) >= SWEEP_BATCH:
             break
     return due
@@ -69,8 +76,13 @@ def deliveries_to_sweep(now=None) -> list[tuple[int, int]]:
 
 @shared_task(name="ingestion.sweep_deliveries", queue="ingestion")
 def sweep_deliveries_task() -> int:
-    """Beat: re-queue every delivery that was acknowledged but not processed."""
+    """Beat: re-queue every delivery that was acknowledged but not processed. Pending ones are
+    left to a drain of their tenant (batched: after a Redis outage, thousands may wait); failed
+    ones are retried one by one, on their own backoff."""
     due = deliveries_to_sweep()
-    for tenant_id, delivery_id in due:
-        process_delivery_task.delay(tenant_id=tenant_id, delivery_id=delivery_id)
+    for tenant_id in {item.tenant_id for item in due if item.pending}:
+        wake_drain(tenant_id)
+    for item in due:
+        if not item.pending:
+            process_delivery_task.delay(tenant_id=item.tenant_id, delivery_id=item.delivery_id)
     return len(due)

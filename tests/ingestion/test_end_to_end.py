@@ -86,3 +86,51 @@ def test_a_webhook_delivery_reaches_the_archive_through_a_real_worker(client, wo
         refusal = Refusal.objects.get()
     assert archived.wamid == "wamid.E2E.OK" and archived.text == "hola, ¿qué tal?"
     assert (refusal.wamid, refusal.reason) == ("wamid.E2E.NO", "no_consent")
+
+
+def test_the_sweeper_recovers_what_was_stored_but_never_queued(worker):
+    """Redis was down when these were acknowledged (so no drain was queued), or processing
+    failed: the beat's sweep hands the pending ones to a drain of their tenant and retries the
+    failed one on its own, through the real worker."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ingestion.tasks import sweep_deliveries_task
+
+    firm = create_tenant(slug="firm-sweep", name="Firm Sweep")
+    save_whatsapp_settings(tenant=firm, app_secret=SECRET)
+    ana = consent.create_employee(
+        tenant=firm,
+        data=consent.EmployeeData(
+            full_name="Swept Person", email="swept@e2e.example", employee_id="S-1",
+            phone_number="+34 612 34 56 79", whatsapp_phone_number_id="333000333",
+        ),
+    )  # fmt: skip
+    consent.record_consent(
+        employee=ana, actor=None, evidence_reference="form",
+        occurred_at=ana.created_at + timedelta(milliseconds=1),
+    )  # fmt: skip
+    sent = int(time.time()) + 1
+    long_ago = timezone.now() - timedelta(minutes=10)
+    with tenant_scope(firm):
+        for index in range(40):  # more than one drain batch
+            body = payloads.body(
+                payloads.inbound_text(phone_number_id="333000333", wamid=f"wamid.SW{index}",
+                                      text="oi", timestamp=sent)
+            )  # fmt: skip
+            Delivery.objects.create(
+                tenant=firm, body=body, body_sha256="-", received_at=long_ago,
+                status=Delivery.Status.FAILED if index == 0 else Delivery.Status.PENDING,
+                attempts=1 if index == 0 else 0,
+            )  # fmt: skip
+
+    assert sweep_deliveries_task() == 40
+
+    def all_processed():
+        with tenant_scope(firm):
+            if Delivery.objects.exclude(status=Delivery.Status.PROCESSED).exists():
+                return None
+            return Message.objects.count()
+
+    assert _wait(all_processed) == 40

@@ -282,11 +282,11 @@ def test_the_sweeper_finds_acknowledged_but_unprocessed_deliveries(client, tenan
     )
     with tenant_scope(tenant_a):
         Delivery.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(minutes=5))
-    due = deliveries_to_sweep()
-    assert (tenant_a.pk, old.pk) in due
-    assert (tenant_a.pk, fresh.pk) not in due
+    due = [(item.tenant_id, item.delivery_id, item.pending) for item in deliveries_to_sweep()]
+    assert (tenant_a.pk, old.pk, True) in due
+    assert fresh.pk not in [delivery_id for _, delivery_id, _ in due]
     process(tenant_a, old)
-    assert (tenant_a.pk, old.pk) not in deliveries_to_sweep()
+    assert old.pk not in [item.delivery_id for item in deliveries_to_sweep()]
 
 
 def test_the_dashboard_shows_pipeline_health_and_unconsented_numbers(
