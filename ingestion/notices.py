@@ -168,9 +168,14 @@ def drafts_for_delivery(parsed: ParsedDelivery) -> list[NoticeDraft]:
     return drafts
 
 
-def drafts_for_refusals(refusals: Iterable[Refusal]) -> list[NoticeDraft]:
+def drafts_for_refusals(
+    refusals: Iterable[Refusal], display_numbers: dict[str, str] | None = None
+) -> list[NoticeDraft]:
     """One draft per number whose messages were refused for a reason that means an
-    unconsented number is in use (nobody holds it, or its holder never consented)."""
+    unconsented number is in use (nobody holds it, or its holder never consented).
+    ``display_numbers`` (phone number id -> the number as Meta displays it, from the delivery's
+    metadata) lets the notice name the number as people know it."""
+    display_numbers = display_numbers or {}
     drafts: dict[str, NoticeDraft] = {}
     for refusal in refusals:
         if refusal.reason not in UNCONSENTED_REASONS or refusal.phone_number_id in drafts:
@@ -179,6 +184,7 @@ def drafts_for_refusals(refusals: Iterable[Refusal]) -> list[NoticeDraft]:
             kind=CaptureNotice.Kind.UNCONSENTED_NUMBER,
             subject=refusal.phone_number_id or "unknown",
             phone_number_id=refusal.phone_number_id,
+            display_number=_digits(display_numbers.get(refusal.phone_number_id, "")),
             details={"reason": refusal.reason},
             employee_pk=refusal.employee_pk,
         )
@@ -209,18 +215,28 @@ def _employees(tenant: Tenant, drafts: list[NoticeDraft]) -> dict[str, Employee]
     )
     by_subject: dict[str, Employee] = {}
     for draft in drafts:
-        for employee in found:
-            if (
-                (draft.employee_pk and employee.pk == draft.employee_pk)
-                or (
-                    draft.phone_number_id
-                    and employee.whatsapp_phone_number_id == draft.phone_number_id
-                )
-                or (draft.display_number and employee.phone_number == f"+{draft.display_number}")
-            ):
-                by_subject[draft.subject] = employee
-                break
+        employee = _employee_for(draft, found)
+        if employee is not None:
+            by_subject[draft.subject] = employee
     return by_subject
+
+
+def _employee_for(draft: NoticeDraft, found: list[Employee]) -> Employee | None:
+    """The surest identification first: the employee the gate named, then the number's id,
+    then the display number."""
+    if draft.employee_pk:
+        for employee in found:
+            if employee.pk == draft.employee_pk:
+                return employee
+    if draft.phone_number_id:
+        for employee in found:
+            if employee.whatsapp_phone_number_id == draft.phone_number_id:
+                return employee
+    if draft.display_number:
+        for employee in found:
+            if employee.phone_number == f"+{draft.display_number}":
+                return employee
+    return None
 
 
 def _number_label(draft: NoticeDraft, employee: Employee | None) -> str:

@@ -271,6 +271,9 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
         else:
             events.append(_status_record(item, delivery))
 
+    display_numbers = {
+        item.envelope.phone_number_id: item.envelope.display_phone_number for item in items
+    }
     new_messages = archive_messages(tenant=tenant, records=messages)
     # Media ids live 7 days: each archived medium gets a pending attachment in this transaction
     # and its own fetch task after commit (ingestion/media.py).
@@ -280,7 +283,7 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
     new_calls = archive_calls(tenant=tenant, records=calls)
     new_notices = raise_notices(
         tenant=tenant,
-        drafts=[*drafts_for_delivery(parsed), *drafts_for_refusals(refusals)],
+        drafts=[*drafts_for_delivery(parsed), *drafts_for_refusals(refusals, display_numbers)],
         day=delivery.received_at.astimezone(UTC).date(),
     )
 

@@ -261,6 +261,8 @@ def test_messages_of_an_unknown_number_raise_one_unconsented_number_notice(
     assert (
         "Unconsented number in use" in notice.message and "no employee holds it" in notice.message
     )
+    # Named as people know the number (Meta's display number in the delivery's metadata).
+    assert f"number +{payloads.DISPLAY_NUMBER}" in notice.message
 
 
 def test_an_employee_who_never_consented_is_an_unconsented_number_in_use(
