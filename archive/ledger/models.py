@@ -111,23 +111,30 @@ class LogNode(TenantOwnedModel):
 
 
 class LogSigningKey(TenantOwnedModel):
-    """The tenant's Ed25519 key for checkpoints, created on first use. The private key is
-    encrypted at rest (compliance_hub.crypto); the public key is exported with every anchored
-    checkpoint and by ``verify_archive SLUG --public-key``."""
+    """An Ed25519 key of the tenant for checkpoints; the newest (highest ``sequence``) signs.
+    Key 0 is created on first use; each later key is introduced by a rotation statement signed
+    with the key before it (``endorsement``, over signing.rotation_note), so the keys form a
+    chain that anyone holding the first public key can follow. The private key is encrypted at
+    rest (compliance_hub.crypto); the public key is exported with every anchored checkpoint and
+    by ``verify_archive SLUG --public-key``."""
 
+    sequence = models.PositiveIntegerField(default=0)
     public_key = models.BinaryField()  # 32 raw bytes
     private_key = models.TextField()  # Fernet token of the 32 raw private bytes, base64
     key_id = models.CharField(max_length=64)  # SHA-256 of the public key, hex
     created_at = models.DateTimeField(default=timezone.now)
+    # Key 1 onwards: the previous key's signature over the rotation note introducing this one.
+    endorsement = models.BinaryField(default=b"", blank=True)
 
     append_only = True
 
     class Meta:
-        # One key per tenant for now; rotation will add rows with a validity period.
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="log_key_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "sequence"], name="log_key_sequence")
+        ]
 
     def __str__(self) -> str:
-        return f"Ed25519 {self.key_id[:16]}"
+        return f"Ed25519 #{self.sequence} {self.key_id[:16]}"
 
 
 class LogCheckpoint(TenantOwnedModel):

@@ -32,7 +32,7 @@ from . import merkle
 from .anchors import DOCUMENT_FORMAT, configured_anchors, configured_timestamper
 from .canonical import FORM, canonical_bytes, fields_of, timestamp
 from .models import LogCheckpoint, LogHead, LogLeaf, LogNode, LogSigningKey, PendingLeaf, Tombstone
-from .signing import checkpoint_note, sign, signature_is_valid, signing_key
+from .signing import add_rotated_key, checkpoint_note, sign, signature_is_valid, signing_key
 
 logger = logging.getLogger(__name__)
 
@@ -291,14 +291,19 @@ def checkpoint_log(*, tenant: Tenant, force: bool = False) -> LogCheckpoint | No
     return checkpoint
 
 
-def checkpoint_document(checkpoint: LogCheckpoint, key: LogSigningKey) -> dict[str, Any]:
-    """The anchored copy of a checkpoint: everything needed to check it with no database."""
+def checkpoint_document(
+    checkpoint: LogCheckpoint, key: LogSigningKey, previous: LogSigningKey | None = None
+) -> dict[str, Any]:
+    """The anchored copy of a checkpoint: everything needed to check it with no database. A
+    checkpoint signed by a rotated key (``previous`` is the key before it) also carries the
+    rotation: the previous key and its endorsement of this one, so the chain back to key 0 can
+    be followed through the anchored copies alone."""
     signed_at = timestamp(checkpoint.signed_at)
     note = checkpoint_note(
         tenant_id=checkpoint.tenant_id, tenant_slug=checkpoint.tenant_slug, size=checkpoint.size,
         root=bytes(checkpoint.root_hash), signed_at=checkpoint.signed_at,
     )  # fmt: skip
-    return {
+    document = {
         "format": DOCUMENT_FORMAT,
         "tenant": checkpoint.tenant_slug,
         "tenant_id": checkpoint.tenant_id,
@@ -311,6 +316,18 @@ def checkpoint_document(checkpoint: LogCheckpoint, key: LogSigningKey) -> dict[s
         "key_id": key.key_id,
         "signed_note": note.decode("ascii"),
     }
+    if key.sequence:
+        # Only for rotated keys: documents of key 0 keep the form they were anchored in.
+        if previous is None or previous.sequence != key.sequence - 1:
+            raise LogIntegrityError(f"key {key.sequence} needs key {key.sequence - 1} to anchor")
+        document.update(
+            key_sequence=key.sequence,
+            key_created=timestamp(key.created_at),
+            key_endorsement=base64.b64encode(bytes(key.endorsement)).decode(),
+            previous_key_id=previous.key_id,
+            previous_public_key=base64.b64encode(bytes(previous.public_key)).decode(),
+        )
+    return document
 
 
 def anchor_checkpoints(*, tenant: Tenant) -> int:
@@ -329,8 +346,11 @@ def anchor_checkpoints(*, tenant: Tenant) -> int:
             .order_by("id")
         )
         done = 0
+        keys = {key.sequence: key for key in LogSigningKey.objects.all()}
         for checkpoint in todo.iterator(chunk_size=500):
-            document = checkpoint_document(checkpoint, checkpoint.key)
+            document = checkpoint_document(
+                checkpoint, checkpoint.key, keys.get(checkpoint.key.sequence - 1)
+            )
             if timestamper is not None:
                 token = timestamper.timestamp(document["signed_note"].encode("ascii"))
                 document["rfc3161_token"] = base64.b64encode(token).decode()
@@ -545,8 +565,39 @@ def consistency_proof(
 
 
 def public_key(*, tenant: Tenant) -> LogSigningKey | None:
+    """The tenant's current checkpoint key."""
     with tenant_scope(tenant):
-        return LogSigningKey.objects.filter(tenant=tenant).first()
+        return LogSigningKey.objects.filter(tenant=tenant).order_by("-sequence").first()
+
+
+def signing_keys(*, tenant: Tenant) -> list[LogSigningKey]:
+    """Every checkpoint key of the tenant, oldest first (the chain of rotations)."""
+    with tenant_scope(tenant):
+        return list(LogSigningKey.objects.filter(tenant=tenant).order_by("sequence"))
+
+
+def rotate_signing_key(
+    *, tenant: Tenant, actor: Any = None, actor_label: str = "", reason: str = ""
+) -> LogSigningKey:
+    """Retire the tenant's checkpoint key for a new one that the old one endorses, then sign and
+    anchor a checkpoint with the new key at once, so the anchors learn of the rotation. Under
+    the log head lock: no checkpoint is signed with the old key after the new one exists.
+    Audited."""
+    with tenant_scope(tenant):
+        _locked_head(tenant)
+        previous = signing_key(tenant)
+        key = add_rotated_key(tenant, previous, timezone.now())
+        record_event(
+            "ledger.key_rotated",
+            tenant=tenant,
+            actor=actor,
+            actor_label=actor_label,
+            target_label=f"checkpoint key #{key.sequence}",
+            details={"previous_key_id": previous.key_id, "key_id": key.key_id,
+                     "sequence": key.sequence, "reason": reason[:500]},
+        )  # fmt: skip
+    checkpoint_and_anchor(tenant=tenant, force=True)
+    return key
 
 
 def leaf_of(*, tenant: Tenant, record: models.Model) -> LogLeaf | None:

@@ -45,7 +45,7 @@ from .services import (
     record_model,
     record_rows,
 )
-from .signing import checkpoint_note, signature_is_valid
+from .signing import checkpoint_note, endorsement_is_valid, signature_is_valid
 from .timestamping import TimestampError, check_token
 
 PROBLEM_LIMIT = 100
@@ -171,6 +171,21 @@ def verify_log(
     return report
 
 
+def _document_endorsement_ok(tenant_id: int, document: dict, public_key: bytes) -> bool:
+    try:
+        return endorsement_is_valid(
+            tenant_id=tenant_id,
+            sequence=int(document["key_sequence"]),
+            public_key=public_key,
+            created_at=_parse_time(document["key_created"]),
+            endorsement=base64.b64decode(document["key_endorsement"]),
+            previous_key_id=document["previous_key_id"],
+            previous_public_key=base64.b64decode(document["previous_public_key"]),
+        )
+    except (KeyError, ValueError, TypeError):
+        return False
+
+
 def _check_stored_files(tenant: Tenant, report: Verification) -> None:
     """Each stored file must still hold the bytes its proof names. The proofs themselves were
     checked against their leaves by the walk, so a file and its proof cannot both be changed
@@ -212,7 +227,9 @@ class _Walk:
         self.anchored = anchored
         self.chunk_size = chunk_size
         self.all_anchors = all_anchors
-        self.key: LogSigningKey | None = None
+        self.keys: dict[int, LogSigningKey] = {}  # by primary key
+        self.keys_by_id: dict[str, LogSigningKey] = {}  # by key id (hash of the public key)
+        self.by_sequence: dict[int, LogSigningKey] = {}
         self.frontier = merkle.Frontier(tile_height=TILE_HEIGHT)
         self.verified_size = 0  # the largest size whose signed root the records reproduce
         self.root_reported = False
@@ -224,7 +241,7 @@ class _Walk:
 
     def run(self) -> None:
         report = self.report
-        self.key = LogSigningKey.objects.filter(tenant=self.tenant).first()
+        self._load_keys()
         latest = LogCheckpoint.objects.order_by("-signed_at", "-id").first()
         if latest is not None:
             report.latest = {
@@ -250,19 +267,59 @@ class _Walk:
 
     # --- checkpoints and anchors ------------------------------------------------------------
 
+    def _load_keys(self) -> None:
+        """The tenant's keys must form a chain: 0, 1, 2 ... each endorsed by the one before."""
+        for key in LogSigningKey.objects.order_by("sequence"):
+            self.keys[key.pk] = key
+            self.keys_by_id[key.key_id] = key
+            self.by_sequence[key.sequence] = key
+        for sequence, key in self.by_sequence.items():
+            if sequence == 0:
+                continue
+            previous = self.by_sequence.get(sequence - 1)
+            if previous is None or not endorsement_is_valid(
+                tenant_id=self.tenant.pk, sequence=sequence, public_key=bytes(key.public_key),
+                created_at=key.created_at, endorsement=bytes(key.endorsement),
+                previous_key_id=previous.key_id, previous_public_key=bytes(previous.public_key),
+            ):  # fmt: skip
+                self.report.add(
+                    Problem(
+                        "key",
+                        f"checkpoint key #{sequence} ({key.key_id[:16]}…) is not endorsed by key "
+                        f"#{sequence - 1}: a key was inserted or replaced",
+                    )
+                )
+        if self.by_sequence and 0 not in self.by_sequence:
+            self.report.add(Problem("key", "the tenant's first checkpoint key (#0) is gone"))
+
+    def _key_of(self, checkpoint: LogCheckpoint) -> LogSigningKey | None:
+        return self.keys.get(checkpoint.key_id)
+
     def _signature_ok(self, checkpoint: LogCheckpoint) -> bool:
-        if self.key is None or checkpoint.key_id != self.key.pk:
+        key = self._key_of(checkpoint)
+        if key is None:
             return False
         note = checkpoint_note(
             tenant_id=self.tenant.pk, tenant_slug=checkpoint.tenant_slug, size=checkpoint.size,
             root=bytes(checkpoint.root_hash), signed_at=checkpoint.signed_at,
         )  # fmt: skip
-        return signature_is_valid(bytes(self.key.public_key), note, bytes(checkpoint.signature))
+        return signature_is_valid(bytes(key.public_key), note, bytes(checkpoint.signature))
+
+    def _key_was_current(self, checkpoint: LogCheckpoint) -> bool:
+        """A key signs from its creation until the next key's: never before, never after."""
+        key = self._key_of(checkpoint)
+        if key is None:
+            return True  # reported as a bad signature
+        following = self.by_sequence.get(key.sequence + 1)
+        # Key 0 is created by the first checkpoint, a moment after that one took its time.
+        started = key.sequence == 0 or key.created_at <= checkpoint.signed_at
+        return started and (following is None or checkpoint.signed_at < following.created_at)
 
     def _compare_with_anchor(self, checkpoint: LogCheckpoint, anchor, document) -> None:
-        if self.key is None:
+        key = self._key_of(checkpoint)
+        if key is None:
             return
-        expected = checkpoint_document(checkpoint, self.key)
+        expected = checkpoint_document(checkpoint, key, self.by_sequence.get(key.sequence - 1))
         differing = sorted(k for k in expected if document.get(k) != expected[k])
         if differing:
             self.report.add(
@@ -324,13 +381,26 @@ class _Walk:
                 report.add(
                     Problem("anchor", f"the newest copy in the {anchor.name} anchor is not signed")
                 )
-            if self.key is not None and public_key != bytes(self.key.public_key):
+            if "key_sequence" in document and not _document_endorsement_ok(
+                self.tenant.pk, document, public_key
+            ):
+                report.add(
+                    Problem(
+                        "anchor",
+                        f"the newest copy in the {anchor.name} anchor is signed with key "
+                        f"#{document.get('key_sequence')}, but its endorsement by the previous "
+                        "key does not verify",
+                    )
+                )
+            known = self.keys_by_id.get(document.get("key_id", ""))
+            if self.keys and (known is None or bytes(known.public_key) != public_key):
+                held = ", ".join(f"#{k.sequence} {k.key_id[:16]}…" for k in self.keys.values())
                 report.add(
                     Problem(
                         "key",
-                        f"the {anchor.name} anchor's checkpoints are signed with key "
-                        f"{document.get('key_id', '?')[:16]}…, the database holds key "
-                        f"{self.key.key_id[:16]}…: the key was replaced",
+                        f"the {anchor.name} anchor's newest checkpoint is signed with key "
+                        f"{document.get('key_id', '?')[:16]}…, which is not among the keys the "
+                        f"database holds ({held}): the key was replaced",
                     )
                 )
             self._check_timestamp(anchor, document, note)
@@ -393,6 +463,15 @@ class _Walk:
                         "valid signature of the tenant's key",
                     )
                 )
+            elif not self._key_was_current(pending):
+                key = self._key_of(pending)
+                report.add(
+                    Problem(
+                        "key",
+                        f"checkpoint of size {pending.size} signed {signed} with key "
+                        f"#{key.sequence}, which was not the tenant's key at that time",
+                    )
+                )
             if self.last_signed_at is not None and pending.signed_at < self.last_signed_at:
                 report.add(
                     Problem("checkpoint", f"checkpoint of size {pending.size} is dated {signed}, "
@@ -417,7 +496,7 @@ class _Walk:
                         last_index=size - 1 if first < size else None,
                     )
                 )
-            if self.all_anchors and self.key is not None:
+            if self.all_anchors and self.keys:
                 for anchor in self.anchors:
                     document = anchor.get(tenant_id=self.tenant.pk, time=signed, size=pending.size)
                     if document is None:

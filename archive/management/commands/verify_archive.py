@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from archive.ledger.services import CHUNK, public_key
+from archive.ledger.services import CHUNK, signing_keys
 from archive.ledger.signing import public_key_pem
 from archive.ledger.verification import verify_log
 from compliance_hub.audit.services import record_event
@@ -101,8 +101,13 @@ class Command(BaseCommand):
         )
 
     def _print_public_key(self, tenant: Tenant) -> None:
-        key = public_key(tenant=tenant)
-        if key is None:
+        keys = signing_keys(tenant=tenant)
+        if not keys:
             raise CommandError(f"{tenant.slug} has no checkpoint key yet", returncode=1)
-        self.stdout.write(f"# Ed25519 checkpoint key of {tenant.slug}, key id {key.key_id}")
-        self.stdout.write(public_key_pem(bytes(key.public_key)), ending="")
+        for key in keys:
+            state = "current" if key is keys[-1] else "retired"
+            self.stdout.write(
+                f"# Ed25519 checkpoint key #{key.sequence} of {tenant.slug} ({state}, from "
+                f"{key.created_at:%Y-%m-%d %H:%M:%S}Z), key id {key.key_id}"
+            )
+            self.stdout.write(public_key_pem(bytes(key.public_key)), ending="")
