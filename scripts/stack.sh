@@ -307,6 +307,13 @@ pg_write_conf() { # PORT
         echo "unix_socket_permissions = 0700"
         echo "password_encryption = 'scram-sha-256'"
         echo "max_connections = 200"
+        # A write-heavy ingest (every webhook delivery is a durable commit): fewer checkpoints,
+        # and compressed full-page images after each, so the WAL does not surge (and commits
+        # stall) at every checkpoint (docs/benchmarks.md, webhook acceptance).
+        echo "checkpoint_timeout = '15min'"
+        echo "max_wal_size = '4GB'"
+        echo "wal_compression = on"
+        echo "shared_buffers = '512MB'"
         if [ "$INSTANCE" = test ]; then
             echo "# Throw-away test data: durability off for speed."
             echo "fsync = off"
