@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -275,124 +275,91 @@ def record_archive_read(
 # --- views -------------------------------------------------------------------------------------
 
 
-class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class AuditedArchiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Read-only archive routes whose every read (a page, or one object) leaves one
+    ``archive.read`` event naming ``read_endpoint`` and the ids shown."""
+
+    allowed_roles = READ_ROLES
+    read_endpoint = ""  # "/api/v1/messages/"
+    read_kind = ""  # "message": the audit event's details say "message_ids"
+
+    def loaded(self, rows: list) -> list:
+        """The rows as the serializer needs them (a subclass may attach more)."""
+        return rows
+
+    def list(self, request, *args, **kwargs):
+        page = self.loaded(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+        record_archive_read(
+            tenant=self.tenant, request=request, endpoint=self.read_endpoint,
+            kind=self.read_kind, ids=[row.pk for row in page],
+        )  # fmt: skip
+        return self.get_paginated_response(self.get_serializer_class()(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        row = self.loaded([self.get_object()])[0]
+        record_archive_read(
+            tenant=self.tenant, request=request, endpoint=f"{self.read_endpoint}{row.pk}/",
+            kind=self.read_kind, ids=[row.pk],
+        )  # fmt: skip
+        return Response(self.get_serializer_class()(row).data)
+
+
+def _read_schema(serializer: type[serializers.Serializer]):
+    return extend_schema_view(
+        list=extend_schema(responses={200: serializer(many=True), 400: INVALID}),
+        retrieve=extend_schema(responses={200: serializer, 404: NOT_FOUND}),
+    )
+
+
+@_read_schema(ConversationSerializer)
+class ConversationViewSet(AuditedArchiveViewSet):
     """Conversations of the archive, newest first (officers, auditors and admins). Every read is
     recorded in the audit trail."""
 
-    allowed_roles = READ_ROLES
     model = Conversation
     serializer_class = ConversationSerializer
     filterset_class = ConversationFilter
+    read_endpoint, read_kind = "/api/v1/conversations/", "conversation"
 
     def tenant_queryset(self):
         return conversations(tenant=self.tenant)
 
-    @extend_schema(responses={200: ConversationSerializer(many=True), 400: INVALID})
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        record_archive_read(
-            tenant=self.tenant,
-            request=request,
-            endpoint="/api/v1/conversations/",
-            kind="conversation",
-            ids=[row.pk for row in page],
-        )
-        return self.get_paginated_response(ConversationSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: ConversationSerializer, 404: NOT_FOUND})
-    def retrieve(self, request, *args, **kwargs):
-        conversation = self.get_object()
-        record_archive_read(
-            tenant=self.tenant,
-            request=request,
-            endpoint=f"/api/v1/conversations/{conversation.pk}/",
-            kind="conversation",
-            ids=[conversation.pk],
-        )
-        return Response(ConversationSerializer(conversation).data)
-
-
-class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+@_read_schema(MessageSerializer)
+class MessageViewSet(AuditedArchiveViewSet):
     """Archived messages, oldest first by WhatsApp's time, each with its edits, deletions,
     reactions and statuses and its attachments (officers, auditors and admins). An edit or a
     deletion never changes the message: it is listed among its events. Every read is recorded
     in the audit trail."""
 
-    allowed_roles = READ_ROLES
     model = Message
     serializer_class = MessageSerializer
     filterset_class = MessageFilter
     pagination_class = MessageCursorPagination
+    read_endpoint, read_kind = "/api/v1/messages/", "message"
 
     def tenant_queryset(self):
         return messages(tenant=self.tenant)
 
-    def _with_events(self, rows: list[Message]) -> list[Message]:
+    def loaded(self, rows: list[Message]) -> list[Message]:
         grouped = events_by_target(tenant=self.tenant, wamids=[row.wamid for row in rows])
         for row in rows:
             row.archive_events = grouped.get(row.wamid, [])
         return rows
 
-    @extend_schema(responses={200: MessageSerializer(many=True), 400: INVALID})
-    def list(self, request, *args, **kwargs):
-        page = self._with_events(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
-        record_archive_read(
-            tenant=self.tenant,
-            request=request,
-            endpoint="/api/v1/messages/",
-            kind="message",
-            ids=[row.pk for row in page],
-        )
-        return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: MessageSerializer, 404: NOT_FOUND})
-    def retrieve(self, request, *args, **kwargs):
-        message = self._with_events([self.get_object()])[0]
-        record_archive_read(
-            tenant=self.tenant,
-            request=request,
-            endpoint=f"/api/v1/messages/{message.pk}/",
-            kind="message",
-            ids=[message.pk],
-        )
-        return Response(MessageSerializer(message).data)
-
-
-class MessageEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+@_read_schema(StandaloneEventSerializer)
+class MessageEventViewSet(AuditedArchiveViewSet):
     """Edits, deletions, reactions and statuses on their own, oldest first by WhatsApp's time
     (officers, auditors and admins); ``?original_seen=false`` lists those whose message is not in
     the archive, which /api/v1/messages/ cannot show. Every read is recorded in the audit
     trail."""
 
-    allowed_roles = READ_ROLES
     model = MessageEvent
     serializer_class = StandaloneEventSerializer
     filterset_class = MessageEventFilter
     pagination_class = MessageCursorPagination
+    read_endpoint, read_kind = "/api/v1/message-events/", "event"
 
     def tenant_queryset(self):
         return message_events(tenant=self.tenant)
-
-    @extend_schema(responses={200: StandaloneEventSerializer(many=True), 400: INVALID})
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        record_archive_read(
-            tenant=self.tenant,
-            request=request,
-            endpoint="/api/v1/message-events/",
-            kind="event",
-            ids=[row.pk for row in page],
-        )
-        return self.get_paginated_response(StandaloneEventSerializer(page, many=True).data)
-
-    @extend_schema(responses={200: StandaloneEventSerializer, 404: NOT_FOUND})
-    def retrieve(self, request, *args, **kwargs):
-        event = self.get_object()
-        record_archive_read(
-            tenant=self.tenant,
-            request=request,
-            endpoint=f"/api/v1/message-events/{event.pk}/",
-            kind="event",
-            ids=[event.pk],
-        )
-        return Response(StandaloneEventSerializer(event).data)
