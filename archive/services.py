@@ -1,9 +1,16 @@
-"""The verbs of the archive: append messages and the events that happen to them, idempotently."""
+"""The verbs of the archive: append messages and the events that happen to them, idempotently.
+
+Every multi-row insert goes in the order of the rows' unique key. Two drains may archive the same
+duplicated items at once (a redelivery, the sweeper), and an insert that meets the other's
+uncommitted row of the same key waits for it: in one shared order they queue behind each other,
+while in opposite orders each would hold a row the other waits for (a deadlock).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -14,7 +21,7 @@ from .ledger.services import log_records
 from .models import Attachment, AttachmentFile, Conversation, Message, MessageEvent
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)  # ordered: conversations are created in key order
 class ConversationKey:
     employee_id: int
     business_phone_number_id: str
@@ -85,11 +92,13 @@ def archive_messages(*, tenant: Tenant, records: list[MessageRecord]) -> int:
     a redelivery or a retried task stores nothing twice. Returns how many were new."""
     if not records:
         return 0
-    conversations: dict[ConversationKey, Conversation] = {}
+    first_of: dict[ConversationKey, MessageRecord] = {}  # starts each new conversation
+    for record in records:
+        first_of.setdefault(record.conversation, record)
+    records = sorted(records, key=attrgetter("wamid"))
+    conversations = {key: _conversation(tenant, key, first_of[key]) for key in sorted(first_of)}
     rows = []
     for record in records:
-        if record.conversation not in conversations:
-            conversations[record.conversation] = _conversation(tenant, record.conversation, record)
         conversation = conversations[record.conversation]
         rows.append(
             Message(
@@ -137,7 +146,7 @@ def archive_events(*, tenant: Tenant, records: list[EventRecord]) -> int:
         MessageEvent.objects.filter(event_key__in=keys).values_list("event_key", flat=True)
     )
     rows = []
-    for record in records:
+    for record in sorted(records, key=attrgetter("event_key")):
         if record.event_key in existing:
             continue
         existing.add(record.event_key)

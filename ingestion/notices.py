@@ -312,7 +312,8 @@ def raise_notices(*, tenant: Tenant, drafts: list[NoticeDraft], day: date) -> in
         return 0
     employees = _employees(tenant, list(new.values()))
     rows = []
-    for key, draft in new.items():
+    # In key order, as every archive insert (archive/services.py: no deadlock between drains).
+    for key, draft in sorted(new.items()):
         employee = employees.get(draft.subject)
         phone_id = draft.phone_number_id or (employee.whatsapp_phone_number_id if employee else "")
         details = dict(draft.details)

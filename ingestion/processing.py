@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from django.db import transaction
@@ -168,7 +169,8 @@ def archive_calls(*, tenant: Tenant, records: list[CallRecord]) -> int:
         )
     )
     rows = []
-    for record in records:
+    # In key order, as every archive insert (see archive/services.py: no deadlock between drains).
+    for record in sorted(records, key=attrgetter("event_key")):
         if record.event_key in existing:
             continue
         existing.add(record.event_key)
@@ -279,7 +281,10 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
     # and its own fetch task after commit (ingestion/media.py).
     record_attachments(tenant=tenant, records=messages)
     new_events = archive_events(tenant=tenant, records=events)
-    Refusal.objects.bulk_create(refusals, ignore_conflicts=True)
+    Refusal.objects.bulk_create(
+        sorted(refusals, key=attrgetter("kind", "wamid", "phone_number_id")),
+        ignore_conflicts=True,
+    )
     new_calls = archive_calls(tenant=tenant, records=calls)
     new_notices = raise_notices(
         tenant=tenant,

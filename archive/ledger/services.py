@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from django.apps import apps
@@ -100,6 +101,8 @@ def log_records(*, tenant: Tenant, records: models.QuerySet) -> int:
         for row in record_rows(table, records.filter(tenant=tenant))
     ]
     if pending:
+        # In key order, as every archive insert (archive/services.py: no deadlock).
+        pending.sort(key=attrgetter("record_id"))
         PendingLeaf.objects.bulk_create(pending, ignore_conflicts=True)
     return len(pending)
 
