@@ -2,7 +2,8 @@
 
 DJANGO_ENV chooses the profile: ``local`` (default: safe local defaults, the private stack that
 ``make run`` starts), ``test`` (the test suite) or ``production`` (everything secret must come
-from the environment; passes ``manage.py check --deploy``).
+from the environment; passes ``manage.py check --deploy``). DEBUG is off in every profile
+unless DJANGO_DEBUG=1 asks for it.
 
 Locally, the private PostgreSQL and Redis started by ``scripts/stack.sh`` are found through
 ``.stack/env``, so ``.venv/bin/python manage.py <command>`` works with no extra environment.
@@ -66,8 +67,12 @@ SECRET_KEY = required("DJANGO_SECRET_KEY", "local-only-insecure-key-" + "x" * 40
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 if IS_PRODUCTION and not FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set in production")
-DEBUG = env_bool("DJANGO_DEBUG", DJANGO_ENV == "local")
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "" if IS_PRODUCTION else "127.0.0.1,localhost")
+# Off unless asked for by name, in every profile: the debug page shows the settings (database URLs
+# with their passwords) to whoever makes a request fail, and `make run` is reachable by others.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", "" if IS_PRODUCTION else "127.0.0.1,localhost,[::1]"
+)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
