@@ -173,6 +173,8 @@ ensure_packages() { # NEED_PG NEED_REDIS
     if [ "$need_pg" = 1 ] && [ -z "$PG_BIN" ]; then missing+=(postgresql); fi
     if [ "$need_redis" = 1 ] && ! command -v redis-server >/dev/null 2>&1; then missing+=(redis-server); fi
     if [ "$INSTANCE" = test ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+    # The slow-client test runs the shipped nginx configuration (tests/test_reverse_proxy.py).
+    if [ "$INSTANCE" = test ] && [ ! -x /usr/sbin/nginx ]; then missing+=(nginx); fi
     [ ${#missing[@]} -eq 0 ] && return 0
 
     if [ "$IS_ROOT" = 1 ]; then

@@ -1,0 +1,74 @@
+"""docker-compose.yml, checked without Docker (there is none on the test machines): it parses,
+every secret is required (no fallback password), and gunicorn is reached only through nginx,
+whose limits agree with the application's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+TEMPLATE = ROOT / "docker" / "nginx" / "default.conf.template"
+SECRETS = [
+    "DJANGO_SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "POSTGRES_PASSWORD",
+    "CH_OWNER_PASSWORD",
+    "CH_APP_PASSWORD",
+]
+# Docker Compose's interpolation: ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?err}, ...
+REFERENCE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?P<op>:?[-?+])?(?P<rest>[^}]*)\}")
+
+
+def _compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def _references() -> list[re.Match]:
+    return list(REFERENCE.finditer(COMPOSE.read_text()))
+
+
+def test_the_compose_file_parses_and_describes_the_stack():
+    services = _compose()["services"]
+    assert {"postgres", "redis", "migrate", "web", "worker", "beat", "proxy"} <= set(services)
+
+
+def test_every_secret_is_required_and_none_has_a_fallback():
+    assert "change-me" not in COMPOSE.read_text()
+    seen: dict[str, set[str]] = {}
+    for found in _references():
+        seen.setdefault(found["name"], set()).add(found["op"] or "")
+    for name in SECRETS:
+        # Every use refuses to start without a value (`:?`): none falls back to a default.
+        assert seen.get(name) == {":?"}, (name, seen.get(name))
+
+
+def test_gunicorn_is_not_published_and_nginx_is():
+    services = _compose()["services"]
+    assert "ports" not in services["web"]
+    assert services["web"]["expose"] == ["8000"]
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    assert proxy["ports"] == ["127.0.0.1:8000:80"]
+    assert proxy["environment"]["UPSTREAM"] == "web:8000"
+    mounts = [volume.split(":")[:2] for volume in proxy["volumes"]]
+    assert [
+        "./docker/nginx/default.conf.template",
+        "/etc/nginx/templates/default.conf.template",
+    ] in (mounts)
+
+
+def test_nginx_and_the_application_share_the_webhook_body_limit():
+    services = _compose()["services"]
+    default = f"${{WEBHOOK_MAX_BODY_BYTES:-{settings.WEBHOOK_MAX_BODY_BYTES}}}"
+    assert services["proxy"]["environment"]["WEBHOOK_MAX_BODY_BYTES"] == default
+    assert services["web"]["environment"]["WEBHOOK_MAX_BODY_BYTES"] == default
+    template = TEMPLATE.read_text()
+    assert "client_max_body_size ${WEBHOOK_MAX_BODY_BYTES};" in template
+    # The template's own names are the ones the proxy service sets.
+    names = set(re.findall(r"\$\{([A-Z_]+)\}", template))
+    assert names == set(services["proxy"]["environment"])

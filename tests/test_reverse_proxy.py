@@ -1,0 +1,254 @@
+"""Slow clients cannot stop webhook intake behind nginx.
+
+Real gunicorn, started as `make run` starts it (scripts/run.sh: 2 gthread workers x 4 threads),
+and real nginx with the shipped configuration (docker/nginx/default.conf.template, rendered with
+local ports). A dozen clients announce a 100-byte body and send 49 bytes, then wait: nginx holds
+them itself, so /healthz and a signed webhook delivery through it still answer at once. Straight
+against gunicorn the same clients hold every thread (the figure is printed, for the report).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, closing
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from compliance_hub.tenancy.context import tenant_scope
+from ingestion.models import Delivery
+from ingestion.services import save_whatsapp_settings
+from ingestion.whatsapp.signature import sign
+from tests.ingestion.test_webhook import APP_SECRET, BODY, VERIFY_TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "docker" / "nginx" / "default.conf.template"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+SLOW_CLIENTS = 40  # 5x gunicorn's 2 x 4 threads, however its two workers share them
+QUICK = 2.0  # seconds an answer may take while the slow clients wait
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _free_port() -> int:
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(port: int, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"exited during start-up:\n{log.read_text()}")
+        try:
+            status, _ = _get(port, "/healthz", timeout=2)
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"no answer on port {port} within {timeout} s:\n{log.read_text()}")
+
+
+def _get(port: int, path: str, timeout: float) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Host": "127.0.0.1"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _post(port: int, path: str, body: bytes, headers: dict[str, str], timeout: float):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", path, body=body, headers={"Host": "127.0.0.1", **headers})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """gunicorn as scripts/run.sh starts it, on the test database."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "DATABASE_NAME": connection.settings_dict["NAME"],
+        "DB_SET_ROLE": settings.DB_APP_ROLE,
+    }
+    extra = []
+    help_text = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--help"], capture_output=True, text=True
+    ).stdout
+    if "--no-control-socket" in help_text:
+        extra.append("--no-control-socket")
+    log = tmp_path / "gunicorn.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "compliance_hub.wsgi", "--bind",
+             f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread",
+             "--threads", "4", *extra],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_for(port, process, log)
+        yield port
+    finally:
+        _stop(process)
+
+
+def render_template(*, listen_port: int, upstream: str) -> str:
+    """docker/nginx/default.conf.template as the nginx image renders it (envsubst of the names
+    it is given; nginx's own $variables stay)."""
+    text = TEMPLATE.read_text()
+    values = {
+        "NGINX_PORT": str(listen_port),
+        "UPSTREAM": upstream,
+        "WEBHOOK_MAX_BODY_BYTES": str(settings.WEBHOOK_MAX_BODY_BYTES),
+    }
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    return text
+
+
+@pytest.fixture
+def nginx(gunicorn):
+    if not Path(NGINX).exists():
+        pytest.fail(f"nginx not found at {NGINX}: apt-get install nginx (scripts/stack.sh does)")
+    port = _free_port()
+    # Not under pytest's private tmp folder: nginx's workers (user nobody when started as root)
+    # must reach their temp folders.
+    prefix = Path(tempfile.mkdtemp(prefix="ch-nginx-"))
+    prefix.chmod(0o755)
+    (prefix / "conf.d").mkdir()
+    (prefix / "conf.d" / "default.conf").write_text(
+        render_template(listen_port=port, upstream=f"127.0.0.1:{gunicorn}")
+    )
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {prefix}/{kind}_temp;"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # The image's nginx.conf, as far as it matters here: the server block is the shipped one.
+    (prefix / "nginx.conf").write_text(
+        f"daemon off;\nworker_processes 1;\npid {prefix}/nginx.pid;\n"
+        f"error_log {prefix}/error.log warn;\n"
+        "events { worker_connections 512; }\n"
+        f"http {{\n    access_log off;\n{temp_paths}\n    include {prefix}/conf.d/*.conf;\n}}\n"
+    )
+    log = prefix / "error.log"
+    log.touch()
+    process = subprocess.Popen(
+        [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for(port, process, log)
+        yield port
+    finally:
+        _stop(process)
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+def _open_slow_clients(stack: ExitStack, port: int, path: str) -> None:
+    """Clients that announce 100 bytes, send 49, and wait."""
+    for _ in range(SLOW_CLIENTS):
+        sock = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            "Content-Length: 100\r\n\r\n".encode()
+            + b"{"
+            + b"x" * 48
+        )
+    time.sleep(0.5)  # the server has picked them all up
+
+
+@pytest.fixture
+def connected(tenant_a):
+    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
+    return tenant_a
+
+
+def _deliveries(tenant) -> int:
+    with tenant_scope(tenant):
+        return Delivery.objects.count()
+
+
+def test_slow_clients_do_not_stop_intake_behind_nginx(gunicorn, nginx, connected):
+    path = f"/webhooks/whatsapp/{connected.slug}/"
+    with ExitStack() as slow:
+        _open_slow_clients(slow, nginx, path)
+
+        started = time.monotonic()
+        status, body = _get(nginx, "/healthz", timeout=10)
+        health_seconds = time.monotonic() - started
+        assert status == 200 and b"ok" in body
+        assert health_seconds < QUICK
+
+        started = time.monotonic()
+        status, _ = _post(
+            nginx,
+            path,
+            BODY,
+            {"Content-Type": "application/json", "X-Hub-Signature-256": sign(BODY, APP_SECRET)},
+            timeout=10,
+        )
+        webhook_seconds = time.monotonic() - started
+        assert status == 200
+        assert webhook_seconds < QUICK
+        assert _deliveries(connected) == 1
+
+        # Static files come through too (whitenoise, DEBUG off).
+        status, _ = _get(
+            nginx, "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css", 10
+        )
+        assert status == 200
+
+    # The same clients straight against gunicorn: every thread waits for a body.
+    with ExitStack() as slow:
+        _open_slow_clients(slow, gunicorn, path)
+        started = time.monotonic()
+        try:
+            status, _ = _get(gunicorn, "/healthz", timeout=5)
+            direct = f"answered {status} in {time.monotonic() - started:.2f} s"
+        except OSError as error:
+            direct = f"no answer within {time.monotonic() - started:.1f} s ({type(error).__name__})"
+    print(
+        f"\n{SLOW_CLIENTS} slow clients: /healthz through nginx {health_seconds * 1000:.0f} ms, "
+        f"webhook through nginx {webhook_seconds * 1000:.0f} ms; straight to gunicorn: {direct}"
+    )
+
+
+def test_nginx_refuses_a_webhook_body_over_the_applications_limit(nginx, connected):
+    """The limit is nginx's first (413 before the body is read), the same as the application's."""
+    with closing(socket.create_connection(("127.0.0.1", nginx), timeout=10)) as sock:
+        sock.sendall(
+            f"POST /webhooks/whatsapp/{connected.slug}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\n"
+            f"Content-Length: {settings.WEBHOOK_MAX_BODY_BYTES + 1}\r\n\r\n".encode()
+        )
+        assert sock.recv(64).startswith(b"HTTP/1.1 413")
+    assert _deliveries(connected) == 0
