@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from compliance_hub.tenancy.models import Role
 from tests.consent.test_views import invitation_path, make_employee
-from tests.fixtures import login
+from tests.fixtures import PASSWORD, login, make_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,7 +60,11 @@ def test_every_main_page_of_each_role_runs_under_the_policy(
     employee = make_employee(tenant_a)
     problems = _watch_console(page)
     _sign_in(page, live_server, person)
-    pages = [*_main_pages(page, live_server), f"{live_server.url}/employees/{employee.pk}/"]
+    pages = [
+        *_main_pages(page, live_server),
+        f"{live_server.url}/employees/{employee.pk}/",
+        f"{live_server.url}/accounts/2fa/recovery-codes/",
+    ]
     assert len(pages) >= 5
     for url in pages:
         response = page.goto(url)
@@ -75,6 +80,22 @@ def test_swagger_ui_loads_under_the_policy(live_server, page, alice):
     page.goto(f"{live_server.url}/api/docs/")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Compliance Hub API")
     expect(page.locator(".opblock").first).to_be_visible()
+    assert problems == [], problems
+
+
+def test_the_authenticator_set_up_shows_its_qr_code_under_the_policy(live_server, page, tenant_a):
+    """The QR code is a data: image (img-src allows data:)."""
+    newcomer = make_person("nina@firm-a.example", tenant=tenant_a, role=Role.OFFICER, mfa=False)
+    problems = _watch_console(page)
+    _sign_in(page, live_server, newcomer)
+    page.goto(f"{live_server.url}/accounts/2fa/totp/activate/")
+    if "/reauthenticate/" in page.url:  # allauth asks for the password first
+        page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
+        page.get_by_role("button", name=re.compile("confirm", re.I)).click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/"))
+    qr = page.locator("img.qr")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
     assert problems == [], problems
 
 
