@@ -209,6 +209,7 @@ MFA_RECOVERY_CODE_COUNT = 10
 # One 30-second step either side (RFC 6238 section 5.2): phone clocks drift and people type slowly.
 MFA_TOTP_TOLERANCE = 1
 MFA_ADAPTER = "compliance_hub.accounts.mfa_adapter.MFAAdapter"
+MFA_FORMS = {"activate_totp": "compliance_hub.accounts.mfa_forms.StableActivateTOTPForm"}
 
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(8 * 60 * 60)))  # a working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -19,6 +19,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("consent.urls")),
     path("", include("ingestion.urls")),
+    path("favicon.ico", views.favicon),
+    # Before allauth's own route of the same path: two-factor cannot be switched off.
+    path("accounts/2fa/totp/deactivate/", views.mfa_deactivate_refused),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("compliance_hub.api.urls")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+from allauth.account.internal.flows.login import record_authentication
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -184,6 +186,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
         if not request.user.is_authenticated:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            # The person proved the password seconds ago by choosing it: record that as allauth
+            # records a password sign-in, so setting up the authenticator next does not ask for
+            # it again (allauth's reauthentication counts only such records).
+            record_authentication(
+                request, user, method="password", email=user.email, reauthenticated=True
+            )
         request.session[SESSION_TENANT_KEY] = membership.tenant_id
         messages.success(request, f"Welcome to {membership.tenant.name}.")
         return redirect("dashboard")
@@ -289,3 +297,22 @@ def audit_export(request: HttpRequest) -> HttpResponse:
             ]
         )
     return response
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico by themselves; the icon is a static file (whitenoise)."""
+    return redirect(static("favicon.ico"))
+
+
+def mfa_deactivate_refused(request: HttpRequest) -> HttpResponse:
+    """allauth's page that switches the authenticator app off: two-factor is required here."""
+    return render(
+        request,
+        "error.html",
+        {
+            "status": 403,
+            "message": "Two-factor authentication is required for every account, so the "
+            "authenticator app cannot be switched off.",
+        },
+        status=403,
+    )
