@@ -36,3 +36,5 @@ handler400 = errors.bad_request
 handler403 = errors.permission_denied
 handler404 = errors.page_not_found
 handler500 = errors.server_error
+# allauth looks this name up for its rate limits (allauth.core.ratelimit.respond_429).
+handler429 = views.too_many_requests

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from compliance_hub.accounts import services as account_services
+from compliance_hub.accounts import throttle
 from compliance_hub.accounts.models import Invitation, User
 from compliance_hub.api import keys
 from compliance_hub.api.models import ApiKey
@@ -316,3 +317,8 @@ def mfa_deactivate_refused(request: HttpRequest) -> HttpResponse:
         },
         status=403,
     )
+
+
+def too_many_requests(request: HttpRequest) -> HttpResponse:
+    """allauth's answer when a limit is used up (handler429), saying when to try again."""
+    return render(request, "429.html", {"until": throttle.paused_until(request)}, status=429)
