@@ -32,6 +32,7 @@ from compliance_hub.forms import (
     AuditFilterForm,
     InviteForm,
     MembershipForm,
+    TenantSwitchForm,
 )
 from compliance_hub.tenancy.middleware import SESSION_TENANT_KEY
 from compliance_hub.tenancy.models import Membership, Role
@@ -60,7 +61,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_tenant(request: HttpRequest) -> HttpResponse:
-    membership = active_memberships(request.user).filter(pk=request.POST.get("membership")).first()
+    form = TenantSwitchForm(request.POST)
+    membership = None
+    if form.is_valid():
+        membership = (
+            active_memberships(request.user).filter(pk=form.cleaned_data["membership"]).first()
+        )
     if membership is None:
         messages.error(request, "You are not a member of that firm.")
         return redirect("dashboard")
@@ -233,12 +239,12 @@ def _filtered_trail(request: HttpRequest):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     filters = {name: value for name, value in filters.items() if value}
-    return form, audit_trail(tenant=request.tenant, **filters)
+    return form, filters, audit_trail(tenant=request.tenant, **filters)
 
 
 @role_required(Role.ADMIN, Role.AUDITOR)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    form, events = _filtered_trail(request)
+    form, _, events = _filtered_trail(request)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -256,13 +262,22 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN, Role.AUDITOR)
 def audit_export(request: HttpRequest) -> HttpResponse:
-    _, events = _filtered_trail(request)
+    form, filters, events = _filtered_trail(request)
+    if form.is_bound and not form.is_valid():
+        # Exporting everything when a filter was mistyped would hand out more than was asked.
+        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        return HttpResponse(
+            f"The export's filters are not valid ({problems}). Correct them and export again.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     record_event(
         "audit.exported",
         tenant=request.tenant,
         actor=request.user,
         request=request,
-        details={"filters": request.GET.dict()},
+        # The validated filters only: raw query text may hold what jsonb refuses (NUL).
+        details={"filters": {name: str(value) for name, value in filters.items()}},
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{request.tenant.slug}.csv"'
