@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 
 from allauth.account.internal.flows.login import record_authentication
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -82,13 +83,23 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
 
 
+def _invitation_links_shown() -> bool:
+    """A local demo prints its emails on the console, so nobody receives the link: show it on
+    the page instead (as the consent pages do). Never in production, where the link is the
+    invitee's credential and belongs in their inbox only."""
+    return (
+        not settings.IS_PRODUCTION
+        and settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+    )
+
+
 @role_required(Role.ADMIN)
 def members(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation, _link = account_services.invite_user(
+            invitation, link = account_services.invite_user(
                 tenant=tenant,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -105,6 +116,10 @@ def members(request: HttpRequest) -> HttpResponse:
                 f"Invitation sent to {invitation.email}. It expires on "
                 f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
             )
+            if _invitation_links_shown():
+                messages.info(
+                    request, f"Local demo, no email needed: {link}", extra_tags="demo-link"
+                )
             return redirect("members")
     invitations = Invitation.objects.filter(
         accepted_at__isnull=True, revoked_at__isnull=True
