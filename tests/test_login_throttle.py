@@ -173,3 +173,15 @@ def test_the_too_many_requests_page_does_not_blame_and_gives_a_time(client, db, 
     page = response.content.decode()
     assert "came from you" not in page and "nothing is wrong with your account" in page.lower()
     assert re.search(r"\d\d:\d\d UTC", page)
+
+
+def test_an_admin_sees_the_lock_out_in_the_audit_trail(client, tenant_a, alice, person_factory):
+    from tests.fixtures import login
+
+    clumsy = person_factory("clumsy@firm-a.example", tenant=tenant_a, role=Role.OFFICER)
+    for _ in range(8):
+        _attempt(Client(), clumsy.email, "not-the-password-1")
+    login(client, alice)
+    page = client.get("/audit/", {"actor": "clumsy@"}).content.decode()
+    assert page.count("clumsy@firm-a.example") >= 6  # five failures and the one lock-out
+    assert "locked_until" in page and FIRM_ADDRESS in page

@@ -37,8 +37,6 @@ def test_an_invited_member_joins_sets_up_two_factor_and_lands_on_the_dashboard(l
     _, link = invite_user(
         tenant=firm, email="nina@firm-a.example", role=Role.OFFICER, invited_by=admin.user
     )
-    icon_requests: list[str] = []
-    page.on("request", lambda r: icon_requests.append(r.url) if "favicon" in r.url else None)
 
     page.goto(live_server.url + "/join/" + link.split("/join/", 1)[1])
     page.get_by_label("Full name").fill("Nina New")
