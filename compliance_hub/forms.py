@@ -15,6 +15,11 @@ class InviteForm(forms.Form):
     role = forms.ChoiceField(choices=CHOOSE_ROLE)
 
 
+class TenantSwitchForm(forms.Form):
+    # An id the browser sends back: anything else is "not a member" (and never reaches the ORM).
+    membership = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class MembershipForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     is_active = forms.BooleanField(required=False, label="Active")

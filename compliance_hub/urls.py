@@ -19,6 +19,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("consent.urls")),
     path("", include("ingestion.urls")),
+    path("favicon.ico", views.favicon),
+    # Before allauth's own route of the same path: two-factor cannot be switched off.
+    path("accounts/2fa/totp/deactivate/", views.mfa_deactivate_refused),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("compliance_hub.api.urls")),
@@ -40,3 +43,5 @@ handler400 = errors.bad_request
 handler403 = errors.permission_denied
 handler404 = errors.page_not_found
 handler500 = errors.server_error
+# allauth looks this name up for its rate limits (allauth.core.ratelimit.respond_429).
+handler429 = views.too_many_requests

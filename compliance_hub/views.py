@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 
+from allauth.account.internal.flows.login import record_authentication
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -12,10 +14,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from compliance_hub.accounts import services as account_services
+from compliance_hub.accounts import throttle
 from compliance_hub.accounts.models import Invitation, User
 from compliance_hub.api import keys
 from compliance_hub.api.models import ApiKey
@@ -29,6 +33,7 @@ from compliance_hub.forms import (
     AuditFilterForm,
     InviteForm,
     MembershipForm,
+    TenantSwitchForm,
 )
 from compliance_hub.tenancy.middleware import SESSION_TENANT_KEY
 from compliance_hub.tenancy.models import Membership, Role
@@ -57,7 +62,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_tenant(request: HttpRequest) -> HttpResponse:
-    membership = active_memberships(request.user).filter(pk=request.POST.get("membership")).first()
+    form = TenantSwitchForm(request.POST)
+    membership = None
+    if form.is_valid():
+        membership = (
+            active_memberships(request.user).filter(pk=form.cleaned_data["membership"]).first()
+        )
     if membership is None:
         messages.error(request, "You are not a member of that firm.")
         return redirect("dashboard")
@@ -73,13 +83,23 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
 
 
+def _invitation_links_shown() -> bool:
+    """A local demo prints its emails on the console, so nobody receives the link: show it on
+    the page instead (as the consent pages do). Never in production, where the link is the
+    invitee's credential and belongs in their inbox only."""
+    return (
+        not settings.IS_PRODUCTION
+        and settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+    )
+
+
 @role_required(Role.ADMIN)
 def members(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation, _link = account_services.invite_user(
+            invitation, link = account_services.invite_user(
                 tenant=tenant,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -96,6 +116,10 @@ def members(request: HttpRequest) -> HttpResponse:
                 f"Invitation sent to {invitation.email}. It expires on "
                 f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
             )
+            if _invitation_links_shown():
+                messages.info(
+                    request, f"Local demo, no email needed: {link}", extra_tags="demo-link"
+                )
             return redirect("members")
     invitations = Invitation.objects.filter(
         accepted_at__isnull=True, revoked_at__isnull=True
@@ -184,6 +208,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
         if not request.user.is_authenticated:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            # The person proved the password seconds ago by choosing it: record that as allauth
+            # records a password sign-in, so setting up the authenticator next does not ask for
+            # it again (allauth's reauthentication counts only such records).
+            record_authentication(
+                request, user, method="password", email=user.email, reauthenticated=True
+            )
         request.session[SESSION_TENANT_KEY] = membership.tenant_id
         messages.success(request, f"Welcome to {membership.tenant.name}.")
         return redirect("dashboard")
@@ -224,12 +254,12 @@ def _filtered_trail(request: HttpRequest):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     filters = {name: value for name, value in filters.items() if value}
-    return form, audit_trail(tenant=request.tenant, **filters)
+    return form, filters, audit_trail(tenant=request.tenant, **filters)
 
 
 @role_required(Role.ADMIN, Role.AUDITOR)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    form, events = _filtered_trail(request)
+    form, _, events = _filtered_trail(request)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -247,13 +277,22 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN, Role.AUDITOR)
 def audit_export(request: HttpRequest) -> HttpResponse:
-    _, events = _filtered_trail(request)
+    form, filters, events = _filtered_trail(request)
+    if form.is_bound and not form.is_valid():
+        # Exporting everything when a filter was mistyped would hand out more than was asked.
+        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        return HttpResponse(
+            f"The export's filters are not valid ({problems}). Correct them and export again.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     record_event(
         "audit.exported",
         tenant=request.tenant,
         actor=request.user,
         request=request,
-        details={"filters": request.GET.dict()},
+        # The validated filters only: raw query text may hold what jsonb refuses (NUL).
+        details={"filters": {name: str(value) for name, value in filters.items()}},
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{request.tenant.slug}.csv"'
@@ -289,3 +328,27 @@ def audit_export(request: HttpRequest) -> HttpResponse:
             ]
         )
     return response
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico by themselves; the icon is a static file (whitenoise)."""
+    return redirect(static("favicon.ico"))
+
+
+def mfa_deactivate_refused(request: HttpRequest) -> HttpResponse:
+    """allauth's page that switches the authenticator app off: two-factor is required here."""
+    return render(
+        request,
+        "error.html",
+        {
+            "status": 403,
+            "message": "Two-factor authentication is required for every account, so the "
+            "authenticator app cannot be switched off.",
+        },
+        status=403,
+    )
+
+
+def too_many_requests(request: HttpRequest) -> HttpResponse:
+    """allauth's answer when a limit is used up (handler429), saying when to try again."""
+    return render(request, "429.html", {"until": throttle.paused_until(request)}, status=429)

@@ -55,7 +55,7 @@ def test_a_new_person_joins_and_must_then_set_up_mfa(client, tenant_a, invitatio
     assert response.status_code == 302
     user = User.objects.get(email="nina@firm-a.example")
     assert Membership.objects.get(tenant=tenant_a, user=user).role == Role.AUDITOR
-    follow = client.get("/")
+    follow = client.get("/", HTTP_ACCEPT="text/html")
     assert follow.status_code == 302 and "/accounts/2fa/totp/activate" in follow["Location"]
 
 

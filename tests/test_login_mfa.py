@@ -68,7 +68,7 @@ def test_a_member_without_mfa_can_only_set_it_up(client, tenant_a, person_factor
     response = _password_step(client, person.email)
     assert response.status_code == 302
     for path in ("/", "/members/", "/audit/", "/api-keys/"):
-        response = client.get(path)
+        response = client.get(path, HTTP_ACCEPT="text/html")
         assert response.status_code == 302
         assert response["Location"] == reverse("mfa_activate_totp")
     api = client.get("/api/v1/me/")

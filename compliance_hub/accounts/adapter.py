@@ -1,12 +1,15 @@
-"""allauth adapter: sign-up is by invitation only; failed and throttled logins are audited."""
+"""allauth adapter: sign-up is by invitation only; failed logins are limited per address and
+account (accounts/throttle.py) and audited."""
 
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
 
-from compliance_hub.audit.services import record_event
+from compliance_hub.audit.services import client_ip, record_event
 
+from . import throttle
 from .models import User
 
 
@@ -37,18 +40,37 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # One rule for every address we use: the audit trail's (TRUSTED_PROXY_COUNT).
+        address = client_ip(request)
+        if not address:
+            raise PermissionDenied("Unable to determine the client's address")
+        return address
+
     def pre_authenticate(self, request, **credentials) -> None:
+        email = (credentials.get("email") or "").strip().lower()
+        self._address_account_usage = throttle.consume_address_account(request, email=email)
         try:
-            super().pre_authenticate(request, **credentials)
+            if self._address_account_usage is None:
+                raise self.validation_error("too_many_login_attempts")
+            super().pre_authenticate(request, **credentials)  # per address, per account
         except ValidationError:
-            email = (credentials.get("email") or "").strip().lower()
-            record_for_user_tenants(
-                "auth.login_throttled",
+            if self._address_account_usage is not None:
+                self._address_account_usage.rollback()  # this attempt is not made
+            lock = throttle.lockout(
+                request,
                 email=email,
-                request=request,
-                details={"reason": "too many failed attempts"},
+                account_key=self._get_login_attempts_cache_key(request, **credentials),
             )
-            raise
+            throttle.record_lockout(request, lock=lock, email=email)
+            raise ValidationError(lock.message(), code="too_many_login_attempts") from None
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        usage = getattr(self, "_address_account_usage", None)
+        if user is not None and usage is not None:
+            usage.rollback()  # only failures count, as allauth does for its own limits
+        return user
 
     def authentication_failed(self, request, **credentials) -> None:
         email = (credentials.get("email") or "").strip().lower()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 
 from compliance_hub.crypto import decrypt_text, encrypt_text
 
@@ -13,3 +14,8 @@ class MFAAdapter(DefaultMFAAdapter):
 
     def decrypt(self, encrypted_text: str) -> str:
         return decrypt_text(encrypted_text)
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        # Two-factor authentication is required for every account: the authenticator app
+        # cannot be removed (the page that would do it answers 403, see views.mfa_required).
+        return authenticator.type != Authenticator.Type.TOTP

@@ -120,7 +120,7 @@ def accept_invitation(*, invitation: Invitation, user: User, request=None) -> Me
             f"This invitation is for {invitation.email}; you are logged in as {user.email}."
         )
     tenant = invitation.tenant
-    with tenant_scope(tenant):
+    with tenant_scope(tenant), transaction.atomic():
         claimed = Invitation.objects.filter(
             pk=invitation.pk,
             accepted_at__isnull=True,
@@ -133,6 +133,13 @@ def accept_invitation(*, invitation: Invitation, user: User, request=None) -> Me
             tenant=tenant, user=user, defaults={"role": invitation.role}
         )
         if not created:
+            try:
+                _ensure_an_admin_remains(membership, new_role=invitation.role, active=True)
+            except LastAdminError as error:
+                raise InvitationError(
+                    f"Accepting would leave {tenant.name} without an admin. Ask for an "
+                    "invitation as admin, or for another admin to be added first."
+                ) from error
             membership.role = invitation.role
             membership.is_active = True
             membership.save(update_fields=["role", "is_active", "updated_at"])
@@ -168,13 +175,25 @@ def revoke_invitation(*, invitation: Invitation, actor=None, request=None) -> In
     return invitation
 
 
+class OwnMembershipError(ValidationError):
+    pass
+
+
 def _ensure_an_admin_remains(membership: Membership, *, new_role: str, active: bool) -> None:
-    if membership.role != Role.ADMIN or (new_role == Role.ADMIN and active):
+    """Refuse a change that would leave the firm without an active admin. Call inside the
+    transaction that writes the change: the firm's admin rows stay locked until it commits, so
+    two admins demoting each other at the same moment cannot both succeed."""
+    if membership.role != Role.ADMIN or not membership.is_active:
         return
-    others = Membership.objects.filter(
-        tenant_id=membership.tenant_id, role=Role.ADMIN, is_active=True
-    ).exclude(pk=membership.pk)
-    if not others.exists():
+    if new_role == Role.ADMIN and active:
+        return
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(tenant_id=membership.tenant_id, role=Role.ADMIN, is_active=True)
+        .order_by("pk")  # one lock order for every caller
+        .values_list("pk", flat=True)
+    )
+    if not [pk for pk in admins if pk != membership.pk]:
         raise LastAdminError("A firm must keep at least one active admin.")
 
 
@@ -193,9 +212,15 @@ def change_membership(
         raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
     if (new_role, new_active) == (membership.role, membership.is_active):
         return membership
-    _ensure_an_admin_remains(membership, new_role=new_role, active=new_active)
+    person = person_or_none(actor)
+    if person is not None and person.pk == membership.user_id:
+        # An admin who demotes or deactivates themselves locks themselves out at once.
+        raise OwnMembershipError(
+            "You cannot change your own role or access. Ask another admin of this firm."
+        )
     before = {"role": membership.role, "is_active": membership.is_active}
     with transaction.atomic():
+        _ensure_an_admin_remains(membership, new_role=new_role, active=new_active)
         membership.role = new_role
         membership.is_active = new_active
         membership.save(update_fields=["role", "is_active", "updated_at"])
@@ -218,6 +243,9 @@ def change_membership(
 def add_member(*, tenant: Tenant, user: User, role: str, actor=None, request=None) -> Membership:
     """Platform path (CLI, seeding): make ``user`` a member directly, audited."""
     with transaction.atomic():
+        existing = Membership.objects.filter(tenant=tenant, user=user).first()
+        if existing is not None:
+            _ensure_an_admin_remains(existing, new_role=role, active=True)
         membership, created = Membership.objects.update_or_create(
             tenant=tenant, user=user, defaults={"role": role, "is_active": True}
         )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from django.db import models
@@ -21,8 +22,11 @@ audit_event_recorded = Signal()
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address. X-Forwarded-For is trusted only when a proxy in front of us is
-    declared (settings.TRUSTED_PROXY_COUNT), since a client can write the header itself."""
+    """The client's address: the one rule for the audit trail, the consent evidence and the
+    login limits (allauth asks our adapter). X-Forwarded-For is trusted only when proxies in
+    front of us are declared (settings.TRUSTED_PROXY_COUNT, which also sets allauth's
+    ALLAUTH_TRUSTED_PROXY_COUNT), since a client can write the header itself: the client is
+    the address the outermost of our proxies saw, the COUNT-th from the right."""
     if request is None:
         return None
     from django.conf import settings
@@ -31,9 +35,18 @@ def client_ip(request: HttpRequest | None) -> str | None:
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if hops and forwarded:
         chain = [part.strip() for part in forwarded.split(",") if part.strip()]
-        if len(chain) >= hops:
+        if len(chain) >= hops and _valid_address(chain[-hops]):
             return chain[-hops]
-    return request.META.get("REMOTE_ADDR") or None
+    address = request.META.get("REMOTE_ADDR") or ""
+    return address if _valid_address(address) else None
+
+
+def _valid_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def record_event(

@@ -18,7 +18,7 @@ SESSION_TENANT_KEY = "active_tenant_id"
 # its own transaction and activates the tenant itself, so no membership is looked up for them
 # (a stray session cookie never chooses their tenant). ingestion/middleware.py normally sends
 # them there before this middleware; the prefix is here should that lane be removed.
-EXEMPT_PREFIXES = ("/healthz", "/readyz", "/static/", "/webhooks/")
+EXEMPT_PREFIXES = ("/healthz", "/readyz", "/static/", "/favicon.ico", "/webhooks/")
 
 
 class TenantMiddleware:
