@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from compliance_hub.tenancy.models import TenantOwnedModel
 
-
 # An employee's language: the one list in settings.LANGUAGES (members EN, PT_BR, ES, HI).
 Language = models.TextChoices(
     "Language",
@@ -340,7 +339,7 @@ class EmployeeImport(TenantOwnedModel):
 
     @property
     def problem_summary(self) -> str:
-        """"3 problems in 2 rows", "1 problem with the whole file": problems and the rows
+        """ "3 problems in 2 rows", "1 problem with the whole file": problems and the rows
         they are in, counted apart (one row often has several)."""
         return problem_summary(self.errors)
 

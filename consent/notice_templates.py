@@ -1,4 +1,4 @@
-"""The default consent notice every new tenant starts with, in English, Portuguese, Spanish and Hindi.
+"""The default consent notice every new tenant starts with: English, Portuguese, Spanish, Hindi.
 
 A pure module. Each text has a ``title`` and a plain-text ``body`` whose paragraphs are separated by
 blank lines (the page renders it escaped, with line breaks). The only placeholder is ``{firm}``;

@@ -646,9 +646,7 @@ def invite_employee(
             "consent/email/invitation.txt",
             {"employee": employee, "tenant": tenant, "link": link, "invitation": invitation},
         )
-        subject = _("%(firm)s: please read the WhatsApp monitoring notice") % {
-            "firm": tenant.name
-        }
+        subject = _("%(firm)s: please read the WhatsApp monitoring notice") % {"firm": tenant.name}
     transaction.on_commit(
         lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [employee.email])
     )

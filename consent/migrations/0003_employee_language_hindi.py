@@ -4,20 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0002_default_notice_for_existing_tenants'),
+        ("consent", "0002_default_notice_for_existing_tenants"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='consentinvitation',
-            name='language',
-            field=models.CharField(choices=[('en', 'English'), ('pt-br', 'Português (Brasil)'), ('es', 'Español'), ('hi', 'हिन्दी')], max_length=8),
+            model_name="consentinvitation",
+            name="language",
+            field=models.CharField(
+                choices=[
+                    ("en", "English"),
+                    ("pt-br", "Português (Brasil)"),
+                    ("es", "Español"),
+                    ("hi", "हिन्दी"),
+                ],
+                max_length=8,
+            ),
         ),
         migrations.AlterField(
-            model_name='employee',
-            name='language',
-            field=models.CharField(choices=[('en', 'English'), ('pt-br', 'Português (Brasil)'), ('es', 'Español'), ('hi', 'हिन्दी')], default='en', max_length=8),
+            model_name="employee",
+            name="language",
+            field=models.CharField(
+                choices=[
+                    ("en", "English"),
+                    ("pt-br", "Português (Brasil)"),
+                    ("es", "Español"),
+                    ("hi", "हिन्दी"),
+                ],
+                default="en",
+                max_length=8,
+            ),
         ),
     ]

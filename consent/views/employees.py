@@ -185,7 +185,9 @@ def employee_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Offer only what the service would accept in this state: nobody is asked again (nor is
     # paper recorded) for a notice version they already consented to.
     current = services.current_notice(tenant=tenant)
-    covered_version = last.notice_version if last and last.kind == ConsentEvent.Kind.GRANTED else None
+    covered_version = (
+        last.notice_version if last and last.kind == ConsentEvent.Kind.GRANTED else None
+    )
     needs_consent = (
         employee.active
         and current is not None

@@ -83,8 +83,9 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             invitation = services.find_consent_invitation(token)
         except ConsentError as error:
             return _public_error(request, error_text(error), status=410)
-    with tenant_scope(invitation.tenant_id), translation.override(
-        _page_language(request, invitation)
+    with (
+        tenant_scope(invitation.tenant_id),
+        translation.override(_page_language(request, invitation)),
     ):
         return _respond(request, token, invitation)
 
