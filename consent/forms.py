@@ -161,7 +161,13 @@ class RecordConsentForm(forms.Form):
         help_text="Leave empty for now. A past date counts from the end of that day (UTC).",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    signature_name = forms.CharField(max_length=200, required=False, label="Signed by (name)")
+    signature_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Signed by (name)",
+        help_text="Optional. If given, the employee's full name as on their record (capital "
+        "letters and accents do not matter).",
+    )
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
