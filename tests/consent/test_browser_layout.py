@@ -74,3 +74,29 @@ def test_the_import_preview_and_the_consent_history_fit_1280_pixels(
     expect(page.get_by_role("heading", name="Consent history")).to_be_visible()
     expect(page.get_by_text("She moved to the retail desk")).to_be_visible()
     _no_sideways_scroll(page)
+
+
+def test_the_other_consent_tables_wrap_long_values_too(live_server, page):
+    firm = create_tenant(slug="firm-a", name="Firm A Bank")
+    admin = make_person("alice@firm-a.example", tenant=firm, role=Role.ADMIN)
+    long_word = "Vasconcelos" * 8
+    services.create_employee(
+        tenant=firm,
+        data=services.EmployeeData(
+            full_name=f"Ana {long_word}",
+            email=f"ana.{long_word.lower()}@firm-a.example",
+            employee_id=f"E-{long_word}"[:64],
+            phone_number="+5511987654301",
+            region="BR",
+        ),
+    )
+    services.create_notice_draft(
+        tenant=firm, texts={"en": {"title": f"Monitoring {long_word}", "body": "Text."}}
+    )
+    imports.preview_import(tenant=firm, filename=f"staff-{long_word}.csv", data=b"full_name\n")
+
+    log_in(page, live_server.url, admin)
+    for path in ("/employees/", "/consent/register/", "/employees/import/", "/consent/notices/"):
+        page.goto(live_server.url + path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        _no_sideways_scroll(page)
