@@ -60,6 +60,10 @@ class ConsentError(ValidationError):
     """A consent action that cannot be done as asked; the message is safe to show."""
 
 
+class AlreadyConsented(ConsentError):
+    """The employee's standing consent already covers the notice version asked about."""
+
+
 class NumberInUse(ValidationError):
     pass
 
@@ -616,7 +620,7 @@ def invite_employee(
     with tenant_scope(tenant):
         covered = consented_version(employee)
         if covered is not None and covered >= (notice.version or 0):
-            raise ConsentError(
+            raise AlreadyConsented(
                 f"{employee.full_name} already consented to notice version {covered}: "
                 "no invitation is needed."
             )
@@ -939,7 +943,7 @@ def record_consent(
         Employee.objects.select_for_update().filter(pk=employee.pk).first()
         covered = consented_version(employee)
         if covered is not None and covered >= (notice.version or 0):
-            raise ConsentError(
+            raise AlreadyConsented(
                 f"{employee.full_name} already consented to notice version {covered}; "
                 "nothing to record."
             )

@@ -200,12 +200,18 @@ def test_after_an_opt_in_the_page_offers_withdrawal_but_no_invitation_or_paper_f
     assert "consented to notice version 1, the current one" in after
 
 
-def test_the_services_refuse_what_the_page_no_longer_offers(client, alice, tenant_a, diego):
+def test_the_services_refuse_what_the_page_no_longer_offers(
+    client, alice, tenant_a, diego, api_client_for
+):
     services.record_consent(employee=diego, actor=None, evidence_reference="HR file")
     with pytest.raises(services.ConsentError, match="already consented to notice version 1"):
         services.invite_employee(employee=diego)
     with pytest.raises(services.ConsentError, match="already consented to notice version 1"):
         services.record_consent(employee=diego, actor=None, evidence_reference="again")
+    again = api_client_for(tenant_a, Role.ADMIN).post(
+        f"/api/v1/employees/{diego.pk}/consents/", {"evidence_reference": "again"}, format="json"
+    )
+    assert again.status_code == 409 and "already consented" in again.json()["error"]["message"]
     login(client, alice)
     forged = client.post(f"/employees/{diego.pk}/invite/", follow=True)
     assert "no invitation is needed" in forged.content.decode()
