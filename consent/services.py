@@ -60,6 +60,10 @@ class ConsentError(ValidationError):
     """A consent action that cannot be done as asked; the message is safe to show."""
 
 
+class SignatureMismatch(ConsentError):
+    """The typed signature is not the employee's full name."""
+
+
 class AlreadyConsented(ConsentError):
     """The employee's standing consent already covers the notice version asked about."""
 
@@ -763,7 +767,7 @@ def check_signature(*, employee: Employee, signature_name: str) -> str:
     if len(signature) > 200:
         raise ConsentError(_("The name is too long."))
     if folded_name(signature) != folded_name(employee.full_name):
-        raise ConsentError(
+        raise SignatureMismatch(
             _("To sign, type your full name as shown on this page: %(name)s.")
             % {"name": employee.full_name}
         )
@@ -925,11 +929,16 @@ def record_consent(
         raise ConsentError("Choose a published notice version.")
     when = occurred_at or timezone.now()
     check_consent_date(employee=employee, notice=notice, occurred_at=when)
-    signature = (
-        check_signature(employee=employee, signature_name=signature_name)
-        if signature_name.strip()
-        else ""
-    )
+    signature = ""
+    if signature_name.strip():
+        try:
+            signature = check_signature(employee=employee, signature_name=signature_name)
+        except SignatureMismatch:
+            # The same rule as the employee's own page, worded for whoever records the paper.
+            raise ConsentError(
+                f"'Signed by' must be {employee.full_name}'s full name as on their record "
+                "(capital letters and accents do not matter)."
+            ) from None
     fields: dict[str, Any] = {}
     if evidence is not None:
         content, content_type, digest = read_evidence(evidence)

@@ -72,7 +72,7 @@ def test_case_accents_and_spacing_are_forgiven_and_the_signature_is_kept_as_type
 def test_the_paper_and_api_paths_check_the_signature_with_the_same_rule(
     diego, api_client_for, tenant_a
 ):
-    with pytest.raises(services.ConsentError, match="type your full name as shown"):
+    with pytest.raises(services.ConsentError, match="must be Diego Alves's full name"):
         services.record_consent(
             employee=diego, actor=None, evidence_reference="HR file", signature_name="x"
         )
