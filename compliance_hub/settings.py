@@ -251,7 +251,18 @@ INVITATION_TTL = timedelta(days=int(env("INVITATION_TTL_DAYS", "7")))
 
 # --- i18n
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)"), ("es", "Español")]
+# The one list of languages: the employee-facing pages and emails (gettext catalogues under
+# locale/), the employee's language choices (consent.models.Language) and the notice texts.
+# Each name is written in its own language, as a language switch shows it.
+LANGUAGES = [
+    ("en", "English"),
+    ("pt-br", "Português (Brasil)"),
+    ("es", "Español"),
+    ("hi", "हिन्दी"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# No LocaleMiddleware: the staff pages are English, and the employee's pages and emails take
+# the employee's recorded language (translation.override in consent/), not the browser's.
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -44,8 +44,17 @@ COLUMN_ALIASES = {
     "phone_number_id": "whatsapp_phone_number_id",
 }
 
-LANGUAGES = ("en", "pt-br", "es")
-LANGUAGE_ALIASES = {"en": "en", "pt": "pt-br", "pt-br": "pt-br", "pt_br": "pt-br", "es": "es"}
+# Spellings people write in the language column. The codes are settings.LANGUAGES' (a test keeps
+# them equal, since this module stays free of Django).
+LANGUAGE_ALIASES = {
+    "en": "en",
+    "pt": "pt-br",
+    "pt-br": "pt-br",
+    "pt_br": "pt-br",
+    "es": "es",
+    "hi": "hi",
+}
+LANGUAGES = tuple(dict.fromkeys(LANGUAGE_ALIASES.values()))
 PORTUGUESE_REGIONS = frozenset({"BR", "PT", "AO", "MZ"})
 SPANISH_REGIONS = frozenset(
     {
@@ -472,7 +481,10 @@ def _check_row(
     if given["language"]:
         values["language"] = LANGUAGE_ALIASES.get(given["language"].lower(), "")
         if not values["language"]:
-            check("language", f"Unknown language '{given['language'][:20]}'. Use en, pt-br or es.")
+            check(
+                "language",
+                f"Unknown language '{given['language'][:20]}'. Use {', '.join(LANGUAGES)}.",
+            )
     else:
         values["language"] = default_language(region or number_country)
 

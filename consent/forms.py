@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from compliance_hub.tenancy.models import Tenant
 
@@ -123,7 +124,7 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         max_length=1000,
         required=False,
-        label="Reason (optional)",
+        label=_("Reason (optional)"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -160,7 +161,13 @@ class RecordConsentForm(forms.Form):
         help_text="Leave empty for now. A past date counts from the end of that day (UTC).",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    signature_name = forms.CharField(max_length=200, required=False, label="Signed by (name)")
+    signature_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Signed by (name)",
+        help_text="Optional. If given, the employee's full name as on their record (capital "
+        "letters and accents do not matter).",
+    )
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -237,6 +244,8 @@ class PublishNoticeForm(forms.Form):
         "(UTC). Leave empty to let earlier consents stand.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    # Set by the confirmation page's button only: a publication is always asked about first.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def deadline(self) -> datetime | None:
         """Consent must be given by the end of the chosen day: the next day at 00:00 UTC."""
@@ -247,18 +256,27 @@ class PublishNoticeForm(forms.Form):
 
 
 class SignatureForm(forms.Form):
+    """The typed signature. The rule (the employee's own full name) lives in the service; the
+    help text says it next to the field so nobody has to guess."""
+
     signature_name = forms.CharField(
         max_length=200,
-        label="Type your full name to sign",
+        label=_("Type your full name to sign"),
         widget=forms.TextInput(
             attrs={"autocomplete": "name", "autocapitalize": "words", "spellcheck": "false"}
         ),
     )
 
+    def __init__(self, *args, employee_name: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["signature_name"].help_text = _(
+            "Type it as shown here: %(name)s. Capital letters and accents do not matter."
+        ) % {"name": employee_name}
+
     def clean_signature_name(self) -> str:
         name = " ".join(self.cleaned_data["signature_name"].split())
         if not name:
-            raise ValidationError("Type your full name to sign.")
+            raise ValidationError(_("Type your full name to sign."))
         return name
 
 
@@ -266,7 +284,7 @@ class DeclineForm(forms.Form):
     reason = forms.CharField(
         max_length=1000,
         required=False,
-        label="Reason (optional)",
+        label=_("Reason (optional)"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

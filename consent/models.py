@@ -6,6 +6,7 @@ past moment, and a regulator may ask for the proof of any consent years later.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -13,11 +14,11 @@ from django.utils import timezone
 
 from compliance_hub.tenancy.models import TenantOwnedModel
 
-
-class Language(models.TextChoices):
-    ENGLISH = "en", "English"
-    PORTUGUESE = "pt-br", "Português (Brasil)"
-    SPANISH = "es", "Español"
+# An employee's language: the one list in settings.LANGUAGES (members EN, PT_BR, ES, HI).
+Language = models.TextChoices(
+    "Language",
+    [(code.replace("-", "_").upper(), (code, label)) for code, label in settings.LANGUAGES],
+)
 
 
 class ConsentState(models.TextChoices):
@@ -55,7 +56,7 @@ class Employee(TenantOwnedModel):
         Team, null=True, blank=True, on_delete=models.PROTECT, related_name="employees"
     )
     region = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
-    language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
     phone_number = models.CharField(max_length=20, help_text="E.164")
     whatsapp_phone_number_id = models.CharField(max_length=32, blank=True)
     active = models.BooleanField(default=True)
@@ -187,7 +188,20 @@ class ConsentNotice(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Notice v{self.version}" if self.version else f"Draft notice #{self.pk}"
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """How people tell notices apart: a version by its number, a draft by its title and
+        language (never by an internal id)."""
+        if self.version:
+            return f"Notice version {self.version}"
+        labels = dict(Language.choices)
+        for code, entry in self.texts.items():
+            title = (entry or {}).get("title", "").strip()
+            if title:
+                return f"Draft “{title}” ({labels.get(code, code)})"
+        return "Empty draft"
 
     @property
     def is_published(self) -> bool:
@@ -322,3 +336,38 @@ class EmployeeImport(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"Import of {self.filename}"
+
+    @property
+    def problem_summary(self) -> str:
+        """ "3 problems in 2 rows", "1 problem with the whole file": problems and the rows
+        they are in, counted apart (one row often has several)."""
+        return problem_summary(self.errors)
+
+    @property
+    def status_label(self) -> str:
+        """The status as the admin needs it: a held file with problems is not "awaiting
+        confirmation", it cannot be imported at all."""
+        if self.status == self.Status.PREVIEW and self.errors:
+            return "Cannot be imported: fix the problems and upload the file again"
+        if self.status == self.Status.PREVIEW and not self.rows:
+            return "Nothing to import: the file has no employee rows"
+        return self.get_status_display()
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def problem_summary(errors: list[dict]) -> str:
+    """Problems of an import counted by row: line 0 is a problem with the whole file."""
+    if not errors:
+        return "no problems"
+    in_rows = [error for error in errors if error.get("line")]
+    whole_file = len(errors) - len(in_rows)
+    parts = []
+    if in_rows:
+        rows = len({error["line"] for error in in_rows})
+        parts.append(f"{_counted(len(in_rows), 'problem')} in {_counted(rows, 'row')}")
+    if whole_file:
+        parts.append(f"{_counted(whole_file, 'problem')} with the whole file")
+    return " and ".join(parts)

@@ -1,4 +1,4 @@
-"""The default consent notice every new tenant starts with, in English, Portuguese and Spanish.
+"""The default consent notice every new tenant starts with: English, Portuguese, Spanish, Hindi.
 
 A pure module. Each text has a ``title`` and a plain-text ``body`` whose paragraphs are separated by
 blank lines (the page renders it escaped, with line breaks). The only placeholder is ``{firm}``;
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-LANGUAGES = ("en", "pt-br", "es")
 FIRM_PLACEHOLDER = "{firm}"
 
 _EN_BODY = """\
@@ -180,6 +179,57 @@ El consentimiento es voluntario, en los términos que establece la política de 
 consentimiento, {firm} le explicará qué alternativas tiene a su disposición para comunicarse con \
 clientes."""
 
+# Hindi: the firm's name stays as written (Latin script is usual for firm names in Hindi text).
+_HI_BODY = """\
+आप ग्राहकों से बात करने के लिए WhatsApp Business का उपयोग करते हैं, इसलिए {firm} उन बातचीतों को \
+कैप्चर करने से पहले आपकी सहमति माँगता है। निर्णय लेने से पहले कृपया यह सूचना पढ़ें।
+
+क्या कैप्चर किया जाता है
+जिस क्षण आप अपनी सहमति देते हैं, उसी क्षण से {firm} आपके काम के नंबर पर भेजे और प्राप्त किए गए \
+WhatsApp Business संदेशों को दोनों दिशाओं में कैप्चर करता है: टेक्स्ट, फ़ोटो, वीडियो, दस्तावेज़, वॉइस \
+संदेश और अन्य मीडिया, साथ ही संपादन, हटाए गए संदेश, प्रतिक्रियाएँ और कॉल का रिकॉर्ड (कॉल कब हुई और \
+कितनी देर चली)। इसमें उस नंबर पर लिखने वाले सभी लोग शामिल हैं, केवल ग्राहक नहीं, इसलिए कृपया निजी \
+बातचीत उस नंबर पर न करें। आपकी सहमति से पहले भेजा या प्राप्त किया गया कुछ भी नहीं रखा जाता।
+
+क्या कैप्चर नहीं किया जाता
+किसी अन्य नंबर या ऐप पर निजी चैट कैप्चर नहीं की जातीं। ग्रुप चैट भी कैप्चर नहीं की जातीं: WhatsApp \
+उन्हें उपलब्ध नहीं कराता।
+
+क्यों
+{firm} एक विनियमित उद्योग में काम करता है। इसके नियामक, जैसे वित्तीय पर्यवेक्षक, इससे अपेक्षा करते \
+हैं कि वह ग्राहकों के साथ हुए संचार का रिकॉर्ड रखे और उसकी निगरानी करे, ताकि कदाचार का पता लगाया जा \
+सके, गोपनीय डेटा के लीक को रोका जा सके और ग्राहकों की रक्षा की जा सके।
+
+संदेशों का उपयोग कैसे होता है
+कैप्चर किए गए संदेश एक सुरक्षित संग्रह में रखे जाते हैं जो किसी भी बदलाव को उजागर कर देता है, और \
+उन्हें {firm} की नीतियों के अनुसार स्वचालित रूप से जाँचा जाता है। अनुपालन अधिकारी उन संदेशों की \
+समीक्षा करते हैं जिन्हें जाँच चिह्नित करती है। यह जाँच आपके बारे में कोई निर्णय नहीं लेती: किसी \
+चिह्न के बाद क्या होगा, यदि कुछ होगा, यह एक व्यक्ति तय करता है।
+
+उन्हें कौन देख सकता है
+केवल {firm} द्वारा अधिकृत अनुपालन अधिकारी और लेखा परीक्षक, और जहाँ कानून इसकी माँग करता है, \
+नियामक। आपके सहकर्मी और प्रबंधक उन्हें तब तक नहीं देख सकते जब तक उनके पास इनमें से कोई भूमिका न \
+हो। हर पहुँच दर्ज की जाती है।
+
+उन्हें कितने समय तक रखा जाता है
+{firm} पर लागू नियमों द्वारा अपेक्षित अवधि तक, आम तौर पर पाँच से सात वर्ष। उसके बाद उन्हें हटा दिया \
+जाता है, जब तक कि कानूनी कार्यवाही या किसी जाँच के लिए उन्हें अधिक समय तक रखना आवश्यक न हो।
+
+आपके अधिकार
+आप किसी भी समय अपनी सहमति वापस ले सकते हैं, अपने पुष्टि ईमेल में दिए गए लिंक से या अपने \
+व्यवस्थापक से कहकर। सहमति वापस लेते ही कैप्चर तुरंत रुक जाता है। इससे पहले से संग्रहीत संदेश नहीं \
+हटते, क्योंकि {firm} को उन्हें कानूनी अवधि तक रखना होता है। लागू डेटा-संरक्षण कानून आपको जो अधिकार \
+देता है, जैसे अपने व्यक्तिगत डेटा तक पहुँच और उसमें सुधार, वे भी आपके पास हैं: उदाहरण के लिए भारत \
+का डिजिटल व्यक्तिगत डेटा संरक्षण अधिनियम, ब्राज़ील का LGPD, या स्पेन और शेष यूरोपीय संघ का GDPR। \
+इनका उपयोग करने के लिए {firm} के डेटा संरक्षण अधिकारी या अपने व्यवस्थापक से संपर्क करें।
+
+आपके ग्राहक
+{firm} अपने ग्राहकों को अपनी गोपनीयता सूचना में इन बातचीतों के कैप्चर के बारे में बताता है।
+
+आपका निर्णय
+सहमति स्वैच्छिक है, {firm} की नीति में बताई गई शर्तों पर। यदि आप अस्वीकार करते हैं, तो {firm} आपको \
+बताएगा कि ग्राहकों से संवाद के लिए आपके पास कौन-से विकल्प उपलब्ध हैं।"""
+
 DEFAULT_NOTICE: dict[str, dict[str, str]] = {
     "en": {
         "title": "WhatsApp Business monitoring notice — {firm}",
@@ -193,7 +243,14 @@ DEFAULT_NOTICE: dict[str, dict[str, str]] = {
         "title": "Aviso de supervisión de WhatsApp Business — {firm}",
         "body": _ES_BODY,
     },
+    "hi": {
+        "title": "WhatsApp Business निगरानी सूचना — {firm}",
+        "body": _HI_BODY,
+    },
 }
+# The languages the shipped notice is written in (settings.LANGUAGES is the list of the product's
+# languages; a test keeps the two equal, since this module stays free of Django).
+LANGUAGES = tuple(DEFAULT_NOTICE)
 
 
 def render_notice(texts: Mapping[str, Any], *, firm_name: str) -> dict[str, Any]:

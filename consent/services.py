@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from compliance_hub.accounts.models import hash_token, person_or_none
 from compliance_hub.audit.services import client_ip, record_event
@@ -56,6 +58,14 @@ EVIDENCE_SIGNATURES = {
 
 class ConsentError(ValidationError):
     """A consent action that cannot be done as asked; the message is safe to show."""
+
+
+class SignatureMismatch(ConsentError):
+    """The typed signature is not the employee's full name."""
+
+
+class AlreadyConsented(ConsentError):
+    """The employee's standing consent already covers the notice version asked about."""
 
 
 class NumberInUse(ValidationError):
@@ -434,13 +444,13 @@ def notice_hash(texts: dict[str, Any]) -> str:
 
 def _clean_texts(texts: dict[str, Any]) -> dict[str, dict[str, str]]:
     cleaned: dict[str, dict[str, str]] = {}
-    for language in LANGUAGES:
+    for language in Language.values:
         entry = texts.get(language) or {}
         title = str(entry.get("title", "")).strip()
         body = str(entry.get("body", "")).strip()
         if title or body:
             cleaned[language] = {"title": title, "body": body}
-    unknown = set(texts) - set(LANGUAGES)
+    unknown = set(texts) - set(Language.values)
     if unknown:
         raise ValidationError({"texts": f"Unknown languages: {', '.join(sorted(unknown))}."})
     return cleaned
@@ -479,15 +489,11 @@ def update_notice_draft(
     return notice
 
 
-def publish_notice(
-    *,
-    notice: ConsentNotice,
-    actor=None,
-    request=None,
-    reconsent_deadline: datetime | None = None,
-) -> ConsentNotice:
-    """Freeze a draft as the next version. With a deadline, consents to earlier versions stop
-    covering capture at that moment unless the employee consents to this one before it."""
+def check_publishable(
+    *, notice: ConsentNotice, reconsent_deadline: datetime | None = None
+) -> dict[str, dict[str, str]]:
+    """Refuse (ConsentError) what publishing would refuse, before anyone is asked to confirm;
+    returns the texts that would be frozen."""
     if notice.is_published:
         raise ConsentError("This notice is already published.")
     texts = _clean_texts(notice.texts)
@@ -500,6 +506,19 @@ def publish_notice(
         )
     if reconsent_deadline is not None and reconsent_deadline <= timezone.now():
         raise ConsentError("The re-consent deadline must be in the future.")
+    return texts
+
+
+def publish_notice(
+    *,
+    notice: ConsentNotice,
+    actor=None,
+    request=None,
+    reconsent_deadline: datetime | None = None,
+) -> ConsentNotice:
+    """Freeze a draft as the next version. With a deadline, consents to earlier versions stop
+    covering capture at that moment unless the employee consents to this one before it."""
+    texts = check_publishable(notice=notice, reconsent_deadline=reconsent_deadline)
     with tenant_scope(notice.tenant_id), transaction.atomic():
         # Serialise publications of one tenant so versions never collide, and re-read the
         # draft under the lock: a concurrent publish of the same draft must fail cleanly.
@@ -536,7 +555,7 @@ def publish_notice(
 
 
 def publish_default_notice(*, tenant: Tenant) -> ConsentNotice:
-    """Every new tenant starts with the shipped notice (en, pt-br, es) as version 1."""
+    """Every new tenant starts with the shipped notice (in every language) as version 1."""
     texts = {lang: render_notice(DEFAULT_NOTICE[lang], firm_name=tenant.name) for lang in LANGUAGES}
     notice = create_notice_draft(tenant=tenant, texts=texts)
     return publish_notice(notice=notice)
@@ -603,6 +622,12 @@ def invite_employee(
     token, token_digest = _token_pair(tenant.pk)
     now = timezone.now()
     with tenant_scope(tenant):
+        covered = consented_version(employee)
+        if covered is not None and covered >= (notice.version or 0):
+            raise AlreadyConsented(
+                f"{employee.full_name} already consented to notice version {covered}: "
+                "no invitation is needed."
+            )
         ConsentInvitation.objects.filter(
             employee=employee, responded_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=now)
@@ -624,17 +649,14 @@ def invite_employee(
             details={"notice_version": notice.version, "invitation": invitation.pk},
         )
     link = _absolute(reverse("consent:respond", args=[token]), base_url)
-    body = render_to_string(
-        "consent/email/invitation.txt",
-        {"employee": employee, "tenant": tenant, "link": link, "invitation": invitation},
-    )
-    transaction.on_commit(
-        lambda: send_mail(
-            f"{tenant.name}: please read the WhatsApp monitoring notice",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [employee.email],
+    with translation.override(employee.language):
+        body = render_to_string(
+            "consent/email/invitation.txt",
+            {"employee": employee, "tenant": tenant, "link": link, "invitation": invitation},
         )
+        subject = _("%(firm)s: please read the WhatsApp monitoring notice") % {"firm": tenant.name}
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [employee.email])
     )
     return invitation, link
 
@@ -715,7 +737,7 @@ def _claim_invitation(invitation: ConsentInvitation) -> None:
         expires_at__gt=timezone.now(),
     ).update(responded_at=timezone.now())
     if claimed != 1:
-        raise ConsentError("You have already answered this invitation. Thank you.")
+        raise ConsentError(_("You have already answered this invitation. Thank you."))
 
 
 def _request_facts(request) -> dict[str, Any]:
@@ -725,6 +747,31 @@ def _request_facts(request) -> dict[str, Any]:
         "ip_address": client_ip(request),
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
     }
+
+
+def folded_name(name: str) -> str:
+    """A name as compared for a signature: accents dropped (NFKD, combining marks removed),
+    case folded, runs of whitespace made one space."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.casefold().split())
+
+
+def check_signature(*, employee: Employee, signature_name: str) -> str:
+    """The one rule for a typed signature, on every path that records one: the employee's full
+    name as the notice page shows it (case, accents and spacing forgiven). Returns the
+    signature as typed, with its spacing tidied."""
+    signature = " ".join(signature_name.split())
+    if not signature:
+        raise ConsentError(_("Type your full name to sign."))
+    if len(signature) > 200:
+        raise ConsentError(_("The name is too long."))
+    if folded_name(signature) != folded_name(employee.full_name):
+        raise SignatureMismatch(
+            _("To sign, type your full name as shown on this page: %(name)s.")
+            % {"name": employee.full_name}
+        )
+    return signature
 
 
 def accept_consent(
@@ -737,12 +784,8 @@ def accept_consent(
 ) -> ConsentEvent:
     """The employee read the notice (in ``language``, default the invitation's) and typed their
     name: record the grant with its evidence."""
-    signature = " ".join(signature_name.split())
-    if not signature:
-        raise ConsentError("Type your full name to sign.")
-    if len(signature) > 200:
-        raise ConsentError("The name is too long.")
     employee = invitation.employee
+    signature = check_signature(employee=employee, signature_name=signature_name)
     notice = invitation.notice
     token, token_digest = _token_pair(invitation.tenant_id)
     with tenant_scope(invitation.tenant_id):
@@ -771,23 +814,20 @@ def accept_consent(
         )
         gate.invalidate(invitation.tenant_id)
     withdraw_link = _absolute(reverse("consent:withdraw", args=[token]), base_url)
-    body = render_to_string(
-        "consent/email/confirmation.txt",
-        {
-            "employee": employee,
-            "tenant": invitation.tenant,
-            "event": event,
-            "notice": notice,
-            "withdraw_link": withdraw_link,
-        },
-    )
-    transaction.on_commit(
-        lambda: send_mail(
-            f"{invitation.tenant.name}: your consent is recorded",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [employee.email],
+    with translation.override(employee.language):
+        body = render_to_string(
+            "consent/email/confirmation.txt",
+            {
+                "employee": employee,
+                "tenant": invitation.tenant,
+                "event": event,
+                "notice": notice,
+                "withdraw_link": withdraw_link,
+            },
         )
+        subject = _("%(firm)s: your consent is recorded") % {"firm": invitation.tenant.name}
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [employee.email])
     )
     return event
 
@@ -838,6 +878,35 @@ def read_evidence(upload: UploadedFile) -> tuple[bytes, str, str]:
     raise ConsentError("Evidence must be a PDF, PNG or JPEG file (a scan of the signed form).")
 
 
+# Clocks of phones, scanners and HR systems drift; a consent a few minutes "ahead" is a clock.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def check_consent_date(*, employee: Employee, notice: ConsentNotice, occurred_at: datetime) -> None:
+    """A consent is dated within what can be true: not before the notice version it agrees to
+    was published, not before the employee was added, not in the future."""
+    if occurred_at > timezone.now() + CLOCK_SKEW:
+        raise ConsentError("The consent cannot be dated in the future.")
+    if notice.published_at is not None and occurred_at < notice.published_at:
+        raise ConsentError(
+            f"The consent cannot be dated before notice version {notice.version} was "
+            f"published ({notice.published_at:%Y-%m-%d %H:%M} UTC)."
+        )
+    if occurred_at < employee.created_at:
+        raise ConsentError(
+            f"The consent cannot be dated before {employee.full_name} was added "
+            f"({employee.created_at:%Y-%m-%d %H:%M} UTC)."
+        )
+
+
+def consented_version(employee: Employee) -> int | None:
+    """The notice version the employee's standing consent is to; None when there is none."""
+    last = _last_event(employee)
+    if last is None or last.kind != ConsentEvent.Kind.GRANTED:
+        return None
+    return last.notice_version or 0
+
+
 def record_consent(
     *,
     employee: Employee,
@@ -859,8 +928,17 @@ def record_consent(
     if notice is None or not notice.is_published or notice.tenant_id != employee.tenant_id:
         raise ConsentError("Choose a published notice version.")
     when = occurred_at or timezone.now()
-    if when > timezone.now() + timedelta(minutes=5):
-        raise ConsentError("The consent cannot be dated in the future.")
+    check_consent_date(employee=employee, notice=notice, occurred_at=when)
+    signature = ""
+    if signature_name.strip():
+        try:
+            signature = check_signature(employee=employee, signature_name=signature_name)
+        except SignatureMismatch:
+            # The same rule as the employee's own page, worded for whoever records the paper.
+            raise ConsentError(
+                f"'Signed by' must be {employee.full_name}'s full name as on their record "
+                "(capital letters and accents do not matter)."
+            ) from None
     fields: dict[str, Any] = {}
     if evidence is not None:
         content, content_type, digest = read_evidence(evidence)
@@ -869,7 +947,15 @@ def record_consent(
             evidence_size=len(content),
             evidence_content_type=content_type,
         )
-    with tenant_scope(employee.tenant_id):
+    with tenant_scope(employee.tenant_id), transaction.atomic():
+        # Serialise with other consent changes of this employee (two admins, a double click).
+        Employee.objects.select_for_update().filter(pk=employee.pk).first()
+        covered = consented_version(employee)
+        if covered is not None and covered >= (notice.version or 0):
+            raise AlreadyConsented(
+                f"{employee.full_name} already consented to notice version {covered}; "
+                "nothing to record."
+            )
         event = ConsentEvent(
             tenant_id=employee.tenant_id,
             employee=employee,
@@ -880,7 +966,7 @@ def record_consent(
             notice_version=notice.version,
             notice_sha256=notice.content_sha256,
             language=employee.language,
-            signature_name=signature_name.strip()[:200],
+            signature_name=signature,
             evidence_reference=reference[:500],
             recorded_by=person_or_none(actor),
             **_request_facts(request),
@@ -919,7 +1005,7 @@ def withdraw_consent(
         Employee.objects.select_for_update().filter(pk=employee.pk).first()
         last = _last_event(employee)
         if last is None or last.kind != ConsentEvent.Kind.GRANTED:
-            raise ConsentError("There is no active consent to withdraw.")
+            raise ConsentError(_("There is no active consent to withdraw."))
         event = ConsentEvent.objects.create(
             tenant_id=employee.tenant_id,
             employee=employee,

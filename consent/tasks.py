@@ -9,7 +9,7 @@ from compliance_hub.celery import tenant_task
 from compliance_hub.tenancy.models import Tenant
 
 from .models import ConsentInvitation, ConsentNotice, Employee
-from .services import expire_overdue_consents, invite_employee
+from .services import ConsentError, expire_overdue_consents, invite_employee
 
 
 @tenant_task(name="consent.expire_overdue", queue="default")
@@ -44,6 +44,9 @@ def send_consent_invitations_task(
             employee=employee, notice=notice, responded_at__isnull=True, revoked_at__isnull=True
         ).exists():
             continue
-        invite_employee(employee=employee, actor=actor, notice=notice)
+        try:
+            invite_employee(employee=employee, actor=actor, notice=notice)
+        except ConsentError:
+            continue  # consented (or was offboarded) since the batch was queued
         sent += 1
     return sent

@@ -209,16 +209,19 @@ class EmployeeViewSet(TenantViewSet):
                 raise services.ConsentError(
                     {"notice": "No published notice version with this id; use 'current'?"}
                 )
-        event = services.record_consent(
-            employee=employee,
-            actor=self._actor(),
-            request=request._request,
-            notice=notice,
-            evidence=data.get("evidence"),
-            evidence_reference=data["evidence_reference"],
-            occurred_at=data.get("occurred_at"),
-            signature_name=data.get("signature_name", ""),
-        )
+        try:
+            event = services.record_consent(
+                employee=employee,
+                actor=self._actor(),
+                request=request._request,
+                notice=notice,
+                evidence=data.get("evidence"),
+                evidence_reference=data["evidence_reference"],
+                occurred_at=data.get("occurred_at"),
+                signature_name=data.get("signature_name", ""),
+            )
+        except services.AlreadyConsented as error:
+            raise conflict(error) from None
         return Response(ConsentEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

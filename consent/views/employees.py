@@ -182,10 +182,20 @@ def employee_detail(request: HttpRequest, pk: int) -> HttpResponse:
         revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
     ).select_related("notice", "sent_by")
-    record_form = RecordConsentForm(tenant=tenant) if is_admin and employee.active else None
+    # Offer only what the service would accept in this state: nobody is asked again (nor is
+    # paper recorded) for a notice version they already consented to.
+    current = services.current_notice(tenant=tenant)
+    covered_version = (
+        last.notice_version if last and last.kind == ConsentEvent.Kind.GRANTED else None
+    )
+    needs_consent = (
+        employee.active
+        and current is not None
+        and (covered_version is None or covered_version < current.version)
+    )
+    record_form = RecordConsentForm(tenant=tenant) if is_admin and needs_consent else None
     if record_form is not None:
-        current = services.current_notice(tenant=tenant)
-        record_form.fields["notice"].initial = current.pk if current else None
+        record_form.fields["notice"].initial = current.pk
     return render(
         request,
         "consent/employees/detail.html",
@@ -193,7 +203,10 @@ def employee_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "employee": employee,
             "state": selectors.consent_state_of(employee=employee),
             "history": history,
-            "has_active_grant": last is not None and last.kind == ConsentEvent.Kind.GRANTED,
+            "has_active_grant": covered_version is not None,
+            "can_invite": is_admin and needs_consent,
+            "covered_version": covered_version,
+            "current_notice": current,
             "assignments": employee.assignments.filter(tenant=tenant).order_by("-assigned_at"),
             "open_invitations": open_invitations,
             "is_admin": is_admin,

@@ -1,4 +1,5 @@
-"""Consent notices: versions, drafts, publication."""
+"""Consent notices: versions, drafts, publication. Everyone in the firm reads the notices that
+employees agree to; only admins write them."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from compliance_hub.tenancy.models import Role
-from compliance_hub.tenancy.roles import role_required
+from compliance_hub.tenancy.roles import role_denial, role_required
 
 from .. import services
 from ..forms import NoticeDraftForm, PublishNoticeForm, add_service_errors
 from ..models import ConsentNotice, Language
-from ._common import error_text
+from ._common import TENANT_ROLES, error_text
 
 
 def _notice_or_404(request: HttpRequest, pk: int) -> ConsentNotice:
@@ -26,11 +27,18 @@ def _notice_or_404(request: HttpRequest, pk: int) -> ConsentNotice:
     )
 
 
-@role_required(Role.ADMIN)
+def _is_admin(request: HttpRequest) -> bool:
+    return request.membership.role == Role.ADMIN
+
+
+@role_required(*TENANT_ROLES)
 def notices(request: HttpRequest) -> HttpResponse:
-    """Published versions and drafts; POST starts a draft from the current version's texts."""
+    """Published versions and drafts; an admin's POST starts a draft from the current texts."""
     tenant = request.tenant
     if request.method == "POST":
+        denial = role_denial(request, (Role.ADMIN,))
+        if denial is not None:
+            return denial
         current = services.current_notice(tenant=tenant)
         draft = services.create_notice_draft(
             tenant=tenant,
@@ -47,17 +55,45 @@ def notices(request: HttpRequest) -> HttpResponse:
         {
             "published": [n for n in all_notices if n.is_published],
             "drafts": [n for n in all_notices if not n.is_published],
+            "is_admin": _is_admin(request),
         },
     )
 
 
-@role_required(Role.ADMIN)
+def _publish_confirmation(request: HttpRequest, notice: ConsentNotice) -> HttpResponse:
+    """The question asked once before a draft becomes a version for good; a draft that cannot
+    be published says why instead."""
+    try:
+        services.check_publishable(notice=notice)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+        return redirect("consent:notice", notice.pk)
+    latest = services.current_notice(tenant=request.tenant)
+    return render(
+        request,
+        "consent/notices/publish_confirm.html",
+        {
+            "notice": notice,
+            "next_version": (latest.version if latest else 0) + 1,
+            "publish_form": PublishNoticeForm(),
+        },
+    )
+
+
+@role_required(*TENANT_ROLES)
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A version's texts, or a draft's editor. "Save and publish" saves the edits first, then
+    asks for confirmation: nothing typed is lost, and nothing is published by one click."""
     notice = _notice_or_404(request, pk)
+    is_admin = _is_admin(request)
     form = None
     error = ""
     status = 200
-    if not notice.is_published:
+    if request.method == "POST":
+        denial = role_denial(request, (Role.ADMIN,))
+        if denial is not None:
+            return denial
+    if not notice.is_published and is_admin:
         form = NoticeDraftForm(initial=NoticeDraftForm.initial_from(notice.texts))
         if request.method == "POST":
             form = NoticeDraftForm(request.POST)
@@ -69,6 +105,8 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 except ValidationError as error:
                     add_service_errors(form, error)
                 else:
+                    if request.POST.get("action") == "publish":
+                        return _publish_confirmation(request, notice)
                     messages.success(request, "Draft saved.")
                     return redirect("consent:notice", notice.pk)
             status = 400
@@ -93,13 +131,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "consent/notices/detail.html",
-        {
-            "notice": notice,
-            "texts": texts,
-            "form": form,
-            "error": error,
-            "publish_form": PublishNoticeForm() if not notice.is_published else None,
-        },
+        {"notice": notice, "texts": texts, "form": form, "error": error, "is_admin": is_admin},
         status=status,
     )
 
@@ -107,10 +139,17 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_POST
 def notice_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """The confirmed publication (from the confirmation page, which the draft's editor shows
+    after saving)."""
     notice = _notice_or_404(request, pk)
     form = PublishNoticeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter the re-consent date as YYYY-MM-DD, or leave it empty.")
+        return redirect("consent:notice", notice.pk)
+    if not form.cleaned_data["confirm"]:
+        if not notice.is_published:
+            return _publish_confirmation(request, notice)
+        messages.error(request, "This notice is already published.")
         return redirect("consent:notice", notice.pk)
     try:
         services.publish_notice(

@@ -1,11 +1,19 @@
 """The monitored employee's public pages (no login: the token in the link is the credential):
 read the notice and accept or decline, or withdraw.
+
+Every page speaks the employee's language (their record's, or the one they pick for the
+notice); a link that leads to no employee speaks the browser's. Declining and withdrawing are
+asked about once, on a page of their own, so they work without JavaScript.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 
 from compliance_hub.tenancy.context import tenant_scope
@@ -14,16 +22,38 @@ from .. import services
 from ..forms import DeclineForm, ReasonForm, SignatureForm
 from ..models import ConsentEvent, ConsentInvitation, ConsentNotice, Language
 from ..services import ConsentError
-from ._common import error_text
+
+PAGE_LANGUAGES = frozenset(code for code, _label in settings.LANGUAGES)
+
+# The link checks (services.find_consent_invitation and find_grant_by_withdrawal_token) word
+# their refusals in English; marked here so the catalogues carry them, translated when shown.
+LINK_PROBLEMS = (
+    gettext_noop("This link is not valid. Ask your administrator for a new one."),
+    gettext_noop("You have already answered this invitation. Thank you."),
+    gettext_noop("This invitation was replaced or withdrawn. Use the newest link you got."),
+    gettext_noop("This link has expired. Ask your administrator for a new one."),
+    gettext_noop("This link is not valid."),
+)
 
 
-def _public_error(request: HttpRequest, message: str, *, status: int, title: str) -> HttpResponse:
+def error_text(error: ConsentError) -> str:
+    """The refusal in the active language (messages the services already translated pass
+    through unchanged)."""
+    return " ".join(_(message) for message in error.messages)
+
+
+def _public_error(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
     return render(
         request,
         "consent/public/error.html",
-        {"title": title, "message": message},
+        {"title": _("This link cannot be used"), "message": message},
         status=status,
     )
+
+
+def _browser_language(request: HttpRequest) -> str:
+    # Only for links that lead to no employee: there is no record to take the language from.
+    return translation.get_language_from_request(request)
 
 
 def _notice_languages(notice: ConsentNotice) -> list[tuple[str, str]]:
@@ -38,28 +68,43 @@ def _chosen_language(request: HttpRequest, invitation: ConsentInvitation) -> str
     return available[0] if available else invitation.language
 
 
+def _page_language(request: HttpRequest, invitation: ConsentInvitation) -> str:
+    """The page follows the notice language the employee picked, else their own."""
+    picked = request.POST.get("lang") or request.GET.get("lang")
+    return picked if picked in PAGE_LANGUAGES else invitation.language
+
+
 @never_cache
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     """The employee reads the notice in their language and accepts (signing with their typed
-    name) or declines. The link works once; a used or expired one answers 410."""
-    try:
-        invitation = services.find_consent_invitation(token)
-    except ConsentError as error:
-        return _public_error(
-            request, error_text(error), status=410, title="This link cannot be used"
-        )
-    with tenant_scope(invitation.tenant_id):
-        language = _chosen_language(request, invitation)
-        signature_form = SignatureForm()
-        decline_form = DeclineForm()
-        problem = ""
-        status = 200
-        if request.method == "POST":
-            action = request.POST.get("action")
-            try:
-                if action == "accept":
-                    signature_form = SignatureForm(request.POST)
-                    if signature_form.is_valid():
+    name) or declines (after confirming). The link works once; a used or expired one is 410."""
+    with translation.override(_browser_language(request)):
+        try:
+            invitation = services.find_consent_invitation(token)
+        except ConsentError as error:
+            return _public_error(request, error_text(error), status=410)
+    with (
+        tenant_scope(invitation.tenant_id),
+        translation.override(_page_language(request, invitation)),
+    ):
+        return _respond(request, token, invitation)
+
+
+def _respond(request: HttpRequest, token: str, invitation: ConsentInvitation) -> HttpResponse:
+    employee = invitation.employee
+    language = _chosen_language(request, invitation)
+    signature_form = SignatureForm(employee_name=employee.full_name)
+    decline_form = DeclineForm()
+    problem = ""
+    status = 200
+    base = {"invitation": invitation, "tenant": invitation.tenant, "employee": employee}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "accept":
+                signature_form = SignatureForm(request.POST, employee_name=employee.full_name)
+                if signature_form.is_valid():
+                    try:
                         event = services.accept_consent(
                             invitation=invitation,
                             signature_name=signature_form.cleaned_data["signature_name"],
@@ -67,95 +112,105 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                             base_url=request.build_absolute_uri("/"),
                             language=language,  # the evidence names what they actually read
                         )
+                    except ConsentError as error:
+                        services.find_consent_invitation(token)  # answered meanwhile: 410
+                        signature_form.add_error("signature_name", error_text(error))
+                    else:
+                        return render(
+                            request, "consent/public/accepted.html", {**base, "event": event}
+                        )
+            elif action == "decline":
+                decline_form = DeclineForm(request.POST)
+                if decline_form.is_valid():
+                    if request.POST.get("confirm") != "yes":
                         return render(
                             request,
-                            "consent/public/accepted.html",
-                            {"invitation": invitation, "event": event, "tenant": invitation.tenant},
+                            "consent/public/confirm_decline.html",
+                            {**base, "form": decline_form, "language": language},
                         )
-                elif action == "decline":
-                    decline_form = DeclineForm(request.POST)
-                    if decline_form.is_valid():
-                        services.decline_consent(
-                            invitation=invitation,
-                            request=request,
-                            reason=decline_form.cleaned_data["reason"],
-                            language=language,
-                        )
-                        return render(
-                            request,
-                            "consent/public/declined.html",
-                            {"invitation": invitation, "tenant": invitation.tenant},
-                        )
-                else:
-                    problem = "Choose Accept or Decline."
-            except ConsentError as error:
-                try:
-                    services.find_consent_invitation(token)
-                except ConsentError:
-                    # Answered or expired meanwhile (a second tab, a double tap).
-                    return _public_error(
-                        request, error_text(error), status=410, title="This link cannot be used"
+                    services.decline_consent(
+                        invitation=invitation,
+                        request=request,
+                        reason=decline_form.cleaned_data["reason"],
+                        language=language,
                     )
-                problem = error_text(error)
-            status = 400
-        text = invitation.notice.text_for(language)
-        return render(
-            request,
-            "consent/public/respond.html",
-            {
-                "invitation": invitation,
-                "tenant": invitation.tenant,
-                "employee": invitation.employee,
-                "notice": invitation.notice,
-                "text": text,
-                "language": language,
-                "languages": _notice_languages(invitation.notice),
-                "signature_form": signature_form,
-                "decline_form": decline_form,
-                "problem": problem,
-            },
-            status=status,
-        )
+                    return render(request, "consent/public/declined.html", base)
+            else:
+                problem = _("Choose Accept or Decline.")
+        except ConsentError as error:
+            try:
+                services.find_consent_invitation(token)
+            except ConsentError:
+                # Answered or expired meanwhile (a second tab, a double tap).
+                return _public_error(request, error_text(error), status=410)
+            problem = error_text(error)
+        status = 400
+    return render(
+        request,
+        "consent/public/respond.html",
+        {
+            **base,
+            "notice": invitation.notice,
+            "text": invitation.notice.text_for(language),
+            "language": language,
+            "languages": _notice_languages(invitation.notice),
+            "signature_form": signature_form,
+            "decline_form": decline_form,
+            "problem": problem,
+        },
+        status=status,
+    )
 
 
 @never_cache
 def withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    """From the link in the confirmation email: the employee withdraws; capture stops at once."""
-    try:
-        grant = services.find_grant_by_withdrawal_token(token)
-    except ConsentError as error:
-        return _public_error(
-            request, error_text(error), status=404, title="This link cannot be used"
-        )
+    """From the link in the confirmation email: the employee withdraws (after confirming);
+    capture stops at once."""
+    with translation.override(_browser_language(request)):
+        try:
+            grant = services.find_grant_by_withdrawal_token(token)
+        except ConsentError as error:
+            return _public_error(request, error_text(error), status=404)
     employee = grant.employee
-    with tenant_scope(grant.tenant_id):
-        last = (
-            ConsentEvent.objects.filter(tenant_id=grant.tenant_id, employee=employee)
-            .order_by("-occurred_at", "-id")
-            .first()
-        )
-        context = {
-            "grant": grant,
-            "employee": employee,
-            "tenant": grant.tenant,
-            "active": last is not None and last.kind == ConsentEvent.Kind.GRANTED,
-            "form": ReasonForm(),
-        }
-        if request.method == "POST":
-            form = ReasonForm(request.POST)
-            if not form.is_valid():
-                context["form"] = form
-                return render(request, "consent/public/withdraw.html", context, status=400)
-            try:
-                event = services.withdraw_consent(
-                    employee=employee,
-                    request=request,
-                    reason=form.cleaned_data["reason"],
-                    by_employee=True,
-                )
-            except ConsentError as error:
-                context.update(active=False, error=error_text(error))
-                return render(request, "consent/public/withdraw.html", context, status=409)
-            context["event"] = event
-            return render(request, "consent/public/withdrawn.html", context)
+    with tenant_scope(grant.tenant_id), translation.override(employee.language):
+        return _withdraw(request, grant)
+
+
+def _withdraw(request: HttpRequest, grant: ConsentEvent) -> HttpResponse:
+    employee = grant.employee
+    last = (
+        ConsentEvent.objects.filter(tenant_id=grant.tenant_id, employee=employee)
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    context = {
+        "grant": grant,
+        "employee": employee,
+        "tenant": grant.tenant,
+        "active": last is not None and last.kind == ConsentEvent.Kind.GRANTED,
+        "form": ReasonForm(),
+    }
+    if request.method != "POST":
         return render(request, "consent/public/withdraw.html", context)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        context["form"] = form
+        return render(request, "consent/public/withdraw.html", context, status=400)
+    if request.POST.get("confirm") != "yes":
+        if not context["active"]:
+            context["error"] = _("There is no active consent to withdraw.")
+            return render(request, "consent/public/withdraw.html", context, status=409)
+        context["form"] = form
+        return render(request, "consent/public/confirm_withdraw.html", context)
+    try:
+        event = services.withdraw_consent(
+            employee=employee,
+            request=request,
+            reason=form.cleaned_data["reason"],
+            by_employee=True,
+        )
+    except ConsentError as error:
+        context.update(active=False, error=error_text(error))
+        return render(request, "consent/public/withdraw.html", context, status=409)
+    context["event"] = event
+    return render(request, "consent/public/withdrawn.html", context)

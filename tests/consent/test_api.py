@@ -425,7 +425,10 @@ def test_deactivation_offboards_once_then_conflicts(admin_api, tenant_a, ana):
 @pytest.mark.parametrize("role", READERS)
 def test_every_role_reads_the_consent_history(api_client_for, tenant_a, alice, ana, role):
     services.record_consent(
-        employee=ana, actor=alice.user, evidence_reference="paper form", signature_name="Ana"
+        employee=ana,
+        actor=alice.user,
+        evidence_reference="paper form",
+        signature_name="Ana Souza",
     )
     services.withdraw_consent(employee=ana, actor=alice.user, reason="changed my mind")
 
@@ -436,7 +439,7 @@ def test_every_role_reads_the_consent_history(api_client_for, tenant_a, alice, a
     assert granted["kind"] == "granted" and granted["method"] == "recorded"
     assert granted["notice_version"] == 1 and len(granted["notice_sha256"]) == 64
     assert granted["evidence_reference"] == "paper form"
-    assert granted["signature_name"] == "Ana"
+    assert granted["signature_name"] == "Ana Souza"
     assert granted["recorded_by"] == alice.email
     assert withdrawn["kind"] == "withdrawn" and withdrawn["reason"] == "changed my mind"
     assert set(granted) >= {
@@ -471,7 +474,8 @@ def test_an_admin_records_an_opt_in_with_a_reference(admin_api, tenant_a, ana):
 
 def test_an_admin_records_an_opt_in_with_the_signed_form(admin_api, tenant_a, ana):
     notice = services.current_notice(tenant=tenant_a)
-    signed = timezone.now() - timedelta(minutes=10)
+    # A moment after the employee was added (a consent cannot predate them or the notice).
+    signed = ana.created_at + timedelta(seconds=1)
 
     response = admin_api.post(
         f"/api/v1/employees/{ana.pk}/consents/",
@@ -762,7 +766,7 @@ def test_every_role_reads_the_notices(api_client_for, tenant_a, role):
     assert response.status_code == 200
     [notice] = response.json()["results"]
     assert notice["status"] == "published" and notice["version"] == 1
-    assert set(notice["texts"]) == {"en", "pt-br", "es"}
+    assert set(notice["texts"]) == {"en", "pt-br", "es", "hi"}
     assert len(notice["content_sha256"]) == 64
     detail = api.get(f"/api/v1/consent-notices/{notice['id']}/")
     assert detail.status_code == 200 and detail.json()["version"] == 1

@@ -8,8 +8,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.services import create_tenant
+from consent import services
+from consent.models import ConsentEvent
 from tests.browser import ARTIFACTS
 from tests.fixtures import PASSWORD, make_person
 
@@ -54,22 +57,25 @@ def test_an_invited_employee_accepts_on_a_phone_and_the_register_shows_them_cove
     assert [message.to for message in mailoutbox] == [["ana@firm-a.example"]]
     link = re.search(r"https?://\S+/consent/r/\S+/", mailoutbox[0].body).group(0)
 
-    # The employee opens it on a phone: the notice in Portuguese (her region), a language switch.
+    # The employee opens it on a phone: the notice and the page around it in Portuguese (her
+    # region), a language switch.
     phone_page.goto(link)
-    expect(phone_page.get_by_role("heading", level=1)).to_have_text("WhatsApp monitoring notice")
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text(
+        "Aviso de monitoramento do WhatsApp"
+    )
     expect(phone_page.get_by_role("heading", level=2).first).to_contain_text(
         "Aviso de monitoramento do WhatsApp Business"
     )
-    expect(phone_page.get_by_role("navigation", name="Language of the notice")).to_be_visible()
-    expect(phone_page.get_by_text("Notice version 1")).to_be_visible()
+    expect(phone_page.get_by_role("navigation", name="Idioma do aviso")).to_be_visible()
+    expect(phone_page.get_by_text("Versão 1 do aviso")).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     ARTIFACTS.mkdir(exist_ok=True)
     phone_page.screenshot(path=str(ARTIFACTS / "consent-phone-notice.png"), full_page=True)
 
-    phone_page.get_by_label("Type your full name to sign").fill("Ana Lima")
-    phone_page.get_by_role("button", name="Accept and sign").click()
+    phone_page.get_by_label("Digite seu nome completo para assinar").fill("ana lima")
+    phone_page.get_by_role("button", name="Aceitar e assinar").click()
     expect(phone_page.get_by_role("heading", level=1)).to_have_text(
-        "Thank you, your consent is recorded"
+        "Obrigado, seu consentimento foi registrado"
     )
     expect(phone_page.get_by_text("ana@firm-a.example")).to_be_visible()
     phone_page.screenshot(path=str(ARTIFACTS / "consent-phone-accepted.png"), full_page=True)
@@ -81,3 +87,40 @@ def test_an_invited_employee_accepts_on_a_phone_and_the_register_shows_them_cove
     expect(row).to_contain_text("Version 1")
     expect(row).to_contain_text("Invitation link")
     page.screenshot(path=str(ARTIFACTS / "consent-register.png"), full_page=True)
+
+
+def test_an_employee_without_javascript_is_asked_once_before_declining(live_server, browser):
+    firm = create_tenant(slug="firm-a", name="Firm A Bank")
+    employee = services.create_employee(
+        tenant=firm,
+        data=services.EmployeeData(
+            full_name="Diego Alves",
+            email="diego@firm-a.example",
+            employee_id="E-7",
+            phone_number="+34 612 345 678",
+            region="ES",
+        ),
+    )
+    _invitation, link = services.invite_employee(employee=employee, base_url=live_server.url)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, java_script_enabled=False
+    )
+    try:
+        phone = context.new_page()
+        phone.set_default_timeout(15000)
+        phone.goto(link)
+        phone.get_by_label("Motivo (opcional)").fill("Uso un número personal")
+        phone.get_by_role("button", name="Rechazar").click()
+        expect(phone.get_by_role("heading", level=1)).to_have_text(
+            "¿Rechazar la supervisión de sus mensajes de WhatsApp?"
+        )
+        expect(phone.get_by_text("no se capturará nada")).to_be_visible()
+        with tenant_scope(firm):
+            assert not ConsentEvent.objects.filter(employee=employee).exists()
+        phone.get_by_role("button", name="Sí, rechazar").click()
+        expect(phone.get_by_role("heading", level=1)).to_have_text("Usted rechazó")
+        with tenant_scope(firm):
+            event = ConsentEvent.objects.get(employee=employee)
+        assert (event.kind, event.reason) == ("declined", "Uso un número personal")
+    finally:
+        context.close()

@@ -320,7 +320,7 @@ def test_every_bad_row_is_reported_by_line_and_column_and_the_good_rows_still_co
             "region",
             "Unknown country code 'XX'. Use the two-letter code (ISO 3166), e.g. BR, IN or ES.",
         ),
-        (13, "language", "Unknown language 'fr'. Use en, pt-br or es."),
+        (13, "language", "Unknown language 'fr'. Use en, pt-br, es, hi."),
         (14, "full_name", FORMULA),
         (14, "employee_id", FORMULA),
         (14, "team", FORMULA),

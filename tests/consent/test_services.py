@@ -33,10 +33,10 @@ def employee_data(**overrides) -> consent.EmployeeData:
     return consent.EmployeeData(**values)
 
 
-def test_a_new_tenant_starts_with_the_default_notice_published_in_three_languages(tenant_a):
+def test_a_new_tenant_starts_with_the_default_notice_published_in_every_language(tenant_a):
     notice = consent.current_notice(tenant=tenant_a)
     assert notice.version == 1 and notice.is_published
-    assert set(notice.texts) == {"en", "pt-br", "es"}
+    assert set(notice.texts) == {"en", "pt-br", "es", "hi"}
     for language, text in notice.texts.items():
         assert tenant_a.name in text["title"] + text["body"], language
         assert "{firm}" not in text["body"]

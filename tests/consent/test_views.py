@@ -337,8 +337,9 @@ def test_the_employee_accepts_on_the_public_link_and_the_evidence_is_complete(
     body = text(page)
     assert tenant_a.name in body
     assert notice.texts["pt-br"]["title"] in body  # Maria is in Brazil: the notice in Portuguese
-    assert notice.content_sha256 in body and "Notice version 1" in body
-    assert "Type your full name to sign" in body
+    # ... and the page around it in Portuguese too (her language).
+    assert notice.content_sha256 in body and "Versão 1 do aviso" in body
+    assert "Digite seu nome completo para assinar" in body
 
     with django_capture_on_commit_callbacks(execute=True):
         response = accept(
@@ -349,7 +350,7 @@ def test_the_employee_accepts_on_the_public_link_and_the_evidence_is_complete(
             HTTP_USER_AGENT="Mozilla/5.0 (iPhone) Test",
         )
     assert response.status_code == 200
-    assert "capture" in text(response).lower() and "maria@firm-a.example" in text(response)
+    assert "captura" in text(response).lower() and "maria@firm-a.example" in text(response)
     with tenant_scope(tenant_a):
         event = ConsentEvent.objects.get(employee=maria)
     assert event.kind == ConsentEvent.Kind.GRANTED and event.method == ConsentEvent.Method.LINK
@@ -357,7 +358,7 @@ def test_the_employee_accepts_on_the_public_link_and_the_evidence_is_complete(
     assert (event.ip_address, event.user_agent) == ("203.0.113.7", "Mozilla/5.0 (iPhone) Test")
     assert event.signature_name == "Maria Souza" and event.language == "pt-br"
     assert state(maria) == ConsentState.COVERED
-    assert [m.subject for m in mailoutbox] == [f"{tenant_a.name}: your consent is recorded"]
+    assert [m.subject for m in mailoutbox] == [f"{tenant_a.name}: seu consentimento foi registrado"]
     assert "/consent/w/" in mailoutbox[0].body
 
 
@@ -407,18 +408,20 @@ def test_accepting_without_a_name_is_400_and_changes_nothing(client, tenant_a, m
     path = invitation_path(maria)
     response = accept(client, path, name="   ")
     assert response.status_code == 400
-    assert "Type your full name to sign" in text(response)
+    assert "Digite seu nome completo para assinar" in text(response)
     odd = client.post(path, {"action": "maybe", "signature_name": "Maria"})
-    assert odd.status_code == 400 and "Choose Accept or Decline." in text(odd)
+    assert odd.status_code == 400 and "Escolha Aceitar ou Recusar." in text(odd)
     assert history(maria) == []
     assert accept(client, path).status_code == 200  # the link still works
 
 
 def test_the_employee_declines_and_nothing_will_be_captured(client, tenant_a, maria):
     path = invitation_path(maria)
-    response = client.post(path, {"action": "decline", "reason": "Personal phone"})
+    response = client.post(
+        path, {"action": "decline", "reason": "Personal phone", "confirm": "yes"}
+    )
     assert response.status_code == 200
-    assert "Nothing will be captured" in text(response)
+    assert "Nada será capturado" in text(response)
     with tenant_scope(tenant_a):
         event = ConsentEvent.objects.get(employee=maria)
     assert (event.kind, event.reason) == ("declined", "Personal phone")
@@ -439,9 +442,9 @@ def test_the_employee_withdraws_with_the_link_in_the_confirmation_email(
     path = _withdrawal_path(client, maria, django_capture_on_commit_callbacks)
     page = client.get(path)
     assert page.status_code == 200
-    assert tenant_a.name in text(page) and "Withdraw my consent" in text(page)
-    response = client.post(path, {"reason": "Changed my mind"})
-    assert response.status_code == 200 and "Capture stopped" in text(response)
+    assert tenant_a.name in text(page) and "Revogar meu consentimento" in text(page)
+    response = client.post(path, {"reason": "Changed my mind", "confirm": "yes"})
+    assert response.status_code == 200 and "Captura interrompida" in text(response)
     assert history(maria) == [("granted", "link"), ("withdrawn", "employee")]
     assert state(maria) == ConsentState.WITHDRAWN
     assert "consent.withdrawn" in audit_actions(tenant_a)
@@ -451,12 +454,12 @@ def test_withdrawing_twice_is_409_and_changes_nothing(
     client, tenant_a, maria, mailoutbox, django_capture_on_commit_callbacks
 ):
     path = _withdrawal_path(client, maria, django_capture_on_commit_callbacks)
-    assert client.post(path).status_code == 200
-    again = client.post(path)
+    assert client.post(path, {"confirm": "yes"}).status_code == 200
+    again = client.post(path, {"confirm": "yes"})
     assert again.status_code == 409
-    assert "There is no active consent to withdraw." in text(again)
+    assert "Não há consentimento ativo para revogar." in text(again)
     assert history(maria) == [("granted", "link"), ("withdrawn", "employee")]
-    assert "Withdraw my consent" not in text(client.get(path))
+    assert "Revogar meu consentimento" not in text(client.get(path))
 
 
 def test_a_made_up_withdrawal_link_is_404(client, tenant_a):
@@ -566,8 +569,8 @@ def test_admin_withdraws_consent_from_the_employee_page(client, tenant_a, alice,
 def test_admin_deactivates_a_leaver_and_the_number_is_released(
     client, tenant_a, alice, maria, mailoutbox
 ):
-    services.record_consent(employee=maria, actor=None, evidence_reference="paper")
     services.invite_employee(employee=maria)
+    services.record_consent(employee=maria, actor=None, evidence_reference="paper")
     login(client, alice)
     page = text(client.get(f"/employees/{maria.pk}/"))
     assert 'data-confirm="Deactivate Maria Souza?' in page
@@ -618,7 +621,10 @@ def test_admin_drafts_edits_and_publishes_a_new_notice_version(client, tenant_a,
     texts = {"en": {"title": "Notice v2", "body": "We capture <b>work</b> messages."}}
     assert client.post(f"/consent/notices/{draft.pk}/", _draft_form(texts)).status_code == 302
     deadline_day = (timezone.now() + timedelta(days=30)).date()
-    client.post(f"/consent/notices/{draft.pk}/publish/", {"reconsent_by": deadline_day.isoformat()})
+    client.post(
+        f"/consent/notices/{draft.pk}/publish/",
+        {"reconsent_by": deadline_day.isoformat(), "confirm": "1"},
+    )
     fresh(draft)
     assert draft.is_published and draft.version == 2
     assert draft.texts == texts
@@ -662,20 +668,40 @@ def test_publishing_an_empty_or_incomplete_draft_is_refused(client, tenant_a, al
     past = (timezone.now() - timedelta(days=2)).date().isoformat()
     client.post(f"/consent/notices/{draft.pk}/", _draft_form({"en": {"title": "T", "body": "B"}}))
     response = client.post(
-        f"/consent/notices/{draft.pk}/publish/", {"reconsent_by": past}, follow=True
+        f"/consent/notices/{draft.pk}/publish/",
+        {"reconsent_by": past, "confirm": "1"},
+        follow=True,
     )
     assert "must be in the future" in text(response)
     fresh(draft)
     assert not draft.is_published and draft.version is None
 
 
-def test_only_admins_open_the_notices(client, tenant_a, oscar, audrey):
+def test_officers_and_auditors_read_the_notices_but_only_admins_write(
+    client, tenant_a, oscar, audrey
+):
+    # Changed with issue 8: they were refused (403) the texts employees agreed to.
+    notice = services.current_notice(tenant=tenant_a)
+    draft = services.create_notice_draft(tenant=tenant_a, texts={"en": {"title": "T", "body": "B"}})
     for person in (oscar, audrey):
         login(client, person)
-        assert client.get("/consent/notices/").status_code == 403
+        listing = client.get("/consent/notices/")
+        assert listing.status_code == 200 and "Version 1" in text(listing)
+        assert "New draft" not in text(listing)
+        page = client.get(f"/consent/notices/{notice.pk}/")
+        assert page.status_code == 200 and notice.texts["es"]["title"] in text(page)
+        editor = text(client.get(f"/consent/notices/{draft.pk}/"))
+        assert "<textarea" not in editor and "Save draft" not in editor
         assert client.post("/consent/notices/").status_code == 403
+        forged = _draft_form({"en": {"title": "X", "body": "Y"}})
+        assert client.post(f"/consent/notices/{draft.pk}/", forged).status_code == 403
+        publish = client.post(f"/consent/notices/{draft.pk}/publish/", {"confirm": "1"})
+        assert publish.status_code == 403
+        nav = text(client.get("/employees/"))
+        assert 'href="/consent/notices/"' in nav
     with tenant_scope(tenant_a):
-        assert ConsentNotice.objects.count() == 1
+        assert ConsentNotice.objects.count() == 2
+        assert ConsentNotice.objects.get(pk=draft.pk).texts == draft.texts
 
 
 # --- the register -----------------------------------------------------------------------------
@@ -839,7 +865,8 @@ def test_the_navigation_shows_the_consent_pages_by_role(client, alice, oscar):
     assert all(label in nav for label in ("Employees", "Consent register", "Notices"))
     login(client, oscar)
     nav = text(client.get("/employees/"))
-    assert "Consent register" in nav and 'href="/consent/notices/"' not in nav
+    # Everyone in the firm reads the notices employees agree to (issue 8; was admins only).
+    assert "Consent register" in nav and 'href="/consent/notices/"' in nav
 
 
 # --- CSV import -------------------------------------------------------------------------------
@@ -872,7 +899,7 @@ def test_a_csv_with_bad_rows_lists_every_problem_and_cannot_be_imported(client, 
     login(client, alice)
     response = _upload(client, "every_bad_row.csv")
     preview = text(client.get(response["Location"]))
-    assert "problems found" in preview or "problem found" in preview
+    assert "This file cannot be imported:" in preview  # wording changed with issue 8
     assert "bruno.bank.com.br" in preview and "call me" in preview
     with tenant_scope(tenant_a):
         upload = EmployeeImport.objects.get()
@@ -945,7 +972,7 @@ def test_admin_invites_everyone_who_needs_it_in_one_go(
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post("/employees/invite-all/")
         assert response.status_code == 302
-        invited = {m.to[0] for m in mailoutbox if "monitoring notice" in m.subject}
+        invited = {m.to[0] for m in mailoutbox if "/consent/r/" in m.body}
         assert invited == {"p2@firm-a.example", "p3@firm-a.example"}
         with tenant_scope(tenant_a):
             assert ConsentInvitation.objects.filter(responded_at__isnull=True).count() == 2
