@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 
 from allauth.account.internal.flows.login import record_authentication
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -27,6 +26,7 @@ from compliance_hub.audit.selectors import audit_actions, audit_trail
 from compliance_hub.audit.services import record_event
 from compliance_hub.csv_cells import spreadsheet_safe
 from compliance_hub.dashboard import panels_for
+from compliance_hub.emailed_links import emailed_links_shown_on_page
 from compliance_hub.forms import (
     AcceptInvitationForm,
     ApiKeyForm,
@@ -83,16 +83,6 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
 
 
-def _invitation_links_shown() -> bool:
-    """A local demo prints its emails on the console, so nobody receives the link: show it on
-    the page instead (as the consent pages do). Never in production, where the link is the
-    invitee's credential and belongs in their inbox only."""
-    return (
-        not settings.IS_PRODUCTION
-        and settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
-    )
-
-
 @role_required(Role.ADMIN)
 def members(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant
@@ -116,7 +106,7 @@ def members(request: HttpRequest) -> HttpResponse:
                 f"Invitation sent to {invitation.email}. It expires on "
                 f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
             )
-            if _invitation_links_shown():
+            if emailed_links_shown_on_page():
                 messages.info(
                     request, f"Local demo, no email needed: {link}", extra_tags="demo-link"
                 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -16,11 +15,6 @@ LANGUAGE_LABELS = dict(Language.choices)
 
 def error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
-
-
-def show_invitation_links() -> bool:
-    """Local demos run without a mail server: show the invitation link on the page."""
-    return settings.DEBUG or getattr(settings, "DJANGO_ENV", "") == "local"
 
 
 def query_without_page(request: HttpRequest) -> str:

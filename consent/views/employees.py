@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from compliance_hub.audit.services import record_event
+from compliance_hub.emailed_links import emailed_links_shown_on_page
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.roles import role_denial, role_required
 
@@ -33,7 +34,6 @@ from ._common import (
     TENANT_ROLES,
     error_text,
     query_without_page,
-    show_invitation_links,
 )
 
 
@@ -241,7 +241,7 @@ def employee_invite(request: HttpRequest, pk: int) -> HttpResponse:
             f"Invitation sent to {employee.email}. The link works once and expires on "
             f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
         )
-        if show_invitation_links():
+        if emailed_links_shown_on_page():
             messages.info(request, f"Local demo, no email needed: {link}", extra_tags="demo-link")
     return redirect("consent:employee", employee.pk)
 
