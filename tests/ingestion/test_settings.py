@@ -97,7 +97,7 @@ def test_the_admin_sees_the_callback_url_to_paste_into_meta(client, tenant_a, al
     assert response.status_code == 200
     page = text(response)
     assert "http://testserver/webhooks/whatsapp/firm-a/" in page
-    assert ">not configured</span>" in page
+    assert ">Not connected</span>" in page
     for field in ("messages", "smb_message_echoes", "history", "smb_app_state_sync", "calls"):
         assert f"<code>{field}</code>" in page
     assert "<code>account_update</code>" in page
@@ -130,7 +130,7 @@ def test_the_admin_connects_whatsapp_and_never_sees_the_secrets_again(client, te
     assert response.status_code == 200
     page = text(response)
     assert "Saved: app secret, verify token, access token, WhatsApp Business Account ids." in page
-    assert ">configured</span>" in page
+    assert ">Every setting saved</span>" in page
     # Hints: the last four characters of each secret.
     assert "••••b1a0" in page and "••••-7Q2" in page and "••••ZDZD" in page
     assert "102290129340398, 102290129340399, 102290129340400" in page
