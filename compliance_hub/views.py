@@ -22,7 +22,7 @@ from compliance_hub.api.models import ApiKey
 from compliance_hub.audit.selectors import audit_actions, audit_trail
 from compliance_hub.audit.services import record_event
 from compliance_hub.csv_cells import spreadsheet_safe
-from compliance_hub.dashboard import panels_for
+from compliance_hub.dashboard import activities_for, panels_for
 from compliance_hub.forms import (
     AcceptInvitationForm,
     ApiKeyForm,
@@ -45,6 +45,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
         ).count(),
         "panels": panels_for(request),
+        "activities": activities_for(request),
         "recent_events": (
             audit_trail(tenant=tenant)[:8]
             if request.membership.role in (Role.ADMIN, Role.AUDITOR)

@@ -13,6 +13,8 @@ from django.utils import timezone
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.selectors import audit_trail
 from compliance_hub.tenancy.models import Tenant
+from consent.models import ConsentState, Employee
+from consent.selectors import with_consent_state
 
 from .connection_check import CHECK_ACTION, CHECK_AGENT, CHECK_AGENT_HEADER
 from .models import Delivery, Refusal, WhatsAppSettings
@@ -131,4 +133,55 @@ def connection_status(*, tenant: Tenant, row: WhatsAppSettings | None) -> Connec
         last_received_at=last_received.first(),
         last_processed_at=last_processed.first(),
         last_check=audit_trail(tenant=tenant, action=CHECK_ACTION).first(),
+    )
+
+
+@dataclass(frozen=True)
+class CaptureRunning:
+    """Whether WhatsApp capture runs for the firm at all, for the dashboard."""
+
+    running: bool
+    connected: bool  # Meta can verify the callback URL and deliveries are checked
+    reason: str  # why not, when it does not run
+    since: datetime | None  # the first delivery received from Meta
+    last_received_at: datetime | None
+    employees: int  # active employees covered by consent with a WhatsApp number connected
+
+
+def capture_running(*, tenant: Tenant) -> CaptureRunning:
+    """Capture runs when Meta can reach and verify us, someone consented with a number
+    connected, and deliveries from Meta have arrived. Cheap: no scan of the archive."""
+    can_receive = (
+        WhatsAppSettings.objects.filter(tenant=tenant)
+        .exclude(app_secret_encrypted="")
+        .exclude(verify_token_encrypted="")
+        .exists()
+    )
+    employees = (
+        with_consent_state(Employee.objects.filter(tenant=tenant, active=True), tenant=tenant)
+        .filter(consent_state=ConsentState.COVERED)
+        .exclude(whatsapp_phone_number_id="")
+        .count()
+    )
+    deliveries = (
+        Delivery.objects.filter(tenant=tenant)
+        .exclude(headers__contains={CHECK_AGENT_HEADER: CHECK_AGENT})
+        .values_list("received_at", flat=True)
+    )
+    first = deliveries.order_by("received_at").first()
+    last = deliveries.order_by("-received_at").first()
+    reason = ""
+    if not can_receive:
+        reason = "the firm's WhatsApp connection is not set up"
+    elif not employees:
+        reason = "no employee is covered by consent with a WhatsApp number connected"
+    elif first is None:
+        reason = "no delivery has been received from Meta yet"
+    return CaptureRunning(
+        running=not reason,
+        connected=can_receive,
+        reason=reason,
+        since=first if not reason else None,
+        last_received_at=last,
+        employees=employees,
     )
