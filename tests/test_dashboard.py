@@ -57,7 +57,7 @@ def test_connected_but_nobody_consented_is_not_running(client, tenant_a, oscar):
 def test_consented_and_connected_runs_once_deliveries_arrive(
     client,
     tenant_a,
-    connected,
+    connected,  # noqa: F811
     oscar,
 ):
     login(client, oscar)
