@@ -19,6 +19,7 @@ from compliance_hub.accounts import services as account_services
 from compliance_hub.accounts.models import Invitation, User
 from compliance_hub.api import keys
 from compliance_hub.api.models import ApiKey
+from compliance_hub.audit.actions import action_choices, action_label
 from compliance_hub.audit.selectors import audit_actions, audit_trail
 from compliance_hub.audit.services import record_event
 from compliance_hub.csv_cells import spreadsheet_safe
@@ -228,6 +229,14 @@ def _filtered_trail(request: HttpRequest):
     return form, audit_trail(tenant=request.tenant, **filters)
 
 
+def _action_choices(request: HttpRequest, form: AuditFilterForm) -> list[tuple[str, str]]:
+    choices = action_choices(audit_actions(tenant=request.tenant))
+    chosen = form["action"].value() or ""
+    if chosen and chosen not in dict(choices):
+        choices.append((chosen, action_label(chosen)))
+    return choices
+
+
 @role_required(Role.ADMIN, Role.AUDITOR)
 def audit_log(request: HttpRequest) -> HttpResponse:
     form, events = _filtered_trail(request)
@@ -241,7 +250,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "actions": audit_actions(tenant=request.tenant),
+            "action_choices": _action_choices(request, form),
         },
     )
 

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from compliance_hub.tenancy.models import TenantOwnedModel
 
+from .actions import action_label, target_type_label
+
 
 class AuditEvent(TenantOwnedModel):
     """Who did what, when, from where. Rows are never updated or deleted (database triggers and
@@ -48,6 +50,14 @@ class AuditEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def target_type_label(self) -> str:
+        return target_type_label(self.target_type)
 
     @property
     def details_json(self) -> str:
