@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from archive.selectors import unseen_originals
 from compliance_hub.dashboard import Activity, Panel, register_activity, register_panel
+from consent.timeline import REASON_TEXT
 
 from .notices import open_notices
 from .selectors import capture_running, pipeline_health
@@ -26,6 +27,8 @@ def capture_health(request: HttpRequest) -> Panel | None:
     if tenant is None or membership is None or membership.role not in ("admin", "officer"):
         return None
     context = pipeline_health(tenant=tenant)
+    for row in context["refused_numbers"]:
+        row["reason_text"] = REASON_TEXT.get(row["reason"], "")
     context["notices"] = list(open_notices(tenant=tenant)[:OPEN_NOTICES_SHOWN])
     # Meta guarantees no order: an edit or deletion counts as orphaned only once its message
     # has had an hour to arrive.

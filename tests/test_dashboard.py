@@ -78,3 +78,28 @@ def test_consented_and_connected_runs_once_deliveries_arrive(
         "WhatsApp number connected" in page
     )
     assert "See capture for each employee" in page
+
+
+def test_the_capture_panel_speaks_plainly_without_codes_or_api_paths(
+    client,
+    tenant_a,
+    connected,
+    alice,
+):
+    delivery = deliver(
+        client,
+        tenant_a,
+        payloads.inbound_text(
+            phone_number_id="777000777", wamid="wamid.U1", text="x", timestamp=now_seconds()
+        ),
+    )
+    process(tenant_a, delivery)
+    login(client, alice)
+    response = client.get("/")
+    page = words(response)
+    assert (
+        "WhatsApp number id 777000777: 1 message refused. No employee held this WhatsApp number "
+        "at that time." in page
+    )
+    assert "(unknown_number)" not in page
+    assert "/api/v1/" not in page and "Not JSON" not in page
