@@ -7,6 +7,8 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
+
 from tests.fixtures import login
 from tests.ingestion import payloads
 from tests.ingestion.test_calls_and_notices import connected  # noqa: F401
@@ -54,12 +56,8 @@ def test_connected_but_nobody_consented_is_not_running(client, tenant_a, oscar):
     )
 
 
-def test_consented_and_connected_runs_once_deliveries_arrive(
-    client,
-    tenant_a,
-    connected,  # noqa: F811
-    oscar,
-):
+@pytest.mark.usefixtures("connected")
+def test_consented_and_connected_runs_once_deliveries_arrive(client, tenant_a, oscar):
     login(client, oscar)
     page = words(client.get("/"))
     assert "WhatsApp capture: Not running No delivery has been received from Meta yet." in page
@@ -80,12 +78,8 @@ def test_consented_and_connected_runs_once_deliveries_arrive(
     assert "See capture for each employee" in page
 
 
-def test_the_capture_panel_speaks_plainly_without_codes_or_api_paths(
-    client,
-    tenant_a,
-    connected,
-    alice,
-):
+@pytest.mark.usefixtures("connected")
+def test_the_capture_panel_speaks_plainly_without_codes_or_api_paths(client, tenant_a, alice):
     delivery = deliver(
         client,
         tenant_a,
