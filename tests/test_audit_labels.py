@@ -151,6 +151,9 @@ def test_the_audit_trail_shows_labels_not_codes(client, trail, alice):
     for model_name in ("whatsappsettings", "employeeimport", "consentnotice"):
         assert model_name not in page
     assert "WhatsApp settings of tenant" not in page
+    # Details read as "Key: value" lines, not as JSON.
+    assert "Show details" in page and "Changed app_secret" in page
+    assert '{"changed"' not in html.unescape(raw)
     # The filter offers labelled actions and groups; the codes stay underneath.
     assert '<option value="auth.">Signing in and out (all)</option>' in raw
     assert '<option value="auth.login">Signed in</option>' in raw

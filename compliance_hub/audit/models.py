@@ -60,5 +60,22 @@ class AuditEvent(TenantOwnedModel):
         return target_type_label(self.target_type)
 
     @property
+    def details_items(self) -> list[tuple[str, str]]:
+        """The details as "Key: value" lines for people; nested values stay JSON."""
+        items = []
+        for key, value in sorted(self.details.items()):
+            if isinstance(value, bool):
+                text = "yes" if value else "no"
+            elif isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+                text = ", ".join(str(v) for v in value) or "none"
+            elif isinstance(value, dict | list):
+                text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+            else:
+                text = "—" if value in (None, "") else str(value)
+            label = key.replace("_", " ")
+            items.append((label[:1].upper() + label[1:], text))
+        return items
+
+    @property
     def details_json(self) -> str:
         return json.dumps(self.details, sort_keys=True, ensure_ascii=False)
