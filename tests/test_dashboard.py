@@ -97,3 +97,16 @@ def test_the_capture_panel_speaks_plainly_without_codes_or_api_paths(client, ten
     )
     assert "(unknown_number)" not in page
     assert "/api/v1/" not in page and "Not JSON" not in page
+
+
+def test_the_consent_panel_does_not_claim_capture_and_counts_in_good_english(
+    client, tenant_a, oscar
+):
+    from tests.ingestion.test_coverage import add_employee
+
+    add_employee(tenant_a, "Fay Rocha", "+5511987655555", "", consented=True)
+    login(client, oscar)
+    page = words(client.get("/"))
+    assert "1 of 1 active employee is covered by consent." in page
+    assert "only their messages are captured" not in page
+    assert "see whose messages are captured" in page
