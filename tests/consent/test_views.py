@@ -914,7 +914,7 @@ def test_the_dashboard_shows_consent_coverage(client, tenant_a, alice):
     login(client, alice)
     page = client.get("/").content.decode()
     assert "Consent coverage" in page
-    assert "1 of 1 active employees are covered" in page
+    assert "1 of 1 active employee is covered by consent" in page
 
 
 def test_admin_invites_everyone_who_needs_it_in_one_go(
