@@ -27,6 +27,7 @@ SECRETS = (APP_SECRET, VERIFY_TOKEN, ACCESS_TOKEN)
 RESPONSE_FIELDS = {
     "callback_path",
     "configured",
+    "missing",
     "app_secret_hint",
     "verify_token_hint",
     "access_token_hint",
@@ -288,6 +289,7 @@ def test_api_get_before_anything_is_set(api_client_for, tenant_a):
     assert response.json() == {
         "callback_path": "/webhooks/whatsapp/firm-a/",
         "configured": False,
+        "missing": ["app_secret", "verify_token", "access_token", "waba_ids"],
         "app_secret_hint": "",
         "verify_token_hint": "",
         "access_token_hint": "",
@@ -301,7 +303,7 @@ def test_api_get_shows_hints_never_secrets(api_client_for, connected):
 
     body = response.json()
     assert set(body) == RESPONSE_FIELDS
-    assert body["configured"] is True
+    assert body["configured"] is True and body["missing"] == []
     assert body["app_secret_hint"] == "••••b1a0"
     assert body["verify_token_hint"] == "••••-7Q2"
     assert body["access_token_hint"] == "••••ZDZD"
@@ -454,3 +456,12 @@ def test_the_api_is_in_the_openapi_schema(client, alice):
     components = schema["components"]["schemas"]
     assert "app_secret" in components["PatchedWhatsAppSettingsInputRequest"]["properties"]
     assert "app_secret" not in components["WhatsAppSettings"]["properties"]
+
+
+def test_api_names_what_is_missing_while_deliveries_can_already_be_accepted(
+    api_client_for, tenant_a
+):
+    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
+    body = api_client_for(tenant_a).get(API).json()
+    assert body["configured"] is True
+    assert body["missing"] == ["access_token", "waba_ids"]
