@@ -5,6 +5,7 @@ Admins only. Secrets are shown as hints (last four characters) once saved, never
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -105,6 +106,15 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return render(request, "ingestion/settings.html", context, status=status)
 
 
+def _own_base_url(request: HttpRequest) -> str:
+    """Where this site is reached from outside: the request's address, which ALLOWED_HOSTS
+    vouches for. With a wildcard there the Host header is the client's to choose, and the check
+    would send the verify token and a signed delivery wherever it pointed: SITE_URL instead."""
+    if any(host == "*" or host.startswith(".") for host in settings.ALLOWED_HOSTS):
+        return settings.SITE_URL
+    return request.build_absolute_uri("/")
+
+
 @role_required(Role.ADMIN)
 @require_POST
 def connection_check(request: HttpRequest) -> HttpResponse:
@@ -112,7 +122,7 @@ def connection_check(request: HttpRequest) -> HttpResponse:
     uses); the page then shows the outcome from the audit trail."""
     result = check_connection(
         tenant=request.tenant,
-        base_url=request.build_absolute_uri("/"),
+        base_url=_own_base_url(request),
         actor=request.user,
         request=request,
     )

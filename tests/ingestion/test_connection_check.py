@@ -204,3 +204,16 @@ def test_the_admin_runs_the_check_from_the_page_and_reads_each_step(
     last = page.locator("dt:has-text('Last delivery received from Meta') + dd")
     expect(last).to_have_text("none yet")
     assert archived(receiving) == (0, 0, 0, 0)
+
+
+def test_a_forged_host_never_receives_the_verify_token(client, receiving, alice, settings):
+    """With a wildcard in ALLOWED_HOSTS the Host header is anyone's to choose: the check then
+    goes to SITE_URL, never to the host the request named."""
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.SITE_URL = "http://127.0.0.1:9"
+    settings.WHATSAPP_CHECK_PROCESSING_WAIT = 0
+    login(client, alice)
+    response = client.post(CHECK, HTTP_HOST="attacker.example")
+    assert response.status_code == 302
+    [event] = checks(receiving)
+    assert event.details["callback_url"] == "http://127.0.0.1:9/webhooks/whatsapp/firm-a/"
