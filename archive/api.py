@@ -255,6 +255,16 @@ class MessageCursorPagination(CursorPagination):
 # --- the audit of reads ------------------------------------------------------------------------
 
 
+# What the audit trail's Target column says was read, in words ("4 messages through the API");
+# the endpoint and the ids stay in the details.
+_READ_NOUNS = {"conversation": "conversation", "message": "message", "event": "message event"}
+
+
+def _read_label(kind: str, count: int) -> str:
+    noun = _READ_NOUNS.get(kind, kind)
+    return f"{count} {noun}{'' if count == 1 else 's'} through the API"
+
+
 def record_archive_read(
     *, tenant: Tenant, request: Request, endpoint: str, kind: str, ids: list[int]
 ) -> None:
@@ -267,7 +277,7 @@ def record_archive_read(
         tenant=tenant,
         actor=request.user,
         request=request._request,
-        target_label=f"{endpoint} ({len(ids)} {kind})",
+        target_label=_read_label(kind, len(ids)),
         details={"endpoint": endpoint, "filters": filters, "count": len(ids), f"{kind}_ids": ids},
     )
 

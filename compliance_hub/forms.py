@@ -31,7 +31,9 @@ class ApiKeyForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.CharField(required=False, help_text="Prefix, e.g. auth. or membership.")
+    # Free text underneath (a code or a prefix such as "auth."), so links and exports keep
+    # working; the page offers it as a list of labelled actions and groups.
+    action = forms.CharField(required=False, max_length=64)
     actor = forms.CharField(required=False)
     target = forms.CharField(required=False)
     ip_address = forms.GenericIPAddressField(required=False, label="IP address")

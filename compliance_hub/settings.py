@@ -472,3 +472,5 @@ LOGGING = {
 }
 AUTH_USER_MODEL = "compliance_hub.User"
 SITE_URL = env("SITE_URL", "http://127.0.0.1:" + (env("PORT", "8000") or "8000"))
+# How long the WhatsApp page's connection check waits for a worker to process its test delivery.
+WHATSAPP_CHECK_PROCESSING_WAIT = float(env("WHATSAPP_CHECK_PROCESSING_WAIT", "5") or "5")

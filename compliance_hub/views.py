@@ -22,10 +22,11 @@ from compliance_hub.accounts import throttle
 from compliance_hub.accounts.models import Invitation, User
 from compliance_hub.api import keys
 from compliance_hub.api.models import ApiKey
+from compliance_hub.audit.actions import action_choices, action_label
 from compliance_hub.audit.selectors import audit_actions, audit_trail
 from compliance_hub.audit.services import record_event
 from compliance_hub.csv_cells import spreadsheet_safe
-from compliance_hub.dashboard import panels_for
+from compliance_hub.dashboard import activities_for, panels_for
 from compliance_hub.emailed_links import emailed_links_shown_on_page
 from compliance_hub.forms import (
     AcceptInvitationForm,
@@ -50,6 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
         ).count(),
         "panels": panels_for(request),
+        "activities": activities_for(request),
         "recent_events": (
             audit_trail(tenant=tenant)[:8]
             if request.membership.role in (Role.ADMIN, Role.AUDITOR)
@@ -247,6 +249,14 @@ def _filtered_trail(request: HttpRequest):
     return form, filters, audit_trail(tenant=request.tenant, **filters)
 
 
+def _action_choices(request: HttpRequest, form: AuditFilterForm) -> list[tuple[str, str]]:
+    choices = action_choices(audit_actions(tenant=request.tenant))
+    chosen = form["action"].value() or ""
+    if chosen and chosen not in dict(choices):
+        choices.append((chosen, action_label(chosen)))
+    return choices
+
+
 @role_required(Role.ADMIN, Role.AUDITOR)
 def audit_log(request: HttpRequest) -> HttpResponse:
     form, _, events = _filtered_trail(request)
@@ -260,7 +270,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "actions": audit_actions(tenant=request.tenant),
+            "action_choices": _action_choices(request, form),
         },
     )
 

@@ -25,7 +25,12 @@ class WhatsAppSettingsSerializer(serializers.Serializer):
     )
     configured = serializers.BooleanField(
         help_text="True when the app secret and the verify token are saved (the webhook can be "
-        "verified and its deliveries accepted)"
+        "verified and its deliveries accepted); see missing for the rest"
+    )
+    missing = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The settings not saved yet, of app_secret, verify_token, access_token and "
+        "waba_ids (without an access token media is not downloaded)",
     )
     app_secret_hint = serializers.CharField(help_text="Last four characters, or empty if unset")
     verify_token_hint = serializers.CharField(help_text="Last four characters, or empty if unset")
@@ -77,6 +82,16 @@ def settings_body(*, tenant: Tenant, row: WhatsAppSettings | None) -> dict:
     return {
         "callback_path": reverse("ingestion:whatsapp_webhook", args=[tenant.slug]),
         "configured": bool(app_secret and verify_token),
+        "missing": [
+            name
+            for name, value in (
+                ("app_secret", app_secret),
+                ("verify_token", verify_token),
+                ("access_token", access_token),
+                ("waba_ids", row.waba_ids if row else []),
+            )
+            if not value
+        ],
         "app_secret_hint": WhatsAppSettings.hint(app_secret),
         "verify_token_hint": WhatsAppSettings.hint(verify_token),
         "access_token_hint": WhatsAppSettings.hint(access_token),

@@ -7,4 +7,9 @@ class IngestionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from consent.capture import provide_capture_reader
+
         from . import dashboard, signals  # noqa: F401
+        from .coverage import capture_states
+
+        provide_capture_reader(capture_states)

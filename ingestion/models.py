@@ -28,7 +28,7 @@ class WhatsAppSettings(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"WhatsApp settings of tenant {self.tenant_id}"
+        return "WhatsApp connection"
 
     @staticmethod
     def _read(value: str) -> str:

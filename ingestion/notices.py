@@ -49,6 +49,15 @@ CAPTURE_STOPPED = {
 }
 # DISABLED_UPDATE is a ban; only the DISABLE state stops the account.
 DISABLED_STATES = {"DISABLE"}
+# Meta's event and reason codes, as the notice says them (the codes stay in the details).
+META_EVENT_WORDS = {
+    "PARTNER_REMOVED": "the number was disconnected from this app",
+    "ACCOUNT_OFFBOARDED": "the account was offboarded",
+    "ACCOUNT_DISCONNECTED": "the account was disconnected",
+    "PARTNER_APP_UNINSTALLED": "the app was removed from the account",
+    "ACCOUNT_DELETED": "the account was deleted",
+    "DISABLED_UPDATE": "the account was disabled",
+}
 UNCONSENTED_REASONS = {"unknown_number": "no employee holds it", "no_consent": "no consent given"}
 HISTORY_DECLINED_CODE = 2593109  # "History sync is turned off by the business"
 
@@ -260,11 +269,12 @@ def _number_label(draft: NoticeDraft, employee: Employee | None) -> str:
 def _message(draft: NoticeDraft, employee: Employee | None) -> str:
     number = _number_label(draft, employee)
     if draft.kind in (CaptureNotice.Kind.PARTNER_REMOVED, CaptureNotice.Kind.ACCOUNT_EVENT):
-        why = draft.event
-        if draft.details.get("reason"):
-            why += f", {draft.details['reason']}"
+        why = META_EVENT_WORDS.get(draft.event, draft.event)
+        reason = draft.details.get("reason", "")
+        if reason and reason != draft.event:
+            why += f" ({META_EVENT_WORDS.get(reason, reason)})"
         return (
-            f"Capture stopped for {number}: Meta reported {why}. Nothing sent or received "
+            f"Capture stopped for {number}: Meta reported that {why}. Nothing sent or received "
             "on it reaches the archive until it is connected again."
         )
     if draft.kind == CaptureNotice.Kind.UNCONSENTED_NUMBER:

@@ -9,6 +9,7 @@ urlpatterns = [
         "webhooks/whatsapp/<slug:tenant_slug>/", webhook.whatsapp_webhook, name="whatsapp_webhook"
     ),
     path("whatsapp/settings/", views.settings_page, name="whatsapp_settings"),
+    path("whatsapp/settings/check/", views.connection_check, name="connection_check"),
     path("whatsapp/coverage/", views.coverage_page, name="coverage"),
     path(
         "whatsapp/notices/<int:pk>/acknowledge/",

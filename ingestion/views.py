@@ -1,9 +1,11 @@
-"""The WhatsApp settings page: what to paste into Meta's dashboard, and the secrets Meta gives.
+"""The WhatsApp settings page: what to paste into Meta's dashboard, the secrets Meta gives, what
+is still missing, when deliveries last arrived, and a check the admin can run.
 
 Admins only. Secrets are shown as hints (last four characters) once saved, never in full."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,10 +16,12 @@ from django.views.decorators.http import require_POST
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.roles import role_required
 
+from .connection_check import check_connection
 from .coverage import REFUSAL_WINDOW, capture_coverage
 from .forms import WhatsAppSettingsForm
 from .models import WhatsAppSettings
 from .notices import acknowledge_notice, notice_or_none
+from .selectors import connection_status
 from .services import save_whatsapp_settings, whatsapp_settings
 
 # The webhook fields a tenant subscribes to in App Dashboard → WhatsApp → Configuration.
@@ -96,10 +100,37 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             for name in ("app_secret", "verify_token", "access_token")
         },
         "waba_ids": saved["waba_ids"],
-        "configured": bool(saved["app_secret"] and saved["verify_token"]),
+        "connection": connection_status(tenant=tenant, row=row),
         "webhook_fields": WEBHOOK_FIELDS,
     }
     return render(request, "ingestion/settings.html", context, status=status)
+
+
+def _own_base_url(request: HttpRequest) -> str:
+    """Where this site is reached from outside: the request's address, which ALLOWED_HOSTS
+    vouches for. With a wildcard there the Host header is the client's to choose, and the check
+    would send the verify token and a signed delivery wherever it pointed: SITE_URL instead."""
+    if any(host == "*" or host.startswith(".") for host in settings.ALLOWED_HOSTS):
+        return settings.SITE_URL
+    return request.build_absolute_uri("/")
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def connection_check(request: HttpRequest) -> HttpResponse:
+    """Run the connection check against the callback URL the page shows (the address Meta
+    uses); the page then shows the outcome from the audit trail."""
+    result = check_connection(
+        tenant=request.tenant,
+        base_url=_own_base_url(request),
+        actor=request.user,
+        request=request,
+    )
+    if result.passed:
+        messages.success(request, "Connection check passed: see each step below.")
+    else:
+        messages.error(request, "Connection check failed: see each step below.")
+    return redirect(reverse("ingestion:whatsapp_settings") + "#check-heading")
 
 
 @role_required(Role.ADMIN, Role.OFFICER, Role.AUDITOR)

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from compliance_hub.tenancy.models import TenantOwnedModel
 
+from .actions import action_label, target_type_label
+
 
 class AuditEvent(TenantOwnedModel):
     """Who did what, when, from where. Rows are never updated or deleted (database triggers and
@@ -48,6 +50,31 @@ class AuditEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def target_type_label(self) -> str:
+        return target_type_label(self.target_type)
+
+    @property
+    def details_items(self) -> list[tuple[str, str]]:
+        """The details as "Key: value" lines for people; nested values stay JSON."""
+        items = []
+        for key, value in sorted(self.details.items()):
+            if isinstance(value, bool):
+                text = "yes" if value else "no"
+            elif isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+                text = ", ".join(str(v) for v in value) or "none"
+            elif isinstance(value, dict | list):
+                text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+            else:
+                text = "—" if value in (None, "") else str(value)
+            label = key.replace("_", " ")
+            items.append((label[:1].upper() + label[1:], text))
+        return items
 
     @property
     def details_json(self) -> str:

@@ -16,6 +16,7 @@ from compliance_hub.csv_cells import spreadsheet_safe
 from compliance_hub.tenancy.roles import role_required
 
 from .. import selectors
+from ..capture import capture_states
 from ..forms import EmployeeFilterForm
 from ..models import ConsentEvent, ConsentState
 from ._common import TENANT_ROLES, query_without_page
@@ -27,6 +28,10 @@ def register(request: HttpRequest) -> HttpResponse:
     filters = EmployeeFilterForm(request.GET or None, tenant=tenant)
     rows = selectors.employee_list(tenant=tenant, **filters.selector_filters())
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    # The same answer as the capture coverage page: consent alone captures nothing.
+    capture = capture_states(tenant=tenant, employees=page.object_list)
+    for employee in page.object_list:
+        employee.capture = capture.get(employee.pk)
     counts = selectors.consent_state_counts(tenant=tenant)
     totals = [(value, label, counts[value]) for value, label in ConsentState.choices]
     query = query_without_page(request)

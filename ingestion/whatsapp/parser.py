@@ -9,6 +9,8 @@ Fields (``entry[].changes[].field``):
 * ``smb_message_echoes``: ``value.message_echoes[]`` outbound (sent from the Business app);
 * ``history``: ``value.history[].threads[].messages[]``, either direction, ``is_history``;
 * ``calls``: ``value.calls[]`` (and call statuses) → :class:`Call`;
+* ``compliance_hub_connection_check``: our own signed test delivery (the WhatsApp page's
+  connection check), which carries nothing to archive → no event at all;
 * any other field (``account_update``, ``smb_app_state_sync``, ...) → :class:`AccountEvent`.
 
 Anything that cannot be understood becomes :class:`Unrecognised` with where it was and why.
@@ -34,10 +36,13 @@ from .events import (
     Unrecognised,
 )
 
-__all__ = ["MESSAGE_FIELDS", "parse_delivery"]
+__all__ = ["CONNECTION_CHECK_FIELD", "MESSAGE_FIELDS", "parse_delivery"]
 
 # Fields whose value carries messages, statuses or calls; every other field is an account event.
 MESSAGE_FIELDS = frozenset({"messages", "smb_message_echoes", "history", "calls"})
+# The field of the test delivery an admin's connection check sends through the webhook: it proves
+# the signature path and the storage, and must never become an archived record or a refusal.
+CONNECTION_CHECK_FIELD = "compliance_hub_connection_check"
 # Keys of a message-field value that carry no events of their own.
 ENVELOPE_KEYS = frozenset({"messaging_product", "metadata", "contacts"})
 
@@ -153,6 +158,8 @@ class _Collector:
         field = change.get("field")
         if not isinstance(field, str) or not field:
             self.skip(where, "no field", change)
+            return
+        if field == CONNECTION_CHECK_FIELD:
             return
         value = change.get("value")
         if not isinstance(value, dict):

@@ -218,7 +218,10 @@ def test_partner_removed_raises_one_notice_naming_the_number_and_the_employee(
     assert notice.kind == CaptureNotice.Kind.PARTNER_REMOVED
     assert notice.phone_number_id == PHONE_ID, "the employee's number id, found by the number"
     assert notice.message.startswith("Capture stopped for number +5511987654321 (Ana Souza)")
-    assert "ACCOUNT_DISCONNECTED" in notice.message
+    assert "Meta reported that the number was disconnected from this app" in notice.message
+    assert "(the account was disconnected)" in notice.message
+    assert "PARTNER_REMOVED" not in notice.message and "ACCOUNT_DISCONNECTED" not in notice.message
+    assert notice.details["reason"] == "ACCOUNT_DISCONNECTED"
     assert notice.details["initiated_by"] == "USER"
     assert notice.acknowledged_at is None
 
@@ -238,7 +241,8 @@ def test_other_account_events_that_stop_capture_raise_a_notice_and_harmless_ones
     )
     [notice] = notices(tenant_a)
     assert notice.kind == CaptureNotice.Kind.ACCOUNT_EVENT
-    assert "Capture stopped" in notice.message and "DISABLED_UPDATE" in notice.message
+    assert "Capture stopped" in notice.message and "the account was disabled" in notice.message
+    assert "DISABLED_UPDATE" not in notice.message, "Meta's code stays in the details"
 
 
 # --- unconsented numbers ---------------------------------------------------------------------

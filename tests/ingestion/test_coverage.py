@@ -1,8 +1,10 @@
-"""``/whatsapp/coverage/``: per connected employee, what capture really holds (connected since,
-history imported, last message seen, consent, recent refusals) and what it can never hold."""
+"""``/whatsapp/coverage/``: per consented or connected employee, whether capture runs and why
+not, what capture really holds (connected since, history imported, last message seen, consent,
+recent refusals) and what it can never hold. The consent register says the same."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -10,8 +12,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from compliance_hub.tenancy.context import tenant_scope
 from consent import gate
 from consent import services as consent
+from ingestion.models import CaptureNotice
+from ingestion.notices import acknowledge_notice
 from tests.fixtures import login, make_person
 from tests.ingestion import payloads
 from tests.ingestion.test_calls_and_notices import account_update, connected, send  # noqa: F401
@@ -115,12 +120,20 @@ def rows_of(page: str) -> dict[str, str]:
     return rows
 
 
+def words(row: str) -> str:
+    """What a person reads in a row: the text without tags, spaces collapsed."""
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split())
+    return re.sub(r" ([:.,])", r"\1", text)
+
+
 def test_each_connected_employee_shows_what_capture_holds(client, tenant_a, firm, oscar):
     login(client, oscar)
     response = client.get(URL)
     assert response.status_code == 200
     rows = rows_of(response.content.decode())
-    assert set(rows) == {"Ana Souza", "Bea Lima"}, "no number or offboarded: not listed"
+    assert set(rows) == {"Ana Souza", "Bea Lima"}, (
+        "no number nor consent, or offboarded: not listed"
+    )
 
     ana = rows["Ana Souza"]
     assert "first delivery seen" in ana
@@ -199,5 +212,75 @@ def test_the_page_costs_the_same_queries_for_two_employees_or_six(
     with django_assert_max_num_queries(len(baseline)):
         page = client.get(URL).content.decode()
     assert len(rows_of(page)) == 6
-    # Session, user, membership and tenant scope, then one query per table of the page.
-    assert len(baseline) <= 12, baseline
+    # Session, user, membership and tenant scope, then one query per table of the page
+    # (employees, messages, refusals, notices, the connection settings).
+    assert len(baseline) <= 13, baseline
+
+
+def test_every_consented_employee_is_listed_with_why_capture_does_or_does_not_run(
+    client, tenant_a, firm, alice
+):
+    """A consented employee without a WhatsApp number id used to be left out here while the
+    register showed them "Covered"."""
+    add_employee(tenant_a, "Fay Rocha", "+5511987655555", "", consented=True)
+    add_employee(tenant_a, "Eva Melo", "+5511987654444", "444000444", consented=True)
+    login(client, alice)
+    rows = {name: words(row) for name, row in rows_of(client.get(URL).content.decode()).items()}
+    assert set(rows) == {"Ana Souza", "Bea Lima", "Eva Melo", "Fay Rocha"}
+    assert re.search(r"Capturing since \d{4}-\d\d-\d\d \d\d:\d\d", rows["Ana Souza"])
+    assert "Not capturing: no consent" in rows["Bea Lima"]
+    assert "Not capturing: no delivery seen yet" in rows["Eva Melo"]
+    assert "Not capturing: no WhatsApp number connected" in rows["Fay Rocha"]
+    for name in ("Bea Lima", "Eva Melo", "Fay Rocha"):
+        assert "Capturing since" not in rows[name]
+
+
+def test_without_the_firms_whatsapp_connection_nobody_is_captured(client, tenant_a, alice):
+    add_employee(tenant_a, "Eva Melo", "+5511987654444", "444000444", consented=True)
+    login(client, alice)
+    eva = words(rows_of(client.get(URL).content.decode())["Eva Melo"])
+    assert "Not capturing: the firm's WhatsApp connection is not set up" in eva
+
+
+def test_acknowledging_a_stop_does_not_bring_capture_back(client, tenant_a, firm, alice):
+    send(client, tenant_a, account_update("PARTNER_REMOVED"))
+    with tenant_scope(tenant_a):
+        for notice in CaptureNotice.objects.filter(phone_number_id=PHONE_ID):
+            acknowledge_notice(notice=notice, actor=alice.user)
+    login(client, alice)
+    ana = words(rows_of(client.get(URL).content.decode())["Ana Souza"])
+    assert "Capture stopped" in ana and "Capturing since" not in ana
+    # A delivery after the stop shows the number was connected again.
+    send(
+        client,
+        tenant_a,
+        payloads.inbound_text(
+            phone_number_id=PHONE_ID, wamid="wamid.A9", text="back", timestamp=now_seconds()
+        ),
+    )
+    ana = words(rows_of(client.get(URL).content.decode())["Ana Souza"])
+    assert "Capturing since" in ana and "Capture stopped" not in ana
+
+
+def register_rows(page: str) -> dict[str, str]:
+    return {name: words(row) for name, row in rows_of(page).items()}
+
+
+def test_the_register_and_the_coverage_page_say_the_same_about_capture(
+    client, tenant_a, firm, alice
+):
+    add_employee(tenant_a, "Fay Rocha", "+5511987655555", "", consented=True)
+    add_employee(tenant_a, "Eva Melo", "+5511987654444", "444000444", consented=True)
+    login(client, alice)
+    coverage = register_rows(client.get(URL).content.decode())
+    register = register_rows(client.get("/consent/register/").content.decode())
+    capture = re.compile(
+        r"(Capturing since \d{4}-\d\d-\d\d \d\d:\d\d|Not capturing: [^.]+\.|Capture stopped)"
+    )
+    assert "Not capturing: no WhatsApp number connected" in register["Fay Rocha"], (
+        "the register no longer shows a covered employee without a number as if captured"
+    )
+    for name, row in coverage.items():
+        assert capture.search(row), name
+        assert capture.search(row).group(0) == capture.search(register[name]).group(0), name
+    assert "Not capturing: no consent" in register["Carl Dias"]

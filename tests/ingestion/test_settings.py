@@ -27,6 +27,7 @@ SECRETS = (APP_SECRET, VERIFY_TOKEN, ACCESS_TOKEN)
 RESPONSE_FIELDS = {
     "callback_path",
     "configured",
+    "missing",
     "app_secret_hint",
     "verify_token_hint",
     "access_token_hint",
@@ -97,7 +98,7 @@ def test_the_admin_sees_the_callback_url_to_paste_into_meta(client, tenant_a, al
     assert response.status_code == 200
     page = text(response)
     assert "http://testserver/webhooks/whatsapp/firm-a/" in page
-    assert ">not configured</span>" in page
+    assert ">Not connected</span>" in page
     for field in ("messages", "smb_message_echoes", "history", "smb_app_state_sync", "calls"):
         assert f"<code>{field}</code>" in page
     assert "<code>account_update</code>" in page
@@ -130,7 +131,7 @@ def test_the_admin_connects_whatsapp_and_never_sees_the_secrets_again(client, te
     assert response.status_code == 200
     page = text(response)
     assert "Saved: app secret, verify token, access token, WhatsApp Business Account ids." in page
-    assert ">configured</span>" in page
+    assert ">Every setting saved</span>" in page
     # Hints: the last four characters of each secret.
     assert "••••b1a0" in page and "••••-7Q2" in page and "••••ZDZD" in page
     assert "102290129340398, 102290129340399, 102290129340400" in page
@@ -288,6 +289,7 @@ def test_api_get_before_anything_is_set(api_client_for, tenant_a):
     assert response.json() == {
         "callback_path": "/webhooks/whatsapp/firm-a/",
         "configured": False,
+        "missing": ["app_secret", "verify_token", "access_token", "waba_ids"],
         "app_secret_hint": "",
         "verify_token_hint": "",
         "access_token_hint": "",
@@ -301,7 +303,7 @@ def test_api_get_shows_hints_never_secrets(api_client_for, connected):
 
     body = response.json()
     assert set(body) == RESPONSE_FIELDS
-    assert body["configured"] is True
+    assert body["configured"] is True and body["missing"] == []
     assert body["app_secret_hint"] == "••••b1a0"
     assert body["verify_token_hint"] == "••••-7Q2"
     assert body["access_token_hint"] == "••••ZDZD"
@@ -454,3 +456,12 @@ def test_the_api_is_in_the_openapi_schema(client, alice):
     components = schema["components"]["schemas"]
     assert "app_secret" in components["PatchedWhatsAppSettingsInputRequest"]["properties"]
     assert "app_secret" not in components["WhatsAppSettings"]["properties"]
+
+
+def test_api_names_what_is_missing_while_deliveries_can_already_be_accepted(
+    api_client_for, tenant_a
+):
+    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
+    body = api_client_for(tenant_a).get(API).json()
+    assert body["configured"] is True
+    assert body["missing"] == ["access_token", "waba_ids"]

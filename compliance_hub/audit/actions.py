@@ -1,0 +1,144 @@
+"""What each audit action and target type is called on the pages.
+
+The trail stores stable codes (``auth.login``, ``employeeimport``) that filters, the API and
+exports rely on; people read these labels instead. Every code that any app records has a label
+here (tests/test_audit_labels.py finds the codes in the source and fails on a missing one), so
+adding an action means adding its label in the same change.
+"""
+
+from __future__ import annotations
+
+ACTION_LABELS: dict[str, str] = {
+    # Signing in
+    "auth.login": "Signed in",
+    "auth.logout": "Signed out",
+    "auth.login_failed": "Sign-in failed",
+    "auth.login_throttled": "Sign-in blocked after too many failed attempts",
+    "mfa.authenticator_added": "Two-factor authentication set up",
+    "mfa.authenticator_removed": "Two-factor authentication removed",
+    "mfa.authenticator_reset": "Two-factor recovery codes replaced",
+    "mfa.code_rejected": "Two-factor code rejected",
+    # Members, firms and API keys
+    "invitation.created": "Member invited",
+    "invitation.accepted": "Invitation accepted",
+    "invitation.revoked": "Invitation withdrawn",
+    "membership.created": "Member added",
+    "membership.reactivated": "Member reactivated",
+    "membership.deactivated": "Member deactivated",
+    "membership.role_changed": "Member's role changed",
+    "tenant.created": "Firm created",
+    "tenant.status_changed": "Firm suspended or reactivated",
+    "tenant.switched": "Switched to this firm",
+    "api_key.created": "API key created",
+    "api_key.revoked": "API key revoked",
+    "audit.exported": "Audit trail downloaded",
+    # Employees and consent
+    "employee.created": "Employee added",
+    "employee.updated": "Employee details changed",
+    "employee.deactivated": "Employee deactivated",
+    "employee_import.previewed": "Employee file checked before import",
+    "employee_import.confirmed": "Employee file imported",
+    "employee_import.discarded": "Employee file discarded",
+    "team.created": "Team created",
+    "notice.draft_created": "Notice draft created",
+    "notice.draft_updated": "Notice draft edited",
+    "notice.published": "Notice published",
+    "consent.invitation_sent": "Consent invitation sent",
+    "consent.bulk_invitation": "Consent invitations sent to many employees",
+    "consent.granted": "Consent given",
+    "consent.recorded": "Consent recorded from a signed form",
+    "consent.declined": "Consent declined",
+    "consent.withdrawn": "Consent withdrawn",
+    "consent.expired": "Consent lapsed: re-consent not given in time",
+    "consent.evidence_downloaded": "Consent evidence downloaded",
+    "consent.register_exported": "Consent register downloaded",
+    # WhatsApp capture
+    "whatsapp.settings_changed": "WhatsApp settings changed",
+    "whatsapp.connection_checked": "WhatsApp connection checked",
+    "capture_notice.acknowledged": "Capture notice acknowledged",
+    "ingestion.deliveries_replayed": "WhatsApp deliveries processed again",
+    # Archive
+    "archive.read": "Archive read",
+    "archive.verified": "Archive integrity verified",
+    "archive.record_tombstoned": "Archive record disposed of (tombstone kept)",
+    "ledger.key_rotated": "Archive signing key replaced",
+}
+
+# Groups for the audit trail's filter: a code prefix and what it covers.
+ACTION_GROUPS: dict[str, str] = {
+    "auth.": "Signing in and out",
+    "mfa.": "Two-factor authentication",
+    "invitation.": "Invitations",
+    "membership.": "Members and roles",
+    "tenant.": "The firm",
+    "api_key.": "API keys",
+    "audit.": "The audit trail",
+    "employee.": "Employees",
+    "employee_import.": "Employee imports",
+    "team.": "Teams",
+    "notice.": "Monitoring notices",
+    "consent.": "Consent",
+    "whatsapp.": "WhatsApp connection",
+    "capture_notice.": "Capture notices",
+    "ingestion.": "WhatsApp deliveries",
+    "archive.": "The archive",
+    "ledger.": "The archive's signing keys",
+}
+
+# By model name (AuditEvent.target_type): what the target of an action is.
+TARGET_LABELS: dict[str, str] = {
+    "tenant": "Firm",
+    "membership": "Member",
+    "user": "Person",
+    "invitation": "Invitation",
+    "apikey": "API key",
+    "auditevent": "Audit entry",
+    "team": "Team",
+    "employee": "Employee",
+    "numberassignment": "WhatsApp number assignment",
+    "numberclaim": "Phone number",
+    "consentnotice": "Monitoring notice",
+    "consentinvitation": "Consent invitation",
+    "consentevent": "Consent record",
+    "employeeimport": "Employee import",
+    "whatsappsettings": "WhatsApp connection",
+    "delivery": "WhatsApp delivery",
+    "refusal": "Refused message",
+    "capturenotice": "Capture notice",
+    "conversation": "Conversation",
+    "message": "Message",
+    "messageevent": "Message edit, deletion or status",
+    "attachment": "Attachment",
+    "attachmentfile": "Attachment file",
+    "callrecord": "Call record",
+    "loghead": "Archive log",
+    "pendingleaf": "Archive log entry",
+    "logleaf": "Archive log entry",
+    "lognode": "Archive log node",
+    "logsigningkey": "Archive signing key",
+    "logcheckpoint": "Archive checkpoint",
+    "tombstone": "Disposed archive record",
+}
+
+
+def _readable(code: str) -> str:
+    """An entry recorded by an older version may carry a code no longer labelled: show it as
+    words rather than as a code."""
+    text = code.replace(".", ": ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def action_label(code: str) -> str:
+    return ACTION_LABELS.get(code) or _readable(code)
+
+
+def target_type_label(model_name: str) -> str:
+    return TARGET_LABELS.get(model_name) or (_readable(model_name) if model_name else "")
+
+
+def action_choices(recorded: list[str]) -> list[tuple[str, str]]:
+    """Choices for the audit trail's action filter: each group, then each action (labelled
+    ones, and any other code found in the trail)."""
+    groups = [(prefix, f"{label} (all)") for prefix, label in ACTION_GROUPS.items()]
+    codes = sorted(set(ACTION_LABELS) | set(recorded), key=action_label)
+    return [("", "Any action"), *groups, *[(code, action_label(code)) for code in codes]]
