@@ -207,6 +207,11 @@ class ConsentNotice(TenantOwnedModel):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
+    @property
+    def language_labels(self) -> list[str]:
+        labels = dict(Language.choices)
+        return [labels.get(code, code) for code in self.texts]
+
     def text_for(self, language: str) -> dict[str, str]:
         return self.texts.get(language) or self.texts.get("en") or next(iter(self.texts.values()))
 
@@ -246,6 +251,13 @@ def evidence_path(instance: ConsentEvent, filename: str) -> str:
     # Named by content hash, not by what the uploader called it.
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"consent-evidence/{instance.tenant_id}/{instance.evidence_sha256}.{suffix}"
+
+
+EVIDENCE_KIND_LABELS = {
+    "application/pdf": "PDF document",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+}
 
 
 class ConsentEvent(TenantOwnedModel):
@@ -309,6 +321,15 @@ class ConsentEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def language_label(self) -> str:
+        return dict(Language.choices).get(self.language, self.language)
+
+    @property
+    def evidence_kind_label(self) -> str:
+        """What the admin uploaded, in words (the evidence types the consent services accept)."""
+        return EVIDENCE_KIND_LABELS.get(self.evidence_content_type, "File")
 
 
 class EmployeeImport(TenantOwnedModel):

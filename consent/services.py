@@ -499,7 +499,12 @@ def check_publishable(
     texts = _clean_texts(notice.texts)
     if not texts:
         raise ConsentError("An empty notice cannot be published: write at least one language.")
-    incomplete = [lang for lang, entry in texts.items() if not entry["title"] or not entry["body"]]
+    labels = dict(Language.choices)
+    incomplete = [
+        labels.get(lang, lang)
+        for lang, entry in texts.items()
+        if not entry["title"] or not entry["body"]
+    ]
     if incomplete:
         raise ConsentError(
             f"Each language needs a title and a text: missing in {', '.join(incomplete)}."

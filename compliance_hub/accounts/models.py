@@ -87,7 +87,7 @@ class Invitation(TenantOwnedModel):
         indexes = [models.Index(fields=["tenant", "email"])]
 
     def __str__(self) -> str:
-        return f"Invitation of {self.email} as {self.role}"
+        return f"Invitation of {self.email} as {self.get_role_display().lower()}"
 
     @property
     def state(self) -> str:

@@ -61,7 +61,7 @@ def test_an_incomplete_draft_is_saved_and_explained_instead_of_asked_about(clien
         f"/consent/notices/{draft.pk}/", _form(typed, action="publish"), follow=True
     )
     body = response.content.decode()
-    assert "Each language needs a title and a text: missing in en." in body
+    assert "Each language needs a title and a text: missing in English." in body
     assert 'value="Only a title"' in body  # the editor shows what was typed
     assert _reload(draft).texts == {"en": {"title": "Only a title", "body": ""}}
 
@@ -74,6 +74,7 @@ def test_drafts_are_named_by_title_and_language(client, tenant_a, alice):
     empty = services.create_notice_draft(tenant=tenant_a, texts={})
     listing = client.get("/consent/notices/").content.decode()
     assert "Draft “Aviso 2027” (Español)" in listing and "Empty draft" in listing
+    assert '<span class="badge">Español</span>' in listing  # languages by name, not code
     assert f"#{draft.pk}" not in listing and f"#{empty.pk}" not in listing
     page = client.get(f"/consent/notices/{draft.pk}/").content.decode()
     assert "<h1>Draft “Aviso 2027” (Español)</h1>" in page

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -492,6 +493,9 @@ def test_admin_records_a_paper_opt_in_and_the_auditor_downloads_the_evidence(
     assert state(maria) == ConsentState.COVERED
     page = text(client.get(f"/employees/{maria.pk}/"))
     assert event.evidence_sha256 in page and f"/evidence/{event.pk}/" in page
+    # The history speaks in words: the file's kind and the notice's language, not codes.
+    assert "PDF document" in page and "application/pdf" not in page
+    assert f"({dict(settings.LANGUAGES)[event.language]})" in page
 
     login(client, audrey)
     download = client.get(f"/employees/{maria.pk}/evidence/{event.pk}/")
