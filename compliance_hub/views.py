@@ -23,6 +23,7 @@ from compliance_hub.audit.selectors import audit_actions, audit_trail
 from compliance_hub.audit.services import record_event
 from compliance_hub.csv_cells import spreadsheet_safe
 from compliance_hub.dashboard import panels_for
+from compliance_hub.digits import parse_id
 from compliance_hub.forms import (
     AcceptInvitationForm,
     ApiKeyForm,
@@ -57,7 +58,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_tenant(request: HttpRequest) -> HttpResponse:
-    membership = active_memberships(request.user).filter(pk=request.POST.get("membership")).first()
+    membership_id = parse_id(request.POST.get("membership"))
+    membership = active_memberships(request.user).filter(pk=membership_id).first()
     if membership is None:
         messages.error(request, "You are not a member of that firm.")
         return redirect("dashboard")

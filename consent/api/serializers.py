@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
+from compliance_hub.digits import parse_id
+
 from ..models import ConsentEvent, ConsentNotice, ConsentState, Language, Team
 
 
@@ -127,9 +129,7 @@ class ConsentRecordInputSerializer(serializers.Serializer):
 
     def validate_notice(self, value: str) -> str:
         value = value.strip().lower()
-        if value != CURRENT_NOTICE and not (
-            value.isascii() and value.isdigit() and len(value) < 19
-        ):
+        if value != CURRENT_NOTICE and parse_id(value) is None:
             raise serializers.ValidationError(
                 "Give the id of a published notice version, or 'current'."
             )
