@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import errors, health, views
@@ -27,6 +27,8 @@ urlpatterns = [
     path("api/v1/", include("archive.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: every other address under /api/ is the API's JSON 404, whatever DEBUG says.
+    re_path(r"^api/", errors.api_not_found, name="api-not-found"),
 ]
 
 handler400 = errors.bad_request
