@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 
 from compliance_hub.api.errors import json_error
 
@@ -27,6 +28,7 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return _answer(request, 404, "not_found", "Not found.")
 
 
+@csrf_exempt  # like every API view: a POST to a wrong address is a 404, not a CSRF page
 def api_not_found(request: HttpRequest) -> HttpResponse:
     """Any address under /api/ that no endpoint has (``/api/v1/employees/0.5/``). Clients get
     the API's JSON 404, never a page, and no redirect (one would drop a POST's body): the

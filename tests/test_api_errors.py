@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from rest_framework.test import APIClient
 
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.services import record_event
@@ -133,6 +134,16 @@ def test_every_unknown_address_under_api_is_the_json_404(admin_api, settings, pa
     settings.DEBUG = debug
     assert_error(admin_api.get(path), 404, "not_found")
     assert_error(admin_api.post(path, {"a": 1}, format="json"), 404, "not_found")
+
+
+def test_a_post_with_a_session_cookie_to_an_unknown_address_is_the_json_404(
+    api_key_factory, tenant_a
+):
+    # Not Django's CSRF failure page (HTML, 403), as a browser's client would get.
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_factory(tenant_a)}")
+    browser.cookies["sessionid"] = "whatever"
+    assert_error(browser.post("/api/v1/employees/0.5/deactivate/", {}), 404, "not_found")
 
 
 def test_an_address_without_its_final_slash_is_a_404_that_names_the_right_one(admin_api):
