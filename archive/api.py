@@ -12,12 +12,12 @@ from datetime import datetime
 import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance_hub.api.base import TenantViewSet
-from compliance_hub.api.filters import IdFilter, TimeFilter
+from compliance_hub.api.filters import BooleanFilter, IdFilter, TimeFilter
+from compliance_hub.api.pagination import StrictCursorPagination
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Role, Tenant
 from consent.api.serializers import ApiErrorSerializer
@@ -220,7 +220,7 @@ class MessageEventFilter(django_filters.FilterSet):
         method="filter_kind",
         help_text="edit, delete, reaction or status",
     )
-    original_seen = django_filters.BooleanFilter(
+    original_seen = BooleanFilter(
         help_text="false: only events whose message is not in the archive"
     )
     whatsapp_id = django_filters.CharFilter(
@@ -242,13 +242,11 @@ class MessageEventFilter(django_filters.FilterSet):
         return queryset.filter(kind=kinds[value])
 
 
-class MessageCursorPagination(CursorPagination):
+class MessageCursorPagination(StrictCursorPagination):
     """Stable pages through a growing archive, oldest first by WhatsApp's time."""
 
     ordering = ("whatsapp_timestamp", "id")
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 # --- the audit of reads ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Secrets are write-only: the answer shows only their hints (last four characters)
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -68,6 +69,20 @@ class WhatsAppSettingsInputSerializer(serializers.Serializer):
         if not attrs:
             raise serializers.ValidationError(f"Give at least one of: {', '.join(self.fields)}.")
         return attrs
+
+
+class WhatsAppSettingsInputSchema(OpenApiSerializerExtension):
+    """The schema says what validate() enforces: at least one setting, no unknown ones."""
+
+    target_class = WhatsAppSettingsInputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        for name in ("app_secret", "verify_token", "access_token"):
+            # save_whatsapp_settings: at least 8 characters, no spaces around the value.
+            schema["properties"][name].update(minLength=8, pattern=r"^\S(?:[\s\S]*\S)?$")
+        schema["properties"]["waba_ids"]["items"].update(pattern="^[0-9]{1,32}$")
+        return {**schema, "minProperties": 1, "additionalProperties": False}
 
 
 def settings_body(*, tenant: Tenant, row: WhatsAppSettings | None) -> dict:

@@ -150,3 +150,47 @@ def test_every_operation_answers_as_its_schema_says(
     print(f"{role}: {sent} requests in {time.monotonic() - started:.0f} s; failures {statuses}")
     assert sent > 0
     assert failures == [], "\n".join(failures)
+
+
+# --- the document itself -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def document(api_client_for, tenant_a) -> dict:
+    return api_client_for(tenant_a, Role.AUDITOR).get("/api/schema/?format=json").json()
+
+
+def operations(document: dict):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def test_every_operation_documents_the_errors_of_the_plumbing(document):
+    error = {"$ref": "#/components/schemas/ApiError"}
+    for label, operation in operations(document):
+        for status in ("401", "403", "404", "429"):
+            response = operation["responses"].get(status)
+            assert response is not None, (label, status)
+            assert response["content"]["application/json"]["schema"] == error, (label, status)
+        if "requestBody" in operation:
+            assert {"400", "415"} <= set(operation["responses"]), label
+
+
+def test_request_bodies_are_json_unless_they_carry_files(document):
+    kinds = {
+        label: set(operation["requestBody"]["content"])
+        for label, operation in operations(document)
+        if "requestBody" in operation
+    }
+    assert kinds.pop("POST /api/v1/employees/import/") == {"multipart/form-data"}
+    assert kinds.pop("POST /api/v1/employees/{id}/consents/") == {
+        "multipart/form-data",
+        "application/json",
+    }
+    assert kinds and all(media == {"application/json"} for media in kinds.values()), kinds
+
+
+def test_the_whatsapp_settings_input_says_what_it_refuses(document):
+    schema = document["components"]["schemas"]["PatchedWhatsAppSettingsInputRequest"]
+    assert schema["minProperties"] == 1 and schema["additionalProperties"] is False

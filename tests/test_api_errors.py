@@ -201,3 +201,38 @@ def test_options_shows_no_write_actions_to_a_role_that_may_not_write(api_client_
     officer = api_client_for(tenant_a, Role.OFFICER)
     body = officer.options("/api/v1/employees/").json()
     assert "POST" not in body.get("actions", {})
+
+
+# --- paging and boolean filters: a typo is a 400, not a quietly different list -------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/employees/", "/api/v1/messages/", "/api/v1/audit-events/"]
+)
+@pytest.mark.parametrize("value", ["ten", "", "0", "501", "1.5", "\u0661\u0660"])
+def test_a_page_size_that_is_not_a_size_is_a_400(admin_api, path, value):
+    error = assert_error(admin_api.get(path, {"page_size": value}), 400, "invalid")
+    assert "page_size" in error["details"]
+
+
+@pytest.mark.parametrize("value", ["two", "", "0", "-1"])
+def test_a_page_that_is_not_a_page_number_is_a_400(admin_api, value):
+    error = assert_error(admin_api.get("/api/v1/employees/", {"page": value}), 400, "invalid")
+    assert "page" in error["details"]
+
+
+def test_pages_and_sizes_still_work(admin_api):
+    assert admin_api.get("/api/v1/employees/", {"page": "1", "page_size": "500"}).status_code == 200
+    assert admin_api.get("/api/v1/employees/", {"page": "last"}).status_code == 200
+    assert_error(admin_api.get("/api/v1/employees/", {"page": "9"}), 404, "not_found")
+    assert admin_api.get("/api/v1/messages/", {"page_size": "1"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/api/v1/message-events/", "original_seen"), ("/api/v1/memberships/", "is_active")],
+)
+def test_a_boolean_filter_that_is_not_true_or_false_is_a_400(admin_api, path, name):
+    error = assert_error(admin_api.get(path, {name: "perhaps"}), 400, "invalid")
+    assert name in error["details"]
+    assert admin_api.get(path, {name: "false"}).status_code == 200

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
 from compliance_hub.digits import MAX_ID, parse_id
@@ -53,8 +55,44 @@ class IdFilter(django_filters.Filter):
     field_class = IdField
 
 
-@extend_schema_field({"type": "string", "description": "An IPv4 or IPv6 address"})
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}]}
+)
 class IPAddressFilter(django_filters.Filter):
     """An exact IP address; anything else is a 400 (PostgreSQL's ``inet`` would fail on it)."""
 
     field_class = forms.GenericIPAddressField
+
+
+class StrictBooleanField(forms.Field):
+    """true or false (also 1 or 0). django-filter's own quietly ignores "perhaps", so a typo
+    would list everything."""
+
+    def to_python(self, value) -> bool | None:
+        if value in self.empty_values:
+            return None
+        spelled = str(value).strip().lower()
+        if spelled in {"true", "1"}:
+            return True
+        if spelled in {"false", "0"}:
+            return False
+        raise ValidationError("Give true or false.", code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class FilterSet(django_filters.FilterSet):
+    """For ``filterset_fields``: the strict filters above for the model fields they fit."""
+
+    FILTER_DEFAULTS = {
+        **django_filters.filterset.FILTER_FOR_DBFIELD_DEFAULTS,
+        models.BooleanField: {"filter_class": BooleanFilter},
+        models.DateTimeField: {"filter_class": TimeFilter},
+        models.GenericIPAddressField: {"filter_class": IPAddressFilter},
+    }
+
+
+class FilterBackend(DjangoFilterBackend):
+    filterset_base = FilterSet

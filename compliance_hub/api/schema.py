@@ -75,6 +75,7 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
                 errors.update(WITH_INPUT)
             if "requestBody" in operation:
                 errors.update(WITH_BODY)
+            _require_non_empty_bodies(operation, result)
             responses = operation.setdefault("responses", {})
             for status, description in errors.items():
                 responses.setdefault(
@@ -85,3 +86,15 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
                     },
                 )
     return result
+
+
+def _require_non_empty_bodies(operation: dict, result: dict) -> None:
+    """A body whose schema needs properties (minProperties) cannot be left out either."""
+    body = operation.get("requestBody")
+    if not body:
+        return
+    for media in body.get("content", {}).values():
+        schema = media.get("schema", {})
+        name = schema.get("$ref", "").rsplit("/", 1)[-1]
+        if result["components"]["schemas"].get(name, schema).get("minProperties"):
+            body["required"] = True
