@@ -71,6 +71,10 @@ class WhatsAppSettingsInputSerializer(serializers.Serializer):
         return attrs
 
 
+_EDGE = r"[^\s\x1c-\x1f\x85]"
+SECRET_PATTERN = rf"^{_EDGE}(?:[\s\S]*{_EDGE})?$"
+
+
 class WhatsAppSettingsInputSchema(OpenApiSerializerExtension):
     """The schema says what validate() enforces: at least one setting, no unknown ones."""
 
@@ -79,8 +83,9 @@ class WhatsAppSettingsInputSchema(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_basic_serializer(self.target, direction)
         for name in ("app_secret", "verify_token", "access_token"):
-            # save_whatsapp_settings: at least 8 characters, no spaces around the value.
-            schema["properties"][name].update(minLength=8, pattern=r"^\S(?:[\s\S]*\S)?$")
+            # save_whatsapp_settings: at least 8 characters, nothing that str.strip() removes
+            # around the value (which also takes \x1c-\x1f and \x85, unlike the regex \s).
+            schema["properties"][name].update(minLength=8, pattern=SECRET_PATTERN)
         schema["properties"]["waba_ids"]["items"].update(pattern="^[0-9]{1,32}$")
         return {**schema, "minProperties": 1, "additionalProperties": False}
 
