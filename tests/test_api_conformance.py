@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from compliance_hub.api.throttling import TenantRateThrottle
 from compliance_hub.tenancy.models import Role
 from consent import services as consent_services
+from tests.consent.test_views import make_employee
 
 EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "6"))
 CHECKS = [
@@ -68,17 +69,10 @@ def _no_throttle(monkeypatch):
 
 @pytest.fixture
 def some_rows(tenant_a, alice):
-    """Something for the reads to find: an employee and a published notice."""
-    consent_services.create_employee(
-        tenant=tenant_a,
-        data=consent_services.EmployeeData(
-            full_name="Maria Souza",
-            email="maria@firm-a.example",
-            employee_id="E-1",
-            phone_number="+5511987654321",
-            region="BR",
-            whatsapp_phone_number_id="110000001",
-        ),
+    """Something for the reads to find: an employee, with a WhatsApp number, and a notice."""
+    make_employee(tenant_a)
+    consent_services.create_notice_draft(
+        tenant=tenant_a, texts={"en": {"title": "Monitoring", "body": "We keep your messages."}}
     )
 
 

@@ -236,3 +236,17 @@ def test_a_boolean_filter_that_is_not_true_or_false_is_a_400(admin_api, path, na
     error = assert_error(admin_api.get(path, {name: "perhaps"}), 400, "invalid")
     assert name in error["details"]
     assert admin_api.get(path, {name: "false"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"counterparty": "a\x00b"}, {"what\x00ever": "1"}, {"whatsapp_id": "\x00"}],
+    ids=["in a filter", "in a name", "alone"],
+)
+@pytest.mark.parametrize("path", ["/api/v1/messages/", "/api/v1/audit-events/"])
+def test_a_nul_character_in_the_query_is_a_400_and_nothing_is_recorded(
+    admin_api, tenant_a, path, query
+):
+    before = audit_count(tenant_a)
+    assert_error(admin_api.get(path, query), 400, "invalid")
+    assert audit_count(tenant_a) == before

@@ -25,6 +25,7 @@ from ingestion.models import WhatsAppSettings
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp._scalars import parse_timestamp
 from ingestion.whatsapp.parser import _seconds
+from tests.consent.test_views import make_employee
 from tests.fixtures import login
 
 SUPERSCRIPT = "²"
@@ -111,17 +112,7 @@ def test_an_invitation_link_with_its_tenant_in_arabic_indic_digits_is_refused(cl
 
 
 def test_a_consent_link_with_its_tenant_in_arabic_indic_digits_is_refused(client, tenant_a):
-    employee = consent_services.create_employee(
-        tenant=tenant_a,
-        data=consent_services.EmployeeData(
-            full_name="Maria Souza",
-            email="maria@firm-a.example",
-            employee_id="E-1",
-            phone_number="+5511987654321",
-            region="BR",
-        ),
-    )
-    _invitation, link = consent_services.invite_employee(employee=employee)
+    _invitation, link = consent_services.invite_employee(employee=make_employee(tenant_a))
     token = link.rstrip("/").rsplit("/", 1)[1]
     tenant_part, _, secret = token.partition(".")
     assert client.get(f"/consent/r/{token}/").status_code == 200

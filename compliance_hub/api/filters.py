@@ -95,4 +95,13 @@ class FilterSet(django_filters.FilterSet):
 
 
 class FilterBackend(DjangoFilterBackend):
+    """django-filter with the strict defaults, and no NUL character anywhere in the query: no
+    PostgreSQL text (nor the audit trail's record of a read's filters) can hold one."""
+
     filterset_base = FilterSet
+
+    def filter_queryset(self, request, queryset, view):
+        for name, values in request.query_params.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise ValidationError({name.replace("\x00", ""): "No NUL characters, please."})
+        return super().filter_queryset(request, queryset, view)

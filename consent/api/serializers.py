@@ -180,6 +180,7 @@ NOTICE_TEXT_SCHEMA = {
         "body": {"type": "string", "maxLength": 50_000},
     },
     "required": ["title", "body"],
+    "additionalProperties": False,
 }
 
 
