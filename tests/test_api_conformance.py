@@ -185,6 +185,16 @@ def test_request_bodies_are_json_unless_they_carry_files(document):
     assert kinds and all(media == {"application/json"} for media in kinds.values()), kinds
 
 
+def test_an_empty_filter_is_documented_as_no_filter_and_paging_is_strict(document):
+    parameters = {
+        parameter["name"]: parameter
+        for parameter in document["paths"]["/api/v1/employees/"]["get"]["parameters"]
+    }
+    assert parameters["consent_state"]["allowEmptyValue"] is True
+    assert "allowEmptyValue" not in parameters["page_size"]
+    assert parameters["page_size"]["schema"]["maximum"] == 500
+
+
 def test_the_whatsapp_settings_input_says_what_it_refuses(document):
     schema = document["components"]["schemas"]["PatchedWhatsAppSettingsInputRequest"]
     assert schema["minProperties"] == 1 and schema["additionalProperties"] is False

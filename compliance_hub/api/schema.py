@@ -76,6 +76,7 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
             if "requestBody" in operation:
                 errors.update(WITH_BODY)
             _require_non_empty_bodies(operation, result)
+            _empty_filters_are_no_filters(operation)
             responses = operation.setdefault("responses", {})
             for status, description in errors.items():
                 responses.setdefault(
@@ -98,3 +99,14 @@ def _require_non_empty_bodies(operation: dict, result: dict) -> None:
         name = schema.get("$ref", "").rsplit("/", 1)[-1]
         if result["components"]["schemas"].get(name, schema).get("minProperties"):
             body["required"] = True
+
+
+# Paging parameters are checked strictly (compliance_hub/api/pagination.py).
+PAGING = {"page", "page_size", "cursor"}
+
+
+def _empty_filters_are_no_filters(operation: dict) -> None:
+    """``?role=`` filters nothing, as a form's empty field does (django-filter): say so."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and parameter["name"] not in PAGING:
+            parameter["allowEmptyValue"] = True
