@@ -12,11 +12,12 @@ from datetime import datetime
 import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance_hub.api.base import TenantViewSet
+from compliance_hub.api.filters import BooleanFilter, IdFilter, TimeFilter
+from compliance_hub.api.pagination import StrictCursorPagination
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Role, Tenant
 from consent.api.serializers import ApiErrorSerializer
@@ -133,17 +134,17 @@ class MessageSerializer(serializers.Serializer):
 
 
 class ArchiveFilter(django_filters.FilterSet):
-    employee = django_filters.NumberFilter(field_name="employee_id", help_text="Employee id")
+    employee = IdFilter(field_name="employee_id", help_text="Employee id")
     counterparty = django_filters.CharFilter(
         method="filter_counterparty",
         help_text="The client's wa_id or user id (BSUID), or part of their name",
     )
     direction = django_filters.ChoiceFilter(choices=Direction.choices, method="filter_text")
     type = django_filters.CharFilter(method="filter_text", help_text="Meta's type name")
-    since = django_filters.IsoDateTimeFilter(
+    since = TimeFilter(
         method="filter_time", help_text="From this time (WhatsApp's, inclusive; ISO 8601)"
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = TimeFilter(
         method="filter_time", help_text="Before this time (WhatsApp's, exclusive; ISO 8601)"
     )
     whatsapp_id = django_filters.CharFilter(
@@ -176,9 +177,7 @@ class ArchiveFilter(django_filters.FilterSet):
 
 
 class MessageFilter(ArchiveFilter):
-    conversation = django_filters.NumberFilter(
-        field_name="conversation_id", help_text="Conversation id"
-    )
+    conversation = IdFilter(field_name="conversation_id", help_text="Conversation id")
     counterparty_prefix = "conversation__"
 
     class Meta:
@@ -221,16 +220,16 @@ class MessageEventFilter(django_filters.FilterSet):
         method="filter_kind",
         help_text="edit, delete, reaction or status",
     )
-    original_seen = django_filters.BooleanFilter(
+    original_seen = BooleanFilter(
         help_text="false: only events whose message is not in the archive"
     )
     whatsapp_id = django_filters.CharFilter(
         field_name="target_wamid", help_text="The wamid of the message they change"
     )
-    since = django_filters.IsoDateTimeFilter(
+    since = TimeFilter(
         field_name="whatsapp_timestamp", lookup_expr="gte", help_text="From (inclusive)"
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = TimeFilter(
         field_name="whatsapp_timestamp", lookup_expr="lt", help_text="Before (exclusive)"
     )
 
@@ -243,13 +242,11 @@ class MessageEventFilter(django_filters.FilterSet):
         return queryset.filter(kind=kinds[value])
 
 
-class MessageCursorPagination(CursorPagination):
+class MessageCursorPagination(StrictCursorPagination):
     """Stable pages through a growing archive, oldest first by WhatsApp's time."""
 
     ordering = ("whatsapp_timestamp", "id")
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 # --- the audit of reads ------------------------------------------------------------------------

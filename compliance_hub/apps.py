@@ -9,6 +9,7 @@ class ComplianceHubConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
+        from compliance_hub import celery  # noqa: F401  (the app every shared_task binds to)
         from compliance_hub.accounts import signals  # noqa: F401
         from compliance_hub.db_roles import on_connection_created
 

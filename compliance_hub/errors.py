@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 
 from compliance_hub.api.errors import json_error
 
@@ -24,6 +26,26 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return _answer(request, 404, "not_found", "Not found.")
+
+
+@csrf_exempt  # like every API view: a POST to a wrong address is a 404, not a CSRF page
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Any address under /api/ that no endpoint has (``/api/v1/employees/0.5/``). Clients get
+    the API's JSON 404, never a page, and no redirect (one would drop a POST's body): the
+    message names the address with its final slash when that one exists."""
+    message = "Not found."
+    if not request.path_info.endswith("/"):
+        match = _resolve_or_none(request.path_info + "/")
+        if match is not None and match.url_name != "api-not-found":
+            message = f"Not found. Did you mean {request.path}/ (with the final slash)?"
+    return json_error(404, "not_found", message)
+
+
+def _resolve_or_none(path: str):
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from compliance_hub.digits import parse_id
 from compliance_hub.tenancy.models import Role
 
 # No role is preselected where access is granted: the admin chooses it deliberately.
@@ -15,9 +16,38 @@ class InviteForm(forms.Form):
     role = forms.ChoiceField(choices=CHOOSE_ROLE)
 
 
+class IdField(forms.Field):
+    """A database id sent back by the browser, in ASCII digits only (compliance_hub/digits.py):
+    forms.IntegerField reads "١٢" as 12 and "²" as an error only after int() tried it."""
+
+    default_error_messages = {"invalid": "Choose a valid entry."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = parse_id(value.strip() if isinstance(value, str) else value)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class RecordChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField whose key must be an id in ASCII digits before it is looked up: the
+    model field's int() would otherwise accept Arabic-Indic and fullwidth digits."""
+
+    def to_python(self, value):
+        if value in self.empty_values or isinstance(value, self.queryset.model):
+            return super().to_python(value)
+        if parse_id(value if isinstance(value, str) else str(value)) is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 class TenantSwitchForm(forms.Form):
     # An id the browser sends back: anything else is "not a member" (and never reaches the ORM).
-    membership = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    membership = IdField()
 
 
 class MembershipForm(forms.Form):

@@ -327,8 +327,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["compliance_hub.api.permissions.HasTenantRole"],
     "DEFAULT_PAGINATION_CLASS": "compliance_hub.api.pagination.StandardPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "compliance_hub.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_METADATA_CLASS": "compliance_hub.api.metadata.RoleMetadata",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["compliance_hub.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "compliance_hub.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["compliance_hub.api.throttling.TenantRateThrottle"],
@@ -354,6 +360,12 @@ SPECTACULAR_SETTINGS = {
         "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization"}}
     },
     "SECURITY": [{"ApiKey": []}],
+    # Request bodies are documented as JSON; the few that take files say multipart themselves.
+    "PARSER_WHITELIST": ["compliance_hub.api.parsers.JSONParser"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "compliance_hub.api.schema.document_error_responses",
+    ],
 }
 
 # --- Archive ledger (archive/ledger/): each tenant's Merkle log is checkpointed (signed with

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import errors, health, views
@@ -37,6 +37,8 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    # Last: every other address under /api/ is the API's JSON 404, whatever DEBUG says.
+    re_path(r"^api/", errors.api_not_found, name="api-not-found"),
 ]
 
 handler400 = errors.bad_request

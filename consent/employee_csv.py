@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from compliance_hub.digits import is_digits
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 REQUIRED_COLUMNS = ("full_name", "email", "employee_id", "phone_number")
@@ -543,7 +545,7 @@ def _read_number(value: str, region: str) -> tuple[phonenumbers.PhoneNumber | No
 
 
 def _phone_number_id_problem(phone_number_id: str) -> str | None:
-    if not (phone_number_id.isascii() and phone_number_id.isdigit()):
+    if not is_digits(phone_number_id):
         return "The WhatsApp phone number id may contain only digits."
     if len(phone_number_id) > MAX_PHONE_NUMBER_ID:
         return f"The WhatsApp phone number id is longer than {MAX_PHONE_NUMBER_ID} digits."

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from compliance_hub.forms import RecordChoiceField
 from compliance_hub.tenancy.models import Tenant
 
 from .models import ConsentNotice, ConsentState, Language, Team
@@ -38,9 +39,7 @@ class EmployeeForm(forms.Form):
     full_name = forms.CharField(max_length=200)
     email = forms.EmailField(label="Email address")
     employee_id = forms.CharField(max_length=64, label="Employee id")
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="No team"
-    )
+    team = RecordChoiceField(queryset=Team.objects.none(), required=False, empty_label="No team")
     region = forms.CharField(
         max_length=2,
         required=False,
@@ -141,7 +140,7 @@ class DeactivationForm(forms.Form):
 class RecordConsentForm(forms.Form):
     """An opt-in given on paper or elsewhere, with the signed form or a pointer to it."""
 
-    notice = forms.ModelChoiceField(
+    notice = RecordChoiceField(
         queryset=ConsentNotice.objects.none(), empty_label=None, label="Notice version"
     )
     evidence = forms.FileField(

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from compliance_hub.accounts.models import hash_token, person_or_none
 from compliance_hub.audit.services import client_ip, record_event
+from compliance_hub.digits import is_digits, split_token
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
@@ -170,7 +171,7 @@ def _clean_employee(tenant: Tenant, data: EmployeeData, *, current: Employee | N
         errors["phone_number"] = str(error)
         phone = ""
     phone_id = (data.whatsapp_phone_number_id or "").strip()
-    if phone_id and (not phone_id.isdigit() or len(phone_id) > 32):
+    if phone_id and not is_digits(phone_id, max_length=32):
         errors["whatsapp_phone_number_id"] = "Digits only, as Meta shows it (at most 32)."
     employee_id = (data.employee_id or "").strip()
     if not employee_id:
@@ -702,11 +703,12 @@ def invite_employees_in_bulk(*, tenant: Tenant, actor=None, request=None) -> int
 
 
 def find_consent_invitation(token: str) -> ConsentInvitation:
-    tenant_part, _, secret = token.partition(".")
     invalid = ConsentError("This link is not valid. Ask your administrator for a new one.")
-    if not tenant_part.isdigit() or not secret:
+    parts = split_token(token)
+    if parts is None:
         raise invalid
-    tenant = Tenant.objects.filter(pk=int(tenant_part), status=Tenant.Status.ACTIVE).first()
+    tenant_id, secret = parts
+    tenant = Tenant.objects.filter(pk=tenant_id, status=Tenant.Status.ACTIVE).first()
     if tenant is None:
         raise invalid
     with tenant_scope(tenant):
@@ -1034,11 +1036,12 @@ def withdraw_consent(
 
 
 def find_grant_by_withdrawal_token(token: str) -> ConsentEvent:
-    tenant_part, _, secret = token.partition(".")
     invalid = ConsentError("This link is not valid.")
-    if not tenant_part.isdigit() or not secret:
+    parts = split_token(token)
+    if parts is None:
         raise invalid
-    tenant = Tenant.objects.filter(pk=int(tenant_part)).first()
+    tenant_id, secret = parts
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         raise invalid
     with tenant_scope(tenant):

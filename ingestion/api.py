@@ -5,6 +5,7 @@ Secrets are write-only: the answer shows only their hints (last four characters)
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -73,6 +74,25 @@ class WhatsAppSettingsInputSerializer(serializers.Serializer):
         if not attrs:
             raise serializers.ValidationError(f"Give at least one of: {', '.join(self.fields)}.")
         return attrs
+
+
+_EDGE = r"[^\s\x1c-\x1f\x85]"
+SECRET_PATTERN = rf"^{_EDGE}(?:[\s\S]*{_EDGE})?$"
+
+
+class WhatsAppSettingsInputSchema(OpenApiSerializerExtension):
+    """The schema says what validate() enforces: at least one setting, no unknown ones."""
+
+    target_class = WhatsAppSettingsInputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        for name in ("app_secret", "verify_token", "access_token"):
+            # save_whatsapp_settings: at least 8 characters, nothing that str.strip() removes
+            # around the value (which also takes \x1c-\x1f and \x85, unlike the regex \s).
+            schema["properties"][name].update(minLength=8, pattern=SECRET_PATTERN)
+        schema["properties"]["waba_ids"]["items"].update(pattern="^[0-9]{1,32}$")
+        return {**schema, "minProperties": 1, "additionalProperties": False}
 
 
 def settings_body(*, tenant: Tenant, row: WhatsAppSettings | None) -> dict:

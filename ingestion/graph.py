@@ -29,12 +29,14 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
+from compliance_hub.digits import parse_count
+
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # Meta's cap for received media (error 131052)
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DOWNLOAD_DEADLINE_SECONDS = 300.0  # a trickling answer is cut off after this, whatever its pace
 CHUNK_BYTES = 64 * 1024
 # Meta's media ids are digits; anything with a slash or a dot could walk the Graph API's paths.
-MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")  # fullmatch: "$" would let a final "\n" in
 
 
 class GraphError(Exception):
@@ -108,11 +110,9 @@ def _meta_error(response: httpx.Response) -> str:
 
 def _file_size(value: Any) -> int | None:
     """``file_size`` is a string in Meta's syntax and an int in some libraries: accept both."""
-    try:
-        size = int(value)
-    except (TypeError, ValueError):
-        return None
-    return size if size >= 0 else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    return parse_count(value)
 
 
 class GraphClient:
@@ -152,7 +152,7 @@ class GraphClient:
 
     def media_info(self, media_id: str) -> MediaInfo:
         """Look a media id up: a fresh download URL (5 minutes), its MIME type, SHA-256, size."""
-        if not MEDIA_ID.match(media_id):
+        if not MEDIA_ID.fullmatch(media_id):
             raise InvalidMediaId(f"not a media id Meta would send: {media_id[:40]!r}")
         what = "media lookup"
         try:

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from compliance_hub.accounts.models import person_or_none
 from compliance_hub.audit.services import record_event
+from compliance_hub.digits import only_digits
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee
 
@@ -80,10 +81,6 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _digits(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit())
-
-
 # -- from parsed deliveries (pure) -------------------------------------------------------------
 
 
@@ -96,7 +93,7 @@ def _capture_stopped(event: AccountEvent) -> NoticeDraft | None:
             kind = CaptureNotice.Kind.ACCOUNT_EVENT
     if kind is None:
         return None
-    display = _digits(_text(raw.get("phone_number")) or event.envelope.display_phone_number)
+    display = only_digits(_text(raw.get("phone_number")) or event.envelope.display_phone_number)
     phone_id = event.envelope.phone_number_id
     info = raw.get("disconnection_info")
     info = info if isinstance(info, dict) else {}
@@ -138,7 +135,7 @@ def _history_declined(event: AccountEvent) -> NoticeDraft | None:
     errors = raw.get("errors")
     errors = _history_errors(errors if isinstance(errors, list) else [])
     phone_id = event.envelope.phone_number_id
-    display = _digits(event.envelope.display_phone_number)
+    display = only_digits(event.envelope.display_phone_number)
     return NoticeDraft(
         kind=CaptureNotice.Kind.HISTORY_DECLINED,
         subject=phone_id or display or f"waba:{event.envelope.waba_id}",
@@ -193,7 +190,7 @@ def drafts_for_refusals(
             kind=CaptureNotice.Kind.UNCONSENTED_NUMBER,
             subject=refusal.phone_number_id or "unknown",
             phone_number_id=refusal.phone_number_id,
-            display_number=_digits(display_numbers.get(refusal.phone_number_id, "")),
+            display_number=only_digits(display_numbers.get(refusal.phone_number_id, "")),
             details={"reason": refusal.reason},
             employee_pk=refusal.employee_pk,
         )

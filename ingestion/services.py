@@ -11,6 +11,7 @@ from django.db import connection, transaction
 
 from compliance_hub.accounts.models import person_or_none
 from compliance_hub.audit.services import record_event
+from compliance_hub.digits import is_digits
 from compliance_hub.tenancy.context import current_tenant_id, tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
@@ -51,7 +52,7 @@ def save_whatsapp_settings(
     cleaned_waba_ids = None
     if waba_ids is not None:
         cleaned_waba_ids = [w.strip() for w in waba_ids if w.strip()]
-        if any(not w.isdigit() or len(w) > 32 for w in cleaned_waba_ids):
+        if not all(is_digits(w, max_length=32) for w in cleaned_waba_ids):
             errors["waba_ids"] = "WhatsApp Business Account ids are digits only."
     if errors:
         raise ValidationError(errors)

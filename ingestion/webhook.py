@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from compliance_hub.crypto import decrypt_text
+from compliance_hub.digits import parse_count
 from compliance_hub.tenancy.context import activate_in_transaction, deactivate
 from compliance_hub.tenancy.models import Tenant
 
@@ -109,9 +110,8 @@ def _verify_subscription(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 def _accept_delivery(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
+    length = parse_count(request.META.get("CONTENT_LENGTH") or "0")
+    if length is None:
         return _plain("Invalid Content-Length.", 400)
     if length > settings.WEBHOOK_MAX_BODY_BYTES:
         return _plain("Body too large.", 413)

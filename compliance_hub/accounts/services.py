@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compliance_hub.audit.services import record_event
+from compliance_hub.digits import split_token
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Membership, Role, Tenant
 
@@ -88,10 +89,11 @@ def invite_user(
 
 def find_invitation(token: str) -> Invitation:
     """The usable invitation for ``token``: raises InvitationError with a clear reason."""
-    tenant_part, _, secret = token.partition(".")
-    if not tenant_part.isdigit() or not secret:
+    parts = split_token(token)
+    if parts is None:
         raise InvitationError("This invitation link is not valid.")
-    tenant = Tenant.objects.filter(pk=int(tenant_part)).first()
+    tenant_id, secret = parts
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         raise InvitationError("This invitation link is not valid.")
     with tenant_scope(tenant):

@@ -15,6 +15,7 @@ from compliance_hub.tenancy.models import Membership, Role
 from compliance_hub.tenancy.selectors import active_memberships, tenant_members
 
 from .base import TenantGenericAPIView, TenantViewSet
+from .filters import IPAddressFilter, TimeFilter
 from .permissions import request_role
 from .serializers import (
     AuditEventSerializer,
@@ -126,8 +127,9 @@ class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
     actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains")
     target = django_filters.CharFilter(field_name="target_label", lookup_expr="icontains")
-    since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    ip_address = IPAddressFilter(field_name="ip_address")
+    since = TimeFilter(field_name="occurred_at", lookup_expr="gte")
+    until = TimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

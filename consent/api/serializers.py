@@ -4,9 +4,13 @@ only describe; the rules live in consent/services.py."""
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from compliance_hub.digits import parse_id
+
 from ..models import ConsentEvent, ConsentNotice, ConsentState, Language, Team
+from ..notice_templates import LANGUAGES
 
 
 class ApiErrorBodySerializer(serializers.Serializer):
@@ -127,9 +131,7 @@ class ConsentRecordInputSerializer(serializers.Serializer):
 
     def validate_notice(self, value: str) -> str:
         value = value.strip().lower()
-        if value != CURRENT_NOTICE and not (
-            value.isascii() and value.isdigit() and len(value) < 19
-        ):
+        if value != CURRENT_NOTICE and parse_id(value) is None:
             raise serializers.ValidationError(
                 "Give the id of a published notice version, or 'current'."
             )
@@ -171,8 +173,30 @@ class ConsentNoticeSerializer(serializers.Serializer):
     published_by = serializers.EmailField(source="published_by.email", allow_null=True)
 
 
+NOTICE_TEXT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "maxLength": 300},
+        "body": {"type": "string", "maxLength": 50_000},
+    },
+    "required": ["title", "body"],
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {language: NOTICE_TEXT_SCHEMA for language in LANGUAGES},
+        "additionalProperties": False,
+    }
+)
+class NoticeTextsField(serializers.DictField):
+    """The texts by language: the schema names the languages, as the service refuses others."""
+
+
 class NoticeDraftInputSerializer(serializers.Serializer):
-    texts = serializers.DictField(
+    texts = NoticeTextsField(
         child=NoticeTextSerializer(),
         help_text='By language (en, pt-br, es): {"en": {"title": "...", "body": "..."}}',
     )

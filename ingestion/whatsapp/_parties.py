@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from compliance_hub.digits import only_digits
+
 from ._scalars import ident_of, text_of
 from .events import Counterparty, Envelope
 
@@ -95,8 +97,4 @@ def same_number(number: str, envelope: Envelope) -> bool:
     display = envelope.display_phone_number
     if number == display:
         return True
-    return _digits(number) == _digits(display) != ""
-
-
-def _digits(number: str) -> str:
-    return "".join(c for c in number if c.isascii() and c.isdigit())
+    return only_digits(number) == only_digits(display) != ""

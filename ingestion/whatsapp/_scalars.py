@@ -9,6 +9,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from compliance_hub.digits import is_digits
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -36,11 +38,13 @@ def parse_timestamp(value: Any) -> datetime | None:
     seconds: float
     if isinstance(value, str):
         candidate = value.strip()
-        if candidate.isascii() and candidate.isdigit():
+        if is_digits(candidate):
             try:
                 seconds = int(candidate)
             except ValueError:  # more digits than int() accepts from a string
                 return None
+        elif not candidate.isascii():  # float() would read "١٢٣" as 123.0
+            return None
         else:
             try:
                 seconds = float(candidate)

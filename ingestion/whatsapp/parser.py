@@ -21,6 +21,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from compliance_hub.digits import parse_count
+
 from ._messages import read_message
 from ._parties import Counterparties, same_number, sent_by_business, thread_party
 from ._scalars import EPOCH, ident_of, parse_timestamp, text_of
@@ -462,6 +464,6 @@ def _seconds(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
-        return int(value)
+    if isinstance(value, str):
+        return parse_count(value)
     return None
