@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from compliance_hub.accounts.models import hash_token, person_or_none
 from compliance_hub.audit.services import client_ip, record_event
@@ -702,8 +703,14 @@ def invite_employees_in_bulk(*, tenant: Tenant, actor=None, request=None) -> int
     return len(employee_ids)
 
 
+# Refusals of the employee's links stay English here (the API and the logs read them) and are
+# marked for the catalogues with gettext_noop; the employee's pages translate them when shown.
+
+
 def find_consent_invitation(token: str) -> ConsentInvitation:
-    invalid = ConsentError("This link is not valid. Ask your administrator for a new one.")
+    invalid = ConsentError(
+        gettext_noop("This link is not valid. Ask your administrator for a new one.")
+    )
     parts = split_token(token)
     if parts is None:
         raise invalid
@@ -720,13 +727,15 @@ def find_consent_invitation(token: str) -> ConsentInvitation:
     if invitation is None:
         raise invalid
     if invitation.responded_at is not None:
-        raise ConsentError("You have already answered this invitation. Thank you.")
+        raise ConsentError(gettext_noop("You have already answered this invitation. Thank you."))
     if invitation.revoked_at is not None or not invitation.employee.active:
         raise ConsentError(
-            "This invitation was replaced or withdrawn. Use the newest link you got."
+            gettext_noop("This invitation was replaced or withdrawn. Use the newest link you got.")
         )
     if invitation.expires_at <= timezone.now():
-        raise ConsentError("This link has expired. Ask your administrator for a new one.")
+        raise ConsentError(
+            gettext_noop("This link has expired. Ask your administrator for a new one.")
+        )
     invitation.tenant = tenant
     return invitation
 
@@ -1036,7 +1045,7 @@ def withdraw_consent(
 
 
 def find_grant_by_withdrawal_token(token: str) -> ConsentEvent:
-    invalid = ConsentError("This link is not valid.")
+    invalid = ConsentError(gettext_noop("This link is not valid."))
     parts = split_token(token)
     if parts is None:
         raise invalid

@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 
 from compliance_hub.tenancy.context import tenant_scope
@@ -24,16 +23,6 @@ from ..models import ConsentEvent, ConsentInvitation, ConsentNotice, Language
 from ..services import ConsentError
 
 PAGE_LANGUAGES = frozenset(code for code, _label in settings.LANGUAGES)
-
-# The link checks (services.find_consent_invitation and find_grant_by_withdrawal_token) word
-# their refusals in English; marked here so the catalogues carry them, translated when shown.
-LINK_PROBLEMS = (
-    gettext_noop("This link is not valid. Ask your administrator for a new one."),
-    gettext_noop("You have already answered this invitation. Thank you."),
-    gettext_noop("This invitation was replaced or withdrawn. Use the newest link you got."),
-    gettext_noop("This link has expired. Ask your administrator for a new one."),
-    gettext_noop("This link is not valid."),
-)
 
 
 def error_text(error: ConsentError) -> str:
