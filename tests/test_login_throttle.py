@@ -184,4 +184,7 @@ def test_an_admin_sees_the_lock_out_in_the_audit_trail(client, tenant_a, alice, 
     login(client, alice)
     page = client.get("/audit/", {"actor": "clumsy@"}).content.decode()
     assert page.count("clumsy@firm-a.example") >= 6  # five failures and the one lock-out
-    assert "locked_until" in page and FIRM_ADDRESS in page
+    assert "Sign-in blocked after too many failed attempts" in page and FIRM_ADDRESS in page
+    # The details in words: the limit that was reached and until when.
+    assert "Locked until" in page
+    assert "failed sign-ins of this account from one address" in page

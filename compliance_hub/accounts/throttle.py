@@ -29,6 +29,14 @@ LOGIN_FAILED = "login_failed"  # allauth's: per address ("ip") and per account (
 LOGIN_FAILED_ADDRESS_ACCOUNT = "login_failed_address_account"  # ours: key = address + account
 
 
+# What each limit counts, as the audit trail shows it.
+LIMIT_WORDS = {
+    "address_account": "failed sign-ins of this account from one address",
+    "account": "failed sign-ins of this account from any address",
+    "address": "failed sign-ins from one address, whatever the account",
+}
+
+
 @dataclass(frozen=True)
 class Lockout:
     """Why an attempt was refused: ``scope`` is "address_account", "account" or "address"."""
@@ -118,7 +126,7 @@ def record_lockout(request: HttpRequest, *, lock: Lockout, email: str) -> None:
     if not cache.add(f"ch:lockout-audited:{lock.scope}:{digest}", 1, timeout=seconds):
         return
     details = {
-        "limit": lock.scope,
+        "limit": LIMIT_WORDS[lock.scope],
         "failed_attempts": lock.failed_attempts,
         "locked_until": lock.until.isoformat(timespec="seconds"),
     }
