@@ -15,7 +15,7 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from archive.ledger import merkle
-from archive.ledger.models import LogCheckpoint, LogLeaf, Tombstone
+from archive.ledger.models import LogCheckpoint, LogLeaf, PendingLeaf, Tombstone
 from archive.ledger.services import (
     checkpoint_and_anchor,
     record_leaf_hash,
@@ -367,3 +367,142 @@ def test_another_tenants_archive_is_not_touched(tenant_a, tenant_b, archived):
     record_event("test.b", tenant=tenant_b, actor_label="b")
     checkpoint_and_anchor(tenant=tenant_b)
     assert "OK:" in verify("firm-b")
+
+
+# --- the report's wording, pinned ------------------------------------------------------------
+# verify_archive's output is read by people and kept as evidence: these pin it word for word for
+# a few representative problems, with the hashes and times taken from the rows themselves.
+
+
+def verify_output(slug: str = "firm-a") -> tuple[str, str]:
+    """(the error, everything printed), for a run that fails."""
+    out = StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_archive", slug, stdout=out)
+    assert failure.value.returncode == 1
+    return str(failure.value), out.getvalue()
+
+
+def short(value: bytes) -> str:
+    return value.hex()[:16] + "…"
+
+
+def signed(checkpoint: LogCheckpoint) -> str:
+    return checkpoint.signed_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def header(tenant, *, leaves: int, queued: int, checkpoints: int) -> str:
+    with tenant_scope(tenant):
+        latest = LogCheckpoint.objects.order_by("-signed_at").first()
+    return (
+        f"Archive log of {tenant.slug}: {leaves} leaves, {queued} queued for the next checkpoint; "
+        f"{checkpoints} checkpoints, latest: size {latest.size}, "
+        f"root {bytes(latest.root_hash).hex()}, signed {signed(latest)}\n"
+    )
+
+
+def test_the_report_of_an_edited_row_is_worded_exactly_so(tenant_a, archived):
+    message = nth_message(tenant_a, 2)
+    tamper(
+        tenant_a,
+        "archive_message",
+        "UPDATE archive_message SET text = 'Vendi tudo' WHERE id = %s",
+        [message.pk],
+    )
+    leaf = leaf_of(tenant_a, "archive.message", message.pk)
+    with tenant_scope(tenant_a):
+        first = LogCheckpoint.objects.order_by("signed_at").first()
+        size = LogLeaf.objects.count()
+        hashes = [
+            bytes(h)
+            for h in LogLeaf.objects.order_by("leaf_index").values_list("leaf_hash", flat=True)
+        ]
+        row = record_rows("archive.message", Message.objects.filter(pk=message.pk))[0]
+    now = record_leaf_hash(tenant_id=tenant_a.pk, table="archive.message", row=row)
+    stored = hashes[leaf.leaf_index]
+    hashes[leaf.leaf_index] = now
+    rebuilt = merkle.root(hashes[: first.size])
+    edited = (
+        f"leaf {leaf.leaf_index} (archive.message {message.pk}): edited: the record now hashes "
+        f"to {short(now)}, the log holds {short(stored)} (its hash when archived)"
+    )
+    root = (
+        f"leaves 0..{first.size - 1}: root: rebuilt from the records, the tree of {first.size} "
+        f"leaves has root {short(rebuilt)}; the checkpoint signed {signed(first)} says "
+        f"{short(bytes(first.root_hash))} (the last root that holds is at size 0; if no record "
+        "in this range is named above, the log table itself was rewritten)"
+    )
+    error, output = verify_output()
+    assert output == (
+        header(tenant_a, leaves=size, queued=0, checkpoints=2)
+        + "NOT OK: 2 problem(s)\n"
+        + f"first bad leaf: {edited}\n"
+        + f"  - {edited}\n"
+        + f"  - {root}\n"
+    )
+    assert error == f"the archive of firm-a does not verify: {edited}"
+
+
+def test_the_report_of_a_checkpoint_missing_from_the_database_is_worded_exactly_so(
+    tenant_a, archived
+):
+    with tenant_scope(tenant_a):
+        first, newest = LogCheckpoint.objects.order_by("signed_at")
+    tamper(
+        tenant_a,
+        "archive_logcheckpoint",
+        "DELETE FROM archive_logcheckpoint WHERE id = %s",
+        [newest.pk],
+    )
+    anchor = (
+        f"anchor: checkpoint of size {newest.size} signed {signed(newest)} is in the folder "
+        "anchor but not in the database: checkpoints were deleted or the log was rebuilt"
+    )
+    error, output = verify_output()
+    assert output == (
+        header(tenant_a, leaves=newest.size, queued=0, checkpoints=1)
+        + f"note: {newest.size - first.size} leaves are newer than the latest checkpoint "
+        "(checked against their records; signed at the next checkpoint)\n"
+        + "NOT OK: 1 problem(s)\n"
+        + f"first bad leaf: {anchor}\n"
+        + f"  - {anchor}\n"
+    )
+    assert error == f"the archive of firm-a does not verify: {anchor}"
+
+
+def test_a_log_never_signed_is_reported_so(tenant_a):
+    archive_sample(tenant_a, employee_of(tenant_a), count=2)
+    with tenant_scope(tenant_a):
+        queued = PendingLeaf.objects.count()
+    problem = "checkpoint: the log has never been signed: nothing to hold it to"
+    error, output = verify_output()
+    assert output == (
+        f"Archive log of firm-a: 0 leaves, {queued} queued for the next checkpoint; "
+        "0 checkpoints, none signed yet\n"
+        "NOT OK: 1 problem(s)\n"
+        f"first bad leaf: {problem}\n"
+        f"  - {problem}\n"
+    )
+    assert error == f"the archive of firm-a does not verify: {problem}"
+
+
+def test_a_leaf_row_removed_from_the_middle_is_named(tenant_a, archived):
+    with tenant_scope(tenant_a):
+        leaf = LogLeaf.objects.order_by("leaf_index")[3]
+    tamper(tenant_a, "archive_logleaf", "DELETE FROM archive_logleaf WHERE id = %s", [leaf.pk])
+    report = verify_log(tenant=tenant_a)
+    assert str(report.first_bad) == (
+        "leaf 3: missing-leaf: leaves 3..3 are missing from the log (leaf rows deleted)"
+    )
+    # The signed roots no longer hold, the log is one short, and its record has no leaf now.
+    assert [p.kind for p in report.problems] == [
+        "missing-leaf",
+        "root",
+        "truncated",
+        "head",
+        "inserted",
+    ]
+    assert (report.problems[-1].table, report.problems[-1].record_id) == (
+        leaf.record_table,
+        leaf.record_id,
+    )
