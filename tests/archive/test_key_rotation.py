@@ -100,11 +100,11 @@ def test_an_anchored_checkpoint_of_the_new_key_proves_the_rotation_by_itself(
     # ...which the old key (the one auditors already hold) endorsed.
     assert newest["previous_key_id"] == old_docs[0]["key_id"]
     assert newest["previous_public_key"] == old_docs[0]["public_key"]
-    from archive.ledger.verification import _parse_time
+    from archive.ledger.anchor_checks import parse_time
 
     assert endorsement_is_valid(
         tenant_id=tenant_a.pk, sequence=1, public_key=public,
-        created_at=_parse_time(newest["key_created"]),
+        created_at=parse_time(newest["key_created"]),
         endorsement=base64.b64decode(newest["key_endorsement"]),
         previous_key_id=newest["previous_key_id"],
         previous_public_key=base64.b64decode(newest["previous_public_key"]),

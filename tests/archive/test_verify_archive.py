@@ -506,3 +506,114 @@ def test_a_leaf_row_removed_from_the_middle_is_named(tenant_a, archived):
         leaf.record_table,
         leaf.record_id,
     )
+
+
+# --- the rarer findings ----------------------------------------------------------------------
+
+
+def test_a_checkpoint_dated_before_a_smaller_one_is_caught(tenant_a, archived):
+    with tenant_scope(tenant_a):
+        first, newest = LogCheckpoint.objects.order_by("signed_at")
+    earlier = first.signed_at.replace(year=first.signed_at.year - 1)
+    tamper(
+        tenant_a,
+        "archive_logcheckpoint",
+        "UPDATE archive_logcheckpoint SET signed_at = %s WHERE id = %s",
+        [earlier, newest.pk],
+    )
+    report = verify_log(tenant=tenant_a)
+    dated = (
+        f"checkpoint: checkpoint of size {newest.size} is dated "
+        f"{earlier.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}, before a smaller one"
+    )
+    assert dated in [str(p) for p in report.problems]
+    # Its time is part of what was signed, so the signature fails too.
+    assert "signature" in {p.kind for p in report.problems}
+
+
+def test_a_leaf_of_an_unknown_form_is_named(tenant_a, archived):
+    with tenant_scope(tenant_a):
+        leaf = LogLeaf.objects.order_by("leaf_index")[2]
+    tamper(
+        tenant_a, "archive_logleaf", "UPDATE archive_logleaf SET form = 99 WHERE id = %s", [leaf.pk]
+    )
+    report = verify_log(tenant=tenant_a)
+    assert str(report.first_bad) == (
+        f"leaf 2 ({leaf.record_table} {leaf.record_id}): edited: "
+        "the log names an unknown table or form 99"
+    )
+
+
+def test_beyond_a_hundred_problems_the_rest_are_counted(tenant_a):
+    ana = employee_of(tenant_a)
+    archive_sample(tenant_a, ana, count=60)
+    checkpoint_and_anchor(tenant=tenant_a)
+    tamper(tenant_a, "archive_message", "UPDATE archive_message SET text = 'x'")
+    tamper(tenant_a, "archive_messageevent", """UPDATE archive_messageevent SET payload = '{}'""")
+    report = verify_log(tenant=tenant_a)
+    # 120 records edited, and the signed root does not hold.
+    assert (len(report.problems), report.more_problems) == (100, 21)
+    _, output = verify_output()
+    assert "NOT OK: 121 problem(s)\n" in output
+    assert output.endswith("  ... and 21 more\n")
+
+
+def test_a_stored_tree_node_that_differs_is_caught(tenant_a):
+    ana = employee_of(tenant_a)
+    archive_sample(tenant_a, ana, count=130)  # 260 leaves: a tile of 256 gets a stored node
+    checkpoint_and_anchor(tenant=tenant_a)
+    assert (
+        tamper(tenant_a, "archive_lognode", "UPDATE archive_lognode SET hash = %s", [bytes(32)])
+        == 1
+    )
+    report = verify_log(tenant=tenant_a)
+    assert [str(p) for p in report.problems] == [
+        "node: stored tree node 8/0 differs from the one the records give (inclusion and "
+        "consistency proofs served from it would not verify)"
+    ]
+
+
+def test_an_anchored_copy_with_a_broken_signature_is_caught(tenant_a, archived, anchor_dir):
+    newest = sorted((anchor_dir / str(tenant_a.pk)).rglob("*.json"))[-1]
+    document = json.loads(newest.read_text())
+    document["signature"] = "AAAA" + document["signature"][4:]
+    os.chmod(newest, 0o644)
+    newest.write_text(json.dumps(document))
+    report = verify_log(tenant=tenant_a)
+    differs = (
+        f"anchor: checkpoint of size {document['size']} signed {document['time']} differs "
+        "from its copy in the folder anchor (signature)"
+    )
+    # Compared twice, as it stands: as the anchor's newest copy and as the database's latest.
+    assert [str(p) for p in report.problems] == [
+        "anchor: the newest copy in the folder anchor is not signed",
+        differs,
+        differs,
+    ]
+
+
+def test_a_checkpoint_never_anchored_is_caught_past_the_grace_period(
+    tenant_a, archived, anchor_dir, settings
+):
+    files = sorted((anchor_dir / str(tenant_a.pk)).rglob("*.json"))
+    files[-1].unlink()
+    with tenant_scope(tenant_a):
+        _, newest = LogCheckpoint.objects.order_by("signed_at")
+    settings.LEDGER_ANCHOR_GRACE = 3600
+    report = verify_log(tenant=tenant_a)
+    assert report.ok
+    assert (
+        f"the latest checkpoint is not in the folder anchor yet (signed {signed(newest)}, "
+        "within LEDGER_ANCHOR_GRACE)"
+    ) in report.notes
+    settings.LEDGER_ANCHOR_GRACE = 0
+    report = verify_log(tenant=tenant_a)
+    assert [str(p) for p in report.problems] == [
+        f"anchor: the latest checkpoint (size {newest.size}, signed {signed(newest)}) is not in "
+        "the folder anchor"
+    ]
+    # Every checkpoint against its copies: the newest has none.
+    report = verify_log(tenant=tenant_a, all_anchors=True)
+    assert f"anchor: checkpoint {signed(newest)} is not in the folder anchor" in [
+        str(p) for p in report.problems
+    ]

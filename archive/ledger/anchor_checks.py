@@ -1,0 +1,199 @@
+"""Checks of the signed checkpoints against their copies outside the database (anchors.py):
+the copy must be signed by a key the database holds, endorsed back to key 0, time-stamped by the
+TSA when one is configured, and say what the checkpoint in the database says. A copy the
+database has no checkpoint for means checkpoints were deleted; a checkpoint no anchor holds past
+``LEDGER_ANCHOR_GRACE`` was never anchored."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from .anchors import Anchor
+from .canonical import timestamp
+from .key_chain import KeyChain
+from .models import LogCheckpoint
+from .report import Problem, ProblemKind, Verification
+from .services import checkpoint_document
+from .signing import endorsement_is_valid, signature_is_valid
+from .timestamping import TimestampError, check_token
+
+Document = dict[str, Any]  # an anchored copy of a checkpoint (services.checkpoint_document)
+
+
+def parse_time(value: str) -> datetime:
+    """The inverse of canonical.timestamp, for the times in an anchored document."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AnchorChecks:
+    tenant_id: int
+    anchors: list[Anchor]
+    keys: KeyChain
+    report: Verification
+
+    def check_newest_copies(self, anchored: dict[str, Document | None]) -> None:
+        """``anchored``: the newest copy in each anchor (by anchor name), read before the
+        database snapshot began, so its checkpoint must be in the database."""
+        for anchor in self.anchors:
+            document = anchored[anchor.name]
+            if document is not None:
+                self._check_newest_copy(anchor, document)
+
+    def check_latest_is_anchored(self, latest: LogCheckpoint) -> None:
+        """The newest checkpoint in the database is in every anchor (or will be, within the
+        grace period: anchoring runs after the checkpoint commits)."""
+        grace = timedelta(seconds=settings.LEDGER_ANCHOR_GRACE)
+        signed = timestamp(latest.signed_at)
+        for anchor in self.anchors:
+            document = anchor.get(tenant_id=self.tenant_id, time=signed, size=latest.size)
+            if document is not None:
+                self._compare(latest, anchor, document)
+            elif timezone.now() - latest.signed_at > grace:
+                self.report.add(
+                    Problem(
+                        ProblemKind.ANCHOR,
+                        f"the latest checkpoint (size {latest.size}, signed {signed}) is not in "
+                        f"the {anchor.name} anchor",
+                    )
+                )
+            else:
+                self.report.notes.append(
+                    f"the latest checkpoint is not in the {anchor.name} anchor yet (signed "
+                    f"{signed}, within LEDGER_ANCHOR_GRACE)"
+                )
+
+    def check_checkpoint(self, checkpoint: LogCheckpoint) -> None:
+        """Any checkpoint (``--all-anchors``): in every anchor, and the same there."""
+        signed = timestamp(checkpoint.signed_at)
+        for anchor in self.anchors:
+            document = anchor.get(tenant_id=self.tenant_id, time=signed, size=checkpoint.size)
+            if document is None:
+                self.report.add(
+                    Problem(
+                        ProblemKind.ANCHOR,
+                        f"checkpoint {signed} is not in the {anchor.name} anchor",
+                    )
+                )
+            else:
+                self._compare(checkpoint, anchor, document)
+
+    def _check_newest_copy(self, anchor: Anchor, document: Document) -> None:
+        report = self.report
+        note = document.get("signed_note", "").encode("ascii", "replace")
+        try:
+            public_key = base64.b64decode(document["public_key"])
+            signature = base64.b64decode(document["signature"])
+        except (KeyError, ValueError):
+            public_key = signature = b""
+        if not signature_is_valid(public_key, note, signature):
+            report.add(
+                Problem(
+                    ProblemKind.ANCHOR, f"the newest copy in the {anchor.name} anchor is not signed"
+                )
+            )
+        if "key_sequence" in document and not self._endorsement_ok(document, public_key):
+            report.add(
+                Problem(
+                    ProblemKind.ANCHOR,
+                    f"the newest copy in the {anchor.name} anchor is signed with key "
+                    f"#{document.get('key_sequence')}, but its endorsement by the previous "
+                    "key does not verify",
+                )
+            )
+        if self.keys and not self.keys.holds(
+            key_id=document.get("key_id", ""), public_key=public_key
+        ):
+            report.add(
+                Problem(
+                    ProblemKind.KEY,
+                    f"the {anchor.name} anchor's newest checkpoint is signed with key "
+                    f"{document.get('key_id', '?')[:16]}…, which is not among the keys the "
+                    f"database holds ({self.keys.describe()}): the key was replaced",
+                )
+            )
+        self._check_time_stamp(anchor, document, note)
+        match = LogCheckpoint.objects.filter(
+            size=document["size"], signed_at=parse_time(document["time"])
+        ).first()
+        if match is None:
+            report.add(
+                Problem(
+                    ProblemKind.ANCHOR,
+                    f"checkpoint of size {document['size']} signed {document['time']} is in "
+                    f"the {anchor.name} anchor but not in the database: checkpoints were "
+                    "deleted or the log was rebuilt",
+                )
+            )
+        else:
+            self._compare(match, anchor, document)
+
+    def _endorsement_ok(self, document: Document, public_key: bytes) -> bool:
+        """A copy signed by a rotated key carries that key's endorsement by the one before."""
+        try:
+            return endorsement_is_valid(
+                tenant_id=self.tenant_id,
+                sequence=int(document["key_sequence"]),
+                public_key=public_key,
+                created_at=parse_time(document["key_created"]),
+                endorsement=base64.b64decode(document["key_endorsement"]),
+                previous_key_id=document["previous_key_id"],
+                previous_public_key=base64.b64decode(document["previous_public_key"]),
+            )
+        except (KeyError, ValueError, TypeError):
+            return False
+
+    def _check_time_stamp(self, anchor: Anchor, document: Document, note: bytes) -> None:
+        """The RFC 3161 token of an anchored checkpoint must cover its signed note and be
+        validly signed (by the pinned TSA certificate, when one is configured)."""
+        token = document.get("rfc3161_token")
+        if token is None:
+            if settings.LEDGER_TSA_URL:
+                self.report.add(
+                    Problem(
+                        ProblemKind.TIMESTAMP,
+                        f"the newest copy in the {anchor.name} anchor has no RFC 3161 "
+                        "time-stamp, though a TSA is configured",
+                    )
+                )
+            return
+        try:
+            info = check_token(
+                base64.b64decode(token),
+                data=note,
+                pinned_certificate_sha256=settings.LEDGER_TSA_CERT_SHA256,
+            )
+        except (TimestampError, ValueError) as error:
+            self.report.add(
+                Problem(
+                    ProblemKind.TIMESTAMP,
+                    f"the RFC 3161 time-stamp of the newest copy in the {anchor.name} anchor "
+                    f"is not valid: {error}",
+                )
+            )
+            return
+        self.report.notes.append(
+            f"the newest checkpoint in the {anchor.name} anchor was time-stamped by the TSA at "
+            f"{info.gen_time.isoformat()} (serial {info.serial_number})"
+        )
+
+    def _compare(self, checkpoint: LogCheckpoint, anchor: Anchor, document: Document) -> None:
+        key = self.keys.key_of(checkpoint)
+        if key is None:
+            return  # reported as a bad signature
+        expected = checkpoint_document(checkpoint, key, self.keys.previous(key))
+        differing = sorted(k for k in expected if document.get(k) != expected[k])
+        if differing:
+            self.report.add(
+                Problem(
+                    ProblemKind.ANCHOR,
+                    f"checkpoint of size {checkpoint.size} signed {expected['time']} differs from "
+                    f"its copy in the {anchor.name} anchor ({', '.join(differing)})",
+                )
+            )
