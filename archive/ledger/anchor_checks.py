@@ -167,7 +167,7 @@ class AnchorChecks:
             info = check_token(
                 base64.b64decode(token),
                 data=note,
-                pinned_certificate_sha256=settings.LEDGER_TSA_CERT_SHA256,
+                pinned_certificate_sha256=settings.LEDGER_TSA_CERT_SHA256 or "",
             )
         except (TimestampError, ValueError) as error:
             self.report.add(

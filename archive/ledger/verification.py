@@ -44,10 +44,10 @@ from .anchors import configured_anchors
 from .canonical import FORMS, timestamp
 from .key_chain import KeyChain
 from .models import LogCheckpoint, LogHead, LogLeaf, LogNode, PendingLeaf, Tombstone
-from .report import PRECISE, PROBLEM_LIMIT, Problem, ProblemKind, Verification, short
+from .report import Problem, ProblemKind, Verification, short
 from .services import CHUNK, RECORD_TABLES, TILE_HEIGHT, record_leaf_hash, record_model, record_rows
 
-__all__ = ["PRECISE", "PROBLEM_LIMIT", "Problem", "ProblemKind", "Verification", "verify_log"]
+__all__ = ["Problem", "ProblemKind", "Verification", "verify_log"]  # the report's types too
 
 Row = TypeVar("Row")
 RecordKey = tuple[str, int]  # (table, record id)
@@ -69,7 +69,11 @@ def verify_log(
         keys = KeyChain.load(tenant_id=tenant.pk)
         keys.check_endorsements(report)
         anchor_checks = AnchorChecks(tenant_id=tenant.pk, anchors=anchors, keys=keys, report=report)
-        _Walk(tenant.pk, report, keys, anchor_checks, chunk_size, all_anchors).run(anchored)
+        walk = _Walk(
+            tenant_id=tenant.pk, report=report, keys=keys, anchor_checks=anchor_checks,
+            chunk_size=chunk_size, all_anchors=all_anchors,
+        )  # fmt: skip
+        walk.run(anchored)
         if files:
             _check_stored_files(tenant, report)
     return report
@@ -149,10 +153,12 @@ class _StoredNodes:
 
 class _Walk:
     """One pass over the log. What it carries from leaf to leaf: the rebuilt tree
-    (``frontier``), the next leaf index it expects, and what the checkpoint checks remember."""
+    (``frontier``), the stored nodes read in step with it, and what the checkpoint checks
+    remember."""
 
     def __init__(
         self,
+        *,
         tenant_id: int,
         report: Verification,
         keys: KeyChain,
