@@ -57,7 +57,7 @@ if [ "${SKIP_LINT:-0}" != 1 ]; then
         exit 1
     fi
     say "lint-imports"
-    if ! .venv/bin/lint-imports --no-cache; then
+    if ! .venv/bin/lint-imports --no-cache --no-logo; then
         say "FAILED: an import breaks a contract in pyproject.toml [tool.importlinter] (layers of DESIGN.md, pure modules)"
         exit 1
     fi
