@@ -1,7 +1,7 @@
 # Each target is one line; the scripts do the work. `make test ARGS="-k consent -x"` passes ARGS to pytest.
 ARGS ?=
 
-.PHONY: run test lint fmt stop bench
+.PHONY: run test lint fmt stop bench lock
 
 run:
 	bash scripts/run.sh
@@ -10,7 +10,7 @@ test:
 	bash scripts/test.sh $(ARGS)
 
 lint:
-	bash scripts/bootstrap.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check .
+	bash scripts/bootstrap.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports --no-logo
 
 fmt:
 	bash scripts/bootstrap.sh && .venv/bin/ruff format . && .venv/bin/ruff check --fix .
@@ -20,3 +20,6 @@ stop:
 
 bench:
 	bash scripts/bench.sh
+
+lock:
+	bash scripts/lock.sh $(ARGS)

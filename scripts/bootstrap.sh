@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Creates .venv (Python 3.11) and installs the project with its dev extras from pyproject.toml.
-# A stamp .venv/.installed-<sha256 of pyproject.toml> makes repeated runs a no-op until
-# pyproject.toml changes.
+# Creates .venv (Python 3.11) and installs exactly what requirements.lock names (every transitive
+# version, checked against its hashes), then the project itself in editable mode without resolving
+# anything, so a fresh machine gets the versions CI got. pyproject.toml is the human-edited list;
+# `make lock` rewrites requirements.lock from it.
+# A stamp .venv/.installed-<sha256 of requirements.lock and pyproject.toml> makes repeated runs a
+# no-op until either changes.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -14,6 +17,7 @@ die() {
 }
 
 [ -f pyproject.toml ] || die "no pyproject.toml in $REPO_ROOT"
+[ -f requirements.lock ] || die "no requirements.lock in $REPO_ROOT (make lock writes it from pyproject.toml)"
 
 is_py311() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; }
 
@@ -44,18 +48,26 @@ if [ ! -x .venv/bin/python ]; then
     fi
 fi
 
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -d' ' -f1)
+stamp=.venv/.installed-$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ]; then
-    say ".venv is up to date with pyproject.toml"
+    say ".venv is up to date with requirements.lock"
     exit 0
 fi
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_PROGRESS_BAR=off
-say "installing the project and its dev dependencies into .venv (pyproject.toml is new or changed; the first time takes a while)"
-.venv/bin/python -m pip install -qq --upgrade pip ||
-    die "could not upgrade pip (see the errors above)"
-.venv/bin/python -m pip install -qq -e ".[dev]" ||
-    die "pip install -e \".[dev]\" failed (see the errors above)"
+say "installing requirements.lock into .venv (it is new or changed; the first time takes a while)"
+# --no-deps: the lock is complete; a package it does not name is an error, never a silent download.
+.venv/bin/python -m pip install -qq --no-deps --require-hashes -r requirements.lock ||
+    die "pip install -r requirements.lock failed (see the errors above)"
+# Packages the lock no longer names (dropped from pyproject.toml) leave, so this .venv matches a
+# fresh one; pip-sync also removes the project's own editable install, put back just below.
+.venv/bin/pip-sync -q --pip-args "--no-deps" requirements.lock ||
+    die "pip-sync requirements.lock failed (see the errors above)"
+# The project itself, built with the locked setuptools (no isolated build that would fetch another).
+.venv/bin/python -m pip install -qq --no-deps --no-build-isolation -e . ||
+    die "pip install -e . failed (see the errors above)"
+.venv/bin/python -m pip check >/dev/null ||
+    die "requirements.lock is inconsistent with pyproject.toml (run make lock): $(.venv/bin/python -m pip check)"
 
 rm -f .venv/.installed-*
 touch "$stamp"

@@ -1,0 +1,95 @@
+"""The dependencies: pyproject.toml is the human-edited list, requirements.lock what gets installed
+(scripts/bootstrap.sh). The lock must agree with the list, pin everything with hashes and name no
+index; and every third-party module the code or the tests import must be declared, not arrive by
+chance with another package."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCK = ROOT / "requirements.lock"
+OURS = {"compliance_hub", "consent", "ingestion", "archive", "policies", "alerts", "tests", "bench"}
+SOURCES = ["compliance_hub", "consent", "ingestion", "archive", "tests", "bench", "manage.py"]
+REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(\[[^\]]*\])?==(?P<version>[^\s;]+)")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _declared() -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = {}
+    for line in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        match = REQUIREMENT.match(line)
+        assert match, f"pyproject.toml: {line!r} is not pinned with =="
+        pins[_normal(match["name"])] = match["version"]
+    return pins
+
+
+def _locked() -> dict[str, str]:
+    return {
+        _normal(match["name"]): match["version"]
+        for line in LOCK.read_text().splitlines()
+        if (match := REQUIREMENT.match(line))
+    }
+
+
+def test_the_lock_pins_every_declared_dependency_at_its_declared_version():
+    locked = _locked()
+    stale = {
+        name: (version, locked.get(name))
+        for name, version in _declared().items()
+        if locked.get(name) != version
+    }
+    assert not stale, f"run make lock: pyproject.toml and requirements.lock disagree on {stale}"
+
+
+def test_every_locked_package_has_a_hash_and_no_line_names_an_index():
+    entries = re.split(r"\n(?=[A-Za-z])", LOCK.read_text().split("\n#\n", 1)[-1])
+    packages = [entry for entry in entries if REQUIREMENT.match(entry)]
+    assert len(packages) == len(_locked()) > 50
+    assert all("--hash=sha256:" in entry for entry in packages)
+    options = [line for line in LOCK.read_text().splitlines() if line.startswith("-")]
+    assert options == [], "the lock names versions and hashes only, no index or find-links"
+    assert "://" not in LOCK.read_text()
+
+
+def _third_party_imports() -> dict[str, set[str]]:
+    """Top-level module -> the files that import it, for every module outside the stdlib."""
+    found: dict[str, set[str]] = {}
+    files = [
+        p
+        for s in SOURCES
+        for p in ((ROOT / s).rglob("*.py") if (ROOT / s).is_dir() else [ROOT / s])
+    ]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in OURS:
+                    found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_imported_third_party_module_is_declared():
+    declared = set(_declared())
+    providers = packages_distributions()
+    undeclared = {
+        module: sorted(files)
+        for module, files in _third_party_imports().items()
+        if not {_normal(dist) for dist in providers.get(module, [])} & declared
+    }
+    assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
