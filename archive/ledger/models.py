@@ -182,4 +182,3 @@ class Tombstone(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"tombstone of leaf {self.leaf_index}"
-

@@ -223,10 +223,9 @@ def test_a_rolled_back_transaction_publishes_nothing_and_leaves_nothing_behind(p
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_savepoint_drops_only_its_own_changes(published):
-    with transaction.atomic():
-        with pytest.raises(_Boom), transaction.atomic():
-            gate.invalidate(FIRM)
-            raise _Boom
+    with transaction.atomic(), pytest.raises(_Boom), transaction.atomic():
+        gate.invalidate(FIRM)
+        raise _Boom
     assert published() == []
     with transaction.atomic():
         with pytest.raises(_Boom), transaction.atomic():
