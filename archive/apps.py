@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,8 @@ class ArchiveConfig(AppConfig):
     name = "archive"
     verbose_name = "Archive"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The Merkle log's hook on the audit trail, and its beat tasks: Celery's autodiscovery
+        # looks for archive/tasks.py only, not inside the ledger package.
+        from .ledger import receivers, tasks  # noqa: F401

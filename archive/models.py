@@ -209,4 +209,6 @@ class CallRecord(TenantOwnedModel):
         return f"call {self.call_id} {self.event}"
 
 
-from .ledger import models as ledger_models  # noqa: E402, F401  (the Merkle log: archive/ledger/)
+# Django registers an app's models from its models module only; the Merkle log's live in
+# archive/ledger/. Its receivers and tasks are wired in ArchiveConfig.ready(), not here.
+from .ledger import models as ledger_models  # noqa: E402, F401

@@ -423,8 +423,6 @@ CELERY_TASK_ROUTES = {"ingestion.*": {"queue": "ingestion"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
-# Task modules beyond each app's tasks.py (which autodiscovery finds).
-CELERY_IMPORTS = ["ingestion.media_tasks"]
 CELERY_BEAT_SCHEDULE = {
     "ingestion-sweep": {
         "task": "ingestion.sweep_deliveries",

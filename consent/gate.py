@@ -150,15 +150,34 @@ def decide(*, tenant_id: int, phone_number_id: str, at: datetime) -> Decision:
     return decide_from_history(history, at)
 
 
+class _Commits(threading.local):
+    """Which tenants this thread's current commit has already published.
+
+    Each invalidation is stamped with the number of the commit it will run after (``epoch``);
+    the first callback of a commit to run moves the number on, so callbacks registered later
+    belong to the next commit. A rolled-back transaction or savepoint needs no clean-up: Django
+    discards its callbacks, and the ones that survive still publish once per tenant."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.published: dict[int, int] = {}  # tenant id -> epoch in which it was published
+
+
+_commits = _Commits()
+
+
 class _Publish:
-    """The after-commit work of :func:`invalidate`: one per tenant per transaction."""
+    """The after-commit work of :func:`invalidate`; runs its publish once per tenant per commit."""
 
     def __init__(self, tenant_id: int) -> None:
         self.tenant_id = tenant_id
-        self.done = False
+        self.epoch = _commits.epoch
 
     def __call__(self) -> None:
-        self.done = True
+        _commits.epoch = max(_commits.epoch, self.epoch + 1)
+        if _commits.published.get(self.tenant_id) == self.epoch:
+            return  # another change of the same commit already told everyone
+        _commits.published[self.tenant_id] = self.epoch
         _cache.drop_tenant(self.tenant_id)
         try:
             _redis().publish(CHANNEL, str(self.tenant_id))
@@ -183,12 +202,9 @@ def invalidate(tenant_id: int) -> None:
     """Tell every process that this tenant's decisions may have changed (after commit).
 
     Called once per change; a transaction that changes many things (a CSV import) still
-    publishes once per tenant."""
-    connection = transaction.get_connection()
-    for entry in getattr(connection, "run_on_commit", []):
-        callback = entry[1]
-        if isinstance(callback, _Publish) and callback.tenant_id == tenant_id and not callback.done:
-            return
+    publishes once per tenant. Each call adds a small callback (Django offers no public way to
+    see what a transaction already holds, nor a hook on rollback); the callbacks of one commit
+    share a stamp, and only the first of them per tenant publishes."""
     transaction.on_commit(_Publish(tenant_id))
 
 

@@ -9,7 +9,8 @@ class IngestionConfig(AppConfig):
     def ready(self) -> None:
         from consent.capture import provide_capture_reader
 
-        from . import dashboard, signals  # noqa: F401
+        # media_tasks: Celery's autodiscovery finds tasks.py only.
+        from . import dashboard, media_tasks, signals  # noqa: F401
         from .coverage import capture_states
 
         provide_capture_reader(capture_states)

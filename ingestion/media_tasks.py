@@ -2,7 +2,8 @@
 
 Not ``tenant_task``: its base runs the whole body in one transaction, and a download must not hold
 one open (nor may a retry roll back the attempt it records). ``fetch_attachment`` opens its own
-short tenant scopes. Registered with the worker through CELERY_IMPORTS (settings).
+short tenant scopes. Imported by IngestionConfig.ready() (ingestion/apps.py), since Celery's
+autodiscovery finds ingestion/tasks.py only.
 """
 
 from __future__ import annotations

@@ -60,3 +60,24 @@ def test_tasks_are_acknowledged_late_and_requeued_on_worker_loss():
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.worker_prefetch_multiplier == 1
     assert "worker-heartbeat" in app.conf.beat_schedule
+
+
+def test_a_real_worker_registers_the_task_modules_that_apps_load_in_ready(worker):
+    """Task modules beyond an app's tasks.py (the media fetches, the Merkle log's checkpoints)
+    are imported by their app's ready(): the worker must know them, or their messages are
+    dropped as unregistered."""
+    from compliance_hub.celery import app
+
+    deadline = time.monotonic() + 60.0
+    replies = None
+    while replies is None and time.monotonic() < deadline:
+        replies = app.control.inspect(timeout=2.0).registered()
+    assert replies, "the worker did not answer"
+    registered = {name.split()[0] for names in replies.values() for name in names}
+    assert {
+        "ingestion.fetch_media",
+        "ingestion.requeue_missing_media",
+        "archive.checkpoint_log",
+        "archive.checkpoint_all_logs",
+        "ingestion.sweep_deliveries",
+    } <= registered

@@ -182,8 +182,3 @@ class Tombstone(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"tombstone of leaf {self.leaf_index}"
-
-
-# Loaded with the archive's models: the audit trail's hook (receivers.py), and the beat tasks,
-# which Celery's autodiscovery (archive/tasks.py only) would not find in this package.
-from . import receivers, tasks  # noqa: E402, F401

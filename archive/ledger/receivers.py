@@ -2,8 +2,7 @@
 
 The audit trail lives in ``compliance_hub``, which must not import the apps built on it, so it
 announces each entry (``audit_event_recorded``, sent inside the entry's transaction) and the
-log listens here. Connected when archive/ledger/models.py is imported, i.e. whenever Django
-loads the archive app's models.
+log listens here. Connected by ArchiveConfig.ready() (archive/apps.py).
 """
 
 from __future__ import annotations

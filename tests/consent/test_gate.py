@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import redis
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from consent import gate
@@ -162,3 +163,79 @@ def test_a_reconsent_deadline_ends_old_consents_after_it(tenant_a, ana, commit_c
     assert decide(tenant_a, after).reason == Reason.RECONSENT_OVERDUE
     commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="v2")
     assert decide(tenant_a, after).capture is True
+
+
+class _Boom(Exception):
+    pass
+
+
+# Tenant ids of no tenant: the invalidations below need no rows, only transactions.
+FIRM, OTHER_FIRM = 9_000_001, 9_000_002
+
+
+@pytest.fixture
+def published():
+    """The tenant ids published on the gate's channel so far, in order, read from Redis."""
+    subscriber = redis.Redis.from_url(settings.REDIS_URL).pubsub()
+    subscriber.subscribe(gate.CHANNEL)
+    assert subscriber.get_message(timeout=5)["type"] == "subscribe"
+    end = "0"  # no tenant has id 0; the gate's own listener drops nothing for it
+
+    def read() -> list[int]:
+        redis.Redis.from_url(settings.REDIS_URL).publish(gate.CHANNEL, end)
+        seen = []
+        while (message := subscriber.get_message(timeout=5)) is not None:
+            if message["data"].decode() == end:
+                return seen
+            seen.append(int(message["data"]))
+        raise AssertionError("the end marker never came back")
+
+    yield read
+    subscriber.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_changes_in_one_transaction_publish_once_per_tenant(published):
+    with transaction.atomic():
+        for _ in range(3):
+            gate.invalidate(FIRM)
+        with transaction.atomic():  # a savepoint that commits with its transaction
+            gate.invalidate(FIRM)
+            gate.invalidate(OTHER_FIRM)
+        gate.invalidate(OTHER_FIRM)
+    assert sorted(published()) == [FIRM, OTHER_FIRM]
+    with transaction.atomic():
+        gate.invalidate(FIRM)
+    gate.invalidate(FIRM)  # outside a transaction: at once
+    assert published() == [FIRM, FIRM], "each later commit publishes again"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_publishes_nothing_and_leaves_nothing_behind(published):
+    with pytest.raises(_Boom), transaction.atomic():
+        gate.invalidate(FIRM)
+        raise _Boom
+    assert published() == []
+    with transaction.atomic():
+        gate.invalidate(FIRM)
+    assert published() == [FIRM], "the rolled-back change did not swallow the next one"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoint_drops_only_its_own_changes(published):
+    with transaction.atomic(), pytest.raises(_Boom), transaction.atomic():
+        gate.invalidate(FIRM)
+        raise _Boom
+    assert published() == []
+    with transaction.atomic():
+        with pytest.raises(_Boom), transaction.atomic():
+            gate.invalidate(FIRM)
+            raise _Boom
+        gate.invalidate(FIRM)  # after the rollback, in the same transaction: still published
+    assert published() == [FIRM]
+    with transaction.atomic():
+        gate.invalidate(FIRM)  # before the savepoint: survives its rollback
+        with pytest.raises(_Boom), transaction.atomic():
+            gate.invalidate(FIRM)
+            raise _Boom
+    assert published() == [FIRM]
