@@ -21,12 +21,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from archive.ledger.services import log_records
 from archive.models import CallRecord
 from archive.services import (
     ConversationKey,
     EventRecord,
     MessageRecord,
+    archive_calls,
     archive_events,
     archive_messages,
 )
@@ -157,32 +157,6 @@ def _call_record(item: Call, delivery: Delivery, employee_id: int) -> CallRecord
         delivery_id=delivery.pk,
         raw=storable(item.raw),
     )
-
-
-def archive_calls(*, tenant: Tenant, records: list[CallRecord]) -> int:
-    """Append call records; an event key already archived is skipped (idempotent)."""
-    if not records:
-        return 0
-    existing = set(
-        CallRecord.objects.filter(event_key__in=[r.event_key for r in records]).values_list(
-            "event_key", flat=True
-        )
-    )
-    rows = []
-    # In key order, as every archive insert (see archive/services.py: no deadlock between drains).
-    for record in sorted(records, key=attrgetter("event_key")):
-        if record.event_key in existing:
-            continue
-        existing.add(record.event_key)
-        record.tenant = tenant
-        rows.append(record)
-    if not rows:
-        return 0
-    CallRecord.objects.bulk_create(rows, ignore_conflicts=True)
-    # Call records are archive records too: each is a leaf of the tenant's Merkle log.
-    new_keys = [row.event_key for row in rows]
-    log_records(tenant=tenant, records=CallRecord.objects.filter(event_key__in=new_keys))
-    return len(rows)
 
 
 def _was_redacted(item: Item) -> bool:
