@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any
@@ -304,20 +304,31 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
     return summary
 
 
-def _process_claimed(*, tenant: Tenant, claim: Delivery) -> dict[str, Any] | None:
-    """Process a delivery the caller holds locked, in a savepoint: a failure is recorded on the
-    delivery (the sweeper retries it) and never undoes the rest of the caller's batch."""
+@dataclass(frozen=True)
+class Outcome:
+    summary: dict[str, Any] | None  # None: processing failed
+    error: str = ""
+
+
+def process_claimed(*, tenant: Tenant, claim: Delivery) -> Outcome:
+    """Process a delivery the caller holds locked, in a savepoint, so that a failure never undoes
+    the rest of the caller's batch. The failure of a delivery that was waiting (pending or
+    failed: every claim of a drain or a task) is recorded on it, and the sweeper tries it again;
+    a delivery that was done (a replay of a processed or unparseable one) keeps its status."""
+    # Read before processing, which sets them on ``claim`` before its last write can fail.
+    waiting = claim.status in (Delivery.Status.PENDING, Delivery.Status.FAILED)
+    attempts = claim.attempts
     try:
         with transaction.atomic():
-            return process_delivery(tenant=tenant, delivery=claim)
+            return Outcome(summary=process_delivery(tenant=tenant, delivery=claim))
     except Exception as error:
         logger.exception("delivery %s of tenant %s failed", claim.pk, tenant.pk)
-        Delivery.objects.filter(pk=claim.pk).update(
-            status=Delivery.Status.FAILED,
-            attempts=claim.attempts + 1,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-        )
-        return None
+        message = f"{type(error).__name__}: {error}"[:2000]
+        if waiting:
+            Delivery.objects.filter(pk=claim.pk).update(
+                status=Delivery.Status.FAILED, attempts=attempts + 1, last_error=message
+            )
+        return Outcome(summary=None, error=message)
 
 
 def process_delivery_by_id(*, tenant: Tenant, delivery_id: int) -> dict[str, Any] | None:
@@ -330,7 +341,7 @@ def process_delivery_by_id(*, tenant: Tenant, delivery_id: int) -> dict[str, Any
     )
     if claim is None:
         return None
-    return _process_claimed(tenant=tenant, claim=claim)
+    return process_claimed(tenant=tenant, claim=claim).summary
 
 
 def process_pending_batch(*, tenant: Tenant, size: int = DRAIN_BATCH) -> int:
@@ -346,7 +357,7 @@ def process_pending_batch(*, tenant: Tenant, size: int = DRAIN_BATCH) -> int:
             .order_by("received_at", "id")[:size]
         )
         for claim in claimed:
-            _process_claimed(tenant=tenant, claim=claim)
+            process_claimed(tenant=tenant, claim=claim)
     return len(claimed)
 
 
