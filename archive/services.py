@@ -1,4 +1,6 @@
-"""The verbs of the archive: append messages and the events that happen to them, idempotently.
+"""The verbs of the archive: append messages, the events that happen to them and calls,
+idempotently, and take attachments through their states. Every write that makes a record adds
+its leaf to the tenant's Merkle log here, so no caller can forget it.
 
 Every multi-row insert goes in the order of the rows' unique key. Two drains may archive the same
 duplicated items at once (a redelivery, the sweeper), and an insert that meets the other's
@@ -8,17 +10,29 @@ while in opposite orders each would hold a row the other waits for (a deadlock).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, TextField, Value, When
+from django.db.models.functions import Concat
+from django.utils import timezone
 
+from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Tenant
 
 from .ledger.services import log_records
-from .models import Attachment, AttachmentFile, Conversation, Message, MessageEvent
+from .models import (
+    Attachment,
+    AttachmentFile,
+    CallRecord,
+    Conversation,
+    Message,
+    MessageEvent,
+)
 
 
 @dataclass(frozen=True, order=True)  # ordered: conversations are created in key order
@@ -171,6 +185,85 @@ def archive_events(*, tenant: Tenant, records: list[EventRecord]) -> int:
     return len(rows)
 
 
+def archive_calls(*, tenant: Tenant, records: list[CallRecord]) -> int:
+    """Append call records (unsaved, built by ingestion; in the caller's tenant scope); an event
+    key already archived is skipped, so a replay stores nothing twice. Returns how many were new."""
+    if not records:
+        return 0
+    existing = set(
+        CallRecord.objects.filter(event_key__in=[r.event_key for r in records]).values_list(
+            "event_key", flat=True
+        )
+    )
+    rows = []
+    for record in sorted(records, key=attrgetter("event_key")):
+        if record.event_key in existing:
+            continue
+        existing.add(record.event_key)
+        record.tenant = tenant
+        rows.append(record)
+    if not rows:
+        return 0
+    CallRecord.objects.bulk_create(rows, ignore_conflicts=True)
+    # Each new call record is a leaf of the tenant's Merkle log too (see archive_messages).
+    new_keys = [row.event_key for row in rows]
+    log_records(tenant=tenant, records=CallRecord.objects.filter(event_key__in=new_keys))
+    return len(rows)
+
+
+# --- Attachments --------------------------------------------------------------------------------
+# pending (made with its message) → stored (bytes kept; its AttachmentFile is the leaf), or
+# missing (to be retried) → failed (given up). The Attachment changes state, so it is no leaf.
+
+
+@dataclass(frozen=True)
+class AttachmentChange:
+    """What a state change found: the attachment as it now is (None: there is none), and
+    whether this call changed it (False: a concurrent fetch stored it first, or it is gone)."""
+
+    attachment: Attachment | None
+    changed: bool
+
+
+def _pending_attachments(message: Message) -> list[Attachment]:
+    """The (unsaved) attachments of an archived message: one per media item in
+    ``structured["media"]``; none when it has no media or no media id."""
+    media = (message.structured or {}).get("media")
+    if not isinstance(media, dict):
+        return []
+    media_id = str(media.get("id") or "")
+    if not media_id:
+        return []
+    return [
+        Attachment(
+            tenant_id=message.tenant_id,
+            message=message,
+            media_id=media_id[:255],
+            mime_type=str(media.get("mime_type") or "")[:128],
+            meta_sha256=str(media.get("sha256") or "")[:128],
+            filename=str(media.get("filename") or "")[:255],
+            status=Attachment.Status.PENDING,
+        )
+    ]
+
+
+def add_attachments(*, tenant: Tenant, wamids: Iterable[str]) -> list[int]:
+    """Give the archived messages ``wamids`` that carry media their pending attachments (in the
+    caller's tenant scope and transaction). Idempotent: an attachment that exists is not made
+    again. Returns the ids of those messages' attachments still pending (new or earlier)."""
+    messages = Message.objects.filter(wamid__in=list(wamids)).only("pk", "tenant_id", "structured")
+    rows = [attachment for message in messages for attachment in _pending_attachments(message)]
+    if not rows:
+        return []
+    rows.sort(key=attrgetter("message_id", "media_id"))  # key order: see the module docstring
+    Attachment.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(
+        Attachment.objects.filter(
+            message_id__in=[row.message_id for row in rows], status=Attachment.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+
+
 def record_stored_file(*, tenant: Tenant, attachment: Attachment) -> AttachmentFile:
     """The proof that ``attachment``'s bytes were stored (in the caller's tenant scope and
     transaction, as its status turns ``stored``): a leaf of the tenant's log. Idempotent."""
@@ -190,3 +283,85 @@ def record_stored_file(*, tenant: Tenant, attachment: Attachment) -> AttachmentF
     )
     log_records(tenant=tenant, records=AttachmentFile.objects.filter(pk=proof.pk))
     return proof
+
+
+def mark_attachment_stored(
+    *,
+    tenant: Tenant,
+    attachment_id: int,
+    storage_name: str,
+    sha256: str,
+    size: int,
+    mime_type: str,
+    note: str = "",
+) -> AttachmentChange:
+    """Record that ``attachment_id``'s verified bytes are kept under ``storage_name``, with their
+    proof (a leaf of the log), under a row lock: of two concurrent fetches one records it.
+    ``mime_type`` (what the fetch learned) is kept only when Meta's webhook named none."""
+    with tenant_scope(tenant):
+        row = Attachment.objects.select_for_update().filter(pk=attachment_id).first()
+        if row is None or row.status == Attachment.Status.STORED:
+            return AttachmentChange(attachment=row, changed=False)
+        row.file.name = storage_name
+        row.sha256 = sha256
+        row.size = size
+        if not row.mime_type:
+            row.mime_type = mime_type[:128]
+        row.status = Attachment.Status.STORED
+        row.stored_at = timezone.now()
+        row.attempts += 1
+        row.last_error = note
+        row.save(update_fields=["file", "sha256", "size", "mime_type", "status", "stored_at",
+                                "attempts", "last_error"])  # fmt: skip
+        record_stored_file(tenant=tenant, attachment=row)
+        return AttachmentChange(attachment=row, changed=True)
+
+
+def mark_attachment_not_fetched(
+    *, tenant: Tenant, attachment_id: int, error: str, permanent: bool, max_attempts: int
+) -> AttachmentChange:
+    """Record a failed fetch of ``attachment_id`` under a row lock: ``missing`` (to be retried),
+    or ``failed`` when the failure is ``permanent`` or this was attempt ``max_attempts``. One
+    stored meanwhile is left as it is."""
+    with tenant_scope(tenant):
+        row = Attachment.objects.select_for_update().filter(pk=attachment_id).first()
+        if row is None or row.status == Attachment.Status.STORED:
+            return AttachmentChange(attachment=row, changed=False)
+        row.attempts += 1
+        give_up = permanent or row.attempts >= max_attempts
+        row.status = Attachment.Status.FAILED if give_up else Attachment.Status.MISSING
+        row.last_error = error[:2000]
+        row.save(update_fields=["attempts", "status", "last_error"])
+        return AttachmentChange(attachment=row, changed=True)
+
+
+@dataclass(frozen=True)
+class ExpiredAttachments:
+    count: int
+    numbers: dict[int, set[str]]  # tenant id → business phone number ids of their messages
+
+
+def fail_expired_attachments(*, received_by: datetime, reason: str) -> ExpiredAttachments:
+    """Mark ``failed``, with ``reason`` before any earlier error, every attachment still waiting
+    (pending, missing) of a message received at or before ``received_by``. Platform code: spans
+    tenants."""
+    with unscoped():
+        expiring = Attachment.all_tenants.filter(
+            status__in=[Attachment.Status.PENDING, Attachment.Status.MISSING],
+            message__received_at__lte=received_by,
+        )
+        numbers = set(
+            expiring.values_list("tenant_id", "message__conversation__business_phone_number_id")
+        )
+        count = expiring.update(
+            status=Attachment.Status.FAILED,
+            last_error=Case(
+                When(last_error="", then=Value(reason)),
+                default=Concat(Value(reason + "; last error: "), F("last_error")),
+                output_field=TextField(),
+            ),
+        )
+    by_tenant: dict[int, set[str]] = {}
+    for tenant_id, phone in numbers:
+        by_tenant.setdefault(tenant_id, set()).add(phone)
+    return ExpiredAttachments(count=count, numbers=by_tenant)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.text import capfirst
+
+from .services import SECRET_FIELDS, SETTING_LABELS
 
 SECRET_MAX_LENGTH = 1000
 
@@ -27,7 +30,7 @@ class WhatsAppSettingsForm(forms.Form):
     not silently trimmed into something the admin did not check."""
 
     app_secret = forms.CharField(
-        label="App secret",
+        label=capfirst(SETTING_LABELS["app_secret"]),
         required=False,
         strip=False,
         max_length=SECRET_MAX_LENGTH,
@@ -36,7 +39,7 @@ class WhatsAppSettingsForm(forms.Form):
         "Meta signs every delivery with it. Leave empty to keep the saved one.",
     )
     verify_token = forms.CharField(
-        label="Verify token",
+        label=capfirst(SETTING_LABELS["verify_token"]),
         required=False,
         strip=False,
         max_length=SECRET_MAX_LENGTH,
@@ -46,7 +49,7 @@ class WhatsAppSettingsForm(forms.Form):
         "the saved one.",
     )
     access_token = forms.CharField(
-        label="Access token",
+        label=capfirst(SETTING_LABELS["access_token"]),
         required=False,
         strip=False,
         max_length=SECRET_MAX_LENGTH,
@@ -56,22 +59,18 @@ class WhatsAppSettingsForm(forms.Form):
         "whatsapp_business_management. Used to download media. Leave empty to keep the saved one.",
     )
     waba_ids = forms.CharField(
-        label="WhatsApp Business Account ids",
+        label=capfirst(SETTING_LABELS["waba_ids"]),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
         help_text="App Dashboard → WhatsApp → API Setup (WhatsApp Business Account ID). "
         "Several: separate them with commas or new lines.",
     )
 
-    SECRET_FIELDS = ("app_secret", "verify_token", "access_token")
-
     def changes(self) -> dict:
         """Keyword arguments for ``save_whatsapp_settings``: the secrets that were typed, and
         the WABA ids as listed (the box shows the saved ones, so it always says the whole list)."""
         given: dict = {
-            name: self.cleaned_data[name]
-            for name in self.SECRET_FIELDS
-            if self.cleaned_data.get(name)
+            name: self.cleaned_data[name] for name in SECRET_FIELDS if self.cleaned_data.get(name)
         }
         given["waba_ids"] = split_waba_ids(self.cleaned_data.get("waba_ids", ""))
         return given

@@ -29,7 +29,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -37,12 +36,15 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Case, F, TextField, Value, When
-from django.db.models.functions import Concat
 from django.utils import timezone
 
 from archive.models import Attachment, Message
-from archive.services import record_stored_file
+from archive.services import (
+    add_attachments,
+    fail_expired_attachments,
+    mark_attachment_not_fetched,
+    mark_attachment_stored,
+)
 from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Tenant
 
@@ -107,28 +109,6 @@ def storage_name(*, tenant_id: int, sha256_hex: str) -> str:
 # --- Creation, inside message processing -------------------------------------------------------
 
 
-def attachments_for(message: Message) -> list[Attachment]:
-    """The (unsaved, pending) attachments of an archived message: one per media item in
-    ``structured["media"]``; none when it has no media or no media id."""
-    media = (message.structured or {}).get("media")
-    if not isinstance(media, dict):
-        return []
-    media_id = str(media.get("id") or "")
-    if not media_id:
-        return []
-    return [
-        Attachment(
-            tenant_id=message.tenant_id,
-            message=message,
-            media_id=media_id[:255],
-            mime_type=str(media.get("mime_type") or "")[:128],
-            meta_sha256=str(media.get("sha256") or "")[:128],
-            filename=str(media.get("filename") or "")[:255],
-            status=Status.PENDING,
-        )
-    ]
-
-
 def record_attachments(*, tenant: Tenant, records: Iterable[MessageRecord]) -> list[int]:
     """Create the pending attachments of the archived messages among ``records`` (in the
     caller's tenant scope and transaction) and queue one fetch per attachment after commit.
@@ -137,18 +117,9 @@ def record_attachments(*, tenant: Tenant, records: Iterable[MessageRecord]) -> l
     wamids = [r.wamid for r in records if isinstance(r.structured.get("media"), dict)]
     if not wamids:
         return []
-    messages = Message.objects.filter(wamid__in=wamids).only("pk", "tenant_id", "structured")
-    rows = [attachment for message in messages for attachment in attachments_for(message)]
-    if not rows:
+    ids = add_attachments(tenant=tenant, wamids=wamids)
+    if not ids:
         return []
-    # In key order, as every archive insert (archive/services.py: no deadlock between drains).
-    rows.sort(key=attrgetter("message_id", "media_id"))
-    Attachment.objects.bulk_create(rows, ignore_conflicts=True)
-    ids = list(
-        Attachment.objects.filter(
-            message_id__in=[row.message_id for row in rows], status=Status.PENDING
-        ).values_list("pk", flat=True)
-    )
     # robust: a broker that is down must not undo the archive; the beat task picks them up.
     transaction.on_commit(partial(queue_fetches, tenant_id=tenant.pk, ids=ids), robust=True)
     return ids
@@ -239,47 +210,40 @@ def _record_stored(
     *, tenant: Tenant, attachment_id: int, name: str, written: bool, download: Download,
     info: MediaInfo | None, note: str,
 ) -> FetchResult:  # fmt: skip
-    canonical = storage_name(tenant_id=tenant.pk, sha256_hex=download.sha256.hex())
-    with tenant_scope(tenant):
-        row = Attachment.objects.select_for_update().filter(pk=attachment_id).first()
-        if row is None or row.status == Status.STORED:
-            # A concurrent fetch won. A file we wrote beside the canonical name is nobody's;
-            # the canonical one may be another attachment's (same bytes) and stays.
-            if written and name != canonical and (row is None or row.file.name != name):
-                default_storage.delete(name)
-            return FetchResult(status=row.status if row else "gone",
-                               attempts=row.attempts if row else 0)  # fmt: skip
-        row.file.name = name
-        row.sha256 = download.sha256.hex()
-        row.size = download.size
-        if not row.mime_type:
-            content_type = download.content_type.split(";", 1)[0].strip()
-            row.mime_type = ((info.mime_type if info else "") or content_type)[:128]
-        row.status = Status.STORED
-        row.stored_at = timezone.now()
-        row.attempts += 1
-        row.last_error = note
-        row.save(update_fields=["file", "sha256", "size", "mime_type", "status", "stored_at",
-                                "attempts", "last_error"])  # fmt: skip
-        # Tamper evidence for the bytes: which ones were stored, as a leaf of the log.
-        record_stored_file(tenant=tenant, attachment=row)
+    content_type = download.content_type.split(";", 1)[0].strip()
+    outcome = mark_attachment_stored(
+        tenant=tenant, attachment_id=attachment_id, storage_name=name,
+        sha256=download.sha256.hex(), size=download.size,
+        mime_type=(info.mime_type if info else "") or content_type, note=note,
+    )  # fmt: skip
+    row = outcome.attachment
+    if outcome.changed:
         return FetchResult(status=row.status, attempts=row.attempts, error=note)
+    # A concurrent fetch won. A file we wrote beside the canonical name is nobody's; the
+    # canonical one may be another attachment's (same bytes) and stays.
+    canonical = storage_name(tenant_id=tenant.pk, sha256_hex=download.sha256.hex())
+    if written and name != canonical and (row is None or row.file.name != name):
+        default_storage.delete(name)
+    return FetchResult(status=row.status if row else "gone", attempts=row.attempts if row else 0)
 
 
 def _record_failure(
     *, tenant: Tenant, attachment_id: int, error: str, permanent: bool
 ) -> FetchResult:
+    # One transaction: the attachment given up on and the admin's notice of it.
     with tenant_scope(tenant):
-        row = Attachment.objects.select_for_update().filter(pk=attachment_id).first()
-        if row is None or row.status == Status.STORED:  # stored meanwhile: nothing to record
+        outcome = mark_attachment_not_fetched(
+            tenant=tenant,
+            attachment_id=attachment_id,
+            error=error,
+            permanent=permanent,
+            max_attempts=MAX_ATTEMPTS,
+        )
+        row = outcome.attachment
+        if not outcome.changed:  # stored meanwhile (or gone): nothing to record
             return FetchResult(status=row.status if row else "gone",
                                attempts=row.attempts if row else 0)  # fmt: skip
-        row.attempts += 1
-        give_up = permanent or row.attempts >= MAX_ATTEMPTS
-        row.status = Status.FAILED if give_up else Status.MISSING
-        row.last_error = error[:2000]
-        row.save(update_fields=["attempts", "status", "last_error"])
-        if give_up:
+        if row.status == Status.FAILED:
             _tell_the_admin(tenant, [(_phone_number_id(row), error)])
         return FetchResult(status=row.status, attempts=row.attempts, error=row.last_error)
 
@@ -413,28 +377,11 @@ def attachments_to_fetch(now: datetime | None = None) -> list[tuple[int, int]]:
 
 def expire_attachments(now: datetime | None = None) -> int:
     """Mark ``failed`` every attachment still waiting whose media id is past its 7 days, so
-    that nobody reads "retrying" where nothing can be retried. Platform code: spans tenants."""
+    that nobody reads "retrying" where nothing can be retried, and tell each firm's admin.
+    Platform code: spans tenants."""
     now = now or timezone.now()
-    with unscoped():
-        expiring = Attachment.all_tenants.filter(
-            status__in=[Status.PENDING, Status.MISSING],
-            message__received_at__lte=now - MEDIA_ID_LIFETIME,
-        )
-        numbers = set(
-            expiring.values_list("tenant_id", "message__conversation__business_phone_number_id")
-        )
-        count = expiring.update(
-            status=Status.FAILED,
-            last_error=Case(
-                When(last_error="", then=Value(EXPIRED)),
-                default=Concat(Value(EXPIRED + "; last error: "), F("last_error")),
-                output_field=TextField(),
-            ),
-        )
-    by_tenant: dict[int, list[tuple[str, str]]] = {}
-    for tenant_id, phone in numbers:
-        by_tenant.setdefault(tenant_id, []).append((phone, EXPIRED))
-    for tenant in Tenant.objects.filter(pk__in=by_tenant):
+    expired = fail_expired_attachments(received_by=now - MEDIA_ID_LIFETIME, reason=EXPIRED)
+    for tenant in Tenant.objects.filter(pk__in=expired.numbers):
         with tenant_scope(tenant):
-            _tell_the_admin(tenant, by_tenant[tenant.pk])
-    return count
+            _tell_the_admin(tenant, [(phone, EXPIRED) for phone in expired.numbers[tenant.pk]])
+    return expired.count

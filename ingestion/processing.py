@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any
@@ -21,12 +21,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from archive.ledger.services import log_records
 from archive.models import CallRecord
 from archive.services import (
     ConversationKey,
     EventRecord,
     MessageRecord,
+    archive_calls,
     archive_events,
     archive_messages,
 )
@@ -157,32 +157,6 @@ def _call_record(item: Call, delivery: Delivery, employee_id: int) -> CallRecord
         delivery_id=delivery.pk,
         raw=storable(item.raw),
     )
-
-
-def archive_calls(*, tenant: Tenant, records: list[CallRecord]) -> int:
-    """Append call records; an event key already archived is skipped (idempotent)."""
-    if not records:
-        return 0
-    existing = set(
-        CallRecord.objects.filter(event_key__in=[r.event_key for r in records]).values_list(
-            "event_key", flat=True
-        )
-    )
-    rows = []
-    # In key order, as every archive insert (see archive/services.py: no deadlock between drains).
-    for record in sorted(records, key=attrgetter("event_key")):
-        if record.event_key in existing:
-            continue
-        existing.add(record.event_key)
-        record.tenant = tenant
-        rows.append(record)
-    if not rows:
-        return 0
-    CallRecord.objects.bulk_create(rows, ignore_conflicts=True)
-    # Call records are archive records too: each is a leaf of the tenant's Merkle log.
-    new_keys = [row.event_key for row in rows]
-    log_records(tenant=tenant, records=CallRecord.objects.filter(event_key__in=new_keys))
-    return len(rows)
 
 
 def _was_redacted(item: Item) -> bool:
@@ -330,20 +304,31 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
     return summary
 
 
-def _process_claimed(*, tenant: Tenant, claim: Delivery) -> dict[str, Any] | None:
-    """Process a delivery the caller holds locked, in a savepoint: a failure is recorded on the
-    delivery (the sweeper retries it) and never undoes the rest of the caller's batch."""
+@dataclass(frozen=True)
+class Outcome:
+    summary: dict[str, Any] | None  # None: processing failed
+    error: str = ""
+
+
+def process_claimed(*, tenant: Tenant, claim: Delivery) -> Outcome:
+    """Process a delivery the caller holds locked, in a savepoint, so that a failure never undoes
+    the rest of the caller's batch. The failure of a delivery that was waiting (pending or
+    failed: every claim of a drain or a task) is recorded on it, and the sweeper tries it again;
+    a delivery that was done (a replay of a processed or unparseable one) keeps its status."""
+    # Read before processing, which sets them on ``claim`` before its last write can fail.
+    waiting = claim.status in (Delivery.Status.PENDING, Delivery.Status.FAILED)
+    attempts = claim.attempts
     try:
         with transaction.atomic():
-            return process_delivery(tenant=tenant, delivery=claim)
+            return Outcome(summary=process_delivery(tenant=tenant, delivery=claim))
     except Exception as error:
         logger.exception("delivery %s of tenant %s failed", claim.pk, tenant.pk)
-        Delivery.objects.filter(pk=claim.pk).update(
-            status=Delivery.Status.FAILED,
-            attempts=claim.attempts + 1,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-        )
-        return None
+        message = f"{type(error).__name__}: {error}"[:2000]
+        if waiting:
+            Delivery.objects.filter(pk=claim.pk).update(
+                status=Delivery.Status.FAILED, attempts=attempts + 1, last_error=message
+            )
+        return Outcome(summary=None, error=message)
 
 
 def process_delivery_by_id(*, tenant: Tenant, delivery_id: int) -> dict[str, Any] | None:
@@ -356,7 +341,7 @@ def process_delivery_by_id(*, tenant: Tenant, delivery_id: int) -> dict[str, Any
     )
     if claim is None:
         return None
-    return _process_claimed(tenant=tenant, claim=claim)
+    return process_claimed(tenant=tenant, claim=claim).summary
 
 
 def process_pending_batch(*, tenant: Tenant, size: int = DRAIN_BATCH) -> int:
@@ -372,7 +357,7 @@ def process_pending_batch(*, tenant: Tenant, size: int = DRAIN_BATCH) -> int:
             .order_by("received_at", "id")[:size]
         )
         for claim in claimed:
-            _process_claimed(tenant=tenant, claim=claim)
+            process_claimed(tenant=tenant, claim=claim)
     return len(claimed)
 
 

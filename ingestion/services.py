@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -20,7 +21,14 @@ from .wakeup import wake_drain
 
 logger = logging.getLogger(__name__)
 
-SECRET_FIELDS = ("app_secret", "verify_token", "access_token")
+# The settings of a tenant's WhatsApp connection, as the page, the form and the CLI name them.
+SETTING_LABELS = {
+    "app_secret": "app secret",
+    "verify_token": "verify token",
+    "access_token": "access token",
+    "waba_ids": "WhatsApp Business Account ids",
+}
+SECRET_FIELDS = ("app_secret", "verify_token", "access_token")  # stored encrypted
 # The headers worth keeping with a delivery (never cookies or anything of ours).
 KEPT_HEADERS = ("X-Hub-Signature-256", "Content-Type", "User-Agent", "Content-Length")
 
@@ -28,6 +36,19 @@ KEPT_HEADERS = ("X-Hub-Signature-256", "Content-Type", "User-Agent", "Content-Le
 def whatsapp_settings(*, tenant: Tenant) -> WhatsAppSettings | None:
     with tenant_scope(tenant):
         return WhatsAppSettings.objects.filter(tenant=tenant).first()
+
+
+def saved_settings(row: WhatsAppSettings | None) -> dict[str, Any]:
+    """Each setting's saved value, in ``SETTING_LABELS`` order (secrets in clear: to compare,
+    never to show); empty values when nothing is saved."""
+    if row is None:
+        return {name: "" for name in SECRET_FIELDS} | {"waba_ids": []}
+    return {name: getattr(row, name) for name in SECRET_FIELDS} | {"waba_ids": list(row.waba_ids)}
+
+
+def changed_settings(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The labels of the settings whose saved value differs (see :func:`saved_settings`)."""
+    return [label for name, label in SETTING_LABELS.items() if before[name] != after[name]]
 
 
 def save_whatsapp_settings(

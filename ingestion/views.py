@@ -22,7 +22,13 @@ from .forms import WhatsAppSettingsForm
 from .models import WhatsAppSettings
 from .notices import acknowledge_notice, notice_or_none
 from .selectors import connection_status
-from .services import save_whatsapp_settings, whatsapp_settings
+from .services import (
+    SECRET_FIELDS,
+    changed_settings,
+    save_whatsapp_settings,
+    saved_settings,
+    whatsapp_settings,
+)
 
 # The webhook fields a tenant subscribes to in App Dashboard → WhatsApp → Configuration.
 WEBHOOK_FIELDS = (
@@ -33,23 +39,6 @@ WEBHOOK_FIELDS = (
     "calls",
     "account_update",
 )
-FIELD_LABELS = {
-    "app_secret": "app secret",
-    "verify_token": "verify token",
-    "access_token": "access token",
-    "waba_ids": "WhatsApp Business Account ids",
-}
-
-
-def _saved_values(row: WhatsAppSettings | None) -> dict:
-    if row is None:
-        return {"app_secret": "", "verify_token": "", "access_token": "", "waba_ids": []}
-    return {
-        "app_secret": row.app_secret,
-        "verify_token": row.verify_token,
-        "access_token": row.access_token,
-        "waba_ids": list(row.waba_ids),
-    }
 
 
 def _add_service_errors(form: WhatsAppSettingsForm, error: ValidationError) -> None:
@@ -66,7 +55,7 @@ def _add_service_errors(form: WhatsAppSettingsForm, error: ValidationError) -> N
 def settings_page(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant
     row = whatsapp_settings(tenant=tenant)
-    before = _saved_values(row)
+    before = saved_settings(row)
     form = WhatsAppSettingsForm(
         request.POST or None, initial={"waba_ids": "\n".join(before["waba_ids"])}
     )
@@ -80,25 +69,21 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 _add_service_errors(form, error)
             else:
-                after = _saved_values(row)
-                changed = [FIELD_LABELS[name] for name in before if before[name] != after[name]]
+                changed = changed_settings(before, saved_settings(row))
                 if changed:
                     messages.success(request, f"Saved: {', '.join(changed)}.")
                 else:
                     messages.info(request, "Nothing changed.")
                 return redirect("ingestion:whatsapp_settings")
         status = 400
-    saved = _saved_values(row)
+    saved = saved_settings(row)
     context = {
         "form": form,
         "settings_row": row,
         "callback_url": request.build_absolute_uri(
             reverse("ingestion:whatsapp_webhook", args=[tenant.slug])
         ),
-        "hints": {
-            name: WhatsAppSettings.hint(saved[name])
-            for name in ("app_secret", "verify_token", "access_token")
-        },
+        "hints": {name: WhatsAppSettings.hint(saved[name]) for name in SECRET_FIELDS},
         "waba_ids": saved["waba_ids"],
         "connection": connection_status(tenant=tenant, row=row),
         "webhook_fields": WEBHOOK_FIELDS,

@@ -22,13 +22,13 @@ from archive.services import (
     ConversationKey,
     EventRecord,
     MessageRecord,
+    archive_calls,
     archive_events,
     archive_messages,
 )
 from compliance_hub.db_roles import set_role
 from compliance_hub.tenancy.context import tenant_scope
 from consent import services as consent
-from ingestion.processing import archive_calls
 
 PAUSE_SECONDS = 0.4
 PAUSED_TABLES = [Conversation, Message, MessageEvent, CallRecord]

@@ -7,11 +7,14 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from archive.models import CallRecord, Message, MessageEvent
 from compliance_hub.audit.models import AuditEvent
+from compliance_hub.db_roles import set_role
 from compliance_hub.tenancy.context import tenant_scope
 from consent import gate
 from consent import services as consent
@@ -198,3 +201,50 @@ def test_bad_options_are_refused_and_change_nothing(tenant_a, ana, args, message
 def test_an_unknown_tenant_is_refused(db):
     with pytest.raises(CommandError, match="No tenant with slug"):
         call_command("replay_deliveries", "nobody", stdout=StringIO())
+
+
+def refuse_to_mark_deliveries_processed() -> None:
+    """From now on the database refuses a delivery's last write (as a full disk would), by a
+    trigger the owner makes inside the test's transaction (gone with its rollback)."""
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+        cursor.execute(
+            "CREATE FUNCTION test_refuse_processed() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'the disk is full'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER test_refuse_processed BEFORE UPDATE ON {Delivery._meta.db_table} "
+            "FOR EACH ROW WHEN (NEW.status = 'processed') EXECUTE FUNCTION test_refuse_processed()"
+        )
+    set_role(connection, settings.DB_APP_ROLE)
+
+
+def test_a_failed_replay_is_recorded_as_the_worker_records_a_failure(client, tenant_a, ana):
+    """One failure record for the drain and the replay: a waiting delivery turns failed with one
+    more attempt and the error; one that was processed keeps its status and its result."""
+
+    def text(wamid: str) -> Delivery:
+        return deliver(client, tenant_a, payloads.inbound_text(
+            phone_number_id=PHONE_ID, wamid=wamid, text="x", timestamp=now_seconds()
+        ))  # fmt: skip
+
+    done, by_worker, waiting = text("wamid.DONE"), text("wamid.WORKER"), text("wamid.WAIT")
+    process(tenant_a, done)
+    refuse_to_mark_deliveries_processed()
+    assert process(tenant_a, by_worker) is None
+    err = StringIO()
+    with pytest.raises(CommandError, match="3 deliveries failed"):
+        call_command("replay_deliveries", "firm-a", stdout=StringIO(), stderr=err)
+    assert f"Delivery {waiting.pk} failed: " in err.getvalue()
+    assert "the disk is full" in err.getvalue()
+    with tenant_scope(tenant_a):
+        rows = {d.pk: d for d in Delivery.objects.all()}
+        assert not Message.objects.filter(wamid__in=["wamid.WORKER", "wamid.WAIT"]).exists()
+    assert (rows[done.pk].status, rows[done.pk].attempts, rows[done.pk].last_error) == (
+        Delivery.Status.PROCESSED, 1, ""
+    )  # fmt: skip
+    assert (rows[waiting.pk].status, rows[waiting.pk].attempts) == (Delivery.Status.FAILED, 1)
+    # The worker's failure, then the replay's: one more attempt each, the same error.
+    assert (rows[by_worker.pk].status, rows[by_worker.pk].attempts) == (Delivery.Status.FAILED, 2)
+    assert "the disk is full" in rows[waiting.pk].last_error
+    assert rows[waiting.pk].last_error == rows[by_worker.pk].last_error

@@ -14,14 +14,13 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
 from compliance_hub.audit.services import record_event
 from compliance_hub.management.commands._helpers import tenant_by_slug
 from compliance_hub.tenancy.context import tenant_scope
 from ingestion.models import Delivery
-from ingestion.processing import process_delivery
+from ingestion.processing import process_claimed
 
 STATUSES = [*Delivery.Status.values, "all"]
 # Summary keys of process_delivery that count what a run added.
@@ -94,21 +93,13 @@ class Command(BaseCommand):
                     busy += 1  # a worker holds it right now (or it is gone)
                     continue
                 before = delivery.status
-                try:
-                    with transaction.atomic():
-                        summary = process_delivery(tenant=tenant, delivery=delivery)
-                except Exception as error:
-                    errors += 1
-                    message = f"{type(error).__name__}: {error}"[:2000]
-                    if before in (Delivery.Status.PENDING, Delivery.Status.FAILED):
-                        # As the worker would: the sweeper tries it again later.
-                        Delivery.objects.filter(pk=pk).update(
-                            status=Delivery.Status.FAILED,
-                            attempts=delivery.attempts + 1,
-                            last_error=message,
-                        )
-                    self.stderr.write(f"Delivery {pk} failed: {message}")
-                    continue
+                # The drain's own service: the same savepoint and the same failure record.
+                outcome = process_claimed(tenant=tenant, claim=delivery)
+            if outcome.summary is None:
+                errors += 1
+                self.stderr.write(f"Delivery {pk} failed: {outcome.error}")
+                continue
+            summary = outcome.summary
             replayed[before] += 1
             for key, label in ADDED.items():
                 added[label] += int(summary.get(key, 0))

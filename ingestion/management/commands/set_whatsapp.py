@@ -9,32 +9,20 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from compliance_hub.management.commands._helpers import tenant_by_slug
-from ingestion.models import WhatsAppSettings
-from ingestion.services import save_whatsapp_settings, whatsapp_settings
+from ingestion.services import (
+    changed_settings,
+    save_whatsapp_settings,
+    saved_settings,
+    whatsapp_settings,
+)
 
+# The command line's name of each setting (SETTING_LABELS names them in words).
 OPTIONS = {
     "app_secret": "--app-secret",
     "verify_token": "--verify-token",
     "access_token": "--access-token",
     "waba_ids": "--waba-id",
 }
-LABELS = {
-    "app_secret": "app secret",
-    "verify_token": "verify token",
-    "access_token": "access token",
-    "waba_ids": "WhatsApp Business Account ids",
-}
-
-
-def _saved_values(row: WhatsAppSettings | None) -> dict:
-    if row is None:
-        return {"app_secret": "", "verify_token": "", "access_token": "", "waba_ids": []}
-    return {
-        "app_secret": row.app_secret,
-        "verify_token": row.verify_token,
-        "access_token": row.access_token,
-        "waba_ids": list(row.waba_ids),
-    }
 
 
 class Command(BaseCommand):
@@ -71,7 +59,7 @@ class Command(BaseCommand):
                     f"{OPTIONS[name]} is empty; leave it out to keep the saved value."
                 )
         tenant = tenant_by_slug(slug)
-        before = _saved_values(whatsapp_settings(tenant=tenant))
+        before = saved_settings(whatsapp_settings(tenant=tenant))
         try:
             row = save_whatsapp_settings(tenant=tenant, **given)
         except ValidationError as error:
@@ -80,8 +68,7 @@ class Command(BaseCommand):
                 for name, messages in error.message_dict.items()
             ]
             raise CommandError("Nothing was changed. " + "; ".join(problems)) from None
-        after = _saved_values(row)
-        changed = [LABELS[name] for name in OPTIONS if before[name] != after[name]]
+        changed = changed_settings(before, saved_settings(row))
         self.stdout.write(
             f"Callback path for {tenant.slug}: "
             f"{reverse('ingestion:whatsapp_webhook', args=[tenant.slug])}"
