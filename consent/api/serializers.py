@@ -12,20 +12,6 @@ from compliance_hub.digits import parse_id
 from ..models import ConsentEvent, ConsentNotice, ConsentState, Language, Team
 from ..notice_templates import LANGUAGES
 
-
-class ApiErrorBodySerializer(serializers.Serializer):
-    status = serializers.IntegerField()
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(required=False)
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    """The one error format of the API (compliance_hub/api/errors.py)."""
-
-    error = ApiErrorBodySerializer()
-
-
 # --- employees -------------------------------------------------------------------------------
 
 
