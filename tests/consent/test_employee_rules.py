@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
 from consent import employee_rules, services
+from consent.employee_csv import parse_employee_csv
 from consent.forms import EmployeeForm
 from consent.imports import validate_import
 from consent.models import Employee
@@ -233,3 +234,26 @@ def test_the_bulk_path_refuses_what_the_rules_refuse(tenant_a):
     }
     with tenant_scope(tenant_a):
         assert not Employee.objects.exists()
+
+
+def test_the_csv_preview_names_a_whatsapp_phone_number_id_already_in_use():
+    # Before: only phone numbers were looked up at preview; a taken id failed at confirm.
+    data = (
+        b"full_name,email,employee_id,phone_number,whatsapp_phone_number_id\n"
+        b"Ana Lima,ana@example.com,E-1,+55 11 98765-4321,999\n"
+        b"Rui Costa,rui@example.com,E-2,+55 11 98765-4322,1000\n"
+    )
+    asked: list[list[str]] = []
+
+    def in_use(ids: list[str]) -> set[str]:
+        asked.append(ids)
+        return {"999"}
+
+    result = parse_employee_csv(
+        data, known_teams=frozenset(), existing_employee_ids=frozenset(), phone_ids_in_use=in_use
+    )
+    assert asked == [["999", "1000"]]
+    assert [(e.line, e.column, e.message) for e in result.errors] == [
+        (2, "whatsapp_phone_number_id", "This number is already in use.")
+    ]
+    assert [row.employee_id for row in result.rows] == ["E-2"]
