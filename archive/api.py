@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,9 +18,9 @@ from rest_framework.response import Response
 from compliance_hub.api.base import TenantViewSet
 from compliance_hub.api.filters import BooleanFilter, IdFilter, TimeFilter
 from compliance_hub.api.pagination import StrictCursorPagination
+from compliance_hub.api.responses import NOT_FOUND, error_response
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Role, Tenant
-from consent.api.serializers import ApiErrorSerializer
 
 from .models import Conversation, Direction, Message, MessageEvent
 from .selectors import (
@@ -35,8 +35,7 @@ from .selectors import (
 )
 
 READ_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
-NOT_FOUND = OpenApiResponse(ApiErrorSerializer, description="No such object in your tenant")
-INVALID = OpenApiResponse(ApiErrorSerializer, description="A filter is not valid")
+INVALID_FILTER = error_response("A filter is not valid")
 # Query parameters that page through results rather than choose them.
 PAGING_PARAMS = {"cursor", "page", "page_size"}
 
@@ -313,7 +312,7 @@ class AuditedArchiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
 
 def _read_schema(serializer: type[serializers.Serializer]):
     return extend_schema_view(
-        list=extend_schema(responses={200: serializer(many=True), 400: INVALID}),
+        list=extend_schema(responses={200: serializer(many=True), 400: INVALID_FILTER}),
         retrieve=extend_schema(responses={200: serializer, 404: NOT_FOUND}),
     )
 

@@ -1,8 +1,8 @@
 """Parse an uploaded employee CSV into validated rows and per-row errors.
 
-A pure module (standard library and ``phonenumbers`` only, no Django) behind the two-step employee
-import: the admin uploads a file, sees every row and every problem at once, fixes the file or
-confirms. Nothing here touches the database; what needs the database comes in as plain data
+A pure module (the employee rules of consent/employee_rules.py; no database) behind the two-step
+employee import: the admin uploads a file, sees every row and every problem at once, fixes the
+file or confirms. Nothing here touches the database; what needs the database comes in as plain data
 (``known_teams``, ``existing_employee_ids``) or as one callback (``numbers_in_use``).
 
 Contract of :func:`parse_employee_csv`:
@@ -21,13 +21,17 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import phonenumbers
 
-from compliance_hub.digits import is_digits
+from .employee_rules import (
+    FILE,
+    FORMULA,
+    FORMULA_PREFIXES,
+    check_employee,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -46,52 +50,14 @@ COLUMN_ALIASES = {
     "phone_number_id": "whatsapp_phone_number_id",
 }
 
-# Spellings people write in the language column. The codes are settings.LANGUAGES' (a test keeps
-# them equal, since this module stays free of Django).
-LANGUAGE_ALIASES = {
-    "en": "en",
-    "pt": "pt-br",
-    "pt-br": "pt-br",
-    "pt_br": "pt-br",
-    "es": "es",
-    "hi": "hi",
-}
-LANGUAGES = tuple(dict.fromkeys(LANGUAGE_ALIASES.values()))
-PORTUGUESE_REGIONS = frozenset({"BR", "PT", "AO", "MZ"})
-SPANISH_REGIONS = frozenset(
-    {
-        "ES", "MX", "AR", "CO", "CL", "PE", "VE", "EC", "GT", "CU",
-        "BO", "DO", "HN", "PY", "SV", "NI", "CR", "PA", "UY",
-    }
-)  # fmt: skip
-
-MAX_FULL_NAME = 200
-MAX_EMAIL = 254
-MAX_EMAIL_LOCAL = 64
-MAX_EMPLOYEE_ID = 64
-MAX_PHONE_NUMBER_ID = 32
 MAX_ERROR_VALUE = 100
 
 NOT_UTF8 = "The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload again."
 NUMBER_IN_USE = "This number is already in use."
-FORMULA = "Values may not start with = + - @ (spreadsheet formula)."
-UNREADABLE_NUMBER = (
-    "Cannot read this phone number; write it with the country code, e.g. +55 11 98765-4321."
-)
 
 _DELIMITERS = (",", ";", "\t")
 _LINES_SHOWN = 3  # other lines named in a duplicate message
 _SNIFF_CHARS = 16 * 1024
-# Leading characters that make Excel and LibreOffice evaluate a cell (CSV injection); these values
-# reappear in exports that compliance officers open in spreadsheets.
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
-_EMAIL_LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-/=?^_`{|}~.")
-_REQUIRED_LABELS = {
-    "full_name": "full name",
-    "email": "email address",
-    "employee_id": "employee id",
-    "phone_number": "phone number",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +72,7 @@ class EmployeeRow:
     region: str  # ISO 3166-1 alpha-2, upper-case, "" if none
     phone_number: str  # E.164, e.g. "+5511987654321"
     whatsapp_phone_number_id: str  # digits only, "" if none
-    language: str  # one of LANGUAGES
+    language: str  # one of employee_rules.LANGUAGES
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +105,7 @@ def parse_employee_csv(
     known_teams: frozenset[str],
     existing_employee_ids: frozenset[str],
     numbers_in_use: Callable[[list[str]], set[str]] | None = None,
+    phone_ids_in_use: Callable[[list[str]], set[str]] | None = None,
     default_region: str = "",
 ) -> ParseResult:
     """Parse and validate an employee CSV upload.
@@ -148,6 +115,7 @@ def parse_employee_csv(
     ``numbers_in_use`` is called at most once, with the distinct valid E.164 numbers of the file in
     file order (not called when there are none), and returns those already used by another active
     employee of any tenant; its answer is reported only as "This number is already in use.".
+    ``phone_ids_in_use`` does the same for the valid WhatsApp phone number ids of the file.
     ``default_region`` (ISO alpha-2) reads numbers written without "+" when the row has no valid
     region; an unknown ``default_region`` is a programming error and raises ``ValueError``.
 
@@ -189,22 +157,14 @@ def parse_employee_csv(
     _flag_duplicates(candidates, "phone_number", "Same number as")
     _flag_duplicates(candidates, "whatsapp_phone_number_id", "Same WhatsApp phone number id as")
     if numbers_in_use is not None:
-        _flag_numbers_in_use(candidates, numbers_in_use)
+        _flag_numbers_in_use(candidates, "phone_number", numbers_in_use)
+    if phone_ids_in_use is not None:
+        _flag_numbers_in_use(candidates, "whatsapp_phone_number_id", phone_ids_in_use)
 
     rows = tuple(c.to_row() for c in candidates if c.values is not None and not c.errors)
     errors = [error for c in candidates for error in c.errors]
     errors.sort(key=lambda e: (e.line, _column_order(e.column)))
     return ParseResult(rows=rows, errors=tuple(errors), total_lines=len(table.records))
-
-
-def default_language(region: str) -> str:
-    """The notice language for an ISO alpha-2 region ("" or unknown gives "en")."""
-    region = region.upper()
-    if region in PORTUGUESE_REGIONS:
-        return "pt-br"
-    if region in SPANISH_REGIONS:
-        return "es"
-    return "en"
 
 
 # --- the file --------------------------------------------------------------------------------
@@ -433,156 +393,37 @@ def _check_row(
     values = dict(given)
     candidate = _Candidate(line=line, given=given, values=values, errors=[])
 
-    def check(column: str, message: str | None) -> None:
-        if message is not None:
-            candidate.flag(column, message)
-
-    for column in REQUIRED_COLUMNS:
-        if not given[column]:
-            check(column, f"The {_REQUIRED_LABELS[column]} is missing.")
-
-    values["email"] = given["email"].lower()
-    if given["full_name"]:
-        check("full_name", _full_name_problem(given["full_name"]))
-    if given["email"]:
-        check("email", _email_problem(values["email"]))
-    if given["employee_id"]:
-        check("employee_id", _employee_id_problem(given["employee_id"], existing_employee_ids))
-
+    # The cell rules are the employee rules every path shares; the file adds its own: a team
+    # named in words, and ids already in the tenant (known before the database is asked).
+    clean, problems = check_employee(given, source=FILE, default_region=default_region)
+    for column, message in problems.items():
+        candidate.flag(column, message)
+    values.update(
+        full_name=clean.full_name,
+        email=clean.email,
+        employee_id=clean.employee_id,
+        region=clean.region,
+        phone_number=clean.phone_number,
+        whatsapp_phone_number_id=clean.whatsapp_phone_number_id,
+        language=clean.language,
+    )
+    if "employee_id" not in problems and given["employee_id"] in existing_employee_ids:
+        candidate.flag("employee_id", "An employee with this id already exists.")
     if given["team"]:
         values["team"], problem = _match_team(given["team"], teams_by_key)
-        check("team", problem)
-
-    region = given["region"].upper()
-    if region and region not in phonenumbers.SUPPORTED_REGIONS:
-        check(
-            "region",
-            f"Unknown country code '{region[:20]}'. "
-            "Use the two-letter code (ISO 3166), e.g. BR, IN or ES.",
-        )
-        region = ""
-    values["region"] = region
-
-    number_country = ""
-    if given["phone_number"]:
-        number, problem = _read_number(given["phone_number"], region or default_region)
-        check("phone_number", problem)
-        if number is not None:
-            values["phone_number"] = phonenumbers.format_number(
-                number, phonenumbers.PhoneNumberFormat.E164
-            )
-            number_country = phonenumbers.region_code_for_number(number) or ""
-        else:
-            values["phone_number"] = ""
-
-    if given["whatsapp_phone_number_id"]:
-        check(
-            "whatsapp_phone_number_id", _phone_number_id_problem(given["whatsapp_phone_number_id"])
-        )
-
-    if given["language"]:
-        values["language"] = LANGUAGE_ALIASES.get(given["language"].lower(), "")
-        if not values["language"]:
-            check(
-                "language",
-                f"Unknown language '{given['language'][:20]}'. Use {', '.join(LANGUAGES)}.",
-            )
-    else:
-        values["language"] = default_language(region or number_country)
-
+        if problem is not None:
+            candidate.flag("team", problem)
     return candidate
-
-
-def _full_name_problem(name: str) -> str | None:
-    if len(name) > MAX_FULL_NAME:
-        return f"The name is longer than {MAX_FULL_NAME} characters."
-    if name.startswith(_FORMULA_PREFIXES):
-        return FORMULA
-    if _has_control_characters(name):
-        return "The name may not contain line breaks or control characters."
-    return None
-
-
-def _email_problem(email: str) -> str | None:
-    if not _is_email(email):
-        return "Not a valid email address."
-    if email.startswith(_FORMULA_PREFIXES):
-        return FORMULA
-    return None
-
-
-def _employee_id_problem(employee_id: str, existing: frozenset[str]) -> str | None:
-    if len(employee_id) > MAX_EMPLOYEE_ID:
-        return f"The employee id is longer than {MAX_EMPLOYEE_ID} characters."
-    if employee_id.startswith(_FORMULA_PREFIXES):
-        return FORMULA
-    if _has_control_characters(employee_id):
-        return "The employee id may not contain line breaks or control characters."
-    if employee_id in existing:
-        return "An employee with this id already exists."
-    return None
 
 
 def _match_team(team: str, teams_by_key: dict[str, str]) -> tuple[str, str | None]:
     """The canonical spelling of a known team, or the value as given and a problem."""
-    if team.startswith(_FORMULA_PREFIXES):
+    if team.startswith(FORMULA_PREFIXES):
         return team, FORMULA
     canonical = teams_by_key.get(team.casefold())
     if canonical is None:
         return team, f"Unknown team '{team[:60]}'. Create it first or leave the column empty."
     return canonical, None
-
-
-def _read_number(value: str, region: str) -> tuple[phonenumbers.PhoneNumber | None, str | None]:
-    """A valid number, or None and why not; ``region`` ("" for none) reads national formats."""
-    try:
-        number = phonenumbers.parse(value, region or None)
-    except phonenumbers.NumberParseException:
-        return None, UNREADABLE_NUMBER
-    if not phonenumbers.is_valid_number(number):
-        return None, "Not a valid phone number for its country."
-    return number, None
-
-
-def _phone_number_id_problem(phone_number_id: str) -> str | None:
-    if not is_digits(phone_number_id):
-        return "The WhatsApp phone number id may contain only digits."
-    if len(phone_number_id) > MAX_PHONE_NUMBER_ID:
-        return f"The WhatsApp phone number id is longer than {MAX_PHONE_NUMBER_ID} digits."
-    return None
-
-
-def _is_email(value: str) -> bool:
-    """A plain, regex-free syntax check; the confirmation email proves deliverability.
-
-    Deliberately no wider than Django's EmailValidator (dot-atom local part, host labels, an
-    alphabetic or punycode TLD), so a row accepted at preview is not refused by the model at import.
-    """
-    if len(value) > MAX_EMAIL or value.count("@") != 1:
-        return False
-    local, domain = value.split("@")
-    if not local or len(local) > MAX_EMAIL_LOCAL or not set(local) <= _EMAIL_LOCAL_CHARS:
-        return False
-    if local.startswith(".") or local.endswith(".") or ".." in local:
-        return False
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_is_host_label(label) for label in labels):
-        return False
-    tld = labels[-1]
-    if tld.startswith("xn--"):
-        return tld[4:].isascii() and tld[4:].isalnum()
-    return len(tld) >= 2 and all(ch.isalpha() or ch == "-" for ch in tld)
-
-
-def _is_host_label(label: str) -> bool:
-    if not 0 < len(label) <= 63 or label.startswith("-") or label.endswith("-"):
-        return False
-    # Non-ASCII letters are fine (internationalised domains), as for Django, up to U+FFFF.
-    return all((ch.isalnum() and ord(ch) <= 0xFFFF) or ch == "-" for ch in label)
-
-
-def _has_control_characters(value: str) -> bool:
-    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value)
 
 
 # --- across rows -----------------------------------------------------------------------------
@@ -611,21 +452,19 @@ def _flag_duplicates(candidates: list[_Candidate], column: str, prefix: str) -> 
 
 
 def _flag_numbers_in_use(
-    candidates: list[_Candidate], numbers_in_use: Callable[[list[str]], set[str]]
+    candidates: list[_Candidate], column: str, in_use: Callable[[list[str]], set[str]]
 ) -> None:
     numbers_by_line = {
-        c.line: c.values["phone_number"]
-        for c in candidates
-        if c.values is not None and c.values["phone_number"]
+        c.line: c.values[column] for c in candidates if c.values is not None and c.values[column]
     }
     numbers = list(dict.fromkeys(numbers_by_line.values()))
     if not numbers:
         return
     # Only membership is used: whoever holds the number elsewhere (maybe another firm) stays unsaid.
-    in_use = set(numbers_in_use(numbers)) & set(numbers)
+    taken = set(in_use(numbers)) & set(numbers)
     for candidate in candidates:
-        if numbers_by_line.get(candidate.line) in in_use:
-            candidate.flag("phone_number", NUMBER_IN_USE)
+        if numbers_by_line.get(candidate.line) in taken:
+            candidate.flag(column, NUMBER_IN_USE)
 
 
 def _lines_phrase(lines: list[int], *, more: int) -> str:

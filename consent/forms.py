@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from compliance_hub.forms import RecordChoiceField
 from compliance_hub.tenancy.models import Tenant
 
+from .employee_rules import FIELDS as RULE_FIELDS
+from .employee_rules import check_employee
 from .models import ConsentNotice, ConsentState, Language, Team
 from .services import EmployeeData
 
@@ -69,6 +71,17 @@ class EmployeeForm(forms.Form):
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.filter(tenant=tenant).order_by("name")
+
+    def clean(self) -> dict:
+        # The employee rules, beside the fields' own checks, so every problem shows at once; the
+        # service applies them again (and the ones that need the database) when it saves.
+        cleaned = super().clean()
+        values = {name: self.data.get(self.add_prefix(name), "") for name in RULE_FIELDS}
+        _clean, problems = check_employee(values)
+        for name, message in problems.items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        return cleaned
 
     def to_data(self) -> EmployeeData:
         data = self.cleaned_data

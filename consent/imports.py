@@ -26,7 +26,13 @@ from compliance_hub.tenancy.models import Tenant
 
 from .employee_csv import MAX_BYTES, ParseResult, parse_employee_csv
 from .models import Employee, EmployeeImport, Team
-from .services import BulkConflict, EmployeeData, create_employees, numbers_in_use
+from .services import (
+    BulkConflict,
+    EmployeeData,
+    create_employees,
+    numbers_in_use,
+    phone_ids_in_use,
+)
 
 # Shown (and stored) at most this many row errors of one file: a 10,000-row file of garbage
 # must not become megabytes of JSON; the first few hundred say what is wrong with it.
@@ -61,6 +67,7 @@ def validate_import(*, tenant: Tenant, data: bytes) -> ParseResult:
             existing_employee_ids=employee_ids,
             # The platform-wide register: a number of another firm is "already in use", no more.
             numbers_in_use=numbers_in_use,
+            phone_ids_in_use=phone_ids_in_use,
         )
 
 

@@ -26,12 +26,12 @@ from django.utils.translation import gettext_noop
 
 from compliance_hub.accounts.models import hash_token, person_or_none
 from compliance_hub.audit.services import client_ip, record_event
-from compliance_hub.digits import is_digits, split_token
+from compliance_hub.digits import split_token
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from . import gate
-from .employee_csv import default_language
+from .employee_rules import CleanEmployee, check_employee
 from .models import (
     ConsentEvent,
     ConsentInvitation,
@@ -43,7 +43,6 @@ from .models import (
     Team,
 )
 from .notice_templates import DEFAULT_NOTICE, LANGUAGES, render_notice
-from .phones import InvalidPhoneNumber, is_region, normalize_phone, region_of
 from .selectors import employees_to_invite
 from .timeline import ConsentChange, Deadline, Holding, NumberHistory
 from .timeline import decide as decide_from_history
@@ -72,6 +71,9 @@ class AlreadyConsented(ConsentError):
 
 class NumberInUse(ValidationError):
     pass
+
+
+NUMBER_IN_USE = "This number is already in use."
 
 
 # --- numbers ---------------------------------------------------------------------------------
@@ -116,7 +118,7 @@ def _claim_numbers(employee: Employee) -> None:
                     employee_pk=employee.pk,
                 )
         except IntegrityError:
-            raise NumberInUse({field: "This number is already in use."}) from None
+            raise NumberInUse({field: NUMBER_IN_USE}) from None
 
 
 def _release_numbers(employee: Employee, *, at: datetime) -> None:
@@ -161,57 +163,101 @@ class EmployeeData:
     language: str = ""
 
 
+def _check_rules(data: EmployeeData) -> tuple[CleanEmployee, dict[str, str]]:
+    return check_employee(
+        {
+            "full_name": data.full_name,
+            "email": data.email,
+            "employee_id": data.employee_id,
+            "phone_number": data.phone_number,
+            "region": data.region,
+            "whatsapp_phone_number_id": data.whatsapp_phone_number_id,
+            "language": data.language,
+        }
+    )
+
+
 def _clean_employee(tenant: Tenant, data: EmployeeData, *, current: Employee | None) -> dict:
-    errors: dict[str, str] = {}
-    region = (data.region or "").strip().upper()
-    if region and not is_region(region):
-        errors["region"] = "Not a country code (ISO 3166-1 alpha-2, e.g. BR, IN, ES)."
-    try:
-        phone = normalize_phone(data.phone_number, region)
-    except InvalidPhoneNumber as error:
-        errors["phone_number"] = str(error)
-        phone = ""
-    phone_id = (data.whatsapp_phone_number_id or "").strip()
-    if phone_id and not is_digits(phone_id, max_length=32):
-        errors["whatsapp_phone_number_id"] = "Digits only, as Meta shows it (at most 32)."
-    employee_id = (data.employee_id or "").strip()
-    if not employee_id:
-        errors["employee_id"] = "An employee id is required."
-    elif (
-        Employee.objects.filter(tenant=tenant, employee_id=employee_id)
-        .exclude(pk=getattr(current, "pk", None))
-        .exists()
-    ):
-        errors["employee_id"] = "An employee with this id already exists."
-    if not (data.full_name or "").strip():
-        errors["full_name"] = "A name is required."
-    # As the CSV import does: the region, else the number's own country, picks the language.
-    language = data.language or default_language(region or region_of(phone))
-    if language not in Language.values:
-        errors["language"] = f"Choose one of: {', '.join(Language.values)}."
+    clean, errors = _check_rules(data)
     if data.team is not None and data.team.tenant_id != tenant.pk:
         errors["team"] = "Unknown team."
+    for conflict in _conflicts(tenant, [clean], refused=[errors], current=current):
+        errors.setdefault(conflict.field, conflict.message)
     if errors:
         raise ValidationError(errors)
     return {
-        "full_name": data.full_name.strip(),
-        "email": data.email.strip().lower(),
-        "employee_id": employee_id,
+        "full_name": clean.full_name,
+        "email": clean.email,
+        "employee_id": clean.employee_id,
         "team": data.team,
-        "region": region,
-        "language": language,
-        "phone_number": phone,
-        "whatsapp_phone_number_id": phone_id,
+        "region": clean.region,
+        "language": clean.language,
+        "phone_number": clean.phone_number,
+        "whatsapp_phone_number_id": clean.whatsapp_phone_number_id,
     }
 
 
+ID_TAKEN = "An employee with this id already exists."
+
+
+def _conflicts(
+    tenant: Tenant,
+    rows: list[CleanEmployee],
+    *,
+    refused: list[dict[str, str]],
+    current: Employee | None = None,
+) -> list[RowConflict]:
+    """What the current state refuses in these rows: an id (of the tenant), a number
+    or a WhatsApp phone number id already taken. The one uniqueness check of the one-by-one and
+    the bulk paths, in three queries whatever the number of rows; a value the rules refused
+    (``refused[i]`` names those fields of row i) is not looked up. ``current`` is the employee
+    being changed, whose own values are not a conflict."""
+
+    def valid(field: str) -> list[tuple[int, str]]:
+        return [
+            (index, getattr(row, field))
+            for index, row in enumerate(rows)
+            if getattr(row, field) and field not in refused[index]
+        ]
+
+    ids, numbers, phone_ids = (
+        valid("employee_id"),
+        valid("phone_number"),
+        valid("whatsapp_phone_number_id"),
+    )
+    taken_ids: set[str] = set()
+    if ids:
+        taken_ids = set(
+            Employee.objects.filter(tenant=tenant, employee_id__in=[value for _, value in ids])
+            .exclude(pk=getattr(current, "pk", None))
+            .values_list("employee_id", flat=True)
+        )
+    taken_numbers = set()
+    if numbers:
+        taken_numbers = numbers_in_use([value for _, value in numbers], exclude_employee=current)
+    taken_phone_ids = set()
+    if phone_ids:
+        taken_phone_ids = phone_ids_in_use(
+            [value for _, value in phone_ids], exclude_employee=current
+        )
+    conflicts = [RowConflict(index, "employee_id", ID_TAKEN) for index, v in ids if v in taken_ids]
+    conflicts += [
+        RowConflict(index, "phone_number", NUMBER_IN_USE)
+        for index, value in numbers
+        if value in taken_numbers
+    ]
+    conflicts += [
+        RowConflict(index, "whatsapp_phone_number_id", NUMBER_IN_USE)
+        for index, value in phone_ids
+        if value in taken_phone_ids
+    ]
+    return sorted(conflicts, key=lambda conflict: conflict.index)
+
+
 CONSTRAINT_ERRORS = {
-    "employee_id_unique_per_tenant": ("employee_id", "An employee with this id already exists."),
-    "employee_active_number_unique": ("phone_number", "This number is already in use."),
-    "employee_active_phone_id_unique": (
-        "whatsapp_phone_number_id",
-        "This number is already in use.",
-    ),
+    "employee_id_unique_per_tenant": ("employee_id", ID_TAKEN),
+    "employee_active_number_unique": ("phone_number", NUMBER_IN_USE),
+    "employee_active_phone_id_unique": ("whatsapp_phone_number_id", NUMBER_IN_USE),
 }
 
 
@@ -260,50 +306,46 @@ class RowConflict:
 
 def create_employees(*, tenant: Tenant, rows: list[EmployeeData]) -> list[Employee]:
     """Create many already-validated employees at once (the CSV import), in the caller's
-    transaction. Conflicts with the current state (an id, a number or a phone number id taken
-    since the rows were checked) raise :class:`BulkConflict` naming each row; then nothing is
-    written. Same rules as :func:`create_employee`, in a handful of queries instead of dozens
-    per row."""
+    transaction. The same rules as :func:`create_employee` (consent/employee_rules.py, then
+    :func:`_conflicts`), in a handful of queries instead of dozens per row: rows the rules refuse
+    raise :class:`EmployeeRowsRefused`, and conflicts with the current state (an id, a number or
+    a phone number id taken since the rows were checked) :class:`BulkConflict`, each naming the
+    row and field; then nothing is written."""
     now = timezone.now()
     with tenant_scope(tenant):
-        ids = [row.employee_id for row in rows]
-        taken_ids = set(
-            Employee.objects.filter(employee_id__in=ids).values_list("employee_id", flat=True)
-        )
-        numbers = [normalize_phone(row.phone_number, row.region) for row in rows]
-        taken_numbers = numbers_in_use(numbers)
-        phone_ids = [row.whatsapp_phone_number_id for row in rows if row.whatsapp_phone_number_id]
-        taken_phone_ids = _phone_ids_in_use(phone_ids)
-        conflicts = []
-        for index, (row, number) in enumerate(zip(rows, numbers, strict=True)):
-            if row.employee_id in taken_ids:
-                conflicts.append(
-                    RowConflict(index, "employee_id", "An employee with this id already exists.")
-                )
-            if number in taken_numbers:
-                conflicts.append(
-                    RowConflict(index, "phone_number", "This number is already in use.")
-                )
-            if row.whatsapp_phone_number_id in taken_phone_ids:
-                conflicts.append(
-                    RowConflict(index, "whatsapp_phone_number_id", "This number is already in use.")
-                )
+        checked = [_check_rules(row) for row in rows]
+        cleaned = [clean for clean, _ in checked]
+        refused = [errors for _, errors in checked]
+        problems = [
+            RowConflict(index, field, message)
+            for index, errors in enumerate(refused)
+            for field, message in errors.items()
+        ]
+        problems += [
+            RowConflict(index, "team", "Unknown team.")
+            for index, row in enumerate(rows)
+            if row.team is not None and row.team.tenant_id != tenant.pk
+        ]
+        conflicts = _conflicts(tenant, cleaned, refused=refused)
+        if problems:
+            everything = sorted(problems + conflicts, key=lambda problem: problem.index)
+            raise EmployeeRowsRefused(everything)
         if conflicts:
             raise BulkConflict(conflicts)
         employees = [
             Employee(
                 tenant=tenant,
                 created_at=now,
-                full_name=row.full_name.strip(),
-                email=row.email.strip().lower(),
-                employee_id=row.employee_id.strip(),
+                full_name=clean.full_name,
+                email=clean.email,
+                employee_id=clean.employee_id,
                 team=row.team,
-                region=row.region.upper(),
-                language=row.language or default_language(row.region or region_of(number)),
-                phone_number=number,
-                whatsapp_phone_number_id=row.whatsapp_phone_number_id,
+                region=clean.region,
+                language=clean.language,
+                phone_number=clean.phone_number,
+                whatsapp_phone_number_id=clean.whatsapp_phone_number_id,
             )
-            for row, number in zip(rows, numbers, strict=True)
+            for row, clean in zip(rows, cleaned, strict=True)
         ]
         try:
             with transaction.atomic():
@@ -353,12 +395,22 @@ class BulkConflict(ValidationError):
         self.conflicts = conflicts
 
 
-def _phone_ids_in_use(phone_ids: list[str]) -> set[str]:
+class EmployeeRowsRefused(BulkConflict):
+    """Rows the employee rules refuse (a caller that skipped the checks): a programming error of
+    the caller rather than a change of state, named per row and field all the same."""
+
+
+def phone_ids_in_use(phone_ids: list[str], *, exclude_employee: Employee | None = None) -> set[str]:
+    """Which of these WhatsApp phone number ids an active employee (of any tenant) holds."""
     digests = {number_digest(NumberClaim.Kind.PHONE_NUMBER_ID, p): p for p in phone_ids}
     claims = NumberClaim.objects.filter(
         kind=NumberClaim.Kind.PHONE_NUMBER_ID, digest__in=list(digests)
-    ).values_list("digest", flat=True)
-    return {digests[digest] for digest in claims}
+    )
+    if exclude_employee is not None:
+        claims = claims.exclude(
+            tenant_id=exclude_employee.tenant_id, employee_pk=exclude_employee.pk
+        )
+    return {digests[digest] for digest in claims.values_list("digest", flat=True)}
 
 
 def update_employee(

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerExtension
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from compliance_hub.api.base import TenantGenericAPIView
+from compliance_hub.api.responses import FORBIDDEN, INVALID
 from compliance_hub.tenancy.models import Role, Tenant
-from consent.api.serializers import ApiErrorSerializer
 
 from .forms import SECRET_MAX_LENGTH
 from .models import WhatsAppSettings
@@ -118,10 +118,6 @@ def settings_body(*, tenant: Tenant, row: WhatsAppSettings | None) -> dict:
         "waba_ids": list(row.waba_ids) if row else [],
         "updated_at": row.updated_at if row else None,
     }
-
-
-INVALID = OpenApiResponse(ApiErrorSerializer, description="Invalid input; nothing changed")
-FORBIDDEN = OpenApiResponse(ApiErrorSerializer, description="Not an admin of the tenant")
 
 
 class WhatsAppSettingsView(TenantGenericAPIView):

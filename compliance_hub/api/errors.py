@@ -18,6 +18,19 @@ from compliance_hub.tenancy.context import TenantNotSet
 logger = logging.getLogger(__name__)
 
 
+class Conflict(exceptions.APIException):
+    """An action the current state forbids (a service's refusal that is not about the input):
+    409 with the service's message."""
+
+    status_code = 409
+    default_code = "conflict"
+    default_detail = "The current state does not allow this."
+
+
+def conflict(error: ValidationError) -> Conflict:
+    return Conflict(" ".join(error.messages))
+
+
 def error_body(status_code: int, code: str, message: str, details=None) -> dict:
     body = {"status": status_code, "code": code, "message": message}
     if details:

@@ -7,6 +7,19 @@ from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.models import Membership, Role
 
 
+class ApiErrorBodySerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(required=False)
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The one error format of the API (compliance_hub/api/errors.py)."""
+
+    error = ApiErrorBodySerializer()
+
+
 class TenantSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     slug = serializers.CharField()

@@ -13,17 +13,16 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from compliance_hub.api.base import TenantViewSet
-from compliance_hub.api.errors import error_body
+from compliance_hub.api.errors import conflict, error_body
 from compliance_hub.api.permissions import ALL_ROLES
+from compliance_hub.api.responses import CONFLICT, INVALID, NOT_FOUND, error_response
 from compliance_hub.tenancy.models import Role
 
 from .. import services
 from ..imports import ImportRejected, error_dicts, import_employees, read_upload, validate_import
 from ..models import ConsentNotice, ConsentState, Employee
 from ..selectors import consent_history, employee_list
-from .errors import CONFLICT, INVALID, NOT_FOUND, conflict
 from .serializers import (
-    ApiErrorSerializer,
     ConsentEventSerializer,
     ConsentRecordInputSerializer,
     DeactivateInputSerializer,
@@ -266,10 +265,8 @@ class EmployeeViewSet(TenantViewSet):
         responses={
             200: OpenApiResponse(ImportCheckSerializer, description="Dry run: the check"),
             201: ImportResultSerializer,
-            400: OpenApiResponse(
-                ApiErrorSerializer,
-                description="The file has errors (details.errors lists each row); "
-                "nothing was imported",
+            400: error_response(
+                "The file has errors (details.errors lists each row); nothing was imported"
             ),
         },
     )

@@ -8,12 +8,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from compliance_hub.api.base import TenantViewSet
+from compliance_hub.api.errors import conflict
 from compliance_hub.api.permissions import ALL_ROLES
+from compliance_hub.api.responses import CONFLICT, INVALID, NOT_FOUND
 from compliance_hub.tenancy.models import Role
 
 from .. import services
 from ..models import ConsentNotice
-from .errors import CONFLICT, INVALID, NOT_FOUND, conflict
 from .serializers import (
     ConsentNoticeSerializer,
     NoticeDraftInputSerializer,

@@ -1,30 +1,20 @@
 """Input and output serializers of the consent API: inputs are parsed and checked here, outputs
-only describe; the rules live in consent/services.py."""
+only describe; the rules live in consent/employee_rules.py and consent/services.py."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from compliance_hub.digits import parse_id
 
+from .. import employee_rules
 from ..models import ConsentEvent, ConsentNotice, ConsentState, Language, Team
 from ..notice_templates import LANGUAGES
-
-
-class ApiErrorBodySerializer(serializers.Serializer):
-    status = serializers.IntegerField()
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(required=False)
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    """The one error format of the API (compliance_hub/api/errors.py)."""
-
-    error = ApiErrorBodySerializer()
-
 
 # --- employees -------------------------------------------------------------------------------
 
@@ -64,6 +54,20 @@ class EmployeeInputSerializer(serializers.Serializer):
     whatsapp_phone_number_id = serializers.CharField(
         max_length=32, required=False, allow_blank=True
     )
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            # The employee rules, beside the fields' own checks, so every problem shows at once
+            # (when all fields pass, the service applies the rules). A partial update is checked
+            # by the service against the employee's other values.
+            if not self.partial and isinstance(data, Mapping) and isinstance(error.detail, dict):
+                values = {name: str(data.get(name) or "") for name in employee_rules.FIELDS}
+                _clean, problems = employee_rules.check_employee(values)
+                for name, message in problems.items():
+                    error.detail.setdefault(name, [ErrorDetail(message, code="invalid")])
+            raise
 
     def validate_team(self, value: str | None) -> Team | None:
         name = (value or "").strip()

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core import mail
 
 from compliance_hub.tenancy.context import tenant_scope
-from consent import employee_csv, notice_templates, services
+from consent import employee_rules, notice_templates, services
 from consent.forms import EmployeeForm
 from consent.models import ConsentEvent, ConsentState, Employee, Language
 from consent.selectors import consent_state_of
@@ -219,7 +219,7 @@ def test_the_language_list_is_defined_once_and_includes_hindi():
     assert Language.values == codes
     # The pure modules (no Django) keep their own tuples; they must agree with the one list.
     assert sorted(notice_templates.LANGUAGES) == sorted(codes)
-    assert sorted(employee_csv.LANGUAGES) == sorted(codes)
+    assert sorted(employee_rules.LANGUAGES) == sorted(codes)
     assert ("hi", "हिन्दी") in EmployeeForm.base_fields["language"].choices
 
 
