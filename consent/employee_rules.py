@@ -1,7 +1,9 @@
 """The rules of an employee's fields, in one place: the form, the API, the CSV import and the bulk
 create all call :func:`check_employee`.
 
-Pure: plain strings in, cleaned values or field errors out; no database, no settings. What needs
+Pure: plain strings in, cleaned values or field errors out; no database, no settings (Django's
+EmailValidator is the one Django import: a maintained address check that needs neither; the
+import-linter contract in pyproject.toml allows exactly that). What needs
 the database (an id or a number already taken, a team of the tenant) stays in the services, which
 check uniqueness in one function for the one-by-one and the bulk paths.
 
