@@ -279,12 +279,18 @@ def test_an_outsider_gets_404_for_every_message_and_conversation(
 
 
 def test_the_archive_is_read_only(officer_api, api_client_for, tenant_a, archive):
+    def stored_messages() -> list[dict]:
+        with tenant_scope(tenant_a):
+            return list(Message.objects.order_by("id").values())
+
+    before = stored_messages()
     admin = api_client_for(tenant_a, Role.ADMIN)
     pk = archive["ids"]["wamid.IN1"]
     for api in (officer_api, admin):
         assert api.post("/api/v1/messages/", {"text": "x"}).status_code == 405
         assert api.patch(f"/api/v1/messages/{pk}/", {"text": "x"}).status_code == 405
         assert api.delete(f"/api/v1/messages/{pk}/").status_code == 405
+    assert stored_messages() == before
 
 
 # --- the audit trail ---------------------------------------------------------------------------

@@ -324,6 +324,8 @@ def test_open_notices_are_on_the_dashboard_and_an_admin_acknowledges_them(
     assert "Capture stopped for number +5511987654321" in page
     assert url not in page, "officers see notices; only admins acknowledge them"
     assert client.post(url).status_code == 403
+    [notice] = notices(tenant_a)
+    assert notice.acknowledged_at is None
 
     login(client, alice)
     page = client.get("/").content.decode()
