@@ -29,6 +29,7 @@ from ingestion.models import Delivery
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.signature import sign
 from tests.ingestion.test_webhook import APP_SECRET, BODY, VERIFY_TOKEN
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "docker" / "nginx" / "default.conf.template"
@@ -45,19 +46,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_for(port: int, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
+    def healthy() -> bool:
         if process.poll() is not None:
             pytest.fail(f"exited during start-up:\n{log.read_text()}")
         try:
             status, _ = _get(port, "/healthz", timeout=2)
-            if status == 200:
-                return
         except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"no answer on port {port} within {timeout} s:\n{log.read_text()}")
+            return False
+        return status == 200
+
+    wait_until(healthy, failure=lambda: f"no answer on port {port} in time:\n{log.read_text()}")
 
 
 def _get(port: int, path: str, timeout: float) -> tuple[int, bytes]:

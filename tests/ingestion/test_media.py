@@ -34,6 +34,7 @@ from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.signature import sign
 from tests.ingestion import payloads
 from tests.ingestion.fake_graph import FakeGraph
+from tests.polling import wait_until
 
 SECRET = "app-secret-of-firm-a-0123456789"
 TOKEN = "EAAGm0PX4ZCpsBAAccessTokenOfFirmA0123456789"
@@ -600,15 +601,13 @@ def test_webhook_to_worker_to_archive_to_stored_media(client, worker, settings):
         )  # fmt: skip
         assert response.status_code == 200
 
-        deadline = time.monotonic() + 60
-        attachment = None
-        while time.monotonic() < deadline:
+        def stored_attachment():
             with tenant_scope(firm):
-                attachment = Attachment.objects.filter(status="stored").first()
-            if attachment is not None:
-                break
-            time.sleep(0.2)
-        assert attachment is not None, "the worker did not store the media in time"
+                return Attachment.objects.filter(status="stored").first()
+
+        attachment = wait_until(
+            stored_attachment, failure="the worker did not store the media in time"
+        )
         name = attachment.file.name
         with tenant_scope(firm):
             assert Message.objects.get().wamid == "wamid.E2E.IMG"
