@@ -18,8 +18,7 @@ from compliance_hub.tenancy.models import Role
 from consent import gate
 from tests.fixtures import login, make_person
 from tests.ingestion import payloads
-from tests.ingestion.test_calls_and_notices import connected, send  # noqa: F401
-from tests.ingestion.test_processing import PHONE_ID, now_seconds
+from tests.ingestion.delivering import PHONE_ID, now_seconds, send
 
 SILVA = "5511912345678"
 COSTA = "5521999990000"
@@ -47,7 +46,7 @@ def iso(seconds: int) -> str:
 
 
 @pytest.fixture
-def archive(client, tenant_a, connected):  # noqa: F811
+def archive(client, tenant_a, connected_employee):
     """Ana's archive: two clients, text and an image both ways, an edit, a reaction, a status
     and a deletion (the employee revoked a message in the app)."""
     t = now_seconds()
@@ -91,7 +90,7 @@ def archive(client, tenant_a, connected):  # noqa: F811
                       "status": Attachment.Status.STORED, "filename": ""},
         )  # fmt: skip
         ids = dict(Message.objects.values_list("wamid", "pk"))
-    return {"t": t, "ids": ids, "employee": connected}
+    return {"t": t, "ids": ids, "employee": connected_employee}
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from ingestion.whatsapp.signature import sign
 from tests.consent.test_browser import log_in
 from tests.fixtures import login
 from tests.ingestion import payloads
-from tests.ingestion.test_processing import deliver, now_seconds, process
+from tests.ingestion.delivering import deliver, now_seconds, process
 
 PAGE = "/whatsapp/settings/"
 CHECK = "/whatsapp/settings/check/"

@@ -19,18 +19,10 @@ from ingestion.models import CaptureNotice
 from ingestion.notices import acknowledge_notice
 from tests.fixtures import login, make_person
 from tests.ingestion import payloads
-from tests.ingestion.test_calls_and_notices import account_update, connected, send  # noqa: F401
-from tests.ingestion.test_processing import PHONE_ID, now_seconds
+from tests.ingestion.delivering import PHONE_ID, account_update, now_seconds, send
 
 URL = "/whatsapp/coverage/"
 BEA_PHONE_ID = "222000222"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_gate():
-    gate.clear_cache()
-    yield
-    gate.clear_cache()
 
 
 def history_chunk(*, phone_number_id: str, wamid: str, timestamp: int) -> dict:
@@ -81,7 +73,7 @@ def add_employee(tenant, name: str, number: str, phone_id: str, *, consented: bo
 
 
 @pytest.fixture
-def firm(client, tenant_a, connected):  # noqa: F811
+def firm(client, tenant_a, connected_employee):
     """Ana: consented, history imported, messages. Bea: connected, never consented, refused.
     Carl: no WhatsApp number yet. Dan: offboarded."""
     sent = now_seconds()
