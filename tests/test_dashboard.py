@@ -101,7 +101,7 @@ def test_the_capture_panel_speaks_plainly_without_codes_or_api_paths(client, ten
 def test_the_consent_panel_does_not_claim_capture_and_counts_in_good_english(
     client, tenant_a, oscar
 ):
-    from tests.ingestion.test_coverage import add_employee
+    from tests.consent.employees import add_employee
 
     add_employee(tenant_a, "Fay Rocha", "+5511987655555", "", consented=True)
     login(client, oscar)

@@ -441,7 +441,7 @@ def test_the_dashboard_counts_edits_and_deletions_of_messages_never_seen(
     from django.utils import timezone
 
     from ingestion.models import Delivery
-    from tests.ingestion.test_calls_and_notices import deliver, process
+    from tests.ingestion.delivering import deliver, process
 
     def revoke(wamid: str, original: str, received_ago: timedelta) -> None:
         delivery = deliver(

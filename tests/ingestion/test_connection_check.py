@@ -19,7 +19,7 @@ from ingestion.models import CaptureNotice, Delivery, Refusal
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.parser import parse_delivery
 from ingestion.whatsapp.signature import sign
-from tests.consent.test_browser import log_in
+from tests.browser import log_in
 from tests.fixtures import login
 from tests.ingestion import payloads
 from tests.ingestion.delivering import deliver, now_seconds, process

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from compliance_hub.tenancy.context import tenant_scope
-from consent import gate
 from consent import services as consent
 from ingestion.models import CaptureNotice
 from ingestion.notices import acknowledge_notice
+from tests.consent.employees import add_employee
 from tests.fixtures import login, make_person
 from tests.ingestion import payloads
 from tests.ingestion.delivering import PHONE_ID, account_update, now_seconds, send
@@ -48,28 +47,6 @@ def history_chunk(*, phone_number_id: str, wamid: str, timestamp: int) -> dict:
         },
         phone_number_id=phone_number_id,
     )  # fmt: skip
-
-
-def add_employee(tenant, name: str, number: str, phone_id: str, *, consented: bool = False):
-    employee = consent.create_employee(
-        tenant=tenant,
-        data=consent.EmployeeData(
-            full_name=name,
-            email=f"{name.split()[0].lower()}@firm-a.example",
-            employee_id=f"E-{phone_id or number[-4:]}",
-            phone_number=number,
-            whatsapp_phone_number_id=phone_id,
-        ),
-    )
-    if consented:
-        consent.record_consent(
-            employee=employee,
-            actor=None,
-            evidence_reference="signed form",
-            occurred_at=employee.created_at + timedelta(milliseconds=1),
-        )
-    gate.clear_cache()
-    return employee
 
 
 @pytest.fixture
