@@ -26,7 +26,7 @@ from tests.ingestion.delivering import deliver, now_seconds, process
 
 PAGE = "/whatsapp/settings/"
 CHECK = "/whatsapp/settings/check/"
-APP_SECRET = "app-secret-of-firm-a-0123456789"  # what tests.ingestion.test_processing signs with
+APP_SECRET = "app-secret-of-firm-a-0123456789"  # what tests.ingestion.delivering signs with
 VERIFY_TOKEN = "verify-me-please-7Q2"
 
 

@@ -33,7 +33,7 @@ from tests.ingestion.delivering import (
 
 @pytest.fixture
 def ana(connected_employee):
-    """Ana, consented, on PHONE_ID (see test_calls_and_notices)."""
+    """Ana, consented, on PHONE_ID (the connected_employee fixture of tests/connected.py)."""
     return connected_employee
 
 
