@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -65,3 +68,17 @@ def phone_page(browser, request):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+def log_in(page, base_url: str, person) -> None:
+    """Sign ``person`` in through the login and two-factor pages, as they would."""
+    from playwright.sync_api import expect  # only browser tests pay for importing Playwright
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label(re.compile("email", re.I)).fill(person.email)
+    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.get_by_label(re.compile("code", re.I)).fill(person.totp_code())
+    page.get_by_role("button", name=re.compile("sign in|verify|continue|log in", re.I)).click()
+    expect(page).to_have_url(f"{base_url}/")

@@ -16,7 +16,7 @@ from django.db.backends.postgresql.operations import DatabaseOperations
 
 from compliance_hub.db_roles import set_role
 
-pytest_plugins = ["tests.fixtures", "tests.browser"]
+pytest_plugins = ["tests.fixtures", "tests.browser", "tests.connected"]
 
 
 def _flush_as_owner(original):

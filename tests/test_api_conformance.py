@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from compliance_hub.api.throttling import TenantRateThrottle
 from compliance_hub.tenancy.models import Role
 from consent import services as consent_services
-from tests.consent.test_views import make_employee
+from tests.consent.employees import make_employee
 
 EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "6"))
 CHECKS = [

@@ -25,7 +25,7 @@ from ingestion.models import WhatsAppSettings
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp._scalars import parse_timestamp
 from ingestion.whatsapp.parser import _seconds
-from tests.consent.test_views import make_employee
+from tests.consent.employees import make_employee
 from tests.fixtures import login
 
 SUPERSCRIPT = "²"

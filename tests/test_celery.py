@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -13,16 +12,11 @@ from compliance_hub.audit.services import record_event
 from compliance_hub.tasks import HEARTBEAT_KEY, heartbeat_task
 from compliance_hub.tenancy.services import create_tenant, set_tenant_status
 from tests.celery_probe import probe_tenant_scope_task
+from tests.polling import wait_until
 
 
-def _wait_for(key: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cache.get(key)
-        if value is not None:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"the worker did not answer {key} within {timeout}s")
+def _wait_for(key: str):
+    return wait_until(lambda: cache.get(key), failure=f"the worker did not answer {key} in time")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -68,11 +62,9 @@ def test_a_real_worker_registers_the_task_modules_that_apps_load_in_ready(worker
     dropped as unregistered."""
     from compliance_hub.celery import app
 
-    deadline = time.monotonic() + 60.0
-    replies = None
-    while replies is None and time.monotonic() < deadline:
-        replies = app.control.inspect(timeout=2.0).registered()
-    assert replies, "the worker did not answer"
+    replies = wait_until(
+        lambda: app.control.inspect(timeout=2.0).registered(), failure="the worker did not answer"
+    )
     registered = {name.split()[0] for names in replies.values() for name in names}
     assert {
         "ingestion.fetch_media",

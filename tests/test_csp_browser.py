@@ -11,7 +11,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from compliance_hub.tenancy.models import Role
-from tests.consent.test_views import invitation_path, make_employee
+from tests.consent.employees import invitation_path, make_employee
 from tests.fixtures import PASSWORD, login, make_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,8 +11,7 @@ import pytest
 
 from tests.fixtures import login
 from tests.ingestion import payloads
-from tests.ingestion.test_calls_and_notices import connected  # noqa: F401
-from tests.ingestion.test_processing import PHONE_ID, deliver, now_seconds, process
+from tests.ingestion.delivering import PHONE_ID, deliver, now_seconds, process
 
 
 def words(response) -> str:
@@ -56,7 +55,7 @@ def test_connected_but_nobody_consented_is_not_running(client, tenant_a, oscar):
     )
 
 
-@pytest.mark.usefixtures("connected")
+@pytest.mark.usefixtures("connected_employee")
 def test_consented_and_connected_runs_once_deliveries_arrive(client, tenant_a, oscar):
     login(client, oscar)
     page = words(client.get("/"))
@@ -78,7 +77,7 @@ def test_consented_and_connected_runs_once_deliveries_arrive(client, tenant_a, o
     assert "See capture for each employee" in page
 
 
-@pytest.mark.usefixtures("connected")
+@pytest.mark.usefixtures("connected_employee")
 def test_the_capture_panel_speaks_plainly_without_codes_or_api_paths(client, tenant_a, alice):
     delivery = deliver(
         client,
@@ -102,7 +101,7 @@ def test_the_capture_panel_speaks_plainly_without_codes_or_api_paths(client, ten
 def test_the_consent_panel_does_not_claim_capture_and_counts_in_good_english(
     client, tenant_a, oscar
 ):
-    from tests.ingestion.test_coverage import add_employee
+    from tests.consent.employees import add_employee
 
     add_employee(tenant_a, "Fay Rocha", "+5511987655555", "", consented=True)
     login(client, oscar)

@@ -154,9 +154,9 @@ def test_the_login_throttle_uses_the_same_address_as_the_audit_trail(
 
 
 def test_the_proxy_count_comes_from_the_environment():
-    from tests.test_settings import _manage
+    from tests.manage_py import run_manage
 
-    result = _manage(
+    result = run_manage(
         "shell",
         "-c",
         "from django.conf import settings; print(settings.ALLAUTH_TRUSTED_PROXY_COUNT)",

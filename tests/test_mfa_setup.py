@@ -8,6 +8,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from compliance_hub.accounts.models import Invitation
+from compliance_hub.tenancy.context import tenant_scope
 from tests.fixtures import PASSWORD, has_totp, login
 
 ACTIVATE = "/accounts/2fa/totp/activate/"
@@ -67,10 +69,12 @@ def test_requests_that_are_not_page_visits_are_never_sent_to_the_set_up(
     assert _secret(client.get(ACTIVATE, **PAGE)) == secret
 
 
-def test_a_form_sent_without_two_factor_is_refused_plainly(client, newcomer):
+def test_a_form_sent_without_two_factor_is_refused_plainly(client, newcomer, tenant_a):
     response = client.post("/members/", {"email": "x@firm-a.example", "role": "officer"}, **PAGE)
     assert response.status_code == 403
     assert "two-factor" in response.content.decode().lower()
+    with tenant_scope(tenant_a):
+        assert not Invitation.objects.exists()
 
 
 def test_a_page_visit_is_sent_to_the_set_up(client, newcomer):

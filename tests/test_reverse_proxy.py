@@ -26,9 +26,9 @@ from django.db import connection
 
 from compliance_hub.tenancy.context import tenant_scope
 from ingestion.models import Delivery
-from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.signature import sign
-from tests.ingestion.test_webhook import APP_SECRET, BODY, VERIFY_TOKEN
+from tests.ingestion.delivering import APP_SECRET, BODY
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "docker" / "nginx" / "default.conf.template"
@@ -45,19 +45,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_for(port: int, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
+    def healthy() -> bool:
         if process.poll() is not None:
             pytest.fail(f"exited during start-up:\n{log.read_text()}")
         try:
             status, _ = _get(port, "/healthz", timeout=2)
-            if status == 200:
-                return
         except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"no answer on port {port} within {timeout} s:\n{log.read_text()}")
+            return False
+        return status == 200
+
+    wait_until(healthy, failure=lambda: f"no answer on port {port} in time:\n{log.read_text()}")
 
 
 def _get(port: int, path: str, timeout: float) -> tuple[int, bytes]:
@@ -186,19 +184,13 @@ def _open_slow_clients(stack: ExitStack, port: int, path: str) -> None:
     time.sleep(0.5)  # the server has picked them all up
 
 
-@pytest.fixture
-def connected(tenant_a):
-    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
-    return tenant_a
-
-
 def _deliveries(tenant) -> int:
     with tenant_scope(tenant):
         return Delivery.objects.count()
 
 
-def test_slow_clients_do_not_stop_intake_behind_nginx(gunicorn, nginx, connected):
-    path = f"/webhooks/whatsapp/{connected.slug}/"
+def test_slow_clients_do_not_stop_intake_behind_nginx(gunicorn, nginx, connected_tenant):
+    path = f"/webhooks/whatsapp/{connected_tenant.slug}/"
     with ExitStack() as slow:
         _open_slow_clients(slow, nginx, path)
 
@@ -219,7 +211,7 @@ def test_slow_clients_do_not_stop_intake_behind_nginx(gunicorn, nginx, connected
         webhook_seconds = time.monotonic() - started
         assert status == 200
         assert webhook_seconds < QUICK
-        assert _deliveries(connected) == 1
+        assert _deliveries(connected_tenant) == 1
 
         # Static files come through too (whitenoise, DEBUG off).
         status, _ = _get(
@@ -242,13 +234,13 @@ def test_slow_clients_do_not_stop_intake_behind_nginx(gunicorn, nginx, connected
     )
 
 
-def test_nginx_refuses_a_webhook_body_over_the_applications_limit(nginx, connected):
+def test_nginx_refuses_a_webhook_body_over_the_applications_limit(nginx, connected_tenant):
     """The limit is nginx's first (413 before the body is read), the same as the application's."""
     with closing(socket.create_connection(("127.0.0.1", nginx), timeout=10)) as sock:
         sock.sendall(
-            f"POST /webhooks/whatsapp/{connected.slug}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"POST /webhooks/whatsapp/{connected_tenant.slug}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             f"Content-Type: application/json\r\n"
             f"Content-Length: {settings.WEBHOOK_MAX_BODY_BYTES + 1}\r\n\r\n".encode()
         )
         assert sock.recv(64).startswith(b"HTTP/1.1 413")
-    assert _deliveries(connected) == 0
+    assert _deliveries(connected_tenant) == 0

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.signature import sign
 from tests.fixtures import login
-from tests.ingestion.test_webhook import APP_SECRET, BODY, VERIFY_TOKEN
+from tests.ingestion.delivering import APP_SECRET, BODY, VERIFY_TOKEN
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +31,6 @@ def assert_security_headers(response) -> None:
     assert response.headers.get("X-Frame-Options") == "DENY"
 
 
-@pytest.fixture
-def connected(tenant_a):
-    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
-    return tenant_a
-
-
 def test_pages_carry_the_policy(client, alice):
     assert_security_headers(client.get("/accounts/login/"))
     login(client, alice)
@@ -58,8 +51,8 @@ def test_static_files_carry_the_policy(client):
     assert response.headers.get("X-Content-Type-Options") == "nosniff"
 
 
-def test_webhook_answers_carry_the_security_headers(client, connected):
-    url = f"/webhooks/whatsapp/{connected.slug}/"
+def test_webhook_answers_carry_the_security_headers(client, connected_tenant):
+    url = f"/webhooks/whatsapp/{connected_tenant.slug}/"
     accepted = client.generic(
         "POST",
         url,

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.manage_py import run_manage
 
 PRODUCTION_ENV = {
     "DJANGO_ENV": "production",
@@ -21,40 +16,26 @@ PRODUCTION_ENV = {
 }
 
 
-def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_check_deploy_is_clean_for_production_settings():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_production_refuses_to_start_without_its_secrets():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
-    result = _manage("check", env=env)
+    result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set in production" in result.stderr
 
 
 def test_production_needs_an_explicit_place_for_its_anchors():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "LEDGER_ANCHOR_DIR"}
-    result = _manage("check", env=env)
+    result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "LEDGER_ANCHOR_DIR must be set in production" in result.stderr
     # An S3 Object Lock bucket instead of a folder needs no folder.
-    result = _manage(
+    result = run_manage(
         "check", env={**env, "LEDGER_ANCHORS": "s3", "LEDGER_S3_BUCKET": "anchors-bucket"}
     )
     assert result.returncode == 0, result.stdout + result.stderr

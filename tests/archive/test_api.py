@@ -18,8 +18,7 @@ from compliance_hub.tenancy.models import Role
 from consent import gate
 from tests.fixtures import login, make_person
 from tests.ingestion import payloads
-from tests.ingestion.test_calls_and_notices import connected, send  # noqa: F401
-from tests.ingestion.test_processing import PHONE_ID, now_seconds
+from tests.ingestion.delivering import PHONE_ID, now_seconds, send
 
 SILVA = "5511912345678"
 COSTA = "5521999990000"
@@ -47,7 +46,7 @@ def iso(seconds: int) -> str:
 
 
 @pytest.fixture
-def archive(client, tenant_a, connected):  # noqa: F811
+def archive(client, tenant_a, connected_employee):
     """Ana's archive: two clients, text and an image both ways, an edit, a reaction, a status
     and a deletion (the employee revoked a message in the app)."""
     t = now_seconds()
@@ -91,7 +90,7 @@ def archive(client, tenant_a, connected):  # noqa: F811
                       "status": Attachment.Status.STORED, "filename": ""},
         )  # fmt: skip
         ids = dict(Message.objects.values_list("wamid", "pk"))
-    return {"t": t, "ids": ids, "employee": connected}
+    return {"t": t, "ids": ids, "employee": connected_employee}
 
 
 @pytest.fixture
@@ -279,12 +278,18 @@ def test_an_outsider_gets_404_for_every_message_and_conversation(
 
 
 def test_the_archive_is_read_only(officer_api, api_client_for, tenant_a, archive):
+    def stored_messages() -> list[dict]:
+        with tenant_scope(tenant_a):
+            return list(Message.objects.order_by("id").values())
+
+    before = stored_messages()
     admin = api_client_for(tenant_a, Role.ADMIN)
     pk = archive["ids"]["wamid.IN1"]
     for api in (officer_api, admin):
         assert api.post("/api/v1/messages/", {"text": "x"}).status_code == 405
         assert api.patch(f"/api/v1/messages/{pk}/", {"text": "x"}).status_code == 405
         assert api.delete(f"/api/v1/messages/{pk}/").status_code == 405
+    assert stored_messages() == before
 
 
 # --- the audit trail ---------------------------------------------------------------------------
@@ -436,7 +441,7 @@ def test_the_dashboard_counts_edits_and_deletions_of_messages_never_seen(
     from django.utils import timezone
 
     from ingestion.models import Delivery
-    from tests.ingestion.test_calls_and_notices import deliver, process
+    from tests.ingestion.delivering import deliver, process
 
     def revoke(wamid: str, original: str, received_ago: timedelta) -> None:
         delivery = deliver(

@@ -25,13 +25,7 @@ from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from tests.archive.ledger_helpers import archive_sample, employee_of, tamper
 
-
-@pytest.fixture(autouse=True)
-def anchor_dir(settings, tmp_path):
-    settings.LEDGER_ANCHORS = ["folder"]
-    settings.LEDGER_ANCHOR_DIR = tmp_path / "anchors"
-    settings.LEDGER_TSA_URL = ""
-    return settings.LEDGER_ANCHOR_DIR
+pytestmark = pytest.mark.usefixtures("anchor_dir")
 
 
 @pytest.fixture

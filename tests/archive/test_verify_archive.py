@@ -35,13 +35,7 @@ from tests.archive.ledger_helpers import (
     tamper,
 )
 
-
-@pytest.fixture(autouse=True)
-def anchor_dir(settings, tmp_path):
-    settings.LEDGER_ANCHORS = ["folder"]
-    settings.LEDGER_ANCHOR_DIR = tmp_path / "anchors"
-    settings.LEDGER_TSA_URL = ""
-    return settings.LEDGER_ANCHOR_DIR
+pytestmark = pytest.mark.usefixtures("anchor_dir")
 
 
 @pytest.fixture

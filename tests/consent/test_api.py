@@ -102,11 +102,6 @@ def outsider_api(api_client_for, tenant_b):
 
 
 @pytest.fixture
-def sales(tenant_a):
-    return services.create_team(tenant=tenant_a, name="Sales")
-
-
-@pytest.fixture
 def ana(tenant_a, sales):
     return make_employee(
         tenant_a,

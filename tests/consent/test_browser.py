@@ -13,21 +13,10 @@ from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.services import create_tenant
 from consent import services
 from consent.models import ConsentEvent
-from tests.browser import ARTIFACTS
-from tests.fixtures import PASSWORD, make_person
+from tests.browser import ARTIFACTS, log_in
+from tests.fixtures import make_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, base_url: str, person) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label(re.compile("email", re.I)).fill(person.email)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
-    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.get_by_label(re.compile("code", re.I)).fill(person.totp_code())
-    page.get_by_role("button", name=re.compile("sign in|verify|continue|log in", re.I)).click()
-    expect(page).to_have_url(f"{base_url}/")
 
 
 def test_an_invited_employee_accepts_on_a_phone_and_the_register_shows_them_covered(

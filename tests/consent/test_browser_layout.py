@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.services import create_tenant
 from consent import imports, services
-from tests.consent.test_browser import log_in
+from tests.browser import log_in
 from tests.fixtures import make_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

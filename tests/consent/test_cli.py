@@ -42,11 +42,6 @@ def written(tenant) -> dict:
         }
 
 
-@pytest.fixture
-def sales(tenant_a):
-    return services.create_team(tenant=tenant_a, name="Sales")
-
-
 def test_a_good_file_is_imported_with_a_summary(tenant_a, sales):
     output = run(tenant_a.slug, str(GOOD))
 

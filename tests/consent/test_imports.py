@@ -33,11 +33,6 @@ IN_USE = "This number is already in use."
 HEADER = "full_name,email,employee_id,phone_number"
 
 
-@pytest.fixture
-def sales(tenant_a):
-    return services.create_team(tenant=tenant_a, name="Sales")
-
-
 def employee_of(tenant, *, employee_id: str, phone: str, name: str = "Someone") -> Employee:
     return services.create_employee(
         tenant=tenant,

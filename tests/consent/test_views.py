@@ -32,6 +32,7 @@ from consent.models import (
     Team,
 )
 from consent.selectors import consent_state_of
+from tests.consent.employees import invitation_path, make_employee
 from tests.fixtures import login
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -43,31 +44,9 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def make_employee(tenant, **overrides) -> Employee:
-    values = {
-        "full_name": "Maria Souza",
-        "email": "maria@firm-a.example",
-        "employee_id": "E-100",
-        "phone_number": "+5511987654321",
-        "region": "BR",
-        "whatsapp_phone_number_id": "110000001",
-    }
-    values.update(overrides)
-    return services.create_employee(tenant=tenant, data=services.EmployeeData(**values))
-
-
 @pytest.fixture
 def maria(tenant_a) -> Employee:
     return make_employee(tenant_a)
-
-
-def path_of(link: str) -> str:
-    return "/" + link.split("://", 1)[1].split("/", 1)[1]
-
-
-def invitation_path(employee: Employee) -> str:
-    _invitation, link = services.invite_employee(employee=employee)
-    return path_of(link)
 
 
 def history(employee: Employee) -> list[tuple[str, str]]:

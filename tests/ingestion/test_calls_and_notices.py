@@ -4,10 +4,6 @@ becomes one capture notice, shown on the dashboard until an admin acknowledges i
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
-
 from archive.models import CallRecord
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
@@ -16,80 +12,16 @@ from consent import services as consent
 from ingestion.models import CaptureNotice, Refusal
 from tests.fixtures import login
 from tests.ingestion import payloads
-from tests.ingestion.test_processing import PHONE_ID, SECRET, deliver, now_seconds, process
-
-CLIENT = "5511912345678"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_gate():
-    gate.clear_cache()
-    yield
-    gate.clear_cache()
-
-
-@pytest.fixture
-def connected(tenant_a, django_capture_on_commit_callbacks):
-    """Firm A's WhatsApp app is connected and Ana, on PHONE_ID, has consented."""
-    from ingestion.services import save_whatsapp_settings
-
-    save_whatsapp_settings(tenant=tenant_a, app_secret=SECRET, verify_token="verify-token-123")
-    with django_capture_on_commit_callbacks(execute=True):
-        ana = consent.create_employee(
-            tenant=tenant_a,
-            data=consent.EmployeeData(
-                full_name="Ana Souza",
-                email="ana@firm-a.example",
-                employee_id="A-1",
-                phone_number="+55 11 98765-4321",
-                whatsapp_phone_number_id=PHONE_ID,
-            ),
-        )
-        consent.record_consent(
-            employee=ana,
-            actor=None,
-            evidence_reference="signed form",
-            occurred_at=ana.created_at + timedelta(milliseconds=1),
-        )
-    return ana
-
-
-def call_event(*, phone_number_id: str, call_id: str, event: str, timestamp: int, **extra) -> dict:
-    """A Calling API event (``calls`` field), as in pywa's live-tested fixtures."""
-    call = {
-        "id": call_id,
-        "from": CLIENT,
-        "to": payloads.DISPLAY_NUMBER,
-        "event": event,
-        "direction": "USER_INITIATED",
-        "timestamp": str(timestamp),
-        **extra,
-    }
-    return payloads.envelope(
-        "calls",
-        {"contacts": [payloads.contact(CLIENT, "Cliente Silva")], "calls": [call]},
-        phone_number_id=phone_number_id,
-    )
-
-
-def account_update(event: str, *, phone_number: str = payloads.DISPLAY_NUMBER, **value) -> dict:
-    """``account_update`` as Meta sends it for coexistence offboarding: no metadata, the
-    business number on the value, the entry's time."""
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": payloads.WABA_ID,
-                "time": now_seconds(),
-                "changes": [
-                    {
-                        "field": "account_update",
-                        "value": {"phone_number": phone_number, "event": event, **value},
-                    }
-                ],
-            }
-        ],
-    }
+from tests.ingestion.delivering import (
+    CLIENT,
+    PHONE_ID,
+    account_update,
+    call_event,
+    deliver,
+    now_seconds,
+    process,
+    send,
+)
 
 
 def history_declined(*, phone_number_id: str) -> dict:
@@ -112,10 +44,6 @@ def history_declined(*, phone_number_id: str) -> dict:
     )
 
 
-def send(client, tenant, payload):
-    return process(tenant, deliver(client, tenant, payload))
-
-
 def notices(tenant):
     with tenant_scope(tenant):
         return list(CaptureNotice.objects.order_by("id"))
@@ -125,7 +53,7 @@ def notices(tenant):
 
 
 def test_a_consented_call_is_archived_as_call_records_linked_to_the_employee(
-    client, tenant_a, connected
+    client, tenant_a, connected_employee
 ):
     start = now_seconds()
     send(
@@ -149,7 +77,7 @@ def test_a_consented_call_is_archived_as_call_records_linked_to_the_employee(
         calls = list(CallRecord.objects.order_by("whatsapp_timestamp"))
     assert [(c.event, c.status) for c in calls] == [("connect", ""), ("terminate", "COMPLETED")]
     ended = calls[1]
-    assert ended.employee_id == connected.pk
+    assert ended.employee_id == connected_employee.pk
     assert (ended.call_id, ended.direction, ended.duration_seconds) == (
         "wacid.C1",
         "USER_INITIATED",
@@ -160,7 +88,7 @@ def test_a_consented_call_is_archived_as_call_records_linked_to_the_employee(
     assert ended.event_key == f"call:wacid.C1:terminate:COMPLETED:{start + 42}"
 
 
-def test_the_same_call_event_delivered_twice_is_archived_once(client, tenant_a, connected):
+def test_the_same_call_event_delivered_twice_is_archived_once(client, tenant_a, connected_employee):
     payload = call_event(
         phone_number_id=PHONE_ID, call_id="wacid.C2", event="connect", timestamp=now_seconds()
     )
@@ -171,8 +99,8 @@ def test_the_same_call_event_delivered_twice_is_archived_once(client, tenant_a, 
         assert CallRecord.objects.count() == 1
 
 
-def test_a_call_without_consent_keeps_only_a_metadata_refusal(client, tenant_a, connected):
-    consent.withdraw_consent(employee=connected, reason="no longer")
+def test_a_call_without_consent_keeps_only_a_metadata_refusal(client, tenant_a, connected_employee):
+    consent.withdraw_consent(employee=connected_employee, reason="no longer")
     gate.clear_cache()
     delivery = deliver(
         client,
@@ -204,7 +132,7 @@ def test_a_call_without_consent_keeps_only_a_metadata_refusal(client, tenant_a, 
 
 
 def test_partner_removed_raises_one_notice_naming_the_number_and_the_employee(
-    client, tenant_a, connected
+    client, tenant_a, connected_employee
 ):
     removed = account_update(
         "PARTNER_REMOVED",
@@ -227,7 +155,7 @@ def test_partner_removed_raises_one_notice_naming_the_number_and_the_employee(
 
 
 def test_other_account_events_that_stop_capture_raise_a_notice_and_harmless_ones_do_not(
-    client, tenant_a, connected
+    client, tenant_a, connected_employee
 ):
     send(client, tenant_a, account_update("PARTNER_ADDED"))
     send(
@@ -249,7 +177,7 @@ def test_other_account_events_that_stop_capture_raise_a_notice_and_harmless_ones
 
 
 def test_messages_of_an_unknown_number_raise_one_unconsented_number_notice(
-    client, tenant_a, connected
+    client, tenant_a, connected_employee
 ):
     for wamid in ("wamid.U1", "wamid.U2"):
         send(
@@ -270,7 +198,7 @@ def test_messages_of_an_unknown_number_raise_one_unconsented_number_notice(
 
 
 def test_an_employee_who_never_consented_is_an_unconsented_number_in_use(
-    client, tenant_a, connected, django_capture_on_commit_callbacks
+    client, tenant_a, connected_employee, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         consent.create_employee(
@@ -298,7 +226,7 @@ def test_an_employee_who_never_consented_is_an_unconsented_number_in_use(
 # --- history ---------------------------------------------------------------------------------
 
 
-def test_declined_history_sharing_raises_a_notice(client, tenant_a, connected):
+def test_declined_history_sharing_raises_a_notice(client, tenant_a, connected_employee):
     summary = send(client, tenant_a, history_declined(phone_number_id=PHONE_ID))
     assert summary["notices"] == 1
     send(client, tenant_a, history_declined(phone_number_id=PHONE_ID))
@@ -313,7 +241,7 @@ def test_declined_history_sharing_raises_a_notice(client, tenant_a, connected):
 
 
 def test_open_notices_are_on_the_dashboard_and_an_admin_acknowledges_them(
-    client, tenant_a, connected, alice, oscar
+    client, tenant_a, connected_employee, alice, oscar
 ):
     send(client, tenant_a, account_update("PARTNER_REMOVED"))
     [notice] = notices(tenant_a)
@@ -324,6 +252,8 @@ def test_open_notices_are_on_the_dashboard_and_an_admin_acknowledges_them(
     assert "Capture stopped for number +5511987654321" in page
     assert url not in page, "officers see notices; only admins acknowledge them"
     assert client.post(url).status_code == 403
+    [notice] = notices(tenant_a)
+    assert notice.acknowledged_at is None
 
     login(client, alice)
     page = client.get("/").content.decode()
@@ -345,7 +275,9 @@ def test_open_notices_are_on_the_dashboard_and_an_admin_acknowledges_them(
         assert AuditEvent.objects.filter(action="capture_notice.acknowledged").count() == 1
 
 
-def test_an_outsider_cannot_acknowledge_another_firms_notice(client, tenant_a, connected, bob):
+def test_an_outsider_cannot_acknowledge_another_firms_notice(
+    client, tenant_a, connected_employee, bob
+):
     send(client, tenant_a, account_update("PARTNER_REMOVED"))
     [notice] = notices(tenant_a)
     login(client, bob)
@@ -355,7 +287,9 @@ def test_an_outsider_cannot_acknowledge_another_firms_notice(client, tenant_a, c
     assert notice.acknowledged_at is None
 
 
-def test_a_history_decline_sent_as_a_value_error_still_raises_a_notice(client, tenant_a, connected):
+def test_a_history_decline_sent_as_a_value_error_still_raises_a_notice(
+    client, tenant_a, connected_employee
+):
     declined = payloads.envelope(
         "history",
         {"errors": [{"code": 2593109, "title": "History sync is turned off by the business"}]},

@@ -19,14 +19,14 @@ from ingestion.models import CaptureNotice, Delivery, Refusal
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.parser import parse_delivery
 from ingestion.whatsapp.signature import sign
-from tests.consent.test_browser import log_in
+from tests.browser import log_in
 from tests.fixtures import login
 from tests.ingestion import payloads
-from tests.ingestion.test_processing import deliver, now_seconds, process
+from tests.ingestion.delivering import deliver, now_seconds, process
 
 PAGE = "/whatsapp/settings/"
 CHECK = "/whatsapp/settings/check/"
-APP_SECRET = "app-secret-of-firm-a-0123456789"  # what tests.ingestion.test_processing signs with
+APP_SECRET = "app-secret-of-firm-a-0123456789"  # what tests.ingestion.delivering signs with
 VERIFY_TOKEN = "verify-me-please-7Q2"
 
 

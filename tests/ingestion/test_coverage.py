@@ -6,31 +6,22 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from compliance_hub.tenancy.context import tenant_scope
-from consent import gate
 from consent import services as consent
 from ingestion.models import CaptureNotice
 from ingestion.notices import acknowledge_notice
+from tests.consent.employees import add_employee
 from tests.fixtures import login, make_person
 from tests.ingestion import payloads
-from tests.ingestion.test_calls_and_notices import account_update, connected, send  # noqa: F401
-from tests.ingestion.test_processing import PHONE_ID, now_seconds
+from tests.ingestion.delivering import PHONE_ID, account_update, now_seconds, send
 
 URL = "/whatsapp/coverage/"
 BEA_PHONE_ID = "222000222"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_gate():
-    gate.clear_cache()
-    yield
-    gate.clear_cache()
 
 
 def history_chunk(*, phone_number_id: str, wamid: str, timestamp: int) -> dict:
@@ -58,30 +49,8 @@ def history_chunk(*, phone_number_id: str, wamid: str, timestamp: int) -> dict:
     )  # fmt: skip
 
 
-def add_employee(tenant, name: str, number: str, phone_id: str, *, consented: bool = False):
-    employee = consent.create_employee(
-        tenant=tenant,
-        data=consent.EmployeeData(
-            full_name=name,
-            email=f"{name.split()[0].lower()}@firm-a.example",
-            employee_id=f"E-{phone_id or number[-4:]}",
-            phone_number=number,
-            whatsapp_phone_number_id=phone_id,
-        ),
-    )
-    if consented:
-        consent.record_consent(
-            employee=employee,
-            actor=None,
-            evidence_reference="signed form",
-            occurred_at=employee.created_at + timedelta(milliseconds=1),
-        )
-    gate.clear_cache()
-    return employee
-
-
 @pytest.fixture
-def firm(client, tenant_a, connected):  # noqa: F811
+def firm(client, tenant_a, connected_employee):
     """Ana: consented, history imported, messages. Bea: connected, never consented, refused.
     Carl: no WhatsApp number yet. Dan: offboarded."""
     sent = now_seconds()

@@ -16,7 +16,7 @@ from ingestion.models import Delivery
 from ingestion.processing import DRAIN_BATCH, drain_pending, process_pending_batch
 from ingestion.services import receive_delivery
 from tests.ingestion import payloads
-from tests.ingestion.test_processing import PHONE_ID, _fresh_gate, connected  # noqa: F401
+from tests.ingestion.delivering import PHONE_ID
 
 
 def store(tenant, count: int, *, first: int = 0) -> list[int]:
@@ -42,7 +42,7 @@ def statuses(tenant) -> dict[str, int]:
         return found
 
 
-def test_a_drain_takes_every_pending_delivery_batch_after_batch(tenant_a, connected):  # noqa: F811
+def test_a_drain_takes_every_pending_delivery_batch_after_batch(tenant_a, connected_employee):
     store(tenant_a, 2 * DRAIN_BATCH + 5)
     backlog_calls = []
 
@@ -58,7 +58,7 @@ def test_a_drain_takes_every_pending_delivery_batch_after_batch(tenant_a, connec
     assert drain_pending(tenant=tenant_a) == 0
 
 
-def test_a_batch_takes_the_oldest_first(tenant_a, connected):  # noqa: F811
+def test_a_batch_takes_the_oldest_first(tenant_a, connected_employee):
     ids = store(tenant_a, DRAIN_BATCH + 3)
     assert process_pending_batch(tenant=tenant_a, size=3) == 3
     with tenant_scope(tenant_a):
@@ -68,7 +68,7 @@ def test_a_batch_takes_the_oldest_first(tenant_a, connected):  # noqa: F811
     assert done == set(ids[:3])
 
 
-def test_the_budget_ends_a_drain_and_asks_for_a_successor(tenant_a, connected):  # noqa: F811
+def test_the_budget_ends_a_drain_and_asks_for_a_successor(tenant_a, connected_employee):
     store(tenant_a, 2 * DRAIN_BATCH)
     asked = []
     drained = drain_pending(tenant=tenant_a, budget_seconds=0, on_backlog=lambda: asked.append(1))
@@ -77,7 +77,7 @@ def test_the_budget_ends_a_drain_and_asks_for_a_successor(tenant_a, connected): 
     assert statuses(tenant_a) == {"processed": DRAIN_BATCH, "pending": DRAIN_BATCH}
 
 
-def test_failed_deliveries_wait_for_their_backoff_not_for_the_drain(tenant_a, connected):  # noqa: F811
+def test_failed_deliveries_wait_for_their_backoff_not_for_the_drain(tenant_a, connected_employee):
     [failed, pending] = store(tenant_a, 2)
     with tenant_scope(tenant_a):
         Delivery.objects.filter(pk=failed).update(status=Delivery.Status.FAILED, attempts=1)
@@ -88,7 +88,7 @@ def test_failed_deliveries_wait_for_their_backoff_not_for_the_drain(tenant_a, co
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_drains_side_by_side_never_take_the_same_delivery(tenant_a, connected):  # noqa: F811
+def test_two_drains_side_by_side_never_take_the_same_delivery(tenant_a, connected_employee):
     """Another drain (here: a second connection) holds some deliveries locked mid-batch; this
     drain skips them instead of waiting or processing them a second time."""
     ids = store(tenant_a, 6)

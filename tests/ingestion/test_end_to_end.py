@@ -16,20 +16,15 @@ from ingestion.models import Delivery, Refusal
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.signature import sign
 from tests.ingestion import payloads
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRET = "end-to-end-app-secret-42"
 
 
-def _wait(condition, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError("the worker did not finish in time")
+def _wait(condition):
+    return wait_until(condition, failure="the worker did not finish in time")
 
 
 def test_a_webhook_delivery_reaches_the_archive_through_a_real_worker(client, worker):

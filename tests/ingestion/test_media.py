@@ -22,7 +22,6 @@ from django.utils import timezone
 from archive.models import Attachment, Message
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.services import create_tenant
-from consent import gate
 from consent import services as consent
 from ingestion import media as media_service
 from ingestion.graph import GraphClient, MediaTooLarge
@@ -34,19 +33,13 @@ from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.signature import sign
 from tests.ingestion import payloads
 from tests.ingestion.fake_graph import FakeGraph
+from tests.polling import wait_until
 
 SECRET = "app-secret-of-firm-a-0123456789"
 TOKEN = "EAAGm0PX4ZCpsBAAccessTokenOfFirmA0123456789"
 PHONE_ID = "106540352242922"
 PHOTO = b"\xff\xd8\xff\xe0" + b"a photo of a signed contract " * 200 + b"\xff\xd9"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_gate():
-    gate.clear_cache()
-    yield
-    gate.clear_cache()
 
 
 @pytest.fixture
@@ -92,7 +85,7 @@ def make_employee(tenant, *, phone_id, email, employee_id, phone, consented=True
 
 
 @pytest.fixture
-def connected(tenant_a, django_capture_on_commit_callbacks):
+def employee_with_media_access(tenant_a, django_capture_on_commit_callbacks):
     """Firm A's WhatsApp app is connected with an access token; Ana, on PHONE_ID, consented."""
     save_whatsapp_settings(
         tenant=tenant_a, app_secret=SECRET, verify_token="verify-token-123", access_token=TOKEN
@@ -175,7 +168,9 @@ def stored_files(root: Path) -> list[Path]:
 # --- The happy path ------------------------------------------------------------------------------
 
 
-def test_a_consented_image_is_fetched_verified_and_stored(client, tenant_a, connected, fake):
+def test_a_consented_image_is_fetched_verified_and_stored(
+    client, tenant_a, employee_with_media_access, fake
+):
     send_image(client, tenant_a, fake)
     pending = the_attachment(tenant_a)
     assert (pending.status, pending.media_id, pending.mime_type) == (
@@ -201,7 +196,7 @@ def test_a_consented_image_is_fetched_verified_and_stored(client, tenant_a, conn
 
 
 def test_metas_sha256_is_accepted_in_hex_as_in_its_history_example(
-    client, tenant_a, connected, fake
+    client, tenant_a, employee_with_media_access, fake
 ):
     send_image(client, tenant_a, fake, sha256=hashlib.sha256(PHOTO).hexdigest())
     assert fetch(tenant_a, the_attachment(tenant_a)).status == "stored"
@@ -218,20 +213,26 @@ def test_decode_sha256_reads_hex_and_base64_and_nothing_else():
     assert decode_sha256(base64.b64encode(b"short").decode()) is None
 
 
-def test_the_url_already_in_the_webhook_is_used_directly(client, tenant_a, connected, fake):
+def test_the_url_already_in_the_webhook_is_used_directly(
+    client, tenant_a, employee_with_media_access, fake
+):
     send_image(client, tenant_a, fake, url=f"{fake.base_url}/download/1001?gen=1")
     assert fetch(tenant_a, the_attachment(tenant_a)).status == "stored"
     assert fake.paths() == ["/download/1001"], "no lookup when the webhook gave the URL"
 
 
-def test_an_expired_webhook_url_is_replaced_by_a_fresh_one(client, tenant_a, connected, fake):
+def test_an_expired_webhook_url_is_replaced_by_a_fresh_one(
+    client, tenant_a, employee_with_media_access, fake
+):
     send_image(client, tenant_a, fake, url=f"{fake.base_url}/download/1001?gen=1")
     fake.expire_urls()  # Meta's 5 minutes are over
     assert fetch(tenant_a, the_attachment(tenant_a)).status == "stored"
     assert fake.paths() == ["/download/1001", "/1001", "/download/1001"]
 
 
-def test_a_webhook_url_older_than_five_minutes_is_not_tried(client, tenant_a, connected, fake):
+def test_a_webhook_url_older_than_five_minutes_is_not_tried(
+    client, tenant_a, employee_with_media_access, fake
+):
     attachment = deliver_image_received(
         client, tenant_a, fake, wamid="wamid.LATE", media_id="1001", ago=timedelta(minutes=6),
         url=f"{fake.base_url}/download/1001?gen=1",
@@ -241,7 +242,7 @@ def test_a_webhook_url_older_than_five_minutes_is_not_tried(client, tenant_a, co
 
 
 def test_a_webhook_url_on_a_host_that_is_not_metas_never_gets_the_token(
-    client, tenant_a, connected, fake, settings
+    client, tenant_a, employee_with_media_access, fake, settings
 ):
     settings.GRAPH_MEDIA_URL_HOSTS = ["lookaside.fbsbx.com"]
     send_image(client, tenant_a, fake, url=f"{fake.base_url}/download/1001?gen=1")
@@ -253,7 +254,7 @@ def test_a_webhook_url_on_a_host_that_is_not_metas_never_gets_the_token(
 
 
 def test_a_hash_mismatch_leaves_the_media_missing_and_keeps_no_file(
-    client, tenant_a, connected, fake, media_root
+    client, tenant_a, employee_with_media_access, fake, media_root
 ):
     send_image(client, tenant_a, fake)
     fake.wrong_sha256 = True  # the bytes are not the ones Meta hashed
@@ -271,7 +272,7 @@ def test_a_hash_mismatch_leaves_the_media_missing_and_keeps_no_file(
 
 @pytest.mark.parametrize("outage", ["500", "timeout"])
 def test_a_graph_api_outage_is_retried_later_and_stored_once_meta_recovers(
-    client, tenant_a, connected, fake, outage
+    client, tenant_a, employee_with_media_access, fake, outage
 ):
     send_image(client, tenant_a, fake)
     if outage == "500":
@@ -300,7 +301,9 @@ def test_a_graph_api_outage_is_retried_later_and_stored_once_meta_recovers(
         assert stored.read() == PHOTO
 
 
-def test_the_fetch_task_retries_with_backoff_until_meta_answers(client, tenant_a, connected, fake):
+def test_the_fetch_task_retries_with_backoff_until_meta_answers(
+    client, tenant_a, employee_with_media_access, fake
+):
     send_image(client, tenant_a, fake)
     fake.fail(503, on="lookup", times=2)
 
@@ -316,7 +319,9 @@ def test_the_fetch_task_retries_with_backoff_until_meta_answers(client, tenant_a
     assert [media_service.quick_retry_delay(n) for n in range(5)] == [15, 30, 60, 120, None]
 
 
-def test_a_404_for_the_media_id_is_missing_with_the_reason(client, tenant_a, connected, fake):
+def test_a_404_for_the_media_id_is_missing_with_the_reason(
+    client, tenant_a, employee_with_media_access, fake
+):
     send_image(client, tenant_a, fake)
     fake.media.clear()
     assert fetch(tenant_a, the_attachment(tenant_a)).status == "missing"
@@ -324,7 +329,9 @@ def test_a_404_for_the_media_id_is_missing_with_the_reason(client, tenant_a, con
     assert "answered 404" in error and "Object does not exist" in error
 
 
-def test_after_the_last_attempt_the_media_is_failed_for_good(client, tenant_a, connected, fake):
+def test_after_the_last_attempt_the_media_is_failed_for_good(
+    client, tenant_a, employee_with_media_access, fake
+):
     send_image(client, tenant_a, fake)
     attachment = the_attachment(tenant_a)
     with tenant_scope(tenant_a):
@@ -365,7 +372,7 @@ def deliver_image_received(client, tenant, fake, *, wamid, media_id, ago, url=No
 
 
 def test_media_whose_id_is_older_than_seven_days_is_failed_without_asking_meta(
-    client, tenant_a, connected, fake
+    client, tenant_a, employee_with_media_access, fake
 ):
     attachment = deliver_image_received(
         client, tenant_a, fake, wamid="wamid.OLD", media_id="1001", ago=timedelta(days=8)
@@ -378,7 +385,7 @@ def test_media_whose_id_is_older_than_seven_days_is_failed_without_asking_meta(
 
 
 def test_the_beat_requeues_what_is_due_and_gives_up_on_expired_media(
-    client, tenant_a, connected, fake, monkeypatch
+    client, tenant_a, employee_with_media_access, fake, monkeypatch
 ):
     fresh = deliver_image_received(
         client, tenant_a, fake, wamid="wamid.FRESH", media_id="1001", ago=timedelta(0)
@@ -418,7 +425,7 @@ def test_the_beat_requeues_what_is_due_and_gives_up_on_expired_media(
 
 
 def test_no_access_token_leaves_the_media_missing_with_a_clear_reason(
-    client, tenant_a, connected, fake
+    client, tenant_a, employee_with_media_access, fake
 ):
     send_image(client, tenant_a, fake)
     save_whatsapp_settings(tenant=tenant_a, access_token="")
@@ -440,7 +447,7 @@ def test_the_graph_client_refuses_media_over_the_size_cap(fake):
 
 
 def test_the_access_token_is_sent_as_bearer_and_never_logged_or_recorded(
-    client, tenant_a, connected, fake, caplog
+    client, tenant_a, employee_with_media_access, fake, caplog
 ):
     caplog.set_level(logging.DEBUG)  # every logger, httpx and httpcore included
     send_image(client, tenant_a, fake, wamid="wamid.A", media_id="1001")
@@ -472,7 +479,7 @@ def test_the_access_token_is_sent_as_bearer_and_never_logged_or_recorded(
 
 
 def test_an_unconsented_message_gets_no_attachment_and_nothing_is_fetched(
-    client, tenant_a, connected, fake, django_capture_on_commit_callbacks
+    client, tenant_a, employee_with_media_access, fake, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         make_employee(
@@ -489,7 +496,7 @@ def test_an_unconsented_message_gets_no_attachment_and_nothing_is_fetched(
 
 
 def test_fetching_twice_or_processing_twice_stores_once(
-    client, tenant_a, connected, fake, media_root
+    client, tenant_a, employee_with_media_access, fake, media_root
 ):
     payload = inbound_image(
         phone_number_id=PHONE_ID, wamid="wamid.IMG1", media_id="1001",
@@ -510,7 +517,12 @@ def test_fetching_twice_or_processing_twice_stores_once(
 
 
 def test_one_fetch_is_queued_per_attachment_after_commit(
-    client, tenant_a, connected, fake, monkeypatch, django_capture_on_commit_callbacks
+    client,
+    tenant_a,
+    employee_with_media_access,
+    fake,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
 ):
     queued = []
     monkeypatch.setattr(fetch_media_task, "delay", lambda **kwargs: queued.append(kwargs))
@@ -600,15 +612,13 @@ def test_webhook_to_worker_to_archive_to_stored_media(client, worker, settings):
         )  # fmt: skip
         assert response.status_code == 200
 
-        deadline = time.monotonic() + 60
-        attachment = None
-        while time.monotonic() < deadline:
+        def stored_attachment():
             with tenant_scope(firm):
-                attachment = Attachment.objects.filter(status="stored").first()
-            if attachment is not None:
-                break
-            time.sleep(0.2)
-        assert attachment is not None, "the worker did not store the media in time"
+                return Attachment.objects.filter(status="stored").first()
+
+        attachment = wait_until(
+            stored_attachment, failure="the worker did not store the media in time"
+        )
         name = attachment.file.name
         with tenant_scope(firm):
             assert Message.objects.get().wamid == "wamid.E2E.IMG"
@@ -628,7 +638,7 @@ def test_webhook_to_worker_to_archive_to_stored_media(client, worker, settings):
 
 
 def test_stored_bytes_get_a_proof_in_the_log_and_verify_archive_rereads_them(
-    client, tenant_a, connected, fake, settings, tmp_path
+    client, tenant_a, employee_with_media_access, fake, settings, tmp_path
 ):
     from io import StringIO
 

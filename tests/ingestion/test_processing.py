@@ -3,10 +3,8 @@ processing is idempotent, the sweeper finds what was not processed."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from archive.models import Conversation, Message, MessageEvent
@@ -14,76 +12,21 @@ from compliance_hub.tenancy.context import tenant_scope
 from consent import gate
 from consent import services as consent
 from ingestion.models import Delivery, Refusal
-from ingestion.processing import process_delivery_by_id
-from ingestion.services import save_whatsapp_settings
 from ingestion.tasks import deliveries_to_sweep
 from ingestion.whatsapp.signature import sign
 from tests.ingestion import payloads
-
-SECRET = "app-secret-of-firm-a-0123456789"
-PHONE_ID = "106540352242922"
+from tests.ingestion.delivering import PHONE_ID, SECRET, deliver, now_seconds, process
 
 
-@pytest.fixture(autouse=True)
-def _fresh_gate():
-    gate.clear_cache()
-    yield
-    gate.clear_cache()
-
-
-@pytest.fixture
-def connected(tenant_a, django_capture_on_commit_callbacks):
-    """Firm A's WhatsApp app is connected and Ana, on PHONE_ID, has consented."""
-    save_whatsapp_settings(tenant=tenant_a, app_secret=SECRET, verify_token="verify-token-123")
-    with django_capture_on_commit_callbacks(execute=True):
-        ana = consent.create_employee(
-            tenant=tenant_a,
-            data=consent.EmployeeData(
-                full_name="Ana Souza",
-                email="ana@firm-a.example",
-                employee_id="A-1",
-                phone_number="+55 11 98765-4321",
-                whatsapp_phone_number_id=PHONE_ID,
-            ),
-        )
-        consent.record_consent(
-            employee=ana,
-            actor=None,
-            evidence_reference="signed form",
-            occurred_at=ana.created_at + timedelta(milliseconds=1),
-        )
-    return ana
-
-
-def now_seconds() -> int:
-    return int(time.time()) + 1
-
-
-def deliver(client, tenant, payload, *, secret=SECRET):
-    raw = payloads.body(payload)
-    response = client.post(
-        f"/webhooks/whatsapp/{tenant.slug}/",
-        data=raw,
-        content_type="application/json",
-        HTTP_X_HUB_SIGNATURE_256=sign(raw, secret),
-    )
-    assert response.status_code == 200, response.content
-    with tenant_scope(tenant):
-        return Delivery.objects.order_by("-id").first()
-
-
-def send(client, tenant, builder, **fields):
+def deliver_built(client, tenant, builder, **fields):
     """Deliver a payload of ``builder`` for PHONE_ID (unless given) and process it."""
     fields.setdefault("phone_number_id", PHONE_ID)
     return process(tenant, deliver(client, tenant, builder(**fields)))
 
 
-def process(tenant, delivery):
-    with tenant_scope(tenant):
-        return process_delivery_by_id(tenant=tenant, delivery_id=delivery.pk)
-
-
-def test_a_consented_inbound_message_is_archived_with_both_times(client, tenant_a, connected):
+def test_a_consented_inbound_message_is_archived_with_both_times(
+    client, tenant_a, connected_employee
+):
     sent = now_seconds()
     delivery = deliver(
         client,
@@ -105,7 +48,7 @@ def test_a_consented_inbound_message_is_archived_with_both_times(client, tenant_
     )
     assert message.whatsapp_timestamp.timestamp() == sent
     assert message.received_at == delivery.received_at
-    assert message.employee_id == connected.pk
+    assert message.employee_id == connected_employee.pk
     assert (conversation.counterparty_wa_id, conversation.counterparty_name) == (
         "5511912345678",
         "Cliente Silva",
@@ -114,11 +57,13 @@ def test_a_consented_inbound_message_is_archived_with_both_times(client, tenant_
 
 
 def test_the_employees_own_messages_from_the_app_are_archived_as_outbound(
-    client, tenant_a, connected
+    client, tenant_a, connected_employee
 ):
     sent = now_seconds()
-    send(client, tenant_a, payloads.inbound_text, wamid="wamid.IN1", text="Oi", timestamp=sent)
-    send(
+    deliver_built(
+        client, tenant_a, payloads.inbound_text, wamid="wamid.IN1", text="Oi", timestamp=sent
+    )
+    deliver_built(
         client,
         tenant_a,
         payloads.echo_text,
@@ -133,7 +78,9 @@ def test_the_employees_own_messages_from_the_app_are_archived_as_outbound(
     assert outbound.conversation_id == inbound.conversation_id, "one thread per client"
 
 
-def test_the_same_message_delivered_and_processed_twice_is_stored_once(client, tenant_a, connected):
+def test_the_same_message_delivered_and_processed_twice_is_stored_once(
+    client, tenant_a, connected_employee
+):
     payload = payloads.inbound_text(
         phone_number_id=PHONE_ID, wamid="wamid.DUP", text="once", timestamp=now_seconds()
     )
@@ -147,10 +94,12 @@ def test_the_same_message_delivered_and_processed_twice_is_stored_once(client, t
         assert Conversation.objects.count() == 1
 
 
-def test_edits_and_reactions_are_events_and_the_original_never_changes(client, tenant_a, connected):
+def test_edits_and_reactions_are_events_and_the_original_never_changes(
+    client, tenant_a, connected_employee
+):
     sent = now_seconds()
     # The reaction arrives before the message it reacts to: kept, linked by id.
-    send(
+    deliver_built(
         client,
         tenant_a,
         payloads.inbound_reaction,
@@ -159,7 +108,7 @@ def test_edits_and_reactions_are_events_and_the_original_never_changes(client, t
         emoji="👍",
         timestamp=sent + 2,
     )
-    send(
+    deliver_built(
         client,
         tenant_a,
         payloads.inbound_text,
@@ -167,7 +116,7 @@ def test_edits_and_reactions_are_events_and_the_original_never_changes(client, t
         text="Compre 100 ações",
         timestamp=sent,
     )
-    send(
+    deliver_built(
         client,
         tenant_a,
         payloads.inbound_edit,
@@ -176,7 +125,7 @@ def test_edits_and_reactions_are_events_and_the_original_never_changes(client, t
         text="Compre 1000 ações",
         timestamp=sent + 3,
     )
-    send(
+    deliver_built(
         client,
         tenant_a,
         payloads.inbound_reaction,
@@ -197,10 +146,12 @@ def test_edits_and_reactions_are_events_and_the_original_never_changes(client, t
     assert events[2].payload.get("emoji", "") == ""
 
 
-def test_statuses_of_sent_messages_are_kept(client, tenant_a, connected):
+def test_statuses_of_sent_messages_are_kept(client, tenant_a, connected_employee):
     sent = now_seconds()
     for state in ("sent", "delivered", "read"):
-        send(client, tenant_a, payloads.status, target="wamid.OUT9", state=state, timestamp=sent)
+        deliver_built(
+            client, tenant_a, payloads.status, target="wamid.OUT9", state=state, timestamp=sent
+        )
     with tenant_scope(tenant_a):
         kept = set(
             MessageEvent.objects.filter(kind="status").values_list("payload__status", flat=True)
@@ -208,8 +159,8 @@ def test_statuses_of_sent_messages_are_kept(client, tenant_a, connected):
     assert kept == {"sent", "delivered", "read"}
 
 
-def test_without_consent_no_content_is_kept_anywhere(client, tenant_a, connected):
-    consent.withdraw_consent(employee=connected, reason="no longer")
+def test_without_consent_no_content_is_kept_anywhere(client, tenant_a, connected_employee):
+    consent.withdraw_consent(employee=connected_employee, reason="no longer")
     gate.clear_cache()
     secret_text = "my private words 4242"
     delivery = deliver(
@@ -228,7 +179,7 @@ def test_without_consent_no_content_is_kept_anywhere(client, tenant_a, connected
     assert (refusal.reason, refusal.wamid, refusal.employee_pk) == (
         "consent_withdrawn",
         "wamid.NO",
-        connected.pk,
+        connected_employee.pk,
     )
     assert delivery.redacted
     stored = bytes(delivery.body).decode()
@@ -236,7 +187,9 @@ def test_without_consent_no_content_is_kept_anywhere(client, tenant_a, connected
     assert "wamid.NO" in stored  # the metadata stays
 
 
-def test_a_number_of_nobody_or_of_another_tenant_is_refused(client, tenant_a, tenant_b, connected):
+def test_a_number_of_nobody_or_of_another_tenant_is_refused(
+    client, tenant_a, tenant_b, connected_employee
+):
     payload = payloads.inbound_text(
         phone_number_id="999999999999", wamid="wamid.X", text="hi", timestamp=now_seconds()
     )
@@ -247,7 +200,7 @@ def test_a_number_of_nobody_or_of_another_tenant_is_refused(client, tenant_a, te
         assert not Message.objects.exists()
 
 
-def test_a_signed_body_that_is_not_json_is_kept_and_marked(client, tenant_a, connected):
+def test_a_signed_body_that_is_not_json_is_kept_and_marked(client, tenant_a, connected_employee):
     raw = b"this is not json \xff"
     response = client.post(
         f"/webhooks/whatsapp/{tenant_a.slug}/",
@@ -265,7 +218,9 @@ def test_a_signed_body_that_is_not_json_is_kept_and_marked(client, tenant_a, con
     assert bytes(delivery.body) == raw
 
 
-def test_the_sweeper_finds_acknowledged_but_unprocessed_deliveries(client, tenant_a, connected):
+def test_the_sweeper_finds_acknowledged_but_unprocessed_deliveries(
+    client, tenant_a, connected_employee
+):
     old = deliver(
         client,
         tenant_a,
@@ -290,7 +245,7 @@ def test_the_sweeper_finds_acknowledged_but_unprocessed_deliveries(client, tenan
 
 
 def test_the_dashboard_shows_pipeline_health_and_unconsented_numbers(
-    client, tenant_a, connected, alice
+    client, tenant_a, connected_employee, alice
 ):
     from tests.fixtures import login
 
@@ -304,7 +259,9 @@ def test_the_dashboard_shows_pipeline_health_and_unconsented_numbers(
     assert "777000777" in page and "unconsented or unknown number is in use" in page
 
 
-def test_characters_postgresql_cannot_store_do_not_lose_the_message(client, tenant_a, connected):
+def test_characters_postgresql_cannot_store_do_not_lose_the_message(
+    client, tenant_a, connected_employee
+):
     # JSON allows NUL and lone surrogates; PostgreSQL's text and jsonb do not.
     raw = (
         b'{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",'

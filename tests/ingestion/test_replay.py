@@ -20,26 +20,21 @@ from consent import gate
 from consent import services as consent
 from ingestion.models import CaptureNotice, Delivery, Refusal
 from tests.ingestion import payloads
-from tests.ingestion.test_calls_and_notices import (  # noqa: F401
+from tests.ingestion.delivering import (
+    PHONE_ID,
     account_update,
     call_event,
-    connected,
+    deliver,
+    now_seconds,
+    process,
     send,
 )
-from tests.ingestion.test_processing import PHONE_ID, deliver, now_seconds, process
-
-
-@pytest.fixture(autouse=True)
-def _fresh_gate():
-    gate.clear_cache()
-    yield
-    gate.clear_cache()
 
 
 @pytest.fixture
-def ana(connected):  # noqa: F811
-    """Ana, consented, on PHONE_ID (see test_calls_and_notices)."""
-    return connected
+def ana(connected_employee):
+    """Ana, consented, on PHONE_ID (the connected_employee fixture of tests/connected.py)."""
+    return connected_employee
 
 
 def replay(*args: str) -> str:

@@ -75,7 +75,7 @@ def assert_no_secret_in(*responses) -> None:
 
 
 @pytest.fixture
-def connected(tenant_a, alice):
+def fully_connected_tenant(tenant_a, alice):
     save_whatsapp_settings(
         tenant=tenant_a,
         actor=alice.user,
@@ -142,27 +142,27 @@ def test_the_admin_connects_whatsapp_and_never_sees_the_secrets_again(client, te
     assert row.updated_by == alice.user
 
 
-def test_empty_secret_fields_keep_the_saved_values(client, connected, alice):
+def test_empty_secret_fields_keep_the_saved_values(client, fully_connected_tenant, alice):
     login(client, alice)
 
     response = client.post(PAGE, {"waba_ids": "102290129340398\n555"}, follow=True)
 
     assert "Saved: WhatsApp Business Account ids." in text(response)
-    row = saved(connected)
+    row = saved(fully_connected_tenant)
     assert (row.app_secret, row.verify_token, row.access_token) == SECRETS
     assert row.waba_ids == ["102290129340398", "555"]
 
 
-def test_saving_the_same_values_says_nothing_changed(client, connected, alice):
+def test_saving_the_same_values_says_nothing_changed(client, fully_connected_tenant, alice):
     login(client, alice)
-    before = len(audit_events(connected))
+    before = len(audit_events(fully_connected_tenant))
 
     response = client.post(
         PAGE, {"app_secret": APP_SECRET, "waba_ids": "102290129340398"}, follow=True
     )
 
     assert "Nothing changed." in text(response)
-    assert len(audit_events(connected)) == before
+    assert len(audit_events(fully_connected_tenant)) == before
 
 
 def test_the_secrets_are_stored_encrypted(client, tenant_a, alice):
@@ -209,10 +209,10 @@ def test_the_change_is_audited_by_field_name_never_by_value(client, tenant_a, al
     ids=["leading space", "trailing newline", "too short", "dash in waba id", "words"],
 )
 def test_bad_input_is_shown_on_its_field_and_changes_nothing(
-    client, connected, alice, posted, field, message
+    client, fully_connected_tenant, alice, posted, field, message
 ):
     login(client, alice)
-    before = snapshot(connected)
+    before = snapshot(fully_connected_tenant)
     # A good secret next to the bad value: it must neither be saved nor be echoed back.
     data = {"app_secret": "a-new-and-valid-app-secret-0000", "waba_ids": "102290129340398"}
     data.update(posted)
@@ -224,22 +224,22 @@ def test_bad_input_is_shown_on_its_field_and_changes_nothing(
     assert any(message in error for error in form.errors[field])
     assert "a-new-and-valid-app-secret-0000" not in text(response)
     assert_no_secret_in(response)
-    assert snapshot(connected) == before
+    assert snapshot(fully_connected_tenant) == before
 
 
 @pytest.mark.parametrize("persona", ["oscar", "audrey"])
 def test_officers_and_auditors_may_not_open_or_change_the_settings(
-    client, connected, request, persona
+    client, fully_connected_tenant, request, persona
 ):
     person = request.getfixturevalue(persona)
     login(client, person)
-    before = snapshot(connected)
+    before = snapshot(fully_connected_tenant)
 
     assert client.get(PAGE).status_code == 403
     response = client.post(PAGE, {"app_secret": "an-officer-tries-this-1"})
 
     assert response.status_code == 403
-    assert snapshot(connected) == before
+    assert snapshot(fully_connected_tenant) == before
 
 
 def test_the_nav_shows_whatsapp_to_admins_only(client, tenant_a, alice, oscar):
@@ -255,7 +255,9 @@ def test_anonymous_visitors_are_sent_to_log_in(client, tenant_a):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_the_outsider_sees_only_his_own_firms_settings(client, connected, tenant_b, bob):
+def test_the_outsider_sees_only_his_own_firms_settings(
+    client, fully_connected_tenant, tenant_b, bob
+):
     save_whatsapp_settings(tenant=tenant_b, app_secret=B_SECRET, waba_ids=["999000111"])
     login(client, bob)
 
@@ -269,13 +271,15 @@ def test_the_outsider_sees_only_his_own_firms_settings(client, connected, tenant
     assert "••••b1a0" not in page and "••••ZDZD" not in page
 
 
-def test_the_outsiders_save_changes_only_his_own_firm(client, connected, tenant_b, bob):
+def test_the_outsiders_save_changes_only_his_own_firm(
+    client, fully_connected_tenant, tenant_b, bob
+):
     login(client, bob)
-    before = snapshot(connected)
+    before = snapshot(fully_connected_tenant)
 
     client.post(PAGE, {"app_secret": B_SECRET})
 
-    assert snapshot(connected) == before
+    assert snapshot(fully_connected_tenant) == before
     assert saved(tenant_b).app_secret == B_SECRET
 
 
@@ -298,8 +302,8 @@ def test_api_get_before_anything_is_set(api_client_for, tenant_a):
     }
 
 
-def test_api_get_shows_hints_never_secrets(api_client_for, connected):
-    response = api_client_for(connected).get(API)
+def test_api_get_shows_hints_never_secrets(api_client_for, fully_connected_tenant):
+    response = api_client_for(fully_connected_tenant).get(API)
 
     body = response.json()
     assert set(body) == RESPONSE_FIELDS
@@ -312,10 +316,10 @@ def test_api_get_shows_hints_never_secrets(api_client_for, connected):
     assert_no_secret_in(response)
 
 
-def test_api_patch_sets_what_it_is_given_and_keeps_the_rest(api_client_for, connected):
+def test_api_patch_sets_what_it_is_given_and_keeps_the_rest(api_client_for, fully_connected_tenant):
     new_secret = "0123456789abcdef0123456789abcdef"
 
-    response = api_client_for(connected).patch(
+    response = api_client_for(fully_connected_tenant).patch(
         API, {"app_secret": new_secret, "waba_ids": ["1", "22"]}, format="json"
     )
 
@@ -325,13 +329,13 @@ def test_api_patch_sets_what_it_is_given_and_keeps_the_rest(api_client_for, conn
     assert body["app_secret_hint"] == "••••cdef"
     assert body["waba_ids"] == ["1", "22"]
     assert new_secret not in text(response)
-    row = saved(connected)
+    row = saved(fully_connected_tenant)
     assert (row.app_secret, row.verify_token, row.access_token) == (
         new_secret,
         VERIFY_TOKEN,
         ACCESS_TOKEN,
     )
-    event = audit_events(connected)[-1]
+    event = audit_events(fully_connected_tenant)[-1]
     assert event.details == {"changed": ["app_secret", "waba_ids"]}
     assert event.actor_label.startswith("api-key:")
     assert new_secret not in json.dumps(event.details)
@@ -357,7 +361,7 @@ def test_api_put_connects_a_tenant(api_client_for, tenant_a):
     assert row.app_secret_encrypted != APP_SECRET
 
 
-def test_api_works_with_the_admins_browser_session(client, connected, alice):
+def test_api_works_with_the_admins_browser_session(client, fully_connected_tenant, alice):
     login(client, alice)
 
     response = client.get(API)
@@ -367,9 +371,9 @@ def test_api_works_with_the_admins_browser_session(client, connected, alice):
 
 
 @pytest.mark.parametrize("role", [Role.OFFICER, Role.AUDITOR])
-def test_api_refuses_other_roles(api_client_for, connected, role):
-    api = api_client_for(connected, role)
-    before = snapshot(connected)
+def test_api_refuses_other_roles(api_client_for, fully_connected_tenant, role):
+    api = api_client_for(fully_connected_tenant, role)
+    before = snapshot(fully_connected_tenant)
 
     read = api.get(API)
     write = api.patch(API, {"app_secret": "an-officer-tries-this-1"}, format="json")
@@ -378,17 +382,19 @@ def test_api_refuses_other_roles(api_client_for, connected, role):
     assert read.status_code == write.status_code == replace.status_code == 403
     assert read.json()["error"]["code"] == "permission_denied"
     assert_no_secret_in(read, write, replace)
-    assert snapshot(connected) == before
+    assert snapshot(fully_connected_tenant) == before
 
 
-def test_api_needs_a_key(connected):
+def test_api_needs_a_key(fully_connected_tenant):
     from rest_framework.test import APIClient
 
     assert APIClient().get(API).status_code == 401
 
 
-def test_api_the_outsider_reads_and_writes_only_his_own_firm(api_client_for, connected, tenant_b):
-    before = snapshot(connected)
+def test_api_the_outsider_reads_and_writes_only_his_own_firm(
+    api_client_for, fully_connected_tenant, tenant_b
+):
+    before = snapshot(fully_connected_tenant)
     api = api_client_for(tenant_b)
 
     response = api.patch(API, {"app_secret": B_SECRET}, format="json")
@@ -397,7 +403,7 @@ def test_api_the_outsider_reads_and_writes_only_his_own_firm(api_client_for, con
     assert response.json()["callback_path"] == "/webhooks/whatsapp/firm-b/"
     assert response.json()["app_secret_hint"] == "••••bsec"
     assert response.json()["waba_ids"] == []
-    assert snapshot(connected) == before
+    assert snapshot(fully_connected_tenant) == before
     assert saved(tenant_b).app_secret == B_SECRET
 
 
@@ -433,17 +439,19 @@ def test_api_the_outsider_reads_and_writes_only_his_own_firm(api_client_for, con
     ],
 )
 @pytest.mark.parametrize("method", ["patch", "put"])
-def test_api_bad_input_is_400_and_changes_nothing(api_client_for, connected, body, field, method):
-    before = snapshot(connected)
+def test_api_bad_input_is_400_and_changes_nothing(
+    api_client_for, fully_connected_tenant, body, field, method
+):
+    before = snapshot(fully_connected_tenant)
 
-    response = getattr(api_client_for(connected), method)(API, body, format="json")
+    response = getattr(api_client_for(fully_connected_tenant), method)(API, body, format="json")
 
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["code"] == "invalid"
     assert field in error["details"]
     assert_no_secret_in(response)
-    assert snapshot(connected) == before
+    assert snapshot(fully_connected_tenant) == before
 
 
 def test_the_api_is_in_the_openapi_schema(client, alice):

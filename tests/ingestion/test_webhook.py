@@ -20,44 +20,7 @@ from compliance_hub.tenancy.services import set_tenant_status
 from ingestion.models import Delivery
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.signature import sign
-
-APP_SECRET = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
-VERIFY_TOKEN = "vt-firm-a-2026-shh"
-OTHER_APP_SECRET = "ffffeeeeddddccccbbbbaaaa99998888"
-
-BODY = json.dumps(
-    {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "5511987654321",
-                                "phone_number_id": "106540352242922",
-                            },
-                            "contacts": [{"profile": {"name": "Ana"}, "wa_id": "5511912345678"}],
-                            "messages": [
-                                {
-                                    "from": "5511912345678",
-                                    "id": "wamid.HBgLNTUxMTkxMjM0NTY3OBUCABIYFjNFQjA=",
-                                    "timestamp": "1767225600",
-                                    "type": "text",
-                                    "text": {"body": "Bom dia"},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    },
-    separators=(",", ":"),
-).encode()
+from tests.ingestion.delivering import APP_SECRET, BODY, OTHER_APP_SECRET, VERIFY_TOKEN
 
 
 def url(tenant) -> str:
@@ -81,18 +44,13 @@ def deliveries(tenant) -> list[Delivery]:
         return list(Delivery.objects.order_by("id"))
 
 
-@pytest.fixture
-def connected(tenant_a):
-    """Firm A with its Meta app connected."""
-    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
-    return tenant_a
-
-
 # --- GET: the verification handshake ---------------------------------------------------------
 
 
-def test_the_handshake_with_the_right_token_answers_the_challenge_as_plain_text(client, connected):
-    response = handshake(client, connected, **{"hub.verify_token": VERIFY_TOKEN})
+def test_the_handshake_with_the_right_token_answers_the_challenge_as_plain_text(
+    client, connected_tenant
+):
+    response = handshake(client, connected_tenant, **{"hub.verify_token": VERIFY_TOKEN})
 
     assert response.status_code == 200
     assert response.content == b"1158201444"
@@ -110,15 +68,17 @@ def test_the_handshake_with_the_right_token_answers_the_challenge_as_plain_text(
     ],
     ids=["wrong token", "token prefix", "no token", "wrong mode", "no mode"],
 )
-def test_the_handshake_is_refused_without_the_right_token_and_mode(client, connected, params):
-    response = handshake(client, connected, **params)
+def test_the_handshake_is_refused_without_the_right_token_and_mode(
+    client, connected_tenant, params
+):
+    response = handshake(client, connected_tenant, **params)
 
     assert response.status_code == 403
     assert b"1158201444" not in response.content
 
 
-def test_the_handshake_with_no_parameters_at_all_is_refused(client, connected):
-    assert client.get(url(connected)).status_code == 403
+def test_the_handshake_with_no_parameters_at_all_is_refused(client, connected_tenant):
+    assert client.get(url(connected_tenant)).status_code == 403
 
 
 def test_the_handshake_is_refused_for_a_tenant_that_has_not_connected_whatsapp(client, tenant_a):
@@ -144,29 +104,40 @@ def test_an_unknown_tenant_is_404(client, db):
     assert response.status_code == 404
 
 
-def test_a_suspended_tenant_is_404_for_the_handshake_and_deliveries(client, connected):
-    set_tenant_status(tenant=connected, status="suspended")
+def test_a_suspended_tenant_is_404_for_the_handshake_and_deliveries(client, connected_tenant):
+    set_tenant_status(tenant=connected_tenant, status="suspended")
 
-    assert handshake(client, connected, **{"hub.verify_token": VERIFY_TOKEN}).status_code == 404
-    assert post(client, connected, BODY, sign(BODY, APP_SECRET)).status_code == 404
-    assert deliveries(connected) == []
+    assert (
+        handshake(client, connected_tenant, **{"hub.verify_token": VERIFY_TOKEN}).status_code == 404
+    )
+    assert post(client, connected_tenant, BODY, sign(BODY, APP_SECRET)).status_code == 404
+    assert deliveries(connected_tenant) == []
 
 
-def test_other_methods_are_refused(client, connected):
-    assert client.put(url(connected), BODY, content_type="application/json").status_code == 405
-    assert client.delete(url(connected)).status_code == 405
+def test_other_methods_are_refused_and_store_nothing(client, connected_tenant):
+    # Signed like a real delivery, so only the method stands between the body and the table.
+    signed = {"HTTP_X_HUB_SIGNATURE_256": sign(BODY, APP_SECRET)}
+
+    put = client.put(url(connected_tenant), BODY, content_type="application/json", **signed)
+    delete = client.delete(url(connected_tenant), **signed)
+
+    assert put.status_code == 405
+    assert delete.status_code == 405
+    assert deliveries(connected_tenant) == []
 
 
 # --- POST: deliveries ------------------------------------------------------------------------
 
 
-def test_a_correctly_signed_delivery_is_stored_byte_for_byte_and_acknowledged(client, connected):
+def test_a_correctly_signed_delivery_is_stored_byte_for_byte_and_acknowledged(
+    client, connected_tenant
+):
     signature = sign(BODY, APP_SECRET)
 
-    response = post(client, connected, BODY, signature, HTTP_USER_AGENT="facebookexternalua")
+    response = post(client, connected_tenant, BODY, signature, HTTP_USER_AGENT="facebookexternalua")
 
     assert response.status_code == 200
-    [delivery] = deliveries(connected)
+    [delivery] = deliveries(connected_tenant)
     assert bytes(delivery.body) == BODY
     assert delivery.body_sha256 == hashlib.sha256(BODY).hexdigest()
     assert delivery.headers["X-Hub-Signature-256"] == signature
@@ -175,11 +146,11 @@ def test_a_correctly_signed_delivery_is_stored_byte_for_byte_and_acknowledged(cl
     assert delivery.received_at is not None
 
 
-def test_no_cookie_or_unrelated_header_is_kept_with_a_delivery(client, connected):
+def test_no_cookie_or_unrelated_header_is_kept_with_a_delivery(client, connected_tenant):
     client.cookies["sessionid"] = "not-for-the-archive"
-    post(client, connected, BODY, sign(BODY, APP_SECRET), HTTP_X_SOMETHING="else")
+    post(client, connected_tenant, BODY, sign(BODY, APP_SECRET), HTTP_X_SOMETHING="else")
 
-    [delivery] = deliveries(connected)
+    [delivery] = deliveries(connected_tenant)
     assert set(delivery.headers) <= {
         "X-Hub-Signature-256",
         "Content-Type",
@@ -188,20 +159,22 @@ def test_no_cookie_or_unrelated_header_is_kept_with_a_delivery(client, connected
     }
 
 
-def test_the_same_body_twice_is_stored_twice_for_processing_to_deduplicate(client, connected):
+def test_the_same_body_twice_is_stored_twice_for_processing_to_deduplicate(
+    client, connected_tenant
+):
     signature = sign(BODY, APP_SECRET)
 
-    assert post(client, connected, BODY, signature).status_code == 200
-    assert post(client, connected, BODY, signature).status_code == 200
+    assert post(client, connected_tenant, BODY, signature).status_code == 200
+    assert post(client, connected_tenant, BODY, signature).status_code == 200
 
-    assert [bytes(d.body) for d in deliveries(connected)] == [BODY, BODY]
+    assert [bytes(d.body) for d in deliveries(connected_tenant)] == [BODY, BODY]
 
 
-def test_a_delivery_without_a_signature_is_401_and_nothing_is_stored(client, connected):
-    response = post(client, connected, BODY)
+def test_a_delivery_without_a_signature_is_401_and_nothing_is_stored(client, connected_tenant):
+    response = post(client, connected_tenant, BODY)
 
     assert response.status_code == 401
-    assert deliveries(connected) == []
+    assert deliveries(connected_tenant) == []
 
 
 @pytest.mark.parametrize(
@@ -228,22 +201,24 @@ def test_a_delivery_without_a_signature_is_401_and_nothing_is_stored(client, con
     ],
 )
 def test_a_delivery_with_a_wrong_signature_is_403_and_nothing_is_stored(
-    client, connected, signature
+    client, connected_tenant, signature
 ):
-    response = post(client, connected, BODY, signature)
+    response = post(client, connected_tenant, BODY, signature)
 
     assert response.status_code == 403
-    assert deliveries(connected) == []
+    assert deliveries(connected_tenant) == []
 
 
-def test_a_delivery_signed_with_another_tenants_secret_is_refused(client, connected, tenant_b):
+def test_a_delivery_signed_with_another_tenants_secret_is_refused(
+    client, connected_tenant, tenant_b
+):
     save_whatsapp_settings(tenant=tenant_b, app_secret=OTHER_APP_SECRET)
 
     # Firm B's own, correctly signed delivery, sent to firm A's callback URL.
-    response = post(client, connected, BODY, sign(BODY, OTHER_APP_SECRET))
+    response = post(client, connected_tenant, BODY, sign(BODY, OTHER_APP_SECRET))
 
     assert response.status_code == 403
-    assert deliveries(connected) == []
+    assert deliveries(connected_tenant) == []
     assert deliveries(tenant_b) == []
 
 
@@ -254,71 +229,75 @@ def test_a_delivery_for_a_tenant_that_has_not_connected_whatsapp_is_refused(clie
     assert deliveries(tenant_a) == []
 
 
-def test_a_signed_body_that_is_not_json_is_stored_for_processing_to_flag(client, connected):
+def test_a_signed_body_that_is_not_json_is_stored_for_processing_to_flag(client, connected_tenant):
     body = b"\x00\xffthis is not JSON{"
 
-    response = post(client, connected, body, sign(body, APP_SECRET))
+    response = post(client, connected_tenant, body, sign(body, APP_SECRET))
 
     assert response.status_code == 200
-    [delivery] = deliveries(connected)
+    [delivery] = deliveries(connected_tenant)
     assert bytes(delivery.body) == body
     assert delivery.status == Delivery.Status.PENDING
 
 
-def test_an_empty_signed_body_is_stored_too(client, connected):
-    response = post(client, connected, b"", sign(b"", APP_SECRET))
+def test_an_empty_signed_body_is_stored_too(client, connected_tenant):
+    response = post(client, connected_tenant, b"", sign(b"", APP_SECRET))
 
     assert response.status_code == 200
-    assert [bytes(d.body) for d in deliveries(connected)] == [b""]
+    assert [bytes(d.body) for d in deliveries(connected_tenant)] == [b""]
 
 
-def test_non_ascii_escaped_as_meta_does_is_verified_over_the_raw_bytes(client, connected):
+def test_non_ascii_escaped_as_meta_does_is_verified_over_the_raw_bytes(client, connected_tenant):
     # Meta serialises "äöå" as \u00e4\u00f6\u00e5 and signs those bytes; re-serialising them
     # (or signing the decoded text) gives another signature.
     body = b'{"object":"whatsapp_business_account","text":"Ol\\u00e1 \\u00e4\\u00f6\\u00e5"}'
     decoded = json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":")).encode()
     assert decoded != body
 
-    refused = post(client, connected, body, sign(decoded, APP_SECRET))
-    accepted = post(client, connected, body, sign(body, APP_SECRET))
+    refused = post(client, connected_tenant, body, sign(decoded, APP_SECRET))
+    accepted = post(client, connected_tenant, body, sign(body, APP_SECRET))
 
     assert refused.status_code == 403
     assert accepted.status_code == 200
-    [delivery] = deliveries(connected)
+    [delivery] = deliveries(connected_tenant)
     assert bytes(delivery.body) == body
 
 
-def test_a_body_over_the_size_limit_is_413_and_nothing_is_stored(client, connected, settings):
+def test_a_body_over_the_size_limit_is_413_and_nothing_is_stored(
+    client, connected_tenant, settings
+):
     settings.WEBHOOK_MAX_BODY_BYTES = 2048
     body = b'{"padding":"' + b"x" * 4096 + b'"}'
 
-    response = post(client, connected, body, sign(body, APP_SECRET))
+    response = post(client, connected_tenant, body, sign(body, APP_SECRET))
 
     assert response.status_code == 413
-    assert deliveries(connected) == []
+    assert deliveries(connected_tenant) == []
 
 
-def test_a_body_at_the_size_limit_is_accepted(client, connected, settings):
+def test_a_body_at_the_size_limit_is_accepted(client, connected_tenant, settings):
     body = b'{"padding":"' + b"x" * 2000 + b'"}'
     settings.WEBHOOK_MAX_BODY_BYTES = len(body)
 
-    assert post(client, connected, body, sign(body, APP_SECRET)).status_code == 200
-    assert len(deliveries(connected)) == 1
+    assert post(client, connected_tenant, body, sign(body, APP_SECRET)).status_code == 200
+    assert [bytes(d.body) for d in deliveries(connected_tenant)] == [body]
 
 
-def test_a_meta_sized_body_of_three_megabytes_is_accepted(client, connected):
+def test_a_meta_sized_body_of_three_megabytes_is_accepted(client, connected_tenant):
     body = b'{"padding":"' + b"x" * (3 * 1024 * 1024) + b'"}'
 
-    assert post(client, connected, body, sign(body, APP_SECRET)).status_code == 200
-    assert bytes(deliveries(connected)[0].body) == body
+    assert post(client, connected_tenant, body, sign(body, APP_SECRET)).status_code == 200
+    assert [bytes(d.body) for d in deliveries(connected_tenant)] == [body]
 
 
-def test_the_webhook_needs_no_csrf_token_and_no_login(connected):
+def test_the_webhook_needs_no_csrf_token_and_no_login(connected_tenant):
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
 
-    assert post(strict, connected, BODY, sign(BODY, APP_SECRET)).status_code == 200
+    assert post(strict, connected_tenant, BODY, sign(BODY, APP_SECRET)).status_code == 200
+    [delivery] = deliveries(connected_tenant)
+    assert bytes(delivery.body) == BODY
 
 
 # --- the database or the queue being down ----------------------------------------------------
@@ -341,7 +320,7 @@ def owner_connection():
 
 
 def test_a_delivery_that_cannot_be_written_is_503_so_meta_retries(
-    client, connected, owner_connection
+    client, connected_tenant, owner_connection
 ):
     """The tenant and its secret are read, but the insert cannot happen (here: the table is
     locked by someone else longer than we wait). The answer must not be a 200."""
@@ -351,28 +330,28 @@ def test_a_delivery_that_cannot_be_written_is_503_so_meta_retries(
     with connection.cursor() as cursor:
         cursor.execute("SET lock_timeout = '200ms'")
     try:
-        refused = post(client, connected, BODY, signature)
+        refused = post(client, connected_tenant, BODY, signature)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
         owner_connection.rollback()  # the lock is released
 
     assert refused.status_code == 503
-    assert deliveries(connected) == []
+    assert deliveries(connected_tenant) == []
     # Meta's retry, once the database can be written again, is stored.
-    assert post(client, connected, BODY, signature).status_code == 200
-    assert len(deliveries(connected)) == 1
+    assert post(client, connected_tenant, BODY, signature).status_code == 200
+    assert len(deliveries(connected_tenant)) == 1
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_webhook_answers_503_not_500_when_the_database_is_unreachable(client, connected):
+def test_the_webhook_answers_503_not_500_when_the_database_is_unreachable(client, connected_tenant):
     signature = sign(BODY, APP_SECRET)
     connection.close()
     real_port = connection.settings_dict["PORT"]
     connection.settings_dict["PORT"] = "1"
     try:
-        delivery = post(client, connected, BODY, signature)
-        verification = handshake(client, connected, **{"hub.verify_token": VERIFY_TOKEN})
+        delivery = post(client, connected_tenant, BODY, signature)
+        verification = handshake(client, connected_tenant, **{"hub.verify_token": VERIFY_TOKEN})
     finally:
         connection.close()
         connection.settings_dict["PORT"] = real_port
@@ -380,7 +359,7 @@ def test_the_webhook_answers_503_not_500_when_the_database_is_unreachable(client
     assert delivery.status_code == 503
     assert delivery["Retry-After"]
     assert verification.status_code == 503
-    assert deliveries(connected) == []
+    assert deliveries(connected_tenant) == []
 
 
 @pytest.fixture
@@ -403,15 +382,15 @@ def broker_down():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_delivery_is_acknowledged_and_kept_when_the_queue_is_down(
-    client, connected, broker_down, caplog
+    client, connected_tenant, broker_down, caplog
 ):
     """Processing is queued after commit; if Redis is down the delivery is already durable, so
     Meta still gets its 200 and the sweeper picks the delivery up later."""
     with caplog.at_level(logging.WARNING, logger="ingestion.wakeup"):
-        response = post(client, connected, BODY, sign(BODY, APP_SECRET))
+        response = post(client, connected_tenant, BODY, sign(BODY, APP_SECRET))
 
     assert response.status_code == 200
-    [delivery] = deliveries(connected)
+    [delivery] = deliveries(connected_tenant)
     assert bytes(delivery.body) == BODY
     assert delivery.status == Delivery.Status.PENDING
     # The enqueue was attempted after the commit, and failed without touching the answer.
@@ -420,7 +399,7 @@ def test_the_delivery_is_acknowledged_and_kept_when_the_queue_is_down(
     # No drain is queued, so the mark that says one is was taken back: Meta's next delivery
     # tries again instead of waiting for the mark to expire.
     with caplog.at_level(logging.WARNING, logger="ingestion.wakeup"):
-        assert post(client, connected, BODY, sign(BODY, APP_SECRET)).status_code == 200
+        assert post(client, connected_tenant, BODY, sign(BODY, APP_SECRET)).status_code == 200
     attempts = [r for r in caplog.records if "could not queue a drain" in r.getMessage()]
     assert len(attempts) == 2
 
@@ -437,11 +416,11 @@ def test_the_fast_lane_takes_exactly_the_webhook_route():
         assert WEBHOOK_PATH.fullmatch(other) is None
 
 
-def test_a_webhook_request_passes_no_browser_middleware(client, connected):
+def test_a_webhook_request_passes_no_browser_middleware(client, connected_tenant):
     """A session cookie or a CSRF token means nothing on this path: no session is read, no
     CSRF check runs, and the answer sets no cookie."""
     client.cookies["sessionid"] = "a-session-of-someone"
-    response = post(client, connected, BODY, sign(BODY, APP_SECRET))
+    response = post(client, connected_tenant, BODY, sign(BODY, APP_SECRET))
     assert response.status_code == 200
     assert not response.cookies
     assert "Vary" not in response  # SessionMiddleware would have added "Vary: Cookie"

@@ -1,0 +1,47 @@
+"""Firm A connected to WhatsApp, as the webhook, ingestion, archive and dashboard tests need it.
+
+Two fixtures, one meaning each: ``connected_tenant`` is the firm with its Meta app's secret and
+verify token saved; ``connected_employee`` is Ana, who has consented, on a firm connected with
+the processing tests' secret."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from compliance_hub.tenancy.models import Tenant
+from consent import services as consent
+from ingestion.services import save_whatsapp_settings
+from tests.ingestion.delivering import APP_SECRET, PHONE_ID, SECRET, VERIFY_TOKEN
+
+
+@pytest.fixture
+def connected_tenant(tenant_a) -> Tenant:
+    """Firm A with its Meta app connected."""
+    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
+    return tenant_a
+
+
+@pytest.fixture
+def connected_employee(tenant_a, django_capture_on_commit_callbacks):
+    """Firm A's WhatsApp app is connected and Ana, on PHONE_ID, has consented."""
+    save_whatsapp_settings(tenant=tenant_a, app_secret=SECRET, verify_token="verify-token-123")
+    with django_capture_on_commit_callbacks(execute=True):
+        ana = consent.create_employee(
+            tenant=tenant_a,
+            data=consent.EmployeeData(
+                full_name="Ana Souza",
+                email="ana@firm-a.example",
+                employee_id="A-1",
+                phone_number="+55 11 98765-4321",
+                whatsapp_phone_number_id=PHONE_ID,
+            ),
+        )
+        consent.record_consent(
+            employee=ana,
+            actor=None,
+            evidence_reference="signed form",
+            occurred_at=ana.created_at + timedelta(milliseconds=1),
+        )
+    return ana
