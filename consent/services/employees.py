@@ -30,9 +30,9 @@ from compliance_hub.digits import split_token
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
-from . import gate
-from .employee_rules import CleanEmployee, check_employee
-from .models import (
+from .. import gate
+from ..employee_rules import CleanEmployee, check_employee
+from ..models import (
     ConsentEvent,
     ConsentInvitation,
     ConsentNotice,
@@ -42,10 +42,10 @@ from .models import (
     NumberClaim,
     Team,
 )
-from .notice_templates import DEFAULT_NOTICE, LANGUAGES, render_notice
-from .selectors import employees_to_invite
-from .timeline import ConsentChange, Deadline, Holding, NumberHistory
-from .timeline import decide as decide_from_history
+from ..notice_templates import DEFAULT_NOTICE, LANGUAGES, render_notice
+from ..selectors import employees_to_invite
+from ..timeline import ConsentChange, Deadline, Holding, NumberHistory
+from ..timeline import decide as decide_from_history
 
 CONSENT_INVITATION_TTL = timedelta(days=14)
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -723,7 +723,7 @@ def invite_employee(
 def invite_employees_in_bulk(*, tenant: Tenant, actor=None, request=None) -> int:
     """Queue an invitation to the current notice for everyone who needs one (see
     selectors.employees_to_invite); the emails go out from a worker. Returns how many."""
-    from .tasks import send_consent_invitations_task  # tasks import this module: import late
+    from ..tasks import send_consent_invitations_task  # tasks import this module: import late
 
     notice = current_notice(tenant=tenant)
     if notice is None:
