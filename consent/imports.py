@@ -26,13 +26,8 @@ from compliance_hub.tenancy.models import Tenant
 
 from .employee_csv import MAX_BYTES, ParseResult, parse_employee_csv
 from .models import Employee, EmployeeImport, Team
-from .services import (
-    BulkConflict,
-    EmployeeData,
-    create_employees,
-    numbers_in_use,
-    phone_ids_in_use,
-)
+from .selectors import numbers_in_use, phone_ids_in_use
+from .services import BulkConflict, EmployeeData, create_employees
 
 # Shown (and stored) at most this many row errors of one file: a 10,000-row file of garbage
 # must not become megabytes of JSON; the first few hundred say what is wrong with it.

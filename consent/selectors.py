@@ -1,7 +1,13 @@
-"""Reads of the consent app: consent states, the register, an employee's history."""
+"""Reads of the consent app: consent states, the register, an employee's history, the current
+notice, the numbers in use and the lookups of the employee's links. Reads never write and never
+import the services (import-linter keeps it so)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
@@ -17,10 +23,24 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from compliance_hub.accounts.models import hash_token
+from compliance_hub.digits import split_token
+from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
-from .models import ConsentEvent, ConsentInvitation, ConsentNotice, ConsentState, Employee
+from .errors import ConsentError
+from .models import (
+    ConsentEvent,
+    ConsentInvitation,
+    ConsentNotice,
+    ConsentState,
+    Employee,
+    NumberClaim,
+)
+from .timeline import ConsentChange, Deadline, Holding, NumberHistory
+from .timeline import decide as decide_from_history
 
 
 def _highest_version(notices: QuerySet[ConsentNotice]) -> Coalesce:
@@ -163,3 +183,136 @@ def employees_to_invite(
         )
         .order_by("full_name", "id")
     )
+
+
+# --- numbers, notices, the consent history, the employee's links ---------------------------
+
+
+def number_digest(kind: str, value: str) -> str:
+    """Keyed digest of a number for the platform-wide claim register (no plain numbers there)."""
+    key = hashlib.sha256(("number-claim:" + settings.SECRET_KEY).encode()).digest()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def numbers_in_use(numbers: list[str], *, exclude_employee: Employee | None = None) -> set[str]:
+    """Which of these E.164 numbers an active employee (of any tenant) already holds."""
+    digests = {number_digest(NumberClaim.Kind.E164, n): n for n in numbers}
+    claims = NumberClaim.objects.filter(kind=NumberClaim.Kind.E164, digest__in=list(digests))
+    if exclude_employee is not None:
+        claims = claims.exclude(
+            tenant_id=exclude_employee.tenant_id, employee_pk=exclude_employee.pk
+        )
+    return {digests[digest] for digest in claims.values_list("digest", flat=True)}
+
+
+def phone_ids_in_use(phone_ids: list[str], *, exclude_employee: Employee | None = None) -> set[str]:
+    """Which of these WhatsApp phone number ids an active employee (of any tenant) holds."""
+    digests = {number_digest(NumberClaim.Kind.PHONE_NUMBER_ID, p): p for p in phone_ids}
+    claims = NumberClaim.objects.filter(
+        kind=NumberClaim.Kind.PHONE_NUMBER_ID, digest__in=list(digests)
+    )
+    if exclude_employee is not None:
+        claims = claims.exclude(
+            tenant_id=exclude_employee.tenant_id, employee_pk=exclude_employee.pk
+        )
+    return {digests[digest] for digest in claims.values_list("digest", flat=True)}
+
+
+def current_notice(*, tenant: Tenant) -> ConsentNotice | None:
+    with tenant_scope(tenant):
+        return (
+            ConsentNotice.objects.filter(status=ConsentNotice.Status.PUBLISHED)
+            .order_by("-version")
+            .first()
+        )
+
+
+def last_consent_event(employee: Employee) -> ConsentEvent | None:
+    """The employee's latest consent event (their standing answer); None when there is none."""
+    return ConsentEvent.objects.filter(employee=employee).order_by("-occurred_at", "-id").first()
+
+
+def consented_version(employee: Employee) -> int | None:
+    """The notice version the employee's standing consent is to; None when there is none."""
+    last = last_consent_event(employee)
+    if last is None or last.kind != ConsentEvent.Kind.GRANTED:
+        return None
+    return last.notice_version or 0
+
+
+def is_covered_now(employee: Employee) -> bool:
+    """Whether the employee's standing grant still covers capture now (no re-consent deadline
+    has ended it), decided by the same timeline rules as the gate."""
+    last = last_consent_event(employee)
+    if last is None or last.kind != ConsentEvent.Kind.GRANTED:
+        return False
+    deadlines = [
+        Deadline(at, version)
+        for at, version in ConsentNotice.objects.filter(reconsent_deadline__isnull=False)
+        .order_by("reconsent_deadline")
+        .values_list("reconsent_deadline", "version")
+    ]
+    history = NumberHistory(
+        holdings=[Holding(employee.pk, last.occurred_at, None, None)],
+        changes={employee.pk: [ConsentChange(last.occurred_at, last.kind, last.notice_version)]},
+        deadlines=deadlines,
+    )
+    return decide_from_history(history, timezone.now()).capture
+
+
+# Refusals of the employee's links stay English here (the API and the logs read them) and are
+# marked for the catalogues with gettext_noop; the employee's pages translate them when shown.
+
+
+def find_consent_invitation(token: str) -> ConsentInvitation:
+    invalid = ConsentError(
+        gettext_noop("This link is not valid. Ask your administrator for a new one.")
+    )
+    parts = split_token(token)
+    if parts is None:
+        raise invalid
+    tenant_id, secret = parts
+    tenant = Tenant.objects.filter(pk=tenant_id, status=Tenant.Status.ACTIVE).first()
+    if tenant is None:
+        raise invalid
+    with tenant_scope(tenant):
+        invitation = (
+            ConsentInvitation.objects.select_related("employee", "notice")
+            .filter(token_hash=hash_token(secret))
+            .first()
+        )
+    if invitation is None:
+        raise invalid
+    if invitation.responded_at is not None:
+        raise ConsentError(gettext_noop("You have already answered this invitation. Thank you."))
+    if invitation.revoked_at is not None or not invitation.employee.active:
+        raise ConsentError(
+            gettext_noop("This invitation was replaced or withdrawn. Use the newest link you got.")
+        )
+    if invitation.expires_at <= timezone.now():
+        raise ConsentError(
+            gettext_noop("This link has expired. Ask your administrator for a new one.")
+        )
+    invitation.tenant = tenant
+    return invitation
+
+
+def find_grant_by_withdrawal_token(token: str) -> ConsentEvent:
+    invalid = ConsentError(gettext_noop("This link is not valid."))
+    parts = split_token(token)
+    if parts is None:
+        raise invalid
+    tenant_id, secret = parts
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        raise invalid
+    with tenant_scope(tenant):
+        grant = (
+            ConsentEvent.objects.select_related("employee")
+            .filter(kind=ConsentEvent.Kind.GRANTED, withdrawal_token_hash=hash_token(secret))
+            .first()
+        )
+    if grant is None:
+        raise invalid
+    grant.tenant = tenant
+    return grant

@@ -1,5 +1,5 @@
 """Input and output serializers of the consent API: inputs are parsed and checked here, outputs
-only describe; the rules live in consent/employee_rules.py and consent/services.py."""
+only describe; the rules live in consent/employee_rules.py and consent/services/."""
 
 from __future__ import annotations
 

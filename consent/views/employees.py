@@ -184,7 +184,7 @@ def employee_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ).select_related("notice", "sent_by")
     # Offer only what the service would accept in this state: nobody is asked again (nor is
     # paper recorded) for a notice version they already consented to.
-    current = services.current_notice(tenant=tenant)
+    current = selectors.current_notice(tenant=tenant)
     covered_version = (
         last.notice_version if last and last.kind == ConsentEvent.Kind.GRANTED else None
     )

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.roles import role_denial, role_required
 
-from .. import services
+from .. import selectors, services
 from ..forms import NoticeDraftForm, PublishNoticeForm, add_service_errors
 from ..models import ConsentNotice, Language
 from ._common import TENANT_ROLES, error_text
@@ -39,7 +39,7 @@ def notices(request: HttpRequest) -> HttpResponse:
         denial = role_denial(request, (Role.ADMIN,))
         if denial is not None:
             return denial
-        current = services.current_notice(tenant=tenant)
+        current = selectors.current_notice(tenant=tenant)
         draft = services.create_notice_draft(
             tenant=tenant,
             texts=current.texts if current else {},
@@ -68,7 +68,7 @@ def _publish_confirmation(request: HttpRequest, notice: ConsentNotice) -> HttpRe
     except ValidationError as error:
         messages.error(request, error_text(error))
         return redirect("consent:notice", notice.pk)
-    latest = services.current_notice(tenant=request.tenant)
+    latest = selectors.current_notice(tenant=request.tenant)
     return render(
         request,
         "consent/notices/publish_confirm.html",

@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 
 from compliance_hub.tenancy.context import tenant_scope
 
-from .. import services
+from .. import selectors, services
 from ..forms import DeclineForm, ReasonForm, SignatureForm
 from ..models import ConsentEvent, ConsentInvitation, ConsentNotice, Language
 from ..services import ConsentError
@@ -69,7 +69,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     name) or declines (after confirming). The link works once; a used or expired one is 410."""
     with translation.override(_browser_language(request)):
         try:
-            invitation = services.find_consent_invitation(token)
+            invitation = selectors.find_consent_invitation(token)
         except ConsentError as error:
             return _public_error(request, error_text(error), status=410)
     with (
@@ -102,7 +102,7 @@ def _respond(request: HttpRequest, token: str, invitation: ConsentInvitation) ->
                             language=language,  # the evidence names what they actually read
                         )
                     except ConsentError as error:
-                        services.find_consent_invitation(token)  # answered meanwhile: 410
+                        selectors.find_consent_invitation(token)  # answered meanwhile: 410
                         signature_form.add_error("signature_name", error_text(error))
                     else:
                         return render(
@@ -128,7 +128,7 @@ def _respond(request: HttpRequest, token: str, invitation: ConsentInvitation) ->
                 problem = _("Choose Accept or Decline.")
         except ConsentError as error:
             try:
-                services.find_consent_invitation(token)
+                selectors.find_consent_invitation(token)
             except ConsentError:
                 # Answered or expired meanwhile (a second tab, a double tap).
                 return _public_error(request, error_text(error), status=410)
@@ -157,7 +157,7 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     capture stops at once."""
     with translation.override(_browser_language(request)):
         try:
-            grant = services.find_grant_by_withdrawal_token(token)
+            grant = selectors.find_grant_by_withdrawal_token(token)
         except ConsentError as error:
             return _public_error(request, error_text(error), status=404)
     employee = grant.employee

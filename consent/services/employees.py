@@ -1,0 +1,354 @@
+"""Adding, changing and offboarding employees (one by one and the CSV import), and teams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from compliance_hub.audit.services import record_event
+from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.models import Tenant
+
+from .. import gate
+from ..employee_rules import CleanEmployee, check_employee
+from ..errors import ConsentError
+from ..models import (
+    ConsentInvitation,
+    Employee,
+    NumberAssignment,
+    NumberClaim,
+    Team,
+)
+from ..selectors import (
+    number_digest,
+    numbers_in_use,
+    phone_ids_in_use,
+)
+from .numbers import NUMBER_IN_USE, _assign_phone_id, _claim_numbers, _release_numbers
+
+
+@dataclass
+class EmployeeData:
+    full_name: str
+    email: str
+    employee_id: str
+    phone_number: str
+    team: Team | None = None
+    region: str = ""
+    whatsapp_phone_number_id: str = ""
+    language: str = ""
+
+
+def _check_rules(data: EmployeeData) -> tuple[CleanEmployee, dict[str, str]]:
+    return check_employee(
+        {
+            "full_name": data.full_name,
+            "email": data.email,
+            "employee_id": data.employee_id,
+            "phone_number": data.phone_number,
+            "region": data.region,
+            "whatsapp_phone_number_id": data.whatsapp_phone_number_id,
+            "language": data.language,
+        }
+    )
+
+
+def _clean_employee(tenant: Tenant, data: EmployeeData, *, current: Employee | None) -> dict:
+    clean, errors = _check_rules(data)
+    if data.team is not None and data.team.tenant_id != tenant.pk:
+        errors["team"] = "Unknown team."
+    for conflict in _conflicts(tenant, [clean], refused=[errors], current=current):
+        errors.setdefault(conflict.field, conflict.message)
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "full_name": clean.full_name,
+        "email": clean.email,
+        "employee_id": clean.employee_id,
+        "team": data.team,
+        "region": clean.region,
+        "language": clean.language,
+        "phone_number": clean.phone_number,
+        "whatsapp_phone_number_id": clean.whatsapp_phone_number_id,
+    }
+
+
+ID_TAKEN = "An employee with this id already exists."
+
+
+def _conflicts(
+    tenant: Tenant,
+    rows: list[CleanEmployee],
+    *,
+    refused: list[dict[str, str]],
+    current: Employee | None = None,
+) -> list[RowConflict]:
+    """What the current state refuses in these rows: an id (of the tenant), a number
+    or a WhatsApp phone number id already taken. The one uniqueness check of the one-by-one and
+    the bulk paths, in three queries whatever the number of rows; a value the rules refused
+    (``refused[i]`` names those fields of row i) is not looked up. ``current`` is the employee
+    being changed, whose own values are not a conflict."""
+
+    def valid(field: str) -> list[tuple[int, str]]:
+        return [
+            (index, getattr(row, field))
+            for index, row in enumerate(rows)
+            if getattr(row, field) and field not in refused[index]
+        ]
+
+    ids, numbers, phone_ids = (
+        valid("employee_id"),
+        valid("phone_number"),
+        valid("whatsapp_phone_number_id"),
+    )
+    taken_ids: set[str] = set()
+    if ids:
+        taken_ids = set(
+            Employee.objects.filter(tenant=tenant, employee_id__in=[value for _, value in ids])
+            .exclude(pk=getattr(current, "pk", None))
+            .values_list("employee_id", flat=True)
+        )
+    taken_numbers = set()
+    if numbers:
+        taken_numbers = numbers_in_use([value for _, value in numbers], exclude_employee=current)
+    taken_phone_ids = set()
+    if phone_ids:
+        taken_phone_ids = phone_ids_in_use(
+            [value for _, value in phone_ids], exclude_employee=current
+        )
+    conflicts = [RowConflict(index, "employee_id", ID_TAKEN) for index, v in ids if v in taken_ids]
+    conflicts += [
+        RowConflict(index, "phone_number", NUMBER_IN_USE)
+        for index, value in numbers
+        if value in taken_numbers
+    ]
+    conflicts += [
+        RowConflict(index, "whatsapp_phone_number_id", NUMBER_IN_USE)
+        for index, value in phone_ids
+        if value in taken_phone_ids
+    ]
+    return sorted(conflicts, key=lambda conflict: conflict.index)
+
+
+CONSTRAINT_ERRORS = {
+    "employee_id_unique_per_tenant": ("employee_id", ID_TAKEN),
+    "employee_active_number_unique": ("phone_number", NUMBER_IN_USE),
+    "employee_active_phone_id_unique": ("whatsapp_phone_number_id", NUMBER_IN_USE),
+}
+
+
+def _save_employee(employee: Employee) -> None:
+    """Save, turning a uniqueness race lost to a concurrent request into a clear field error."""
+    try:
+        with transaction.atomic():
+            employee.save()
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
+        field, message = CONSTRAINT_ERRORS.get(constraint, ("__all__", "Conflicting data."))
+        raise ValidationError({field: message}) from None
+
+
+def create_employee(
+    *, tenant: Tenant, data: EmployeeData, actor=None, request=None, audit: bool = True
+) -> Employee:
+    with tenant_scope(tenant):
+        fields = _clean_employee(tenant, data, current=None)
+        now = timezone.now()
+        employee = Employee(tenant=tenant, created_at=now, **fields)
+        # Uniqueness is the database's job (constraints + the claim register), not extra queries.
+        employee.full_clean(exclude=["team"], validate_unique=False, validate_constraints=False)
+        _save_employee(employee)
+        _claim_numbers(employee)
+        _assign_phone_id(employee, at=now)
+        if audit:
+            record_event(
+                "employee.created",
+                tenant=tenant,
+                actor=actor,
+                request=request,
+                target=employee,
+                details={"employee_id": employee.employee_id},
+            )
+        gate.invalidate(tenant.pk)
+    return employee
+
+
+@dataclass(frozen=True)
+class RowConflict:
+    index: int  # position in the list given to create_employees
+    field: str
+    message: str
+
+
+def create_employees(*, tenant: Tenant, rows: list[EmployeeData]) -> list[Employee]:
+    """Create many already-validated employees at once (the CSV import), in the caller's
+    transaction. The same rules as :func:`create_employee` (consent/employee_rules.py, then
+    :func:`_conflicts`), in a handful of queries instead of dozens per row: rows the rules refuse
+    raise :class:`EmployeeRowsRefused`, and conflicts with the current state (an id, a number or
+    a phone number id taken since the rows were checked) :class:`BulkConflict`, each naming the
+    row and field; then nothing is written."""
+    now = timezone.now()
+    with tenant_scope(tenant):
+        checked = [_check_rules(row) for row in rows]
+        cleaned = [clean for clean, _ in checked]
+        refused = [errors for _, errors in checked]
+        problems = [
+            RowConflict(index, field, message)
+            for index, errors in enumerate(refused)
+            for field, message in errors.items()
+        ]
+        problems += [
+            RowConflict(index, "team", "Unknown team.")
+            for index, row in enumerate(rows)
+            if row.team is not None and row.team.tenant_id != tenant.pk
+        ]
+        conflicts = _conflicts(tenant, cleaned, refused=refused)
+        if problems:
+            everything = sorted(problems + conflicts, key=lambda problem: problem.index)
+            raise EmployeeRowsRefused(everything)
+        if conflicts:
+            raise BulkConflict(conflicts)
+        employees = [
+            Employee(
+                tenant=tenant,
+                created_at=now,
+                full_name=clean.full_name,
+                email=clean.email,
+                employee_id=clean.employee_id,
+                team=row.team,
+                region=clean.region,
+                language=clean.language,
+                phone_number=clean.phone_number,
+                whatsapp_phone_number_id=clean.whatsapp_phone_number_id,
+            )
+            for row, clean in zip(rows, cleaned, strict=True)
+        ]
+        try:
+            with transaction.atomic():
+                Employee.objects.bulk_create(employees, batch_size=1000)
+                claims = [
+                    NumberClaim(
+                        kind=kind,
+                        digest=number_digest(kind, value),
+                        tenant_id=tenant.pk,
+                        employee_pk=employee.pk,
+                        claimed_at=now,
+                    )
+                    for employee in employees
+                    for kind, value in (
+                        (NumberClaim.Kind.E164, employee.phone_number),
+                        (NumberClaim.Kind.PHONE_NUMBER_ID, employee.whatsapp_phone_number_id),
+                    )
+                    if value
+                ]
+                NumberClaim.objects.bulk_create(claims, batch_size=1000)
+                NumberAssignment.objects.bulk_create(
+                    [
+                        NumberAssignment(
+                            tenant_id=tenant.pk,
+                            employee=employee,
+                            whatsapp_phone_number_id=employee.whatsapp_phone_number_id,
+                            phone_number=employee.phone_number,
+                            assigned_at=now,
+                        )
+                        for employee in employees
+                        if employee.whatsapp_phone_number_id
+                    ],
+                    batch_size=1000,
+                )
+        except IntegrityError:
+            # A concurrent request took an id or a number between our check and our insert.
+            raise BulkConflict(
+                [RowConflict(-1, "", "Changed by someone else at the same moment; try again.")]
+            ) from None
+        gate.invalidate(tenant.pk)
+    return employees
+
+
+class BulkConflict(ValidationError):
+    def __init__(self, conflicts: list[RowConflict]) -> None:
+        super().__init__([conflict.message for conflict in conflicts])
+        self.conflicts = conflicts
+
+
+class EmployeeRowsRefused(BulkConflict):
+    """Rows the employee rules refuse (a caller that skipped the checks): a programming error of
+    the caller rather than a change of state, named per row and field all the same."""
+
+
+def update_employee(
+    *, employee: Employee, data: EmployeeData, actor=None, request=None
+) -> Employee:
+    if not employee.active:
+        raise ConsentError("A deactivated employee cannot be changed; add a new employee instead.")
+    with tenant_scope(employee.tenant_id):
+        fields = _clean_employee(employee.tenant, data, current=employee)
+        changed = {
+            name: (str(getattr(employee, name)), str(value))
+            for name, value in fields.items()
+            if getattr(employee, name) != value
+        }
+        if not changed:
+            return employee
+        for name, value in fields.items():
+            setattr(employee, name, value)
+        employee.full_clean(exclude=["team"], validate_unique=False, validate_constraints=False)
+        _save_employee(employee)
+        if {"phone_number", "whatsapp_phone_number_id"} & set(changed):
+            _claim_numbers(employee)
+            _assign_phone_id(employee, at=timezone.now())
+        record_event(
+            "employee.updated",
+            tenant=employee.tenant,
+            actor=actor,
+            request=request,
+            target=employee,
+            details={"changed": sorted(changed)},
+        )
+        gate.invalidate(employee.tenant_id)
+    return employee
+
+
+def deactivate_employee(
+    *, employee: Employee, actor=None, request=None, reason: str = ""
+) -> Employee:
+    """Offboarding: capture stops, the number is released, the archive stays under retention."""
+    if not employee.active:
+        raise ConsentError("This employee is already deactivated.")
+    with tenant_scope(employee.tenant_id):
+        now = timezone.now()
+        employee.active = False
+        employee.deactivated_at = now
+        employee.deactivation_reason = reason[:500]
+        employee.save(
+            update_fields=["active", "deactivated_at", "deactivation_reason", "updated_at"]
+        )
+        _release_numbers(employee, at=now)
+        ConsentInvitation.objects.filter(
+            employee=employee, responded_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        record_event(
+            "employee.deactivated",
+            tenant=employee.tenant,
+            actor=actor,
+            request=request,
+            target=employee,
+            details={"reason": reason[:500]},
+        )
+        gate.invalidate(employee.tenant_id)
+    return employee
+
+
+def create_team(*, tenant: Tenant, name: str, actor=None, request=None) -> Team:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A team needs a name."})
+    with tenant_scope(tenant):
+        if Team.objects.filter(name__iexact=name).exists():
+            raise ValidationError({"name": "A team with this name exists."})
+        team = Team.objects.create(tenant=tenant, name=name[:100])
+        record_event("team.created", tenant=tenant, actor=actor, request=request, target=team)
+    return team
