@@ -10,7 +10,7 @@ test:
 	bash scripts/test.sh $(ARGS)
 
 lint:
-	bash scripts/bootstrap.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports --no-logo
+	bash scripts/bootstrap.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports --no-logo && .venv/bin/mypy
 
 fmt:
 	bash scripts/bootstrap.sh && .venv/bin/ruff format . && .venv/bin/ruff check --fix .

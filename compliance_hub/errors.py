@@ -61,6 +61,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:
     """The database cannot be reached. Rendered without a template context that would query it."""
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = json_error(503, "unavailable", "The service is briefly unavailable; retry.")
     else:

@@ -16,6 +16,7 @@ import secrets
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, overload
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -40,6 +41,11 @@ def _stack_env() -> dict[str, str]:
 _STACK = _stack_env()
 
 
+# With a default the setting is always there; without one it may be missing (None).
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: None = None) -> str | None: ...
 def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, _STACK.get(name, default))
 
@@ -155,8 +161,8 @@ else:
         )
     }
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
-if env("DATABASE_NAME"):
-    DATABASES["default"]["NAME"] = env("DATABASE_NAME")
+if _database_name := env("DATABASE_NAME"):
+    DATABASES["default"]["NAME"] = _database_name
 # When set, every new connection switches to this role first (SET ROLE). Only the test suite and
 # the Celery worker it starts use it: they connect as the owner, who created the test database.
 DB_SET_ROLE = env("DB_SET_ROLE", "")
@@ -270,7 +276,8 @@ USE_TZ = True
 # --- Static files: served by whitenoise, never from a CDN.
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STORAGES = {
+# Each backend's OPTIONS hold mixed values (strings, numbers, flags).
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -38,12 +38,13 @@ from compliance_hub.forms import (
 )
 from compliance_hub.tenancy.middleware import SESSION_TENANT_KEY
 from compliance_hub.tenancy.models import Membership, Role
+from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 from compliance_hub.tenancy.selectors import active_memberships, tenant_members
 
 
 @role_required()
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     context = {
         "member_count": Membership.objects.filter(tenant=tenant, is_active=True).count(),
@@ -86,7 +87,7 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -130,7 +131,7 @@ def members(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def member_update(request: HttpRequest, pk: int) -> HttpResponse:
+def member_update(request: TenantRequest, pk: int) -> HttpResponse:
     membership = get_object_or_404(tenant_members(tenant=request.tenant), pk=pk)
     form = MembershipForm(request.POST)
     if not form.is_valid():
@@ -214,7 +215,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
-def api_keys(request: HttpRequest) -> HttpResponse:
+def api_keys(request: TenantRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     issued = None
     if request.method == "POST" and form.is_valid():
@@ -235,21 +236,21 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def api_key_revoke(request: TenantRequest, pk: int) -> HttpResponse:
     api_key = get_object_or_404(ApiKey.objects.filter(tenant=request.tenant), pk=pk)
     keys.revoke_api_key(api_key=api_key, actor=request.user, request=request)
     messages.success(request, f"API key {api_key.name} revoked; it stops working at once.")
     return redirect("api_keys")
 
 
-def _filtered_trail(request: HttpRequest):
+def _filtered_trail(request: TenantRequest):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     filters = {name: value for name, value in filters.items() if value}
     return form, filters, audit_trail(tenant=request.tenant, **filters)
 
 
-def _action_choices(request: HttpRequest, form: AuditFilterForm) -> list[tuple[str, str]]:
+def _action_choices(request: TenantRequest, form: AuditFilterForm) -> list[tuple[str, str]]:
     choices = action_choices(audit_actions(tenant=request.tenant))
     chosen = form["action"].value() or ""
     if chosen and chosen not in dict(choices):
@@ -258,7 +259,7 @@ def _action_choices(request: HttpRequest, form: AuditFilterForm) -> list[tuple[s
 
 
 @role_required(Role.ADMIN, Role.AUDITOR)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: TenantRequest) -> HttpResponse:
     form, _, events = _filtered_trail(request)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -276,7 +277,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ADMIN, Role.AUDITOR)
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: TenantRequest) -> HttpResponse:
     form, filters, events = _filtered_trail(request)
     if form.is_bound and not form.is_valid():
         # Exporting everything when a filter was mistyped would hand out more than was asked.

@@ -308,11 +308,11 @@ def _map_header(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
         messages.append(("", f"Missing required column{plural}: {', '.join(missing)}."))
     if unknown:
         plural = "s" if len(unknown) > 1 else ""
-        names = _some(f"'{name[:40]}'" for name in unknown)
+        unknown_names = _some(f"'{name[:40]}'" for name in unknown)
         messages.append(
             (
                 ", ".join(unknown),
-                f"Unknown column{plural} {names}. The columns are: {', '.join(COLUMNS)}.",
+                f"Unknown column{plural} {unknown_names}. The columns are: {', '.join(COLUMNS)}.",
             )
         )
     if unnamed:

@@ -93,7 +93,9 @@ class _GateCache:
             except Exception:  # keep listening whatever Redis does
                 self._listening.clear()
                 self.clear()
-                logger.warning("consent gate lost its invalidation channel; retrying", exc_info=1)
+                logger.warning(
+                    "consent gate lost its invalidation channel; retrying", exc_info=True
+                )
                 time.sleep(1.0)
 
 

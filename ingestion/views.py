@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 
 from .connection_check import check_connection
@@ -52,7 +53,7 @@ def _add_service_errors(form: WhatsAppSettingsForm, error: ValidationError) -> N
 
 
 @role_required(Role.ADMIN)
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     row = whatsapp_settings(tenant=tenant)
     before = saved_settings(row)
@@ -102,7 +103,7 @@ def _own_base_url(request: HttpRequest) -> str:
 
 @role_required(Role.ADMIN)
 @require_POST
-def connection_check(request: HttpRequest) -> HttpResponse:
+def connection_check(request: TenantRequest) -> HttpResponse:
     """Run the connection check against the callback URL the page shows (the address Meta
     uses); the page then shows the outcome from the audit trail."""
     result = check_connection(
@@ -119,7 +120,7 @@ def connection_check(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ADMIN, Role.OFFICER, Role.AUDITOR)
-def coverage_page(request: HttpRequest) -> HttpResponse:
+def coverage_page(request: TenantRequest) -> HttpResponse:
     """Capture coverage per connected employee, with the limits of coexistence spelt out."""
     rows = capture_coverage(tenant=request.tenant)
     context = {"rows": rows, "refusal_days": REFUSAL_WINDOW.days}
@@ -128,7 +129,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def notice_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_acknowledge(request: TenantRequest, pk: int) -> HttpResponse:
     notice = notice_or_none(tenant=request.tenant, pk=pk)
     if notice is None:
         raise Http404("No such notice.")

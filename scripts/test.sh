@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # `make test` (and CI through .ci/run): installs, starts a private PostgreSQL and Redis for the tests,
-# runs ruff and lint-imports, then pytest with the given arguments; stops the servers afterwards,
+# runs ruff, lint-imports and mypy, then pytest with the given arguments; stops the servers afterwards,
 # even on failure.
 #
 #   scripts/test.sh [pytest args...]      e.g. scripts/test.sh -k consent -x
-#   SKIP_LINT=1 scripts/test.sh ...       skip ruff and lint-imports while iterating (CI never sets it)
+#   SKIP_LINT=1 scripts/test.sh ...       skip ruff, lint-imports and mypy while iterating (CI never sets it)
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -59,6 +59,11 @@ if [ "${SKIP_LINT:-0}" != 1 ]; then
     say "lint-imports"
     if ! .venv/bin/lint-imports --no-cache --no-logo; then
         say "FAILED: an import breaks a contract in pyproject.toml [tool.importlinter] (layers of DESIGN.md, pure modules)"
+        exit 1
+    fi
+    say "mypy"
+    if ! .venv/bin/mypy; then
+        say "FAILED: mypy found type errors (settings in pyproject.toml [tool.mypy])"
         exit 1
     fi
     lap lint "$t"

@@ -27,7 +27,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 REQUEST_CONTENT_TYPE = "application/timestamp-query"
 REPLY_CONTENT_TYPE = "application/timestamp-reply"
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 
 
 class _TimeStampResp(core.Sequence):
@@ -179,7 +183,8 @@ def _signer_certificate(signed: cms.SignedData, signer: cms.SignerInfo) -> x509.
 
 def _check(public_key, signer: cms.SignerInfo, signature: bytes, signed_bytes: bytes) -> None:
     algorithm: algos.SignedDigestAlgorithm = signer["signature_algorithm"]
-    digest = _HASHES.get(signer["digest_algorithm"]["algorithm"].native)
+    # The caller refused any digest not in _HASHES before calling.
+    digest = _HASHES[signer["digest_algorithm"]["algorithm"].native]
     try:
         if isinstance(public_key, rsa.RSAPublicKey):
             if algorithm.signature_algo == "rsassa_pss":

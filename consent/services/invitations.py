@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -115,12 +116,16 @@ def invite_employees_in_bulk(*, tenant: Tenant, actor=None, request=None) -> int
             target=notice,
             details={"notice_version": notice.version, "employees": len(employee_ids)},
         )
-    actor_id = person_or_none(actor).pk if person_or_none(actor) else None
+    person = person_or_none(actor)
+    actor_id = person.pk if person else None
     for start in range(0, len(employee_ids), 200):
-        batch = employee_ids[start : start + 200]
         transaction.on_commit(
-            lambda batch=batch: send_consent_invitations_task.delay(
-                tenant_id=tenant.pk, employee_ids=batch, notice_id=notice.pk, actor_id=actor_id
+            partial(
+                send_consent_invitations_task.delay,
+                tenant_id=tenant.pk,
+                employee_ids=employee_ids[start : start + 200],
+                notice_id=notice.pk,
+                actor_id=actor_id,
             )
         )
     return len(employee_ids)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 
 from ..forms import ImportUploadForm, add_service_errors
@@ -19,12 +20,12 @@ from ..models import EmployeeImport
 from ._common import error_text
 
 
-def _import_or_404(request: HttpRequest, pk: int) -> EmployeeImport:
+def _import_or_404(request: TenantRequest, pk: int) -> EmployeeImport:
     return get_object_or_404(EmployeeImport.objects.filter(tenant=request.tenant), pk=pk)
 
 
 @role_required(Role.ADMIN)
-def employee_import(request: HttpRequest) -> HttpResponse:
+def employee_import(request: TenantRequest) -> HttpResponse:
     """Upload a CSV: nothing is imported yet; the preview names every bad row."""
 
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -53,7 +54,7 @@ def employee_import(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_GET
-def employee_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def employee_import_preview(request: TenantRequest, pk: int) -> HttpResponse:
     employee_import = _import_or_404(request, pk)
     columns = ["full_name", "email", "employee_id", "team", "region", "phone_number",
                "whatsapp_phone_number_id", "language"]  # fmt: skip
@@ -79,7 +80,7 @@ def employee_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def employee_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def employee_import_confirm(request: TenantRequest, pk: int) -> HttpResponse:
 
     employee_import = _import_or_404(request, pk)
     try:
@@ -93,7 +94,7 @@ def employee_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def employee_import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+def employee_import_discard(request: TenantRequest, pk: int) -> HttpResponse:
 
     employee_import = _import_or_404(request, pk)
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from compliance_hub.audit.services import record_event
 from compliance_hub.emailed_links import emailed_links_shown_on_page
 from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_denial, role_required
 
 from .. import selectors, services
@@ -37,14 +38,14 @@ from ._common import (
 )
 
 
-def _employee_or_404(request: HttpRequest, pk: int) -> Employee:
+def _employee_or_404(request: TenantRequest, pk: int) -> Employee:
     return get_object_or_404(
         Employee.objects.filter(tenant=request.tenant).select_related("team"), pk=pk
     )
 
 
 @role_required(*TENANT_ROLES)
-def employees(request: HttpRequest) -> HttpResponse:
+def employees(request: TenantRequest) -> HttpResponse:
     """The list with filters; admins also add employees and teams here."""
     tenant = request.tenant
     is_admin = request.membership.role == Role.ADMIN
@@ -89,7 +90,7 @@ def _to_invite_count(tenant) -> int:
 
 @role_required(Role.ADMIN)
 @require_POST
-def employees_invite_all(request: HttpRequest) -> HttpResponse:
+def employees_invite_all(request: TenantRequest) -> HttpResponse:
     """Ask everyone who is not covered by the current notice (and has not declined or
     withdrawn) to consent; the emails go out from a worker."""
     try:
@@ -108,7 +109,7 @@ def employees_invite_all(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def team_create(request: HttpRequest) -> HttpResponse:
+def team_create(request: TenantRequest) -> HttpResponse:
     form = TeamForm(request.POST)
     if not form.is_valid():
         messages.error(request, "A team needs a name (at most 100 characters).")
@@ -141,7 +142,7 @@ def _employee_form_initial(employee: Employee) -> dict:
 
 
 @role_required(*TENANT_ROLES)
-def employee_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def employee_detail(request: TenantRequest, pk: int) -> HttpResponse:
     """Details, the whole consent history, number assignments, open invitations; admins edit
     and act here (each action posts to its own URL)."""
     tenant = request.tenant
@@ -224,7 +225,7 @@ def employee_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def employee_invite(request: HttpRequest, pk: int) -> HttpResponse:
+def employee_invite(request: TenantRequest, pk: int) -> HttpResponse:
     employee = _employee_or_404(request, pk)
     try:
         invitation, link = services.invite_employee(
@@ -248,7 +249,7 @@ def employee_invite(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def employee_record_consent(request: HttpRequest, pk: int) -> HttpResponse:
+def employee_record_consent(request: TenantRequest, pk: int) -> HttpResponse:
     employee = _employee_or_404(request, pk)
     form = RecordConsentForm(request.POST, request.FILES, tenant=request.tenant)
     if not form.is_valid():
@@ -280,7 +281,7 @@ def employee_record_consent(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def employee_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def employee_withdraw(request: TenantRequest, pk: int) -> HttpResponse:
     employee = _employee_or_404(request, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
@@ -302,7 +303,7 @@ def employee_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def employee_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def employee_deactivate(request: TenantRequest, pk: int) -> HttpResponse:
     employee = _employee_or_404(request, pk)
     form = DeactivationForm(request.POST)
     if not form.is_valid():
@@ -328,7 +329,7 @@ def employee_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.ADMIN, Role.AUDITOR)
 @require_GET
-def evidence_download(request: HttpRequest, pk: int, event_pk: int) -> FileResponse:
+def evidence_download(request: TenantRequest, pk: int, event_pk: int) -> FileResponse:
     employee = _employee_or_404(request, pk)
     event = get_object_or_404(
         ConsentEvent.objects.filter(tenant=request.tenant, employee=employee).exclude(evidence=""),

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_denial, role_required
 
 from .. import selectors, services
@@ -18,7 +19,7 @@ from ..models import ConsentNotice, Language
 from ._common import TENANT_ROLES, error_text
 
 
-def _notice_or_404(request: HttpRequest, pk: int) -> ConsentNotice:
+def _notice_or_404(request: TenantRequest, pk: int) -> ConsentNotice:
     return get_object_or_404(
         ConsentNotice.objects.filter(tenant=request.tenant).select_related(
             "published_by", "created_by"
@@ -27,12 +28,12 @@ def _notice_or_404(request: HttpRequest, pk: int) -> ConsentNotice:
     )
 
 
-def _is_admin(request: HttpRequest) -> bool:
+def _is_admin(request: TenantRequest) -> bool:
     return request.membership.role == Role.ADMIN
 
 
 @role_required(*TENANT_ROLES)
-def notices(request: HttpRequest) -> HttpResponse:
+def notices(request: TenantRequest) -> HttpResponse:
     """Published versions and drafts; an admin's POST starts a draft from the current texts."""
     tenant = request.tenant
     if request.method == "POST":
@@ -60,7 +61,7 @@ def notices(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _publish_confirmation(request: HttpRequest, notice: ConsentNotice) -> HttpResponse:
+def _publish_confirmation(request: TenantRequest, notice: ConsentNotice) -> HttpResponse:
     """The question asked once before a draft becomes a version for good; a draft that cannot
     be published says why instead."""
     try:
@@ -81,7 +82,7 @@ def _publish_confirmation(request: HttpRequest, notice: ConsentNotice) -> HttpRe
 
 
 @role_required(*TENANT_ROLES)
-def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_detail(request: TenantRequest, pk: int) -> HttpResponse:
     """A version's texts, or a draft's editor. "Save and publish" saves the edits first, then
     asks for confirmation: nothing typed is lost, and nothing is published by one click."""
     notice = _notice_or_404(request, pk)
@@ -138,7 +139,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 @require_POST
-def notice_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_publish(request: TenantRequest, pk: int) -> HttpResponse:
     """The confirmed publication (from the confirmation page, which the draft's editor shows
     after saving)."""
     notice = _notice_or_404(request, pk)

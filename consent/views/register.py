@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from compliance_hub.audit.services import record_event
 from compliance_hub.csv_cells import spreadsheet_safe
+from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 
 from .. import selectors
@@ -23,7 +24,7 @@ from ._common import TENANT_ROLES, query_without_page
 
 
 @role_required(*TENANT_ROLES)
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     filters = EmployeeFilterForm(request.GET or None, tenant=tenant)
     rows = selectors.employee_list(tenant=tenant, **filters.selector_filters())
@@ -50,7 +51,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @role_required(*TENANT_ROLES)
 @require_GET
-def register_csv(request: HttpRequest) -> HttpResponse:
+def register_csv(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     filters = EmployeeFilterForm(request.GET or None, tenant=tenant)
     rows = selectors.employee_list(tenant=tenant, **filters.selector_filters())

@@ -148,5 +148,11 @@ class ParsedDelivery:
 
     @property
     def phone_number_ids(self) -> frozenset[str]:
-        items = (*self.messages, *self.changes, *self.statuses, *self.calls, *self.account_events)
+        items: tuple[Message | Change | Status | Call | AccountEvent, ...] = (
+            *self.messages,
+            *self.changes,
+            *self.statuses,
+            *self.calls,
+            *self.account_events,
+        )
         return frozenset(i.envelope.phone_number_id for i in items if i.envelope.phone_number_id)

@@ -21,7 +21,7 @@ def _redacted(item: dict[str, Any], reason: str) -> dict[str, Any]:
     return kept
 
 
-def _item_lists(value: dict[str, Any]) -> Iterator[list]:
+def _item_lists(value: dict[str, Any]) -> Iterator[list[Any]]:
     for name in ITEM_LISTS:
         if isinstance(value.get(name), list):
             yield value[name]
