@@ -28,10 +28,10 @@ from ingestion.graph import GraphClient, MediaTooLarge
 from ingestion.media import attachments_to_fetch, decode_sha256, fetch_attachment
 from ingestion.media_tasks import fetch_media_task, requeue_missing_media_task
 from ingestion.models import CaptureNotice, Delivery, Refusal
-from ingestion.processing import process_delivery_by_id
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.signature import sign
 from tests.ingestion import payloads
+from tests.ingestion.delivering import deliver, process
 from tests.ingestion.fake_graph import FakeGraph
 from tests.polling import wait_until
 
@@ -115,24 +115,6 @@ def inbound_image(
         },
         phone_number_id=phone_number_id,
     )  # fmt: skip
-
-
-def deliver(client, tenant, payload):
-    raw = payloads.body(payload)
-    response = client.post(
-        f"/webhooks/whatsapp/{tenant.slug}/",
-        data=raw,
-        content_type="application/json",
-        HTTP_X_HUB_SIGNATURE_256=sign(raw, SECRET),
-    )
-    assert response.status_code == 200, response.content
-    with tenant_scope(tenant):
-        return Delivery.objects.order_by("-id").first()
-
-
-def process(tenant, delivery):
-    with tenant_scope(tenant):
-        return process_delivery_by_id(tenant=tenant, delivery_id=delivery.pk)
 
 
 def send_image(client, tenant, fake, *, wamid="wamid.IMG1", media_id="1001", data=PHOTO,
