@@ -250,3 +250,26 @@ def test_a_nul_character_in_the_query_is_a_400_and_nothing_is_recorded(
     before = audit_count(tenant_a)
     assert_error(admin_api.get(path, query), 400, "invalid")
     assert audit_count(tenant_a) == before
+
+
+@pytest.mark.parametrize("pk", ["\uff11", "\u0661", "\u00b2"])
+def test_an_id_in_the_path_in_other_digits_is_the_json_404(admin_api, tenant_a, pk):
+    from tests.consent.employees import make_employee
+
+    employee = make_employee(tenant_a)
+    assert admin_api.get(f"/api/v1/employees/{employee.pk}/").status_code == 200
+    response = admin_api.get(f"/api/v1/employees/{pk}/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_body_over_the_upload_limit_is_a_413_and_creates_nothing(admin_api, tenant_a, settings):
+    from consent.models import Employee
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = '{"full_name": "' + "a" * 4096 + '"}'
+    response = admin_api.post("/api/v1/employees/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    with tenant_scope(tenant_a):
+        assert not Employee.objects.exists()

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    ValidationError,
+)
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -43,6 +48,14 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
+    if isinstance(exc, RequestDataTooBig):
+        # Raised when the view first reads the body: a client's mistake, not ours.
+        return Response(
+            error_body(413, "too_large", "The request body is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request could not be read.")
     if isinstance(exc, TenantNotSet):
         exc = exceptions.PermissionDenied("You are not a member of an active tenant.")
     response = drf_exception_handler(exc, context)
