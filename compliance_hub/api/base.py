@@ -30,8 +30,8 @@ class TenantViewSet(TenantAPIMixin, viewsets.GenericViewSet):
     """Subclasses set ``model`` and implement ``tenant_queryset()``."""
 
     model: type
-    # Ids in the path are ASCII digits (compliance_hub/digits.py): the router's default accepts
-    # "１" (fullwidth), which the database then reads as 1. Anything else is the API's JSON 404.
+    # Ids in the path are ASCII digits (compliance_hub/digits.py): the router's default accepts a
+    # fullwidth one (U+FF11), which the database reads as 1. Anything else is the JSON 404.
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
