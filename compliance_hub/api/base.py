@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import generics, viewsets
 from rest_framework.exceptions import PermissionDenied
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Tenant
 
 
@@ -20,6 +21,12 @@ class TenantAPIMixin:
         if tenant is None:
             raise PermissionDenied("You are not a member of an active tenant.")
         return tenant
+
+    @property
+    def actor(self) -> Actor:
+        """Who calls: the API key or the signed-in person (authentication has run by the time a
+        handler asks), with the client's address; what the services audit."""
+        return Actor.from_request(self.request._request)
 
 
 class TenantGenericAPIView(TenantAPIMixin, generics.GenericAPIView):
