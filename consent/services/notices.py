@@ -26,7 +26,7 @@ from ..models import (
 from ..notice_templates import DEFAULT_NOTICE, LANGUAGES, render_notice
 
 
-def notice_hash(texts: dict[str, Any]) -> str:
+def notice_hash(texts: dict[str, dict[str, str]]) -> str:
     canonical = json.dumps(texts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
