@@ -3,21 +3,18 @@ kind of edge leaves (label, person, address, browser) - the same rows as before 
 
 from __future__ import annotations
 
-from datetime import timedelta
-from urllib.parse import urlsplit
-
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
-from django.utils import timezone
 
 from compliance_hub.api.models import ApiKey
 from compliance_hub.audit.actors import Actor, ActorKind, client_ip
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from consent import services as consent
-from consent.models import ConsentEvent, ConsentNotice, Employee
-from consent.tasks import expire_overdue_consents_task, send_consent_invitations_task
+from consent.models import ConsentEvent
+from consent.tasks import send_consent_invitations_task
+from tests.consent.employees import invitation_path, make_employee
 from tests.fixtures import login
 
 BROWSER = "Mozilla/5.0 (Actor test)"
@@ -26,20 +23,6 @@ BROWSER = "Mozilla/5.0 (Actor test)"
 def last_event(tenant, action: str) -> AuditEvent:
     with tenant_scope(tenant):
         return AuditEvent.objects.filter(action=action).latest("id")
-
-
-def make_employee(tenant, **overrides) -> Employee:
-    values = {
-        "full_name": "Ana Souza",
-        "email": "ana@firm-a.example",
-        "employee_id": "E-1",
-        "phone_number": "+55 11 98765-4321",
-        "region": "BR",
-    }
-    values.update(overrides)
-    return consent.create_employee(
-        tenant=tenant, data=consent.EmployeeData(**values), actor=Actor.system()
-    )
 
 
 # --- the constructors ----------------------------------------------------------------------
@@ -99,7 +82,7 @@ def test_a_link_visitor_is_the_employee_even_when_someone_is_signed_in(rf, alice
     request = rf.post("/", REMOTE_ADDR="198.51.100.8", HTTP_USER_AGENT=BROWSER)
     request.user = alice.user
     actor = Actor.link_visitor(request, label=employee.audit_label)
-    assert (actor.kind, actor.label, actor.user) == (ActorKind.LINK, "employee:E-1", None)
+    assert (actor.kind, actor.label, actor.user) == (ActorKind.LINK, "employee:E-100", None)
     assert (actor.ip_address, actor.user_agent) == ("198.51.100.8", BROWSER)
 
 
@@ -187,11 +170,11 @@ def test_the_emailed_link_records_the_employee_in_the_trail_and_the_evidence(
     client, tenant_a, alice
 ):
     employee = make_employee(tenant_a)
-    _invitation, link = consent.invite_employee(employee=employee, actor=Actor.system())
+    path = invitation_path(employee)
     login(client, alice)  # an admin trying the link on their own browser acts as nobody else
     response = client.post(
-        urlsplit(link).path,
-        {"action": "accept", "signature_name": "Ana Souza", "lang": "en"},
+        path,
+        {"action": "accept", "signature_name": "Maria Souza", "lang": "en"},
         REMOTE_ADDR="198.51.100.30",
         HTTP_USER_AGENT=BROWSER,
     )
@@ -199,7 +182,7 @@ def test_the_emailed_link_records_the_employee_in_the_trail_and_the_evidence(
     event = last_event(tenant_a, "consent.granted")
     assert (event.actor, event.actor_label, event.ip_address, event.user_agent) == (
         None,
-        "employee:E-1",
+        "employee:E-100",
         "198.51.100.30",
         BROWSER,
     )
@@ -224,31 +207,25 @@ def test_a_command_records_its_label_and_no_address(tenant_a, capsys):
 
 
 def test_a_task_records_the_person_who_queued_it_or_the_system(tenant_a, alice):
-    employee = make_employee(tenant_a)
     notice = consent.current_notice(tenant=tenant_a)
-    send_consent_invitations_task.apply(
-        kwargs={
-            "tenant_id": tenant_a.pk,
-            "employee_ids": [employee.pk],
-            "notice_id": notice.pk,
-            "actor_id": alice.user.pk,
-        }
-    ).get()
-    sent = last_event(tenant_a, "consent.invitation_sent")
-    assert (sent.actor, sent.actor_label, sent.ip_address) == (alice.user, alice.email, None)
-
-    consent.record_consent(employee=employee, actor=Actor.system(), evidence_reference="paper")
-    with tenant_scope(tenant_a):
-        # A version whose deadline has passed (the service only accepts future deadlines).
-        ConsentNotice.objects.create(
-            tenant=tenant_a,
-            status="published",
-            version=2,
-            texts={"en": {"title": "v2", "body": "new"}},
-            content_sha256="f" * 64,
-            reconsent_deadline=timezone.now() - timedelta(minutes=1),
-            published_at=timezone.now() - timedelta(days=30),
+    # Queued by a person, then by an API key (no person: the worker acts as the system).
+    for employee_id, queued_by in (("E-1", alice.user.pk), ("E-2", None)):
+        employee = make_employee(
+            tenant_a,
+            employee_id=employee_id,
+            email=f"{employee_id}@firm-a.example",
+            phone_number=f"+551198765432{employee_id[-1]}",
+            whatsapp_phone_number_id="",
         )
-    assert expire_overdue_consents_task.apply(kwargs={"tenant_id": tenant_a.pk}).get() == 1
-    expired = last_event(tenant_a, "consent.expired")
-    assert (expired.actor, expired.actor_label, expired.ip_address) == (None, "system", None)
+        send_consent_invitations_task.apply(
+            kwargs={
+                "tenant_id": tenant_a.pk,
+                "employee_ids": [employee.pk],
+                "notice_id": notice.pk,
+                "actor_id": queued_by,
+            }
+        ).get()
+    with tenant_scope(tenant_a):
+        sent = AuditEvent.objects.filter(action="consent.invitation_sent").order_by("id")
+        rows = [(e.actor, e.actor_label, e.ip_address, e.user_agent) for e in sent]
+    assert rows == [(alice.user, alice.email, None, ""), (None, "system", None, "")]

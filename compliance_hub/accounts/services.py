@@ -116,8 +116,8 @@ def find_invitation(token: str) -> Invitation:
 
 def accept_invitation(*, invitation: Invitation, user: User, actor: Actor) -> Membership:
     """Make ``user`` a member with the invited role (``actor`` is that person, from where they
-    accepted). Single use: a concurrent second accept
-    finds the row already claimed and fails."""
+    accepted). Single use: a concurrent second accept finds the row already claimed and
+    fails."""
     if user.email.lower() != invitation.email.lower():
         raise InvitationError(
             f"This invitation is for {invitation.email}; you are logged in as {user.email}."
