@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from rest_framework import generics, viewsets
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.views import APIView
 
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Tenant
 
 
-class TenantAPIMixin:
-    """Gives views ``self.tenant`` (from the API key or the session's membership; never from the
-    URL or body) and the role lists that HasTenantRole reads."""
+class TenantAPIMixin(APIView):
+    """For DRF views: gives them ``self.tenant`` (from the API key or the session's membership;
+    never from the URL or body), ``self.actor`` and the role lists that HasTenantRole reads."""
 
     allowed_roles: tuple[str, ...]
 
     @property
     def tenant(self) -> Tenant:
+        # Authentication put it on Django's request inside DRF's: ApiKeyAuthentication for a
+        # key, TenantMiddleware for the session.
         tenant = getattr(self.request._request, "tenant", None)
         if tenant is None:
             raise PermissionDenied("You are not a member of an active tenant.")

@@ -36,7 +36,7 @@ def record_event(
         actor=actor.user,
         actor_label=actor.label,
         action=action,
-        target_type=target._meta.model_name if target is not None else "",
+        target_type=(target._meta.model_name or "") if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         target_label=(target_label or (str(target) if target is not None else ""))[:254],
         ip_address=actor.ip_address,
