@@ -99,11 +99,12 @@ PRODUCTION_LOCK = ROOT / "requirements-production.lock"
 
 
 def _pinned_entries(path: Path) -> dict[str, str]:
-    """Package name -> its whole entry (the pin and every hash line), comments dropped."""
+    """Package name -> its whole entry (the pin and every hash line), comments and blank lines
+    dropped (the last entry before pip-compile's "unsafe packages" note ends in a blank line)."""
     entries = re.split(r"\n(?=[A-Za-z])", path.read_text().split("\n#\n", 1)[-1])
     return {
         _normal(match["name"]): "\n".join(
-            line for line in entry.splitlines() if not line.strip().startswith("#")
+            line for line in entry.splitlines() if line.strip() and not line.strip().startswith("#")
         )
         for entry in entries
         if (match := REQUIREMENT.match(entry))
