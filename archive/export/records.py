@@ -249,6 +249,14 @@ class ConversationSlice:
         return [(day, tuple(grouped[day])) for day in sorted(grouped)]
 
 
+@dataclass(frozen=True)
+class ExportFile:
+    """What a writer produces: a file's name (no folders) and its bytes."""
+
+    name: str
+    content: bytes
+
+
 def utc_text(moment: datetime) -> str:
     """RFC 3339 in UTC with a ``Z``: seconds, plus microseconds when there are any."""
     moment = moment.astimezone(UTC)

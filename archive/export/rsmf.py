@@ -32,21 +32,21 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
 from . import plain
 from .media import copy_media, media_name
+from .names import collection_id, display_name, file_stem, mail_address, one_line, whatsapp_jid
 from .records import (
     Attachment,
     Conversation,
     ConversationKind,
     ConversationSlice,
     Direction,
+    ExportFile,
     Message,
     Participant,
     Role,
@@ -64,14 +64,6 @@ POLICY = email.policy.SMTPUTF8  # raw UTF-8 headers: RFC 2047 words draw validat
 # Headers written unfolded up to RFC 5322's 998-character line limit: a folded X-RSMF header reads
 # back with the fold's whitespace, and Relativity compares some of them exactly.
 HEADER_POLICY = POLICY.clone(max_line_length=998)
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    """A file of an export: its name (no folders) and its bytes."""
-
-    name: str
-    content: bytes
 
 
 def rsmf_files(
@@ -98,17 +90,6 @@ def rsmf_files(
             )
 
 
-def file_stem(conversation: Conversation) -> str:
-    """A file-system-safe stem naming the tenant and conversation."""
-    raw = f"{conversation.tenant}_{conversation.conversation_id}"
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in raw)
-
-
-def collection_id(conversation: Conversation) -> str:
-    """Stable for the conversation across days and parts: Relativity groups slices by it."""
-    return f"{conversation.tenant}:whatsapp:{conversation.conversation_id}"
-
-
 def rsmf_document(
     conversation: Conversation,
     messages: Sequence[Message],
@@ -127,28 +108,30 @@ def rsmf_document(
     files = _zip_files(messages)
     archive = _zip(manifest_bytes, files)
 
-    displays = [_display(p) for p in conversation.participants]
+    displays = [display_name(p) for p in conversation.participants]
     first = min(m.sent_at for m in messages)
     last = max(m.sent_at for m in messages)
     body = plain.transcript(conversation, messages, heading=_slice_label(day, part, parts))
 
     mail = EmailMessage(policy=POLICY)
-    mail["From"] = _address(conversation.custodian)
-    mail["To"] = [_address(p) for p in conversation.others] or [_address(conversation.custodian)]
+    mail["From"] = mail_address(conversation.custodian)
+    mail["To"] = [mail_address(p) for p in conversation.others] or [
+        mail_address(conversation.custodian)
+    ]
     mail["Subject"] = (
-        f"{PLATFORM}: {_one_line(conversation.title)} ({_slice_label(day, part, parts)})"
+        f"{PLATFORM}: {one_line(conversation.title)} ({_slice_label(day, part, parts)})"
     )
     mail["Date"] = format_datetime(last.astimezone(UTC))
     key = f"{collection_id(conversation)}|{day.isoformat()}|{part}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:40]
     mail["Message-ID"] = f"<{digest}@rsmf.compliance-hub.invalid>"
     mail["X-RSMF-Version"] = VERSION
-    mail["X-RSMF-Generator"] = _one_line(generator)
+    mail["X-RSMF-Generator"] = one_line(generator)
     mail["X-RSMF-BeginDate"] = utc_text(first)
     mail["X-RSMF-EndDate"] = utc_text(last)
     mail["X-RSMF-EventCount"] = str(len(manifest["events"]))
     mail["X-RSMF-Application"] = PLATFORM
-    mail["X-RSMF-Custodian"] = _display(conversation.custodian)
+    mail["X-RSMF-Custodian"] = display_name(conversation.custodian)
     mail["X-RSMF-Participants"] = ", ".join(displays)
     mail["X-RSMF-AttachmentCount"] = str(len(files))
     mail["X-RSMF-EventCollectionID"] = collection_id(conversation)
@@ -182,7 +165,7 @@ def build_manifest(
         "conversations": [
             {
                 "id": "C1",
-                "display": _one_line(conversation.title) or "WhatsApp chat",
+                "display": one_line(conversation.title) or "WhatsApp chat",
                 "platform": PLATFORM,
                 "type": "direct" if conversation.kind is ConversationKind.DIRECT else "channel",
                 "participants": [ids[p.key] for p in conversation.participants],
@@ -204,13 +187,13 @@ def manifest_json(manifest: dict[str, Any]) -> bytes:
 
 
 def _participant(participant: Participant, pid: str) -> dict[str, Any]:
-    entry: dict[str, Any] = {"id": pid, "display": _display(participant)}
+    entry: dict[str, Any] = {"id": pid, "display": display_name(participant)}
     if participant.email:
         entry["email"] = participant.email
     if participant.wa_id:
         entry["account_id"] = participant.wa_id
     custom = _custom(
-        ("WhatsApp ID", _jid(participant)),
+        ("WhatsApp ID", whatsapp_jid(participant)),
         ("Phone (E.164)", participant.phone),
         ("Role", _ROLE_NAMES[participant.role]),
     )
@@ -296,7 +279,7 @@ def _event_details(
         details.append(("Forwarded", "yes"))
     if message.deletion is not None:
         details.append(("Deleted for everyone at", utc_text(message.deletion.at)))
-        details.append(("Deleted by", _display(conversation.participant(message.deletion.by))))
+        details.append(("Deleted by", display_name(conversation.participant(message.deletion.by))))
     for attachment in message.attachments:
         if attachment.captured:
             details.append(
@@ -315,7 +298,7 @@ def _event_details(
     current = message.current_reactions()
     if len(message.reactions) != len(current):
         history = "; ".join(
-            f"{utc_text(r.at)} {_display(conversation.participant(r.by))}: "
+            f"{utc_text(r.at)} {display_name(conversation.participant(r.by))}: "
             + (r.emoji or "removed")
             for r in message.reactions
         )
@@ -370,33 +353,3 @@ def _boundary(manifest: bytes, body: str) -> str:
 
 def _slice_label(day: date, part: int, parts: int) -> str:
     return day.isoformat() + (f", part {part} of {parts}" if parts > 1 else "")
-
-
-def _one_line(text: str) -> str:
-    """Header-safe: control characters (a newline would start a new header) become spaces."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
-
-
-def _display(participant: Participant) -> str:
-    """The one name a participant has in the manifest and in X-RSMF-Participants (Relativity
-    compares them exactly)."""
-    return (
-        _one_line(participant.display_name)
-        or participant.phone
-        or participant.wa_id
-        or participant.key
-    )
-
-
-def _jid(participant: Participant) -> str:
-    return f"{participant.wa_id}@s.whatsapp.net" if participant.wa_id.isdigit() else ""
-
-
-def _address(participant: Participant) -> Address:
-    """An address for the e-mail headers: the employee's mailbox (eDiscovery tools map the
-    custodian by it), else the WhatsApp id, else a name in the reserved .invalid domain."""
-    addr = participant.email or _jid(participant)
-    if not addr:
-        local = "".join(c for c in participant.key if c.isascii() and c.isalnum()) or "unknown"
-        addr = f"{participant.role.value}-{local}@whatsapp.invalid"
-    return Address(display_name=_display(participant), addr_spec=addr)
