@@ -385,12 +385,13 @@ def _zip_reference_problems(manifest: dict[str, Any], zip_names: set[str]) -> li
 # --- the zip and the e-mail --------------------------------------------------------------------
 
 
-def zip_problems(data: bytes) -> tuple[list[str], dict[str, Any] | None]:
-    """Problems of ``rsmf.zip`` and its manifest, and the manifest when it could be read."""
+def read_zip(data: bytes) -> tuple[list[str], Any, set[str]]:
+    """The zip layer of ``rsmf.zip``: its problems, the parsed manifest (None when it cannot be
+    read) and the names of the files it holds."""
     try:
         archive = zipfile.ZipFile(BytesIO(data))
     except zipfile.BadZipFile:
-        return ["rsmf.zip is not a readable zip file"], None
+        return ["rsmf.zip is not a readable zip file"], None, set()
     with archive:
         problems = []
         names = set()
@@ -403,18 +404,17 @@ def zip_problems(data: bytes) -> tuple[list[str], dict[str, Any] | None]:
             if info.flag_bits & 0x1:
                 problems.append(f"{info.filename!r} is encrypted")
         if problems:
-            return problems, None
+            return problems, None, names
         broken = archive.testzip()
         if broken is not None:
-            return [f"the zip file {broken!r} is corrupt"], None
+            return [f"the zip file {broken!r} is corrupt"], None, names
         if MANIFEST_NAME not in names:
-            return [f"the zip has no {MANIFEST_NAME}"], None
+            return [f"the zip has no {MANIFEST_NAME}"], None, names
         try:
             manifest = json.loads(archive.read(MANIFEST_NAME).decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as error:
-            return [f"{MANIFEST_NAME} is not valid JSON: {error}"], None
-    problems = manifest_problems(manifest, zip_names=names)
-    return problems, manifest if isinstance(manifest, dict) else None
+            return [f"{MANIFEST_NAME} is not valid JSON: {error}"], None, names
+    return [], manifest, names
 
 
 def check_rsmf(data: bytes) -> list[str]:
@@ -427,8 +427,8 @@ def check_rsmf(data: bytes) -> list[str]:
         problems.append("the X-RSMF-Version header is missing")
     attachments = list(mail.iter_attachments()) if mail.is_multipart() else []
     if len(attachments) != 1 or attachments[0].get_filename() != ZIP_NAME:
-        names = [part.get_filename() for part in attachments]
-        return [*problems, f"the file must have exactly one attachment, rsmf.zip; it has {names}"]
+        held = [part.get_filename() for part in attachments]
+        return [*problems, f"the file must have exactly one attachment, rsmf.zip; it has {held}"]
     part = attachments[0]
     if part.get("Content-Transfer-Encoding", "").lower() != "base64":
         problems.append("rsmf.zip is not base64-encoded")
@@ -441,9 +441,19 @@ def check_rsmf(data: bytes) -> list[str]:
         payload = None
     if not isinstance(payload, bytes):
         return [*problems, "rsmf.zip cannot be decoded"]
-    found, manifest = zip_problems(payload)
+    zip_found, manifest, names = read_zip(payload)
+    problems += zip_found
+    if manifest is None:
+        return problems
+    found = manifest_problems(manifest)
     problems += found
-    if manifest is not None and not found:
+    if found and schema_problems(manifest):
+        return problems  # the checks below read the structure the schema guarantees
+    files = _zip_reference_problems(manifest, names)
+    problems += files
+    # Relativity compares the headers only when the zip layer is clean (any zip warning turns
+    # that off), so a header mismatch is reported the same way: after the zip is fixed.
+    if not zip_found and not files:
         problems += header_problems(mail, manifest)
     return problems
 

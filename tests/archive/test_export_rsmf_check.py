@@ -374,3 +374,16 @@ def test_a_zip_warning_does_not_hide_the_rest_but_headers_are_judged_only_on_a_c
 
 def test_a_manifest_that_is_not_an_object_is_one_clear_problem():
     assert manifest_problems([]) == ["manifest should be a JSON object"]
+
+
+def test_a_manifest_rule_broken_does_not_hide_a_header_mismatch(clean):
+    def edit_too_early(document: dict) -> None:
+        event(document, "wamid.reply2")["edits"][0]["timestamp"] = "2025-03-10T11:00:00Z"
+
+    problems = check_rsmf(
+        rebuild(clean, manifest=edit_too_early, headers={"X-RSMF-EventCount": "99"})
+    )
+
+    assert len(problems) == 2, problems
+    assert "is before the event" in problems[0]
+    assert "X-RSMF-EventCount says 99" in problems[1]
