@@ -40,6 +40,8 @@ from .records import (
     utc_text,
 )
 
+# Raw UTF-8 headers (RFC 6532), written unfolded: names and subjects read back exactly. RFC 2047
+# encoded words were tried and read back with a stray space next to the "↔" of a chat name.
 POLICY = email.policy.SMTPUTF8
 HEADER_POLICY = POLICY.clone(max_line_length=998)
 

@@ -28,7 +28,7 @@ import json
 import re
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -70,7 +70,6 @@ class Object:
     properties: Mapping[str, Spec]
     required: tuple[str, ...] = ()
     name: str = "object"
-    extra: Mapping[str, Spec] = field(default_factory=dict)
 
 
 Spec = Text | Integer | Boolean | Array | Object
