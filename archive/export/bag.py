@@ -28,8 +28,8 @@ import bagit
 
 from .payload import Counts, PayloadFile
 from .records import utc_text
+from .zips import zip_entry
 
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 VERIFY_SCRIPT = Path(__file__).with_name("verify.py")
 
 
@@ -124,12 +124,7 @@ def _zip_folder(root: Path, root_name: str, out: IO[bytes]) -> None:
     files = sorted(p for p in root.rglob("*") if p.is_file())
     with zipfile.ZipFile(out, "w") as archive:
         for path in files:
-            entry = zipfile.ZipInfo(
-                f"{root_name}/{path.relative_to(root).as_posix()}", date_time=ZIP_TIME
-            )
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.create_system = 3
-            entry.external_attr = 0o644 << 16
+            entry = zip_entry(f"{root_name}/{path.relative_to(root).as_posix()}")
             entry.file_size = path.stat().st_size
             large = entry.file_size >= zipfile.ZIP64_LIMIT
             with path.open("rb") as source, archive.open(entry, "w", force_zip64=large) as target:

@@ -28,7 +28,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from . import plain, transcript
-from .media import media_name, read_media
+from .media import distinct_media, media_name, read_media
 from .names import collection_id, file_stem, mail_address, one_line
 from .records import (
     Attachment,
@@ -67,7 +67,7 @@ def eml_document(
     minutes = max(1, round((last - first).total_seconds() / 60))
     text = plain.transcript(conversation, messages, heading=day.isoformat())
     html = transcript.render(conversation, messages, media_link=_cid)
-    files = _media(messages)
+    files = distinct_media(messages)
 
     mail = EmailMessage(policy=POLICY)
     mail["From"] = mail_address(conversation.custodian)
@@ -117,15 +117,6 @@ def eml_document(
 
 def _cid(attachment: Attachment) -> str:
     return f"cid:{media_name(attachment)}"
-
-
-def _media(messages: Sequence[Message]) -> list[tuple[str, Attachment]]:
-    files: dict[str, Attachment] = {}
-    for message in messages:
-        for attachment in message.attachments:
-            if attachment.captured:
-                files.setdefault(media_name(attachment), attachment)
-    return sorted(files.items())
 
 
 def _set_boundaries(mail: EmailMessage, *, seed: str) -> None:

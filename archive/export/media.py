@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from typing import IO
 
-from .records import Attachment, RecordError
+from .records import Attachment, Message, RecordError
 
 # A fixed table, not ``mimetypes``: that module reads the machine's /etc/mime.types, so the same
 # export could name a file differently on two machines (determinism). These are the types
@@ -76,3 +77,14 @@ def read_media(attachment: Attachment) -> bytes:
     buffer = io.BytesIO()
     copy_media(attachment, buffer)
     return buffer.getvalue()
+
+
+def distinct_media(messages: Iterable[Message]) -> list[tuple[str, Attachment]]:
+    """Each captured attachment once, by content-addressed name, sorted by name: the same photo
+    sent twice is one file that both messages name."""
+    files: dict[str, Attachment] = {}
+    for message in messages:
+        for attachment in message.attachments:
+            if attachment.captured:
+                files.setdefault(media_name(attachment), attachment)
+    return sorted(files.items())

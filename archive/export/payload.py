@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from . import eml, rsmf, tables, transcript
-from .media import copy_media, media_name
+from .media import copy_media, distinct_media, media_name
 from .records import Attachment, ConversationSlice
 
 FORMATS = ("rsmf", "eml", "csv", "jsonl", "html", "media")
@@ -50,7 +50,7 @@ def counts(selections: Sequence[ConversationSlice]) -> Counts:
         conversations=sum(1 for s in selections if s.messages),
         messages=len(messages),
         events=sum(len(m.edits) + len(m.reactions) + (m.deletion is not None) for m in messages),
-        attachments=len(_media(selections)),
+        attachments=len(distinct_media(m for s in selections for m in s.messages)),
     )
 
 
@@ -79,22 +79,12 @@ def payload_files(
             for file in transcript.html_files(selection, media_link=_bag_link):
                 yield PayloadFile(f"html/{file.name}", _bytes(file.content))
     if "media" in chosen:
-        for name, attachment in _media(selections):
+        for name, attachment in distinct_media(m for s in selections for m in s.messages):
             yield PayloadFile(f"media/{name}", _copy(attachment))
 
 
 def _bag_link(attachment: Attachment) -> str:
     return f"../media/{media_name(attachment)}"
-
-
-def _media(selections: Sequence[ConversationSlice]) -> list[tuple[str, Attachment]]:
-    files: dict[str, Attachment] = {}
-    for selection in selections:
-        for message in selection.messages:
-            for attachment in message.attachments:
-                if attachment.captured:
-                    files.setdefault(media_name(attachment), attachment)
-    return sorted(files.items())
 
 
 def _bytes(content: bytes) -> Writer:

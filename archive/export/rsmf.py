@@ -38,7 +38,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from . import plain
-from .media import copy_media, media_name
+from .media import copy_media, distinct_media, media_name
 from .names import collection_id, display_name, file_stem, mail_address, one_line, whatsapp_jid
 from .records import (
     Attachment,
@@ -52,14 +52,13 @@ from .records import (
     Role,
     utc_text,
 )
+from .zips import zip_entry
 
 VERSION = "2.0.0"
 MAX_EVENTS = 10_000  # Relativity: "no more than 10,000 events" per file
 PLATFORM = "WhatsApp"
 MANIFEST_NAME = "rsmf_manifest.json"
 ZIP_NAME = "rsmf.zip"
-# The earliest time a zip can hold: fixed, so a file's bytes never depend on when it was written.
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 POLICY = email.policy.SMTPUTF8  # raw UTF-8 headers: RFC 2047 words draw validator warnings
 # Headers written unfolded up to RFC 5322's 998-character line limit: a folded X-RSMF header reads
 # back with the fold's whitespace, and Relativity compares some of them exactly.
@@ -105,7 +104,7 @@ def rsmf_document(
     ids = participant_ids(conversation)
     manifest = build_manifest(conversation, messages, ids=ids, day=day, part=part, parts=parts)
     manifest_bytes = manifest_json(manifest)
-    files = _zip_files(messages)
+    files = distinct_media(messages)
     archive = _zip(manifest_bytes, files)
 
     displays = [display_name(p) for p in conversation.participants]
@@ -312,33 +311,14 @@ def _custom(*pairs: tuple[str, str]) -> list[dict[str, str]]:
     return [{"name": name, "value": value} for name, value in pairs if value]
 
 
-def _zip_files(messages: Sequence[Message]) -> list[tuple[str, Attachment]]:
-    """Each captured attachment once, by content-addressed name (the same photo sent twice is
-    one file that both events name)."""
-    files: dict[str, Attachment] = {}
-    for message in messages:
-        for attachment in message.attachments:
-            if attachment.captured:
-                files.setdefault(media_name(attachment), attachment)
-    return sorted(files.items())
-
-
 def _zip(manifest: bytes, files: list[tuple[str, Attachment]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(_zip_entry(MANIFEST_NAME), manifest)
+        archive.writestr(zip_entry(MANIFEST_NAME), manifest)
         for name, attachment in files:
-            with archive.open(_zip_entry(name), "w") as out:
+            with archive.open(zip_entry(name), "w") as out:
                 copy_media(attachment, out)
     return buffer.getvalue()
-
-
-def _zip_entry(name: str) -> zipfile.ZipInfo:
-    entry = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-    entry.compress_type = zipfile.ZIP_DEFLATED
-    entry.create_system = 3  # Unix, whatever machine writes it
-    entry.external_attr = 0o644 << 16
-    return entry
 
 
 def _boundary(manifest: bytes, body: str) -> str:
