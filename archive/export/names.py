@@ -11,7 +11,9 @@ from .records import Conversation, Participant
 
 def one_line(text: str) -> str:
     """Header-safe: control characters (a newline would start a new header) become spaces."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else " " for c in text)
+    return " ".join(text.split())
 
 
 def display_name(participant: Participant) -> str:

@@ -182,7 +182,10 @@ def build_manifest(
 
 
 def manifest_json(manifest: dict[str, Any]) -> bytes:
-    return json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+    # Compact: with an indent, json falls back to its pure-Python encoder (5x slower here).
+    return json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
 def _participant(participant: Participant, pid: str) -> dict[str, Any]:

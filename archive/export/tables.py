@@ -62,7 +62,7 @@ from compliance_hub.csv_cells import spreadsheet_safe
 
 from .media import media_name
 from .names import display_name
-from .records import Conversation, ConversationSlice, Message, utc_text
+from .records import Conversation, ConversationSlice, Message, Participant, utc_text
 
 COLUMNS = (
     "record_type",
@@ -100,25 +100,30 @@ BOM = "\ufeff"
 def rows(selections: Iterable[ConversationSlice]) -> Iterator[dict[str, Any]]:
     """Every row, as plain JSON values (lists for the attachment columns)."""
     for selection in selections:
+        people = {p.key: (p, display_name(p)) for p in selection.conversation.participants}
         for message in selection.messages:
-            yield from _message_rows(selection.conversation, message)
+            yield from _message_rows(selection.conversation, people, message)
 
 
-def _message_rows(conversation: Conversation, message: Message) -> Iterator[dict[str, Any]]:
+def _message_rows(
+    conversation: Conversation,
+    people: dict[str, tuple[Participant, str]],
+    message: Message,
+) -> Iterator[dict[str, Any]]:
     def row(record_type: str, *, at: str, by: str, text: str, **extra: Any) -> dict[str, Any]:
-        actor = conversation.participant(by)
+        actor, actor_name = people[by]
         attachments = message.attachments
         values: dict[str, Any] = {
             "record_type": record_type,
             "conversation_id": conversation.conversation_id,
             "conversation_title": conversation.title,
-            "custodian": display_name(conversation.custodian),
+            "custodian": people[conversation.custodian.key][1],
             "message_id": message.message_id,
             "message_type": message.type,
             "direction": message.direction.value,
             "message_sent_at_utc": utc_text(message.sent_at),
             "event_at_utc": at,
-            "actor_name": display_name(actor),
+            "actor_name": actor_name,
             "actor_number": actor.phone,
             "actor_role": actor.role.value,
             "text": text,
