@@ -28,6 +28,7 @@ def transcript(conversation: Conversation, messages: Sequence[Message], *, headi
             lines.append(f"  > replying to {message.quote.message_id}{quoted}")
         if message.forwarded:
             lines.append("  (forwarded)")
+        lines.extend(f"  ({name}: {value})" for name, value in message.details)
         lines.extend(f"  {line}" for line in message.text.splitlines())
         for attachment in message.attachments:
             state = "" if attachment.captured else " (not captured)"

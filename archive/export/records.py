@@ -150,6 +150,9 @@ class Message:
     deletion: Deletion | None = None
     forwarded: bool = False
     record_hash: str = ""  # the Merkle leaf hash of the archived record, when known
+    # Anything else worth showing a reviewer, as (name, value) in a fixed order: a system
+    # notice's kind, a template's name, a location's coordinates, the capture time...
+    details: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.message_id:

@@ -248,7 +248,7 @@ def _event(conversation: Conversation, message: Message, ids: dict[str, str]) ->
     ]
     if attachments:
         event["attachments"] = attachments
-    custom = _custom(*_event_details(conversation, message, system))
+    custom = _custom(*_event_details(conversation, message))
     if custom:
         event["custom"] = custom
     return event
@@ -268,12 +268,8 @@ def _id_order(pid: str) -> tuple[int, str]:
     return (int(pid[1:]) if pid[1:].isdigit() else 0, pid)
 
 
-def _event_details(
-    conversation: Conversation, message: Message, system: bool
-) -> list[tuple[str, str]]:
-    details = [("WhatsApp message type", message.type)]
-    if system:
-        details.append(("System event type", message.type))
+def _event_details(conversation: Conversation, message: Message) -> list[tuple[str, str]]:
+    details = [("WhatsApp message type", message.type), *message.details]
     if message.quote is not None:
         details.append(("Quoted message ID", message.quote.message_id))
         details.append(("Quoted message text", message.quote.text))

@@ -37,6 +37,7 @@ edit_count            how many times the message was edited
 deleted               true when the message was deleted for everyone
 current_text          the message's latest text
 record_hash           the archive's Merkle leaf hash of the message record
+details               other facts about the message, "name: value" each (JSON: an object)
 ===================== ==================================================================
 
 In CSV, a cell with several values joins them with `` | ``; booleans are ``true``/``false``.
@@ -92,6 +93,7 @@ COLUMNS = (
     "deleted",
     "current_text",
     "record_hash",
+    "details",
 )
 MULTI_SEPARATOR = " | "
 BOM = "\ufeff"
@@ -141,6 +143,7 @@ def _message_rows(
             "deleted": message.deletion is not None,
             "current_text": message.current_text,
             "record_hash": message.record_hash,
+            "details": dict(message.details),
         }
         if record_type == "message":
             values.update(
@@ -228,4 +231,6 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return MULTI_SEPARATOR.join(_cell(item) for item in value)
+    if isinstance(value, dict):
+        return MULTI_SEPARATOR.join(f"{name}: {item}" for name, item in value.items())
     return str(value)

@@ -56,7 +56,7 @@ main{max-width:820px;margin:0 auto;padding:12px}
 .quote a{color:inherit;text-decoration:none}
 .deleted{border:1px dashed #c0392b}
 .flag{font-size:12px;font-weight:600;color:#c0392b}
-.forwarded{font-size:12px;font-style:italic;color:#667781}
+.forwarded,.detail{font-size:12px;font-style:italic;color:#667781}
 .media{font-size:13px;margin:4px 0}
 .media img{display:block;max-width:260px;max-height:260px;border-radius:6px}
 .missing{color:#c0392b}
@@ -164,6 +164,8 @@ def _bubble(
         )
     if message.forwarded:
         html.append('<div class="forwarded">Forwarded</div>')
+    for name, value in message.details:
+        html.append(f'<div class="detail">{escape(name)}: {escape(value)}</div>')
     if message.quote is not None:
         quoted = escape(message.quote.text) if message.quote.text else "(quoted message)"
         html.append(

@@ -190,6 +190,7 @@ def every_kind_of_message() -> tuple[Message, ...]:
             inbound,
             at(10, 12, 23),
             text="Carlos changed their phone number",
+            details=(("System event type", "user_changed_number"),),
         ),
         Message("wamid.unsupported15", "unsupported", client, inbound, at(10, 12, 24)),
         Message(

@@ -95,6 +95,7 @@ def test_it_reads_like_the_chat_with_every_version_deletion_reaction_and_media()
     assert f'href="media/{media_name(messages[3].attachments[0])}">nota.pdf</a>' in html
     assert "clip.mp4 (video/mp4): not captured" in text
     assert "Forwarded" in text
+    assert "System event type: user_changed_number" in text
     assert "Monday, 10 March 2025" in text
     assert "Tuesday, 11 March 2025" in text
 

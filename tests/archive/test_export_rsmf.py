@@ -102,6 +102,9 @@ def test_every_message_type_round_trips_into_clean_files_one_per_utc_day():
     # A WhatsApp system notice is an "unknown" event without a direction.
     assert events["wamid.system14"]["type"] == "unknown"
     assert "direction" not in events["wamid.system14"]
+    assert {"name": "System event type", "value": "user_changed_number"} in events[
+        "wamid.system14"
+    ]["custom"]
     # Media: in the zip under content-addressed names, the original name as display.
     image = events["wamid.image3"]["attachments"][0]
     assert image["display"] == "ordem_PETR4.png"

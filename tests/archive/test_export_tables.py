@@ -86,6 +86,9 @@ def test_one_row_per_message_and_per_event_with_the_documented_columns():
     assert (video["attachment_names"], video["attachment_sha256"]) == ("clip.mp4", "")
     assert by_kind[("message", "wamid.contacts9")][0]["forwarded"] == "true"
     assert by_kind[("message", "wamid.system14")][0]["actor_role"] == "system"
+    assert by_kind[("message", "wamid.system14")][0]["details"] == (
+        "System event type: user_changed_number"
+    )
 
 
 def test_formulas_are_neutralised_in_the_csv_but_kept_as_written_in_json_lines():
@@ -115,6 +118,8 @@ def test_json_lines_have_the_same_rows_with_typed_values_and_no_bom():
     assert image["attachment_sizes"] == [25]
     assert image["deleted"] is False
     assert image["version"] == 1
+    system = next(r for r in lines if r["message_id"] == "wamid.system14")
+    assert system["details"] == {"System event type": "user_changed_number"}
     assert "ações" in data.decode("utf-8")  # UTF-8 as is, not \\u escapes
 
 
