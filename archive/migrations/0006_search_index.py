@@ -8,8 +8,10 @@
 - ``ch_search_vector(text)`` merges the four into ONE tsvector whose lexemes keep the word's own
   position: at each position sit the folded word and its three stems. Why one and not one per
   language: every configuration uses the same parser, so positions agree and a phrase or a
-  w/N can mix a Portuguese stem with an English one; one GIN index instead of three, and a
-  query needs one index scan instead of an OR of three (MEASURED). ``tsvector || tsvector``
+  w/N can mix a Portuguese stem with an English one; one column and one GIN index, and a query
+  is one index scan instead of an OR over four. Measured on 20,000 generated chat messages
+  (bench/archive_search.py): the merged vectors take 4.7 MB, one vector per configuration 11.1 MB
+  (2.4x), 'simple' alone 3.2 MB; building costs the same (four parses either way). ``tsvector || tsvector``
   cannot do this: it shifts the right-hand positions past the left ones, so a phrase could match
   across the seam. Stemming never hides a word from another language: the folded word is always
   there too.
@@ -37,24 +39,17 @@ for name, source, dictionary in CONFIGURATIONS:
         f"word WITH public.unaccent, pg_catalog.{dictionary}",
     ]
 
-# A lexeme in tsvector input is quoted: '' for a quote, \\ for a backslash.
+# The text form of a tsvector is valid tsvector input (lexemes quoted as needed), and reading
+# it back merges a lexeme's positions: so the four vectors' texts, joined, are the merged vector.
+# Measured: 145 us per chat message, against 275 us for unnest + string_agg of the lexemes.
 FORWARD.append(
-    r"""
+    """
 CREATE FUNCTION public.ch_search_vector(body text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT coalesce(string_agg(
-        '''' || replace(replace(part.lexeme, '\', '\\'), '''', '''''') || ''':'
-            || array_to_string(part.positions, ','),
-        ' '), '')::tsvector
-    FROM (
-        SELECT lexeme, positions FROM unnest(to_tsvector('public.ch_simple'::regconfig, body))
-        UNION ALL
-        SELECT lexeme, positions FROM unnest(to_tsvector('public.ch_pt'::regconfig, body))
-        UNION ALL
-        SELECT lexeme, positions FROM unnest(to_tsvector('public.ch_es'::regconfig, body))
-        UNION ALL
-        SELECT lexeme, positions FROM unnest(to_tsvector('public.ch_en'::regconfig, body))
-    ) AS part
+    SELECT (to_tsvector('public.ch_simple'::regconfig, body)::text
+        || ' ' || to_tsvector('public.ch_pt'::regconfig, body)::text
+        || ' ' || to_tsvector('public.ch_es'::regconfig, body)::text
+        || ' ' || to_tsvector('public.ch_en'::regconfig, body)::text)::tsvector
 $$
 """
 )
