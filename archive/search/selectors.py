@@ -167,8 +167,20 @@ def search_messages(
     known = lexicon(*lexicon_keys(tree))
     original = compile_search(tree, known, ORIGINAL)
     condition = original.sql
-    params = list(original.params)
-    if any(leaf.field == Field.BODY for leaf in leaves(tree)):
+    params: list[object] = list(original.params)
+    fields = {leaf.field for leaf in leaves(tree)}
+    if fields == {Field.BODY}:
+        # Only text: the matching edits do not depend on the message, so they are found once
+        # (their own GIN index) and the planner can OR two index scans, where a correlated
+        # EXISTS would make it test the condition on every row of the tenant.
+        edit = compile_search(tree, known, EDIT)
+        condition = (
+            f"({condition} OR ({_M}.tenant_id = %s AND {_M}.wamid = ANY(ARRAY("
+            "SELECT ev.target_wamid FROM archive_messageevent ev WHERE ev.tenant_id = %s"
+            f" AND ev.kind = 'edit' AND {edit.sql}))))"
+        )
+        params += [tenant.pk, tenant.pk, *edit.params]
+    elif Field.BODY in fields:
         edit = compile_search(tree, known, EDIT)
         condition = f"({condition} OR EXISTS ({_EDITS} AND {edit.sql}))"
         params += edit.params
