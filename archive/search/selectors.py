@@ -372,12 +372,18 @@ def _snippets(*, tenant: Tenant, messages: list[Message], wanted: str | None) ->
 
 
 def _window(text: str) -> str:
-    """At most SNIPPET_LENGTH characters around the first hit, marks kept balanced."""
+    """At most about SNIPPET_LENGTH characters around the first hit, cut between words, marks
+    kept balanced."""
     if len(text) <= SNIPPET_LENGTH:
         return text
     first = max(text.find(_OPEN), 0)
     start = max(0, first - SNIPPET_LENGTH // 3)
     end = min(len(text), start + SNIPPET_LENGTH)
+    if start:
+        start = text.find(" ", start, first) + 1 if " " in text[start:first] else start
+    if end < len(text):
+        space = text.rfind(" ", max(start, first), end)
+        end = space if space > first else end
     piece = text[start:end]
     before = text[:start]
     if before.count(_OPEN) > before.count(_CLOSE):
@@ -390,4 +396,5 @@ def _window(text: str) -> str:
 def _to_html(text: str) -> str:
     escaped = html.escape(text)
     escaped = re.sub(f"{_OPEN}+", "<mark>", escaped)
-    return re.sub(f"{_CLOSE}+", "</mark>", escaped)
+    escaped = re.sub(f"{_CLOSE}+", "</mark>", escaped)
+    return escaped.replace("<mark></mark>", "")

@@ -748,6 +748,42 @@ def test_snippets_mark_the_hits_after_escaping_the_text(tenant_a):
     )
 
 
+def test_a_long_message_shows_a_window_around_its_first_hit(tenant_a):
+    corpus = build_corpus(tenant_a, size=5)
+    employee = corpus.employees[0]
+    long_text = "blah " * 120 + "the zorblax & co is on " + "more " * 120
+    with tenant_scope(tenant_a):
+        archive_messages(
+            tenant=tenant_a,
+            records=[
+                MessageRecord(
+                    conversation=ConversationKey(employee.pk, "x", "1"),
+                    counterparty={"wa_id": "1"},
+                    business_display_number="",
+                    wamid="long",
+                    direction="inbound",
+                    type="text",
+                    whatsapp_timestamp=START,
+                    received_at=START,
+                    text=long_text,
+                    structured={},
+                    context={},
+                    is_history=False,
+                    flags=[],
+                    raw={},
+                    delivery_id=None,
+                )
+            ],
+        )
+        (hit,) = search_messages(tenant=tenant_a, query="zorblax", page_size=5).hits
+        (first,) = search_messages(tenant=tenant_a, query="zorblax blah", page_size=5).hits
+    assert first.snippet.startswith("<mark>blah</mark> <mark>blah</mark>")
+    assert first.snippet.endswith("<mark>blah</mark>…") and "<mark></mark>" not in first.snippet
+    assert hit.snippet.startswith("…blah ") and hit.snippet.endswith(" more…")
+    assert "the <mark>zorblax</mark> &amp; co is on" in hit.snippet
+    assert len(hit.snippet.replace("<mark>", "").replace("</mark>", "")) < 340
+
+
 def test_a_stemmed_hit_is_marked_in_its_own_language(corpus):
     with tenant_scope(corpus.tenant):
         results = search_messages(tenant=corpus.tenant, query="investing", page_size=200)
@@ -791,9 +827,10 @@ def test_bad_searches_get_a_clear_error(tenant_a, query, filters, message):
 
 
 def test_a_phrase_of_common_words_is_specific_enough(corpus, reference):
-    want = expected(corpus.tenant, reference, '"the shares"')
-    assert want and set(sql_ids(corpus.tenant, '"the shares"')[1]) == want
-    assert sql_ids(corpus.tenant, '"of the"')[0] >= 0
+    for phrase in ['"the shares"', '"of the"', '"de la"']:
+        want = expected(corpus.tenant, reference, phrase)
+        count, ids = sql_ids(corpus.tenant, phrase)
+        assert want and set(ids) == want and count == len(want), phrase
 
 
 def test_tsquery_syntax_in_a_search_is_just_text(corpus, reference):
