@@ -31,7 +31,7 @@ The generator's vocabulary is small, so its keywords are far commoner than in re
 slowest month-wide search counted 7,957 hits among 82,028 messages of the month). Plans: with an
 employee, the (tenant, employee, time) index and a recheck of about 1,600 rows (6 ms); month-wide,
 a parallel bitmap scan of the month (250 ms for the count). 10,000,000 was not generated here
-(the machine was shared); partitioning by month is left to docs/scaling.md's owner.
+(the machine was shared), and monthly partitioning was not tried.
 """
 
 from __future__ import annotations
