@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make lock`: rewrites requirements.lock from pyproject.toml with pip-compile (pip-tools), then
-# installs it. Run it after editing the dependencies in pyproject.toml; pins already in the lock stay
+# `make lock`: rewrites requirements.lock (everything, dev tools included: what make run, make test
+# and CI install) and requirements-production.lock (the runtime dependencies only, at the same
+# versions and hashes: what the Docker image installs) from pyproject.toml with pip-compile
+# (pip-tools), then installs the first. Run it after editing the dependencies in pyproject.toml; pins already in the lock stay
 # unless pyproject.toml asks otherwise. Extra arguments go to pip-compile, e.g.
 #   scripts/lock.sh --upgrade-package django      (make lock ARGS="--upgrade-package django")
 #   scripts/lock.sh --upgrade                      (every transitive version to the newest allowed)
@@ -22,5 +24,10 @@ fi
 .venv/bin/pip-compile --quiet --extra dev --all-build-deps --generate-hashes --allow-unsafe \
     --strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
     --output-file requirements.lock "$@" pyproject.toml
+
+# The image gets no test tools, but never a version CI did not test: the full lock constrains it.
+.venv/bin/pip-compile --quiet --all-build-deps --generate-hashes --allow-unsafe \
+    --strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+    --constraint requirements.lock --output-file requirements-production.lock pyproject.toml
 
 bash scripts/bootstrap.sh

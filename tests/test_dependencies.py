@@ -93,3 +93,35 @@ def test_every_imported_third_party_module_is_declared():
         if not {_normal(dist) for dist in providers.get(module, [])} & declared
     }
     assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
+
+
+PRODUCTION_LOCK = ROOT / "requirements-production.lock"
+
+
+def _pinned_entries(path: Path) -> dict[str, str]:
+    """Package name -> its whole entry (the pin and every hash line), comments and blank lines
+    dropped (the last entry before pip-compile's "unsafe packages" note ends in a blank line)."""
+    entries = re.split(r"\n(?=[A-Za-z])", path.read_text().split("\n#\n", 1)[-1])
+    return {
+        _normal(match["name"]): "\n".join(
+            line for line in entry.splitlines() if line.strip() and not line.strip().startswith("#")
+        )
+        for entry in entries
+        if (match := REQUIREMENT.match(entry))
+    }
+
+
+def test_the_image_installs_the_runtime_lock_at_the_versions_and_hashes_ci_tested():
+    production, full = _pinned_entries(PRODUCTION_LOCK), _pinned_entries(LOCK)
+    runtime = {
+        _normal(REQUIREMENT.match(line)["name"])
+        for line in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    assert runtime <= production.keys(), f"run make lock: {runtime - production.keys()} missing"
+    differ = sorted(name for name, entry in production.items() if full.get(name) != entry)
+    assert not differ, f"run make lock: the production lock disagrees with the full one on {differ}"
+    dev_only = {"pytest", "playwright", "schemathesis", "mypy", "ruff"}
+    assert not dev_only & production.keys(), "test tools do not belong in the image"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "--require-hashes -r requirements-production.lock" in dockerfile
+    assert "pip install --no-deps --no-build-isolation ." in dockerfile

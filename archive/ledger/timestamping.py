@@ -10,6 +10,11 @@ into the anchored document as ``rfc3161_token`` and can be checked with no datab
 ASN.1 structures come from asn1crypto (RFC 3161 and RFC 5652 are defined there); signatures are
 checked with cryptography. No network here: :class:`archive.ledger.anchors.Rfc3161Timestamper`
 sends the request.
+
+Not rfc3161-client (1.0.9, compared in docs/dependencies.md): it cannot read the tokens OpenSSL's
+``ts -reply`` issues with a certificate chain (their SET OF is not in DER order), it verifies only
+against a trusted root CA while we pin the TSA's own certificate, and it reads whole responses,
+not the bare token an anchored document keeps.
 """
 
 from __future__ import annotations

@@ -4,14 +4,15 @@ It answers TimeStampReq POSTs with tokens signed by its own EC P-256 key and sel
 certificate, in the structure real TSAs send (CMS SignedData over a TSTInfo, with the
 content-type, message-digest and signing-certificate-v2 attributes), so that ``openssl ts
 -verify`` accepts them too. ``mode`` makes it misbehave the ways a TSA can.
+
+The tokens are made with asn1crypto: rfc3161-client, which could replace it for checking, only
+builds requests and reads answers, and cannot issue a token. pytest-httpserver serves them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from asn1crypto import algos, cms, tsp
 from asn1crypto import x509 as asn1_x509
@@ -19,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 
 def _certificate(key: ec.EllipticCurvePrivateKey, name: str) -> x509.Certificate:
@@ -50,7 +53,7 @@ class FakeTsa:
         self.mode = "ok"
         self.requests = 0
         self._serial = 0
-        self._server: ThreadingHTTPServer | None = None
+        self._server: HTTPServer | None = None
 
     # --- the token ---------------------------------------------------------------------------
 
@@ -145,40 +148,27 @@ class FakeTsa:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/tsa"
+        return self._server.url_for("/tsa")
 
     def start(self) -> FakeTsa:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fake.requests += 1
-                if fake.mode == "http_500":
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                if fake.mode == "garbage":
-                    reply = b"<html>not a time-stamp</html>"
-                else:
-                    reply = fake.answer(body)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/timestamp-reply")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self._server.expect_request("/tsa", method="POST").respond_with_handler(self._serve)
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        if self._server is not None and self._server.is_running():
+            self._server.stop()
+
+    def _serve(self, request: Request) -> Response:
+        self.requests += 1
+        if self.mode == "http_500":
+            return Response(b"", status=500)
+        if self.mode == "garbage":
+            reply = b"<html>not a time-stamp</html>"
+        else:
+            reply = self.answer(request.get_data())
+        return Response(reply, status=200, content_type="application/timestamp-reply")
 
     def certificate_pem(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.PEM)

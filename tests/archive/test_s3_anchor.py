@@ -1,5 +1,6 @@
-"""The S3 Object Lock anchor against a local fake S3: each checkpoint becomes one object,
-written create-only with COMPLIANCE retention; the newest is found without listing everything;
+"""The S3 Object Lock anchor against moto's S3 in server mode (a real HTTP endpoint on 127.0.0.1,
+with versions and Object Lock as S3 has them): each checkpoint becomes one object, written
+create-only with COMPLIANCE retention; the newest is found without listing everything;
 verify_archive reads it back; a bucket that is down leaves the checkpoint un-anchored."""
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import boto3
+import httpx
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
@@ -18,25 +20,74 @@ from archive.ledger.anchors import AnchorConflict, S3ObjectLockAnchor, configure
 from archive.ledger.models import LogHead
 from archive.ledger.services import anchor_checkpoints, checkpoint_and_anchor, checkpoint_log
 from compliance_hub.tenancy.context import tenant_scope
-from tests.archive.fake_s3 import FakeS3
 from tests.archive.ledger_helpers import archive_sample, employee_of
+
+BUCKET = "archive-anchors"
+
+
+class Bucket:
+    """moto's S3 server in a thread of this process, with a bucket created with Object Lock
+    enabled, as the anchor needs it. ``down()`` stops the server (connections are refused) and
+    ``up()`` starts it again on the same port with the same contents.
+
+    moto rather than our own fake (docs/dependencies.md): it keeps object versions as S3 does,
+    so Object Lock protects versions, not keys, and it refuses lock headers on a bucket created
+    without Object Lock; it does not check Content-MD5, which the anchor sends all the same."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer  # imported here: only these tests need it
+
+        self._server_class = ThreadedMotoServer
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.port = port
+        self.url = f"http://{host}:{port}"
+        self.bucket = BUCKET
+
+    def client(self):
+        return boto3.client("s3", endpoint_url=self.url)
+
+    def reset(self) -> None:
+        """An empty bucket: moto's reset forgets every bucket, locked objects included."""
+        httpx.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
+        self.client().create_bucket(Bucket=self.bucket, ObjectLockEnabledForBucket=True)
+
+    def objects(self) -> dict[str, bytes]:
+        """The current version of every object, by key."""
+        client = self.client()
+        listed = client.list_objects_v2(Bucket=self.bucket).get("Contents", [])
+        return {
+            entry["Key"]: client.get_object(Bucket=self.bucket, Key=entry["Key"])["Body"].read()
+            for entry in listed
+        }
+
+    def down(self) -> None:
+        self._server.stop()
+
+    def up(self) -> None:
+        self._server = self._server_class(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
 
 
 @pytest.fixture(scope="module")
 def s3():
-    fake = FakeS3().start()
-    yield fake
-    fake.stop()
+    # boto3's credential chain, as in production (here: dummy keys moto does not check).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "test-key")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        bucket = Bucket()
+        yield bucket
+        bucket.stop()
 
 
 @pytest.fixture(autouse=True)
-def s3_settings(settings, tmp_path, s3, monkeypatch):
-    s3.objects.clear()
-    s3.down = False
-    # boto3's credential chain, as in production (here: dummy keys the fake does not check).
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def s3_settings(settings, tmp_path, s3):
+    s3.reset()
     settings.LEDGER_ANCHORS = ["folder", "s3"]
     settings.LEDGER_ANCHOR_DIR = tmp_path / "anchors"
     settings.LEDGER_S3_BUCKET = s3.bucket
@@ -51,17 +102,17 @@ def test_each_checkpoint_is_one_locked_object_written_create_only(tenant_a, s3):
     archive_sample(tenant_a, employee_of(tenant_a), count=2)
     checkpoint = checkpoint_and_anchor(tenant=tenant_a)
 
-    [(key, stored)] = s3.objects.items()
-    document = json.loads(stored.body)
+    [(key, body)] = s3.objects().items()
+    document = json.loads(body)
     assert key.startswith(f"checkpoints/{tenant_a.pk}/") and key.endswith(
         f"-{checkpoint.size}.json"
     )
     assert document["size"] == checkpoint.size and document["tenant_id"] == tenant_a.pk
-    assert stored.headers["x-amz-object-lock-mode"] == "COMPLIANCE"
-    until = stored.retain_until
-    assert until is not None
+    stored = s3.client().head_object(Bucket=s3.bucket, Key=key)
+    assert stored["ObjectLockMode"] == "COMPLIANCE"
+    until = stored["ObjectLockRetainUntilDate"]
     assert timedelta(days=2556) < until - datetime.now(UTC) <= timedelta(days=2557)
-    assert stored.headers["if-none-match"] == "*"
+    # Create-only (If-None-Match: *): the next test shows a second write being refused.
     # The same checkpoint in the folder anchor: both copies agree.
     folder, bucket = configured_anchors()
     assert folder.latest(tenant_id=tenant_a.pk) == bucket.latest(tenant_id=tenant_a.pk) == document
@@ -70,19 +121,22 @@ def test_each_checkpoint_is_one_locked_object_written_create_only(tenant_a, s3):
 def test_a_locked_object_can_be_neither_replaced_nor_deleted(tenant_a, s3, s3_settings):
     archive_sample(tenant_a, employee_of(tenant_a), count=1)
     checkpoint_and_anchor(tenant=tenant_a)
-    [key] = s3.objects
+    [(key, body)] = s3.objects().items()
     anchor = S3ObjectLockAnchor(bucket=s3.bucket, prefix="checkpoints/", retention_days=1,
                                 endpoint_url=s3.url)  # fmt: skip
-    document = json.loads(s3.objects[key].body)
+    document = json.loads(body)
     # The same document again is accepted (a repeated anchoring step)...
     assert anchor.put(document) == f"s3://{s3.bucket}/{key}"
     # ...a different one for the same checkpoint is a conflict, never an overwrite.
     with pytest.raises(AnchorConflict):
         anchor.put({**document, "root": "00" * 32})
-    assert json.loads(s3.objects[key].body) == document
-    raw = boto3.client("s3", endpoint_url=s3.url)
+    assert json.loads(s3.objects()[key]) == document
+    # Object Lock guards versions: the locked version itself cannot be deleted. (A delete
+    # without a version id only puts a delete marker in front of it, as S3 does.)
+    raw = s3.client()
+    [version] = raw.list_object_versions(Bucket=s3.bucket, Prefix=key)["Versions"]
     with pytest.raises(ClientError, match="AccessDenied"):
-        raw.delete_object(Bucket=s3.bucket, Key=key)
+        raw.delete_object(Bucket=s3.bucket, Key=key, VersionId=version["VersionId"])
 
 
 def test_the_newest_checkpoint_is_found_by_walking_the_dates(tenant_a, tenant_b, s3):
@@ -113,11 +167,12 @@ def test_verify_archive_reads_the_bucket_and_catches_a_rewritten_copy(tenant_a, 
     call_command("verify_archive", tenant_a.slug, stdout=out)
     assert "NOT OK" not in out.getvalue() and "OK" in out.getvalue()
 
-    # Someone with the bucket's keys (and a retention that had run out) rewrote the copy.
-    [key] = s3.objects
-    document = json.loads(s3.objects[key].body)
+    # Someone with the bucket's keys wrote a new version over the copy (Object Lock keeps the
+    # old version, but the key now reads as the new one).
+    [(key, body)] = s3.objects().items()
+    document = json.loads(body)
     document["root"] = "00" * 32
-    s3.objects[key].body = json.dumps(document).encode()
+    s3.client().put_object(Bucket=s3.bucket, Key=key, Body=json.dumps(document).encode())
     out = StringIO()
     with pytest.raises(CommandError):
         call_command("verify_archive", tenant_a.slug, stdout=out)
@@ -127,14 +182,16 @@ def test_verify_archive_reads_the_bucket_and_catches_a_rewritten_copy(tenant_a, 
 def test_while_the_bucket_is_down_the_checkpoint_waits_unanchored(tenant_a, s3, s3_settings):
     archive_sample(tenant_a, employee_of(tenant_a), count=1)
     checkpoint_log(tenant=tenant_a)
-    s3.down = True
-    with pytest.raises(ClientError):
-        anchor_checkpoints(tenant=tenant_a)
+    s3.down()
+    try:
+        with pytest.raises(EndpointConnectionError):
+            anchor_checkpoints(tenant=tenant_a)
+    finally:
+        s3.up()
     with tenant_scope(tenant_a):
         assert LogHead.objects.get().anchored_checkpoint_id is None
-    s3.down = False
     assert anchor_checkpoints(tenant=tenant_a) == 1
-    assert len(s3.objects) == 1
+    assert len(s3.objects()) == 1
 
 
 def test_a_bucket_must_be_named(s3_settings):

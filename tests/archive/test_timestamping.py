@@ -9,9 +9,14 @@ import base64
 import json
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.core.management import CommandError, call_command
 
 from archive.ledger.anchors import Rfc3161Timestamper
@@ -119,6 +124,73 @@ def test_openssl_verifies_the_token_too(tsa, tmp_path):
     (tmp_path / "note").write_bytes(NOTE + b"changed")
     done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
     assert "Verification: OK" not in done.stdout
+
+
+def _ca_issued_tsa(folder) -> x509.Certificate:
+    """A TSA as the public ones are set up: an RSA key whose certificate a root CA issued
+    (critical timeStamping usage), written to ``folder`` with the CA as tsa.pem, tsa.key, ca.pem."""
+    now = datetime.now(UTC)
+
+    def issue(subject, public_key, issuer, key, extensions):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+        )
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(key, hashes.SHA256())
+
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = issue("Test Root CA", ca_key.public_key(), "Test Root CA", ca_key,
+               [(x509.BasicConstraints(ca=True, path_length=None), True)])  # fmt: skip
+    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf = issue("Test TSA", tsa_key.public_key(), "Test Root CA", ca_key,
+                 [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True)])  # fmt: skip
+    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (folder / "tsa.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    (folder / "tsa.key").write_bytes(
+        tsa_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return leaf
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_a_token_from_openssls_own_tsa_with_its_chain_is_accepted(tmp_path):
+    """Tokens our fake did not make: OpenSSL's ``ts -reply`` (what many TSAs run), signed with
+    RSA by a CA-issued certificate and carrying the chain. (rfc3161-client 1.0.9 cannot even
+    read these: their certificates are not in DER SET OF order; docs/dependencies.md.)"""
+    leaf = _ca_issued_tsa(tmp_path)
+    (tmp_path / "serial").write_text("01\n")
+    (tmp_path / "tsa.cnf").write_text(
+        "[ tsa ]\ndefault_tsa = here\n[ here ]\n"
+        f"serial = {tmp_path / 'serial'}\nsigner_cert = {tmp_path / 'tsa.pem'}\n"
+        f"certs = {tmp_path / 'ca.pem'}\nsigner_key = {tmp_path / 'tsa.key'}\n"
+        "signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n"
+        "ess_cert_id_alg = sha256\n"
+    )
+    (tmp_path / "request.tsq").write_bytes(build_request(NOTE, nonce=12345))
+    argv = ["openssl", "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "request.tsq",
+            "-out", "reply.tsr"]  # fmt: skip
+    done = subprocess.run(
+        argv, cwd=tmp_path, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+    token = parse_response((tmp_path / "reply.tsr").read_bytes(), data=NOTE, nonce=12345)
+    pin = leaf.fingerprint(hashes.SHA256()).hex()
+    info = check_token(token, data=NOTE, pinned_certificate_sha256=pin)
+    assert info.tsa_certificate_sha256 == pin and info.policy == "1.2.3.4.1"
+    with pytest.raises(TimestampError, match="imprint differs"):
+        check_token(token, data=NOTE + b"x", pinned_certificate_sha256=pin)
 
 
 def test_the_client_refuses_an_unreachable_or_failing_tsa(tsa):

@@ -1,5 +1,8 @@
 """A fake of Meta's Graph API media endpoints: a real HTTP server on 127.0.0.1 (random port) in a
-thread, so the client under test makes real requests with real timeouts.
+thread, so the client under test (or a Celery worker in another process) makes real requests
+with real timeouts. pytest-httpserver serves it; what Meta answers is written here, in
+:meth:`FakeGraph.answer`, since its expectations match requests to canned answers and the Graph
+API's answers depend on state (URL generations, failures that count down).
 
     GET /{media_id}                     -> {"messaging_product", "url", "mime_type", "sha256",
                                             "file_size", "id"}  (sha256 base64, as Meta's examples)
@@ -17,11 +20,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 
 @dataclass
@@ -48,7 +54,7 @@ class FakeGraph:
     requests: list[Seen] = field(default_factory=list)
     failure: Failure | None = None
     base_url: str = ""
-    _server: ThreadingHTTPServer | None = None
+    _server: HTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- set-up by tests
@@ -77,36 +83,28 @@ class FakeGraph:
 
     # --- the server
     def start(self) -> FakeGraph:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # quiet
-                pass
-
-            def do_GET(self) -> None:
-                fake.requests.append(Seen("GET", self.path, self.headers.get("Authorization", "")))
-                if fake.delay:
-                    time.sleep(fake.delay)
-                status, body, content_type = fake.answer(self.path, self.headers)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (a timeout test)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # Threaded: a delayed answer (a timeout test) must not hold up the next request.
+        self._server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self._server.expect_request(re.compile("/.*")).respond_with_handler(self._serve)
+        self._server.start()
+        self.base_url = self._server.url_for("/").rstrip("/")
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        if self._server is not None and self._server.is_running():
+            self._server.stop()
+
+    def _serve(self, request: Request) -> Response:
+        query = request.query_string.decode()
+        path = f"{request.path}?{query}" if query else request.path
+        self.requests.append(Seen(request.method, path, request.headers.get("Authorization", "")))
+        if self.delay:
+            time.sleep(self.delay)
+        if request.method != "GET":
+            status, body, content_type = _error(404, 100, "no such path")
+        else:
+            status, body, content_type = self.answer(path, request.headers)
+        return Response(body, status=status, content_type=content_type)
 
     def _failing(self, step: str) -> int | None:
         with self._lock:

@@ -1,0 +1,136 @@
+"""An export as a BagIt bag (RFC 8493) in a zip, written with ``bagit`` (the Library of
+Congress's implementation) and zipped deterministically.
+
+The bag holds the payload under ``data/`` (see :mod:`archive.export.payload`), SHA-256 manifests,
+``bag-info.txt`` with the export's facts (tenant, export id, requester, matter, query, date range,
+counts, software version) and ``verify.py``, the standalone checker, as a tag file (so the
+tag manifest pins it too). Callers may add more tag files (a log checkpoint, inclusion proofs).
+
+Deterministic: the bag's date is the export's own (never "today"), file order is sorted, the zip
+has fixed times and modes. No Django: the caller gives plain records and an output stream.
+
+``bagit`` changes the process's working directory while it writes a bag (it restores it): run
+this in a worker process (Celery's prefork pool, a management command), never in a thread that
+shares the process with others.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+import bagit
+
+from .payload import Counts, PayloadFile
+from .records import utc_text
+from .zips import zip_entry
+
+VERIFY_SCRIPT = Path(__file__).with_name("verify.py")
+
+
+@dataclass(frozen=True)
+class BagInfo:
+    """What ``bag-info.txt`` says about the export."""
+
+    tenant: str
+    export_id: str
+    requester: str
+    matter: str
+    query: str
+    date_from: date | None
+    date_until: date | None
+    created_at: datetime  # when the export was requested: the bag's date
+    software_version: str
+    formats: Sequence[str]
+    counts: Counts
+
+    def fields(self) -> dict[str, str]:
+        """RFC 8493's reserved fields where one fits, then ours; values on one line."""
+        span = f"{self.date_from or 'the beginning'} to {self.date_until or 'the end'}"
+        return {
+            "Source-Organization": self.tenant,
+            "Contact-Name": self.requester,
+            "External-Identifier": self.export_id,
+            "External-Description": (
+                f"WhatsApp archive export {self.export_id} of {self.tenant}"
+                + (f" for matter {self.matter}" if self.matter else "")
+            ),
+            "Bagging-Date": self.created_at.astimezone(UTC).date().isoformat(),
+            "Bag-Software-Agent": f"Compliance Hub {self.software_version} (bagit.py)",
+            "Tenant": self.tenant,
+            "Export-Id": self.export_id,
+            "Export-Created": utc_text(self.created_at),
+            "Requester": self.requester,
+            "Matter": self.matter or "(none)",
+            "Search-Query": self.query or "(everything in the date range)",
+            "Date-Range": span,
+            "Formats": ", ".join(self.formats),
+            "Conversation-Count": str(self.counts.conversations),
+            "Message-Count": str(self.counts.messages),
+            "Event-Count": str(self.counts.events),
+            "Attachment-Count": str(self.counts.attachments),
+            "Software-Version": self.software_version,
+        }
+
+
+def write_bag_zip(
+    payload: Iterable[PayloadFile],
+    *,
+    info: BagInfo,
+    out: IO[bytes],
+    tag_files: Mapping[str, bytes] | None = None,
+) -> None:
+    """Write the bag, zipped under one top folder named for the export, to ``out``."""
+    root_name = _safe_name(f"export-{info.tenant}-{info.export_id}")
+    with tempfile.TemporaryDirectory(prefix="bag-") as scratch:
+        root = Path(scratch) / root_name
+        root.mkdir()
+        for file in payload:
+            target = root / _inside(file.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("wb") as handle:
+                file.write(handle)
+        bag = bagit.make_bag(str(root), bag_info=info.fields(), checksums=["sha256"])
+        (root / "verify.py").write_bytes(VERIFY_SCRIPT.read_bytes())
+        for name, content in sorted((tag_files or {}).items()):
+            target = root / _inside(name)
+            if target.parts[len(root.parts)] == "data":
+                raise ValueError(f"tag file {name!r} would land in the payload")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        bag.save()  # the tag manifest now covers verify.py and the extra tag files
+        _sort_lines(root / "tagmanifest-sha256.txt")  # bagit lists them in directory order
+        _zip_folder(root, root_name, out)
+
+
+def _inside(path: str) -> PurePosixPath:
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        raise ValueError(f"{path!r} is not a path inside the bag")
+    return pure
+
+
+def _sort_lines(path: Path) -> None:
+    lines = path.read_text("utf-8").splitlines()
+    path.write_text("".join(f"{line}\n" for line in sorted(lines)), "utf-8")
+
+
+def _zip_folder(root: Path, root_name: str, out: IO[bytes]) -> None:
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    with zipfile.ZipFile(out, "w") as archive:
+        for path in files:
+            entry = zip_entry(f"{root_name}/{path.relative_to(root).as_posix()}")
+            entry.file_size = path.stat().st_size
+            large = entry.file_size >= zipfile.ZIP64_LIMIT
+            with path.open("rb") as source, archive.open(entry, "w", force_zip64=large) as target:
+                while chunk := source.read(1 << 20):
+                    target.write(chunk)
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in text)

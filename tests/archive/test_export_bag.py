@@ -1,0 +1,216 @@
+"""The export bag: a BagIt zip that bagit itself validates and that the bag's own standalone
+verify.py passes, then fails, naming the file, after one byte of any file is changed or one file
+is removed; and byte-identical when written twice."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+from datetime import UTC, date, datetime
+
+import bagit
+import pytest
+
+from archive.export import verify
+from archive.export.bag import VERIFY_SCRIPT, BagInfo, write_bag_zip
+from archive.export.payload import FORMATS, counts, payload_files
+from archive.export.rsmf_check import check_rsmf
+
+from .export_fixtures import every_kind
+
+
+def build(formats=FORMATS, tag_files=None) -> bytes:
+    selections = [every_kind()]
+    info = BagInfo(
+        tenant="acme-br",
+        export_id="17",
+        requester="Olivia Auditor <olivia@acme.example>",
+        matter="SEC inquiry 2025-03",
+        query='petr4 w/3 comprar NOT "bom dia"',
+        date_from=date(2025, 3, 1),
+        date_until=date(2025, 3, 31),
+        created_at=datetime(2025, 4, 2, 9, 30, tzinfo=UTC),
+        software_version="0.1.0",
+        formats=formats,
+        counts=counts(selections),
+    )
+    out = io.BytesIO()
+    payload = payload_files(selections, formats=formats, generator="Compliance Hub 0.1.0")
+    write_bag_zip(payload, info=info, out=out, tag_files=tag_files)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bag_zip() -> bytes:
+    return build()
+
+
+def zip_files(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def rezip(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def test_the_bag_holds_every_format_and_bagit_validates_it(bag_zip, tmp_path):
+    files = zip_files(bag_zip)
+    root = "export-acme-br-17/"
+    assert all(name.startswith(root) for name in files)
+    names = {name[len(root) :] for name in files}
+    assert {
+        "bagit.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "tagmanifest-sha256.txt",
+        "verify.py",
+        "data/messages.csv",
+        "data/messages.jsonl",
+        "data/html/acme-br_42.html",
+        "data/rsmf/acme-br_42_2025-03-10.rsmf",
+        "data/eml/acme-br_42_2025-03-11.eml",
+    } <= names
+    assert sum(1 for n in names if n.startswith("data/media/")) == 4
+    for name in names:
+        if name.startswith("data/rsmf/"):
+            assert check_rsmf(files[root + name]) == []
+    # The transcript's media links resolve inside the bag.
+    html = files[root + "data/html/acme-br_42.html"].decode()
+    for name in names:
+        if name.startswith("data/media/"):
+            assert f'href="../media/{name.removeprefix("data/media/")}"' in html
+    assert files[root + "verify.py"] == VERIFY_SCRIPT.read_bytes()
+
+    info = files[root + "bag-info.txt"].decode()
+    for line in (
+        "Source-Organization: acme-br",
+        "External-Identifier: 17",
+        "Contact-Name: Olivia Auditor <olivia@acme.example>",
+        "Matter: SEC inquiry 2025-03",
+        'Search-Query: petr4 w/3 comprar NOT "bom dia"',
+        "Date-Range: 2025-03-01 to 2025-03-31",
+        "Bagging-Date: 2025-04-02",
+        "Message-Count: 17",
+        "Event-Count: 7",
+        "Conversation-Count: 1",
+        "Attachment-Count: 4",
+        "Software-Version: 0.1.0",
+    ):
+        assert line in info
+
+    with zipfile.ZipFile(io.BytesIO(bag_zip)) as archive:
+        archive.extractall(tmp_path)
+    bag = bagit.Bag(str(tmp_path / "export-acme-br-17"))
+    bag.validate()  # raises BagValidationError on any problem
+    assert "verify.py" in bag.tagfile_entries()
+
+
+def test_the_bags_own_verify_script_passes_standalone_on_the_zip_and_the_folder(bag_zip, tmp_path):
+    target = tmp_path / "export.zip"
+    target.write_bytes(bag_zip)
+    with zipfile.ZipFile(target) as archive:
+        archive.extractall(tmp_path / "unzipped")
+    folder = tmp_path / "unzipped" / "export-acme-br-17"
+
+    # -I: isolated mode, nothing of the project on the path; the copy inside the bag runs.
+    for path in (target, folder):
+        done = subprocess.run(
+            [sys.executable, "-I", str(folder / "verify.py"), str(path)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.startswith("OK: 11 payload files and 4 tag files")
+
+
+@pytest.mark.parametrize("index", range(16))
+def test_one_changed_byte_in_any_file_fails_naming_it(bag_zip, tmp_path, index):
+    files = zip_files(bag_zip)
+    names = sorted(files)
+    assert len(names) == 16
+    name = names[index]
+    content = bytearray(files[name])
+    content[len(content) // 2] ^= 0x01
+    files[name] = bytes(content)
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(rezip(files))
+
+    problems, _, _ = verify.check(broken)
+
+    short = name.removeprefix("export-acme-br-17/")
+    assert problems, short
+    # A changed tag manifest no longer matches the file it lists: both are named.
+    assert any(short in p for p in problems), problems
+
+
+@pytest.mark.parametrize("index", range(16))
+def test_one_removed_file_fails(bag_zip, tmp_path, index):
+    files = zip_files(bag_zip)
+    name = sorted(files)[index]
+    del files[name]
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(rezip(files))
+
+    problems, _, _ = verify.check(broken)
+
+    assert problems
+    short = name.removeprefix("export-acme-br-17/")
+    assert any(short in p for p in problems), problems
+
+
+def test_an_added_file_fails(bag_zip, tmp_path):
+    files = zip_files(bag_zip)
+    files["export-acme-br-17/data/extra.txt"] = b"planted"
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(rezip(files))
+
+    problems, _, _ = verify.check(broken)
+
+    assert problems == ["data/extra.txt is not in manifest-sha256.txt (a file was added)"]
+
+
+def test_verify_prints_exactly_what_fails(bag_zip, tmp_path, capsys):
+    files = zip_files(bag_zip)
+    files["export-acme-br-17/data/messages.csv"] += b"x"
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(rezip(files))
+
+    assert verify.main(["verify.py", str(broken)]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "FAILED"
+    assert (
+        "- data/messages.csv has been changed (its SHA-256 differs from manifest-sha256.txt)"
+        in printed
+    )
+    assert any(line.startswith("- Payload-Oxum in bag-info.txt is ") for line in printed)
+
+
+def test_the_same_export_gives_a_byte_identical_bag(bag_zip):
+    again = build()
+
+    assert again == bag_zip
+    with zipfile.ZipFile(io.BytesIO(again)) as archive:
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_extra_tag_files_are_pinned_by_the_tag_manifest_and_cannot_enter_the_payload(tmp_path):
+    data = build(formats=("csv",), tag_files={"log/checkpoint.json": b'{"size": 3}'})
+    files = zip_files(data)
+    tags = files["export-acme-br-17/tagmanifest-sha256.txt"].decode()
+    assert " log/checkpoint.json" in tags
+    assert " verify.py" in tags
+    target = tmp_path / "bag.zip"
+    target.write_bytes(data)
+    assert verify.check(target)[0] == []
+
+    with pytest.raises(ValueError, match="would land in the payload"):
+        build(formats=("csv",), tag_files={"data/sneaky.txt": b"x"})
