@@ -19,6 +19,7 @@ from compliance_hub.api.base import TenantViewSet
 from compliance_hub.api.filters import BooleanFilter, IdFilter, TimeFilter
 from compliance_hub.api.pagination import StrictCursorPagination
 from compliance_hub.api.responses import NOT_FOUND, error_response
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Role, Tenant
 
@@ -262,7 +263,7 @@ def _read_label(kind: str, count: int) -> str:
 
 
 def record_archive_read(
-    *, tenant: Tenant, request: Request, endpoint: str, kind: str, ids: list[int]
+    *, tenant: Tenant, actor: Actor, request: Request, endpoint: str, kind: str, ids: list[int]
 ) -> None:
     """One ``archive.read`` event for one request: what was asked and which rows were shown."""
     filters = {
@@ -271,8 +272,7 @@ def record_archive_read(
     record_event(
         "archive.read",
         tenant=tenant,
-        actor=request.user,
-        request=request._request,
+        actor=actor,
         target_label=_read_label(kind, len(ids)),
         details={"endpoint": endpoint, "filters": filters, "count": len(ids), f"{kind}_ids": ids},
     )
@@ -296,7 +296,7 @@ class AuditedArchiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
     def list(self, request, *args, **kwargs):
         page = self.loaded(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
         record_archive_read(
-            tenant=self.tenant, request=request, endpoint=self.read_endpoint,
+            tenant=self.tenant, actor=self.actor, request=request, endpoint=self.read_endpoint,
             kind=self.read_kind, ids=[row.pk for row in page],
         )  # fmt: skip
         return self.get_paginated_response(self.get_serializer_class()(page, many=True).data)
@@ -304,8 +304,8 @@ class AuditedArchiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
     def retrieve(self, request, *args, **kwargs):
         row = self.loaded([self.get_object()])[0]
         record_archive_read(
-            tenant=self.tenant, request=request, endpoint=f"{self.read_endpoint}{row.pk}/",
-            kind=self.read_kind, ids=[row.pk],
+            tenant=self.tenant, actor=self.actor, request=request,
+            endpoint=f"{self.read_endpoint}{row.pk}/", kind=self.read_kind, ids=[row.pk],
         )  # fmt: skip
         return Response(self.get_serializer_class()(row).data)
 

@@ -16,6 +16,7 @@ from django.db.models import Count
 
 from archive.models import Message
 from bench._stack import stack_env
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 from compliance_hub.tenancy.services import create_tenant
@@ -41,9 +42,16 @@ def fresh_tenant(kind: str, number_prefix: str) -> BenchTenant:
     run = Tenant.objects.filter(slug__startswith=f"bench-{kind}-").count()
     while Tenant.objects.filter(slug=f"bench-{kind}-{run}").exists():
         run += 1
-    tenant = create_tenant(slug=f"bench-{kind}-{run}", name=f"Benchmark: {kind} run {run}")
+    tenant = create_tenant(
+        slug=f"bench-{kind}-{run}", name=f"Benchmark: {kind} run {run}", actor=Actor.system()
+    )
     app_secret = secrets.token_hex(16)
-    save_whatsapp_settings(tenant=tenant, app_secret=app_secret, verify_token=secrets.token_hex(8))
+    save_whatsapp_settings(
+        tenant=tenant,
+        app_secret=app_secret,
+        verify_token=secrets.token_hex(8),
+        actor=Actor.system(),
+    )
     phone_number_id = f"{number_prefix}{run:08d}"
     employee = consent.create_employee(
         tenant=tenant,
@@ -56,10 +64,11 @@ def fresh_tenant(kind: str, number_prefix: str) -> BenchTenant:
             whatsapp_phone_number_id=phone_number_id,
         ),
         audit=False,
+        actor=Actor.system(),
     )
     consent.record_consent(
         employee=employee,
-        actor=None,
+        actor=Actor.system(),
         evidence_reference="benchmark",
         occurred_at=employee.created_at + timedelta(milliseconds=1),
     )

@@ -58,6 +58,7 @@ from django.db import connection  # noqa: E402
 
 from archive.models import Conversation, Message  # noqa: E402
 from archive.search.selectors import search_messages  # noqa: E402
+from compliance_hub.audit.actors import Actor  # noqa: E402
 from compliance_hub.tenancy.context import tenant_scope  # noqa: E402
 from compliance_hub.tenancy.models import Tenant  # noqa: E402
 from compliance_hub.tenancy.services import create_tenant  # noqa: E402
@@ -150,7 +151,7 @@ def owner_connection():
 
 def tenant_with_people() -> tuple[Tenant, list[int], list[tuple[int, int]]]:
     tenant = Tenant.objects.filter(slug=SLUG).first() or create_tenant(
-        slug=SLUG, name="Bench search"
+        slug=SLUG, name="Bench search", actor=Actor.system()
     )
     with tenant_scope(tenant):
         if not Employee.objects.exists():

@@ -18,6 +18,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from compliance_hub.audit.actors import Actor
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_hub.settings")
 
@@ -42,7 +44,7 @@ SLUG = "bench-gate"
 
 def ensure_data() -> tuple[Tenant, list[str]]:
     tenant = Tenant.objects.filter(slug=SLUG).first() or create_tenant(
-        slug=SLUG, name="Benchmark: consent gate"
+        slug=SLUG, name="Benchmark: consent gate", actor=Actor.system()
     )
     with tenant_scope(tenant):
         have = Employee.objects.count()
@@ -58,11 +60,14 @@ def ensure_data() -> tuple[Tenant, list[str]]:
                 whatsapp_phone_number_id=f"{900000000 + n}",
             ),
             audit=False,
+            actor=Actor.system(),
         )
         if n % 4 != 0:  # three in four consented
-            consent.record_consent(employee=employee, actor=None, evidence_reference="bench")
+            consent.record_consent(
+                employee=employee, actor=Actor.system(), evidence_reference="bench"
+            )
         if n % 8 == 1:  # and some withdrew since
-            consent.withdraw_consent(employee=employee)
+            consent.withdraw_consent(employee=employee, actor=Actor.system())
     with tenant_scope(tenant):
         phone_ids = list(
             Employee.objects.filter(active=True).values_list("whatsapp_phone_number_id", flat=True)

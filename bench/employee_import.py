@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from compliance_hub.audit.actors import Actor
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_hub.settings")
 
@@ -51,16 +53,20 @@ def baseline_inserts() -> float:
 
 def main() -> None:
     run = Tenant.objects.filter(slug__startswith="bench-import-").count()
-    tenant = create_tenant(slug=f"bench-import-{run}", name=f"Benchmark: import run {run}")
+    tenant = create_tenant(
+        slug=f"bench-import-{run}", name=f"Benchmark: import run {run}", actor=Actor.system()
+    )
     data = make_csv(run)
 
     started = time.perf_counter()
-    employee_import = preview_import(tenant=tenant, filename="bench.csv", data=data)
+    employee_import = preview_import(
+        tenant=tenant, filename="bench.csv", data=data, actor=Actor.system()
+    )
     preview = time.perf_counter() - started
     assert not employee_import.errors, employee_import.errors[:3]
 
     started = time.perf_counter()
-    imported = confirm_import(employee_import=employee_import)
+    imported = confirm_import(employee_import=employee_import, actor=Actor.system())
     confirm = time.perf_counter() - started
 
     floor = baseline_inserts()

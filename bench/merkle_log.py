@@ -25,6 +25,8 @@ from hashlib import sha256
 from pathlib import Path
 from unittest import mock
 
+from compliance_hub.audit.actors import Actor
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_hub.settings")
 
@@ -82,7 +84,9 @@ def bench_tenant() -> tuple[Tenant, int, str]:
     run = Tenant.objects.filter(slug__startswith="bench-ledger-").count()
     while Tenant.objects.filter(slug=f"bench-ledger-{run}").exists():
         run += 1
-    tenant = create_tenant(slug=f"bench-ledger-{run}", name=f"Benchmark: Merkle log run {run}")
+    tenant = create_tenant(
+        slug=f"bench-ledger-{run}", name=f"Benchmark: Merkle log run {run}", actor=Actor.system()
+    )
     employee = consent.create_employee(
         tenant=tenant,
         data=consent.EmployeeData(
@@ -93,6 +97,7 @@ def bench_tenant() -> tuple[Tenant, int, str]:
             whatsapp_phone_number_id=f"97{run:08d}",
         ),
         audit=False,
+        actor=Actor.system(),
     )
     return tenant, employee.pk, employee.whatsapp_phone_number_id
 

@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from compliance_hub.audit.actors import Actor
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._stack import (
     BrokerDb,
@@ -433,7 +435,9 @@ def main() -> None:
             # Suspended, so no sweeper (a `make run` beat) spends the next measurement's CPU on
             # these deliveries: they stay pending, as bench data.
             for tenant in [bench.tenant] + ([wrk[1].tenant] if wrk else []):
-                set_tenant_status(tenant=tenant, status=Tenant.Status.SUSPENDED)
+                set_tenant_status(
+                    tenant=tenant, status=Tenant.Status.SUSPENDED, actor=Actor.system()
+                )
             say("  --no-archive: deliveries left pending; tenants suspended, so nothing takes them")
         else:
             archived_ok = archive_phase(args, broker_db, bench, acknowledged, wrk, workdir)

@@ -213,7 +213,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PREVENT_ENUMERATION = True
 # How many reverse proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For
 # (0: the header is ignored, the TCP peer is the client). One rule for every address we record
-# or limit by: compliance_hub.audit.services.client_ip, which allauth uses too.
+# or limit by: compliance_hub.audit.actors.client_ip, which allauth uses too.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0") or "0")
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # Failed passwords (compliance_hub/accounts/throttle.py): 5 per 5 minutes for one account from

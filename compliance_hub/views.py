@@ -23,6 +23,7 @@ from compliance_hub.accounts.models import Invitation, User
 from compliance_hub.api import keys
 from compliance_hub.api.models import ApiKey
 from compliance_hub.audit.actions import action_choices, action_label
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.selectors import audit_actions, audit_trail
 from compliance_hub.audit.services import record_event
 from compliance_hub.csv_cells import spreadsheet_safe
@@ -78,8 +79,7 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
     record_event(
         "tenant.switched",
         tenant=membership.tenant,
-        actor=request.user,
-        request=request,
+        actor=Actor.from_request(request),
         target=membership.tenant,
     )
     messages.success(request, f"You are now working in {membership.tenant.name}.")
@@ -96,8 +96,7 @@ def members(request: TenantRequest) -> HttpResponse:
                 tenant=tenant,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
-                invited_by=request.user,
-                request=request,
+                actor=Actor.from_request(request),
                 base_url=request.build_absolute_uri("/"),
             )
         except ValidationError as error:
@@ -142,8 +141,7 @@ def member_update(request: TenantRequest, pk: int) -> HttpResponse:
             membership=membership,
             role=form.cleaned_data["role"],
             is_active=form.cleaned_data["is_active"],
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -157,9 +155,7 @@ def member_update(request: TenantRequest, pk: int) -> HttpResponse:
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation.objects.all(), pk=pk)
     try:
-        account_services.revoke_invitation(
-            invitation=invitation, actor=request.user, request=request
-        )
+        account_services.revoke_invitation(invitation=invitation, actor=Actor.from_request(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -193,7 +189,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
         try:
             membership = account_services.accept_invitation(
-                invitation=invitation, user=user, request=request
+                invitation=invitation, user=user, actor=Actor.for_user(user, request)
             )
         except account_services.InvitationError as error:
             return render(
@@ -223,8 +219,7 @@ def api_keys(request: TenantRequest) -> HttpResponse:
             tenant=request.tenant,
             role=form.cleaned_data["role"],
             name=form.cleaned_data["name"],
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
         )
         form = ApiKeyForm()
     return render(
@@ -238,7 +233,7 @@ def api_keys(request: TenantRequest) -> HttpResponse:
 @require_POST
 def api_key_revoke(request: TenantRequest, pk: int) -> HttpResponse:
     api_key = get_object_or_404(ApiKey.objects.filter(tenant=request.tenant), pk=pk)
-    keys.revoke_api_key(api_key=api_key, actor=request.user, request=request)
+    keys.revoke_api_key(api_key=api_key, actor=Actor.from_request(request))
     messages.success(request, f"API key {api_key.name} revoked; it stops working at once.")
     return redirect("api_keys")
 
@@ -290,8 +285,7 @@ def audit_export(request: TenantRequest) -> HttpResponse:
     record_event(
         "audit.exported",
         tenant=request.tenant,
-        actor=request.user,
-        request=request,
+        actor=Actor.from_request(request),
         # The validated filters only: raw query text may hold what jsonb refuses (NUL).
         details={"filters": {name: str(value) for name, value in filters.items()}},
     )

@@ -3,6 +3,7 @@ register show what they are for from the first login."""
 
 from __future__ import annotations
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
@@ -26,7 +27,7 @@ DEMO_EMPLOYEES = [
 ]  # fmt: skip
 
 
-def seed_demo_employees(*, tenant: Tenant, actor) -> int:
+def seed_demo_employees(*, tenant: Tenant, actor: Actor) -> int:
     """Create the demo employees once; returns how many were created."""
     created = 0
     with tenant_scope(tenant):
@@ -63,5 +64,9 @@ def seed_demo_employees(*, tenant: Tenant, actor) -> int:
         if story in ("invited", "declined"):
             invitation, _link = services.invite_employee(employee=employee, actor=actor)
             if story == "declined":
-                services.decline_consent(invitation=invitation, reason="Demo: prefers a work phone")
+                services.decline_consent(
+                    invitation=invitation,
+                    actor=Actor.link_visitor(None, label=employee.audit_label),
+                    reason="Demo: prefers a work phone",
+                )
     return created

@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from compliance_hub.accounts.models import person_or_none
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
@@ -80,9 +80,7 @@ def _capped(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [*errors[:MAX_STORED_ERRORS], {"line": 0, "column": "", "value": "", "message": note}]
 
 
-def preview_import(
-    *, tenant: Tenant, filename: str, data: bytes, actor=None, request=None
-) -> EmployeeImport:
+def preview_import(*, tenant: Tenant, filename: str, data: bytes, actor: Actor) -> EmployeeImport:
     """Check the file and hold it for an admin to confirm. A file with errors is stored too (the
     preview page lists them) but can never be confirmed."""
     result = validate_import(tenant=tenant, data=data)
@@ -95,13 +93,12 @@ def preview_import(
             rows=[asdict(row) for row in result.rows],
             errors=errors,
             total_lines=result.total_lines,
-            uploaded_by=person_or_none(actor),
+            uploaded_by=actor.user,
         )
         record_event(
             "employee_import.previewed",
             tenant=tenant,
             actor=actor,
-            request=request,
             target=employee_import,
             details={
                 "filename": employee_import.filename,
@@ -121,7 +118,7 @@ def _describe(row_errors: list[dict[str, Any]], limit: int = 5) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-def confirm_import(*, employee_import: EmployeeImport, actor=None, request=None) -> int:
+def confirm_import(*, employee_import: EmployeeImport, actor: Actor) -> int:
     """Create every employee of a clean preview, all or nothing; returns how many.
 
     Every row is checked again by ``create_employees``, so what changed since the preview (an id
@@ -204,7 +201,6 @@ def confirm_import(*, employee_import: EmployeeImport, actor=None, request=None)
             "employee_import.confirmed",
             tenant=tenant,
             actor=actor,
-            request=request,
             target=locked,
             details={"filename": locked.filename, "sha256": locked.sha256, "imported": count},
         )
@@ -213,7 +209,7 @@ def confirm_import(*, employee_import: EmployeeImport, actor=None, request=None)
     return count
 
 
-def discard_import(*, employee_import: EmployeeImport, actor=None, request=None) -> EmployeeImport:
+def discard_import(*, employee_import: EmployeeImport, actor: Actor) -> EmployeeImport:
     """The admin threw the preview away; nothing is imported from it, ever."""
     with tenant_scope(employee_import.tenant_id), transaction.atomic():
         locked = EmployeeImport.objects.select_for_update().get(pk=employee_import.pk)
@@ -225,7 +221,6 @@ def discard_import(*, employee_import: EmployeeImport, actor=None, request=None)
             "employee_import.discarded",
             tenant=employee_import.tenant,
             actor=actor,
-            request=request,
             target=locked,
             details={"filename": locked.filename},
         )
@@ -233,18 +228,14 @@ def discard_import(*, employee_import: EmployeeImport, actor=None, request=None)
     return employee_import
 
 
-def import_employees(
-    *, tenant: Tenant, filename: str, data: bytes, actor=None, request=None
-) -> int:
+def import_employees(*, tenant: Tenant, filename: str, data: bytes, actor: Actor) -> int:
     """Preview and confirm in one go (API, CLI): every employee of the file, or nothing at all
     (not even the preview) and :class:`ImportRejected` with the row errors."""
     with transaction.atomic():
-        employee_import = preview_import(
-            tenant=tenant, filename=filename, data=data, actor=actor, request=request
-        )
+        employee_import = preview_import(tenant=tenant, filename=filename, data=data, actor=actor)
         if employee_import.errors:
             raise ImportRejected(
                 f"The file has errors; nothing was imported: {_describe(employee_import.errors)}.",
                 list(employee_import.errors),
             )
-        return confirm_import(employee_import=employee_import, actor=actor, request=request)
+        return confirm_import(employee_import=employee_import, actor=actor)

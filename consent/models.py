@@ -90,6 +90,12 @@ class Employee(TenantOwnedModel):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.employee_id})"
 
+    @property
+    def audit_label(self) -> str:
+        """How the audit trail names the employee when they act themselves, through the links
+        of their emails (they have no account)."""
+        return f"employee:{self.employee_id}"
+
 
 class NumberAssignment(TenantOwnedModel):
     """Which employee a WhatsApp phone number id belonged to, and when. The gate reads this

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from compliance_hub.accounts.models import User
+from compliance_hub.audit.actors import Actor
 from compliance_hub.celery import tenant_task
 from compliance_hub.tenancy.models import Tenant
 
@@ -14,7 +15,9 @@ from .services import ConsentError, expire_overdue_consents, invite_employee
 
 @tenant_task(name="consent.expire_overdue", queue="default")
 def expire_overdue_consents_task(*, tenant_id: int) -> int:
-    return expire_overdue_consents(tenant=Tenant.objects.get(pk=tenant_id))
+    return expire_overdue_consents(
+        tenant=Tenant.objects.get(pk=tenant_id), actor=Actor.task(user=None)
+    )
 
 
 @shared_task(name="consent.expire_overdue_all", queue="default")
@@ -37,7 +40,7 @@ def send_consent_invitations_task(
     ).first()
     if notice is None:
         return 0
-    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    actor = Actor.task(user=User.objects.filter(pk=actor_id).first() if actor_id else None)
     sent = 0
     for employee in Employee.objects.filter(pk__in=employee_ids, active=True):
         if ConsentInvitation.objects.filter(

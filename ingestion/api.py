@@ -140,8 +140,7 @@ class WhatsAppSettingsView(TenantGenericAPIView):
         incoming.is_valid(raise_exception=True)
         row = save_whatsapp_settings(
             tenant=self.tenant,
-            actor=request.user,
-            request=request._request,
+            actor=self.actor,
             **incoming.validated_data,
         )
         return Response(WhatsAppSettingsSerializer(settings_body(tenant=self.tenant, row=row)).data)

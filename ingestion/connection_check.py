@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 
 import httpx
 from django.conf import settings
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
@@ -173,8 +173,7 @@ def check_connection(
     *,
     tenant: Tenant,
     base_url: str,
-    actor=None,
-    request: HttpRequest | None = None,
+    actor: Actor,
     processing_wait: float | None = None,
 ) -> CheckResult:
     """Run the check against ``base_url`` (where this site is reached from outside), audit it,
@@ -201,7 +200,6 @@ def check_connection(
         CHECK_ACTION,
         tenant=tenant,
         actor=actor,
-        request=request,
         target=row,
         target_label="WhatsApp connection",
         details={

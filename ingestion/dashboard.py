@@ -49,7 +49,7 @@ def whatsapp_capture(request: HttpRequest) -> Activity | None:
         detail = f"for {people} covered by consent with a WhatsApp number connected"
     else:
         detail = f"{state.reason[0].upper()}{state.reason[1:]}."
-    admin = getattr(request.membership, "role", "") == "admin"
+    admin = getattr(getattr(request, "membership", None), "role", "") == "admin"
     if not state.connected and admin:
         link, link_text = reverse("ingestion:whatsapp_settings"), "Set up the WhatsApp connection"
     else:

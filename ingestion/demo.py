@@ -12,6 +12,7 @@ import json
 import time
 from typing import Any
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
@@ -99,7 +100,7 @@ def demo_payloads(now: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def seed_demo_capture(*, tenant: Tenant, actor) -> int:
+def seed_demo_capture(*, tenant: Tenant, actor: Actor) -> int:
     """Connect the demo tenant's WhatsApp and deliver the demo conversations once (skipped when
     the tenant already has deliveries). Processed at once by a drain in this process, as the
     worker would. Returns how many deliveries were stored."""

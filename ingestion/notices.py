@@ -24,10 +24,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 
-from compliance_hub.accounts.models import person_or_none
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.digits import only_digits
 from compliance_hub.tenancy.models import Tenant
@@ -343,22 +342,19 @@ def raise_notices(*, tenant: Tenant, drafts: list[NoticeDraft], day: date) -> in
     return len(rows)
 
 
-def acknowledge_notice(
-    *, notice: CaptureNotice, actor: Any, request: HttpRequest | None = None
-) -> CaptureNotice:
+def acknowledge_notice(*, notice: CaptureNotice, actor: Actor) -> CaptureNotice:
     """An admin has seen the notice: it leaves the dashboard. Audited; acknowledging twice
     changes nothing."""
     if notice.acknowledged_at is not None:
         return notice
     with transaction.atomic():
         notice.acknowledged_at = timezone.now()
-        notice.acknowledged_by = person_or_none(actor)
+        notice.acknowledged_by = actor.user
         notice.save(update_fields=["acknowledged_at", "acknowledged_by"])
         record_event(
             "capture_notice.acknowledged",
             tenant=notice.tenant,
             actor=actor,
-            request=request,
             target=notice,
             details={"kind": notice.kind, "phone_number_id": notice.phone_number_id},
         )

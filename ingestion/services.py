@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from compliance_hub.accounts.models import person_or_none
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.digits import is_digits
 from compliance_hub.tenancy.context import current_tenant_id, tenant_scope
@@ -54,8 +54,7 @@ def changed_settings(before: dict[str, Any], after: dict[str, Any]) -> list[str]
 def save_whatsapp_settings(
     *,
     tenant: Tenant,
-    actor=None,
-    request=None,
+    actor: Actor,
     app_secret: str | None = None,
     verify_token: str | None = None,
     access_token: str | None = None,
@@ -89,14 +88,13 @@ def save_whatsapp_settings(
         if cleaned_waba_ids is not None and cleaned_waba_ids != settings_row.waba_ids:
             settings_row.waba_ids = cleaned_waba_ids
             changed.append("waba_ids")
-        settings_row.updated_by = person_or_none(actor)
+        settings_row.updated_by = actor.user
         settings_row.save()
         if changed:
             record_event(
                 "whatsapp.settings_changed",
                 tenant=tenant,
                 actor=actor,
-                request=request,
                 target=settings_row,
                 details={"changed": changed},
             )

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
@@ -65,7 +66,7 @@ def settings_page(request: TenantRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 row = save_whatsapp_settings(
-                    tenant=tenant, actor=request.user, request=request, **form.changes()
+                    tenant=tenant, actor=Actor.from_request(request), **form.changes()
                 )
             except ValidationError as error:
                 _add_service_errors(form, error)
@@ -109,8 +110,7 @@ def connection_check(request: TenantRequest) -> HttpResponse:
     result = check_connection(
         tenant=request.tenant,
         base_url=_own_base_url(request),
-        actor=request.user,
-        request=request,
+        actor=Actor.from_request(request),
     )
     if result.passed:
         messages.success(request, "Connection check passed: see each step below.")
@@ -133,6 +133,6 @@ def notice_acknowledge(request: TenantRequest, pk: int) -> HttpResponse:
     notice = notice_or_none(tenant=request.tenant, pk=pk)
     if notice is None:
         raise Http404("No such notice.")
-    acknowledge_notice(notice=notice, actor=request.user, request=request)
+    acknowledge_notice(notice=notice, actor=Actor.from_request(request))
     messages.success(request, "Notice acknowledged.")
     return redirect("dashboard")

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Tenant
 from consent import services as consent
 from ingestion.services import save_whatsapp_settings
@@ -19,14 +20,18 @@ from tests.ingestion.delivering import APP_SECRET, PHONE_ID, SECRET, VERIFY_TOKE
 @pytest.fixture
 def connected_tenant(tenant_a) -> Tenant:
     """Firm A with its Meta app connected."""
-    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
+    save_whatsapp_settings(
+        tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN, actor=Actor.system()
+    )
     return tenant_a
 
 
 @pytest.fixture
 def connected_employee(tenant_a, django_capture_on_commit_callbacks):
     """Firm A's WhatsApp app is connected and Ana, on PHONE_ID, has consented."""
-    save_whatsapp_settings(tenant=tenant_a, app_secret=SECRET, verify_token="verify-token-123")
+    save_whatsapp_settings(
+        tenant=tenant_a, app_secret=SECRET, verify_token="verify-token-123", actor=Actor.system()
+    )
     with django_capture_on_commit_callbacks(execute=True):
         ana = consent.create_employee(
             tenant=tenant_a,
@@ -37,10 +42,11 @@ def connected_employee(tenant_a, django_capture_on_commit_callbacks):
                 phone_number="+55 11 98765-4321",
                 whatsapp_phone_number_id=PHONE_ID,
             ),
+            actor=Actor.system(),
         )
         consent.record_consent(
             employee=ana,
-            actor=None,
+            actor=Actor.system(),
             evidence_reference="signed form",
             occurred_at=ana.created_at + timedelta(milliseconds=1),
         )

@@ -15,6 +15,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from compliance_hub.accounts.models import User
 from compliance_hub.accounts.services import add_member
 from compliance_hub.api.keys import issue_api_key
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role, Tenant
 from compliance_hub.tenancy.services import create_tenant
 
@@ -37,7 +38,7 @@ class Person:
 def make_person(email: str, *, tenant: Tenant | None, role: str | None, mfa: bool = True) -> Person:
     user = User.objects.create_user(email, PASSWORD, full_name=email.split("@")[0].title())
     if tenant is not None and role is not None:
-        add_member(tenant=tenant, user=user, role=role)
+        add_member(tenant=tenant, user=user, role=role, actor=Actor.system())
     secret = None
     if mfa:
         secret = generate_totp_secret()
@@ -50,13 +51,13 @@ def make_person(email: str, *, tenant: Tenant | None, role: str | None, mfa: boo
 def tenant_a(db, django_capture_on_commit_callbacks) -> Tenant:
     # Created as by a committed transaction: its after-commit work (gate invalidation) has run.
     with django_capture_on_commit_callbacks(execute=True):
-        return create_tenant(slug="firm-a", name="Firm A Bank")
+        return create_tenant(slug="firm-a", name="Firm A Bank", actor=Actor.system())
 
 
 @pytest.fixture
 def tenant_b(db, django_capture_on_commit_callbacks) -> Tenant:
     with django_capture_on_commit_callbacks(execute=True):
-        return create_tenant(slug="firm-b", name="Firm B Brokers")
+        return create_tenant(slug="firm-b", name="Firm B Brokers", actor=Actor.system())
 
 
 @pytest.fixture
@@ -106,7 +107,9 @@ def login_as(client):
 @pytest.fixture
 def api_key_factory():
     def _issue(tenant: Tenant, role: str = Role.ADMIN) -> str:
-        return issue_api_key(tenant=tenant, role=role, name=f"test {role}").plaintext
+        return issue_api_key(
+            tenant=tenant, role=role, name=f"test {role}", actor=Actor.system()
+        ).plaintext
 
     return _issue
 

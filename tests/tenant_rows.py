@@ -9,16 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from compliance_hub.accounts.services import invite_user
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Role, Tenant
 
 
 def make_invitation(tenant: Tenant) -> None:
-    invite_user(tenant=tenant, email=f"invitee@{tenant.slug}.example", role=Role.OFFICER)
+    invite_user(
+        tenant=tenant,
+        email=f"invitee@{tenant.slug}.example",
+        role=Role.OFFICER,
+        actor=Actor.system(),
+    )
 
 
 def make_audit_event(tenant: Tenant) -> None:
-    record_event("test.row", tenant=tenant, actor_label=f"marker-{tenant.slug}")
+    record_event("test.row", tenant=tenant, actor=Actor.command(f"marker-{tenant.slug}"))
 
 
 def make_employee_with_consent(tenant: Tenant) -> None:
@@ -26,7 +32,7 @@ def make_employee_with_consent(tenant: Tenant) -> None:
     row in each consent table (the tenant's default notice exists from its creation)."""
     from consent import services as consent
 
-    team = consent.create_team(tenant=tenant, name=f"Team {tenant.slug}")
+    team = consent.create_team(tenant=tenant, name=f"Team {tenant.slug}", actor=Actor.system())
     number = {"firm-a": "+5511987650001", "firm-b": "+5511987650002"}.get(
         tenant.slug, "+5511987650003"
     )
@@ -41,9 +47,12 @@ def make_employee_with_consent(tenant: Tenant) -> None:
             region="BR",
             whatsapp_phone_number_id=str(100000 + tenant.pk),
         ),
+        actor=Actor.system(),
     )
-    consent.invite_employee(employee=employee)
-    consent.record_consent(employee=employee, actor=None, evidence_reference=f"paper {tenant.slug}")
+    consent.invite_employee(employee=employee, actor=Actor.system())
+    consent.record_consent(
+        employee=employee, actor=Actor.system(), evidence_reference=f"paper {tenant.slug}"
+    )
 
 
 def make_employee_import(tenant: Tenant) -> None:
@@ -77,7 +86,9 @@ def make_capture_rows(tenant: Tenant) -> None:
     from ingestion.models import CaptureNotice, Refusal
     from ingestion.services import receive_delivery, save_whatsapp_settings
 
-    save_whatsapp_settings(tenant=tenant, app_secret=f"secret-{tenant.slug}-000")
+    save_whatsapp_settings(
+        tenant=tenant, app_secret=f"secret-{tenant.slug}-000", actor=Actor.system()
+    )
     delivery = receive_delivery(tenant=tenant, body=b'{"object": "x"}', headers={})
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     with tenant_scope(tenant):
@@ -176,6 +187,7 @@ def make_ledger_rows(tenant: Tenant) -> None:
         record_table=first.record_table,
         record_id=first.record_id,
         reason=f"marker-{tenant.slug} retention test",
+        actor=Actor.system(),
     )
 
 

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from compliance_hub.accounts.models import Invitation
 from compliance_hub.api.keys import issue_api_key, revoke_api_key
 from compliance_hub.api.models import ApiKey
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Membership, Role
 from compliance_hub.tenancy.services import set_tenant_status
@@ -21,7 +22,7 @@ def _client(plaintext: str) -> APIClient:
 
 
 def test_me_with_an_api_key(tenant_a):
-    issued = issue_api_key(tenant=tenant_a, role=Role.OFFICER, name="HR sync")
+    issued = issue_api_key(tenant=tenant_a, role=Role.OFFICER, name="HR sync", actor=Actor.system())
     response = _client(issued.plaintext).get("/api/v1/me/")
     assert response.status_code == 200
     body = response.json()
@@ -36,7 +37,7 @@ def test_me_with_an_api_key(tenant_a):
 def test_me_with_a_session_lists_memberships(client, tenant_a, tenant_b, alice):
     from compliance_hub.accounts.services import add_member
 
-    add_member(tenant=tenant_b, user=alice.user, role=Role.AUDITOR)
+    add_member(tenant=tenant_b, user=alice.user, role=Role.AUDITOR, actor=Actor.system())
     login(client, alice)
     body = client.get("/api/v1/me/").json()
     assert body["kind"] == "user" and body["email"] == alice.email
@@ -47,7 +48,7 @@ def test_me_with_a_session_lists_memberships(client, tenant_a, tenant_b, alice):
 
 
 def test_keys_are_stored_hashed_and_shown_once(tenant_a):
-    issued = issue_api_key(tenant=tenant_a, role=Role.ADMIN, name="k")
+    issued = issue_api_key(tenant=tenant_a, role=Role.ADMIN, name="k", actor=Actor.system())
     stored = ApiKey.objects.get(pk=issued.api_key.pk)
     secret = issued.plaintext.split("_", 2)[2]
     assert secret not in stored.key_hash and len(stored.key_hash) == 64
@@ -55,8 +56,8 @@ def test_keys_are_stored_hashed_and_shown_once(tenant_a):
 
 
 def test_a_revoked_key_is_refused_with_a_clear_json_error(tenant_a):
-    issued = issue_api_key(tenant=tenant_a, role=Role.ADMIN, name="k")
-    revoke_api_key(api_key=issued.api_key)
+    issued = issue_api_key(tenant=tenant_a, role=Role.ADMIN, name="k", actor=Actor.system())
+    revoke_api_key(api_key=issued.api_key, actor=Actor.system())
     response = _client(issued.plaintext).get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["error"]["message"] == "This API key has been revoked."
@@ -64,7 +65,7 @@ def test_a_revoked_key_is_refused_with_a_clear_json_error(tenant_a):
 
 
 def test_wrong_and_malformed_keys_are_refused(tenant_a):
-    issued = issue_api_key(tenant=tenant_a, role=Role.ADMIN, name="k")
+    issued = issue_api_key(tenant=tenant_a, role=Role.ADMIN, name="k", actor=Actor.system())
     tampered = issued.plaintext[:-2] + ("aa" if not issued.plaintext.endswith("aa") else "bb")
     for key in (tampered, "nonsense", "chk_000000000000_x"):
         response = _client(key).get("/api/v1/me/")
@@ -79,8 +80,8 @@ def test_no_credentials_gets_401_in_the_error_format(db):
 
 
 def test_a_key_of_a_suspended_tenant_is_refused(tenant_a):
-    issued = issue_api_key(tenant=tenant_a, role=Role.ADMIN, name="k")
-    set_tenant_status(tenant=tenant_a, status="suspended")
+    issued = issue_api_key(tenant=tenant_a, role=Role.ADMIN, name="k", actor=Actor.system())
+    set_tenant_status(tenant=tenant_a, status="suspended", actor=Actor.system())
     response = _client(issued.plaintext).get("/api/v1/me/")
     assert response.status_code == 401
     assert "suspended" in response.json()["error"]["message"]

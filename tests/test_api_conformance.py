@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from compliance_hub.api.throttling import TenantRateThrottle
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role
 from consent import services as consent_services
 from tests.consent.employees import make_employee
@@ -72,7 +73,9 @@ def some_rows(tenant_a, alice):
     """Something for the reads to find: an employee, with a WhatsApp number, and a notice."""
     make_employee(tenant_a)
     consent_services.create_notice_draft(
-        tenant=tenant_a, texts={"en": {"title": "Monitoring", "body": "We keep your messages."}}
+        tenant=tenant_a,
+        texts={"en": {"title": "Monitoring", "body": "We keep your messages."}},
+        actor=Actor.system(),
     )
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from rest_framework.test import APIClient
 
+from compliance_hub.audit.actors import Actor, ActorKind
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
@@ -76,7 +77,7 @@ def _at_far_offset(moment: datetime) -> str:
 
 
 def test_a_far_offset_selects_the_same_moment_in_utc(admin_api, tenant_a):
-    record_event("test.now", tenant=tenant_a, target_label="now")
+    record_event("test.now", tenant=tenant_a, target_label="now", actor=Actor.system())
     now = datetime.now(UTC)
     hour = timedelta(hours=1)
 
@@ -104,7 +105,7 @@ def test_the_ip_filter_selects_events_from_that_address(admin_api, tenant_a, rf)
         "test.here",
         tenant=tenant_a,
         target_label="x",
-        request=rf.get("/", REMOTE_ADDR="203.0.113.7"),
+        actor=Actor(kind=ActorKind.SYSTEM, label="system", ip_address="203.0.113.7"),
     )
     body = admin_api.get("/api/v1/audit-events/", {"ip_address": "203.0.113.7"}).json()
     assert [row["action"] for row in body["results"]] == ["test.here"]

@@ -14,6 +14,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from compliance_hub.accounts.services import invite_user
+from compliance_hub.audit.actors import Actor
 from compliance_hub.digits import is_digits, only_digits, parse_count, parse_id, split_token
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
@@ -102,7 +103,9 @@ def test_a_link_whose_tenant_part_is_not_ascii_digits_is_the_invalid_link_page(
 
 
 def test_an_invitation_link_with_its_tenant_in_arabic_indic_digits_is_refused(client, tenant_a):
-    _invitation, link = invite_user(tenant=tenant_a, email="nina@firm-a.example", role=Role.OFFICER)
+    _invitation, link = invite_user(
+        tenant=tenant_a, email="nina@firm-a.example", role=Role.OFFICER, actor=Actor.system()
+    )
     token = link.rstrip("/").rsplit("/", 1)[1]
     tenant_part, _, secret = token.partition(".")
     assert client.get(f"/join/{token}/").status_code == 200  # the link itself works
@@ -112,7 +115,9 @@ def test_an_invitation_link_with_its_tenant_in_arabic_indic_digits_is_refused(cl
 
 
 def test_a_consent_link_with_its_tenant_in_arabic_indic_digits_is_refused(client, tenant_a):
-    _invitation, link = consent_services.invite_employee(employee=make_employee(tenant_a))
+    _invitation, link = consent_services.invite_employee(
+        employee=make_employee(tenant_a), actor=Actor.system()
+    )
     token = link.rstrip("/").rsplit("/", 1)[1]
     tenant_part, _, secret = token.partition(".")
     assert client.get(f"/consent/r/{token}/").status_code == 200
@@ -138,7 +143,7 @@ def test_switching_with_the_membership_id_in_arabic_indic_digits_is_refused(
 ):
     from compliance_hub.accounts.services import add_member
 
-    other = add_member(tenant=tenant_b, user=alice.user, role=Role.AUDITOR)
+    other = add_member(tenant=tenant_b, user=alice.user, role=Role.AUDITOR, actor=Actor.system())
     login(client, alice)
     response = client.post(
         "/tenant/switch/", {"membership": as_arabic_indic(str(other.pk))}, follow=True
@@ -241,7 +246,7 @@ def _saved_waba_ids(tenant) -> list[str] | None:
 
 @pytest.mark.parametrize("waba_id", NOT_ASCII)
 def test_the_api_refuses_waba_ids_that_are_not_ascii_digits(api_client_for, tenant_a, waba_id):
-    save_whatsapp_settings(tenant=tenant_a, waba_ids=["102290129340398"])
+    save_whatsapp_settings(tenant=tenant_a, waba_ids=["102290129340398"], actor=Actor.system())
     api = api_client_for(tenant_a, Role.ADMIN)
     response = api.patch("/api/v1/whatsapp-settings/", {"waba_ids": [waba_id]}, format="json")
     assert response.status_code == 400, response.content
@@ -299,7 +304,7 @@ def test_meta_values_in_ascii_digits_are_still_read():
 
 
 def test_the_employee_page_refuses_a_team_chosen_in_other_digits(client, tenant_a, alice):
-    team = consent_services.create_team(tenant=tenant_a, name="Sales")
+    team = consent_services.create_team(tenant=tenant_a, name="Sales", actor=Actor.system())
     login(client, alice)
     response = client.post(
         "/employees/",

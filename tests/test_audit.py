@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from compliance_hub.accounts import services as account_services
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.services import record_event
 from compliance_hub.db_roles import set_role
@@ -31,7 +32,7 @@ def _attempt(sql: str, params=()) -> str:
 
 @pytest.fixture
 def event(tenant_a):
-    return record_event("test.action", tenant=tenant_a, actor_label="someone")
+    return record_event("test.action", tenant=tenant_a, actor=Actor.command("someone"))
 
 
 @pytest.mark.parametrize(
@@ -86,16 +87,17 @@ def test_invitations_and_membership_changes_are_audited(rf, tenant_a, alice, osc
         tenant=tenant_a,
         email="new@firm-a.example",
         role=Role.AUDITOR,
-        invited_by=alice.user,
-        request=request,
+        actor=Actor.for_user(alice.user, request),
     )
-    account_services.revoke_invitation(invitation=invitation, actor=alice.user, request=request)
+    account_services.revoke_invitation(
+        invitation=invitation, actor=Actor.for_user(alice.user, request)
+    )
     membership = Membership.objects.get(tenant=tenant_a, user=oscar.user)
     account_services.change_membership(
-        membership=membership, role=Role.AUDITOR, actor=alice.user, request=request
+        membership=membership, role=Role.AUDITOR, actor=Actor.for_user(alice.user, request)
     )
     account_services.change_membership(
-        membership=membership, is_active=False, actor=alice.user, request=request
+        membership=membership, is_active=False, actor=Actor.for_user(alice.user, request)
     )
     with tenant_scope(tenant_a):
         events = {e.action: e for e in AuditEvent.objects.filter(actor=alice.user)}
@@ -115,8 +117,10 @@ def test_invitations_and_membership_changes_are_audited(rf, tenant_a, alice, osc
 
 def test_auditor_pages_through_the_trail_with_filters(client, tenant_a, audrey, tenant_b, bob):
     for number in range(60):
-        record_event(f"test.bulk{number % 2}", tenant=tenant_a, actor_label=f"robot{number}")
-    record_event("test.secret", tenant=tenant_b, actor_label="firm-b-robot")
+        record_event(
+            f"test.bulk{number % 2}", tenant=tenant_a, actor=Actor.command(f"robot{number}")
+        )
+    record_event("test.secret", tenant=tenant_b, actor=Actor.command("firm-b-robot"))
     login(client, audrey)
     first = client.get("/audit/")
     assert first.status_code == 200
@@ -140,8 +144,8 @@ def test_officers_cannot_read_the_audit_trail(client, tenant_a, oscar):
 
 def test_audit_api_filters_and_pages(api_client_for, tenant_a, tenant_b):
     for number in range(3):
-        record_event("membership.created", tenant=tenant_a, actor_label=f"p{number}")
-    record_event("membership.created", tenant=tenant_b, actor_label="other-firm")
+        record_event("membership.created", tenant=tenant_a, actor=Actor.command(f"p{number}"))
+    record_event("membership.created", tenant=tenant_b, actor=Actor.command("other-firm"))
     api = api_client_for(tenant_a, Role.AUDITOR)
     response = api.get("/api/v1/audit-events/", {"action": "membership."})
     assert response.status_code == 200

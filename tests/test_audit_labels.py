@@ -13,6 +13,7 @@ import pytest
 from django.apps import apps
 
 from compliance_hub.audit.actions import ACTION_LABELS, TARGET_LABELS, action_label
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
@@ -119,22 +120,22 @@ def trail(client, tenant_a, alice):
     """Alice signs in, checks an employee file, edits a notice draft and saves a WhatsApp
     setting: the kinds of entry that showed codes."""
     login(client, alice)
-    record_event("auth.login", tenant=tenant_a, actor=alice.user)
+    record_event("auth.login", tenant=tenant_a, actor=Actor.for_user(alice.user))
     record_event(
         "employee_import.previewed",
         tenant=tenant_a,
-        actor=alice.user,
+        actor=Actor.for_user(alice.user),
         target=EmployeeImport(pk=7),
         target_label="Import of staff.csv",
     )
     record_event(
         "notice.draft_updated",
         tenant=tenant_a,
-        actor=alice.user,
+        actor=Actor.for_user(alice.user),
         target=ConsentNotice(pk=3),
         target_label="Monitoring notice (English)",
     )
-    save_whatsapp_settings(tenant=tenant_a, actor=alice.user, app_secret="a" * 20)
+    save_whatsapp_settings(tenant=tenant_a, actor=Actor.for_user(alice.user), app_secret="a" * 20)
     return tenant_a
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.services import create_tenant
 from tests.fixtures import PASSWORD, make_person
@@ -15,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_officer_logs_in_with_a_totp_code_and_lands_on_the_dashboard(live_server, page):
-    firm = create_tenant(slug="firm-a", name="Firm A Bank")
+    firm = create_tenant(slug="firm-a", name="Firm A Bank", actor=Actor.system())
     officer = make_person("oscar@firm-a.example", tenant=firm, role=Role.OFFICER)
 
     page.goto(f"{live_server.url}/")
@@ -38,7 +39,7 @@ def test_an_officer_logs_in_with_a_totp_code_and_lands_on_the_dashboard(live_ser
 def test_a_new_admin_without_mfa_is_walked_through_setting_it_up(live_server, page):
     import pyotp
 
-    firm = create_tenant(slug="firm-a", name="Firm A Bank")
+    firm = create_tenant(slug="firm-a", name="Firm A Bank", actor=Actor.system())
     admin = make_person("alice@firm-a.example", tenant=firm, role=Role.ADMIN, mfa=False)
 
     page.goto(f"{live_server.url}/accounts/login/")

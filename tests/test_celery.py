@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tasks import HEARTBEAT_KEY, heartbeat_task
 from compliance_hub.tenancy.services import create_tenant, set_tenant_status
@@ -21,10 +22,10 @@ def _wait_for(key: str):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_tenant_task_sees_only_its_tenant_in_a_real_worker(worker):
-    firm_a = create_tenant(slug="firm-a", name="Firm A")
-    firm_b = create_tenant(slug="firm-b", name="Firm B")
-    record_event("test.row", tenant=firm_a)
-    record_event("test.row", tenant=firm_b)
+    firm_a = create_tenant(slug="firm-a", name="Firm A", actor=Actor.system())
+    firm_b = create_tenant(slug="firm-b", name="Firm B", actor=Actor.system())
+    record_event("test.row", tenant=firm_a, actor=Actor.system())
+    record_event("test.row", tenant=firm_b, actor=Actor.system())
     tokens = {firm_a.pk: uuid.uuid4().hex, firm_b.pk: uuid.uuid4().hex}
     for tenant_id, token in tokens.items():
         probe_tenant_scope_task.delay(tenant_id=tenant_id, token=token)
@@ -37,8 +38,8 @@ def test_a_tenant_task_sees_only_its_tenant_in_a_real_worker(worker):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_suspended_tenants_task_does_nothing(worker):
-    firm = create_tenant(slug="firm-s", name="Suspended Firm")
-    set_tenant_status(tenant=firm, status="suspended")
+    firm = create_tenant(slug="firm-s", name="Suspended Firm", actor=Actor.system())
+    set_tenant_status(tenant=firm, status="suspended", actor=Actor.system())
     token = uuid.uuid4().hex
     cache.delete(HEARTBEAT_KEY)
     probe_tenant_scope_task.delay(tenant_id=firm.pk, token=token)

@@ -11,6 +11,7 @@ from django.db import connection
 from django.urls import get_resolver
 from rest_framework.test import APIClient
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.db_roles import set_role
 from compliance_hub.tenancy.context import unscoped
 from compliance_hub.tenancy.models import Role, Tenant
@@ -59,16 +60,18 @@ def two_firms(db):
     from compliance_hub.api.keys import issue_api_key
     from compliance_hub.tenancy.services import create_tenant
 
-    firm_a = create_tenant(slug="firm-a", name="Firm A Bank")
+    firm_a = create_tenant(slug="firm-a", name="Firm A Bank", actor=Actor.system())
     alice = make_person("alice@firm-a.example", tenant=firm_a, role=Role.ADMIN)
     make_rows_for(firm_a)
-    key_a = issue_api_key(tenant=firm_a, role=Role.ADMIN, name="firm A key").plaintext
+    key_a = issue_api_key(
+        tenant=firm_a, role=Role.ADMIN, name="firm A key", actor=Actor.system()
+    ).plaintext
 
     _bump_sequences_as_owner()
-    firm_b = create_tenant(slug="firm-b", name="Firm B Brokers")
+    firm_b = create_tenant(slug="firm-b", name="Firm B Brokers", actor=Actor.system())
     bob = make_person("bob@firm-b.example", tenant=firm_b, role=Role.ADMIN)
     make_rows_for(firm_b)
-    issue_api_key(tenant=firm_b, role=Role.ADMIN, name="firm B secret key")
+    issue_api_key(tenant=firm_b, role=Role.ADMIN, name="firm B secret key", actor=Actor.system())
     # Rows that firm A's requests create during the walk (login audit events, ledger leaves)
     # must not take an id that one of firm B's rows has in another table either.
     _bump_sequences_as_owner()

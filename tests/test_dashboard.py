@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from compliance_hub.audit.actors import Actor
 from tests.fixtures import login
 from tests.ingestion import payloads
 from tests.ingestion.delivering import PHONE_ID, deliver, now_seconds, process
@@ -46,7 +47,9 @@ def test_the_admin_is_sent_to_set_up_the_connection(client, tenant_a, alice):
 def test_connected_but_nobody_consented_is_not_running(client, tenant_a, oscar):
     from ingestion.services import save_whatsapp_settings
 
-    save_whatsapp_settings(tenant=tenant_a, app_secret="s" * 16, verify_token="t" * 16)
+    save_whatsapp_settings(
+        tenant=tenant_a, app_secret="s" * 16, verify_token="t" * 16, actor=Actor.system()
+    )
     login(client, oscar)
     page = words(client.get("/"))
     assert (

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from compliance_hub.accounts.models import Invitation, User
 from compliance_hub.accounts.services import invite_user
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Membership, Role
 from tests.fixtures import login
@@ -17,7 +18,10 @@ from tests.fixtures import login
 @pytest.fixture
 def invitation_link(tenant_a, alice):
     invitation, link = invite_user(
-        tenant=tenant_a, email="nina@firm-a.example", role=Role.AUDITOR, invited_by=alice.user
+        tenant=tenant_a,
+        email="nina@firm-a.example",
+        role=Role.AUDITOR,
+        actor=Actor.for_user(alice.user),
     )
     return invitation, link.split("://", 1)[1].split("/", 1)[1]
 
@@ -92,7 +96,7 @@ def test_a_forged_link_is_refused(client, tenant_a, token):
 def test_an_existing_account_must_log_in_as_the_invited_address(
     client, tenant_a, tenant_b, bob, alice
 ):
-    _, link = invite_user(tenant=tenant_a, email=bob.email, role=Role.OFFICER)
+    _, link = invite_user(tenant=tenant_a, email=bob.email, role=Role.OFFICER, actor=Actor.system())
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
     assert "sign in with it" in client.get(path).content.decode().lower()
     login(client, alice)  # the wrong person
@@ -108,7 +112,7 @@ def test_an_existing_account_must_log_in_as_the_invited_address(
 def test_a_person_in_two_firms_switches_between_them(client, tenant_a, tenant_b, alice):
     from compliance_hub.accounts.services import add_member
 
-    add_member(tenant=tenant_b, user=alice.user, role=Role.AUDITOR)
+    add_member(tenant=tenant_b, user=alice.user, role=Role.AUDITOR, actor=Actor.system())
     login(client, alice)
     assert tenant_a.name in client.get("/").content.decode()
     membership_b = Membership.objects.get(tenant=tenant_b, user=alice.user)

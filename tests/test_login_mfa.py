@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Role
@@ -120,7 +121,7 @@ def test_sessions_expire(settings):
 def test_a_member_of_a_suspended_firm_is_told_so(client, tenant_a, alice):
     from compliance_hub.tenancy.services import set_tenant_status
 
-    set_tenant_status(tenant=tenant_a, status="suspended")
+    set_tenant_status(tenant=tenant_a, status="suspended", actor=Actor.system())
     login(client, alice)
     response = client.get("/")
     assert response.status_code == 403

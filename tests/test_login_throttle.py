@@ -8,8 +8,8 @@ import re
 
 from django.test import Client
 
+from compliance_hub.audit.actors import client_ip
 from compliance_hub.audit.models import AuditEvent
-from compliance_hub.audit.services import client_ip
 from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Role
 from tests.fixtures import PASSWORD

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from compliance_hub.accounts.services import add_member, change_membership
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Membership, Role
 from tests.fixtures import login
 
@@ -54,7 +55,7 @@ def test_an_admin_still_changes_another_member(client, tenant_a, alice, oscar):
 
 def test_the_platform_path_cannot_demote_the_last_admin(tenant_a, alice):
     with pytest.raises(ValidationError, match="at least one active admin"):
-        add_member(tenant=tenant_a, user=alice.user, role=Role.OFFICER)
+        add_member(tenant=tenant_a, user=alice.user, role=Role.OFFICER, actor=Actor.system())
     assert _membership(tenant_a, alice).role == Role.ADMIN
 
 
@@ -62,7 +63,7 @@ def test_the_platform_path_cannot_demote_the_last_admin(tenant_a, alice):
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(person_factory):
     from compliance_hub.tenancy.services import create_tenant
 
-    firm = create_tenant(slug="firm-x", name="Firm X")
+    firm = create_tenant(slug="firm-x", name="Firm X", actor=Actor.system())
     one = person_factory("one@firm-x.example", tenant=firm, role=Role.ADMIN)
     two = person_factory("two@firm-x.example", tenant=firm, role=Role.ADMIN)
     barrier = threading.Barrier(2)
@@ -74,7 +75,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(person_factory):
                 tenant=firm, user=target.user
             )
             barrier.wait(timeout=5)
-            change_membership(membership=membership, role=Role.OFFICER, actor=actor.user)
+            change_membership(
+                membership=membership, role=Role.OFFICER, actor=Actor.for_user(actor.user)
+            )
             outcomes.append("changed")
         except ValidationError:
             outcomes.append("refused")

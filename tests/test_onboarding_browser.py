@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from compliance_hub.accounts.services import invite_user
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.services import create_tenant
 from tests.fixtures import make_person
@@ -32,10 +33,13 @@ def _fetch_icon(page, url: str) -> dict:
 def test_an_invited_member_joins_sets_up_two_factor_and_lands_on_the_dashboard(live_server, page):
     import pyotp
 
-    firm = create_tenant(slug="firm-a", name="Firm A Bank")
+    firm = create_tenant(slug="firm-a", name="Firm A Bank", actor=Actor.system())
     admin = make_person("alice@firm-a.example", tenant=firm, role=Role.ADMIN)
     _, link = invite_user(
-        tenant=firm, email="nina@firm-a.example", role=Role.OFFICER, invited_by=admin.user
+        tenant=firm,
+        email="nina@firm-a.example",
+        role=Role.OFFICER,
+        actor=Actor.for_user(admin.user),
     )
 
     page.goto(live_server.url + "/join/" + link.split("/join/", 1)[1])

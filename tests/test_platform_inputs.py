@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Membership, Role
 from tests.fixtures import login
 
@@ -30,7 +31,7 @@ def test_switching_firm_without_any_id_is_a_clear_message(client, tenant_a, alic
 def test_switching_firm_still_works(client, tenant_a, tenant_b, alice):
     from compliance_hub.accounts.services import add_member
 
-    add_member(tenant=tenant_b, user=alice.user, role=Role.AUDITOR)
+    add_member(tenant=tenant_b, user=alice.user, role=Role.AUDITOR, actor=Actor.system())
     login(client, alice)
     membership = Membership.objects.get(tenant=tenant_b, user=alice.user)
     response = client.post("/tenant/switch/", {"membership": str(membership.pk)}, follow=True)
@@ -95,7 +96,9 @@ def test_the_login_form_answers_nonsense_clearly(client, db, email):
 def test_the_join_form_answers_nonsense_clearly(client, tenant_a, alice):
     from compliance_hub.accounts.services import invite_user
 
-    _, link = invite_user(tenant=tenant_a, email="nina@firm-a.example", role=Role.OFFICER)
+    _, link = invite_user(
+        tenant=tenant_a, email="nina@firm-a.example", role=Role.OFFICER, actor=Actor.system()
+    )
     path = "/join/" + link.split("/join/", 1)[1]
     data = {"full_name": "Nina\x00", "password1": "x\x00" * 8, "password2": "x\x00" * 8}
     assert client.post(path, data).status_code == 200

@@ -25,6 +25,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
@@ -374,7 +375,7 @@ def checkpoint_and_anchor(*, tenant: Tenant, force: bool = False) -> LogCheckpoi
 
 
 def record_tombstone(
-    *, tenant: Tenant, record_table: str, record_id: int, reason: str, actor: Any = None
+    *, tenant: Tenant, record_table: str, record_id: int, reason: str, actor: Actor
 ) -> Tombstone:
     """Mark the record at its leaf as disposed of: from now on verification checks the leaf
     hash the log already holds instead of recomputing it, so the record's content may be
@@ -579,9 +580,7 @@ def signing_keys(*, tenant: Tenant) -> list[LogSigningKey]:
         return list(LogSigningKey.objects.filter(tenant=tenant).order_by("sequence"))
 
 
-def rotate_signing_key(
-    *, tenant: Tenant, actor: Any = None, actor_label: str = "", reason: str = ""
-) -> LogSigningKey:
+def rotate_signing_key(*, tenant: Tenant, actor: Actor, reason: str = "") -> LogSigningKey:
     """Retire the tenant's checkpoint key for a new one that the old one endorses, then sign and
     anchor a checkpoint with the new key at once, so the anchors learn of the rotation. Under
     the log head lock: no checkpoint is signed with the old key after the new one exists.
@@ -594,7 +593,6 @@ def rotate_signing_key(
             "ledger.key_rotated",
             tenant=tenant,
             actor=actor,
-            actor_label=actor_label,
             target_label=f"checkpoint key #{key.sequence}",
             details={"previous_key_id": previous.key_id, "key_id": key.key_id,
                      "sequence": key.sequence, "reason": reason[:500]},

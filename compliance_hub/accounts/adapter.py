@@ -3,11 +3,14 @@ account (accounts/throttle.py) and audited."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
-from compliance_hub.audit.services import client_ip, record_event
+from compliance_hub.audit.actors import Actor, client_ip
+from compliance_hub.audit.services import record_event
 
 from . import throttle
 from .models import User
@@ -21,17 +24,18 @@ def _tenants_of_email(email: str):
     ).distinct()
 
 
-def record_for_user_tenants(action: str, *, email: str, user=None, request=None, details=None):
-    """Write ``action`` into the trail of every tenant the person belongs to (each firm's
-    auditor sees its staff's logins), or the platform trail when they belong to none."""
+def record_for_user_tenants(
+    action: str, *, email: str, actor: Actor, details: dict[str, Any] | None = None
+) -> None:
+    """Write ``action`` into the trail of every tenant the person with ``email`` belongs to
+    (each firm's auditor sees its staff's logins), or the platform trail when they belong to
+    none."""
     tenants = list(_tenants_of_email(email)) if email else []
     for tenant in tenants or [None]:
         record_event(
             action,
             tenant=tenant,
-            actor=user,
-            actor_label=email,
-            request=request,
+            actor=actor,
             details=details,
         )
 
@@ -78,7 +82,6 @@ class AccountAdapter(DefaultAccountAdapter):
         record_for_user_tenants(
             "auth.login_failed",
             email=email,
-            user=user,
-            request=request,
+            actor=Actor.visitor(request, label=email, user=user),
             details={"reason": "wrong password" if user else "unknown address"},
         )

@@ -12,12 +12,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.digits import split_token
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Membership, Role, Tenant
 
-from .models import Invitation, User, hash_token, person_or_none
+from .models import Invitation, User, hash_token
 
 
 class InvitationError(Exception):
@@ -35,7 +36,7 @@ def invitation_token(tenant: Tenant, secret: str) -> str:
 
 
 def invite_user(
-    *, tenant: Tenant, email: str, role: str, invited_by=None, request=None, base_url: str = ""
+    *, tenant: Tenant, email: str, role: str, actor: Actor, base_url: str = ""
 ) -> tuple[Invitation, str]:
     """Invite ``email`` to ``tenant`` as ``role``; mail the link and return it (shown once)."""
     email = User.objects.normalize_email(email).strip().lower()
@@ -54,14 +55,13 @@ def invite_user(
             email=email,
             role=role,
             token_hash=hash_token(secret),
-            invited_by=person_or_none(invited_by),
+            invited_by=actor.user,
             expires_at=timezone.now() + settings.INVITATION_TTL,
         )
         record_event(
             "invitation.created",
             tenant=tenant,
-            actor=invited_by,
-            request=request,
+            actor=actor,
             target=invitation,
             details={"email": email, "role": role},
         )
@@ -114,9 +114,10 @@ def find_invitation(token: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(*, invitation: Invitation, user: User, request=None) -> Membership:
-    """Make ``user`` a member with the invited role. Single use: a concurrent second accept
-    finds the row already claimed and fails."""
+def accept_invitation(*, invitation: Invitation, user: User, actor: Actor) -> Membership:
+    """Make ``user`` a member with the invited role (``actor`` is that person, from where they
+    accepted). Single use: a concurrent second accept finds the row already claimed and
+    fails."""
     if user.email.lower() != invitation.email.lower():
         raise InvitationError(
             f"This invitation is for {invitation.email}; you are logged in as {user.email}."
@@ -145,14 +146,11 @@ def accept_invitation(*, invitation: Invitation, user: User, request=None) -> Me
             membership.role = invitation.role
             membership.is_active = True
             membership.save(update_fields=["role", "is_active", "updated_at"])
-        record_event(
-            "invitation.accepted", tenant=tenant, actor=user, request=request, target=invitation
-        )
+        record_event("invitation.accepted", tenant=tenant, actor=actor, target=invitation)
         record_event(
             "membership.created" if created else "membership.reactivated",
             tenant=tenant,
-            actor=user,
-            request=request,
+            actor=actor,
             target=membership,
             target_label=user.email,
             details={"role": invitation.role, "via": "invitation"},
@@ -160,7 +158,7 @@ def accept_invitation(*, invitation: Invitation, user: User, request=None) -> Me
     return membership
 
 
-def revoke_invitation(*, invitation: Invitation, actor=None, request=None) -> Invitation:
+def revoke_invitation(*, invitation: Invitation, actor: Actor) -> Invitation:
     if invitation.accepted_at is not None:
         raise ValidationError("This invitation has already been accepted.")
     if invitation.revoked_at is None:
@@ -171,7 +169,6 @@ def revoke_invitation(*, invitation: Invitation, actor=None, request=None) -> In
                 "invitation.revoked",
                 tenant=invitation.tenant,
                 actor=actor,
-                request=request,
                 target=invitation,
             )
     return invitation
@@ -204,8 +201,7 @@ def change_membership(
     membership: Membership,
     role: str | None = None,
     is_active: bool | None = None,
-    actor=None,
-    request=None,
+    actor: Actor,
 ) -> Membership:
     """Change a member's role and/or activity; the last active admin cannot be demoted."""
     new_role = membership.role if role is None else role
@@ -214,8 +210,7 @@ def change_membership(
         raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
     if (new_role, new_active) == (membership.role, membership.is_active):
         return membership
-    person = person_or_none(actor)
-    if person is not None and person.pk == membership.user_id:
+    if actor.user is not None and actor.user.pk == membership.user_id:
         # An admin who demotes or deactivates themselves locks themselves out at once.
         raise OwnMembershipError(
             "You cannot change your own role or access. Ask another admin of this firm."
@@ -234,7 +229,6 @@ def change_membership(
             action,
             tenant=membership.tenant,
             actor=actor,
-            request=request,
             target=membership,
             target_label=membership.user.email,
             details={"before": before, "after": {"role": new_role, "is_active": new_active}},
@@ -242,7 +236,7 @@ def change_membership(
     return membership
 
 
-def add_member(*, tenant: Tenant, user: User, role: str, actor=None, request=None) -> Membership:
+def add_member(*, tenant: Tenant, user: User, role: str, actor: Actor) -> Membership:
     """Platform path (CLI, seeding): make ``user`` a member directly, audited."""
     with transaction.atomic():
         existing = Membership.objects.filter(tenant=tenant, user=user).first()
@@ -255,7 +249,6 @@ def add_member(*, tenant: Tenant, user: User, role: str, actor=None, request=Non
             "membership.created" if created else "membership.role_changed",
             tenant=tenant,
             actor=actor,
-            request=request,
             target=membership,
             target_label=user.email,
             details={"role": role},

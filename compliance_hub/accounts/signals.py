@@ -6,18 +6,22 @@ from allauth.mfa import signals as mfa_signals
 from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 
+from compliance_hub.audit.actors import Actor
+
 from .adapter import record_for_user_tenants
 
 
 @receiver(auth_signals.user_logged_in)
 def audit_login(sender, request, user, **kwargs) -> None:
-    record_for_user_tenants("auth.login", email=user.email, user=user, request=request)
+    record_for_user_tenants("auth.login", email=user.email, actor=Actor.for_user(user, request))
 
 
 @receiver(auth_signals.user_logged_out)
 def audit_logout(sender, request, user, **kwargs) -> None:
     if user is not None:
-        record_for_user_tenants("auth.logout", email=user.email, user=user, request=request)
+        record_for_user_tenants(
+            "auth.logout", email=user.email, actor=Actor.for_user(user, request)
+        )
 
 
 def _authenticator_event(action: str):
@@ -25,8 +29,7 @@ def _authenticator_event(action: str):
         record_for_user_tenants(
             action,
             email=user.email,
-            user=user,
-            request=request,
+            actor=Actor.for_user(user, request),
             details={"type": getattr(authenticator, "type", "")},
         )
 

@@ -22,7 +22,8 @@ from allauth.core.internal.ratelimit import RateLimitUsage, consume, get_cache_k
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from compliance_hub.audit.services import client_ip, record_event
+from compliance_hub.audit.actors import Actor, client_ip
+from compliance_hub.audit.services import record_event
 
 APP = "allauth.account"
 LOGIN_FAILED = "login_failed"  # allauth's: per address ("ip") and per account ("key")
@@ -135,13 +136,15 @@ def record_lockout(request: HttpRequest, *, lock: Lockout, email: str) -> None:
         record_event(
             "auth.login_throttled",
             tenant=None,
-            actor_label=f"address {address}",
-            request=request,
+            actor=Actor.visitor(request, label=f"address {address}"),
             details=details,
         )
     else:
         record_for_user_tenants(
-            "auth.login_throttled", email=email, request=request, details=details
+            "auth.login_throttled",
+            email=email,
+            actor=Actor.visitor(request, label=email),
+            details=details,
         )
 
 

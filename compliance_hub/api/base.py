@@ -4,22 +4,32 @@ from __future__ import annotations
 
 from rest_framework import generics, viewsets
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.views import APIView
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Tenant
 
 
-class TenantAPIMixin:
-    """Gives views ``self.tenant`` (from the API key or the session's membership; never from the
-    URL or body) and the role lists that HasTenantRole reads."""
+class TenantAPIMixin(APIView):
+    """For DRF views: gives them ``self.tenant`` (from the API key or the session's membership;
+    never from the URL or body), ``self.actor`` and the role lists that HasTenantRole reads."""
 
     allowed_roles: tuple[str, ...]
 
     @property
     def tenant(self) -> Tenant:
+        # Authentication put it on Django's request inside DRF's: ApiKeyAuthentication for a
+        # key, TenantMiddleware for the session.
         tenant = getattr(self.request._request, "tenant", None)
         if tenant is None:
             raise PermissionDenied("You are not a member of an active tenant.")
         return tenant
+
+    @property
+    def actor(self) -> Actor:
+        """Who calls: the API key or the signed-in person (authentication has run by the time a
+        handler asks), with the client's address; what the services audit."""
+        return Actor.from_request(self.request._request)
 
 
 class TenantGenericAPIView(TenantAPIMixin, generics.GenericAPIView):

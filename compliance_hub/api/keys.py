@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from compliance_hub.accounts.models import person_or_none
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Role, Tenant
 
@@ -29,7 +29,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_api_key(*, tenant: Tenant, role: str, name: str, actor=None, request=None) -> IssuedKey:
+def issue_api_key(*, tenant: Tenant, role: str, name: str, actor: Actor) -> IssuedKey:
     if role not in Role.values:
         raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}")
     prefix = secrets.token_hex(6)
@@ -41,20 +41,19 @@ def issue_api_key(*, tenant: Tenant, role: str, name: str, actor=None, request=N
             role=role,
             prefix=prefix,
             key_hash=_hash(secret),
-            created_by=person_or_none(actor),
+            created_by=actor.user,
         )
         record_event(
             "api_key.created",
             tenant=tenant,
             actor=actor,
-            request=request,
             target=api_key,
             details={"role": role, "prefix": prefix},
         )
     return IssuedKey(api_key=api_key, plaintext=f"{KEY_PREFIX}_{prefix}_{secret}")
 
 
-def revoke_api_key(*, api_key: ApiKey, actor=None, request=None) -> ApiKey:
+def revoke_api_key(*, api_key: ApiKey, actor: Actor) -> ApiKey:
     if api_key.revoked_at is not None:
         return api_key
     with transaction.atomic():
@@ -64,7 +63,6 @@ def revoke_api_key(*, api_key: ApiKey, actor=None, request=None) -> ApiKey:
             "api_key.revoked",
             tenant=api_key.tenant,
             actor=actor,
-            request=request,
             target=api_key,
             details={"prefix": api_key.prefix},
         )

@@ -77,8 +77,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         incoming.is_valid(raise_exception=True)
         account_services.change_membership(
             membership=membership,
-            actor=request.user,
-            request=request._request,
+            actor=self.actor,
             **incoming.validated_data,
         )
         return Response(MembershipSerializer(membership).data)
@@ -102,8 +101,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         incoming.is_valid(raise_exception=True)
         invitation, _link = account_services.invite_user(
             tenant=self.tenant,
-            invited_by=request.user,
-            request=request._request,
+            actor=self.actor,
             base_url=request.build_absolute_uri("/"),
             **incoming.validated_data,
         )
@@ -112,9 +110,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     def destroy(self, request, *args, **kwargs):
         invitation = self.get_object()
         try:
-            account_services.revoke_invitation(
-                invitation=invitation, actor=request.user, request=request._request
-            )
+            account_services.revoke_invitation(invitation=invitation, actor=self.actor)
         except ValidationError as error:
             return Response(
                 {"error": {"status": 409, "code": "conflict", "message": " ".join(error.messages)}},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from compliance_hub.errors import service_unavailable
 
 from .context import activate_in_transaction, deactivate
+from .requests import ResolvedRequest
 from .selectors import resolve_membership
 
 SESSION_TENANT_KEY = "active_tenant_id"
@@ -35,13 +37,14 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.tenant = None
-        request.membership = None
-        request.api_key = None
+        resolved = cast(ResolvedRequest, request)  # what this middleware makes of it
+        resolved.tenant = None
+        resolved.membership = None
+        resolved.api_key = None
         if request.path.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
         try:
-            return self._in_transaction(request)
+            return self._in_transaction(resolved)
         except (OperationalError, InterfaceError):
             # The database is down or unreachable: say so (503, try again) instead of a 500.
             return service_unavailable(request)
@@ -51,7 +54,7 @@ class TenantMiddleware:
             return service_unavailable(request)
         return None
 
-    def _in_transaction(self, request: HttpRequest) -> HttpResponse:
+    def _in_transaction(self, request: ResolvedRequest) -> HttpResponse:
         with transaction.atomic():
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated:

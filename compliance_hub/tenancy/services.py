@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 
 from .models import Tenant
 from .signals import tenant_created
 
 
-def create_tenant(*, slug: str, name: str, actor=None, request=None) -> Tenant:
+def create_tenant(*, slug: str, name: str, actor: Actor) -> Tenant:
     slug = slug.strip().lower()
     tenant = Tenant(slug=slug, name=name.strip() or slug)
     tenant.full_clean()  # slug format and uniqueness, with a message the CLI can print
@@ -21,7 +22,6 @@ def create_tenant(*, slug: str, name: str, actor=None, request=None) -> Tenant:
             "tenant.created",
             tenant=tenant,
             actor=actor,
-            request=request,
             target=tenant,
             details={"slug": slug},
         )
@@ -29,7 +29,7 @@ def create_tenant(*, slug: str, name: str, actor=None, request=None) -> Tenant:
     return tenant
 
 
-def set_tenant_status(*, tenant: Tenant, status: str, actor=None, request=None) -> Tenant:
+def set_tenant_status(*, tenant: Tenant, status: str, actor: Actor) -> Tenant:
     if status not in Tenant.Status.values:
         raise ValidationError(f"Status must be one of {', '.join(Tenant.Status.values)}")
     if tenant.status != status:
@@ -41,7 +41,6 @@ def set_tenant_status(*, tenant: Tenant, status: str, actor=None, request=None) 
                 "tenant.status_changed",
                 tenant=tenant,
                 actor=actor,
-                request=request,
                 target=tenant,
                 details={"before": before, "after": status},
             )

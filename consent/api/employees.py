@@ -93,9 +93,6 @@ class EmployeeViewSet(TenantViewSet):
     def tenant_queryset(self):
         return employee_list(tenant=self.tenant)
 
-    def _actor(self):
-        return self.request.user
-
     def _fresh(self, employee: Employee) -> Employee:
         """Re-read with the consent state annotation after a change."""
         return employee_list(tenant=self.tenant).get(pk=employee.pk)
@@ -120,8 +117,7 @@ class EmployeeViewSet(TenantViewSet):
         employee = services.create_employee(
             tenant=self.tenant,
             data=services.EmployeeData(**incoming.validated_data),
-            actor=self._actor(),
-            request=request._request,
+            actor=self.actor,
         )
         return Response(
             EmployeeSerializer(self._fresh(employee)).data, status=status.HTTP_201_CREATED
@@ -143,8 +139,7 @@ class EmployeeViewSet(TenantViewSet):
             services.update_employee(
                 employee=employee,
                 data=services.EmployeeData(**fields),
-                actor=self._actor(),
-                request=request._request,
+                actor=self.actor,
             )
         except services.ConsentError as error:
             raise conflict(error) from None
@@ -163,8 +158,7 @@ class EmployeeViewSet(TenantViewSet):
         try:
             services.deactivate_employee(
                 employee=employee,
-                actor=self._actor(),
-                request=request._request,
+                actor=self.actor,
                 reason=incoming.validated_data["reason"],
             )
         except services.ConsentError as error:
@@ -211,8 +205,7 @@ class EmployeeViewSet(TenantViewSet):
         try:
             event = services.record_consent(
                 employee=employee,
-                actor=self._actor(),
-                request=request._request,
+                actor=self.actor,
                 notice=notice,
                 evidence=data.get("evidence"),
                 evidence_reference=data["evidence_reference"],
@@ -242,8 +235,7 @@ class EmployeeViewSet(TenantViewSet):
         try:
             event = services.withdraw_consent(
                 employee=employee,
-                actor=self._actor(),
-                request=request._request,
+                actor=self.actor,
                 reason=incoming.validated_data["reason"],
             )
         except services.ConsentError as error:
@@ -300,8 +292,7 @@ class EmployeeViewSet(TenantViewSet):
                 tenant=self.tenant,
                 filename=upload.name or "upload.csv",
                 data=data,
-                actor=self._actor(),
-                request=request._request,
+                actor=self.actor,
             )
         except ImportRejected as rejected:
             return Response(

@@ -47,8 +47,7 @@ class ConsentNoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
         notice = services.create_notice_draft(
             tenant=self.tenant,
             texts=incoming.validated_data["texts"],
-            actor=request.user,
-            request=request._request,
+            actor=self.actor,
         )
         return Response(ConsentNoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
 
@@ -65,8 +64,7 @@ class ConsentNoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
             services.update_notice_draft(
                 notice=notice,
                 texts=incoming.validated_data["texts"],
-                actor=request.user,
-                request=request._request,
+                actor=self.actor,
             )
         except services.ConsentError as error:
             raise conflict(error) from None
@@ -86,8 +84,7 @@ class ConsentNoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
         try:
             services.publish_notice(
                 notice=notice,
-                actor=request.user,
-                request=request._request,
+                actor=self.actor,
                 reconsent_deadline=incoming.validated_data.get("reconsent_deadline"),
             )
         except services.ConsentError as error:

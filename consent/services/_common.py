@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from django.conf import settings
 
 from compliance_hub.accounts.models import hash_token
-from compliance_hub.audit.services import client_ip
 
 
 def _token_pair(tenant_id: int) -> tuple[str, str]:
@@ -18,12 +16,3 @@ def _token_pair(tenant_id: int) -> tuple[str, str]:
 
 def _absolute(path: str, base_url: str = "") -> str:
     return (base_url.rstrip("/") if base_url else settings.SITE_URL) + path
-
-
-def _request_facts(request) -> dict[str, Any]:
-    if request is None:
-        return {"ip_address": None, "user_agent": ""}
-    return {
-        "ip_address": client_ip(request),
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
-    }

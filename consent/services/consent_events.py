@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from compliance_hub.accounts.models import person_or_none
+from compliance_hub.audit.actors import Actor, ActorKind
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
@@ -37,7 +37,7 @@ from ..selectors import (
     is_covered_now,
     last_consent_event,
 )
-from ._common import _absolute, _request_facts, _token_pair
+from ._common import _absolute, _token_pair
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
@@ -95,12 +95,13 @@ def accept_consent(
     *,
     invitation: ConsentInvitation,
     signature_name: str,
-    request=None,
+    actor: Actor,
     base_url: str = "",
     language: str = "",
 ) -> ConsentEvent:
     """The employee read the notice (in ``language``, default the invitation's) and typed their
-    name: record the grant with its evidence."""
+    name: record the grant with its evidence (the address and browser come from ``actor``, the
+    link's visitor)."""
     employee = invitation.employee
     signature = check_signature(employee=employee, signature_name=signature_name)
     notice = invitation.notice
@@ -119,13 +120,13 @@ def accept_consent(
             signature_name=signature,
             invitation=invitation,
             withdrawal_token_hash=token_digest,
-            **_request_facts(request),
+            ip_address=actor.ip_address,
+            user_agent=actor.user_agent,
         )
         record_event(
             "consent.granted",
             tenant=invitation.tenant,
-            actor_label=f"employee:{employee.employee_id}",
-            request=request,
+            actor=actor,
             target=employee,
             details={"notice_version": notice.version, "method": "link"},
         )
@@ -150,7 +151,7 @@ def accept_consent(
 
 
 def decline_consent(
-    *, invitation: ConsentInvitation, request=None, reason: str = "", language: str = ""
+    *, invitation: ConsentInvitation, actor: Actor, reason: str = "", language: str = ""
 ) -> ConsentEvent:
     employee = invitation.employee
     with tenant_scope(invitation.tenant_id):
@@ -166,13 +167,13 @@ def decline_consent(
             language=_read_language(invitation, language),
             invitation=invitation,
             reason=reason.strip()[:1000],
-            **_request_facts(request),
+            ip_address=actor.ip_address,
+            user_agent=actor.user_agent,
         )
         record_event(
             "consent.declined",
             tenant=invitation.tenant,
-            actor_label=f"employee:{employee.employee_id}",
-            request=request,
+            actor=actor,
             target=employee,
             details={"notice_version": invitation.notice.version},
         )
@@ -219,8 +220,7 @@ def check_consent_date(*, employee: Employee, notice: ConsentNotice, occurred_at
 def record_consent(
     *,
     employee: Employee,
-    actor,
-    request=None,
+    actor: Actor,
     notice: ConsentNotice | None = None,
     evidence: UploadedFile | None = None,
     evidence_reference: str = "",
@@ -277,8 +277,9 @@ def record_consent(
             language=employee.language,
             signature_name=signature,
             evidence_reference=reference[:500],
-            recorded_by=person_or_none(actor),
-            **_request_facts(request),
+            recorded_by=actor.user,
+            ip_address=actor.ip_address,
+            user_agent=actor.user_agent,
             **fields,
         )
         if evidence is not None:
@@ -289,7 +290,6 @@ def record_consent(
             "consent.recorded",
             tenant=employee.tenant,
             actor=actor,
-            request=request,
             target=employee,
             details={
                 "notice_version": notice.version,
@@ -305,10 +305,11 @@ def record_consent(
 EVIDENCE_SIGNATURES_BY_TYPE = {ctype: suffix for ctype, suffix in EVIDENCE_SIGNATURES.values()}
 
 
-def withdraw_consent(
-    *, employee: Employee, actor=None, request=None, reason: str = "", by_employee: bool = False
-) -> ConsentEvent:
-    """Capture stops at once. Already archived messages stay under legal retention."""
+def withdraw_consent(*, employee: Employee, actor: Actor, reason: str = "") -> ConsentEvent:
+    """Capture stops at once. Already archived messages stay under legal retention. The
+    employee withdraws through the link in their confirmation (``actor`` is that link's
+    visitor); anyone else is an admin withdrawing for them."""
+    by_employee = actor.kind is ActorKind.LINK
     with tenant_scope(employee.tenant_id), transaction.atomic():
         # Serialise concurrent withdrawals of one employee (two clicks, two admins).
         Employee.objects.select_for_update().filter(pk=employee.pk).first()
@@ -321,15 +322,14 @@ def withdraw_consent(
             kind=ConsentEvent.Kind.WITHDRAWN,
             method=ConsentEvent.Method.EMPLOYEE if by_employee else ConsentEvent.Method.ADMIN,
             reason=reason.strip()[:1000],
-            recorded_by=person_or_none(actor),
-            **_request_facts(request),
+            recorded_by=actor.user,
+            ip_address=actor.ip_address,
+            user_agent=actor.user_agent,
         )
         record_event(
             "consent.withdrawn",
             tenant=employee.tenant,
             actor=actor,
-            actor_label=f"employee:{employee.employee_id}" if by_employee else "",
-            request=request,
             target=employee,
             details={"by": "employee" if by_employee else "admin", "reason": reason[:1000]},
         )
@@ -337,7 +337,7 @@ def withdraw_consent(
     return event
 
 
-def expire_overdue_consents(*, tenant: Tenant) -> int:
+def expire_overdue_consents(*, tenant: Tenant, actor: Actor) -> int:
     """Write an ``expired`` event for each employee whose consent a re-consent deadline ended.
     The gate already refuses from the deadline on; this puts the fact in the history."""
     now = timezone.now()
@@ -358,6 +358,7 @@ def expire_overdue_consents(*, tenant: Tenant) -> int:
             record_event(
                 "consent.expired",
                 tenant=tenant,
+                actor=actor,
                 target=employee,
                 details={"granted_version": last.notice_version},
             )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
@@ -152,7 +153,7 @@ def _save_employee(employee: Employee) -> None:
 
 
 def create_employee(
-    *, tenant: Tenant, data: EmployeeData, actor=None, request=None, audit: bool = True
+    *, tenant: Tenant, data: EmployeeData, actor: Actor, audit: bool = True
 ) -> Employee:
     with tenant_scope(tenant):
         fields = _clean_employee(tenant, data, current=None)
@@ -168,7 +169,6 @@ def create_employee(
                 "employee.created",
                 tenant=tenant,
                 actor=actor,
-                request=request,
                 target=employee,
                 details={"employee_id": employee.employee_id},
             )
@@ -279,9 +279,7 @@ class EmployeeRowsRefused(BulkConflict):
     the caller rather than a change of state, named per row and field all the same."""
 
 
-def update_employee(
-    *, employee: Employee, data: EmployeeData, actor=None, request=None
-) -> Employee:
+def update_employee(*, employee: Employee, data: EmployeeData, actor: Actor) -> Employee:
     if not employee.active:
         raise ConsentError("A deactivated employee cannot be changed; add a new employee instead.")
     with tenant_scope(employee.tenant_id):
@@ -304,7 +302,6 @@ def update_employee(
             "employee.updated",
             tenant=employee.tenant,
             actor=actor,
-            request=request,
             target=employee,
             details={"changed": sorted(changed)},
         )
@@ -312,9 +309,7 @@ def update_employee(
     return employee
 
 
-def deactivate_employee(
-    *, employee: Employee, actor=None, request=None, reason: str = ""
-) -> Employee:
+def deactivate_employee(*, employee: Employee, actor: Actor, reason: str = "") -> Employee:
     """Offboarding: capture stops, the number is released, the archive stays under retention."""
     if not employee.active:
         raise ConsentError("This employee is already deactivated.")
@@ -334,7 +329,6 @@ def deactivate_employee(
             "employee.deactivated",
             tenant=employee.tenant,
             actor=actor,
-            request=request,
             target=employee,
             details={"reason": reason[:500]},
         )
@@ -342,7 +336,7 @@ def deactivate_employee(
     return employee
 
 
-def create_team(*, tenant: Tenant, name: str, actor=None, request=None) -> Team:
+def create_team(*, tenant: Tenant, name: str, actor: Actor) -> Team:
     name = name.strip()
     if not name:
         raise ValidationError({"name": "A team needs a name."})
@@ -350,5 +344,5 @@ def create_team(*, tenant: Tenant, name: str, actor=None, request=None) -> Team:
         if Team.objects.filter(name__iexact=name).exists():
             raise ValidationError({"name": "A team with this name exists."})
         team = Team.objects.create(tenant=tenant, name=name[:100])
-        record_event("team.created", tenant=tenant, actor=actor, request=request, target=team)
+        record_event("team.created", tenant=tenant, actor=actor, target=team)
     return team

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from compliance_hub.accounts.models import person_or_none
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
@@ -37,8 +37,7 @@ CONSENT_INVITATION_TTL = timedelta(days=14)
 def invite_employee(
     *,
     employee: Employee,
-    actor=None,
-    request=None,
+    actor: Actor,
     base_url: str = "",
     notice: ConsentNotice | None = None,
 ) -> tuple[ConsentInvitation, str]:
@@ -68,13 +67,12 @@ def invite_employee(
             token_hash=token_digest,
             language=employee.language,
             expires_at=now + CONSENT_INVITATION_TTL,
-            sent_by=person_or_none(actor),
+            sent_by=actor.user,
         )
         record_event(
             "consent.invitation_sent",
             tenant=tenant,
             actor=actor,
-            request=request,
             target=employee,
             details={"notice_version": notice.version, "invitation": invitation.pk},
         )
@@ -91,7 +89,7 @@ def invite_employee(
     return invitation, link
 
 
-def invite_employees_in_bulk(*, tenant: Tenant, actor=None, request=None) -> int:
+def invite_employees_in_bulk(*, tenant: Tenant, actor: Actor) -> int:
     """Queue an invitation to the current notice for everyone who needs one (see
     selectors.employees_to_invite); the emails go out from a worker. Returns how many."""
     # consent.tasks imports the services: import it late.
@@ -112,12 +110,11 @@ def invite_employees_in_bulk(*, tenant: Tenant, actor=None, request=None) -> int
             "consent.bulk_invitation",
             tenant=tenant,
             actor=actor,
-            request=request,
             target=notice,
             details={"notice_version": notice.version, "employees": len(employee_ids)},
         )
-    person = person_or_none(actor)
-    actor_id = person.pk if person else None
+    # The worker sends in the name of the person who asked (an API key or the system: nobody).
+    actor_id = actor.user.pk if actor.user is not None else None
     for start in range(0, len(employee_ids), 200):
         transaction.on_commit(
             partial(

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from compliance_hub.accounts.models import person_or_none
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
@@ -26,7 +26,7 @@ from ..models import (
 from ..notice_templates import DEFAULT_NOTICE, LANGUAGES, render_notice
 
 
-def notice_hash(texts: dict[str, Any]) -> str:
+def notice_hash(texts: dict[str, dict[str, str]]) -> str:
     canonical = json.dumps(texts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -45,21 +45,17 @@ def _clean_texts(texts: dict[str, Any]) -> dict[str, dict[str, str]]:
     return cleaned
 
 
-def create_notice_draft(
-    *, tenant: Tenant, texts: dict[str, Any], actor=None, request=None
-) -> ConsentNotice:
+def create_notice_draft(*, tenant: Tenant, texts: dict[str, Any], actor: Actor) -> ConsentNotice:
     with tenant_scope(tenant):
         notice = ConsentNotice.objects.create(
-            tenant=tenant, texts=_clean_texts(texts), created_by=person_or_none(actor)
+            tenant=tenant, texts=_clean_texts(texts), created_by=actor.user
         )
-        record_event(
-            "notice.draft_created", tenant=tenant, actor=actor, request=request, target=notice
-        )
+        record_event("notice.draft_created", tenant=tenant, actor=actor, target=notice)
     return notice
 
 
 def update_notice_draft(
-    *, notice: ConsentNotice, texts: dict[str, Any], actor=None, request=None
+    *, notice: ConsentNotice, texts: dict[str, Any], actor: Actor
 ) -> ConsentNotice:
     if notice.is_published:
         raise ConsentError(
@@ -72,7 +68,6 @@ def update_notice_draft(
             "notice.draft_updated",
             tenant=notice.tenant,
             actor=actor,
-            request=request,
             target=notice,
         )
     return notice
@@ -106,8 +101,7 @@ def check_publishable(
 def publish_notice(
     *,
     notice: ConsentNotice,
-    actor=None,
-    request=None,
+    actor: Actor,
     reconsent_deadline: datetime | None = None,
 ) -> ConsentNotice:
     """Freeze a draft as the next version. With a deadline, consents to earlier versions stop
@@ -128,13 +122,12 @@ def publish_notice(
         notice.content_sha256 = notice_hash(texts)
         notice.reconsent_deadline = reconsent_deadline
         notice.published_at = timezone.now()
-        notice.published_by = person_or_none(actor)
+        notice.published_by = actor.user
         notice.save()
         record_event(
             "notice.published",
             tenant=notice.tenant,
             actor=actor,
-            request=request,
             target=notice,
             details={
                 "version": notice.version,
@@ -148,8 +141,8 @@ def publish_notice(
     return notice
 
 
-def publish_default_notice(*, tenant: Tenant) -> ConsentNotice:
+def publish_default_notice(*, tenant: Tenant, actor: Actor) -> ConsentNotice:
     """Every new tenant starts with the shipped notice (in every language) as version 1."""
     texts = {lang: render_notice(DEFAULT_NOTICE[lang], firm_name=tenant.name) for lang in LANGUAGES}
-    notice = create_notice_draft(tenant=tenant, texts=texts)
-    return publish_notice(notice=notice)
+    notice = create_notice_draft(tenant=tenant, texts=texts, actor=actor)
+    return publish_notice(notice=notice, actor=actor)

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
@@ -38,8 +39,7 @@ def employee_import(request: TenantRequest) -> HttpResponse:
                     tenant=request.tenant,
                     filename=upload.name,
                     data=read_upload(upload),
-                    actor=request.user,
-                    request=request,
+                    actor=Actor.from_request(request),
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -84,7 +84,7 @@ def employee_import_confirm(request: TenantRequest, pk: int) -> HttpResponse:
 
     employee_import = _import_or_404(request, pk)
     try:
-        count = confirm_import(employee_import=employee_import, actor=request.user, request=request)
+        count = confirm_import(employee_import=employee_import, actor=Actor.from_request(request))
     except ValidationError as error:
         messages.error(request, "Nothing was imported: " + error_text(error))
         return redirect("consent:employee_import_preview", employee_import.pk)
@@ -98,7 +98,7 @@ def employee_import_discard(request: TenantRequest, pk: int) -> HttpResponse:
 
     employee_import = _import_or_404(request, pk)
     try:
-        discard_import(employee_import=employee_import, actor=request.user, request=request)
+        discard_import(employee_import=employee_import, actor=Actor.from_request(request))
     except ValidationError as error:
         messages.error(request, error_text(error))
         return redirect("consent:employee_import_preview", employee_import.pk)

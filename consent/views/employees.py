@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.emailed_links import emailed_links_shown_on_page
 from compliance_hub.tenancy.models import Role
@@ -58,7 +59,7 @@ def employees(request: TenantRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 employee = services.create_employee(
-                    tenant=tenant, data=form.to_data(), actor=request.user, request=request
+                    tenant=tenant, data=form.to_data(), actor=Actor.from_request(request)
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -95,7 +96,7 @@ def employees_invite_all(request: TenantRequest) -> HttpResponse:
     withdrawn) to consent; the emails go out from a worker."""
     try:
         count = services.invite_employees_in_bulk(
-            tenant=request.tenant, actor=request.user, request=request
+            tenant=request.tenant, actor=Actor.from_request(request)
         )
     except ConsentError as error:
         messages.error(request, error_text(error))
@@ -118,8 +119,7 @@ def team_create(request: TenantRequest) -> HttpResponse:
         team = services.create_team(
             tenant=request.tenant,
             name=form.cleaned_data["name"],
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
         )
     except ValidationError as error:
         messages.error(request, error_text(error))
@@ -161,7 +161,7 @@ def employee_detail(request: TenantRequest, pk: int) -> HttpResponse:
         if edit_form.is_valid():
             try:
                 services.update_employee(
-                    employee=employee, data=edit_form.to_data(), actor=request.user, request=request
+                    employee=employee, data=edit_form.to_data(), actor=Actor.from_request(request)
                 )
             except ConsentError as error:
                 messages.error(request, error_text(error))
@@ -230,8 +230,7 @@ def employee_invite(request: TenantRequest, pk: int) -> HttpResponse:
     try:
         invitation, link = services.invite_employee(
             employee=employee,
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
             base_url=request.build_absolute_uri("/"),
         )
     except ValidationError as error:
@@ -259,8 +258,7 @@ def employee_record_consent(request: TenantRequest, pk: int) -> HttpResponse:
     try:
         event = services.record_consent(
             employee=employee,
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
             notice=form.cleaned_data["notice"],
             evidence=form.cleaned_data["evidence"],
             evidence_reference=form.cleaned_data["evidence_reference"],
@@ -290,8 +288,7 @@ def employee_withdraw(request: TenantRequest, pk: int) -> HttpResponse:
     try:
         services.withdraw_consent(
             employee=employee,
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
             reason=form.cleaned_data["reason"],
         )
     except ValidationError as error:
@@ -312,8 +309,7 @@ def employee_deactivate(request: TenantRequest, pk: int) -> HttpResponse:
     try:
         services.deactivate_employee(
             employee=employee,
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
             reason=form.cleaned_data["reason"],
         )
     except ValidationError as error:
@@ -342,8 +338,7 @@ def evidence_download(request: TenantRequest, pk: int, event_pk: int) -> FileRes
     record_event(
         "consent.evidence_downloaded",
         tenant=request.tenant,
-        actor=request.user,
-        request=request,
+        actor=Actor.from_request(request),
         target=employee,
         details={"event": event.pk, "sha256": event.evidence_sha256},
     )

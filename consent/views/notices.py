@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_denial, role_required
@@ -44,8 +45,7 @@ def notices(request: TenantRequest) -> HttpResponse:
         draft = services.create_notice_draft(
             tenant=tenant,
             texts=current.texts if current else {},
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
         )
         messages.success(request, "Draft created from the current version. Edit it, then publish.")
         return redirect("consent:notice", draft.pk)
@@ -101,7 +101,7 @@ def notice_detail(request: TenantRequest, pk: int) -> HttpResponse:
             if form.is_valid():
                 try:
                     services.update_notice_draft(
-                        notice=notice, texts=form.texts(), actor=request.user, request=request
+                        notice=notice, texts=form.texts(), actor=Actor.from_request(request)
                     )
                 except ValidationError as error:
                     add_service_errors(form, error)
@@ -118,8 +118,7 @@ def notice_detail(request: TenantRequest, pk: int) -> HttpResponse:
             services.update_notice_draft(
                 notice=notice,
                 texts=posted.texts() if posted.is_valid() else {},
-                actor=request.user,
-                request=request,
+                actor=Actor.from_request(request),
             )
         except ValidationError as refusal:
             error = error_text(refusal)
@@ -155,8 +154,7 @@ def notice_publish(request: TenantRequest, pk: int) -> HttpResponse:
     try:
         services.publish_notice(
             notice=notice,
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
             reconsent_deadline=form.deadline(),
         )
     except ValidationError as error:

@@ -15,11 +15,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 
 from .. import selectors, services
 from ..forms import DeclineForm, ReasonForm, SignatureForm
-from ..models import ConsentEvent, ConsentInvitation, ConsentNotice, Language
+from ..models import ConsentEvent, ConsentInvitation, ConsentNotice, Employee, Language
 from ..services import ConsentError
 
 PAGE_LANGUAGES = frozenset(code for code, _label in settings.LANGUAGES)
@@ -38,6 +39,12 @@ def _public_error(request: HttpRequest, message: str, *, status: int) -> HttpRes
         {"title": _("This link cannot be used"), "message": message},
         status=status,
     )
+
+
+def _employee_through_link(request: HttpRequest, employee: Employee) -> Actor:
+    """Who acts on these pages: the employee the link's token names, whoever is signed in on
+    this browser (an admin testing a link does not act as themselves)."""
+    return Actor.link_visitor(request, label=employee.audit_label)
 
 
 def _browser_language(request: HttpRequest) -> str:
@@ -97,7 +104,7 @@ def _respond(request: HttpRequest, token: str, invitation: ConsentInvitation) ->
                         event = services.accept_consent(
                             invitation=invitation,
                             signature_name=signature_form.cleaned_data["signature_name"],
-                            request=request,
+                            actor=_employee_through_link(request, employee),
                             base_url=request.build_absolute_uri("/"),
                             language=language,  # the evidence names what they actually read
                         )
@@ -119,7 +126,7 @@ def _respond(request: HttpRequest, token: str, invitation: ConsentInvitation) ->
                         )
                     services.decline_consent(
                         invitation=invitation,
-                        request=request,
+                        actor=_employee_through_link(request, employee),
                         reason=decline_form.cleaned_data["reason"],
                         language=language,
                     )
@@ -194,9 +201,8 @@ def _withdraw(request: HttpRequest, grant: ConsentEvent) -> HttpResponse:
     try:
         event = services.withdraw_consent(
             employee=employee,
-            request=request,
+            actor=_employee_through_link(request, employee),
             reason=form.cleaned_data["reason"],
-            by_employee=True,
         )
     except ConsentError as error:
         context.update(active=False, error=error_text(error))

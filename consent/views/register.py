@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.csv_cells import spreadsheet_safe
 from compliance_hub.tenancy.requests import TenantRequest
@@ -58,8 +59,7 @@ def register_csv(request: TenantRequest) -> HttpResponse:
     record_event(
         "consent.register_exported",
         tenant=tenant,
-        actor=request.user,
-        request=request,
+        actor=Actor.from_request(request),
         details={"filters": {k: v for k, v in request.GET.items() if v}},
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")

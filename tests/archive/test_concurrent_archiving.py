@@ -26,6 +26,7 @@ from archive.services import (
     archive_events,
     archive_messages,
 )
+from compliance_hub.audit.actors import Actor
 from compliance_hub.db_roles import set_role
 from compliance_hub.tenancy.context import tenant_scope
 from consent import services as consent
@@ -73,6 +74,7 @@ def ana(tenant_a):
             phone_number="+55 11 98765-4321",
             whatsapp_phone_number_id="106540352242922",
         ),
+        actor=Actor.system(),
     )
 
 

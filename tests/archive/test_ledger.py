@@ -40,6 +40,7 @@ from archive.ledger.services import (
 from archive.ledger.signing import public_key_pem
 from archive.ledger.tasks import checkpoint_all_logs_task, checkpoint_log_task
 from archive.models import Message, MessageEvent
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.services import record_event
 from compliance_hub.crypto import decrypt_text
@@ -179,8 +180,8 @@ def test_a_record_queued_again_after_it_was_logged_is_not_logged_twice(tenant_a,
 
 
 def test_every_tenant_audit_entry_is_a_leaf_and_the_platform_trail_is_not(tenant_a):
-    event = record_event("membership.created", tenant=tenant_a, actor_label="alice")
-    platform = record_event("auth.login_failed", tenant=None, actor_label="nobody@x")
+    event = record_event("membership.created", tenant=tenant_a, actor=Actor.command("alice"))
+    platform = record_event("auth.login_failed", tenant=None, actor=Actor.command("nobody@x"))
     assert ("compliance_hub.auditevent", event.pk) in queued(tenant_a)
     checkpoint_log(tenant=tenant_a)
     assert ("compliance_hub.auditevent", event.pk) in leaves_of(tenant_a)
@@ -192,7 +193,7 @@ def test_a_failed_audit_write_leaves_no_leaf_behind(tenant_a):
 
     before = queued(tenant_a)
     with pytest.raises(RuntimeError), transaction.atomic():
-        record_event("test.rolled_back", tenant=tenant_a, actor_label="x")
+        record_event("test.rolled_back", tenant=tenant_a, actor=Actor.command("x"))
         raise RuntimeError("the action failed")
     assert queued(tenant_a) == before
 
@@ -396,6 +397,7 @@ def test_a_tombstone_keeps_the_leaf_hash_and_is_itself_logged_and_audited(tenant
         record_table="archive.message",
         record_id=message.pk,
         reason="retention: 5 years elapsed",
+        actor=Actor.system(),
     )
     assert bytes(tombstone.leaf_hash) == bytes(leaf.leaf_hash)
     assert tombstone.leaf_index == leaf.leaf_index
@@ -404,7 +406,11 @@ def test_a_tombstone_keeps_the_leaf_hash_and_is_itself_logged_and_audited(tenant
         audited = AuditEvent.objects.get(action="archive.record_tombstoned")
     assert audited.details["leaf_hash"] == bytes(leaf.leaf_hash).hex()
     again = record_tombstone(
-        tenant=tenant_a, record_table="archive.message", record_id=message.pk, reason="again"
+        tenant=tenant_a,
+        record_table="archive.message",
+        record_id=message.pk,
+        reason="again",
+        actor=Actor.system(),
     )
     assert again.pk == tombstone.pk
     with tenant_scope(tenant_a):
@@ -413,7 +419,7 @@ def test_a_tombstone_keeps_the_leaf_hash_and_is_itself_logged_and_audited(tenant
 
 def test_nothing_leaks_between_tenants_logs(tenant_a, tenant_b, ana):
     archive_sample(tenant_a, ana, count=2)
-    record_event("test.b", tenant=tenant_b, actor_label="b")
+    record_event("test.b", tenant=tenant_b, actor=Actor.command("b"))
     checkpoint_log(tenant=tenant_a)
     checkpoint_log(tenant=tenant_b)
     assert all(table != "archive.message" for table, _ in leaves_of(tenant_b))

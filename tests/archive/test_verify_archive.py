@@ -24,6 +24,7 @@ from archive.ledger.services import (
 )
 from archive.ledger.verification import verify_log
 from archive.models import Message, MessageEvent
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
@@ -44,7 +45,7 @@ def archived(tenant_a):
     anchored, then two more messages checkpointed later (two signed tree sizes)."""
     ana = employee_of(tenant_a)
     archive_sample(tenant_a, ana, count=6)
-    record_event("archive.exported", tenant=tenant_a, actor_label="audrey")
+    record_event("archive.exported", tenant=tenant_a, actor=Actor.command("audrey"))
     checkpoint_and_anchor(tenant=tenant_a)
     archive_sample(tenant_a, ana, start=6, count=2)
     checkpoint_and_anchor(tenant=tenant_a)
@@ -291,7 +292,11 @@ def test_edits_still_queued_for_the_next_checkpoint_are_caught(tenant_a, archive
 def test_a_tombstone_verifies_once_the_content_is_gone(tenant_a, archived):
     message = nth_message(tenant_a, 3)
     record_tombstone(
-        tenant=tenant_a, record_table="archive.message", record_id=message.pk, reason="retention"
+        tenant=tenant_a,
+        record_table="archive.message",
+        record_id=message.pk,
+        reason="retention",
+        actor=Actor.system(),
     )
     # Disposition (to come) then replaces the content, or removes the row.
     tamper(
@@ -309,7 +314,11 @@ def test_a_tombstone_verifies_once_the_content_is_gone(tenant_a, archived):
 def test_a_tombstone_that_changed_the_leaf_hash_is_caught(tenant_a, archived):
     message = nth_message(tenant_a, 3)
     tombstone = record_tombstone(
-        tenant=tenant_a, record_table="archive.message", record_id=message.pk, reason="retention"
+        tenant=tenant_a,
+        record_table="archive.message",
+        record_id=message.pk,
+        reason="retention",
+        actor=Actor.system(),
     )
     checkpoint_and_anchor(tenant=tenant_a)
     tamper(tenant_a, "archive_message", "DELETE FROM archive_message WHERE id = %s", [message.pk])
@@ -358,7 +367,7 @@ def test_another_tenants_archive_is_not_touched(tenant_a, tenant_b, archived):
         "UPDATE archive_message SET text = 'x' WHERE id = %s",
         [nth_message(tenant_a, 0).pk],
     )
-    record_event("test.b", tenant=tenant_b, actor_label="b")
+    record_event("test.b", tenant=tenant_b, actor=Actor.command("b"))
     checkpoint_and_anchor(tenant=tenant_b)
     assert "OK:" in verify("firm-b")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from compliance_hub.audit.actors import Actor
 from consent import gate, services
 from consent.models import Employee
 
@@ -19,7 +20,9 @@ def make_employee(tenant, **overrides) -> Employee:
         "whatsapp_phone_number_id": "110000001",
     }
     values.update(overrides)
-    return services.create_employee(tenant=tenant, data=services.EmployeeData(**values))
+    return services.create_employee(
+        tenant=tenant, data=services.EmployeeData(**values), actor=Actor.system()
+    )
 
 
 def add_employee(tenant, name: str, number: str, phone_id: str, *, consented: bool = False):
@@ -32,11 +35,12 @@ def add_employee(tenant, name: str, number: str, phone_id: str, *, consented: bo
             phone_number=number,
             whatsapp_phone_number_id=phone_id,
         ),
+        actor=Actor.system(),
     )
     if consented:
         services.record_consent(
             employee=employee,
-            actor=None,
+            actor=Actor.system(),
             evidence_reference="signed form",
             occurred_at=employee.created_at + timedelta(milliseconds=1),
         )
@@ -49,5 +53,5 @@ def path_of(link: str) -> str:
 
 
 def invitation_path(employee: Employee) -> str:
-    _invitation, link = services.invite_employee(employee=employee)
+    _invitation, link = services.invite_employee(employee=employee, actor=Actor.system())
     return path_of(link)

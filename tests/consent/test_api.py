@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
@@ -53,7 +54,9 @@ def make_employee(tenant, n: int = 1, **overrides) -> Employee:
         "region": "BR",
     }
     values.update(overrides)
-    return services.create_employee(tenant=tenant, data=services.EmployeeData(**values))
+    return services.create_employee(
+        tenant=tenant, data=services.EmployeeData(**values), actor=Actor.system()
+    )
 
 
 def snapshot(tenant) -> dict:
@@ -148,9 +151,11 @@ def test_the_list_filters_by_team_region_consent_state_active_and_search(
         region="ES",
         team=sales,
     )
-    services.record_consent(employee=ana, actor=None, evidence_reference="paper form, cabinet 3")
-    services.invite_employee(employee=bruno)
-    services.deactivate_employee(employee=carmen)
+    services.record_consent(
+        employee=ana, actor=Actor.system(), evidence_reference="paper form, cabinet 3"
+    )
+    services.invite_employee(employee=bruno, actor=Actor.system())
+    services.deactivate_employee(employee=carmen, actor=Actor.system())
 
     def names(**query) -> list[str]:
         response = admin_api.get("/api/v1/employees/", query)
@@ -180,7 +185,7 @@ def test_listing_employees_takes_the_same_few_queries_for_3_or_30(
 ):
     for n in range(1, 4):
         employee = make_employee(tenant_a, n, team=sales)
-        services.record_consent(employee=employee, actor=None, evidence_reference="paper")
+        services.record_consent(employee=employee, actor=Actor.system(), evidence_reference="paper")
     admin_api.get("/api/v1/employees/")  # the key's last-used write happens once a minute
 
     # savepoint, key, tenant setting, notice deadlines, count, page, release: no query per row
@@ -189,7 +194,7 @@ def test_listing_employees_takes_the_same_few_queries_for_3_or_30(
 
     for n in range(4, 31):
         employee = make_employee(tenant_a, n, team=sales)
-        services.invite_employee(employee=employee)
+        services.invite_employee(employee=employee, actor=Actor.system())
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = admin_api.get("/api/v1/employees/").json()
     assert page["count"] == 30
@@ -357,7 +362,7 @@ def test_a_number_of_another_firm_is_already_in_use_and_never_says_whose(
 
 
 def test_an_admin_changes_an_employee(admin_api, tenant_a, ana):
-    services.create_team(tenant=tenant_a, name="Wealth")
+    services.create_team(tenant=tenant_a, name="Wealth", actor=Actor.system())
 
     response = admin_api.patch(
         f"/api/v1/employees/{ana.pk}/",
@@ -421,11 +426,13 @@ def test_deactivation_offboards_once_then_conflicts(admin_api, tenant_a, ana):
 def test_every_role_reads_the_consent_history(api_client_for, tenant_a, alice, ana, role):
     services.record_consent(
         employee=ana,
-        actor=alice.user,
+        actor=Actor.for_user(alice.user),
         evidence_reference="paper form",
         signature_name="Ana Souza",
     )
-    services.withdraw_consent(employee=ana, actor=alice.user, reason="changed my mind")
+    services.withdraw_consent(
+        employee=ana, actor=Actor.for_user(alice.user), reason="changed my mind"
+    )
 
     response = api_client_for(tenant_a, role).get(f"/api/v1/employees/{ana.pk}/consents/")
 
@@ -535,7 +542,9 @@ def test_a_bad_opt_in_is_refused_and_nothing_is_recorded(
 def test_a_notice_that_is_a_draft_or_of_another_firm_cannot_be_consented_to(
     admin_api, tenant_a, tenant_b, ana
 ):
-    draft = services.create_notice_draft(tenant=tenant_a, texts={"en": {"title": "t", "body": "b"}})
+    draft = services.create_notice_draft(
+        tenant=tenant_a, texts={"en": {"title": "t", "body": "b"}}, actor=Actor.system()
+    )
     foreign = services.current_notice(tenant=tenant_b)
     before = snapshot(tenant_a)
 
@@ -554,7 +563,7 @@ def test_a_notice_that_is_a_draft_or_of_another_firm_cannot_be_consented_to(
 
 @pytest.mark.parametrize("role", NOT_ADMINS)
 def test_only_admins_record_and_withdraw_consent(api_client_for, tenant_a, ana, role):
-    services.record_consent(employee=ana, actor=None, evidence_reference="paper")
+    services.record_consent(employee=ana, actor=Actor.system(), evidence_reference="paper")
     api = api_client_for(tenant_a, role)
     before = snapshot(tenant_a)
 
@@ -567,7 +576,7 @@ def test_only_admins_record_and_withdraw_consent(api_client_for, tenant_a, ana, 
 
 
 def test_a_deactivated_employee_cannot_consent(admin_api, tenant_a, ana):
-    services.deactivate_employee(employee=ana)
+    services.deactivate_employee(employee=ana, actor=Actor.system())
     before = snapshot(tenant_a)
     response = admin_api.post(
         f"/api/v1/employees/{ana.pk}/consents/", {"evidence_reference": "x"}, format="json"
@@ -581,7 +590,7 @@ def test_a_deactivated_employee_cannot_consent(admin_api, tenant_a, ana):
 def test_an_admin_withdraws_consent_once_and_the_second_time_is_a_conflict(
     admin_api, tenant_a, ana
 ):
-    services.record_consent(employee=ana, actor=None, evidence_reference="paper")
+    services.record_consent(employee=ana, actor=Actor.system(), evidence_reference="paper")
 
     response = admin_api.post(
         f"/api/v1/employees/{ana.pk}/consents/withdraw/",
@@ -813,8 +822,10 @@ def test_a_published_notice_never_changes(admin_api, tenant_a):
 
 
 def test_an_empty_notice_cannot_be_published(admin_api, tenant_a):
-    draft = services.create_notice_draft(tenant=tenant_a, texts={})
-    half = services.create_notice_draft(tenant=tenant_a, texts={"en": {"title": "Only a title"}})
+    draft = services.create_notice_draft(tenant=tenant_a, texts={}, actor=Actor.system())
+    half = services.create_notice_draft(
+        tenant=tenant_a, texts={"en": {"title": "Only a title"}}, actor=Actor.system()
+    )
     before = snapshot(tenant_a)
 
     empty = admin_api.post(f"/api/v1/consent-notices/{draft.pk}/publish/")
@@ -835,7 +846,7 @@ def test_an_empty_notice_cannot_be_published(admin_api, tenant_a):
     ],
 )
 def test_bad_notice_input_is_a_400_and_nothing_changes(admin_api, tenant_a, path, body, needle):
-    draft = services.create_notice_draft(tenant=tenant_a, texts=TEXTS)
+    draft = services.create_notice_draft(tenant=tenant_a, texts=TEXTS, actor=Actor.system())
     before = snapshot(tenant_a)
 
     if path:
@@ -859,7 +870,7 @@ def test_a_draft_with_an_unknown_language_is_not_created(admin_api, tenant_a):
 
 @pytest.mark.parametrize("role", NOT_ADMINS)
 def test_only_admins_write_notices(api_client_for, tenant_a, role):
-    draft = services.create_notice_draft(tenant=tenant_a, texts=TEXTS)
+    draft = services.create_notice_draft(tenant=tenant_a, texts=TEXTS, actor=Actor.system())
     api = api_client_for(tenant_a, role)
     before = snapshot(tenant_a)
 
@@ -872,7 +883,7 @@ def test_only_admins_write_notices(api_client_for, tenant_a, role):
 def test_the_outsider_gets_404_for_every_notice_route_and_nothing_changes(
     outsider_api, tenant_a, tenant_b
 ):
-    draft = services.create_notice_draft(tenant=tenant_a, texts=TEXTS)
+    draft = services.create_notice_draft(tenant=tenant_a, texts=TEXTS, actor=Actor.system())
     published = services.current_notice(tenant=tenant_a)
     before = snapshot(tenant_a)
 

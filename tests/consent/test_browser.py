@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.services import create_tenant
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_an_invited_employee_accepts_on_a_phone_and_the_register_shows_them_covered(
     live_server, page, phone_page, mailoutbox
 ):
-    firm = create_tenant(slug="firm-a", name="Firm A Bank")
+    firm = create_tenant(slug="firm-a", name="Firm A Bank", actor=Actor.system())
     admin = make_person("alice@firm-a.example", tenant=firm, role=Role.ADMIN)
 
     # The admin adds the employee through the form.
@@ -79,7 +80,7 @@ def test_an_invited_employee_accepts_on_a_phone_and_the_register_shows_them_cove
 
 
 def test_an_employee_without_javascript_is_asked_once_before_declining(live_server, browser):
-    firm = create_tenant(slug="firm-a", name="Firm A Bank")
+    firm = create_tenant(slug="firm-a", name="Firm A Bank", actor=Actor.system())
     employee = services.create_employee(
         tenant=firm,
         data=services.EmployeeData(
@@ -89,8 +90,11 @@ def test_an_employee_without_javascript_is_asked_once_before_declining(live_serv
             phone_number="+34 612 345 678",
             region="ES",
         ),
+        actor=Actor.system(),
     )
-    _invitation, link = services.invite_employee(employee=employee, base_url=live_server.url)
+    _invitation, link = services.invite_employee(
+        employee=employee, base_url=live_server.url, actor=Actor.system()
+    )
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, java_script_enabled=False
     )

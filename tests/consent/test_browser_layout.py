@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.services import create_tenant
 from consent import imports, services
@@ -32,7 +33,7 @@ def test_the_import_preview_and_the_consent_history_fit_1280_pixels(
     live_server, page, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    firm = create_tenant(slug="firm-a", name="Firm A Bank")
+    firm = create_tenant(slug="firm-a", name="Firm A Bank", actor=Actor.system())
     admin = make_person("alice@firm-a.example", tenant=firm, role=Role.ADMIN)
     long_word = "Vasconcelos" * 8  # no break opportunity
     csv = (
@@ -41,7 +42,9 @@ def test_the_import_preview_and_the_consent_history_fit_1280_pixels(
         "200000000001,pt-br\n"
         f"Bruno,not-an-email-{long_word},E-2,+5511987654302,,BR,{'9' * 40},klingon-{long_word}\n"
     ).encode()
-    upload = imports.preview_import(tenant=firm, filename=f"staff-{long_word}.csv", data=csv)
+    upload = imports.preview_import(
+        tenant=firm, filename=f"staff-{long_word}.csv", data=csv, actor=Actor.system()
+    )
     employee = services.create_employee(
         tenant=firm,
         data=services.EmployeeData(
@@ -51,17 +54,18 @@ def test_the_import_preview_and_the_consent_history_fit_1280_pixels(
             phone_number="+5511987654399",
             region="BR",
         ),
+        actor=Actor.system(),
     )
     services.record_consent(
         employee=employee,
-        actor=admin.user,
+        actor=Actor.for_user(admin.user),
         evidence=SimpleUploadedFile("form.pdf", PDF, content_type="application/pdf"),
         evidence_reference=f"HR archive {long_word}",
         signature_name="Maria Souza",
     )
     services.withdraw_consent(
         employee=employee,
-        actor=admin.user,
+        actor=Actor.for_user(admin.user),
         reason="She moved to the retail desk, where WhatsApp is not used; " + long_word * 2,
     )
 
@@ -77,7 +81,7 @@ def test_the_import_preview_and_the_consent_history_fit_1280_pixels(
 
 
 def test_the_other_consent_tables_wrap_long_values_too(live_server, page):
-    firm = create_tenant(slug="firm-a", name="Firm A Bank")
+    firm = create_tenant(slug="firm-a", name="Firm A Bank", actor=Actor.system())
     admin = make_person("alice@firm-a.example", tenant=firm, role=Role.ADMIN)
     long_word = "Vasconcelos" * 8
     services.create_employee(
@@ -90,11 +94,16 @@ def test_the_other_consent_tables_wrap_long_values_too(live_server, page):
             phone_number="+5511987654301",
             region="BR",
         ),
+        actor=Actor.system(),
     )
     services.create_notice_draft(
-        tenant=firm, texts={"en": {"title": f"Monitoring {long_word}", "body": "Text."}}
+        tenant=firm,
+        texts={"en": {"title": f"Monitoring {long_word}", "body": "Text."}},
+        actor=Actor.system(),
     )
-    imports.preview_import(tenant=firm, filename=f"staff-{long_word}.csv", data=b"full_name\n")
+    imports.preview_import(
+        tenant=firm, filename=f"staff-{long_word}.csv", data=b"full_name\n", actor=Actor.system()
+    )
 
     log_in(page, live_server.url, admin)
     for path in ("/employees/", "/consent/register/", "/employees/import/", "/consent/notices/"):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from consent import services
@@ -64,8 +65,8 @@ def test_a_dry_run_checks_and_writes_nothing(tenant_a, sales):
 
 @pytest.fixture
 def bad_row_setting(tenant_a, tenant_b):
-    services.create_team(tenant=tenant_a, name="Wealth")
-    services.create_team(tenant=tenant_a, name="Trading")
+    services.create_team(tenant=tenant_a, name="Wealth", actor=Actor.system())
+    services.create_team(tenant=tenant_a, name="Trading", actor=Actor.system())
     services.create_employee(
         tenant=tenant_b,
         data=services.EmployeeData(
@@ -74,6 +75,7 @@ def bad_row_setting(tenant_a, tenant_b):
             employee_id="B-1",
             phone_number="+55 11 91234-5678",
         ),
+        actor=Actor.system(),
     )
     return tenant_a
 

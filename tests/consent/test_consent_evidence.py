@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
 from consent import services
@@ -26,7 +27,9 @@ def _employee(tenant, **overrides) -> Employee:
         "region": "ES",
     }
     values.update(overrides)
-    return services.create_employee(tenant=tenant, data=services.EmployeeData(**values))
+    return services.create_employee(
+        tenant=tenant, data=services.EmployeeData(**values), actor=Actor.system()
+    )
 
 
 @pytest.fixture
@@ -49,10 +52,14 @@ def _path(link: str) -> str:
 
 
 def test_a_signature_that_is_not_the_employees_name_is_refused_and_nothing_is_recorded(diego):
-    invitation, _link = services.invite_employee(employee=diego)
+    invitation, _link = services.invite_employee(employee=diego, actor=Actor.system())
     for typed in ("x", "Diego", "Diego Alves Junior", "Alves Diego"):
         with pytest.raises(services.ConsentError, match="type your full name as shown"):
-            services.accept_consent(invitation=invitation, signature_name=typed)
+            services.accept_consent(
+                invitation=invitation,
+                signature_name=typed,
+                actor=Actor.link_visitor(None, label=invitation.employee.audit_label),
+            )
     assert _events(diego) == []
     with tenant_scope(diego.tenant_id):
         invitation.refresh_from_db()
@@ -61,8 +68,12 @@ def test_a_signature_that_is_not_the_employees_name_is_refused_and_nothing_is_re
 
 def test_case_accents_and_spacing_are_forgiven_and_the_signature_is_kept_as_typed(tenant_a):
     josé = _employee(tenant_a, full_name="José María  Núñez", employee_id="E-8")
-    invitation, _link = services.invite_employee(employee=josé)
-    event = services.accept_consent(invitation=invitation, signature_name="  jose maria   NUNEZ ")
+    invitation, _link = services.invite_employee(employee=josé, actor=Actor.system())
+    event = services.accept_consent(
+        invitation=invitation,
+        signature_name="  jose maria   NUNEZ ",
+        actor=Actor.link_visitor(None, label=invitation.employee.audit_label),
+    )
     assert event.signature_name == "jose maria NUNEZ"
     # NFKD also folds compatibility forms, such as the full-width letters of some keyboards.
     full_width_ana = "\uff21\uff4e\uff41"
@@ -74,7 +85,7 @@ def test_the_paper_and_api_paths_check_the_signature_with_the_same_rule(
 ):
     with pytest.raises(services.ConsentError, match="must be Diego Alves's full name"):
         services.record_consent(
-            employee=diego, actor=None, evidence_reference="HR file", signature_name="x"
+            employee=diego, actor=Actor.system(), evidence_reference="HR file", signature_name="x"
         )
     api = api_client_for(tenant_a, Role.ADMIN)
     refused = api.post(
@@ -85,13 +96,16 @@ def test_the_paper_and_api_paths_check_the_signature_with_the_same_rule(
     assert refused.status_code == 400 and "Diego Alves" in refused.content.decode()
     assert _events(diego) == []
     services.record_consent(
-        employee=diego, actor=None, evidence_reference="HR file", signature_name="DIEGO ALVES"
+        employee=diego,
+        actor=Actor.system(),
+        evidence_reference="HR file",
+        signature_name="DIEGO ALVES",
     )
     assert _events(diego) == [("granted", "DIEGO ALVES")]
 
 
 def test_the_page_says_what_to_type_next_to_the_field_and_refuses_anything_else(client, diego):
-    _invitation, link = services.invite_employee(employee=diego)
+    _invitation, link = services.invite_employee(employee=diego, actor=Actor.system())
     path = _path(link)
     page = client.get(path).content.decode()
     # Diego's language is Spanish: the rule is said there, in Spanish, beside the field.
@@ -128,20 +142,23 @@ def test_a_consent_before_the_employee_or_the_notice_version_existed_is_refused(
     with pytest.raises(services.ConsentError, match="before Diego Alves was added"):
         services.record_consent(
             employee=diego,
-            actor=None,
+            actor=Actor.system(),
             evidence_reference="HR file",
             # Version 1 was published with the firm, a moment before Diego was added.
             occurred_at=diego.created_at - timedelta(microseconds=1),
         )
     v2 = services.publish_notice(
         notice=services.create_notice_draft(
-            tenant=tenant_a, texts={"en": {"title": "Monitoring", "body": "What we capture."}}
-        )
+            tenant=tenant_a,
+            texts={"en": {"title": "Monitoring", "body": "What we capture."}},
+            actor=Actor.system(),
+        ),
+        actor=Actor.system(),
     )
     with pytest.raises(services.ConsentError, match="before notice version 2 was published"):
         services.record_consent(
             employee=diego,
-            actor=None,
+            actor=Actor.system(),
             notice=v2,
             evidence_reference="HR file",
             occurred_at=v2.published_at - timedelta(seconds=1),
@@ -153,13 +170,13 @@ def test_the_future_is_refused_beyond_a_small_clock_skew(diego):
     with pytest.raises(services.ConsentError, match="in the future"):
         services.record_consent(
             employee=diego,
-            actor=None,
+            actor=Actor.system(),
             evidence_reference="HR file",
             occurred_at=timezone.now() + timedelta(minutes=10),
         )
     event = services.record_consent(
         employee=diego,
-        actor=None,
+        actor=Actor.system(),
         evidence_reference="HR file",
         occurred_at=timezone.now() + timedelta(minutes=2),  # a scanner's clock ahead
     )
@@ -192,7 +209,7 @@ def test_after_an_opt_in_the_page_offers_withdrawal_but_no_invitation_or_paper_f
     before = client.get(f"/employees/{diego.pk}/").content.decode()
     assert "Send consent invitation" in before and "Record an opt-in given on paper" in before
     assert "Withdraw consent" not in before
-    services.record_consent(employee=diego, actor=None, evidence_reference="HR file")
+    services.record_consent(employee=diego, actor=Actor.system(), evidence_reference="HR file")
     after = client.get(f"/employees/{diego.pk}/").content.decode()
     assert "Send consent invitation" not in after
     assert "Record an opt-in given on paper" not in after
@@ -203,11 +220,11 @@ def test_after_an_opt_in_the_page_offers_withdrawal_but_no_invitation_or_paper_f
 def test_the_services_refuse_what_the_page_no_longer_offers(
     client, alice, tenant_a, diego, api_client_for
 ):
-    services.record_consent(employee=diego, actor=None, evidence_reference="HR file")
+    services.record_consent(employee=diego, actor=Actor.system(), evidence_reference="HR file")
     with pytest.raises(services.ConsentError, match="already consented to notice version 1"):
-        services.invite_employee(employee=diego)
+        services.invite_employee(employee=diego, actor=Actor.system())
     with pytest.raises(services.ConsentError, match="already consented to notice version 1"):
-        services.record_consent(employee=diego, actor=None, evidence_reference="again")
+        services.record_consent(employee=diego, actor=Actor.system(), evidence_reference="again")
     again = api_client_for(tenant_a, Role.ADMIN).post(
         f"/api/v1/employees/{diego.pk}/consents/", {"evidence_reference": "again"}, format="json"
     )
@@ -221,16 +238,19 @@ def test_the_services_refuse_what_the_page_no_longer_offers(
 
 
 def test_a_new_notice_version_makes_asking_again_sensible(client, alice, tenant_a, diego):
-    services.record_consent(employee=diego, actor=None, evidence_reference="HR file")
+    services.record_consent(employee=diego, actor=Actor.system(), evidence_reference="HR file")
     services.publish_notice(
         notice=services.create_notice_draft(
-            tenant=tenant_a, texts={"en": {"title": "Monitoring", "body": "What we capture."}}
-        )
+            tenant=tenant_a,
+            texts={"en": {"title": "Monitoring", "body": "What we capture."}},
+            actor=Actor.system(),
+        ),
+        actor=Actor.system(),
     )
     login(client, alice)
     page = client.get(f"/employees/{diego.pk}/").content.decode()
     assert "Ask to consent to version 2" in page and "Withdraw consent" in page
-    services.invite_employee(employee=diego)
+    services.invite_employee(employee=diego, actor=Actor.system())
     with tenant_scope(tenant_a):
         assert consent_state_of(employee=diego) == ConsentState.COVERED
         assert ConsentInvitation.objects.filter(employee=diego).count() == 1

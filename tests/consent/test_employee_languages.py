@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from consent import employee_rules, notice_templates, services
 from consent.forms import EmployeeForm
@@ -106,6 +107,7 @@ def _employee(tenant, language: str, n: int = 1) -> Employee:
             region="IN",
             language=language,
         ),
+        actor=Actor.system(),
     )
 
 
@@ -136,7 +138,7 @@ def test_invitation_notice_page_answers_and_emails_speak_the_employees_language(
     employee = _employee(tenant_a, language)
     mail.outbox = []
     with django_capture_on_commit_callbacks(execute=True):
-        _invitation, link = services.invite_employee(employee=employee)
+        _invitation, link = services.invite_employee(employee=employee, actor=Actor.system())
     [invitation_email] = mail.outbox
     assert invitation_email.subject == tenant_a.name + words["subject_invitation"]
     assert words["open_link"] in invitation_email.body and link in invitation_email.body
@@ -178,7 +180,7 @@ def test_invitation_notice_page_answers_and_emails_speak_the_employees_language(
 @pytest.mark.parametrize("language", sorted(EXPECTED))
 def test_declining_is_confirmed_once_and_says_what_happens_next(client, tenant_a, language):
     employee = _employee(tenant_a, language)
-    _invitation, link = services.invite_employee(employee=employee)
+    _invitation, link = services.invite_employee(employee=employee, actor=Actor.system())
     path = _path(link)
     question = _page(client.post(path, {"action": "decline", "reason": "Personal number"}))
     assert EXPECTED[language]["decline_question"] in question

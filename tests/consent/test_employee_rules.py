@@ -17,6 +17,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
 from consent import employee_rules, services
@@ -97,7 +98,7 @@ def by_form(tenant, row: dict[str, str]) -> frozenset[str]:
     if not form.is_valid():
         return frozenset(form.errors)
     try:
-        services.create_employee(tenant=tenant, data=form.to_data())
+        services.create_employee(tenant=tenant, data=form.to_data(), actor=Actor.system())
     except ValidationError as error:
         return _refused(error)
     return frozenset()
@@ -123,7 +124,7 @@ def by_csv(tenant, row: dict[str, str]) -> frozenset[str]:
 
 def by_service(tenant, row: dict[str, str]) -> frozenset[str]:
     try:
-        services.create_employee(tenant=tenant, data=_data(row))
+        services.create_employee(tenant=tenant, data=_data(row), actor=Actor.system())
     except ValidationError as error:
         return _refused(error)
     return frozenset()
@@ -148,7 +149,7 @@ def _undone(path, *args) -> frozenset[str]:
 
 @pytest.fixture
 def taken(tenant_a):
-    return services.create_employee(tenant=tenant_a, data=_data(TAKEN))
+    return services.create_employee(tenant=tenant_a, data=_data(TAKEN), actor=Actor.system())
 
 
 @pytest.mark.django_db

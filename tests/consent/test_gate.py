@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from compliance_hub.audit.actors import Actor
 from consent import gate
 from consent import services as consent
 from consent.timeline import Reason
@@ -50,6 +51,7 @@ def ana(tenant_a, commit_callbacks):
             region="BR",
             whatsapp_phone_number_id=PHONE_ID,
         ),
+        actor=Actor.system(),
     )
 
 
@@ -71,12 +73,14 @@ def test_consent_then_withdrawal_is_right_for_past_and_present(tenant_a, ana, co
     commit_callbacks(
         consent.record_consent,
         employee=ana,
-        actor=None,
+        actor=Actor.system(),
         evidence_reference="signed form, HR folder 12",
         occurred_at=signed,
     )
     assert decide(tenant_a).capture is True
-    withdrawn = commit_callbacks(consent.withdraw_consent, employee=ana, reason="changed my mind")
+    withdrawn = commit_callbacks(
+        consent.withdraw_consent, employee=ana, reason="changed my mind", actor=Actor.system()
+    )
     now = decide(tenant_a)
     assert (now.capture, now.reason) == (False, Reason.CONSENT_WITHDRAWN)
     assert decide(tenant_a, signed + timedelta(microseconds=1)).capture is True
@@ -87,19 +91,23 @@ def test_consent_then_withdrawal_is_right_for_past_and_present(tenant_a, ana, co
 def test_the_cache_answers_until_a_change_and_the_change_is_seen_at_once(
     tenant_a, ana, commit_callbacks, django_assert_num_queries
 ):
-    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="x")
+    commit_callbacks(
+        consent.record_consent, employee=ana, actor=Actor.system(), evidence_reference="x"
+    )
     assert decide(tenant_a).capture is True  # loads the history
     with django_assert_num_queries(0):
         for _ in range(100):
             assert decide(tenant_a).capture is True
-    commit_callbacks(consent.withdraw_consent, employee=ana)
+    commit_callbacks(consent.withdraw_consent, employee=ana, actor=Actor.system())
     assert decide(tenant_a).capture is False
 
 
 def test_an_invalidation_published_by_another_process_drops_the_cache(
     tenant_a, ana, commit_callbacks
 ):
-    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="x")
+    commit_callbacks(
+        consent.record_consent, employee=ana, actor=Actor.system(), evidence_reference="x"
+    )
     decide(tenant_a)
     assert gate._cache.get(tenant_a.pk, PHONE_ID) is not None
     redis.Redis.from_url(settings.REDIS_URL).publish(gate.CHANNEL, str(tenant_a.pk))
@@ -116,19 +124,23 @@ def test_offboarding_stops_capture_and_keeps_the_past(tenant_a, ana, commit_call
     commit_callbacks(
         consent.record_consent,
         employee=ana,
-        actor=None,
+        actor=Actor.system(),
         evidence_reference="x",
         occurred_at=granted,
     )
-    commit_callbacks(consent.deactivate_employee, employee=ana, reason="left the firm")
+    commit_callbacks(
+        consent.deactivate_employee, employee=ana, reason="left the firm", actor=Actor.system()
+    )
     assert decide(tenant_a).reason == Reason.EMPLOYEE_INACTIVE
     assert decide(tenant_a, granted + timedelta(microseconds=1)).capture is True
 
 
 def test_a_released_number_can_go_to_a_new_employee(tenant_a, ana, commit_callbacks):
-    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="x")
+    commit_callbacks(
+        consent.record_consent, employee=ana, actor=Actor.system(), evidence_reference="x"
+    )
     while_ana_held_it = timezone.now()
-    commit_callbacks(consent.deactivate_employee, employee=ana)
+    commit_callbacks(consent.deactivate_employee, employee=ana, actor=Actor.system())
     bruno = commit_callbacks(
         consent.create_employee,
         tenant=tenant_a,
@@ -140,6 +152,7 @@ def test_a_released_number_can_go_to_a_new_employee(tenant_a, ana, commit_callba
             region="BR",
             whatsapp_phone_number_id=PHONE_ID,
         ),
+        actor=Actor.system(),
     )
     later = decide(tenant_a)
     assert (later.employee_id, later.reason) == (bruno.pk, Reason.NO_CONSENT)
@@ -148,22 +161,30 @@ def test_a_released_number_can_go_to_a_new_employee(tenant_a, ana, commit_callba
 
 
 def test_another_tenants_number_is_unknown_here(tenant_a, tenant_b, ana, commit_callbacks):
-    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="x")
+    commit_callbacks(
+        consent.record_consent, employee=ana, actor=Actor.system(), evidence_reference="x"
+    )
     assert decide(tenant_b).reason == Reason.UNKNOWN_NUMBER
     assert decide(tenant_a).capture is True
 
 
 def test_a_reconsent_deadline_ends_old_consents_after_it(tenant_a, ana, commit_callbacks):
-    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="v1")
+    commit_callbacks(
+        consent.record_consent, employee=ana, actor=Actor.system(), evidence_reference="v1"
+    )
     v1 = consent.current_notice(tenant=tenant_a)
-    draft = consent.create_notice_draft(tenant=tenant_a, texts=v1.texts)
+    draft = consent.create_notice_draft(tenant=tenant_a, texts=v1.texts, actor=Actor.system())
     deadline = timezone.now() + timedelta(days=30)
-    v2 = commit_callbacks(consent.publish_notice, notice=draft, reconsent_deadline=deadline)
+    v2 = commit_callbacks(
+        consent.publish_notice, notice=draft, reconsent_deadline=deadline, actor=Actor.system()
+    )
     assert v2.version == v1.version + 1
     assert decide(tenant_a).capture is True, "until the deadline the old consent stands"
     after = deadline + timedelta(seconds=1)
     assert decide(tenant_a, after).reason == Reason.RECONSENT_OVERDUE
-    commit_callbacks(consent.record_consent, employee=ana, actor=None, evidence_reference="v2")
+    commit_callbacks(
+        consent.record_consent, employee=ana, actor=Actor.system(), evidence_reference="v2"
+    )
     assert decide(tenant_a, after).capture is True
 
 

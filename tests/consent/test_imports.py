@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from consent import services
@@ -42,6 +43,7 @@ def employee_of(tenant, *, employee_id: str, phone: str, name: str = "Someone") 
             employee_id=employee_id,
             phone_number=phone,
         ),
+        actor=Actor.system(),
     )
 
 
@@ -74,7 +76,7 @@ def problems(errors: list[dict]) -> list[tuple[int, str, str]]:
 
 def test_a_clean_file_is_held_for_preview_and_nothing_is_imported_yet(tenant_a, alice, sales):
     employee_import = preview_import(
-        tenant=tenant_a, filename="staff.csv", data=GOOD, actor=alice.user
+        tenant=tenant_a, filename="staff.csv", data=GOOD, actor=Actor.for_user(alice.user)
     )
 
     refresh(employee_import)
@@ -103,9 +105,11 @@ def test_a_clean_file_is_held_for_preview_and_nothing_is_imported_yet(tenant_a, 
 
 
 def test_confirming_imports_every_row_with_one_audit_event(tenant_a, alice, sales):
-    employee_import = preview_import(tenant=tenant_a, filename="staff.csv", data=GOOD)
+    employee_import = preview_import(
+        tenant=tenant_a, filename="staff.csv", data=GOOD, actor=Actor.system()
+    )
 
-    count = confirm_import(employee_import=employee_import, actor=alice.user)
+    count = confirm_import(employee_import=employee_import, actor=Actor.for_user(alice.user))
 
     assert count == 3
     ana, bruno, carmen = employees(tenant_a)
@@ -130,20 +134,24 @@ def test_confirming_imports_every_row_with_one_audit_event(tenant_a, alice, sale
 
 
 def test_a_confirmed_import_cannot_be_confirmed_again(tenant_a, sales):
-    employee_import = preview_import(tenant=tenant_a, filename="staff.csv", data=GOOD)
-    confirm_import(employee_import=employee_import)
+    employee_import = preview_import(
+        tenant=tenant_a, filename="staff.csv", data=GOOD, actor=Actor.system()
+    )
+    confirm_import(employee_import=employee_import, actor=Actor.system())
 
     with pytest.raises(ValidationError, match="already imported"):
-        confirm_import(employee_import=employee_import)
+        confirm_import(employee_import=employee_import, actor=Actor.system())
 
     assert len(employees(tenant_a)) == 3
     assert len(actions(tenant_a, "employee_import.confirmed")) == 1
 
 
 def test_a_discarded_import_is_audited_and_can_never_be_confirmed(tenant_a, alice, sales):
-    employee_import = preview_import(tenant=tenant_a, filename="staff.csv", data=GOOD)
+    employee_import = preview_import(
+        tenant=tenant_a, filename="staff.csv", data=GOOD, actor=Actor.system()
+    )
 
-    discard_import(employee_import=employee_import, actor=alice.user)
+    discard_import(employee_import=employee_import, actor=Actor.for_user(alice.user))
 
     refresh(employee_import)
     assert employee_import.status == EmployeeImport.Status.DISCARDED
@@ -152,9 +160,9 @@ def test_a_discarded_import_is_audited_and_can_never_be_confirmed(tenant_a, alic
         "employee_import.discarded",
     ]
     with pytest.raises(ValidationError, match="already discarded"):
-        confirm_import(employee_import=employee_import)
+        confirm_import(employee_import=employee_import, actor=Actor.system())
     with pytest.raises(ValidationError, match="already discarded"):
-        discard_import(employee_import=employee_import)
+        discard_import(employee_import=employee_import, actor=Actor.system())
     assert employees(tenant_a) == []
 
 
@@ -165,8 +173,8 @@ def test_a_discarded_import_is_audited_and_can_never_be_confirmed(tenant_a, alic
 def bad_row_setting(tenant_a, tenant_b):
     """The tenant facts every_bad_row.csv is written against: teams Wealth and Trading, an
     existing employee E900, and +55 11 91234-5678 held by an employee of firm B."""
-    services.create_team(tenant=tenant_a, name="Wealth")
-    services.create_team(tenant=tenant_a, name="Trading")
+    services.create_team(tenant=tenant_a, name="Wealth", actor=Actor.system())
+    services.create_team(tenant=tenant_a, name="Trading", actor=Actor.system())
     employee_of(tenant_a, employee_id="E900", phone="+55 11 90000-0900")
     employee_of(tenant_b, employee_id="B-1", phone="+55 11 91234-5678", name="Bob's trader")
     return tenant_a
@@ -175,7 +183,9 @@ def bad_row_setting(tenant_a, tenant_b):
 def test_every_bad_row_is_named_with_its_line_column_and_reason(bad_row_setting, tenant_b):
     tenant_a = bad_row_setting
 
-    employee_import = preview_import(tenant=tenant_a, filename="bad.csv", data=EVERY_BAD_ROW)
+    employee_import = preview_import(
+        tenant=tenant_a, filename="bad.csv", data=EVERY_BAD_ROW, actor=Actor.system()
+    )
 
     refresh(employee_import)
     found = problems(employee_import.errors)
@@ -200,7 +210,7 @@ def test_every_bad_row_is_named_with_its_line_column_and_reason(bad_row_setting,
     assert event.details == {"filename": "bad.csv", "rows": 2, "errors": len(found)}
 
     with pytest.raises(ImportRejected, match="errors") as rejected:
-        confirm_import(employee_import=employee_import)
+        confirm_import(employee_import=employee_import, actor=Actor.system())
 
     assert problems(rejected.value.row_errors) == found
     assert [e.employee_id for e in employees(tenant_a)] == ["E900"]
@@ -209,13 +219,15 @@ def test_every_bad_row_is_named_with_its_line_column_and_reason(bad_row_setting,
 
 
 def test_a_number_taken_between_preview_and_confirm_imports_nothing(tenant_a, tenant_b, sales):
-    employee_import = preview_import(tenant=tenant_a, filename="staff.csv", data=GOOD)
+    employee_import = preview_import(
+        tenant=tenant_a, filename="staff.csv", data=GOOD, actor=Actor.system()
+    )
     assert employee_import.errors == []
     # Meanwhile firm B gives Bruno's number (line 3) to one of its own people.
     employee_of(tenant_b, employee_id="B-7", phone="+55 11 98765-4302", name="Bob's trader")
 
     with pytest.raises(ImportRejected) as rejected:
-        confirm_import(employee_import=employee_import)
+        confirm_import(employee_import=employee_import, actor=Actor.system())
 
     message = str(rejected.value.messages[0])
     assert "line 3" in message and "already in use" in message
@@ -237,11 +249,13 @@ def test_a_number_taken_between_preview_and_confirm_imports_nothing(tenant_a, te
 
 
 def test_an_id_added_since_the_preview_is_caught_at_confirmation(tenant_a, sales):
-    employee_import = preview_import(tenant=tenant_a, filename="staff.csv", data=GOOD)
+    employee_import = preview_import(
+        tenant=tenant_a, filename="staff.csv", data=GOOD, actor=Actor.system()
+    )
     employee_of(tenant_a, employee_id="A-3", phone="+55 11 90000-0003")
 
     with pytest.raises(ImportRejected, match="line 4") as rejected:
-        confirm_import(employee_import=employee_import)
+        confirm_import(employee_import=employee_import, actor=Actor.system())
 
     assert problems(rejected.value.row_errors) == [
         (4, "employee_id", "An employee with this id already exists.")
@@ -250,12 +264,14 @@ def test_an_id_added_since_the_preview_is_caught_at_confirmation(tenant_a, sales
 
 
 def test_a_team_deleted_since_the_preview_is_caught_at_confirmation(tenant_a, sales):
-    employee_import = preview_import(tenant=tenant_a, filename="staff.csv", data=GOOD)
+    employee_import = preview_import(
+        tenant=tenant_a, filename="staff.csv", data=GOOD, actor=Actor.system()
+    )
     with tenant_scope(tenant_a):
         sales.delete()
 
     with pytest.raises(ImportRejected) as rejected:
-        confirm_import(employee_import=employee_import)
+        confirm_import(employee_import=employee_import, actor=Actor.system())
 
     assert [(e["line"], e["column"]) for e in rejected.value.row_errors] == [
         (2, "team"),
@@ -273,7 +289,9 @@ def test_a_file_of_100000_rows_is_refused_quickly_without_storing_the_rows(tenan
     assert len(data) < 5 * 1024 * 1024  # refused for its rows, not its size
 
     started = time.monotonic()
-    employee_import = preview_import(tenant=tenant_a, filename="everyone.csv", data=data)
+    employee_import = preview_import(
+        tenant=tenant_a, filename="everyone.csv", data=data, actor=Actor.system()
+    )
     elapsed = time.monotonic() - started
 
     assert elapsed < 5
@@ -288,7 +306,7 @@ def test_a_file_of_100000_rows_is_refused_quickly_without_storing_the_rows(tenan
         )
     ]
     with pytest.raises(ImportRejected):
-        confirm_import(employee_import=employee_import)
+        confirm_import(employee_import=employee_import, actor=Actor.system())
     assert employees(tenant_a) == []
 
 
@@ -305,7 +323,7 @@ def test_a_file_in_the_wrong_encoding_is_refused_and_nothing_is_imported(tenant_
     data = f"{HEADER}\nJoão Conceição,joao@x.example,J-1,+55 11 98765-4301\n".encode("latin-1")
 
     with pytest.raises(ImportRejected) as rejected:
-        import_employees(tenant=tenant_a, filename="latin1.csv", data=data)
+        import_employees(tenant=tenant_a, filename="latin1.csv", data=data, actor=Actor.system())
 
     assert problems(rejected.value.row_errors) == [
         (0, "", "The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload again.")
@@ -319,7 +337,7 @@ def test_a_file_missing_required_columns_is_refused(tenant_a):
     data = b"full_name,email\nAna,ana@x.example\n"
 
     with pytest.raises(ImportRejected, match="Missing required columns") as rejected:
-        import_employees(tenant=tenant_a, filename="short.csv", data=data)
+        import_employees(tenant=tenant_a, filename="short.csv", data=data, actor=Actor.system())
 
     assert problems(rejected.value.row_errors) == [
         (0, "", "Missing required columns: employee_id, phone_number.")
@@ -331,12 +349,19 @@ def test_import_in_one_go_writes_everything_or_nothing(tenant_a, tenant_b, alice
     employee_of(tenant_b, employee_id="B-7", phone="+34 612 345 678")
 
     with pytest.raises(ImportRejected, match="line 4"):
-        import_employees(tenant=tenant_a, filename="staff.csv", data=GOOD, actor=alice.user)
+        import_employees(
+            tenant=tenant_a, filename="staff.csv", data=GOOD, actor=Actor.for_user(alice.user)
+        )
     assert employees(tenant_a) == [] and imports(tenant_a) == []
 
-    services.deactivate_employee(employee=_employee(tenant_b, "B-7"))  # the number is released
+    services.deactivate_employee(
+        employee=_employee(tenant_b, "B-7"), actor=Actor.system()
+    )  # the number is released
 
-    assert import_employees(tenant=tenant_a, filename="staff.csv", data=GOOD) == 3
+    assert (
+        import_employees(tenant=tenant_a, filename="staff.csv", data=GOOD, actor=Actor.system())
+        == 3
+    )
     assert len(employees(tenant_a)) == 3
     [employee_import] = imports(tenant_a)
     assert employee_import.status == EmployeeImport.Status.IMPORTED
@@ -351,7 +376,9 @@ def test_a_file_full_of_errors_stores_a_bounded_list(tenant_a):
     lines = [HEADER] + [f"P{n},not-an-email,{n},12" for n in range(2_000)]
     data = ("\n".join(lines) + "\n").encode()
 
-    employee_import = preview_import(tenant=tenant_a, filename="junk.csv", data=data)
+    employee_import = preview_import(
+        tenant=tenant_a, filename="junk.csv", data=data, actor=Actor.system()
+    )
 
     refresh(employee_import)
     assert len(employee_import.errors) == MAX_STORED_ERRORS + 1

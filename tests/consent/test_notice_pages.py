@@ -3,6 +3,7 @@ drafts are named by their title and language, never by an internal number."""
 
 from __future__ import annotations
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from consent import services
 from consent.models import ConsentNotice
@@ -28,7 +29,9 @@ def _reload(notice: ConsentNotice) -> ConsentNotice:
 def test_save_and_publish_keeps_the_edits_and_asks_before_publishing(client, tenant_a, alice):
     login(client, alice)
     draft = services.create_notice_draft(
-        tenant=tenant_a, texts={"en": {"title": "Old title", "body": "Old text."}}
+        tenant=tenant_a,
+        texts={"en": {"title": "Old title", "body": "Old text."}},
+        actor=Actor.system(),
     )
     edited = {"en": {"title": "Monitoring 2027", "body": "What we capture from 2027."}}
     question = client.post(f"/consent/notices/{draft.pk}/", _form(edited, action="publish"))
@@ -46,7 +49,9 @@ def test_save_and_publish_keeps_the_edits_and_asks_before_publishing(client, ten
 
 def test_a_publish_request_without_confirmation_only_asks(client, tenant_a, alice):
     login(client, alice)
-    draft = services.create_notice_draft(tenant=tenant_a, texts={"en": {"title": "T", "body": "B"}})
+    draft = services.create_notice_draft(
+        tenant=tenant_a, texts={"en": {"title": "T", "body": "B"}}, actor=Actor.system()
+    )
     response = client.post(f"/consent/notices/{draft.pk}/publish/", {"reconsent_by": ""})
     assert response.status_code == 200
     assert 'name="confirm" value="1"' in response.content.decode()
@@ -55,7 +60,7 @@ def test_a_publish_request_without_confirmation_only_asks(client, tenant_a, alic
 
 def test_an_incomplete_draft_is_saved_and_explained_instead_of_asked_about(client, tenant_a, alice):
     login(client, alice)
-    draft = services.create_notice_draft(tenant=tenant_a, texts={})
+    draft = services.create_notice_draft(tenant=tenant_a, texts={}, actor=Actor.system())
     typed = {"en": {"title": "Only a title"}}
     response = client.post(
         f"/consent/notices/{draft.pk}/", _form(typed, action="publish"), follow=True
@@ -69,9 +74,11 @@ def test_an_incomplete_draft_is_saved_and_explained_instead_of_asked_about(clien
 def test_drafts_are_named_by_title_and_language(client, tenant_a, alice):
     login(client, alice)
     draft = services.create_notice_draft(
-        tenant=tenant_a, texts={"es": {"title": "Aviso 2027", "body": "Texto."}}
+        tenant=tenant_a,
+        texts={"es": {"title": "Aviso 2027", "body": "Texto."}},
+        actor=Actor.system(),
     )
-    empty = services.create_notice_draft(tenant=tenant_a, texts={})
+    empty = services.create_notice_draft(tenant=tenant_a, texts={}, actor=Actor.system())
     listing = client.get("/consent/notices/").content.decode()
     assert "Draft “Aviso 2027” (Español)" in listing and "Empty draft" in listing
     assert '<span class="badge">Español</span>' in listing  # languages by name, not code

@@ -19,6 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from consent import services
@@ -184,7 +185,7 @@ def test_officers_and_auditors_read_the_list_but_cannot_add(client, tenant_a, ma
 
 
 def test_the_list_filters_by_consent_state_team_region_and_search(client, tenant_a, alice, maria):
-    team = services.create_team(tenant=tenant_a, name="Sales")
+    team = services.create_team(tenant=tenant_a, name="Sales", actor=Actor.system())
     make_employee(
         tenant_a,
         full_name="Priya Sharma",
@@ -195,7 +196,7 @@ def test_the_list_filters_by_consent_state_team_region_and_search(client, tenant
         whatsapp_phone_number_id="",
         team=team,
     )
-    services.record_consent(employee=maria, actor=None, evidence_reference="paper")
+    services.record_consent(employee=maria, actor=Actor.system(), evidence_reference="paper")
     login(client, alice)
 
     def names(query: str) -> set[str]:
@@ -222,9 +223,11 @@ def _employees(tenant, count: int, start: int = 0) -> None:
             whatsapp_phone_number_id=str(300000 + i),
         )
         if i % 3 == 0:
-            services.record_consent(employee=employee, actor=None, evidence_reference="paper")
+            services.record_consent(
+                employee=employee, actor=Actor.system(), evidence_reference="paper"
+            )
         elif i % 3 == 1:
-            services.invite_employee(employee=employee)
+            services.invite_employee(employee=employee, actor=Actor.system())
 
 
 def test_the_employee_list_costs_the_same_queries_for_3_or_60_employees(
@@ -541,7 +544,7 @@ def test_a_paper_opt_in_needs_a_file_or_a_reference(client, tenant_a, alice, mar
 
 
 def test_admin_withdraws_consent_from_the_employee_page(client, tenant_a, alice, maria):
-    services.record_consent(employee=maria, actor=None, evidence_reference="paper")
+    services.record_consent(employee=maria, actor=Actor.system(), evidence_reference="paper")
     login(client, alice)
     client.post(f"/employees/{maria.pk}/consent/withdraw/", {"reason": "Asked by phone"})
     assert history(maria) == [("granted", "recorded"), ("withdrawn", "admin")]
@@ -553,8 +556,8 @@ def test_admin_withdraws_consent_from_the_employee_page(client, tenant_a, alice,
 def test_admin_deactivates_a_leaver_and_the_number_is_released(
     client, tenant_a, alice, maria, mailoutbox
 ):
-    services.invite_employee(employee=maria)
-    services.record_consent(employee=maria, actor=None, evidence_reference="paper")
+    services.invite_employee(employee=maria, actor=Actor.system())
+    services.record_consent(employee=maria, actor=Actor.system(), evidence_reference="paper")
     login(client, alice)
     page = text(client.get(f"/employees/{maria.pk}/"))
     assert 'data-confirm="Deactivate Maria Souza?' in page
@@ -643,7 +646,7 @@ def test_a_published_notice_cannot_be_edited_from_the_browser(client, tenant_a, 
 
 def test_publishing_an_empty_or_incomplete_draft_is_refused(client, tenant_a, alice):
     login(client, alice)
-    draft = services.create_notice_draft(tenant=tenant_a, texts={})
+    draft = services.create_notice_draft(tenant=tenant_a, texts={}, actor=Actor.system())
     response = client.post(f"/consent/notices/{draft.pk}/publish/", follow=True)
     assert "An empty notice cannot be published" in text(response)
     client.post(f"/consent/notices/{draft.pk}/", _draft_form({"en": {"title": "Only a title"}}))
@@ -666,7 +669,9 @@ def test_officers_and_auditors_read_the_notices_but_only_admins_write(
 ):
     # Changed with issue 8: they were refused (403) the texts employees agreed to.
     notice = services.current_notice(tenant=tenant_a)
-    draft = services.create_notice_draft(tenant=tenant_a, texts={"en": {"title": "T", "body": "B"}})
+    draft = services.create_notice_draft(
+        tenant=tenant_a, texts={"en": {"title": "T", "body": "B"}}, actor=Actor.system()
+    )
     for person in (oscar, audrey):
         login(client, person)
         listing = client.get("/consent/notices/")
@@ -694,7 +699,7 @@ def test_officers_and_auditors_read_the_notices_but_only_admins_write(
 @pytest.fixture
 def cast(tenant_a):
     """One employee in each consent state."""
-    team = services.create_team(tenant=tenant_a, name="Desk")
+    team = services.create_team(tenant=tenant_a, name="Desk", actor=Actor.system())
     people = {}
     for i, who in enumerate(("covered", "pending", "declined", "withdrawn", "none")):
         people[who] = make_employee(
@@ -706,12 +711,20 @@ def cast(tenant_a):
             whatsapp_phone_number_id=str(400000 + i),
             team=team if who in ("covered", "pending") else None,
         )
-    services.record_consent(employee=people["covered"], actor=None, evidence_reference="paper")
-    services.invite_employee(employee=people["pending"])
-    _invitation, link = services.invite_employee(employee=people["declined"])
-    services.decline_consent(invitation=services.find_consent_invitation(link.rsplit("/", 2)[1]))
-    services.record_consent(employee=people["withdrawn"], actor=None, evidence_reference="paper")
-    services.withdraw_consent(employee=people["withdrawn"])
+    services.record_consent(
+        employee=people["covered"], actor=Actor.system(), evidence_reference="paper"
+    )
+    services.invite_employee(employee=people["pending"], actor=Actor.system())
+    _invitation, link = services.invite_employee(employee=people["declined"], actor=Actor.system())
+    declined = services.find_consent_invitation(link.rsplit("/", 2)[1])
+    services.decline_consent(
+        invitation=declined,
+        actor=Actor.link_visitor(None, label=declined.employee.audit_label),
+    )
+    services.record_consent(
+        employee=people["withdrawn"], actor=Actor.system(), evidence_reference="paper"
+    )
+    services.withdraw_consent(employee=people["withdrawn"], actor=Actor.system())
     return people
 
 
@@ -783,7 +796,7 @@ def test_the_register_costs_the_same_queries_for_3_or_60_employees(
 
 
 def test_officers_cannot_post_admin_actions(client, tenant_a, oscar, maria):
-    services.record_consent(employee=maria, actor=None, evidence_reference="paper")
+    services.record_consent(employee=maria, actor=Actor.system(), evidence_reference="paper")
     login(client, oscar)
     notice = services.current_notice(tenant=tenant_a)
     before = history(maria)
@@ -810,7 +823,7 @@ def test_the_outsider_gets_404_on_every_page_of_another_firms_employee(
     client, tenant_a, alice, bob, maria
 ):
     event = services.record_consent(
-        employee=maria, actor=None, evidence=SimpleUploadedFile("f.pdf", PDF)
+        employee=maria, actor=Actor.system(), evidence=SimpleUploadedFile("f.pdf", PDF)
     )
     notice = services.current_notice(tenant=tenant_a)
     login(client, bob)
@@ -864,7 +877,7 @@ def _upload(client, name: str):
 
 
 def test_admin_imports_a_clean_csv_after_the_preview(client, tenant_a, alice):
-    services.create_team(tenant=tenant_a, name="Sales")
+    services.create_team(tenant=tenant_a, name="Sales", actor=Actor.system())
     login(client, alice)
     response = _upload(client, "import_good.csv")
     assert response.status_code == 302
@@ -920,8 +933,11 @@ def test_the_dashboard_shows_consent_coverage(client, tenant_a, alice):
             employee_id="D-1",
             phone_number="+5511987650111",
         ),
+        actor=Actor.system(),
     )
-    consent_services.record_consent(employee=employee, actor=None, evidence_reference="paper")
+    consent_services.record_consent(
+        employee=employee, actor=Actor.system(), evidence_reference="paper"
+    )
     login(client, alice)
     page = client.get("/").content.decode()
     assert "Consent coverage" in page
@@ -947,12 +963,18 @@ def test_admin_invites_everyone_who_needs_it_in_one_go(
                     employee_id=f"P-{n}",
                     phone_number=f"+55119876502{n:02d}",
                 ),
+                actor=Actor.system(),
             )
             for n in range(4)
         ]
-        consent_services.record_consent(employee=people[0], actor=None, evidence_reference="x")
-        invitation, _ = consent_services.invite_employee(employee=people[1])
-        consent_services.decline_consent(invitation=invitation)
+        consent_services.record_consent(
+            employee=people[0], actor=Actor.system(), evidence_reference="x"
+        )
+        invitation, _ = consent_services.invite_employee(employee=people[1], actor=Actor.system())
+        consent_services.decline_consent(
+            invitation=invitation,
+            actor=Actor.link_visitor(None, label=invitation.employee.audit_label),
+        )
         login(client, alice)
         assert "Invite 2 to consent" in client.get("/employees/").content.decode()
         with django_capture_on_commit_callbacks(execute=True):

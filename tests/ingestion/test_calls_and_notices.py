@@ -5,6 +5,7 @@ becomes one capture notice, shown on the dashboard until an admin acknowledges i
 from __future__ import annotations
 
 from archive.models import CallRecord
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from consent import gate
@@ -100,7 +101,7 @@ def test_the_same_call_event_delivered_twice_is_archived_once(client, tenant_a, 
 
 
 def test_a_call_without_consent_keeps_only_a_metadata_refusal(client, tenant_a, connected_employee):
-    consent.withdraw_consent(employee=connected_employee, reason="no longer")
+    consent.withdraw_consent(employee=connected_employee, reason="no longer", actor=Actor.system())
     gate.clear_cache()
     delivery = deliver(
         client,
@@ -210,6 +211,7 @@ def test_an_employee_who_never_consented_is_an_unconsented_number_in_use(
                 phone_number="+55 11 98765-1111",
                 whatsapp_phone_number_id="222000222",
             ),
+            actor=Actor.system(),
         )
     send(
         client,

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from archive.models import Message, MessageEvent
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from ingestion.connection_check import check_connection, check_delivery_body
@@ -54,7 +55,9 @@ def archived(tenant) -> tuple[int, int, int, int]:
 @pytest.fixture
 def receiving(tenant_a):
     """Meta can verify the address and deliveries are checked; no access token, no WABA id."""
-    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
+    save_whatsapp_settings(
+        tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN, actor=Actor.system()
+    )
     return tenant_a
 
 
@@ -128,7 +131,10 @@ def test_the_check_crosses_http_to_our_own_webhook_and_reads_the_delivery_back(
     live_server, receiving, alice
 ):
     result = check_connection(
-        tenant=receiving, base_url=live_server.url, actor=alice.user, processing_wait=0.2
+        tenant=receiving,
+        base_url=live_server.url,
+        actor=Actor.for_user(alice.user),
+        processing_wait=0.2,
     )
 
     outcomes = [(step.name, step.outcome) for step in result.steps]
@@ -150,7 +156,10 @@ def test_the_check_crosses_http_to_our_own_webhook_and_reads_the_delivery_back(
 @pytest.mark.django_db(transaction=True)
 def test_a_check_that_cannot_reach_the_site_fails_in_plain_words_and_is_audited(receiving, alice):
     result = check_connection(
-        tenant=receiving, base_url="http://127.0.0.1:9", actor=alice.user, processing_wait=0
+        tenant=receiving,
+        base_url="http://127.0.0.1:9",
+        actor=Actor.for_user(alice.user),
+        processing_wait=0,
     )
     assert not result.passed
     handshake, sent, stored, processed = result.steps
@@ -162,8 +171,10 @@ def test_a_check_that_cannot_reach_the_site_fails_in_plain_words_and_is_audited(
 
 @pytest.mark.django_db(transaction=True)
 def test_without_a_verify_token_the_handshake_is_not_sent(live_server, tenant_a, alice):
-    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET)
-    result = check_connection(tenant=tenant_a, base_url=live_server.url, processing_wait=0)
+    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, actor=Actor.system())
+    result = check_connection(
+        tenant=tenant_a, base_url=live_server.url, processing_wait=0, actor=Actor.system()
+    )
     assert result.steps[0].outcome == "skipped"
     assert result.steps[0].detail == "Not sent: no verify token is saved."
     assert not result.passed

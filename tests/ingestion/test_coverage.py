@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from consent import services as consent
 from ingestion.models import CaptureNotice
@@ -75,7 +76,7 @@ def firm(client, tenant_a, connected_employee):
         )
     add_employee(tenant_a, "Carl Dias", "+5511987652222", "")
     dan = add_employee(tenant_a, "Dan Reis", "+5511987653333", "333000333")
-    consent.deactivate_employee(employee=dan, actor=None, reason="left")
+    consent.deactivate_employee(employee=dan, actor=Actor.system(), reason="left")
     return {"sent": sent}
 
 
@@ -215,7 +216,7 @@ def test_acknowledging_a_stop_does_not_bring_capture_back(client, tenant_a, firm
     send(client, tenant_a, account_update("PARTNER_REMOVED"))
     with tenant_scope(tenant_a):
         for notice in CaptureNotice.objects.filter(phone_number_id=PHONE_ID):
-            acknowledge_notice(notice=notice, actor=alice.user)
+            acknowledge_notice(notice=notice, actor=Actor.for_user(alice.user))
     login(client, alice)
     ana = words(rows_of(client.get(URL).content.decode())["Ana Souza"])
     assert "Capture stopped" in ana and "Capturing since" not in ana

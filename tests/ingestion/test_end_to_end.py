@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from archive.models import Message
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.services import create_tenant
 from consent import services as consent
@@ -28,8 +29,8 @@ def _wait(condition):
 
 
 def test_a_webhook_delivery_reaches_the_archive_through_a_real_worker(client, worker):
-    firm = create_tenant(slug="firm-e2e", name="Firm End To End")
-    save_whatsapp_settings(tenant=firm, app_secret=SECRET)
+    firm = create_tenant(slug="firm-e2e", name="Firm End To End", actor=Actor.system())
+    save_whatsapp_settings(tenant=firm, app_secret=SECRET, actor=Actor.system())
     covered = consent.create_employee(
         tenant=firm,
         data=consent.EmployeeData(
@@ -39,10 +40,11 @@ def test_a_webhook_delivery_reaches_the_archive_through_a_real_worker(client, wo
             phone_number="+34 612 34 56 78",
             whatsapp_phone_number_id="111000111",
         ),
+        actor=Actor.system(),
     )
     consent.record_consent(
         employee=covered,
-        actor=None,
+        actor=Actor.system(),
         evidence_reference="form",
         occurred_at=covered.created_at + timedelta(milliseconds=1),
     )
@@ -55,6 +57,7 @@ def test_a_webhook_delivery_reaches_the_archive_through_a_real_worker(client, wo
             phone_number="+34 622 98 76 54",
             whatsapp_phone_number_id="222000222",
         ),
+        actor=Actor.system(),
     )
     sent = int(time.time()) + 1
     for phone_id, wamid in (("111000111", "wamid.E2E.OK"), ("222000222", "wamid.E2E.NO")):
@@ -93,17 +96,17 @@ def test_the_sweeper_recovers_what_was_stored_but_never_queued(worker):
 
     from ingestion.tasks import sweep_deliveries_task
 
-    firm = create_tenant(slug="firm-sweep", name="Firm Sweep")
-    save_whatsapp_settings(tenant=firm, app_secret=SECRET)
+    firm = create_tenant(slug="firm-sweep", name="Firm Sweep", actor=Actor.system())
+    save_whatsapp_settings(tenant=firm, app_secret=SECRET, actor=Actor.system())
     ana = consent.create_employee(
         tenant=firm,
         data=consent.EmployeeData(
             full_name="Swept Person", email="swept@e2e.example", employee_id="S-1",
             phone_number="+34 612 34 56 79", whatsapp_phone_number_id="333000333",
-        ),
+        ), actor=Actor.system(),
     )  # fmt: skip
     consent.record_consent(
-        employee=ana, actor=None, evidence_reference="form",
+        employee=ana, actor=Actor.system(), evidence_reference="form",
         occurred_at=ana.created_at + timedelta(milliseconds=1),
     )  # fmt: skip
     sent = int(time.time()) + 1

@@ -20,6 +20,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from archive.models import Attachment, Message
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.services import create_tenant
 from consent import services as consent
@@ -73,11 +74,12 @@ def make_employee(tenant, *, phone_id, email, employee_id, phone, consented=True
             phone_number=phone,
             whatsapp_phone_number_id=phone_id,
         ),
+        actor=Actor.system(),
     )
     if consented:
         consent.record_consent(
             employee=employee,
-            actor=None,
+            actor=Actor.system(),
             evidence_reference="signed form",
             occurred_at=employee.created_at + timedelta(milliseconds=1),
         )
@@ -88,7 +90,11 @@ def make_employee(tenant, *, phone_id, email, employee_id, phone, consented=True
 def employee_with_media_access(tenant_a, django_capture_on_commit_callbacks):
     """Firm A's WhatsApp app is connected with an access token; Ana, on PHONE_ID, consented."""
     save_whatsapp_settings(
-        tenant=tenant_a, app_secret=SECRET, verify_token="verify-token-123", access_token=TOKEN
+        tenant=tenant_a,
+        app_secret=SECRET,
+        verify_token="verify-token-123",
+        access_token=TOKEN,
+        actor=Actor.system(),
     )
     with django_capture_on_commit_callbacks(execute=True):
         return make_employee(
@@ -410,7 +416,7 @@ def test_no_access_token_leaves_the_media_missing_with_a_clear_reason(
     client, tenant_a, employee_with_media_access, fake
 ):
     send_image(client, tenant_a, fake)
-    save_whatsapp_settings(tenant=tenant_a, access_token="")
+    save_whatsapp_settings(tenant=tenant_a, access_token="", actor=Actor.system())
     assert fetch(tenant_a, the_attachment(tenant_a)).status == "missing"
     assert "no WhatsApp access token" in the_attachment(tenant_a).last_error
     assert fake.requests == []
@@ -572,8 +578,8 @@ def test_webhook_to_worker_to_archive_to_stored_media(client, worker, settings):
     worker process was started with its own settings, so it needs no Graph API base URL."""
     settings.MEDIA_ROOT = str(ROOT / "media")  # the worker's (default) folder
     graph = FakeGraph(token=TOKEN).start()
-    firm = create_tenant(slug="firm-media", name="Firm Media")
-    save_whatsapp_settings(tenant=firm, app_secret=SECRET, access_token=TOKEN)
+    firm = create_tenant(slug="firm-media", name="Firm Media", actor=Actor.system())
+    save_whatsapp_settings(tenant=firm, app_secret=SECRET, access_token=TOKEN, actor=Actor.system())
     make_employee(
         firm, phone_id="333000333", email="carla@media.example", employee_id="M-1",
         phone="+34 633 11 22 33",

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from archive.models import Conversation, Message, MessageEvent
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from consent import gate
 from consent import services as consent
@@ -160,7 +161,7 @@ def test_statuses_of_sent_messages_are_kept(client, tenant_a, connected_employee
 
 
 def test_without_consent_no_content_is_kept_anywhere(client, tenant_a, connected_employee):
-    consent.withdraw_consent(employee=connected_employee, reason="no longer")
+    consent.withdraw_consent(employee=connected_employee, reason="no longer", actor=Actor.system())
     gate.clear_cache()
     secret_text = "my private words 4242"
     delivery = deliver(

@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from archive.models import CallRecord, Message, MessageEvent
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.db_roles import set_role
 from compliance_hub.tenancy.context import tenant_scope
@@ -103,7 +104,7 @@ def test_replaying_processed_deliveries_changes_nothing(client, tenant_a, ana):
 def test_a_redacted_delivery_never_archives_an_empty_shell(client, tenant_a, ana):
     """Refused, redacted, then consent recorded with an earlier date: the gate would now say
     capture, but the content is gone; nothing is archived in its name."""
-    consent.withdraw_consent(employee=ana, reason="paused")
+    consent.withdraw_consent(employee=ana, reason="paused", actor=Actor.system())
     gate.clear_cache()
     sent = now_seconds()
     send(
@@ -115,7 +116,7 @@ def test_a_redacted_delivery_never_archives_an_empty_shell(client, tenant_a, ana
     )
     consent.record_consent(
         employee=ana,
-        actor=None,
+        actor=Actor.system(),
         evidence_reference="paper form found later",
         occurred_at=timezone.now(),
     )

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.services import set_tenant_status
@@ -100,7 +101,11 @@ def test_connecting_a_tenant_prints_the_callback_path_and_what_changed(tenant_a)
 
 def test_options_left_out_keep_their_saved_values(tenant_a):
     save_whatsapp_settings(
-        tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN, waba_ids=["1"]
+        tenant=tenant_a,
+        app_secret=APP_SECRET,
+        verify_token=VERIFY_TOKEN,
+        waba_ids=["1"],
+        actor=Actor.system(),
     )
 
     output = run("firm-a", "--access-token", ACCESS_TOKEN)
@@ -112,7 +117,7 @@ def test_options_left_out_keep_their_saved_values(tenant_a):
 
 
 def test_setting_the_same_value_again_says_nothing_changed(tenant_a):
-    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET)
+    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, actor=Actor.system())
     before = audited(tenant_a)
 
     output = run("firm-a", "--app-secret", APP_SECRET)
@@ -143,7 +148,7 @@ def test_an_unknown_tenant_is_an_error(db):
 
 
 def test_a_suspended_tenant_is_an_error(tenant_a):
-    set_tenant_status(tenant=tenant_a, status="suspended")
+    set_tenant_status(tenant=tenant_a, status="suspended", actor=Actor.system())
 
     assert "suspended" in run_failing("firm-a", "--app-secret", APP_SECRET)
     assert saved(tenant_a) is None
@@ -161,7 +166,11 @@ def test_a_suspended_tenant_is_an_error(tenant_a):
 )
 def test_bad_values_are_refused_and_nothing_changes(tenant_a, args, named):
     save_whatsapp_settings(
-        tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN, waba_ids=["1"]
+        tenant=tenant_a,
+        app_secret=APP_SECRET,
+        verify_token=VERIFY_TOKEN,
+        waba_ids=["1"],
+        actor=Actor.system(),
     )
     before = snapshot(tenant_a)
 
@@ -173,7 +182,7 @@ def test_bad_values_are_refused_and_nothing_changes(tenant_a, args, named):
 
 
 def test_another_tenant_is_untouched(tenant_a, tenant_b):
-    save_whatsapp_settings(tenant=tenant_b, app_secret="firm-b-secret-000000")
+    save_whatsapp_settings(tenant=tenant_b, app_secret="firm-b-secret-000000", actor=Actor.system())
     before = snapshot(tenant_b)
 
     run("firm-a", "--app-secret", APP_SECRET)

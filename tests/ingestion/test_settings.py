@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.crypto import decrypt_text
 from compliance_hub.tenancy.context import tenant_scope
@@ -78,7 +79,7 @@ def assert_no_secret_in(*responses) -> None:
 def fully_connected_tenant(tenant_a, alice):
     save_whatsapp_settings(
         tenant=tenant_a,
-        actor=alice.user,
+        actor=Actor.for_user(alice.user),
         app_secret=APP_SECRET,
         verify_token=VERIFY_TOKEN,
         access_token=ACCESS_TOKEN,
@@ -258,7 +259,9 @@ def test_anonymous_visitors_are_sent_to_log_in(client, tenant_a):
 def test_the_outsider_sees_only_his_own_firms_settings(
     client, fully_connected_tenant, tenant_b, bob
 ):
-    save_whatsapp_settings(tenant=tenant_b, app_secret=B_SECRET, waba_ids=["999000111"])
+    save_whatsapp_settings(
+        tenant=tenant_b, app_secret=B_SECRET, waba_ids=["999000111"], actor=Actor.system()
+    )
     login(client, bob)
 
     page = text(client.get(PAGE))
@@ -469,7 +472,9 @@ def test_the_api_is_in_the_openapi_schema(client, alice):
 def test_api_names_what_is_missing_while_deliveries_can_already_be_accepted(
     api_client_for, tenant_a
 ):
-    save_whatsapp_settings(tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN)
+    save_whatsapp_settings(
+        tenant=tenant_a, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN, actor=Actor.system()
+    )
     body = api_client_for(tenant_a).get(API).json()
     assert body["configured"] is True
     assert body["missing"] == ["access_token", "waba_ids"]

@@ -14,6 +14,7 @@ import psycopg2
 import pytest
 from django.db import connection
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.celery import app as celery_app
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.services import set_tenant_status
@@ -105,7 +106,7 @@ def test_an_unknown_tenant_is_404(client, db):
 
 
 def test_a_suspended_tenant_is_404_for_the_handshake_and_deliveries(client, connected_tenant):
-    set_tenant_status(tenant=connected_tenant, status="suspended")
+    set_tenant_status(tenant=connected_tenant, status="suspended", actor=Actor.system())
 
     assert (
         handshake(client, connected_tenant, **{"hub.verify_token": VERIFY_TOKEN}).status_code == 404
@@ -212,7 +213,7 @@ def test_a_delivery_with_a_wrong_signature_is_403_and_nothing_is_stored(
 def test_a_delivery_signed_with_another_tenants_secret_is_refused(
     client, connected_tenant, tenant_b
 ):
-    save_whatsapp_settings(tenant=tenant_b, app_secret=OTHER_APP_SECRET)
+    save_whatsapp_settings(tenant=tenant_b, app_secret=OTHER_APP_SECRET, actor=Actor.system())
 
     # Firm B's own, correctly signed delivery, sent to firm A's callback URL.
     response = post(client, connected_tenant, BODY, sign(BODY, OTHER_APP_SECRET))

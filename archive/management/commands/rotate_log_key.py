@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandParser
 
 from archive.ledger.services import rotate_signing_key
+from compliance_hub.audit.actors import Actor
 from compliance_hub.management.commands._helpers import tenant_by_slug
 
 
@@ -23,6 +24,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug: str, reason: str, **options) -> None:
         tenant = tenant_by_slug(slug)
-        key = rotate_signing_key(tenant=tenant, actor_label="cli:rotate_log_key", reason=reason)
+        key = rotate_signing_key(
+            tenant=tenant, actor=Actor.command("cli:rotate_log_key"), reason=reason
+        )
         self.stdout.write(self.style.SUCCESS(f"{slug}: checkpoint key #{key.sequence} is current"))
         self.stdout.write(f"key id {key.key_id}")

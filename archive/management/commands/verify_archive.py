@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from archive.ledger.services import CHUNK, signing_keys
 from archive.ledger.signing import public_key_pem
 from archive.ledger.verification import verify_log
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Tenant
 
@@ -72,7 +73,7 @@ class Command(BaseCommand):
         record_event(
             "archive.verified",
             tenant=tenant,
-            actor_label="verify_archive",
+            actor=Actor.command("verify_archive"),
             details={
                 "ok": report.ok,
                 "leaves": report.leaves,

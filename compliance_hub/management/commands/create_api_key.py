@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from compliance_hub.api.keys import issue_api_key
+from compliance_hub.audit.actors import Actor
 
 from ._helpers import ROLE_CHOICES, tenant_by_slug
 
@@ -15,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug: str, role: str, name: str, **options) -> None:
         tenant = tenant_by_slug(slug)
-        issued = issue_api_key(tenant=tenant, role=role, name=name)
+        issued = issue_api_key(tenant=tenant, role=role, name=name, actor=Actor.command())
         self.stderr.write(
             f"API key {issued.api_key.name!r} ({role}) for {tenant.slug}; store it now, it is not "
             "shown again. Use it as: Authorization: Api-Key <key>"

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.services import create_tenant
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug: str, name: str, **options) -> None:
         try:
-            tenant = create_tenant(slug=slug, name=name)
+            tenant = create_tenant(slug=slug, name=name, actor=Actor.command())
         except ValidationError as error:
             messages = [m for msgs in error.message_dict.values() for m in msgs]
             raise CommandError(" ".join(messages)) from None

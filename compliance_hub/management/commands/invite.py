@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
 from compliance_hub.accounts.services import invite_user
+from compliance_hub.audit.actors import Actor
 
 from ._helpers import ROLE_CHOICES, tenant_by_slug
 
@@ -19,7 +20,9 @@ class Command(BaseCommand):
         tenant = tenant_by_slug(slug)
         try:
             validate_email(email)
-            invitation, link = invite_user(tenant=tenant, email=email, role=role)
+            invitation, link = invite_user(
+                tenant=tenant, email=email, role=role, actor=Actor.command()
+            )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(

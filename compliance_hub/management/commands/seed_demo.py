@@ -11,6 +11,7 @@ from django.db import transaction
 
 from compliance_hub.accounts.models import User
 from compliance_hub.accounts.services import add_member
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role, Tenant
 from compliance_hub.tenancy.services import create_tenant
 from compliance_hub.tenancy.signals import demo_seeded
@@ -39,17 +40,18 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             tenant = Tenant.objects.filter(slug="demo").first() or create_tenant(
-                slug="demo", name="Demo Bank"
+                slug="demo", name="Demo Bank", actor=Actor.command()
             )
             for email, full_name, role in PEOPLE:
                 user = User.objects.filter(email=email).first()
                 if user is None:
                     user = User.objects.create_user(email, DEMO_PASSWORD, full_name=full_name)
                 if not user.memberships.filter(tenant=tenant).exists():
-                    add_member(tenant=tenant, user=user, role=role)
+                    add_member(tenant=tenant, user=user, role=role, actor=Actor.command())
                 ensure_totp(user)
             admin = User.objects.get(email=PEOPLE[0][0])
-            demo_seeded.send(sender=self.__class__, tenant=tenant, actor=admin)
+            # The demo's data is the demo admin's doing, as if they had entered it.
+            demo_seeded.send(sender=self.__class__, tenant=tenant, actor=Actor.for_user(admin))
         self.stdout.write(
             self.style.SUCCESS(f"Demo tenant '{tenant.slug}' ({tenant.name}) is ready.")
         )

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Tenant
 from compliance_hub.tenancy.services import set_tenant_status
 
@@ -15,5 +16,5 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
             raise CommandError(f"No tenant with slug {slug!r}.")
-        set_tenant_status(tenant=tenant, status=status)
+        set_tenant_status(tenant=tenant, status=status, actor=Actor.command())
         self.stdout.write(f"Tenant {slug} is now {status}.")

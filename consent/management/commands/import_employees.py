@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.management.commands._helpers import tenant_by_slug
 from consent.employee_csv import MAX_BYTES
 from consent.imports import ImportRejected, error_dicts, import_employees, validate_import
@@ -59,7 +60,9 @@ class Command(BaseCommand):
             return
 
         try:
-            imported = import_employees(tenant=tenant, filename=path.name, data=data)
+            imported = import_employees(
+                tenant=tenant, filename=path.name, data=data, actor=Actor.command()
+            )
         except ImportRejected as rejected:
             self.stdout.write(f"{path.name}: cannot be imported.")
             self._fail_with(rejected.row_errors, dry_run=False)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date, parse_datetime
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.management.commands._helpers import tenant_by_slug
 from compliance_hub.tenancy.context import tenant_scope
@@ -120,7 +121,7 @@ class Command(BaseCommand):
         record_event(
             "ingestion.deliveries_replayed",
             tenant=tenant,
-            actor_label="cli:replay_deliveries",
+            actor=Actor.command("cli:replay_deliveries"),
             target_label=f"{total} deliveries",
             details=details,
         )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from compliance_hub.audit.actors import Actor
 from compliance_hub.management.commands._helpers import tenant_by_slug
 from ingestion.services import (
     changed_settings,
@@ -61,7 +62,7 @@ class Command(BaseCommand):
         tenant = tenant_by_slug(slug)
         before = saved_settings(whatsapp_settings(tenant=tenant))
         try:
-            row = save_whatsapp_settings(tenant=tenant, **given)
+            row = save_whatsapp_settings(tenant=tenant, actor=Actor.command(), **given)
         except ValidationError as error:
             problems = [
                 f"{OPTIONS.get(name, name)}: {' '.join(messages)}"
