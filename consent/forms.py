@@ -13,7 +13,7 @@ from compliance_hub.forms import RecordChoiceField
 from compliance_hub.tenancy.models import Tenant
 
 from .employee_rules import FIELDS as RULE_FIELDS
-from .employee_rules import check_employee
+from .employee_rules import MAX_TEAM_NAME, check_employee
 from .models import ConsentNotice, ConsentState, Language, Team
 from .services import EmployeeData
 
@@ -98,7 +98,9 @@ class EmployeeForm(forms.Form):
 
 
 class TeamForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Team name")
+    # The rule is the service's (consent/employee_rules.py clean_team_name); the length here is
+    # the browser's maxlength.
+    name = forms.CharField(max_length=MAX_TEAM_NAME, label="Team name")
 
 
 class EmployeeFilterForm(forms.Form):

@@ -40,6 +40,8 @@ ACTION_LABELS: dict[str, str] = {
     "employee_import.confirmed": "Employee file imported",
     "employee_import.discarded": "Employee file discarded",
     "team.created": "Team created",
+    "team.renamed": "Team renamed",
+    "team.deleted": "Team deleted",
     "notice.draft_created": "Notice draft created",
     "notice.draft_updated": "Notice draft edited",
     "notice.published": "Notice published",

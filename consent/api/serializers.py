@@ -25,6 +25,9 @@ class EmployeeSerializer(serializers.Serializer):
     email = serializers.EmailField()
     employee_id = serializers.CharField()
     team = serializers.CharField(source="team.name", allow_null=True, help_text="Team name")
+    team_id = serializers.IntegerField(
+        allow_null=True, help_text="The team's id in /api/v1/teams/ (stays when it is renamed)"
+    )
     region = serializers.CharField(help_text="ISO 3166-1 alpha-2, or empty")
     language = serializers.ChoiceField(choices=Language.choices)
     phone_number = serializers.CharField(help_text="E.164, e.g. +5511987654321")
@@ -38,7 +41,8 @@ class EmployeeSerializer(serializers.Serializer):
 
 
 class EmployeeInputSerializer(serializers.Serializer):
-    """Create (all required fields) or partial update (any subset). ``team`` is a team name."""
+    """Create (all required fields) or partial update (any subset). ``team`` is a team name,
+    any case (one of /api/v1/teams/; null or empty for none)."""
 
     full_name = serializers.CharField(max_length=200)
     email = serializers.EmailField(max_length=254)

@@ -28,6 +28,7 @@ EMPLOYEE_FIELDS = {
     "email",
     "employee_id",
     "team",
+    "team_id",
     "region",
     "language",
     "phone_number",
