@@ -310,3 +310,9 @@ class ImportUploadForm(forms.Form):
         "whatsapp_phone_number_id, language. UTF-8, one employee per line.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+    create_teams = forms.BooleanField(
+        required=False,
+        label="Create the teams this file names",
+        help_text="Off: a row naming a team that does not exist is refused. On: the preview "
+        "lists the new teams, and they are created when you confirm the import.",
+    )

@@ -231,6 +231,12 @@ class ImportInputSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(
         required=False, default=False, help_text="Only check the file (also as ?dry_run=1)"
     )
+    create_teams = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Create the teams the file names that do not exist yet (default: their rows "
+        "are refused)",
+    )
 
 
 class ImportRowErrorSerializer(serializers.Serializer):
@@ -245,6 +251,10 @@ class ImportCheckSerializer(serializers.Serializer):
     valid_rows = serializers.IntegerField(help_text="Rows without errors")
     errors = ImportRowErrorSerializer(many=True)
     ok = serializers.BooleanField(help_text="True when the file can be imported as it is")
+    new_teams = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="With create_teams: the teams that importing the file will create",
+    )
 
 
 class ImportResultSerializer(serializers.Serializer):

@@ -40,6 +40,7 @@ def employee_import(request: TenantRequest) -> HttpResponse:
                     data=read_upload(upload),
                     actor=request.user,
                     request=request,
+                    create_teams=form.cleaned_data["create_teams"],
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
