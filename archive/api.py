@@ -1,5 +1,6 @@
 """``/api/v1/conversations/``, ``/api/v1/messages/`` and ``/api/v1/message-events/``: the
-archive, read-only, for officers, auditors and admins.
+archive, read-only, for officers, auditors and admins; ``/api/v1/ledger/checkpoints/``: a
+checkpoint of the archive's log signed on request, for auditors and admins.
 
 Every request that reads content leaves one ``archive.read`` event in the audit trail, naming
 the endpoint, the filters and the ids it returned (one event per request, not per message).
@@ -10,19 +11,23 @@ from __future__ import annotations
 from datetime import datetime
 
 import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance_hub.api.base import TenantViewSet
+from compliance_hub.api.errors import Conflict
 from compliance_hub.api.filters import BooleanFilter, IdFilter, TimeFilter
 from compliance_hub.api.pagination import StrictCursorPagination
-from compliance_hub.api.responses import NOT_FOUND, error_response
+from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Role, Tenant
 
+from .ledger.canonical import timestamp
+from .ledger.models import LogCheckpoint
+from .ledger.services import LogIntegrityError, cut_checkpoint
 from .models import Conversation, Direction, Message, MessageEvent
 from .selectors import (
     EVENT_NAMES,
@@ -369,3 +374,89 @@ class MessageEventViewSet(AuditedArchiveViewSet):
 
     def tenant_queryset(self):
         return message_events(tenant=self.tenant)
+
+
+# --- checkpoints on request --------------------------------------------------------------------
+
+
+class CheckpointInputSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Sign a new checkpoint even when the latest one already covers every record",
+    )
+
+
+class CheckpointCutSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="checkpoint.pk")
+    size = serializers.IntegerField(
+        source="checkpoint.size", help_text="Leaves (records) the signed tree holds"
+    )
+    root = serializers.SerializerMethodField(help_text="The tree's root hash, hex")
+    signed_at = serializers.SerializerMethodField(help_text="When it was signed (UTC)")
+    key_id = serializers.CharField(source="checkpoint.key.key_id", help_text="The signing key")
+    created = serializers.BooleanField(
+        help_text="false: nothing was new, and this is the latest checkpoint, which already "
+        "covers every record"
+    )
+    anchored = serializers.BooleanField(help_text="Copied outside the database")
+    timestamped = serializers.BooleanField(help_text="Its anchored copy has an RFC 3161 token")
+    anchor_error = serializers.CharField(
+        help_text="Why it is not anchored yet (the next beat retries); empty when it is"
+    )
+
+    def get_root(self, outcome) -> str:
+        return bytes(outcome.checkpoint.root_hash).hex()
+
+    def get_signed_at(self, outcome) -> str:
+        return timestamp(outcome.checkpoint.signed_at)
+
+
+class LogCheckpointViewSet(TenantViewSet):
+    """Checkpoints of the archive's Merkle log (auditors and admins): POST signs one now instead
+    of at the next minute's beat, so every record archived so far has an inclusion proof and
+    ``verify_archive`` covers it. 201 when a checkpoint was signed, 200 when nothing was new
+    (the answer is the latest checkpoint). Audited."""
+
+    allowed_roles = (Role.AUDITOR, Role.ADMIN)
+    model = LogCheckpoint
+    serializer_class = CheckpointCutSerializer
+    filter_backends: list = []
+    pagination_class = None
+
+    def tenant_queryset(self):
+        return LogCheckpoint.objects.filter(tenant=self.tenant)
+
+    @extend_schema(
+        request=CheckpointInputSerializer,
+        responses={
+            201: CheckpointCutSerializer,
+            200: OpenApiResponse(
+                CheckpointCutSerializer,
+                description="Nothing new: the latest checkpoint already covers every record",
+            ),
+            400: INVALID,
+            409: error_response(
+                "The log no longer matches what it signed; run verify_archive (nothing signed)"
+            ),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        incoming = CheckpointInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            outcome = cut_checkpoint(
+                tenant=self.tenant,
+                force=incoming.validated_data["force"],
+                actor=self.actor,
+            )
+        except LogIntegrityError:
+            # The details name tables and indexes: for verify_archive's report, not the API.
+            raise Conflict(
+                "The archive log no longer matches what it signed, so nothing was signed. "
+                "An operator must run verify_archive."
+            ) from None
+        return Response(
+            CheckpointCutSerializer(outcome).data,
+            status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+        )

@@ -3,7 +3,8 @@
 A pure module (the employee rules of consent/employee_rules.py; no database) behind the two-step
 employee import: the admin uploads a file, sees every row and every problem at once, fixes the
 file or confirms. Nothing here touches the database; what needs the database comes in as plain data
-(``known_teams``, ``existing_employee_ids``) or as one callback (``numbers_in_use``).
+(``known_teams``, ``existing_employee_ids``) or as one callback (``numbers_in_use``), and the
+admin's choices as arguments (``create_teams``).
 
 Contract of :func:`parse_employee_csv`:
 
@@ -31,6 +32,7 @@ from .employee_rules import (
     FORMULA,
     FORMULA_PREFIXES,
     check_employee,
+    clean_team_name,
 )
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -68,7 +70,7 @@ class EmployeeRow:
     full_name: str
     email: str  # lower-cased
     employee_id: str  # as given (compared exactly, case-sensitive)
-    team: str  # canonical spelling from known_teams, "" if none
+    team: str  # spelling from known_teams, or of a new team as first written; "" if none
     region: str  # ISO 3166-1 alpha-2, upper-case, "" if none
     phone_number: str  # E.164, e.g. "+5511987654321"
     whatsapp_phone_number_id: str  # digits only, "" if none
@@ -87,11 +89,14 @@ class RowError:
 
 @dataclass(frozen=True, slots=True)
 class ParseResult:
-    """Valid rows and all errors; ``total_lines`` counts data rows seen (no header, no blanks)."""
+    """Valid rows and all errors; ``total_lines`` counts data rows seen (no header, no blanks).
+    ``new_teams``: with ``create_teams``, the teams the valid rows name that are not known yet,
+    in file order, each once (as first written)."""
 
     rows: tuple[EmployeeRow, ...]
     errors: tuple[RowError, ...]
     total_lines: int
+    new_teams: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -107,6 +112,7 @@ def parse_employee_csv(
     numbers_in_use: Callable[[list[str]], set[str]] | None = None,
     phone_ids_in_use: Callable[[list[str]], set[str]] | None = None,
     default_region: str = "",
+    create_teams: bool = False,
 ) -> ParseResult:
     """Parse and validate an employee CSV upload.
 
@@ -122,6 +128,11 @@ def parse_employee_csv(
     The language, when the row has none, follows the row's region, else the phone number's country:
     Portuguese-speaking countries give "pt-br", Spain and Spanish-speaking Latin America "es",
     anything else "en".
+
+    ``create_teams`` (the admin's explicit choice) accepts a team that is not in ``known_teams``
+    when its name passes the team-name rule (consent/employee_rules.py, as a file's cell: no
+    formula); spellings that differ only in case are one new team. Without it such a row is
+    refused. The names accepted are ``new_teams`` of the result; creating them is the caller's.
     """
     default_region = default_region.strip().upper()
     if default_region and default_region not in phonenumbers.SUPPORTED_REGIONS:
@@ -142,12 +153,15 @@ def parse_employee_csv(
         return table
 
     teams_by_key = {team.strip().casefold(): team for team in sorted(known_teams)}
+    # Filled as rows name unknown teams (only with create_teams): the first spelling wins.
+    new_teams_by_key: dict[str, str] | None = {} if create_teams else None
     candidates = [
         _check_row(
             line,
             fields,
             table,
             teams_by_key=teams_by_key,
+            new_teams_by_key=new_teams_by_key,
             existing_employee_ids=existing_employee_ids,
             default_region=default_region,
         )
@@ -164,7 +178,15 @@ def parse_employee_csv(
     rows = tuple(c.to_row() for c in candidates if c.values is not None and not c.errors)
     errors = [error for c in candidates for error in c.errors]
     errors.sort(key=lambda e: (e.line, _column_order(e.column)))
-    return ParseResult(rows=rows, errors=tuple(errors), total_lines=len(table.records))
+    new_teams = dict.fromkeys(
+        row.team for row in rows if row.team and row.team.casefold() not in teams_by_key
+    )
+    return ParseResult(
+        rows=rows,
+        errors=tuple(errors),
+        total_lines=len(table.records),
+        new_teams=tuple(new_teams),
+    )
 
 
 # --- the file --------------------------------------------------------------------------------
@@ -373,6 +395,7 @@ def _check_row(
     table: _Table,
     *,
     teams_by_key: dict[str, str],
+    new_teams_by_key: dict[str, str] | None,
     existing_employee_ids: frozenset[str],
     default_region: str,
 ) -> _Candidate:
@@ -410,20 +433,30 @@ def _check_row(
     if "employee_id" not in problems and given["employee_id"] in existing_employee_ids:
         candidate.flag("employee_id", "An employee with this id already exists.")
     if given["team"]:
-        values["team"], problem = _match_team(given["team"], teams_by_key)
+        values["team"], problem = _match_team(given["team"], teams_by_key, new_teams_by_key)
         if problem is not None:
             candidate.flag("team", problem)
     return candidate
 
 
-def _match_team(team: str, teams_by_key: dict[str, str]) -> tuple[str, str | None]:
-    """The canonical spelling of a known team, or the value as given and a problem."""
+def _match_team(
+    team: str, teams_by_key: dict[str, str], new_teams_by_key: dict[str, str] | None
+) -> tuple[str, str | None]:
+    """The canonical spelling of a known team, or (when the admin chose to create the file's
+    teams: ``new_teams_by_key`` is given) of a new one the rule accepts; else the value as given
+    and a problem."""
     if team.startswith(FORMULA_PREFIXES):
         return team, FORMULA
-    canonical = teams_by_key.get(team.casefold())
-    if canonical is None:
+    key = team.casefold()
+    canonical = teams_by_key.get(key)
+    if canonical is not None:
+        return canonical, None
+    if new_teams_by_key is None:
         return team, f"Unknown team '{team[:60]}'. Create it first or leave the column empty."
-    return canonical, None
+    name, problem = clean_team_name(team, FILE)
+    if problem is not None:
+        return team, problem
+    return new_teams_by_key.setdefault(key, name), None
 
 
 # --- across rows -----------------------------------------------------------------------------

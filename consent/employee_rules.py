@@ -53,6 +53,7 @@ MAX_EMAIL = 254
 MAX_EMAIL_LOCAL = 64  # RFC 5321; Django's validator does not limit the part before "@"
 MAX_EMPLOYEE_ID = 64
 MAX_PHONE_NUMBER_ID = 32
+MAX_TEAM_NAME = 100  # Team.name's column
 
 FORMULA = "Values may not start with = + - @ (spreadsheet formula)."
 # Leading characters that make Excel and LibreOffice evaluate a cell (CSV injection); these values
@@ -228,6 +229,23 @@ def employee_id_problem(employee_id: str, source: Source = FORM) -> str | None:
     if has_control_characters(employee_id):
         return "The employee id may not contain line breaks or control characters."
     return None
+
+
+def clean_team_name(name: str, source: Source = FORM) -> tuple[str, str | None]:
+    """The one rule of a team's name, for the employees page, the API and the teams a CSV import
+    creates: trimmed, present, at most MAX_TEAM_NAME characters, one line; a file's cell also no
+    formula. Returns the trimmed name and the problem, if any. Uniqueness (case-insensitive, per
+    tenant) needs the database: the services check it and a constraint holds it."""
+    name = name.strip()
+    if not name:
+        return name, "A team needs a name."
+    if len(name) > MAX_TEAM_NAME:
+        return name, f"A team name is at most {MAX_TEAM_NAME} characters."
+    if has_control_characters(name):
+        return name, "A team name may not contain line breaks or control characters."
+    if source.spreadsheet_cells and name.startswith(FORMULA_PREFIXES):
+        return name, FORMULA
+    return name, None
 
 
 def has_control_characters(value: str) -> bool:

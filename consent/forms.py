@@ -13,7 +13,7 @@ from compliance_hub.forms import RecordChoiceField
 from compliance_hub.tenancy.models import Tenant
 
 from .employee_rules import FIELDS as RULE_FIELDS
-from .employee_rules import check_employee
+from .employee_rules import MAX_TEAM_NAME, check_employee
 from .models import ConsentNotice, ConsentState, Language, Team
 from .services import EmployeeData
 
@@ -98,7 +98,9 @@ class EmployeeForm(forms.Form):
 
 
 class TeamForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Team name")
+    # The rule is the service's (consent/employee_rules.py clean_team_name); the length here is
+    # the browser's maxlength.
+    name = forms.CharField(max_length=MAX_TEAM_NAME, label="Team name")
 
 
 class EmployeeFilterForm(forms.Form):
@@ -307,4 +309,10 @@ class ImportUploadForm(forms.Form):
         help_text="Columns: full_name, email, employee_id, phone_number; optional team, region, "
         "whatsapp_phone_number_id, language. UTF-8, one employee per line.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    create_teams = forms.BooleanField(
+        required=False,
+        label="Create the teams this file names",
+        help_text="Off: a row naming a team that does not exist is refused. On: the preview "
+        "lists the new teams, and they are created when you confirm the import.",
     )

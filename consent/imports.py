@@ -27,7 +27,7 @@ from compliance_hub.tenancy.models import Tenant
 from .employee_csv import MAX_BYTES, ParseResult, parse_employee_csv
 from .models import Employee, EmployeeImport, Team
 from .selectors import numbers_in_use, phone_ids_in_use
-from .services import BulkConflict, EmployeeData, create_employees
+from .services import BulkConflict, EmployeeData, create_employees, create_team
 
 # Shown (and stored) at most this many row errors of one file: a 10,000-row file of garbage
 # must not become megabytes of JSON; the first few hundred say what is wrong with it.
@@ -49,8 +49,10 @@ def read_upload(upload: UploadedFile) -> bytes:
     return upload.read(MAX_BYTES + 1)
 
 
-def validate_import(*, tenant: Tenant, data: bytes) -> ParseResult:
-    """Check a file against the tenant's current state without storing anything (dry run)."""
+def validate_import(*, tenant: Tenant, data: bytes, create_teams: bool = False) -> ParseResult:
+    """Check a file against the tenant's current state without storing anything (dry run).
+    ``create_teams``: teams the file names that do not exist yet are to be created (the result
+    lists them) instead of refused row by row."""
     with tenant_scope(tenant):
         teams = frozenset(Team.objects.filter(tenant=tenant).values_list("name", flat=True))
         employee_ids = frozenset(
@@ -63,6 +65,7 @@ def validate_import(*, tenant: Tenant, data: bytes) -> ParseResult:
             # The platform-wide register: a number of another firm is "already in use", no more.
             numbers_in_use=numbers_in_use,
             phone_ids_in_use=phone_ids_in_use,
+            create_teams=create_teams,
         )
 
 
@@ -80,10 +83,13 @@ def _capped(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [*errors[:MAX_STORED_ERRORS], {"line": 0, "column": "", "value": "", "message": note}]
 
 
-def preview_import(*, tenant: Tenant, filename: str, data: bytes, actor: Actor) -> EmployeeImport:
+def preview_import(
+    *, tenant: Tenant, filename: str, data: bytes, actor: Actor, create_teams: bool = False
+) -> EmployeeImport:
     """Check the file and hold it for an admin to confirm. A file with errors is stored too (the
-    preview page lists them) but can never be confirmed."""
-    result = validate_import(tenant=tenant, data=data)
+    preview page lists them) but can never be confirmed. With ``create_teams`` the preview also
+    holds the teams that confirming will create."""
+    result = validate_import(tenant=tenant, data=data, create_teams=create_teams)
     errors = error_dicts(result)
     with tenant_scope(tenant):
         employee_import = EmployeeImport.objects.create(
@@ -93,6 +99,8 @@ def preview_import(*, tenant: Tenant, filename: str, data: bytes, actor: Actor) 
             rows=[asdict(row) for row in result.rows],
             errors=errors,
             total_lines=result.total_lines,
+            create_teams=create_teams,
+            new_teams=list(result.new_teams),
             uploaded_by=actor.user,
         )
         record_event(
@@ -104,6 +112,8 @@ def preview_import(*, tenant: Tenant, filename: str, data: bytes, actor: Actor) 
                 "filename": employee_import.filename,
                 "rows": len(result.rows),
                 "errors": len(result.errors),
+                # Only with the admin's choice: an import without it is audited as before.
+                **({"new_teams": list(result.new_teams)} if create_teams else {}),
             },
         )
     return employee_import
@@ -123,7 +133,9 @@ def confirm_import(*, employee_import: EmployeeImport, actor: Actor) -> int:
 
     Every row is checked again by ``create_employees``, so what changed since the preview (an id
     added, a number claimed by any firm) is caught; then nothing at all is imported and
-    :class:`ImportRejected` names every failing line and why.
+    :class:`ImportRejected` names every failing line and why. The teams the preview was to
+    create (the admin's choice) are created first, each audited, in the same transaction: a
+    refused import creates none; a team created by someone else since the preview is used.
     """
     tenant = employee_import.tenant
     with tenant_scope(tenant), transaction.atomic():
@@ -142,6 +154,20 @@ def confirm_import(*, employee_import: EmployeeImport, actor: Actor) -> int:
             )
         teams = {team.name.casefold(): team for team in Team.objects.filter(tenant=tenant)}
         failures: list[dict[str, Any]] = []
+        created_teams: list[str] = []
+        for name in locked.new_teams if locked.create_teams else []:
+            if name.casefold() in teams:
+                continue
+            try:
+                teams[name.casefold()] = create_team(tenant=tenant, name=name, actor=actor)
+            except ValidationError as error:
+                failures.append(
+                    {"line": 0, "column": "team", "value": name[:100],
+                     "message": f"The team '{name[:60]}' cannot be created: "
+                     + " ".join(error.messages)}
+                )  # fmt: skip
+            else:
+                created_teams.append(name)
         accepted: list[tuple[dict[str, Any], EmployeeData]] = []
         for row in locked.rows:
             team = teams.get(row["team"].casefold()) if row["team"] else None
@@ -202,7 +228,12 @@ def confirm_import(*, employee_import: EmployeeImport, actor: Actor) -> int:
             tenant=tenant,
             actor=actor,
             target=locked,
-            details={"filename": locked.filename, "sha256": locked.sha256, "imported": count},
+            details={
+                "filename": locked.filename,
+                "sha256": locked.sha256,
+                "imported": count,
+                **({"teams_created": created_teams} if locked.create_teams else {}),
+            },
         )
     employee_import.status = locked.status
     employee_import.imported_at = locked.imported_at
@@ -228,11 +259,16 @@ def discard_import(*, employee_import: EmployeeImport, actor: Actor) -> Employee
     return employee_import
 
 
-def import_employees(*, tenant: Tenant, filename: str, data: bytes, actor: Actor) -> int:
+def import_employees(
+    *, tenant: Tenant, filename: str, data: bytes, actor: Actor, create_teams: bool = False
+) -> int:
     """Preview and confirm in one go (API, CLI): every employee of the file, or nothing at all
-    (not even the preview) and :class:`ImportRejected` with the row errors."""
+    (not even the preview) and :class:`ImportRejected` with the row errors. ``create_teams``
+    creates the teams the file names that do not exist yet."""
     with transaction.atomic():
-        employee_import = preview_import(tenant=tenant, filename=filename, data=data, actor=actor)
+        employee_import = preview_import(
+            tenant=tenant, filename=filename, data=data, actor=actor, create_teams=create_teams
+        )
         if employee_import.errors:
             raise ImportRejected(
                 f"The file has errors; nothing was imported: {_describe(employee_import.errors)}.",

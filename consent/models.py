@@ -351,6 +351,9 @@ class EmployeeImport(TenantOwnedModel):
     rows = models.JSONField(default=list)
     errors = models.JSONField(default=list)
     total_lines = models.PositiveIntegerField(default=0)
+    # The admin chose "create the teams this file names": confirming creates ``new_teams``.
+    create_teams = models.BooleanField(default=False)
+    new_teams = models.JSONField(default=list)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREVIEW)
     uploaded_by = models.ForeignKey(
         "compliance_hub.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -38,6 +38,7 @@ from .models import (
     ConsentState,
     Employee,
     NumberClaim,
+    Team,
 )
 from .timeline import ConsentChange, Deadline, Holding, NumberHistory
 from .timeline import decide as decide_from_history
@@ -101,6 +102,19 @@ def with_consent_state(employees: QuerySet[Employee], *, tenant: Tenant) -> Quer
             default=Value(ConsentState.NONE),
             output_field=CharField(),
         )
+    )
+
+
+def team_list(*, tenant: Tenant) -> QuerySet[Team]:
+    """The tenant's teams by name, each with how many employees it has (deactivated included:
+    those keep a team from being deleted) and how many of them are active."""
+    return (
+        Team.objects.filter(tenant=tenant)
+        .annotate(
+            employee_count=Count("employees"),
+            active_employee_count=Count("employees", filter=Q(employees__active=True)),
+        )
+        .order_by("name", "id")
     )
 
 

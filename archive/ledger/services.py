@@ -371,6 +371,63 @@ def checkpoint_and_anchor(*, tenant: Tenant, force: bool = False) -> LogCheckpoi
     return checkpoint
 
 
+@dataclass(frozen=True)
+class CheckpointOnDemand:
+    """What :func:`cut_checkpoint` did: ``checkpoint`` is the one it signed (``created``) or,
+    when nothing was new, the latest one, which already covers every logged record."""
+
+    checkpoint: LogCheckpoint
+    created: bool
+    anchored: bool
+    timestamped: bool
+    anchor_error: str  # why the checkpoint is not anchored yet ("" when it is)
+
+
+def cut_checkpoint(*, tenant: Tenant, actor: Actor, force: bool = False) -> CheckpointOnDemand:
+    """A person asks for a checkpoint now instead of at the beat's next minute (a fresh tenant
+    that wants to verify, an auditor before an export). Signs one when records are queued (or
+    with ``force``); otherwise answers the latest, which covers everything logged. Concurrent
+    calls serialise on the head lock of :func:`checkpoint_log`: the second finds the first's
+    leaves sequenced and cannot fork the log. Then anchors, as the beat does; an anchor that
+    cannot be written leaves the checkpoint signed, un-anchored until the next beat, and says
+    why. Audited, after the cut: the audit entry is itself a leaf, queued for the next
+    checkpoint (auditing first would make every request "new" and ``force`` meaningless).
+
+    Raises :class:`LogIntegrityError` when the log no longer matches what it signed."""
+    signed = checkpoint_log(tenant=tenant, force=force)
+    with tenant_scope(tenant):
+        checkpoint = signed or _latest_checkpoint(tenant)
+    anchor_error = ""
+    try:
+        anchor_checkpoints(tenant=tenant)
+    except Exception as error:
+        # (OSError, botocore, TimestampError); the checkpoint is signed and committed, the beat
+        # anchors it later, and the person must hear why it is not anchored yet.
+        logger.warning("anchoring %s's log failed", tenant.slug, exc_info=True)
+        anchor_error = str(error) or type(error).__name__
+    with tenant_scope(tenant):
+        head = LogHead.objects.get(tenant=tenant)
+    anchored = (head.anchored_checkpoint_id or 0) >= checkpoint.pk
+    outcome = CheckpointOnDemand(
+        checkpoint=checkpoint,
+        created=signed is not None,
+        anchored=anchored,
+        timestamped=anchored and configured_timestamper() is not None,
+        anchor_error="" if anchored else anchor_error,
+    )
+    record_event(
+        "ledger.checkpoint_requested",
+        tenant=tenant,
+        actor=actor,
+        target=checkpoint,
+        details={"checkpoint_id": checkpoint.pk, "size": checkpoint.size,
+                 "root": bytes(checkpoint.root_hash).hex(), "created": outcome.created,
+                 "forced": force, "anchored": anchored, "timestamped": outcome.timestamped,
+                 "anchor_error": outcome.anchor_error[:500]},
+    )  # fmt: skip
+    return outcome
+
+
 # --- Retention's tombstones -----------------------------------------------------------------
 
 

@@ -40,6 +40,8 @@ ACTION_LABELS: dict[str, str] = {
     "employee_import.confirmed": "Employee file imported",
     "employee_import.discarded": "Employee file discarded",
     "team.created": "Team created",
+    "team.renamed": "Team renamed",
+    "team.deleted": "Team deleted",
     "notice.draft_created": "Notice draft created",
     "notice.draft_updated": "Notice draft edited",
     "notice.published": "Notice published",
@@ -62,6 +64,7 @@ ACTION_LABELS: dict[str, str] = {
     "archive.verified": "Archive integrity verified",
     "archive.record_tombstoned": "Archive record disposed of (tombstone kept)",
     "ledger.key_rotated": "Archive signing key replaced",
+    "ledger.checkpoint_requested": "Archive checkpoint signed on request",
 }
 
 # Groups for the audit trail's filter: a code prefix and what it covers.
@@ -82,7 +85,7 @@ ACTION_GROUPS: dict[str, str] = {
     "capture_notice.": "Capture notices",
     "ingestion.": "WhatsApp deliveries",
     "archive.": "The archive",
-    "ledger.": "The archive's signing keys",
+    "ledger.": "The archive's signing keys and checkpoints",
 }
 
 # By model name (AuditEvent.target_type): what the target of an action is.

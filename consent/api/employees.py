@@ -278,13 +278,15 @@ class EmployeeViewSet(TenantViewSet):
         upload = incoming.validated_data["file"]
         data = read_upload(upload)
         dry_run = incoming.validated_data["dry_run"] or _truthy(request.query_params.get("dry_run"))
+        create_teams = incoming.validated_data["create_teams"]
         if dry_run:
-            result = validate_import(tenant=self.tenant, data=data)
+            result = validate_import(tenant=self.tenant, data=data, create_teams=create_teams)
             body = {
                 "rows": result.total_lines,
                 "valid_rows": len(result.rows),
                 "errors": error_dicts(result),
                 "ok": result.ok,
+                "new_teams": list(result.new_teams),
             }
             return Response(ImportCheckSerializer(body).data)
         try:
@@ -293,6 +295,7 @@ class EmployeeViewSet(TenantViewSet):
                 filename=upload.name or "upload.csv",
                 data=data,
                 actor=self.actor,
+                create_teams=create_teams,
             )
         except ImportRejected as rejected:
             return Response(

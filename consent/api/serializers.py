@@ -25,6 +25,9 @@ class EmployeeSerializer(serializers.Serializer):
     email = serializers.EmailField()
     employee_id = serializers.CharField()
     team = serializers.CharField(source="team.name", allow_null=True, help_text="Team name")
+    team_id = serializers.IntegerField(
+        allow_null=True, help_text="The team's id in /api/v1/teams/ (stays when it is renamed)"
+    )
     region = serializers.CharField(help_text="ISO 3166-1 alpha-2, or empty")
     language = serializers.ChoiceField(choices=Language.choices)
     phone_number = serializers.CharField(help_text="E.164, e.g. +5511987654321")
@@ -38,7 +41,8 @@ class EmployeeSerializer(serializers.Serializer):
 
 
 class EmployeeInputSerializer(serializers.Serializer):
-    """Create (all required fields) or partial update (any subset). ``team`` is a team name."""
+    """Create (all required fields) or partial update (any subset). ``team`` is a team name,
+    any case (one of /api/v1/teams/; null or empty for none)."""
 
     full_name = serializers.CharField(max_length=200)
     email = serializers.EmailField(max_length=254)
@@ -227,6 +231,12 @@ class ImportInputSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(
         required=False, default=False, help_text="Only check the file (also as ?dry_run=1)"
     )
+    create_teams = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Create the teams the file names that do not exist yet (default: their rows "
+        "are refused)",
+    )
 
 
 class ImportRowErrorSerializer(serializers.Serializer):
@@ -241,6 +251,10 @@ class ImportCheckSerializer(serializers.Serializer):
     valid_rows = serializers.IntegerField(help_text="Rows without errors")
     errors = ImportRowErrorSerializer(many=True)
     ok = serializers.BooleanField(help_text="True when the file can be imported as it is")
+    new_teams = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="With create_teams: the teams that importing the file will create",
+    )
 
 
 class ImportResultSerializer(serializers.Serializer):

@@ -14,7 +14,7 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from .. import gate
-from ..employee_rules import CleanEmployee, check_employee
+from ..employee_rules import CleanEmployee, check_employee, clean_team_name
 from ..errors import ConsentError
 from ..models import (
     ConsentInvitation,
@@ -336,13 +336,92 @@ def deactivate_employee(*, employee: Employee, actor: Actor, reason: str = "") -
     return employee
 
 
+TEAM_NAME_TAKEN = "A team with this name exists."
+
+
+class TeamInUse(ConsentError):
+    """The team still has employees (deactivated ones too): it cannot be deleted."""
+
+
+def _check_team_name(tenant: Tenant, name: str, *, current: Team | None = None) -> str:
+    """The one team-name rule (consent/employee_rules.py), then uniqueness in the tenant, case
+    folded as the database's constraint folds it (``current``, when renamed, is not a clash)."""
+    name, problem = clean_team_name(name)
+    if problem is not None:
+        raise ValidationError({"name": problem})
+    clash = Team.objects.filter(tenant=tenant, name__iexact=name)
+    if current is not None:
+        clash = clash.exclude(pk=current.pk)
+    if clash.exists():
+        raise ValidationError({"name": TEAM_NAME_TAKEN})
+    return name
+
+
+def _save_team(team: Team) -> None:
+    """Save, turning a name taken by a concurrent request into the same field error."""
+    try:
+        with transaction.atomic():
+            team.save()
+    except IntegrityError:
+        raise ValidationError({"name": TEAM_NAME_TAKEN}) from None
+
+
 def create_team(*, tenant: Tenant, name: str, actor: Actor) -> Team:
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": "A team needs a name."})
     with tenant_scope(tenant):
-        if Team.objects.filter(name__iexact=name).exists():
-            raise ValidationError({"name": "A team with this name exists."})
-        team = Team.objects.create(tenant=tenant, name=name[:100])
-        record_event("team.created", tenant=tenant, actor=actor, target=team)
+        team = Team(tenant=tenant, name=_check_team_name(tenant, name))
+        _save_team(team)
+        record_event(
+            "team.created",
+            tenant=tenant,
+            actor=actor,
+            target=team,
+            details={"name": team.name},
+        )
     return team
+
+
+def rename_team(*, team: Team, name: str, actor: Actor) -> Team:
+    """A new name under the same rule; employees keep their team (it is the same row), and a
+    change of case only ("sales" to "Sales") is allowed."""
+    with tenant_scope(team.tenant_id):
+        new_name = _check_team_name(team.tenant, name, current=team)
+        if new_name == team.name:
+            return team
+        old_name = team.name
+        team.name = new_name
+        _save_team(team)
+        record_event(
+            "team.renamed",
+            tenant=team.tenant,
+            actor=actor,
+            target=team,
+            details={"from": old_name, "to": new_name},
+        )
+    return team
+
+
+def delete_team(*, team: Team, actor: Actor) -> None:
+    """Delete a team nobody belongs to. Refused (:class:`TeamInUse`) while any employee does,
+    deactivated ones included: an offboarded employee's archive stays filterable by the team
+    they were in, and a deactivated employee cannot be moved to another team."""
+    with tenant_scope(team.tenant_id):
+        locked = Team.objects.select_for_update().filter(pk=team.pk).first()
+        if locked is None:  # deleted by a concurrent request: the outcome asked for
+            return
+        members = Employee.objects.filter(team=locked).count()
+        if members:
+            raise TeamInUse(
+                f"Team {locked.name} has {members} employee{'s' if members != 1 else ''} "
+                "(deactivated ones count: their archive stays filed under the team), so it "
+                "cannot be deleted. Move the active ones to another team, or rename this one."
+            )
+        record_event(
+            "team.deleted",
+            tenant=locked.tenant,
+            actor=actor,
+            target=locked,
+            details={"name": locked.name},
+        )
+        # The row lock makes an employee joining at this moment wait: its foreign key is checked
+        # against the deleted team and refused, instead of pointing at nothing.
+        locked.delete()

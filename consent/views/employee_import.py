@@ -40,6 +40,7 @@ def employee_import(request: TenantRequest) -> HttpResponse:
                     filename=upload.name,
                     data=read_upload(upload),
                     actor=Actor.from_request(request),
+                    create_teams=form.cleaned_data["create_teams"],
                 )
             except ValidationError as error:
                 add_service_errors(form, error)

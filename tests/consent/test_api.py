@@ -29,6 +29,7 @@ EMPLOYEE_FIELDS = {
     "email",
     "employee_id",
     "team",
+    "team_id",
     "region",
     "language",
     "phone_number",
@@ -639,7 +640,13 @@ def test_a_dry_run_answers_the_check_and_stores_nothing(admin_api, tenant_a, sal
     response = admin_api.post(url, body, format="multipart")
 
     assert response.status_code == 200, response.content
-    assert response.json() == {"rows": 3, "valid_rows": 3, "errors": [], "ok": True}
+    assert response.json() == {
+        "rows": 3,
+        "valid_rows": 3,
+        "errors": [],
+        "ok": True,
+        "new_teams": [],
+    }
     assert snapshot(tenant_a) == before
 
 

@@ -692,3 +692,69 @@ def test_an_unclosed_quote_is_refused_with_its_line():
         "Line 3 could not be read: a quotation mark is not closed or is followed by other text. "
         "Check the quotes on that line."
     )
+
+
+# --- creating the teams the file names (the admin's explicit choice) ---------------------------
+
+TEAM_HEADER = "full_name,email,employee_id,phone_number,team"
+
+
+def team_rows(*teams: str) -> bytes:
+    return csv_file(
+        *(
+            f"Person {n},p{n}@firm.example,P-{n},+55 11 98765-{4300 + n},{team}"
+            for n, team in enumerate(teams, start=1)
+        ),
+        header=TEAM_HEADER,
+    )
+
+
+def test_without_the_choice_an_unknown_team_is_refused_row_by_row_as_before():
+    result = parse(team_rows("Equities", "Wealth", "equities"))
+
+    assert problems(result) == [
+        (2, "team", "Unknown team 'Equities'. Create it first or leave the column empty."),
+        (4, "team", "Unknown team 'equities'. Create it first or leave the column empty."),
+    ]
+    assert [row.team for row in result.rows] == ["Wealth"]
+    assert result.new_teams == ()
+
+
+def test_with_the_choice_unknown_teams_are_accepted_once_each_as_first_written():
+    result = parse(team_rows("Equities", "wealth", "EQUITIES", " Fixed Income "), create_teams=True)
+
+    assert result.ok
+    assert [row.team for row in result.rows] == ["Equities", "Wealth", "Equities", "Fixed Income"]
+    assert result.new_teams == ("Equities", "Fixed Income")
+
+
+def test_the_new_teams_pass_the_one_team_name_rule():
+    result = parse(
+        team_rows("=HYPERLINK(1)", "-Desk", "x" * 101, "Desk\x07A", "Ok"), create_teams=True
+    )
+
+    assert problems(result) == [
+        (2, "team", FORMULA),
+        (3, "team", FORMULA),
+        (4, "team", "A team name is at most 100 characters."),
+        (5, "team", "A team name may not contain line breaks or control characters."),
+    ]
+    assert result.new_teams == ("Ok",)
+
+
+def test_a_new_team_named_only_by_rows_with_other_errors_is_not_listed():
+    result = parse(
+        csv_file(
+            "Ana,not-an-email,P-1,+55 11 98765-4301,Equities",
+            "Bruno,b@firm.example,P-2,+55 11 98765-4302,Wealth",
+            header=TEAM_HEADER,
+        ),
+        create_teams=True,
+    )
+
+    assert [(line, column) for line, column, _ in problems(result)] == [(2, "email")]
+    assert result.new_teams == ()
+
+
+def test_no_new_teams_when_every_team_is_known():
+    assert parse(team_rows("Trading", "wealth"), create_teams=True).new_teams == ()

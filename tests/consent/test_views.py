@@ -256,6 +256,16 @@ def test_admin_creates_a_team_and_a_duplicate_is_refused(client, tenant_a, alice
         assert list(Team.objects.values_list("name", flat=True)) == ["Wealth"]
 
 
+def test_the_page_applies_the_one_team_name_rule(client, tenant_a, alice):
+    # The rule the API and the import's new teams follow (consent/employee_rules.py).
+    login(client, alice)
+    client.post("/employees/teams/", {"name": "Desk\u0007 A"})
+    assert "A team name may not contain line breaks or control characters." in flash(client)
+    client.post("/employees/teams/", {"name": "  Equities  "})
+    with tenant_scope(tenant_a):
+        assert list(Team.objects.values_list("name", flat=True)) == ["Equities"]
+
+
 # --- editing, inviting ------------------------------------------------------------------------
 
 
