@@ -144,7 +144,8 @@ def _read_back(
     return Step(name, PASSED, f"Found, received at {at:%H:%M:%S} UTC."), delivery
 
 
-def _processed(*, tenant: Tenant, delivery: Delivery | None, wait: float) -> Step:
+def processing_step(*, tenant: Tenant, delivery: Delivery | None, wait: float) -> Step:
+    """The check's last step: did the workers process ``delivery`` within ``wait`` seconds."""
     name = "Processed by the background workers"
     if delivery is None:
         return Step(name, SKIPPED, "Nothing to process.")
@@ -194,7 +195,12 @@ def check_connection(
         sent = _send_test_delivery(http, url, body, app_secret)
     stored, delivery = _read_back(tenant=tenant, digest=digest, since=started, sent=sent)
     result = CheckResult(
-        steps=(handshake, sent, stored, _processed(tenant=tenant, delivery=delivery, wait=wait))
+        steps=(
+            handshake,
+            sent,
+            stored,
+            processing_step(tenant=tenant, delivery=delivery, wait=wait),
+        )
     )
     record_event(
         CHECK_ACTION,
