@@ -1,5 +1,5 @@
-"""Personas, as in Healthchecks' tests: an admin, an officer and an auditor of firm A, and an
-outsider who is the admin of firm B."""
+"""Personas, as in Healthchecks' tests: an admin, an officer and an auditor of firm A, an
+outsider who is the admin of firm B, and Ana, an employee of firm A (``ana``)."""
 
 from __future__ import annotations
 
