@@ -173,6 +173,22 @@ REDIS_URL = required("REDIS_URL", "redis://127.0.0.1:6379/0")
 # The cache (rate limits, TOTP replay marks) uses its own Redis database, so clearing it never
 # touches Celery's queues.
 REDIS_CACHE_URL = env("REDIS_CACHE_URL") or REDIS_URL.rsplit("/", 1)[0] + "/1"
+# pytest-xdist runs the suite in worker processes gw0, gw1, ... against one Redis (each already has
+# its own test database, named by pytest-django). Each worker gets a broker and a cache database of
+# its own (2 and 3 for gw0, 4 and 5 for gw1, ...), so one worker's cache.clear() or Celery worker
+# never touches another's, and its own prefix for pub/sub channels, which span all databases. The
+# processes a test starts (Celery worker, gunicorn) inherit the variable and land on the same ones.
+TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "") if DJANGO_ENV == "test" else ""
+REDIS_CHANNEL_PREFIX = f"test-{TEST_WORKER}:" if TEST_WORKER else ""
+if TEST_WORKER:
+    _worker_number = int(TEST_WORKER.removeprefix("gw"))
+    if _worker_number > 6:
+        raise ImproperlyConfigured(
+            f"at most 7 test workers share one Redis (16 databases); {TEST_WORKER} is one too many"
+        )
+    _redis_server = REDIS_URL.rsplit("/", 1)[0]
+    REDIS_URL = f"{_redis_server}/{2 + 2 * _worker_number}"
+    REDIS_CACHE_URL = f"{_redis_server}/{3 + 2 * _worker_number}"
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",

@@ -27,7 +27,8 @@ from .timeline import decide as decide_from_history
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "consent-gate:invalidate"
+# Pub/sub channels are not per Redis database: parallel test workers each have a prefix (settings).
+CHANNEL = f"{settings.REDIS_CHANNEL_PREFIX}consent-gate:invalidate"
 CACHE_TTL_SECONDS = 60.0
 
 

@@ -5,6 +5,12 @@
 #
 #   scripts/test.sh [pytest args...]      e.g. scripts/test.sh -k consent -x
 #   SKIP_LINT=1 scripts/test.sh ...       skip ruff, lint-imports and mypy while iterating (CI never sets it)
+#   TEST_WORKERS=0 scripts/test.sh ...    run pytest in one process (e.g. with --pdb); `-n 0` does the same
+#
+# pytest runs in TEST_WORKERS processes (pytest-xdist; 2 by default, one per core of the 2-core
+# machines we run on: docs/testing.md has the measurements). Each worker has its own test database
+# (pytest-django names it test_compliance_hub_gw0, _gw1, ...) and its own Redis databases and
+# channel prefix (compliance_hub/settings.py); the processes a test starts inherit them.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -71,7 +77,11 @@ fi
 
 t=$SECONDS
 rc=0
-.venv/bin/python -m pytest "$@" || rc=$?
+workers=()
+if [ "${TEST_WORKERS:-2}" != 0 ]; then
+    workers=(-n "${TEST_WORKERS:-2}")
+fi
+.venv/bin/python -m pytest "${workers[@]}" "$@" || rc=$?
 lap pytest "$t"
 
 if [ $rc -eq 5 ]; then

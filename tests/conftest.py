@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations
 
 from compliance_hub.db_roles import set_role
+from consent import gate
 
 pytest_plugins = ["tests.fixtures", "tests.browser", "tests.connected"]
 
@@ -64,6 +65,15 @@ def _clean_cache(request):
     ):
         cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gate():
+    """The consent gate caches numbers' histories per process: each test starts and ends
+    without that cache (a pure dictionary; clearing it needs neither Redis nor the database)."""
+    gate.clear_cache()
+    yield
+    gate.clear_cache()
 
 
 @pytest.hookimpl(hookwrapper=True)

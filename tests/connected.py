@@ -14,7 +14,7 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Tenant
 from consent import services as consent
 from ingestion.services import save_whatsapp_settings
-from tests.ingestion.delivering import APP_SECRET, PHONE_ID, SECRET, VERIFY_TOKEN
+from tests.ingestion.delivering import APP_SECRET, SECRET, VERIFY_TOKEN
 
 
 @pytest.fixture
@@ -27,23 +27,13 @@ def connected_tenant(tenant_a) -> Tenant:
 
 
 @pytest.fixture
-def connected_employee(tenant_a, django_capture_on_commit_callbacks):
-    """Firm A's WhatsApp app is connected and Ana, on PHONE_ID, has consented."""
+def connected_employee(tenant_a, ana, django_capture_on_commit_callbacks):
+    """Firm A's WhatsApp app is connected and Ana (the ``ana`` fixture) has
+    consented: the same object as ``ana`` in the same test."""
     save_whatsapp_settings(
         tenant=tenant_a, app_secret=SECRET, verify_token="verify-token-123", actor=Actor.system()
     )
     with django_capture_on_commit_callbacks(execute=True):
-        ana = consent.create_employee(
-            tenant=tenant_a,
-            data=consent.EmployeeData(
-                full_name="Ana Souza",
-                email="ana@firm-a.example",
-                employee_id="A-1",
-                phone_number="+55 11 98765-4321",
-                whatsapp_phone_number_id=PHONE_ID,
-            ),
-            actor=Actor.system(),
-        )
         consent.record_consent(
             employee=ana,
             actor=Actor.system(),

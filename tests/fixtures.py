@@ -1,5 +1,5 @@
-"""Personas, as in Healthchecks' tests: an admin, an officer and an auditor of firm A, and an
-outsider who is the admin of firm B."""
+"""Personas, as in Healthchecks' tests: an admin, an officer and an auditor of firm A, an
+outsider who is the admin of firm B, and Ana, an employee of firm A (``ana``)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,12 @@ from compliance_hub.api.keys import issue_api_key
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role, Tenant
 from compliance_hub.tenancy.services import create_tenant
+from consent import services as consent
+from consent.models import Employee
 
 PASSWORD = "correct-Horse-battery-9"
+# Ana's WhatsApp Business phone number id: the number the ingestion tests' payloads are sent to.
+ANA_PHONE_ID = "106540352242922"
 
 
 @dataclass
@@ -85,6 +89,26 @@ def bob(tenant_b) -> Person:
 
 
 @pytest.fixture
+def ana(tenant_a, django_capture_on_commit_callbacks) -> Employee:
+    """Ana Souza, employee A-1 of firm A (no team) on WhatsApp number ANA_PHONE_ID, who has not
+    consented yet; added as by a committed request (the gate's invalidation has run). Consented
+    and on a firm connected to WhatsApp, she is ``connected_employee`` (tests/connected.py)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return consent.create_employee(
+            tenant=tenant_a,
+            data=consent.EmployeeData(
+                full_name="Ana Souza",
+                email="ana@firm-a.example",
+                employee_id="A-1",
+                phone_number="+55 11 98765-4321",
+                region="BR",
+                whatsapp_phone_number_id=ANA_PHONE_ID,
+            ),
+            actor=Actor.system(),
+        )
+
+
+@pytest.fixture
 def person_factory():
     return make_person
 
@@ -112,6 +136,12 @@ def api_key_factory():
         ).plaintext
 
     return _issue
+
+
+@pytest.fixture
+def admin_api(api_client_for, tenant_a):
+    """An API client with an admin key of firm A."""
+    return api_client_for(tenant_a, Role.ADMIN)
 
 
 @pytest.fixture

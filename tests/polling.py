@@ -19,7 +19,7 @@ def wait_until(
     *,
     failure: str | Callable[[], str],
     timeout: float = WORKER_TIMEOUT,
-    interval: float = 0.2,
+    interval: float = 0.05,
 ) -> T:
     """Call ``condition`` until it returns something truthy and return that; fail the test with
     ``failure`` (a callable is asked only then, e.g. to read a server's log) after ``timeout``

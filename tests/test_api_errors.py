@@ -45,11 +45,6 @@ def audit_count(tenant) -> int:
         return AuditEvent.objects.count()
 
 
-@pytest.fixture
-def admin_api(api_client_for, tenant_a):
-    return api_client_for(tenant_a, Role.ADMIN)
-
-
 # --- times -------------------------------------------------------------------------------------
 
 

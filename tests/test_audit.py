@@ -15,19 +15,8 @@ from compliance_hub.audit.services import record_event
 from compliance_hub.db_roles import set_role
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Membership, Role
+from tests.database import attempt
 from tests.fixtures import login
-
-
-def _attempt(sql: str, params=()) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SAVEPOINT attempt")
-        try:
-            cursor.execute(sql, params)
-        except DatabaseError as error:
-            cursor.execute("ROLLBACK TO SAVEPOINT attempt")
-            return str(error)
-        cursor.execute("RELEASE SAVEPOINT attempt")
-    return "allowed"
 
 
 @pytest.fixture
@@ -44,7 +33,7 @@ def event(tenant_a):
 )
 def test_the_application_role_cannot_change_or_remove_audit_rows(tenant_a, event, sql):
     with tenant_scope(tenant_a):
-        outcome = _attempt(sql, [event.pk])
+        outcome = attempt(sql, [event.pk])
         assert "permission denied" in outcome
         assert AuditEvent.objects.get(pk=event.pk).action == "test.action"
 
@@ -64,7 +53,7 @@ def test_a_trigger_rejects_changes_even_by_the_table_owner(tenant_a, event, sql)
         # Deferred foreign-key checks of this test's transaction would block TRUNCATE first.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     try:
-        outcome = _attempt(sql, [event.pk] if "%s" in sql else [])
+        outcome = attempt(sql, [event.pk] if "%s" in sql else [])
     finally:
         set_role(connection, settings.DB_APP_ROLE)
     assert "append-only" in outcome

@@ -3,15 +3,13 @@ the local demo shows the invitation link (the email goes to the console there)."
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from compliance_hub.accounts.services import add_member, change_membership
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Membership, Role
+from tests.database import side_by_side
 from tests.fixtures import login
 
 CONSOLE = "django.core.mail.backends.console.EmailBackend"
@@ -66,33 +64,23 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(person_factory):
     firm = create_tenant(slug="firm-x", name="Firm X", actor=Actor.system())
     one = person_factory("one@firm-x.example", tenant=firm, role=Role.ADMIN)
     two = person_factory("two@firm-x.example", tenant=firm, role=Role.ADMIN)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def demote(actor, target):
-        try:
+    def demoting(actor, target):
+        def demote(meet):
             membership = Membership.objects.select_related("user", "tenant").get(
                 tenant=firm, user=target.user
             )
-            barrier.wait(timeout=5)
+            meet()  # both have read two active admins before either writes
             change_membership(
                 membership=membership, role=Role.OFFICER, actor=Actor.for_user(actor.user)
             )
-            outcomes.append("changed")
-        except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
 
-    threads = [
-        threading.Thread(target=demote, args=(one, two)),
-        threading.Thread(target=demote, args=(two, one)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["changed", "refused"]
+        return demote
+
+    errors = side_by_side(demoting(one, two), demoting(two, one))
+
+    [refused] = errors  # the other demotion went through
+    assert isinstance(refused, ValidationError)
     assert Membership.objects.filter(tenant=firm, role=Role.ADMIN, is_active=True).count() == 1
 
 

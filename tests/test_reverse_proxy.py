@@ -87,9 +87,10 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@pytest.fixture
-def gunicorn(tmp_path):
-    """gunicorn as scripts/run.sh starts it, on the test database."""
+@pytest.fixture(scope="module")
+def gunicorn(django_db_setup, tmp_path_factory):
+    """gunicorn as scripts/run.sh starts it, on the test database; started once for the module
+    (each test's transactional database is emptied between tests, the servers keep running)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -103,7 +104,7 @@ def gunicorn(tmp_path):
     ).stdout
     if "--no-control-socket" in help_text:
         extra.append("--no-control-socket")
-    log = tmp_path / "gunicorn.log"
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "compliance_hub.wsgi", "--bind",
@@ -132,7 +133,7 @@ def render_template(*, listen_port: int, upstream: str) -> str:
     return text
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def nginx(gunicorn):
     if not Path(NGINX).exists():
         pytest.fail(f"nginx not found at {NGINX}: apt-get install nginx (scripts/stack.sh does)")

@@ -101,18 +101,3 @@ def tamper(tenant: Tenant, table: str, sql: str, params: list | tuple = ()) -> i
         changed = cursor.rowcount
         cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
     return changed
-
-
-def attempt(sql: str, params: list | tuple = ()) -> str:
-    """Run a statement in a savepoint: "allowed" or the database's error."""
-    from django.db.utils import DatabaseError
-
-    with connection.cursor() as cursor:
-        cursor.execute("SAVEPOINT attempt")
-        try:
-            cursor.execute(sql, params)
-        except DatabaseError as error:
-            cursor.execute("ROLLBACK TO SAVEPOINT attempt")
-            return str(error)
-        cursor.execute("RELEASE SAVEPOINT attempt")
-    return "allowed"

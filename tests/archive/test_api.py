@@ -15,7 +15,6 @@ from archive.models import Attachment, Message
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
-from consent import gate
 from tests.fixtures import login, make_person
 from tests.ingestion import payloads
 from tests.ingestion.delivering import PHONE_ID, now_seconds, send
@@ -23,13 +22,6 @@ from tests.ingestion.delivering import PHONE_ID, now_seconds, send
 SILVA = "5511912345678"
 COSTA = "5521999990000"
 SHA = "3f" * 32
-
-
-@pytest.fixture(autouse=True)
-def _fresh_gate():
-    gate.clear_cache()
-    yield
-    gate.clear_cache()
 
 
 def echo(*, wamid: str, timestamp: int, type: str, body: dict, to: str = SILVA) -> dict:

@@ -10,7 +10,6 @@ second: without a stable insert order this deadlocks every time.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -26,10 +25,9 @@ from archive.services import (
     archive_events,
     archive_messages,
 )
-from compliance_hub.audit.actors import Actor
 from compliance_hub.db_roles import set_role
 from compliance_hub.tenancy.context import tenant_scope
-from consent import services as consent
+from tests.database import side_by_side
 
 PAUSE_SECONDS = 0.4
 PAUSED_TABLES = [Conversation, Message, MessageEvent, CallRecord]
@@ -63,46 +61,21 @@ def paused_inserts():
     set_role(connection, settings.DB_APP_ROLE)
 
 
-@pytest.fixture
-def ana(tenant_a):
-    return consent.create_employee(
-        tenant=tenant_a,
-        data=consent.EmployeeData(
-            full_name="Ana Souza",
-            email="ana@firm-a.example",
-            employee_id="A-1",
-            phone_number="+55 11 98765-4321",
-            whatsapp_phone_number_id="106540352242922",
-        ),
-        actor=Actor.system(),
-    )
-
-
-def _side_by_side(tenant, archive, batches):
-    """Run ``archive(batch)`` for each batch in its own thread, connection and transaction,
-    all starting together; returns the errors raised (none when all committed)."""
-    start = threading.Barrier(len(batches))
-    errors: list[BaseException] = []
+def _side_by_side(tenant, archive, batches) -> list[BaseException]:
+    """``archive(batch)`` for each batch in its own thread, connection and transaction, all
+    starting together, with every insert paused (``paused_inserts``)."""
 
     def drain(batch):
-        try:
+        def job(meet):
+            meet()
             with tenant_scope(tenant):
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT set_config('test.pause_inserts', 'on', true)")
-                start.wait(timeout=10)
                 archive(batch)
-        except BaseException as error:  # reported by the test
-            errors.append(error)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=drain, args=(batch,)) for batch in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return errors
+        return job
+
+    return side_by_side(*(drain(batch) for batch in batches))
 
 
 def _event(key: str) -> EventRecord:

@@ -45,14 +45,9 @@ from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.services import record_event
 from compliance_hub.crypto import decrypt_text
 from compliance_hub.tenancy.context import tenant_scope
-from tests.archive.ledger_helpers import MOMENT, archive_sample, as_owner, employee_of, tamper
+from tests.archive.ledger_helpers import MOMENT, archive_sample, as_owner, tamper
 
 pytestmark = pytest.mark.usefixtures("anchor_dir")
-
-
-@pytest.fixture
-def ana(tenant_a):
-    return employee_of(tenant_a)
 
 
 def leaves_of(tenant) -> list[tuple[str, int]]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
-
 from archive.ledger.models import PendingLeaf
 from archive.models import Attachment, AttachmentFile, CallRecord
 from archive.services import (
@@ -19,12 +17,7 @@ from archive.services import (
     mark_attachment_stored,
 )
 from compliance_hub.tenancy.context import tenant_scope
-from tests.archive.ledger_helpers import MOMENT, employee_of, message_record
-
-
-@pytest.fixture
-def ana(tenant_a):
-    return employee_of(tenant_a)
+from tests.archive.ledger_helpers import MOMENT, message_record
 
 
 def queued(tenant, table: str) -> list[int]:

@@ -28,13 +28,8 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
-from tests.archive.ledger_helpers import (
-    archive_sample,
-    as_owner,
-    attempt,
-    employee_of,
-    tamper,
-)
+from tests.archive.ledger_helpers import archive_sample, as_owner, employee_of, tamper
+from tests.database import attempt
 
 pytestmark = pytest.mark.usefixtures("anchor_dir")
 

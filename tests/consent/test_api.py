@@ -17,7 +17,7 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
 from consent import services
 from consent.models import ConsentEvent, ConsentNotice, Employee, EmployeeImport
-from tests.fixtures import login
+from tests.fixtures import ANA_PHONE_ID, login
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD_CSV = (FIXTURES / "import_good.csv").read_bytes()
@@ -95,27 +95,26 @@ def audit_actions(tenant, prefix: str) -> list[AuditEvent]:
 
 
 @pytest.fixture
-def admin_api(api_client_for, tenant_a):
-    return api_client_for(tenant_a, Role.ADMIN)
-
-
-@pytest.fixture
 def outsider_api(api_client_for, tenant_b):
     """Bob's firm B, with an admin key: the outsider of every test of firm A."""
     return api_client_for(tenant_b, Role.ADMIN)
 
 
 @pytest.fixture
-def ana(tenant_a, sales):
-    return make_employee(
-        tenant_a,
-        1,
-        full_name="Ana Souza",
-        email="ana@firm-a.example",
-        employee_id="A-1",
-        phone_number="+55 11 98765-4321",
-        team=sales,
-        whatsapp_phone_number_id="109876543210",
+def ana_in_sales(ana, sales):
+    """Ana (tests/fixtures.py) moved into firm A's Sales team."""
+    return services.update_employee(
+        employee=ana,
+        data=services.EmployeeData(
+            full_name=ana.full_name,
+            email=ana.email,
+            employee_id=ana.employee_id,
+            phone_number=ana.phone_number,
+            team=sales,
+            region=ana.region,
+            whatsapp_phone_number_id=ana.whatsapp_phone_number_id,
+        ),
+        actor=Actor.system(),
     )
 
 
@@ -123,7 +122,9 @@ def ana(tenant_a, sales):
 
 
 @pytest.mark.parametrize("role", READERS)
-def test_every_role_lists_employees_with_their_consent_state(api_client_for, tenant_a, ana, role):
+def test_every_role_lists_employees_with_their_consent_state(
+    api_client_for, tenant_a, ana_in_sales, role
+):
     response = api_client_for(tenant_a, role).get("/api/v1/employees/")
 
     assert response.status_code == 200
@@ -134,15 +135,16 @@ def test_every_role_lists_employees_with_their_consent_state(api_client_for, ten
     assert row["full_name"] == "Ana Souza"
     assert row["team"] == "Sales"
     assert row["phone_number"] == "+5511987654321"
-    assert row["whatsapp_phone_number_id"] == "109876543210"
+    assert row["whatsapp_phone_number_id"] == ANA_PHONE_ID
     assert row["language"] == "pt-br"
     assert row["active"] is True and row["deactivated_at"] is None
     assert row["consent_state"] == "none"
 
 
 def test_the_list_filters_by_team_region_consent_state_active_and_search(
-    admin_api, tenant_a, ana, sales
+    admin_api, tenant_a, ana_in_sales, sales
 ):
+    ana = ana_in_sales
     bruno = make_employee(tenant_a, 2, full_name="Bruno Lima", region="")
     carmen = make_employee(
         tenant_a,

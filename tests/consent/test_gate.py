@@ -15,16 +15,10 @@ from compliance_hub.audit.actors import Actor
 from consent import gate
 from consent import services as consent
 from consent.timeline import Reason
+from tests.fixtures import ANA_PHONE_ID
 from tests.polling import wait_until
 
-PHONE_ID = "109876543210"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_gate_cache():
-    gate.clear_cache()
-    yield
-    gate.clear_cache()
+PHONE_ID = ANA_PHONE_ID
 
 
 @pytest.fixture
@@ -36,23 +30,6 @@ def commit_callbacks(django_capture_on_commit_callbacks):
             return action(*args, **kwargs)
 
     return run
-
-
-@pytest.fixture
-def ana(tenant_a, commit_callbacks):
-    return commit_callbacks(
-        consent.create_employee,
-        tenant=tenant_a,
-        data=consent.EmployeeData(
-            full_name="Ana Souza",
-            email="ana@firm-a.example",
-            employee_id="A-1",
-            phone_number="+55 11 98765-4321",
-            region="BR",
-            whatsapp_phone_number_id=PHONE_ID,
-        ),
-        actor=Actor.system(),
-    )
 
 
 def decide(tenant, at=None):

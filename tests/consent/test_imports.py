@@ -169,17 +169,6 @@ def test_a_discarded_import_is_audited_and_can_never_be_confirmed(tenant_a, alic
 # --- every kind of bad row -------------------------------------------------------------------
 
 
-@pytest.fixture
-def bad_row_setting(tenant_a, tenant_b):
-    """The tenant facts every_bad_row.csv is written against: teams Wealth and Trading, an
-    existing employee E900, and +55 11 91234-5678 held by an employee of firm B."""
-    services.create_team(tenant=tenant_a, name="Wealth", actor=Actor.system())
-    services.create_team(tenant=tenant_a, name="Trading", actor=Actor.system())
-    employee_of(tenant_a, employee_id="E900", phone="+55 11 90000-0900")
-    employee_of(tenant_b, employee_id="B-1", phone="+55 11 91234-5678", name="Bob's trader")
-    return tenant_a
-
-
 def test_every_bad_row_is_named_with_its_line_column_and_reason(bad_row_setting, tenant_b):
     tenant_a = bad_row_setting
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import time
 
+from django.db.models import Max
+
 from compliance_hub.tenancy.context import tenant_scope
 from ingestion.models import Delivery
 from ingestion.processing import process_delivery_by_id
 from ingestion.whatsapp.signature import sign
+from tests.fixtures import ANA_PHONE_ID
 from tests.ingestion import payloads
 
 APP_SECRET = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
@@ -52,7 +55,7 @@ BODY = json.dumps(
 ).encode()
 
 SECRET = "app-secret-of-firm-a-0123456789"
-PHONE_ID = "106540352242922"
+PHONE_ID = ANA_PHONE_ID
 CLIENT = "5511912345678"
 
 
@@ -61,7 +64,14 @@ def now_seconds() -> int:
 
 
 def deliver(client, tenant, payload, *, secret=SECRET):
-    raw = payloads.body(payload)
+    return deliver_bytes(client, tenant, payloads.body(payload), secret=secret)
+
+
+def deliver_bytes(client, tenant, raw: bytes, *, secret=SECRET) -> Delivery:
+    """POST ``raw``, signed with ``secret``, to the tenant's webhook: it answers 200 and stores
+    exactly one delivery, which is returned."""
+    with tenant_scope(tenant):
+        before = Delivery.objects.aggregate(last=Max("id"))["last"] or 0
     response = client.post(
         f"/webhooks/whatsapp/{tenant.slug}/",
         data=raw,
@@ -70,7 +80,8 @@ def deliver(client, tenant, payload, *, secret=SECRET):
     )
     assert response.status_code == 200, response.content
     with tenant_scope(tenant):
-        return Delivery.objects.order_by("-id").first()
+        [delivery] = Delivery.objects.filter(id__gt=before)
+    return delivery
 
 
 def process(tenant, delivery):

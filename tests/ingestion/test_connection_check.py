@@ -19,11 +19,10 @@ from ingestion.connection_check import check_connection, check_delivery_body, pr
 from ingestion.models import CaptureNotice, Delivery, Refusal
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.parser import parse_delivery
-from ingestion.whatsapp.signature import sign
 from tests.browser import log_in
 from tests.fixtures import login
 from tests.ingestion import payloads
-from tests.ingestion.delivering import deliver, now_seconds, process
+from tests.ingestion.delivering import deliver, deliver_bytes, now_seconds, process
 
 PAGE = "/whatsapp/settings/"
 CHECK = "/whatsapp/settings/check/"
@@ -111,15 +110,7 @@ def test_the_test_delivery_parses_to_nothing_and_the_drain_archives_nothing(
     assert parsed.messages == parsed.changes == parsed.statuses == parsed.calls == ()
     assert parsed.account_events == parsed.unrecognised == ()
 
-    response = client.post(
-        f"/webhooks/whatsapp/{receiving.slug}/",
-        data=body,
-        content_type="application/json",
-        HTTP_X_HUB_SIGNATURE_256=sign(body, APP_SECRET),
-    )
-    assert response.status_code == 200
-    with tenant_scope(receiving):
-        delivery = Delivery.objects.get()
+    delivery = deliver_bytes(client, receiving, body, secret=APP_SECRET)
     summary = process(receiving, delivery)
     assert archived(receiving) == (0, 0, 0, 0)
     assert summary["archived_messages"] == summary["archived_events"] == 0

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import time
 
-import psycopg2
 import pytest
-from django.db import connection
 
 from archive.models import Message
 from compliance_hub.tenancy.context import tenant_scope
@@ -15,6 +13,7 @@ from ingestion import wakeup
 from ingestion.models import Delivery
 from ingestion.processing import DRAIN_BATCH, drain_pending, process_pending_batch
 from ingestion.services import receive_delivery
+from tests.database import owner_connection
 from tests.ingestion import payloads
 from tests.ingestion.delivering import PHONE_ID
 
@@ -92,12 +91,7 @@ def test_two_drains_side_by_side_never_take_the_same_delivery(tenant_a, connecte
     """Another drain (here: a second connection) holds some deliveries locked mid-batch; this
     drain skips them instead of waiting or processing them a second time."""
     ids = store(tenant_a, 6)
-    params = connection.settings_dict
-    other = psycopg2.connect(
-        dbname=params["NAME"], user=params["USER"], password=params["PASSWORD"],
-        host=params["HOST"], port=params["PORT"],
-    )  # fmt: skip
-    try:
+    with owner_connection() as other:
         with other.cursor() as cursor:
             # RLS applies to the owner too (FORCE): the other drain works in firm A's scope.
             cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_a.pk)])
@@ -109,9 +103,6 @@ def test_two_drains_side_by_side_never_take_the_same_delivery(tenant_a, connecte
         started = time.monotonic()
         assert process_pending_batch(tenant=tenant_a) == 4
         assert time.monotonic() - started < 5  # skipped, not waited for
-    finally:
-        other.rollback()
-        other.close()
     with tenant_scope(tenant_a):
         pending = set(
             Delivery.objects.filter(status=Delivery.Status.PENDING).values_list("pk", flat=True)

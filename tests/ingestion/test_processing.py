@@ -14,9 +14,14 @@ from consent import gate
 from consent import services as consent
 from ingestion.models import Delivery, Refusal
 from ingestion.tasks import deliveries_to_sweep
-from ingestion.whatsapp.signature import sign
 from tests.ingestion import payloads
-from tests.ingestion.delivering import PHONE_ID, SECRET, deliver, now_seconds, process
+from tests.ingestion.delivering import (
+    PHONE_ID,
+    deliver,
+    deliver_bytes,
+    now_seconds,
+    process,
+)
 
 
 def deliver_built(client, tenant, builder, **fields):
@@ -203,15 +208,7 @@ def test_a_number_of_nobody_or_of_another_tenant_is_refused(
 
 def test_a_signed_body_that_is_not_json_is_kept_and_marked(client, tenant_a, connected_employee):
     raw = b"this is not json \xff"
-    response = client.post(
-        f"/webhooks/whatsapp/{tenant_a.slug}/",
-        data=raw,
-        content_type="application/json",
-        HTTP_X_HUB_SIGNATURE_256=sign(raw, SECRET),
-    )
-    assert response.status_code == 200
-    with tenant_scope(tenant_a):
-        delivery = Delivery.objects.get()
+    delivery = deliver_bytes(client, tenant_a, raw)
     process(tenant_a, delivery)
     with tenant_scope(tenant_a):
         delivery.refresh_from_db()
@@ -274,15 +271,7 @@ def test_characters_postgresql_cannot_store_do_not_lose_the_message(
         b'"timestamp":"' + str(now_seconds()).encode() + b'","type":"text",'
         b'"text":{"body":"a\\u0000b\\ud800c"}}]}}]}]}'
     )
-    response = client.post(
-        f"/webhooks/whatsapp/{tenant_a.slug}/",
-        data=raw,
-        content_type="application/json",
-        HTTP_X_HUB_SIGNATURE_256=sign(raw, SECRET),
-    )
-    assert response.status_code == 200
-    with tenant_scope(tenant_a):
-        delivery = Delivery.objects.get()
+    delivery = deliver_bytes(client, tenant_a, raw)
     summary = process(tenant_a, delivery)
     assert summary["archived_messages"] == 1
     with tenant_scope(tenant_a):

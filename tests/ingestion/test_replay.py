@@ -31,11 +31,8 @@ from tests.ingestion.delivering import (
     send,
 )
 
-
-@pytest.fixture
-def ana(connected_employee):
-    """Ana, consented, on PHONE_ID (the connected_employee fixture of tests/connected.py)."""
-    return connected_employee
+# Every test here: firm A connected, Ana (``ana``) consented on PHONE_ID.
+pytestmark = pytest.mark.usefixtures("connected_employee")
 
 
 def replay(*args: str) -> str:

@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 
-import psycopg2
 import pytest
 from django.db import connection
 
@@ -21,6 +20,7 @@ from compliance_hub.tenancy.services import set_tenant_status
 from ingestion.models import Delivery
 from ingestion.services import save_whatsapp_settings
 from ingestion.whatsapp.signature import sign
+from tests.database import owner_connection
 from tests.ingestion.delivering import APP_SECRET, BODY, OTHER_APP_SECRET, VERIFY_TOKEN
 
 
@@ -304,38 +304,20 @@ def test_the_webhook_needs_no_csrf_token_and_no_login(connected_tenant):
 # --- the database or the queue being down ----------------------------------------------------
 
 
-@pytest.fixture
-def owner_connection():
-    """A second connection, as the database owner, to hold locks the webhook must run into."""
-    params = connection.settings_dict
-    other = psycopg2.connect(
-        dbname=params["NAME"],
-        user=params["USER"],
-        password=params["PASSWORD"],
-        host=params["HOST"],
-        port=params["PORT"],
-    )
-    yield other
-    other.rollback()
-    other.close()
-
-
-def test_a_delivery_that_cannot_be_written_is_503_so_meta_retries(
-    client, connected_tenant, owner_connection
-):
+def test_a_delivery_that_cannot_be_written_is_503_so_meta_retries(client, connected_tenant):
     """The tenant and its secret are read, but the insert cannot happen (here: the table is
     locked by someone else longer than we wait). The answer must not be a 200."""
     signature = sign(BODY, APP_SECRET)
-    with owner_connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {Delivery._meta.db_table} IN ACCESS EXCLUSIVE MODE NOWAIT")
-    with connection.cursor() as cursor:
-        cursor.execute("SET lock_timeout = '200ms'")
-    try:
-        refused = post(client, connected_tenant, BODY, signature)
-    finally:
+    with owner_connection() as other:  # someone else holds the table; released at the end
+        with other.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Delivery._meta.db_table} IN ACCESS EXCLUSIVE MODE NOWAIT")
         with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
-        owner_connection.rollback()  # the lock is released
+            cursor.execute("SET lock_timeout = '200ms'")
+        try:
+            refused = post(client, connected_tenant, BODY, signature)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
 
     assert refused.status_code == 503
     assert deliveries(connected_tenant) == []
