@@ -247,6 +247,27 @@ def test_a_delete_marker_over_the_locked_copy_is_reported_and_the_original_check
     assert "and deleted after it was written" in problem.why
 
 
+def test_a_copy_without_object_lock_is_reported_as_not_written_by_the_anchoring_step(tenant_a, s3):
+    key, document = _anchored(tenant_a, s3)
+    # A "newer checkpoint" put straight into the bucket, without retention: the walk finds it
+    # as the newest, and it carries no lock, so the anchoring step never wrote it.
+    planted = {**document, "time": "2099-01-01T00:00:00.000000Z"}
+    planted_key = (
+        key.rsplit("/", 4)[0] + f"/2099/01/01/20990101T000000000000Z-{document['size']}.json"
+    )
+    s3.client().put_object(Bucket=s3.bucket, Key=planted_key, Body=json.dumps(planted).encode())
+    copy = configured_anchors()[1].latest(tenant_id=tenant_a.pk)
+    assert copy.document == planted and not copy.locked
+
+    problems = verify_log(tenant=tenant_a).problems
+    tampered = [p.why for p in problems if p.kind == ProblemKind.ANCHOR_TAMPERED]
+    assert tampered == [
+        f"the anchor of the checkpoint of size {document['size']} signed {planted['time']} in "
+        f"bucket {s3.bucket} is not under Object Lock retention: no version of it was written "
+        "by the anchoring step, which always locks what it writes"
+    ]
+
+
 def test_a_bucket_that_refuses_to_list_versions_is_a_clear_problem(tenant_a, s3, monkeypatch):
     _anchored(tenant_a, s3)
     # A role without s3:ListBucketVersions (everything else allowed), enforced by moto's IAM.
