@@ -2,19 +2,21 @@
 the copy must be signed by a key the database holds, endorsed back to key 0, time-stamped by the
 TSA when one is configured, and say what the checkpoint in the database says. A copy the
 database has no checkpoint for means checkpoints were deleted; a checkpoint no anchor holds past
-``LEDGER_ANCHOR_GRACE`` was never anchored."""
+``LEDGER_ANCHOR_GRACE`` was never anchored. A copy something was written over since (a new
+version, a delete marker: anchors.py reads the original all the same) is reported as tampering,
+and an anchor that refuses to be read as unreadable: both fail verification."""
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
-from .anchors import Anchor
+from .anchors import Anchor, AnchoredCopy, AnchorUnreadable
 from .canonical import timestamp
 from .key_chain import KeyChain
 from .models import LogCheckpoint
@@ -31,20 +33,111 @@ def parse_time(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+def read_newest_copies(
+    anchors: list[Anchor], *, tenant_id: int, report: Verification, reported: set[str]
+) -> dict[str, AnchoredCopy | None]:
+    """The newest copy in each anchor (by anchor name); None for an anchor that holds none or
+    cannot be read (reported once, its name added to ``reported``)."""
+    newest: dict[str, AnchoredCopy | None] = {}
+    for anchor in anchors:
+        try:
+            newest[anchor.name] = anchor.latest(tenant_id=tenant_id)
+        except AnchorUnreadable as error:
+            newest[anchor.name] = None
+            _report_unreadable(anchor, error, report, reported)
+    return newest
+
+
+def _report_unreadable(
+    anchor: Anchor, error: AnchorUnreadable, report: Verification, reported: set[str]
+) -> None:
+    if anchor.name in reported:
+        return
+    reported.add(anchor.name)
+    report.add(
+        Problem(
+            ProblemKind.ANCHOR_UNREADABLE,
+            f"the {anchor.name} anchor could not be read, so its copies were not checked: {error}",
+        )
+    )
+
+
+def _moment(value: datetime) -> str:
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
 @dataclass(frozen=True)
 class AnchorChecks:
     tenant_id: int
     anchors: list[Anchor]
     keys: KeyChain
     report: Verification
+    # What was reported once and must not be again: anchor names (unreadable), copies (tampered).
+    reported: set[str] = field(default_factory=set)
 
-    def check_newest_copies(self, anchored: dict[str, Document | None]) -> None:
+    def check_newest_copies(self, anchored: dict[str, AnchoredCopy | None]) -> None:
         """``anchored``: the newest copy in each anchor (by anchor name), read before the
         database snapshot began, so its checkpoint must be in the database."""
         for anchor in self.anchors:
-            document = anchored[anchor.name]
-            if document is not None:
-                self._check_newest_copy(anchor, document)
+            copy = anchored[anchor.name]
+            if copy is not None:
+                self._check_tampering(copy)
+                self._check_newest_copy(anchor, copy.document)
+
+    def _read(self, anchor: Anchor, *, time: str, size: int) -> tuple[bool, AnchoredCopy | None]:
+        """Whether the anchor could be read (if not: reported once), and its copy of the
+        checkpoint (None: it has none)."""
+        try:
+            copy = anchor.get(tenant_id=self.tenant_id, time=time, size=size)
+        except AnchorUnreadable as error:
+            _report_unreadable(anchor, error, self.report, self.reported)
+            return False, None
+        if copy is not None:
+            self._check_tampering(copy)
+        return True, copy
+
+    def _check_tampering(self, copy: AnchoredCopy) -> None:
+        """Whatever was written over an anchored copy after the anchoring step wrote it."""
+        if copy.where in self.reported:
+            return
+        self.reported.add(copy.where)
+        which = (
+            f"the anchor of the checkpoint of size {copy.document.get('size', '?')} signed "
+            f"{copy.document.get('time', '?')} in {copy.place}"
+        )
+        if not copy.locked:
+            self.report.add(
+                Problem(
+                    ProblemKind.ANCHOR_TAMPERED,
+                    f"{which} is not under Object Lock retention: no version of it was written "
+                    "by the anchoring step, which always locks what it writes",
+                )
+            )
+        versions = [_moment(w.written_at) for w in copy.later_writes if not w.delete_marker]
+        markers = [_moment(w.written_at) for w in copy.later_writes if w.delete_marker]
+        what = []
+        if versions:
+            what.append(
+                "overwritten after it was written ("
+                + (
+                    f"a later version exists, written at {versions[0]}"
+                    if len(versions) == 1
+                    else f"{len(versions)} later versions exist, written at {', '.join(versions)}"
+                )
+                + ")"
+            )
+        if markers:
+            what.append(
+                "deleted after it was written (a delete marker hides it, put at "
+                f"{', '.join(markers)})"
+            )
+        if what:
+            self.report.add(
+                Problem(
+                    ProblemKind.ANCHOR_TAMPERED,
+                    f"{which} was {' and '.join(what)}; the original was read and checked",
+                )
+            )
 
     def check_latest_is_anchored(self, latest: LogCheckpoint) -> None:
         """The newest checkpoint in the database is in every anchor (or will be, within the
@@ -52,9 +145,11 @@ class AnchorChecks:
         grace = timedelta(seconds=settings.LEDGER_ANCHOR_GRACE)
         signed = timestamp(latest.signed_at)
         for anchor in self.anchors:
-            document = anchor.get(tenant_id=self.tenant_id, time=signed, size=latest.size)
-            if document is not None:
-                self._compare(latest, anchor, document)
+            readable, copy = self._read(anchor, time=signed, size=latest.size)
+            if not readable:
+                continue
+            if copy is not None:
+                self._compare(latest, anchor, copy.document)
             elif timezone.now() - latest.signed_at > grace:
                 self.report.add(
                     Problem(
@@ -73,8 +168,10 @@ class AnchorChecks:
         """Any checkpoint (``--all-anchors``): in every anchor, and the same there."""
         signed = timestamp(checkpoint.signed_at)
         for anchor in self.anchors:
-            document = anchor.get(tenant_id=self.tenant_id, time=signed, size=checkpoint.size)
-            if document is None:
+            readable, copy = self._read(anchor, time=signed, size=checkpoint.size)
+            if not readable:
+                continue
+            if copy is None:
                 self.report.add(
                     Problem(
                         ProblemKind.ANCHOR,
@@ -82,7 +179,7 @@ class AnchorChecks:
                     )
                 )
             else:
-                self._compare(checkpoint, anchor, document)
+                self._compare(checkpoint, anchor, copy.document)
 
     def _check_newest_copy(self, anchor: Anchor, document: Document) -> None:
         report = self.report

@@ -9,7 +9,8 @@ configured anchor (``settings.LEDGER_ANCHORS``):
   database's administrators cannot write (WORM storage, another account's share).
 - ``s3``: one object per checkpoint in an S3 bucket with Object Lock in COMPLIANCE mode
   (``LEDGER_S3_BUCKET``, ``LEDGER_S3_PREFIX``, ``LEDGER_S3_RETENTION_DAYS``,
-  ``LEDGER_S3_ENDPOINT_URL`` for S3-compatible services), written create-only.
+  ``LEDGER_S3_ENDPOINT_URL`` for S3-compatible services), written create-only, and read back
+  by version: the original that our write locked, never whatever was put over it.
 - RFC 3161 time-stamping (``LEDGER_TSA_URL``, optionally ``LEDGER_TSA_CERT_SHA256`` to pin
   the TSA's certificate): a token from an external TSA over the signed note, added to the
   anchored document as ``rfc3161_token`` (timestamping.py).
@@ -25,9 +26,11 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from django.conf import settings
@@ -45,9 +48,39 @@ from .timestamping import (
 
 DOCUMENT_FORMAT = "compliance-hub-checkpoint/1"
 
+T = TypeVar("T")
+
 
 class AnchorConflict(RuntimeError):
     """An anchor already holds a different document for the same checkpoint."""
+
+
+class AnchorUnreadable(RuntimeError):
+    """The anchor refused or failed to say what it holds (permissions, the service is down).
+    The message says which anchor and what to do; verify_archive reports it as a problem."""
+
+
+@dataclass(frozen=True)
+class LaterWrite:
+    """Something written over an anchored copy after the anchoring step wrote it: a new version
+    of the same key, or a delete marker. Object Lock keeps the original; this is the trace."""
+
+    written_at: datetime
+    delete_marker: bool
+
+
+@dataclass(frozen=True)
+class AnchoredCopy:
+    """A checkpoint as one anchor holds it: the document the anchoring step wrote, where it is,
+    and what was written over it since (nothing, unless someone tampered with the anchor).
+    ``locked`` is False when no version of the key carries our Object Lock retention: then the
+    document is the oldest version, and it was not written by the anchoring step."""
+
+    document: dict[str, Any]
+    where: str  # the copy itself: a path, or a bucket, key and version id
+    place: str  # the anchor in an operator's words: "bucket archive-anchors"
+    later_writes: tuple[LaterWrite, ...] = ()
+    locked: bool = True
 
 
 class Anchor(Protocol):
@@ -57,11 +90,12 @@ class Anchor(Protocol):
         """Store the document once; the same document again is a no-op, a different one for the
         same checkpoint raises :class:`AnchorConflict`. Returns where it is."""
 
-    def get(self, *, tenant_id: int, time: str, size: int) -> dict[str, Any] | None:
-        """The anchored document of that checkpoint, or None."""
+    def get(self, *, tenant_id: int, time: str, size: int) -> AnchoredCopy | None:
+        """The anchored copy of that checkpoint, or None. Raises :class:`AnchorUnreadable`."""
 
-    def latest(self, *, tenant_id: int) -> dict[str, Any] | None:
-        """The tenant's most recent anchored checkpoint, or None."""
+    def latest(self, *, tenant_id: int) -> AnchoredCopy | None:
+        """The tenant's most recent anchored checkpoint, or None. Raises
+        :class:`AnchorUnreadable`."""
 
 
 def _compact_time(time: str) -> str:
@@ -115,22 +149,25 @@ class FolderAnchor:
             os.unlink(temporary)
         return str(path)
 
-    def get(self, *, tenant_id: int, time: str, size: int) -> dict[str, Any] | None:
+    def get(self, *, tenant_id: int, time: str, size: int) -> AnchoredCopy | None:
         path = self._path(tenant_id, time, size)
-        if not path.exists():
-            return None
-        return json.loads(path.read_bytes())
+        return self._copy(path) if path.exists() else None
 
-    def latest(self, *, tenant_id: int) -> dict[str, Any] | None:
+    def _copy(self, path: Path) -> AnchoredCopy:
+        return AnchoredCopy(json.loads(path.read_bytes()), str(path), f"folder {self.root}")
+
+    def latest(self, *, tenant_id: int) -> AnchoredCopy | None:
         folder = self.root / str(tenant_id)
         return self._newest(folder, depth=3)
 
-    def _newest(self, folder: Path, depth: int) -> dict[str, Any] | None:
+    def _newest(self, folder: Path, depth: int) -> AnchoredCopy | None:
         if not folder.is_dir():
             return None
         if depth == 0:
             files = sorted(p.name for p in folder.iterdir() if p.suffix == ".json")
-            return json.loads((folder / files[-1]).read_bytes()) if files else None
+            if not files:
+                return None
+            return self._copy(folder / files[-1])
         for child in sorted((p for p in folder.iterdir() if p.is_dir()), reverse=True):
             found = self._newest(child, depth - 1)
             if found is not None:
@@ -144,6 +181,14 @@ class S3ObjectLockAnchor:
     even the bucket's root account can delete or overwrite it before then. The bucket must have
     been created with Object Lock enabled (the put fails otherwise). ``If-None-Match: *`` makes
     the write create-only, so a second writer can never replace a document either.
+
+    Object Lock protects versions, not keys: whoever may write the bucket can still put a new
+    version over a locked key, or a delete marker, and a plain GET then answers with that. So
+    the reader lists the key's versions and reads the original by its version id: the oldest
+    version carrying our COMPLIANCE retention. Anything written after it comes back in
+    :attr:`AnchoredCopy.later_writes`, for verify_archive to report. Reading needs
+    s3:ListBucketVersions, s3:GetObjectVersion and s3:GetObjectRetention (without the last, S3
+    leaves out the lock headers and every copy would look unprotected): docs/operations.md.
 
     ``endpoint_url`` points at an S3-compatible service (and at the fake one in tests);
     credentials come from boto3's usual chain (environment, instance role)."""
@@ -208,42 +253,124 @@ class S3ObjectLockAnchor:
             existing = self.get(
                 tenant_id=document["tenant_id"], time=document["time"], size=document["size"]
             )
-            if existing != document:
+            if existing is None or existing.document != document:
                 raise AnchorConflict(
                     f"s3://{self.bucket}/{key} already holds a different checkpoint"
                 ) from None
         return f"s3://{self.bucket}/{key}"
 
-    def get(self, *, tenant_id: int, time: str, size: int) -> dict[str, Any] | None:
+    def get(self, *, tenant_id: int, time: str, size: int) -> AnchoredCopy | None:
         return self._read(self._key(tenant_id, time, size))
 
-    def _read(self, key: str) -> dict[str, Any] | None:
-        from botocore.exceptions import ClientError
+    def _read(self, key: str) -> AnchoredCopy | None:
+        versions, markers = self._versions_of(key)
+        if not versions:
+            return None
+        for version in versions:
+            answer = self._version(key, version)
+            if answer.get("ObjectLockMode") == "COMPLIANCE":
+                return self._copy(key, version, answer, versions, markers, locked=True)
+        # No version carries our retention, so the anchoring step wrote none of them: the
+        # oldest is compared all the same, and the copy is reported as unprotected.
+        oldest = versions[0]
+        return self._copy(key, oldest, self._version(key, oldest), versions, markers, locked=False)
+
+    def _version(self, key: str, version: dict[str, Any]) -> dict[str, Any]:
+        return self._call(
+            "read",
+            key,
+            lambda: self.client.get_object(
+                Bucket=self.bucket, Key=key, VersionId=version["VersionId"]
+            ),
+        )
+
+    def _copy(
+        self,
+        key: str,
+        original: dict[str, Any],
+        answer: dict[str, Any],
+        versions: list[dict[str, Any]],
+        markers: list[dict[str, Any]],
+        *,
+        locked: bool,
+    ) -> AnchoredCopy:
+        after = versions.index(original)
+        later = [LaterWrite(v["LastModified"], delete_marker=False) for v in versions[after + 1 :]]
+        # A delete marker older than the original hid nothing (the key did not exist yet); one
+        # from the same second is counted as later: S3's listing times are only that precise.
+        later += [
+            LaterWrite(m["LastModified"], delete_marker=True)
+            for m in markers
+            if m["LastModified"] >= original["LastModified"]
+        ]
+        return AnchoredCopy(
+            json.loads(answer["Body"].read()),
+            f"s3://{self.bucket}/{key}?versionId={original['VersionId']}",
+            f"bucket {self.bucket}",
+            later_writes=tuple(sorted(later, key=lambda write: write.written_at)),
+            locked=locked,
+        )
+
+    def _versions_of(self, key: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The key's versions, oldest first, and its delete markers. Listed with the key as the
+        prefix, so entries of longer keys are dropped (exact key only)."""
+        versions: list[dict[str, Any]] = []
+        markers: list[dict[str, Any]] = []
+        for page in self._pages(key, Prefix=key):
+            versions += [v for v in page.get("Versions", []) if v["Key"] == key]
+            markers += [m for m in page.get("DeleteMarkers", []) if m["Key"] == key]
+        # S3 lists a key's versions newest first; the time decides, the listing breaks ties.
+        ordered = list(reversed(versions))
+        ordered.sort(key=lambda version: version["LastModified"])
+        return ordered, markers
+
+    def _pages(self, where: str, **arguments: Any) -> list[dict[str, Any]]:
+        paginator = self.client.get_paginator("list_object_versions")
+        return self._call(
+            "list the versions of",
+            where,
+            lambda: list(paginator.paginate(Bucket=self.bucket, **arguments)),
+        )
+
+    def _call(self, doing: str, where: str, request: Callable[[], T]) -> T:
+        """One request to the bucket; a refusal or an unreachable bucket becomes
+        :class:`AnchorUnreadable` with words an operator can act on."""
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+            return request()
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
-        return json.loads(answer["Body"].read())
+            code = error.response.get("Error", {}).get("Code", "") or "an error"
+            hint = (
+                " (the deployment's credentials need s3:ListBucketVersions, s3:GetObjectVersion"
+                " and s3:GetObjectRetention on the bucket: see the operations guide)"
+                if code in ("AccessDenied", "403", "AllAccessDisabled")
+                else ""
+            )
+            raise AnchorUnreadable(
+                f"bucket {self.bucket} refused to {doing} {where} ({code}){hint}"
+            ) from error
+        except BotoCoreError as error:
+            raise AnchorUnreadable(
+                f"bucket {self.bucket} could not be reached to {doing} {where}: {error}"
+            ) from error
 
-    def latest(self, *, tenant_id: int) -> dict[str, Any] | None:
+    def latest(self, *, tenant_id: int) -> AnchoredCopy | None:
         # Year, month and day are "folders" (common prefixes): the newest is found by walking
-        # down the greatest of each, never by listing a tenant's every checkpoint.
+        # down the greatest of each, never by listing a tenant's every checkpoint. Versions are
+        # listed, not objects: a delete marker must not hide a checkpoint from the walk.
         return self._newest(f"{self.prefix}{tenant_id}/", depth=3)
 
-    def _newest(self, prefix: str, depth: int) -> dict[str, Any] | None:
-        paginator = self.client.get_paginator("list_objects_v2")
+    def _newest(self, prefix: str, depth: int) -> AnchoredCopy | None:
         folders: list[str] = []
-        keys: list[str] = []
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+        keys: set[str] = set()
+        for page in self._pages(prefix, Prefix=prefix, Delimiter="/"):
             folders += [entry["Prefix"] for entry in page.get("CommonPrefixes", [])]
-            keys += [entry["Key"] for entry in page.get("Contents", [])]
+            keys |= {entry["Key"] for entry in page.get("Versions", [])}
         if depth == 0:
-            keys = sorted(k for k in keys if k.endswith(".json"))
-            return self._read(keys[-1]) if keys else None
-        for folder in sorted(folders, reverse=True):
+            newest = sorted(k for k in keys if k.endswith(".json"))
+            return self._read(newest[-1]) if newest else None
+        for folder in sorted(set(folders), reverse=True):
             found = self._newest(folder, depth - 1)
             if found is not None:
                 return found

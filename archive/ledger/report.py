@@ -29,6 +29,13 @@ class ProblemKind(StrEnum):
     CHECKPOINT = "checkpoint"  # the checkpoints are out of order, or there are none
     TIMESTAMP = "timestamp"  # an RFC 3161 time-stamp is missing or invalid
     MEDIA = "media"  # a stored file no longer holds the archived bytes
+    # A new version or a delete marker was written over an anchored copy (or the copy carries no
+    # Object Lock at all). The original is still read and compared, yet this fails verification:
+    # someone wrote to the evidence store who should not have, and an auditor must hear of it.
+    ANCHOR_TAMPERED = "anchor-tampered"
+    # An anchor refused to say what it holds (permissions) or could not be reached: what it
+    # holds was not checked, so the archive is not shown to verify.
+    ANCHOR_UNREADABLE = "anchor-unreadable"
 
 
 # Problems that name one record or leaf (the others name a range, a checkpoint or a table).

@@ -114,7 +114,8 @@ def log_records(*, tenant: Tenant, records: models.QuerySet) -> int:
 def _anchored_latest(tenant: Tenant) -> dict[str, Any] | None:
     newest = None
     for anchor in configured_anchors():
-        found = anchor.latest(tenant_id=tenant.pk)
+        copy = anchor.latest(tenant_id=tenant.pk)
+        found = copy.document if copy is not None else None
         if found is not None and (newest is None or found["time"] > newest["time"]):
             newest = found
     return newest

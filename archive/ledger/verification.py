@@ -39,8 +39,8 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from . import merkle
-from .anchor_checks import AnchorChecks, Document
-from .anchors import configured_anchors
+from .anchor_checks import AnchorChecks, read_newest_copies
+from .anchors import AnchoredCopy, configured_anchors
 from .canonical import FORMS, timestamp
 from .key_chain import KeyChain
 from .models import LogCheckpoint, LogHead, LogLeaf, LogNode, PendingLeaf, Tombstone
@@ -64,11 +64,14 @@ def verify_log(
     anchors = configured_anchors()
     # Read before the database snapshot starts: a checkpoint is anchored only after it committed,
     # so every anchored one must be visible in the snapshot.
-    anchored = {anchor.name: anchor.latest(tenant_id=tenant.pk) for anchor in anchors}
+    reported: set[str] = set()
+    anchored = read_newest_copies(anchors, tenant_id=tenant.pk, report=report, reported=reported)
     with _snapshot(), tenant_scope(tenant):
         keys = KeyChain.load(tenant_id=tenant.pk)
         keys.check_endorsements(report)
-        anchor_checks = AnchorChecks(tenant_id=tenant.pk, anchors=anchors, keys=keys, report=report)
+        anchor_checks = AnchorChecks(
+            tenant_id=tenant.pk, anchors=anchors, keys=keys, report=report, reported=reported
+        )
         walk = _Walk(
             tenant_id=tenant.pk, report=report, keys=keys, anchor_checks=anchor_checks,
             chunk_size=chunk_size, all_anchors=all_anchors,
@@ -181,7 +184,7 @@ class _Walk:
         self.root_reported = False
         self.last_signed_at: datetime | None = None
 
-    def run(self, anchored: dict[str, Document | None]) -> None:
+    def run(self, anchored: dict[str, AnchoredCopy | None]) -> None:
         report = self.report
         latest = LogCheckpoint.objects.order_by("-signed_at", "-id").first()
         if latest is not None:

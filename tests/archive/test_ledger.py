@@ -313,7 +313,7 @@ def test_anchoring_is_write_once(tenant_a, ana, anchor_dir):
     with pytest.raises(AnchorConflict):
         anchor.put(forged)
     assert json.loads(path.read_text()) == document
-    assert anchor.latest(tenant_id=tenant_a.pk) == document
+    assert anchor.latest(tenant_id=tenant_a.pk).document == document
     assert anchor_checkpoints(tenant=tenant_a) == 0  # nothing left to anchor
 
 
