@@ -262,7 +262,7 @@ def record_archive_read(
 ) -> None:
     """One ``archive.read`` event for one request: what was asked and which rows were shown."""
     filters = {
-        key: value for key, value in request.query_params.items() if key not in PAGING_PARAMS
+        key: str(value) for key, value in request.query_params.items() if key not in PAGING_PARAMS
     }
     services.record_archive_read(
         tenant=tenant, actor=actor, endpoint=endpoint, kind=kind, ids=ids, filters=filters
