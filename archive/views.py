@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.requests import TenantRequest
@@ -31,6 +32,7 @@ def _start_of(day) -> datetime:
 
 
 @role_required(*READ_ROLES)
+@require_GET
 def conversation_list_page(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     form = ConversationFilterForm(request.GET or None, tenant=tenant)
@@ -65,6 +67,7 @@ def conversation_list_page(request: TenantRequest) -> HttpResponse:
 
 
 @role_required(*READ_ROLES)
+@require_GET
 def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
     tenant = request.tenant
     conversation = conversations(tenant=tenant).filter(pk=pk).first()
@@ -85,6 +88,7 @@ def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
 
 
 @role_required(*READ_ROLES)
+@require_GET
 def message_proof_page(request: TenantRequest, pk: int) -> HttpResponse:
     """The message's inclusion proof against the latest signed checkpoint (hashes, no content)."""
     tenant = request.tenant
