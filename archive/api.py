@@ -22,15 +22,16 @@ from compliance_hub.api.filters import BooleanFilter, IdFilter, TimeFilter
 from compliance_hub.api.pagination import StrictCursorPagination
 from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
 from compliance_hub.audit.actors import Actor
-from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Role, Tenant
 
+from . import services
 from .ledger.canonical import timestamp
 from .ledger.models import LogCheckpoint
 from .ledger.services import LogIntegrityError, cut_checkpoint
 from .models import Conversation, Direction, Message, MessageEvent
 from .selectors import (
     EVENT_NAMES,
+    READ_ROLES,
     conversations,
     counterparty_q,
     events_by_target,
@@ -40,7 +41,6 @@ from .selectors import (
     messages,
 )
 
-READ_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
 INVALID_FILTER = error_response("A filter is not valid")
 # Query parameters that page through results rather than choose them.
 PAGING_PARAMS = {"cursor", "page", "page_size"}
@@ -257,29 +257,15 @@ class MessageCursorPagination(StrictCursorPagination):
 # --- the audit of reads ------------------------------------------------------------------------
 
 
-# What the audit trail's Target column says was read, in words ("4 messages through the API");
-# the endpoint and the ids stay in the details.
-_READ_NOUNS = {"conversation": "conversation", "message": "message", "event": "message event"}
-
-
-def _read_label(kind: str, count: int) -> str:
-    noun = _READ_NOUNS.get(kind, kind)
-    return f"{count} {noun}{'' if count == 1 else 's'} through the API"
-
-
 def record_archive_read(
     *, tenant: Tenant, actor: Actor, request: Request, endpoint: str, kind: str, ids: list[int]
 ) -> None:
     """One ``archive.read`` event for one request: what was asked and which rows were shown."""
     filters = {
-        key: value[:200] for key, value in request.query_params.items() if key not in PAGING_PARAMS
+        key: str(value) for key, value in request.query_params.items() if key not in PAGING_PARAMS
     }
-    record_event(
-        "archive.read",
-        tenant=tenant,
-        actor=actor,
-        target_label=_read_label(kind, len(ids)),
-        details={"endpoint": endpoint, "filters": filters, "count": len(ids), f"{kind}_ids": ids},
+    services.record_archive_read(
+        tenant=tenant, actor=actor, endpoint=endpoint, kind=kind, ids=ids, filters=filters
     )
 
 

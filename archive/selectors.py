@@ -15,6 +15,7 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -23,9 +24,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from compliance_hub.tenancy.models import Tenant
+from compliance_hub.tenancy.models import Role, Tenant
 
+from .ledger.models import LogLeaf
 from .models import Attachment, Conversation, Message, MessageEvent
+
+# Who may read the archive's content, through the API and the pages alike.
+READ_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
 
 # How an event kind is named to readers: a revoke is what people call a deletion.
 EVENT_NAMES = {
@@ -161,3 +166,40 @@ def holding_a_message(
     ``condition`` (see :func:`message_conditions`)."""
     thread = Message.objects.filter(tenant=tenant, conversation=OuterRef("pk"))
     return rows.filter(Exists(thread.filter(condition)))
+
+
+def conversation_list(
+    *,
+    tenant: Tenant,
+    employee_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[Conversation]:
+    """The archive page's conversations: the most recently active first, those of one employee
+    and those with a message in [``since``, ``until``) when asked."""
+    rows = conversations(tenant=tenant)
+    if employee_id is not None:
+        rows = rows.filter(employee_id=employee_id)
+    condition = message_conditions(since=since, until=until)
+    if condition:
+        rows = holding_a_message(rows, tenant=tenant, condition=condition)
+    return rows.order_by(F("last_message_at").desc(nulls_last=True), "-id")
+
+
+def conversation_messages(*, tenant: Tenant, conversation: Conversation) -> list[Message]:
+    """Every message of one conversation, oldest first, each with ``archive_events`` (its edits,
+    deletions, reactions and statuses, in order) and ``log_index`` (its leaf in the tenant's
+    Merkle log, ``None`` while it waits for one): four queries whatever the length."""
+    rows = list(messages(tenant=tenant).filter(conversation=conversation))
+    grouped = events_by_target(tenant=tenant, wamids=[row.wamid for row in rows])
+    leaves = dict(
+        LogLeaf.objects.filter(
+            tenant=tenant,
+            record_table=Message._meta.label_lower,
+            record_id__in=[row.pk for row in rows],
+        ).values_list("record_id", "leaf_index")
+    )
+    for row in rows:
+        row.archive_events = grouped.get(row.wamid, [])  # type: ignore[attr-defined]
+        row.log_index = leaves.get(row.pk)  # type: ignore[attr-defined]
+    return rows

@@ -21,6 +21,8 @@ from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from compliance_hub.audit.actors import Actor
+from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Tenant
 
@@ -365,3 +367,38 @@ def fail_expired_attachments(*, received_by: datetime, reason: str) -> ExpiredAt
     for tenant_id, phone in numbers:
         by_tenant.setdefault(tenant_id, set()).add(phone)
     return ExpiredAttachments(count=count, numbers=by_tenant)
+
+
+# --- the audit of reads ------------------------------------------------------------------------
+
+# What the audit trail's Target column says was read, in words ("4 messages through the API");
+# the endpoint and the ids stay in the details.
+_READ_NOUNS = {"conversation": "conversation", "message": "message", "event": "message event"}
+
+
+def record_archive_read(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    endpoint: str,
+    kind: str,
+    ids: list[int],
+    filters: dict[str, str],
+    where: str = "through the API",
+) -> None:
+    """One ``archive.read`` event for one request, whether the API or a page showed the rows:
+    what was asked (``filters``) and which rows were shown. The one rule for every human read
+    of archive content."""
+    noun = _READ_NOUNS.get(kind, kind)
+    record_event(
+        "archive.read",
+        tenant=tenant,
+        actor=actor,
+        target_label=f"{len(ids)} {noun}{'' if len(ids) == 1 else 's'} {where}",
+        details={
+            "endpoint": endpoint,
+            "filters": {key: value[:200] for key, value in filters.items()},
+            "count": len(ids),
+            f"{kind}_ids": ids,
+        },
+    )

@@ -19,6 +19,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("consent.urls")),
     path("", include("ingestion.urls")),
+    path("", include("archive.urls")),
     path("favicon.ico", views.favicon),
     # Before allauth's own route of the same path: two-factor cannot be switched off.
     path("accounts/2fa/totp/deactivate/", views.mfa_deactivate_refused),

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "archive"
+
+urlpatterns = [
+    path("archive/", views.conversation_list_page, name="conversations"),
+    path("archive/conversations/<int:pk>/", views.conversation_page, name="conversation"),
+    path("archive/messages/<int:pk>/proof/", views.message_proof_page, name="message_proof"),
+]

@@ -1,0 +1,117 @@
+"""Browser pages of the archive: the list of conversations and one conversation read as in
+WhatsApp. Views parse and call; every page that shows content records its read through the same
+service as the API (:func:`archive.services.record_archive_read`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from compliance_hub.audit.actors import Actor
+from compliance_hub.tenancy.requests import TenantRequest
+from compliance_hub.tenancy.roles import role_required
+
+from .forms import ConversationFilterForm
+from .ledger.services import LogIntegrityError, NotInLog, inclusion_proof
+from .models import Message
+from .selectors import READ_ROLES, conversation_list, conversation_messages, conversations
+from .services import record_archive_read
+from .thread import bubbles
+
+PAGE_SIZE = 50
+
+
+def _start_of(day) -> datetime:
+    """Midnight of ``day`` in the user's time zone (the dates they typed are theirs)."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+@role_required(*READ_ROLES)
+@require_GET
+def conversation_list_page(request: TenantRequest) -> HttpResponse:
+    tenant = request.tenant
+    form = ConversationFilterForm(request.GET or None, tenant=tenant)
+    filters: dict = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "employee_id": data["employee"].pk if data.get("employee") else None,
+            "since": _start_of(data["since"]) if data.get("since") else None,
+            "until": _start_of(data["until"] + timedelta(days=1)) if data.get("until") else None,
+        }
+    rows = conversation_list(tenant=tenant, **filters)
+    if form.errors:
+        rows = rows.none()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    record_archive_read(
+        tenant=tenant,
+        actor=Actor.from_request(request),
+        endpoint=request.path,
+        kind="conversation",
+        ids=[row.pk for row in page.object_list],
+        filters={k: str(v) for k, v in request.GET.items() if k != "page"},
+        where="on the archive page",
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "archive/conversations.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@role_required(*READ_ROLES)
+@require_GET
+def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
+    tenant = request.tenant
+    conversation = conversations(tenant=tenant).filter(pk=pk).first()
+    if conversation is None:
+        raise Http404("No such conversation.")
+    rows = conversation_messages(tenant=tenant, conversation=conversation)
+    client = conversation.counterparty_name or conversation.counterparty_wa_id or "The client"
+    thread = bubbles(rows, employee_name=conversation.employee.full_name, client_name=client)
+    record_archive_read(
+        tenant=tenant, actor=Actor.from_request(request), endpoint=request.path, kind="message",
+        ids=[row.pk for row in rows], filters={}, where="on a conversation page",
+    )  # fmt: skip
+    return render(
+        request,
+        "archive/conversation.html",
+        {"conversation": conversation, "client": client, "bubbles": thread},
+    )
+
+
+@role_required(*READ_ROLES)
+@require_GET
+def message_proof_page(request: TenantRequest, pk: int) -> HttpResponse:
+    """The message's inclusion proof against the latest signed checkpoint (hashes, no content)."""
+    tenant = request.tenant
+    message = Message.objects.filter(tenant=tenant, pk=pk).first()
+    if message is None:
+        raise Http404("No such message.")
+    proof, problem = None, ""
+    try:
+        proof = inclusion_proof(
+            tenant=tenant, record_table=Message._meta.label_lower, record_id=message.pk
+        )
+    except NotInLog:
+        problem = (
+            "This message is not covered by a signed checkpoint yet. Checkpoints are signed "
+            "every minute; try again shortly."
+        )
+    except LogIntegrityError:
+        problem = (
+            "The archive log no longer matches what it signed, so no proof can be shown. "
+            "An operator must run the archive verification."
+        )
+    return render(
+        request,
+        "archive/proof.html",
+        {"message": message, "proof": proof, "problem": problem},
+    )
