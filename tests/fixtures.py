@@ -160,10 +160,13 @@ def has_totp(user: User) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process on the test database and the test Redis, consuming the
-    default and ingestion queues (and the probe task of tests/celery_probe.py)."""
+    default and ingestion queues (and the probe task of tests/celery_probe.py). It lives for the
+    module that asks for it, not the session: other modules count on nobody consuming what they
+    queue (a drain test that holds some deliveries locked found the rest already processed when
+    a worker from an earlier module of the same test process was still running)."""
     import os
     import subprocess
     import sys

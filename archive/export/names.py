@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from email.headerregistry import Address
 
+from compliance_hub.digits import is_digits
+
 from .records import Conversation, Participant
 
 
@@ -28,7 +30,7 @@ def display_name(participant: Participant) -> str:
 
 
 def whatsapp_jid(participant: Participant) -> str:
-    return f"{participant.wa_id}@s.whatsapp.net" if participant.wa_id.isdigit() else ""
+    return f"{participant.wa_id}@s.whatsapp.net" if is_digits(participant.wa_id) else ""
 
 
 def mail_address(participant: Participant) -> Address:

@@ -37,6 +37,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+from compliance_hub.digits import is_digits
+
 from . import plain
 from .media import copy_media, distinct_media, media_name
 from .names import collection_id, display_name, file_stem, mail_address, one_line, whatsapp_jid
@@ -265,7 +267,7 @@ def _reactions(message: Message, ids: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def _id_order(pid: str) -> tuple[int, str]:
-    return (int(pid[1:]) if pid[1:].isdigit() else 0, pid)
+    return (int(pid[1:]) if is_digits(pid[1:]) else 0, pid)
 
 
 def _event_details(conversation: Conversation, message: Message) -> list[tuple[str, str]]:

@@ -35,6 +35,8 @@ from email.parser import BytesParser
 from io import BytesIO
 from typing import Any
 
+from compliance_hub.digits import is_digits
+
 VERSION = "2.0.0"
 MAX_EVENTS = 10_000
 MANIFEST_NAME = "rsmf_manifest.json"
@@ -183,7 +185,7 @@ SCHEMA = Object(
 
 # RFC 3339 section 5.6 date-time: the offset is not optional (a naive time fails).
 _DATE_TIME = re.compile(
-    r"\A(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z"
+    r"\A([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 # RFC 6531 mailbox, loosely: a local part and a dotted domain, no spaces or angle brackets.
 _EMAIL = re.compile(r"\A[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+\.[^\s@<>()\[\],;:\"]+\Z")
@@ -509,7 +511,7 @@ def _count_problem(mail: Message, name: str, expected: int, *, minimum: int) -> 
     if value is None:
         return []
     text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or int(text) < minimum:
+    if not is_digits(text) or int(text) < minimum:
         return [f"{name} should be a whole number of at least {minimum}, not {text!r}"]
     if int(text) != expected:
         return [f"{name} says {text}, the manifest has {expected}"]

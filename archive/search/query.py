@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from compliance_hub.digits import is_digits
+
 MAX_QUERY_LENGTH = 2000
 MAX_DISTANCE = 100
 MIN_PREFIX = 2
@@ -165,7 +167,7 @@ def _word_tokens(word: str, position: int) -> list[_Token]:
     if near:
         name = near.group(1).lower()
         raw = near.group(2)
-        if not raw.isascii() or not raw.isdigit():
+        if not is_digits(raw):
             raise QueryError(
                 f"{word} at character {position}: put a number of words after the slash, "
                 f"for example {name}/3.",
