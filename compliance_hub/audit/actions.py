@@ -61,6 +61,7 @@ ACTION_LABELS: dict[str, str] = {
     "ingestion.deliveries_replayed": "WhatsApp deliveries processed again",
     # Archive
     "archive.read": "Archive read",
+    "archive.search": "Archive searched",
     "archive.verified": "Archive integrity verified",
     "archive.record_tombstoned": "Archive record disposed of (tombstone kept)",
     "ledger.key_rotated": "Archive signing key replaced",
