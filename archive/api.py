@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 import django_filters
+from django.http import QueryDict
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -34,9 +36,17 @@ from .ledger.models import LogCheckpoint
 from .ledger.services import LogIntegrityError, cut_checkpoint
 from .models import Conversation, Direction, Message, MessageEvent
 from .search.cursors import open_cursor, seal_cursor
+from .search.models import SavedSearch
 from .search.query import MAX_QUERY_LENGTH, QueryError
 from .search.selectors import MAX_PAGE_SIZE, search_messages
-from .search.services import record_search
+from .search.services import (
+    SEARCH_FILTERS,
+    SavedSearchError,
+    create_saved_search,
+    delete_saved_search,
+    record_search,
+    update_saved_search,
+)
 from .selectors import (
     EVENT_NAMES,
     conversations,
@@ -542,6 +552,163 @@ class MessageEventViewSet(AuditedArchiveViewSet):
 
     def tenant_queryset(self):
         return message_events(tenant=self.tenant)
+
+
+# --- saved searches ----------------------------------------------------------------------------
+
+
+class SavedSearchVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    query = serializers.CharField(allow_blank=True)
+    filters = serializers.DictField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by_label")
+
+
+class SavedSearchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    query = serializers.CharField(allow_blank=True)
+    filters = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="The messages search's filters, as its query parameters",
+    )
+    version = serializers.IntegerField(help_text="Each change adds one; earlier ones are kept")
+    owner = serializers.CharField(source="owner_label", help_text="Who saved it")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    run = serializers.SerializerMethodField(
+        help_text="Running it: the messages search with its query and filters (audited there)"
+    )
+    versions = SavedSearchVersionSerializer(many=True, help_text="Every version, oldest first")
+
+    def get_run(self, saved) -> str:
+        params = QueryDict(mutable=True)
+        if saved.query.strip():
+            params["q"] = saved.query
+        params.update(saved.filters)
+        url = reverse("message-list") + "?" + params.urlencode()
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class SavedSearchInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    query = serializers.CharField(
+        allow_blank=True, required=False, default="", max_length=MAX_QUERY_LENGTH,
+        trim_whitespace=False, help_text="The query language of /api/v1/messages/?q=",
+    )  # fmt: skip
+    filters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        default=dict,
+        help_text=f"Any of: {', '.join(sorted(SEARCH_FILTERS))} (values as in the URL)",
+    )
+
+    def validate_filters(self, filters: dict) -> dict:
+        unknown = sorted(set(filters) - SEARCH_FILTERS)
+        if unknown:
+            raise serializers.ValidationError(f"Not a search filter: {', '.join(unknown)}.")
+        # The same checks as the search itself, so a saved search always runs.
+        form = MessageFilter(QueryDict(mutable=True) if not filters else _query_dict(filters))
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {key: [str(e) for e in errors] for key, errors in form.errors.items()}
+            )
+        try:
+            _refuse_naive_times(filters)
+        except ValidationError as error:
+            raise serializers.ValidationError(error.detail) from None
+        return filters
+
+
+class SavedSearchPatchSerializer(SavedSearchInputSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+    query = serializers.CharField(
+        allow_blank=True, required=False, max_length=MAX_QUERY_LENGTH, trim_whitespace=False
+    )
+    filters = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+
+
+def _query_dict(values: dict) -> QueryDict:
+    params = QueryDict(mutable=True)
+    params.update(values)
+    return params
+
+
+def _saved_search_refused(error: QueryError | SavedSearchError) -> ValidationError:
+    if isinstance(error, QueryError):
+        where = f" (at character {error.position})" if error.position else ""
+        return ValidationError({"query": [error.message + where]})
+    return ValidationError({error.field: [error.message]})
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: SavedSearchSerializer(many=True)}),
+    retrieve=extend_schema(responses={200: SavedSearchSerializer, 404: NOT_FOUND}),
+    create=extend_schema(
+        request=SavedSearchInputSerializer, responses={201: SavedSearchSerializer, 400: INVALID}
+    ),
+    partial_update=extend_schema(
+        request=SavedSearchPatchSerializer,
+        responses={200: SavedSearchSerializer, 400: INVALID, 404: NOT_FOUND},
+    ),
+    destroy=extend_schema(responses={204: None, 404: NOT_FOUND}),
+)
+class SavedSearchViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """The tenant's saved searches (officers, auditors and admins): a name, a query and filters,
+    versioned (a change keeps the earlier versions; a deleted one keeps them too). ``run`` is the
+    messages search that runs it. Every change is audited."""
+
+    allowed_roles = READ_ROLES
+    model = SavedSearch
+    serializer_class = SavedSearchSerializer
+    filter_backends: list = []
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def tenant_queryset(self):
+        return (
+            SavedSearch.objects.filter(tenant=self.tenant, deleted_at__isnull=True)
+            .prefetch_related("versions")
+            .order_by("name", "id")
+        )
+
+    def _answer(self, saved: SavedSearch, code: int = status.HTTP_200_OK) -> Response:
+        saved = self.tenant_queryset().get(pk=saved.pk)
+        return Response(self.get_serializer(saved).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        incoming = SavedSearchInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            saved = create_saved_search(
+                tenant=self.tenant, actor=self.actor, **incoming.validated_data
+            )
+        except (QueryError, SavedSearchError) as error:
+            raise _saved_search_refused(error) from None
+        return self._answer(saved, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        saved = self.get_object()
+        incoming = SavedSearchPatchSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            saved = update_saved_search(saved=saved, actor=self.actor, **incoming.validated_data)
+        except (QueryError, SavedSearchError) as error:
+            raise _saved_search_refused(error) from None
+        return self._answer(saved)
+
+    def destroy(self, request, *args, **kwargs):
+        delete_saved_search(saved=self.get_object(), actor=self.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- checkpoints on request --------------------------------------------------------------------
