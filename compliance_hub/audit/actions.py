@@ -127,6 +127,7 @@ TARGET_LABELS: dict[str, str] = {
     "logcheckpoint": "Archive checkpoint",
     "tombstone": "Disposed archive record",
     "savedsearch": "Saved search",
+    "savedsearchversion": "Saved search version",
 }
 
 
