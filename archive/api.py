@@ -1,9 +1,14 @@
 """``/api/v1/conversations/``, ``/api/v1/messages/`` and ``/api/v1/message-events/``: the
 archive, read-only, for officers, auditors and admins; ``/api/v1/ledger/checkpoints/``: a
-checkpoint of the archive's log signed on request, for auditors and admins.
+checkpoint of the archive's log signed on request, for auditors and admins;
+``/api/v1/saved-searches/``: named, versioned searches of the tenant's reviewers.
 
-Every request that reads content leaves one ``archive.read`` event in the audit trail, naming
-the endpoint, the filters and the ids it returned (one event per request, not per message).
+``/api/v1/messages/?q=...`` (or with a search-only filter) is a search (archive/search/): newest
+first or by relevance, an exact count, escaped snippets and signed page links.
+
+Every request that reads content leaves one event in the audit trail, naming the endpoint, the
+filters and the ids it returned (one event per request, not per message): ``archive.search``
+for a search (with its query and exact count), ``archive.read`` for everything else.
 """
 
 from __future__ import annotations
