@@ -1,23 +1,34 @@
 """``/api/v1/conversations/``, ``/api/v1/messages/`` and ``/api/v1/message-events/``: the
 archive, read-only, for officers, auditors and admins; ``/api/v1/ledger/checkpoints/``: a
-checkpoint of the archive's log signed on request, for auditors and admins.
+checkpoint of the archive's log signed on request, for auditors and admins;
+``/api/v1/saved-searches/``: named, versioned searches of the tenant's reviewers.
 
-Every request that reads content leaves one ``archive.read`` event in the audit trail, naming
-the endpoint, the filters and the ids it returned (one event per request, not per message).
+``/api/v1/messages/?q=...`` (or with a search-only filter) is a search (archive/search/): newest
+first or by relevance, an exact count, escaped snippets and signed page links.
+
+Every request that reads content leaves one event in the audit trail, naming the endpoint, the
+filters and the ids it returned (one event per request, not per message): ``archive.search``
+for a search (with its query and exact count), ``archive.read`` for everything else.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import django_filters
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from compliance_hub.api.base import TenantViewSet
-from compliance_hub.api.errors import Conflict
+from compliance_hub.api.errors import Conflict, InvalidSearch
 from compliance_hub.api.filters import BooleanFilter, IdFilter, TimeFilter
 from compliance_hub.api.pagination import StrictCursorPagination
 from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
@@ -29,6 +40,18 @@ from .ledger.canonical import timestamp
 from .ledger.models import LogCheckpoint
 from .ledger.services import LogIntegrityError, cut_checkpoint
 from .models import Conversation, Direction, Message, MessageEvent
+from .search.cursors import open_cursor, seal_cursor
+from .search.models import SavedSearch
+from .search.query import MAX_QUERY_LENGTH, QueryError
+from .search.selectors import MAX_PAGE_SIZE, search_messages
+from .search.services import (
+    SEARCH_FILTERS,
+    SavedSearchError,
+    create_saved_search,
+    delete_saved_search,
+    record_search,
+    update_saved_search,
+)
 from .selectors import (
     EVENT_NAMES,
     READ_ROLES,
@@ -135,6 +158,19 @@ class MessageSerializer(serializers.Serializer):
     attachments = AttachmentSerializer(many=True)
 
 
+class MessageHitSerializer(MessageSerializer):
+    """A message in a list: in a search's answer it also carries its snippet and rank."""
+
+    snippet = serializers.CharField(
+        required=False,
+        help_text="Searches only: the text as HTML, escaped, the hits in <mark> (the first "
+        "version, original or edit, that holds one; a window of it when it is long)",
+    )
+    rank = serializers.FloatField(
+        required=False, allow_null=True, help_text="Searches ordered by relevance: the score"
+    )
+
+
 # --- filters -----------------------------------------------------------------------------------
 
 
@@ -183,6 +219,27 @@ class ArchiveFilter(django_filters.FilterSet):
 
 class MessageFilter(ArchiveFilter):
     conversation = IdFilter(field_name="conversation_id", help_text="Conversation id")
+    # A search answers from archive/search/ (MessageViewSet.list): these only check and
+    # document the parameters.
+    q = django_filters.CharFilter(
+        method="filter_text",
+        help_text='A search in the reviewers\' query language: AND, OR, NOT, ( ), "phrase", '
+        "invest*, buy w/3 shares, buy pre/3 shares, from:, to:, body:, filename: "
+        f"(at most {MAX_QUERY_LENGTH} characters). With q or a search-only filter (team, "
+        "has_attachment, edited, deleted, order) the list is a search: newest first (or by "
+        "relevance), with an exact count and snippets; since and until then need a UTC offset",
+    )
+    team = IdFilter(method="filter_text", help_text="Search only: the employees of this team")
+    has_attachment = BooleanFilter(method="filter_text", help_text="Search only")
+    edited = BooleanFilter(method="filter_text", help_text="Search only")
+    deleted = BooleanFilter(
+        method="filter_text", help_text="Search only: deleted for everyone (the original is kept)"
+    )
+    order = django_filters.ChoiceFilter(
+        choices=[("newest", "newest"), ("relevance", "relevance")],
+        method="filter_text",
+        help_text="Search only: newest first (the default) or by relevance",
+    )
     counterparty_prefix = "conversation__"
 
     class Meta:
@@ -196,10 +253,20 @@ class MessageFilter(ArchiveFilter):
             "since",
             "until",
             "whatsapp_id",
+            "q",
+            "team",
+            "has_attachment",
+            "edited",
+            "deleted",
+            "order",
         ]
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset).filter(self.message_filter())
+
+
+# Parameters that make the messages list a search (besides a non-blank q).
+SEARCH_ONLY = ("team", "has_attachment", "edited", "deleted", "order")
 
 
 class ConversationFilter(ArchiveFilter):
@@ -252,6 +319,18 @@ class MessageCursorPagination(StrictCursorPagination):
 
     ordering = ("whatsapp_timestamp", "id")
     page_size = 50
+
+
+class MessageListPagination(MessageCursorPagination):
+    """The messages list's pages; a search's answer adds its exact ``count``."""
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        answer = super().get_paginated_response_schema(schema)
+        answer["properties"]["count"] = {
+            "type": "integer",
+            "description": "Searches only: every message that matches (exact)",
+        }
+        return answer
 
 
 # --- the audit of reads ------------------------------------------------------------------------
@@ -322,7 +401,19 @@ class ConversationViewSet(AuditedArchiveViewSet):
         return conversations(tenant=self.tenant)
 
 
-@_read_schema(MessageSerializer)
+@extend_schema_view(
+    list=extend_schema(
+        responses={
+            200: MessageHitSerializer(many=True),
+            400: error_response(
+                "A filter is not valid, or the search cannot be run: `message` says what is "
+                "wrong; for a malformed query `details.position` is the character at fault "
+                "(1-based; 0 for the whole query)"
+            ),
+        }
+    ),
+    retrieve=extend_schema(responses={200: MessageSerializer, 404: NOT_FOUND}),
+)
 class MessageViewSet(AuditedArchiveViewSet):
     """Archived messages, oldest first by WhatsApp's time, each with its edits, deletions,
     reactions and statuses and its attachments (officers, auditors and admins). An edit or a
@@ -332,7 +423,7 @@ class MessageViewSet(AuditedArchiveViewSet):
     model = Message
     serializer_class = MessageSerializer
     filterset_class = MessageFilter
-    pagination_class = MessageCursorPagination
+    pagination_class = MessageListPagination
     read_endpoint, read_kind = "/api/v1/messages/", "message"
 
     def tenant_queryset(self):
@@ -343,6 +434,98 @@ class MessageViewSet(AuditedArchiveViewSet):
         for row in rows:
             row.archive_events = grouped.get(row.wamid, [])
         return rows
+
+    def list(self, request, *args, **kwargs):
+        params = request.query_params
+        if not (params.get("q", "").strip() or any(params.get(name) for name in SEARCH_ONLY)):
+            return super().list(request, *args, **kwargs)
+        return self.search(request)
+
+    def search(self, request: Request) -> Response:
+        """The list as a search (archive/search/): one ``archive.search`` event, no
+        ``archive.read`` (the search event names the messages shown)."""
+        self.filter_queryset(self.get_queryset())  # every parameter checked: a 400 otherwise
+        filterset = self.filterset_class(
+            request.query_params, queryset=self.get_queryset(), request=request
+        )
+        filterset.is_valid()
+        data = filterset.form.cleaned_data
+        _refuse_naive_times(request.query_params)
+        if data.get("whatsapp_id"):
+            raise ValidationError({"whatsapp_id": "Not with a search: list by it without q."})
+        query = request.query_params.get("q", "")
+        criteria: dict[str, Any] = {
+            "employee": data.get("employee"),
+            "team": data.get("team"),
+            "counterparty": data.get("counterparty") or "",
+            "direction": data.get("direction") or "",
+            "conversation": data.get("conversation"),
+            "message_type": data.get("type") or "",
+            "has_attachment": data.get("has_attachment"),
+            "edited": data.get("edited"),
+            "deleted": data.get("deleted"),
+            "since": data.get("since"),
+            "until": data.get("until"),
+            "order": data.get("order") or "newest",
+        }
+        given = {k: v for k, v in criteria.items() if v not in (None, "")}
+        fingerprint = {"q": query, **given}
+        page_size = MessageListPagination().get_page_size(request)
+        if page_size > MAX_PAGE_SIZE:
+            raise ValidationError({"page_size": f"A search page holds at most {MAX_PAGE_SIZE}."})
+        try:
+            token = request.query_params.get("cursor")
+            cursor = open_cursor(token, search=fingerprint) if token else None
+            found = search_messages(
+                tenant=self.tenant, query=query, cursor=cursor, page_size=page_size, **criteria
+            )
+        except QueryError as error:
+            raise InvalidSearch(error.message, details={"position": error.position}) from None
+
+        ids = [hit.message.pk for hit in found.hits]
+        loaded = {row.pk: row for row in self.loaded(list(self.get_queryset().filter(pk__in=ids)))}
+        rows = []
+        for hit in found.hits:
+            row = loaded[hit.message.pk]
+            row.snippet, row.rank = hit.snippet, hit.rank
+            rows.append(row)
+        record_search(
+            tenant=self.tenant,
+            actor=self.actor,
+            query=query,
+            filters={
+                key: value.isoformat() if isinstance(value, datetime) else value
+                for key, value in given.items()
+            },
+            count=found.count,
+            message_ids=ids,
+            endpoint=self.read_endpoint,
+        )
+        next_link = None
+        if found.next_cursor:
+            next_link = replace_query_param(
+                request.build_absolute_uri(),
+                "cursor",
+                seal_cursor(found.next_cursor, search=fingerprint),
+            )
+        return Response(
+            {
+                "count": found.count,
+                "next": next_link,
+                "previous": None,
+                "results": MessageHitSerializer(rows, many=True).data,
+            }
+        )
+
+
+def _refuse_naive_times(params) -> None:
+    """A search's dates are instants: a time without its UTC offset would be read in the
+    server's zone, which is nobody's, so it is refused rather than guessed."""
+    for name in ("since", "until"):
+        raw = params.get(name)
+        parsed = parse_datetime(raw) if raw else None
+        if parsed is not None and parsed.utcoffset() is None:
+            raise ValidationError({name: "Give the time with its UTC offset (Z or +01:00)."})
 
 
 @_read_schema(StandaloneEventSerializer)
@@ -360,6 +543,163 @@ class MessageEventViewSet(AuditedArchiveViewSet):
 
     def tenant_queryset(self):
         return message_events(tenant=self.tenant)
+
+
+# --- saved searches ----------------------------------------------------------------------------
+
+
+class SavedSearchVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    query = serializers.CharField(allow_blank=True)
+    filters = serializers.DictField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by_label")
+
+
+class SavedSearchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    query = serializers.CharField(allow_blank=True)
+    filters = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="The messages search's filters, as its query parameters",
+    )
+    version = serializers.IntegerField(help_text="Each change adds one; earlier ones are kept")
+    owner = serializers.CharField(source="owner_label", help_text="Who saved it")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    run = serializers.SerializerMethodField(
+        help_text="Running it: the messages search with its query and filters (audited there)"
+    )
+    versions = SavedSearchVersionSerializer(many=True, help_text="Every version, oldest first")
+
+    def get_run(self, saved) -> str:
+        params = QueryDict(mutable=True)
+        if saved.query.strip():
+            params["q"] = saved.query
+        params.update(saved.filters)
+        url = reverse("message-list") + "?" + params.urlencode()
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class SavedSearchInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    query = serializers.CharField(
+        allow_blank=True, required=False, default="", max_length=MAX_QUERY_LENGTH,
+        trim_whitespace=False, help_text="The query language of /api/v1/messages/?q=",
+    )  # fmt: skip
+    filters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        default=dict,
+        help_text=f"Any of: {', '.join(sorted(SEARCH_FILTERS))} (values as in the URL)",
+    )
+
+    def validate_filters(self, filters: dict) -> dict:
+        unknown = sorted(set(filters) - SEARCH_FILTERS)
+        if unknown:
+            raise serializers.ValidationError(f"Not a search filter: {', '.join(unknown)}.")
+        # The same checks as the search itself, so a saved search always runs.
+        form = MessageFilter(QueryDict(mutable=True) if not filters else _query_dict(filters))
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {key: [str(e) for e in errors] for key, errors in form.errors.items()}
+            )
+        try:
+            _refuse_naive_times(filters)
+        except ValidationError as error:
+            raise serializers.ValidationError(error.detail) from None
+        return filters
+
+
+class SavedSearchPatchSerializer(SavedSearchInputSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+    query = serializers.CharField(
+        allow_blank=True, required=False, max_length=MAX_QUERY_LENGTH, trim_whitespace=False
+    )
+    filters = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+
+
+def _query_dict(values: dict) -> QueryDict:
+    params = QueryDict(mutable=True)
+    params.update(values)
+    return params
+
+
+def _saved_search_refused(error: QueryError | SavedSearchError) -> ValidationError:
+    if isinstance(error, QueryError):
+        where = f" (at character {error.position})" if error.position else ""
+        return ValidationError({"query": [error.message + where]})
+    return ValidationError({error.field: [error.message]})
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: SavedSearchSerializer(many=True)}),
+    retrieve=extend_schema(responses={200: SavedSearchSerializer, 404: NOT_FOUND}),
+    create=extend_schema(
+        request=SavedSearchInputSerializer, responses={201: SavedSearchSerializer, 400: INVALID}
+    ),
+    partial_update=extend_schema(
+        request=SavedSearchPatchSerializer,
+        responses={200: SavedSearchSerializer, 400: INVALID, 404: NOT_FOUND},
+    ),
+    destroy=extend_schema(responses={204: None, 404: NOT_FOUND}),
+)
+class SavedSearchViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """The tenant's saved searches (officers, auditors and admins): a name, a query and filters,
+    versioned (a change keeps the earlier versions; a deleted one keeps them too). ``run`` is the
+    messages search that runs it. Every change is audited."""
+
+    allowed_roles = READ_ROLES
+    model = SavedSearch
+    serializer_class = SavedSearchSerializer
+    filter_backends: list = []
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def tenant_queryset(self):
+        return (
+            SavedSearch.objects.filter(tenant=self.tenant, deleted_at__isnull=True)
+            .prefetch_related("versions")
+            .order_by("name", "id")
+        )
+
+    def _answer(self, saved: SavedSearch, code: int = status.HTTP_200_OK) -> Response:
+        saved = self.tenant_queryset().get(pk=saved.pk)
+        return Response(self.get_serializer(saved).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        incoming = SavedSearchInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            saved = create_saved_search(
+                tenant=self.tenant, actor=self.actor, **incoming.validated_data
+            )
+        except (QueryError, SavedSearchError) as error:
+            raise _saved_search_refused(error) from None
+        return self._answer(saved, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        saved = self.get_object()
+        incoming = SavedSearchPatchSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            saved = update_saved_search(saved=saved, actor=self.actor, **incoming.validated_data)
+        except (QueryError, SavedSearchError) as error:
+            raise _saved_search_refused(error) from None
+        return self._answer(saved)
+
+    def destroy(self, request, *args, **kwargs):
+        delete_saved_search(saved=self.get_object(), actor=self.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- checkpoints on request --------------------------------------------------------------------

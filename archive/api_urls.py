@@ -2,12 +2,19 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .api import ConversationViewSet, LogCheckpointViewSet, MessageEventViewSet, MessageViewSet
+from .api import (
+    ConversationViewSet,
+    LogCheckpointViewSet,
+    MessageEventViewSet,
+    MessageViewSet,
+    SavedSearchViewSet,
+)
 
 router = SimpleRouter(trailing_slash=True)
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("messages", MessageViewSet, basename="message")
 router.register("message-events", MessageEventViewSet, basename="message-event")
+router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
 router.register("ledger/checkpoints", LogCheckpointViewSet, basename="ledger-checkpoint")
 
 urlpatterns = router.urls

@@ -191,6 +191,19 @@ def make_ledger_rows(tenant: Tenant) -> None:
     )
 
 
+def make_saved_search(tenant: Tenant) -> None:
+    """A saved search changed once: the search and two versions."""
+    from archive.search.services import create_saved_search, update_saved_search
+    from compliance_hub.tenancy.context import tenant_scope
+
+    with tenant_scope(tenant):
+        saved = create_saved_search(
+            tenant=tenant, actor=Actor.system(), name=f"marker-{tenant.slug}", query="shares",
+            filters={},
+        )  # fmt: skip
+        update_saved_search(saved=saved, actor=Actor.system(), query="shares OR acoes")
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -218,6 +231,8 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "archive.LogSigningKey": make_ledger_rows,
     "archive.LogCheckpoint": make_ledger_rows,
     "archive.Tombstone": make_ledger_rows,
+    "archive.SavedSearch": make_saved_search,
+    "archive.SavedSearchVersion": make_saved_search,
 }
 
 

@@ -152,6 +152,8 @@ def search_messages(
     A message matches when one of its versions (the original text or an edit) matches. Dates
     are UTC instants (``since`` inclusive, ``until`` exclusive) and must carry a time zone.
     ``order``: ``newest`` first by WhatsApp's time, or ``relevance`` (ts_rank_cd, then newest).
+    A blank ``query`` searches no words: every message the filters allow (an auditor's "every
+    edited message of this team"), newest first, with the text escaped as its snippet.
     Bad input of any kind raises :class:`QueryError` with a message for the reviewer."""
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.utcoffset() is None:
@@ -163,28 +165,10 @@ def search_messages(
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise QueryError(f"A page holds 1 to {MAX_PAGE_SIZE} results.")
 
-    tree = parse(query)
-    known = lexicon(*lexicon_keys(tree))
-    original = compile_search(tree, known, ORIGINAL)
-    condition = original.sql
-    params: list[object] = list(original.params)
-    fields = {leaf.field for leaf in leaves(tree)}
-    if fields == {Field.BODY}:
-        # Only text: the matching edits do not depend on the message, so they are found once
-        # (their own GIN index) and the planner can OR two index scans, where a correlated
-        # EXISTS would make it test the condition on every row of the tenant.
-        edit = compile_search(tree, known, EDIT)
-        condition = (
-            f"({condition} OR ({_M}.tenant_id = %s AND {_M}.wamid = ANY(ARRAY("
-            "SELECT ev.target_wamid FROM archive_messageevent ev WHERE ev.tenant_id = %s"
-            f" AND ev.kind = 'edit' AND {edit.sql}))))"
-        )
-        params += [tenant.pk, tenant.pk, *edit.params]
-    elif Field.BODY in fields:
-        edit = compile_search(tree, known, EDIT)
-        condition = f"({condition} OR EXISTS ({_EDITS} AND {edit.sql}))"
-        params += edit.params
-    wanted = highlight_query(tree, known)
+    if query.strip():
+        condition, params, wanted = _text_condition(tenant=tenant, query=query)
+    else:
+        condition, params, wanted = "TRUE", [], None
 
     rows = Message.objects.filter(tenant=tenant).filter(
         RawSQL(condition, params, output_field=BooleanField())
@@ -237,6 +221,33 @@ def search_messages(
     ]
     next_cursor = _cursor(page[-1], ranked=ranked) if more and page else None
     return SearchResults(count=count, hits=hits, next_cursor=next_cursor)
+
+
+def _text_condition(*, tenant: Tenant, query: str) -> tuple[str, list[object], str | None]:
+    """The SQL condition a query asks of a message (any of its versions), its parameters, and
+    the tsquery that marks the hits (None when nothing can be marked)."""
+    tree = parse(query)
+    known = lexicon(*lexicon_keys(tree))
+    original = compile_search(tree, known, ORIGINAL)
+    condition = original.sql
+    params: list[object] = list(original.params)
+    fields = {leaf.field for leaf in leaves(tree)}
+    if fields == {Field.BODY}:
+        # Only text: the matching edits do not depend on the message, so they are found once
+        # (their own GIN index) and the planner can OR two index scans, where a correlated
+        # EXISTS would make it test the condition on every row of the tenant.
+        edit = compile_search(tree, known, EDIT)
+        condition = (
+            f"({condition} OR ({_M}.tenant_id = %s AND {_M}.wamid = ANY(ARRAY("
+            "SELECT ev.target_wamid FROM archive_messageevent ev WHERE ev.tenant_id = %s"
+            f" AND ev.kind = 'edit' AND {edit.sql}))))"
+        )
+        params += [tenant.pk, tenant.pk, *edit.params]
+    elif Field.BODY in fields:
+        edit = compile_search(tree, known, EDIT)
+        condition = f"({condition} OR EXISTS ({_EDITS} AND {edit.sql}))"
+        params += edit.params
+    return condition, params, highlight_query(tree, known)
 
 
 def _filters(

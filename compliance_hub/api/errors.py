@@ -32,6 +32,19 @@ class Conflict(exceptions.APIException):
     default_detail = "The current state does not allow this."
 
 
+class InvalidSearch(exceptions.APIException):
+    """A search that cannot be run (a malformed query, a page link of another search): 400 with
+    what is wrong as the message and ``details`` (e.g. the character position) for clients."""
+
+    status_code = 400
+    default_code = "invalid_query"
+    default_detail = "The search is not valid."
+
+    def __init__(self, message: str, *, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.details = details
+
+
 def conflict(error: ValidationError) -> Conflict:
     return Conflict(" ".join(error.messages))
 
@@ -75,7 +88,7 @@ def exception_handler(exc, context):
         detail = exc.detail
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         message = str(detail) if isinstance(detail, str) else str(exc.default_detail)
-        details = None if isinstance(detail, str) else response.data
+        details = getattr(exc, "details", None) if isinstance(detail, str) else response.data
     else:
         code, message, details = "error", "Error.", None
     response.data = error_body(response.status_code, code, message, details)

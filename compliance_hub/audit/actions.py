@@ -61,6 +61,10 @@ ACTION_LABELS: dict[str, str] = {
     "ingestion.deliveries_replayed": "WhatsApp deliveries processed again",
     # Archive
     "archive.read": "Archive read",
+    "archive.search": "Archive searched",
+    "saved_search.created": "Search saved",
+    "saved_search.updated": "Saved search changed (earlier version kept)",
+    "saved_search.deleted": "Saved search deleted (its versions kept)",
     "archive.verified": "Archive integrity verified",
     "archive.record_tombstoned": "Archive record disposed of (tombstone kept)",
     "ledger.key_rotated": "Archive signing key replaced",
@@ -85,6 +89,7 @@ ACTION_GROUPS: dict[str, str] = {
     "capture_notice.": "Capture notices",
     "ingestion.": "WhatsApp deliveries",
     "archive.": "The archive",
+    "saved_search.": "Saved searches",
     "ledger.": "The archive's signing keys and checkpoints",
 }
 
@@ -121,6 +126,8 @@ TARGET_LABELS: dict[str, str] = {
     "logsigningkey": "Archive signing key",
     "logcheckpoint": "Archive checkpoint",
     "tombstone": "Disposed archive record",
+    "savedsearch": "Saved search",
+    "savedsearchversion": "Saved search version",
 }
 
 
