@@ -42,7 +42,7 @@ def record_search(
     tenant: Tenant,
     actor: Actor,
     query: str,
-    filters: dict[str, Any],
+    filters: dict[str, str | int | bool],
     count: int,
     message_ids: list[int],
     endpoint: str,
