@@ -129,7 +129,11 @@ class MessageSerializer(serializers.Serializer):
     counterparty = CounterpartySerializer(source="conversation")
     is_history = serializers.BooleanField(help_text="Back-filled from before onboarding")
     flags = serializers.ListField(child=serializers.CharField())
-    context = serializers.JSONField(help_text="Reply, forward and referral context")
+    # A field named like Field.context: SerializerMetaclass moves declared fields into
+    # _declared_fields, so it never shadows the attribute; the DRF stubs see one that does.
+    context = serializers.JSONField(  # type: ignore[assignment]
+        help_text="Reply, forward and referral context"
+    )
     structured = serializers.JSONField(help_text="Type-specific fields (media, location, ...)")
     events = MessageEventSerializer(source="archive_events", many=True)
     attachments = AttachmentSerializer(many=True)
@@ -355,7 +359,8 @@ class MessageViewSet(AuditedArchiveViewSet):
     def loaded(self, rows: list[Message]) -> list[Message]:
         grouped = events_by_target(tenant=self.tenant, wamids=[row.wamid for row in rows])
         for row in rows:
-            row.archive_events = grouped.get(row.wamid, [])
+            # Read by MessageSerializer (source="archive_events"); a page's value, not a column.
+            setattr(row, "archive_events", grouped.get(row.wamid, []))  # noqa: B010
         return rows
 
 
@@ -392,7 +397,11 @@ class CheckpointCutSerializer(serializers.Serializer):
     size = serializers.IntegerField(
         source="checkpoint.size", help_text="Leaves (records) the signed tree holds"
     )
-    root = serializers.SerializerMethodField(help_text="The tree's root hash, hex")
+    # A field named like Field.root: SerializerMetaclass moves declared fields into
+    # _declared_fields, so it never shadows the attribute; the DRF stubs see one that does.
+    root = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="The tree's root hash, hex"
+    )
     signed_at = serializers.SerializerMethodField(help_text="When it was signed (UTC)")
     key_id = serializers.CharField(source="checkpoint.key.key_id", help_text="The signing key")
     created = serializers.BooleanField(

@@ -38,16 +38,16 @@ class RoleCheckedView(Protocol):
 
     allowed_roles: tuple[str, ...]
 
-    def __call__(self, request: Any, /, *args: Any, **kwargs: Any) -> HttpResponse: ...
+    def __call__(self, request: Any, /, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], RoleCheckedView]:
+def role_required(*roles: str) -> Callable[[Callable[..., HttpResponseBase]], RoleCheckedView]:
     """``@role_required(Role.ADMIN)`` on a function view; no arguments means any tenant role."""
     allowed = roles or ALL_ROLES
 
-    def decorator(view: Callable[..., HttpResponse]) -> RoleCheckedView:
+    def decorator(view: Callable[..., HttpResponseBase]) -> RoleCheckedView:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             denial = role_denial(request, allowed)
             if denial is not None:
                 return denial
