@@ -152,7 +152,11 @@ class MessageSerializer(serializers.Serializer):
     counterparty = CounterpartySerializer(source="conversation")
     is_history = serializers.BooleanField(help_text="Back-filled from before onboarding")
     flags = serializers.ListField(child=serializers.CharField())
-    context = serializers.JSONField(help_text="Reply, forward and referral context")
+    # A field named like Field.context: SerializerMetaclass moves declared fields into
+    # _declared_fields, so it never shadows the attribute; the DRF stubs see one that does.
+    context = serializers.JSONField(  # type: ignore[assignment]
+        help_text="Reply, forward and referral context"
+    )
     structured = serializers.JSONField(help_text="Type-specific fields (media, location, ...)")
     events = MessageEventSerializer(source="archive_events", many=True)
     attachments = AttachmentSerializer(many=True)
@@ -432,7 +436,8 @@ class MessageViewSet(AuditedArchiveViewSet):
     def loaded(self, rows: list[Message]) -> list[Message]:
         grouped = events_by_target(tenant=self.tenant, wamids=[row.wamid for row in rows])
         for row in rows:
-            row.archive_events = grouped.get(row.wamid, [])
+            # Read by MessageSerializer (source="archive_events"); a page's value, not a column.
+            setattr(row, "archive_events", grouped.get(row.wamid, []))  # noqa: B010
         return rows
 
     def list(self, request, *args, **kwargs):
@@ -471,6 +476,8 @@ class MessageViewSet(AuditedArchiveViewSet):
         given = {k: v for k, v in criteria.items() if v not in (None, "")}
         fingerprint = {"q": query, **given}
         page_size = MessageListPagination().get_page_size(request)
+        # The pagination class sets a default size, so None means a misconfigured class.
+        assert page_size is not None, "MessageListPagination has no default page size"
         if page_size > MAX_PAGE_SIZE:
             raise ValidationError({"page_size": f"A search page holds at most {MAX_PAGE_SIZE}."})
         try:
@@ -487,7 +494,9 @@ class MessageViewSet(AuditedArchiveViewSet):
         rows = []
         for hit in found.hits:
             row = loaded[hit.message.pk]
-            row.snippet, row.rank = hit.snippet, hit.rank
+            # Read by the serializer only, like ``archive_events`` above: not model fields.
+            setattr(row, "snippet", hit.snippet)  # noqa: B010
+            setattr(row, "rank", hit.rank)  # noqa: B010
             rows.append(row)
         record_search(
             tenant=self.tenant,
@@ -718,7 +727,11 @@ class CheckpointCutSerializer(serializers.Serializer):
     size = serializers.IntegerField(
         source="checkpoint.size", help_text="Leaves (records) the signed tree holds"
     )
-    root = serializers.SerializerMethodField(help_text="The tree's root hash, hex")
+    # A field named like Field.root: SerializerMetaclass moves declared fields into
+    # _declared_fields, so it never shadows the attribute; the DRF stubs see one that does.
+    root = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="The tree's root hash, hex"
+    )
     signed_at = serializers.SerializerMethodField(help_text="When it was signed (UTC)")
     key_id = serializers.CharField(source="checkpoint.key.key_id", help_text="The signing key")
     created = serializers.BooleanField(

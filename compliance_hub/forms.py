@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from compliance_hub.digits import parse_id
@@ -82,12 +84,13 @@ class AcceptInvitationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.email = email
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         from django.contrib.auth import password_validation
 
         from compliance_hub.accounts.models import User
 
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password1") != data.get("password2"):
             raise forms.ValidationError("The two passwords differ.")
         if data.get("password1"):

@@ -173,7 +173,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             request, "accounts/invitation_invalid.html", {"reason": str(error)}, status=410
         )
     existing = User.objects.filter(email__iexact=invitation.email).first()
-    context = {"invitation": invitation, "tenant": invitation.tenant, "existing": existing}
+    context: dict[str, object] = {
+        "invitation": invitation,
+        "tenant": invitation.tenant,
+        "existing": existing,
+    }
     if existing is not None and not (
         request.user.is_authenticated and request.user.pk == existing.pk
     ):
@@ -182,6 +186,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and (form is None or form.is_valid()):
         user = existing
         if user is None:
+            assert form is not None, "a new person always gets the account form (see above)"
             user = User.objects.create_user(
                 invitation.email,
                 form.cleaned_data["password1"],

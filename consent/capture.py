@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import models
 
 from compliance_hub.tenancy.models import Tenant
 
-from .models import Employee
+if TYPE_CHECKING:
+    from .selectors import EmployeeWithConsent
 
 
 class CaptureStatus(models.TextChoices):
@@ -59,7 +61,7 @@ class CaptureState:
         return REASONS.get(CaptureStatus(self.status), "")
 
 
-CaptureReader = Callable[[Tenant, Sequence[Employee]], dict[int, CaptureState]]
+CaptureReader = Callable[[Tenant, Sequence["EmployeeWithConsent"]], dict[int, CaptureState]]
 _reader: CaptureReader | None = None
 
 
@@ -69,7 +71,9 @@ def provide_capture_reader(reader: CaptureReader) -> None:
     _reader = reader
 
 
-def capture_states(*, tenant: Tenant, employees: Sequence[Employee]) -> dict[int, CaptureState]:
+def capture_states(
+    *, tenant: Tenant, employees: Sequence[EmployeeWithConsent]
+) -> dict[int, CaptureState]:
     """The capture state of each employee, by primary key. ``employees`` carry the
     ``consent_state`` annotation of :func:`consent.selectors.with_consent_state`. Without a
     reader (ingestion not installed) nothing can be captured, and every employee says so."""

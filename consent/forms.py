@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -70,12 +71,14 @@ class EmployeeForm(forms.Form):
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.filter(tenant=tenant).order_by("name")
+        team = cast(RecordChoiceField, self.fields["team"])
+        team.queryset = Team.objects.filter(tenant=tenant).order_by("name")
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         # The employee rules, beside the fields' own checks, so every problem shows at once; the
         # service applies them again (and the ones that need the database) when it saves.
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         values = {name: self.data.get(self.add_prefix(name), "") for name in RULE_FIELDS}
         _clean, problems = check_employee(values)
         for name, message in problems.items():
@@ -119,7 +122,8 @@ class EmployeeFilterForm(forms.Form):
         kwargs.setdefault("auto_id", "filter_%s")
         super().__init__(*args, **kwargs)
         names = Team.objects.filter(tenant=tenant).order_by("name").values_list("name", flat=True)
-        self.fields["team"].choices = [("", "Any"), *((name, name) for name in names)]
+        team = cast(forms.ChoiceField, self.fields["team"])
+        team.choices = [("", "Any"), *((name, name) for name in names)]
 
     def selector_filters(self) -> dict:
         """Keyword arguments for ``selectors.employee_list`` (invalid filters are ignored)."""
@@ -152,10 +156,17 @@ class DeactivationForm(forms.Form):
     )
 
 
+class NoticeChoiceField(RecordChoiceField):
+    """A published notice, shown by its version and publication day."""
+
+    def label_from_instance(self, obj: ConsentNotice) -> str:
+        return f"Version {obj.version} (published {obj.published_at:%Y-%m-%d})"
+
+
 class RecordConsentForm(forms.Form):
     """An opt-in given on paper or elsewhere, with the signed form or a pointer to it."""
 
-    notice = RecordChoiceField(
+    notice = NoticeChoiceField(
         queryset=ConsentNotice.objects.none(), empty_label=None, label="Notice version"
     )
     evidence = forms.FileField(
@@ -188,13 +199,11 @@ class RecordConsentForm(forms.Form):
         published = ConsentNotice.objects.filter(
             tenant=tenant, status=ConsentNotice.Status.PUBLISHED
         ).order_by("-version")
-        self.fields["notice"].queryset = published
-        self.fields["notice"].label_from_instance = lambda notice: (
-            f"Version {notice.version} (published {notice.published_at:%Y-%m-%d})"
-        )
+        cast(NoticeChoiceField, self.fields["notice"]).queryset = published
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not data.get("evidence") and not (data.get("evidence_reference") or "").strip():
             raise ValidationError("Attach the signed form or describe where the evidence is kept.")
         return data

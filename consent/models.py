@@ -15,7 +15,9 @@ from django.utils import timezone
 from compliance_hub.tenancy.models import TenantOwnedModel
 
 # An employee's language: the one list in settings.LANGUAGES (members EN, PT_BR, ES, HI).
-Language = models.TextChoices(
+# The stubs' overloads of the functional API take member names only; Django (as Enum) also
+# takes (name, value) pairs, used here to give each member its code and label.
+Language = models.TextChoices(  # type: ignore[call-overload]
     "Language",
     [(code.replace("-", "_").upper(), (code, label)) for code, label in settings.LANGUAGES],
 )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -69,7 +71,29 @@ def current_version(*, tenant: Tenant) -> Coalesce:
     )
 
 
-def with_consent_state(employees: QuerySet[Employee], *, tenant: Tenant) -> QuerySet[Employee]:
+class ConsentStateFields(TypedDict):
+    """What :func:`with_consent_state` annotates on each employee."""
+
+    last_consent_kind: str | None
+    last_consent_at: datetime | None
+    last_consent_version: int | None
+    last_consent_method: str | None
+    has_open_invitation: bool
+    open_invitation_expires: datetime | None
+    consent_state: str
+
+
+if TYPE_CHECKING:
+    # For the type checker only: the alias does not subscript at run time on Python 3.11, and
+    # django-stubs-ext is a development dependency.
+    from django_stubs_ext import WithAnnotations
+
+    EmployeeWithConsent = WithAnnotations[Employee, ConsentStateFields]
+
+
+def with_consent_state(
+    employees: QuerySet[Employee], *, tenant: Tenant
+) -> QuerySet[EmployeeWithConsent]:
     """Annotate ``consent_state`` (a ConsentState value) and the facts behind it, in SQL, so
     lists can filter and page on it without a query per row."""
     last_event = ConsentEvent.objects.filter(employee=OuterRef("pk")).order_by(
@@ -126,7 +150,7 @@ def employee_list(
     consent_state: str = "",
     active: bool | None = None,
     search: str = "",
-) -> QuerySet[Employee]:
+) -> QuerySet[EmployeeWithConsent]:
     employees = with_consent_state(
         Employee.objects.filter(tenant=tenant).select_related("team"), tenant=tenant
     )

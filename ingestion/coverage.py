@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -28,6 +29,9 @@ from consent.models import ConsentState, Employee, NumberAssignment
 from consent.selectors import with_consent_state
 
 from .models import CaptureNotice, Refusal, WhatsAppSettings
+
+if TYPE_CHECKING:
+    from consent.selectors import EmployeeWithConsent
 
 REFUSAL_WINDOW = timedelta(days=7)
 CONSENT_LABELS = dict(ConsentState.choices)
@@ -182,7 +186,7 @@ def _seen(employee: Employee, facts: _Facts) -> tuple[datetime | None, datetime 
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
 
-def _state(employee: Employee, facts: _Facts) -> CaptureState:
+def _state(employee: EmployeeWithConsent, facts: _Facts) -> CaptureState:
     first_seen, last_seen = _seen(employee, facts)
     covered = employee.consent_state == ConsentState.COVERED
     return decide_capture(
@@ -207,7 +211,9 @@ def _with_assignment(employees, tenant: Tenant):
     return employees.annotate(assigned_at=Subquery(assignment.values("assigned_at")[:1]))
 
 
-def capture_states(tenant: Tenant, employees: Sequence[Employee]) -> dict[int, CaptureState]:
+def capture_states(
+    tenant: Tenant, employees: Sequence[EmployeeWithConsent]
+) -> dict[int, CaptureState]:
     """The capture state of each employee (annotated with ``consent_state``), by primary key,
     in a fixed number of queries."""
     employees = list(employees)

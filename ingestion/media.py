@@ -218,6 +218,7 @@ def _record_stored(
     )  # fmt: skip
     row = outcome.attachment
     if outcome.changed:
+        assert row is not None, "a changed attachment is returned by the service that changed it"
         return FetchResult(status=row.status, attempts=row.attempts, error=note)
     # A concurrent fetch won. A file we wrote beside the canonical name is nobody's; the
     # canonical one may be another attachment's (same bytes) and stays.
@@ -243,6 +244,7 @@ def _record_failure(
         if not outcome.changed:  # stored meanwhile (or gone): nothing to record
             return FetchResult(status=row.status if row else "gone",
                                attempts=row.attempts if row else 0)  # fmt: skip
+        assert row is not None, "a changed attachment is returned by the service that changed it"
         if row.status == Status.FAILED:
             _tell_the_admin(tenant, [(_phone_number_id(row), error)])
         return FetchResult(status=row.status, attempts=row.attempts, error=row.last_error)

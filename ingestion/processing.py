@@ -238,12 +238,14 @@ def process_delivery(*, tenant: Tenant, delivery: Delivery) -> dict[str, Any]:
                 )
             )
             continue
+        employee_id = decision.employee_id
+        assert employee_id is not None, "a capture decision always names its employee (timeline)"
         if isinstance(item, Message):
-            messages.append(_message_record(item, delivery, decision.employee_id))
+            messages.append(_message_record(item, delivery, employee_id))
         elif isinstance(item, Change):
             events.append(_change_record(item, delivery))
         elif isinstance(item, Call):
-            calls.append(_call_record(item, delivery, decision.employee_id))
+            calls.append(_call_record(item, delivery, employee_id))
         else:
             events.append(_status_record(item, delivery))
 

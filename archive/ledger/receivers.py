@@ -15,8 +15,9 @@ from compliance_hub.audit.services import audit_event_recorded
 
 @receiver(audit_event_recorded, dispatch_uid="archive-ledger-audit-leaf")
 def log_audit_event(sender, event: AuditEvent, **kwargs) -> None:
-    if event.tenant_id is None:
+    tenant = event.tenant
+    if tenant is None:
         return  # the platform's own trail (no tenant) has no tenant log to belong to
     from .services import log_records
 
-    log_records(tenant=event.tenant, records=AuditEvent.objects.filter(pk=event.pk))
+    log_records(tenant=tenant, records=AuditEvent.objects.filter(pk=event.pk))

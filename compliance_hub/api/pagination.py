@@ -3,34 +3,47 @@ first page or the default size for "page_size=ten", so a typo would look like a 
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.request import Request
 
 from compliance_hub.digits import MAX_ID, parse_id
 
 
 class StrictPageSize:
-    page_size_query_param = "page_size"
-    max_page_size = 500
+    # Typed as DRF's paginators, which this is mixed into, declare them (optional there); here
+    # the parameter and the limit are always set, which _size_rule checks.
+    page_size: int | None
+    page_size_query_param: str | None = "page_size"
+    max_page_size: int | None = 500
 
-    def get_page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
+    def _size_rule(self) -> tuple[str, int]:
+        param, limit = self.page_size_query_param, self.max_page_size
+        if param is None or limit is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs page_size_query_param and max_page_size"
+            )
+        return param, limit
+
+    def get_page_size(self, request: Request) -> int | None:
+        param, limit = self._size_rule()
+        raw = request.query_params.get(param)
         if raw is None:
             return self.page_size
         size = parse_id(raw)
-        if size is None or size > self.max_page_size:
-            raise ValidationError(
-                {self.page_size_query_param: f"A whole number from 1 to {self.max_page_size}."}
-            )
+        if size is None or size > limit:
+            raise ValidationError({param: f"A whole number from 1 to {limit}."})
         return size
 
     def page_size_parameter(self) -> dict:
+        param, limit = self._size_rule()
         return {
-            "name": self.page_size_query_param,
+            "name": param,
             "required": False,
             "in": "query",
-            "description": f"Results per page (at most {self.max_page_size})",
-            "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            "description": f"Results per page (at most {limit})",
+            "schema": {"type": "integer", "minimum": 1, "maximum": limit},
         }
 
 

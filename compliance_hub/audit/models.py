@@ -17,7 +17,9 @@ class AuditEvent(TenantOwnedModel):
     withheld privileges). Events with no tenant (a failed login for an unknown address) belong to
     the platform trail and are invisible to every tenant."""
 
-    tenant = models.ForeignKey(
+    # Django lets a model override a field of its abstract base (here: nullable, for the
+    # platform's rows); the stubs type fields as plain attributes, so mypy sees a narrowing.
+    tenant = models.ForeignKey(  # type: ignore[assignment]
         "compliance_hub.Tenant",
         null=True,
         blank=True,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.response import TemplateResponse
 
 from .models import Role
@@ -32,30 +33,49 @@ def role_denial(request: HttpRequest, roles: Iterable[str]) -> HttpResponse | No
     return None
 
 
-def role_required(*roles: str) -> Callable:
+class RoleCheckedView(Protocol):
+    """A function view behind :func:`role_required`, which names its roles on it."""
+
+    allowed_roles: tuple[str, ...]
+
+    def __call__(self, request: Any, /, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+
+
+def role_required(*roles: str) -> Callable[[Callable[..., HttpResponseBase]], RoleCheckedView]:
     """``@role_required(Role.ADMIN)`` on a function view; no arguments means any tenant role."""
     allowed = roles or ALL_ROLES
 
-    def decorator(view: Callable) -> Callable:
+    def decorator(view: Callable[..., HttpResponseBase]) -> RoleCheckedView:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             denial = role_denial(request, allowed)
             if denial is not None:
                 return denial
             return view(request, *args, **kwargs)
 
-        wrapped.allowed_roles = allowed
-        return wrapped
+        checked = cast(RoleCheckedView, wrapped)
+        checked.allowed_roles = allowed
+        return checked
 
     return decorator
 
 
-class RoleRequiredMixin:
+# The mixin goes before a Django view class; type checkers see that base, the runtime keeps the
+# mixin a plain class (as Django's own access mixins are).
+if TYPE_CHECKING:
+    from django.views import View
+
+    _ViewBase = View
+else:
+    _ViewBase = object
+
+
+class RoleRequiredMixin(_ViewBase):
     """Class-based views: set ``allowed_roles``."""
 
     allowed_roles: tuple[str, ...] = ALL_ROLES
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         denial = role_denial(request, self.allowed_roles)
         if denial is not None:
             return denial

@@ -249,7 +249,9 @@ class ImportRowErrorSerializer(serializers.Serializer):
 class ImportCheckSerializer(serializers.Serializer):
     rows = serializers.IntegerField(help_text="Employee rows in the file")
     valid_rows = serializers.IntegerField(help_text="Rows without errors")
-    errors = ImportRowErrorSerializer(many=True)
+    # A field named like Serializer.errors: SerializerMetaclass moves declared fields into
+    # _declared_fields, so it never shadows the property; the DRF stubs see one that does.
+    errors = ImportRowErrorSerializer(many=True)  # type: ignore[assignment]
     ok = serializers.BooleanField(help_text="True when the file can be imported as it is")
     new_teams = serializers.ListField(
         child=serializers.CharField(),

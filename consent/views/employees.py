@@ -192,10 +192,10 @@ def employee_detail(request: TenantRequest, pk: int) -> HttpResponse:
     needs_consent = (
         employee.active
         and current is not None
-        and (covered_version is None or covered_version < current.version)
+        and (covered_version is None or covered_version < (current.version or 0))
     )
     record_form = RecordConsentForm(tenant=tenant) if is_admin and needs_consent else None
-    if record_form is not None:
+    if record_form is not None and current is not None:  # a form is offered only with a notice
         record_form.fields["notice"].initial = current.pk
     return render(
         request,
@@ -252,7 +252,7 @@ def employee_record_consent(request: TenantRequest, pk: int) -> HttpResponse:
     employee = _employee_or_404(request, pk)
     form = RecordConsentForm(request.POST, request.FILES, tenant=request.tenant)
     if not form.is_valid():
-        problems = [message for messages_ in form.errors.values() for message in messages_]
+        problems = [str(message) for messages_ in form.errors.values() for message in messages_]
         messages.error(request, "The opt-in was not recorded: " + " ".join(problems))
         return redirect("consent:employee", employee.pk)
     try:

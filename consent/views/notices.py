@@ -75,7 +75,7 @@ def _publish_confirmation(request: TenantRequest, notice: ConsentNotice) -> Http
         "consent/notices/publish_confirm.html",
         {
             "notice": notice,
-            "next_version": (latest.version if latest else 0) + 1,
+            "next_version": ((latest.version or 0) if latest else 0) + 1,
             "publish_form": PublishNoticeForm(),
         },
     )
@@ -103,8 +103,10 @@ def notice_detail(request: TenantRequest, pk: int) -> HttpResponse:
                     services.update_notice_draft(
                         notice=notice, texts=form.texts(), actor=Actor.from_request(request)
                     )
-                except ValidationError as error:
-                    add_service_errors(form, error)
+                except ValidationError as refusal:
+                    # Not `error`: Python unbinds an except clause's name when the clause ends,
+                    # and `error` (the page's message) is rendered below.
+                    add_service_errors(form, refusal)
                 else:
                     if request.POST.get("action") == "publish":
                         return _publish_confirmation(request, notice)

@@ -31,9 +31,12 @@ def register(request: TenantRequest) -> HttpResponse:
     rows = selectors.employee_list(tenant=tenant, **filters.selector_filters())
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     # The same answer as the capture coverage page: consent alone captures nothing.
-    capture = capture_states(tenant=tenant, employees=page.object_list)
-    for employee in page.object_list:
-        employee.capture = capture.get(employee.pk)
+    # A list of the page's rows (the page evaluates its slice once; the same instances render).
+    employees = list(page.object_list)
+    capture = capture_states(tenant=tenant, employees=employees)
+    for employee in employees:
+        # Read by the template beside the consent annotations; not a column.
+        setattr(employee, "capture", capture.get(employee.pk))  # noqa: B010
     counts = selectors.consent_state_counts(tenant=tenant)
     totals = [(value, label, counts[value]) for value, label in ConsentState.choices]
     query = query_without_page(request)
@@ -89,6 +92,7 @@ def register_csv(request: TenantRequest) -> HttpResponse:
     )
     for employee in rows.iterator(chunk_size=2000):
         covered = employee.consent_state == ConsentState.COVERED
+        covered_since = employee.last_consent_at  # a covered employee's grant always has one
         writer.writerow(
             [
                 spreadsheet_safe(value)
@@ -101,9 +105,9 @@ def register_csv(request: TenantRequest) -> HttpResponse:
                     employee.phone_number,
                     "yes" if employee.active else "no",
                     employee.consent_state,
-                    employee.last_consent_at.isoformat() if covered else "",
+                    covered_since.isoformat() if covered and covered_since else "",
                     employee.last_consent_version or "",
-                    methods.get(employee.last_consent_method, ""),
+                    methods.get(employee.last_consent_method or "", ""),
                     employee.last_consent_kind or "",
                     employee.last_consent_at.isoformat() if employee.last_consent_at else "",
                     employee.open_invitation_expires.isoformat()
