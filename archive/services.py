@@ -272,16 +272,19 @@ def record_stored_file(*, tenant: Tenant, attachment: Attachment) -> AttachmentF
     existing = AttachmentFile.objects.filter(attachment=attachment).first()
     if existing is not None:
         return existing
+    size, storage_name, stored_at = attachment.size, attachment.file.name, attachment.stored_at
+    # Called only once the bytes are stored (mark_attachment_stored sets all three first).
+    assert size is not None and storage_name and stored_at is not None, "attachment not stored"
     proof = AttachmentFile.objects.create(
         tenant=tenant,
         attachment=attachment,
         message_id=attachment.message_id,
         media_id=attachment.media_id,
         sha256=attachment.sha256,
-        size=attachment.size,
+        size=size,
         mime_type=attachment.mime_type,
-        storage_name=attachment.file.name,
-        stored_at=attachment.stored_at,
+        storage_name=storage_name,
+        stored_at=stored_at,
     )
     log_records(tenant=tenant, records=AttachmentFile.objects.filter(pk=proof.pk))
     return proof

@@ -21,8 +21,9 @@ from django.db import transaction
 
 from compliance_hub.tenancy.context import tenant_scope
 
-from .models import ConsentEvent, ConsentNotice, NumberAssignment
-from .timeline import ConsentChange, Deadline, Decision, Holding, NumberHistory
+from .models import ConsentEvent, NumberAssignment
+from .selectors import reconsent_deadlines
+from .timeline import ConsentChange, Decision, Holding, NumberHistory
 from .timeline import decide as decide_from_history
 
 logger = logging.getLogger(__name__)
@@ -117,13 +118,7 @@ def load_history(*, tenant_id: int, phone_number_id: str) -> NumberHistory:
             .order_by("occurred_at", "id")
             .values_list("employee_id", "occurred_at", "kind", "notice_version")
         )
-        deadlines = list(
-            ConsentNotice.objects.filter(
-                status=ConsentNotice.Status.PUBLISHED, reconsent_deadline__isnull=False
-            )
-            .order_by("reconsent_deadline")
-            .values_list("reconsent_deadline", "version")
-        )
+        deadlines = reconsent_deadlines()
     holdings = [
         Holding(
             employee_id=a.employee_id,
@@ -139,7 +134,7 @@ def load_history(*, tenant_id: int, phone_number_id: str) -> NumberHistory:
     return NumberHistory(
         holdings=holdings,
         changes=changes,
-        deadlines=[Deadline(at, version) for at, version in deadlines],
+        deadlines=deadlines,
     )
 
 

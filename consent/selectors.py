@@ -278,18 +278,31 @@ def consented_version(employee: Employee) -> int | None:
     return last.notice_version or 0
 
 
+def reconsent_deadlines() -> list[Deadline]:
+    """The re-consent deadlines of the published notices of the tenant in context, oldest first."""
+    rows = (
+        ConsentNotice.objects.filter(
+            status=ConsentNotice.Status.PUBLISHED, reconsent_deadline__isnull=False
+        )
+        .order_by("reconsent_deadline")
+        .values_list("reconsent_deadline", "version")
+    )
+    deadlines = []
+    for at, version in rows:
+        # Filtered on the deadline; the notice_published_has_version_and_hash constraint gives
+        # every published notice a version.
+        assert at is not None and version is not None, "published notices have a version"
+        deadlines.append(Deadline(at, version))
+    return deadlines
+
+
 def is_covered_now(employee: Employee) -> bool:
     """Whether the employee's standing grant still covers capture now (no re-consent deadline
     has ended it), decided by the same timeline rules as the gate."""
     last = last_consent_event(employee)
     if last is None or last.kind != ConsentEvent.Kind.GRANTED:
         return False
-    deadlines = [
-        Deadline(at, version)
-        for at, version in ConsentNotice.objects.filter(reconsent_deadline__isnull=False)
-        .order_by("reconsent_deadline")
-        .values_list("reconsent_deadline", "version")
-    ]
+    deadlines = reconsent_deadlines()
     history = NumberHistory(
         holdings=[Holding(employee.pk, last.occurred_at, None, None)],
         changes={employee.pk: [ConsentChange(last.occurred_at, last.kind, last.notice_version)]},

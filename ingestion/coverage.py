@@ -14,10 +14,10 @@ refusals, notices, the connection settings), whatever the number of employees.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -114,8 +114,10 @@ class _Facts:
     """What ingestion and the archive know about the employees' numbers."""
 
     connection_ready: bool
-    messages: dict[int, dict]  # by employee pk: first, last, total, history
-    refusals: dict[int, dict]  # by employee pk (who held the number then): first, last, recent
+    messages: Mapping[int, Mapping[str, Any]]  # by employee pk: first, last, total, history
+    # By employee pk (who held the number then): first, last, recent. The column is nullable, but
+    # the query filters on the employees' pks, so no row is keyed None.
+    refusals: Mapping[int | None, Mapping[str, Any]]
     stops: dict[str, datetime]  # by phone number id: the latest stop notice
     open_notices: dict[str, list[CaptureNotice]]  # by phone number id, newest first
 

@@ -219,7 +219,7 @@ def _sequence(tenant: Tenant, frontier: merkle.Frontier) -> int:
         by_table: dict[str, list[int]] = defaultdict(list)
         for _, table, record_id, *_rest in chunk:
             by_table[table].append(record_id)
-        logged = set()
+        logged: set[tuple[str, int]] = set()
         for table, ids in by_table.items():
             logged.update(
                 LogLeaf.objects.filter(
@@ -547,12 +547,12 @@ def _stored_subtree(tenant: Tenant) -> merkle.Subtree:
             hashes = LogNode.objects.filter(
                 tenant=tenant, level=stored, node_index__gte=first, node_index__lt=first + count
             ).order_by("node_index")
+            found = [bytes(h) for h in hashes.values_list("hash", flat=True)]
         else:
-            hashes = LogLeaf.objects.filter(
+            leaves = LogLeaf.objects.filter(
                 tenant=tenant, leaf_index__gte=first, leaf_index__lt=first + count
             ).order_by("leaf_index")
-        column = "hash" if stored else "leaf_hash"
-        found = [bytes(h) for h in hashes.values_list(column, flat=True)]
+            found = [bytes(h) for h in leaves.values_list("leaf_hash", flat=True)]
         if len(found) != count:
             raise LogIntegrityError(f"the log lacks stored hashes under node {level}/{index}")
         return merkle.root(found)

@@ -129,7 +129,8 @@ class _StoredNodes:
     def __init__(self, report: Verification, chunk_size: int) -> None:
         self.report = report
         self.chunk_size = chunk_size
-        self._levels: dict[int, Iterator[tuple[int, bytes]]] = {}
+        # psycopg2 reads bytea as memoryview: check() compares bytes(hash).
+        self._levels: dict[int, Iterator[tuple[int, bytes | memoryview]]] = {}
         self._differed = False
 
     def check(self, level: int, index: int, node: bytes) -> None:

@@ -170,7 +170,8 @@ def search_messages(
     else:
         condition, params, wanted = "TRUE", [], None
 
-    rows = Message.objects.filter(tenant=tenant).filter(
+    # Typed as the plain queryset that the filter helpers below return.
+    rows: QuerySet[Message] = Message.objects.filter(tenant=tenant).filter(
         RawSQL(condition, params, output_field=BooleanField())
     )
     rows = rows.filter(

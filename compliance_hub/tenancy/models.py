@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TypeVar
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -78,7 +81,11 @@ class Membership(models.Model):
         return f"{self.user} · {self.tenant} · {self.role}"
 
 
-class TenantQuerySet(models.QuerySet):
+_Model = TypeVar("_Model", bound=models.Model, covariant=True)
+_Row = TypeVar("_Row", covariant=True)
+
+
+class TenantQuerySet(models.QuerySet[_Model, _Row]):
     """A queryset that refuses to run when it was built with no tenant in context.
 
     Building one is harmless (libraries such as django-filter inspect ``Model.objects.all()`` at
@@ -104,9 +111,9 @@ class TenantQuerySet(models.QuerySet):
         self._refuse_without_tenant()
         super()._fetch_all()
 
-    def iterator(self, *args, **kwargs):
+    def iterator(self, chunk_size: int | None = None) -> Iterator[_Row]:
         self._refuse_without_tenant()
-        return super().iterator(*args, **kwargs)
+        return super().iterator(chunk_size=chunk_size)
 
     def count(self) -> int:
         self._refuse_without_tenant()
@@ -129,11 +136,19 @@ class TenantQuerySet(models.QuerySet):
         return super().delete()
 
 
-class TenantScopedManager(models.Manager.from_queryset(TenantQuerySet)):
+# At module level, as django-stubs documents `from_queryset`: its plugin types the generated class
+# only when it is bound to a name, not when it is built inside a class line.
+TenantManagerBase = models.Manager.from_queryset(TenantQuerySet)
+
+
+class TenantScopedManager(TenantManagerBase):
     """Filters by the tenant in context; with none, its querysets refuse to run (fail closed)."""
 
     def get_queryset(self) -> TenantQuerySet:
         queryset = super().get_queryset()
+        # The stubs type the generated base's get_queryset as a plain QuerySet; at run time it is
+        # built from the class given to from_queryset, always.
+        assert isinstance(queryset, TenantQuerySet), "from_queryset(TenantQuerySet) builds these"
         if is_unscoped():
             return queryset
         tenant_id = current_tenant_id()

@@ -107,11 +107,12 @@ def _conflicts(
     )
     taken_ids: set[str] = set()
     if ids:
-        taken_ids = set(
-            Employee.objects.filter(tenant=tenant, employee_id__in=[value for _, value in ids])
-            .exclude(pk=getattr(current, "pk", None))
-            .values_list("employee_id", flat=True)
+        same_ids = Employee.objects.filter(
+            tenant=tenant, employee_id__in=[value for _, value in ids]
         )
+        if current is not None:
+            same_ids = same_ids.exclude(pk=current.pk)
+        taken_ids = set(same_ids.values_list("employee_id", flat=True))
     taken_numbers = set()
     if numbers:
         taken_numbers = numbers_in_use([value for _, value in numbers], exclude_employee=current)

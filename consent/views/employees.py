@@ -342,7 +342,9 @@ def evidence_download(request: TenantRequest, pk: int, event_pk: int) -> FileRes
         target=employee,
         details={"event": event.pk, "sha256": event.evidence_sha256},
     )
-    suffix = event.evidence.name.rsplit(".", 1)[-1] if "." in event.evidence.name else "bin"
+    name = event.evidence.name
+    assert name, "the lookup above excludes events without an evidence file"
+    suffix = name.rsplit(".", 1)[-1] if "." in name else "bin"
     response = FileResponse(
         handle,
         as_attachment=True,
