@@ -177,3 +177,20 @@ def test_another_firms_reviewer_finds_nothing_of_this_firm(client, tenant_a, ten
     assert searches(tenant_a) == []
     [event] = searches(tenant_b)[:1]
     assert event.details["count"] == 0
+
+
+def test_the_page_reads_as_many_queries_for_five_hits_as_for_one(client, oscar, archived):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, oscar)
+    counts = []
+    for url in (
+        "/archive/search/?q=quero",
+        "/archive/search/?q=investir+OR+veja+OR+bom+OR+obrigado",
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            html = page(client, url)
+        counts.append(len(queries))
+    assert "5 messages match." in html
+    assert counts[0] == counts[1], counts
