@@ -6,6 +6,7 @@ app_name = "archive"
 
 urlpatterns = [
     path("archive/", views.conversation_list_page, name="conversations"),
+    path("archive/search/", views.search_page, name="search"),
     path("archive/conversations/<int:pk>/", views.conversation_page, name="conversation"),
     path("archive/messages/<int:pk>/proof/", views.message_proof_page, name="message_proof"),
 ]

@@ -16,14 +16,19 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 
-from .forms import ConversationFilterForm
+from .forms import ConversationFilterForm, MessageSearchForm
 from .ledger.services import LogIntegrityError, NotInLog, inclusion_proof
 from .models import Message
+from .search.cursors import open_cursor, seal_cursor
+from .search.query import QueryError
+from .search.selectors import search_messages
+from .search.services import record_search
 from .selectors import READ_ROLES, conversation_list, conversation_messages, conversations
 from .services import record_archive_read
 from .thread import bubbles
 
 PAGE_SIZE = 50
+SEARCH_PAGE_SIZE = 50
 
 
 def _start_of(day) -> datetime:
@@ -115,3 +120,58 @@ def message_proof_page(request: TenantRequest, pk: int) -> HttpResponse:
         "archive/proof.html",
         {"message": message, "proof": proof, "problem": problem},
     )
+
+
+@role_required(*READ_ROLES)
+@require_GET
+def search_page(request: TenantRequest) -> HttpResponse:
+    """The archive searched with the query language and filters; every search run (each page of
+    it) is one ``archive.search`` event, through the same service as the API."""
+    tenant = request.tenant
+    form = MessageSearchForm(request.GET or None, tenant=tenant)
+    found, next_link = None, ""
+    if form.is_bound and form.is_valid():
+        query = form.cleaned_data["q"]
+        criteria = form.criteria()
+        given = {k: v for k, v in criteria.items() if v not in (None, "")}
+        fingerprint = {"q": query, **given}
+        token = request.GET.get("cursor")
+        try:
+            cursor = open_cursor(token, search=fingerprint) if token else None
+        except QueryError as error:
+            form.add_error(None, error.message)  # a page link, not the query, is at fault
+            cursor = None
+        try:
+            if not form.errors:
+                found = search_messages(
+                    tenant=tenant,
+                    query=query,
+                    cursor=cursor,
+                    page_size=SEARCH_PAGE_SIZE,
+                    **criteria,
+                )
+        except QueryError as error:
+            where = f" (at character {error.position})" if error.position else ""
+            form.add_error("q", error.message + where)
+        if found is not None:
+            record_search(
+                tenant=tenant,
+                actor=Actor.from_request(request),
+                query=query,
+                filters={
+                    k: v.isoformat() if isinstance(v, datetime) else v for k, v in given.items()
+                },
+                count=found.count,
+                message_ids=[hit.message.pk for hit in found.hits],
+                endpoint=request.path,
+            )
+            if found.next_cursor:
+                following = request.GET.copy()
+                following["cursor"] = seal_cursor(found.next_cursor, search=fingerprint)
+                next_link = following.urlencode()
+    return render(
+        request,
+        "archive/search.html",
+        {"form": form, "found": found, "next_link": next_link,
+         "first_page": not request.GET.get("cursor")},
+    )  # fmt: skip
