@@ -8,4 +8,5 @@ urlpatterns = [
     path("archive/", views.conversation_list_page, name="conversations"),
     path("archive/conversations/<int:pk>/", views.conversation_page, name="conversation"),
     path("archive/messages/<int:pk>/proof/", views.message_proof_page, name="message_proof"),
+    path("archive/messages/<int:pk>/history/", views.message_history_page, name="message_history"),
 ]
