@@ -149,14 +149,15 @@ def audit_trail_of(*, tenant: Tenant, message: Message, event_ids: list[int]) ->
     and searches list what they showed in ``details.message_ids`` / ``details.event_ids``
     (archive.services.record_archive_read, archive.search.services.record_search), a disposal
     names its record by table and id."""
-    # jsonb containment (@>): a list holding this id among others matches.
+    # jsonb containment of the whole document (details @> '{"message_ids": [id]}'): a list
+    # holding this id among others matches, and a GIN index on details could serve it.
     names = (
-        Q(details__message_ids__contains=[message.pk])
-        | Q(details__record_table=Message._meta.label_lower, details__record_id=message.pk)
+        Q(details__contains={"message_ids": [message.pk]})
+        | Q(details__contains={"record_table": Message._meta.label_lower, "record_id": message.pk})
         | Q(target_type=Message._meta.model_name, target_id=str(message.pk))
     )
     for event_id in event_ids:
-        names |= Q(details__event_ids__contains=[event_id])
+        names |= Q(details__contains={"event_ids": [event_id]})
     rows = AuditEvent.objects.filter(names, tenant=tenant).order_by("occurred_at", "id")
     return [
         TrailEntry(

@@ -129,6 +129,15 @@ def test_the_audit_trail_lists_earlier_reads_and_searches_and_not_other_messages
     assert len(again) == 4
 
 
+def test_a_read_of_its_edits_alone_is_in_its_trail(api_client_for, tenant_a, edited):
+    api = api_client_for(tenant_a, Role.AUDITOR)
+    listed = api.get("/api/v1/message-events/", {"whatsapp_id": "wamid.IN1"})
+    assert len(listed.json()["results"]) == 4
+    trail = versions_of(api, edited["message"].pk)["audit_trail"]
+    assert [e["endpoint"] for e in trail] == ["/api/v1/message-events/"]
+    assert versions_of(api, edited["plain"].pk)["audit_trail"] == []
+
+
 def test_the_read_is_audited_like_other_archive_reads(api_client_for, tenant_a, edited):
     message = edited["message"]
     versions_of(api_client_for(tenant_a, Role.ADMIN), message.pk)
