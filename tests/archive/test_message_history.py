@@ -10,6 +10,8 @@ import json
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from archive.ledger.services import checkpoint_log
@@ -207,3 +209,16 @@ def test_each_bubble_links_to_its_history(client, edited, oscar):
     html = client.get(f"/archive/conversations/{message.conversation_id}/").content.decode()
     assert f'href="/archive/messages/{message.pk}/history/"' in html
     assert f'href="/archive/messages/{edited["plain"].pk}/history/"' in html
+
+
+def test_the_queries_do_not_grow_with_versions_or_reads(api_client_for, tenant_a, edited):
+    api = api_client_for(tenant_a, Role.AUDITOR)
+    for _ in range(3):
+        api.get(f"/api/v1/messages/{edited['message'].pk}/")
+
+    def queries(message_id: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            versions_of(api, message_id)
+        return len(captured)
+
+    assert queries(edited["message"].pk) == queries(edited["plain"].pk)
