@@ -1,5 +1,6 @@
 """``/api/v1/conversations/``, ``/api/v1/messages/`` and ``/api/v1/message-events/``: the
-archive, read-only, for officers, auditors and admins; ``/api/v1/ledger/checkpoints/``: a
+archive, read-only, for officers, auditors and admins (``/api/v1/messages/{id}/versions/``: one
+message's original, every later version and its audit trail); ``/api/v1/ledger/checkpoints/``: a
 checkpoint of the archive's log signed on request, for auditors and admins;
 ``/api/v1/saved-searches/``: named, versioned searches of the tenant's reviewers.
 
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,6 +38,7 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role, Tenant
 
 from . import services
+from .history import message_history
 from .ledger.canonical import timestamp
 from .ledger.models import LogCheckpoint
 from .ledger.services import LogIntegrityError, cut_checkpoint
@@ -337,6 +340,56 @@ class MessageListPagination(MessageCursorPagination):
         return answer
 
 
+# --- a record's re-creation --------------------------------------------------------------------
+
+
+class RecordVersionSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="original, edit, delete (for everyone) or reaction")
+    number = serializers.IntegerField(help_text="0 for the original, then 1, 2, ... in order")
+    timestamp = serializers.DateTimeField(source="at", help_text="WhatsApp's time")
+    received_at = serializers.DateTimeField(help_text="When we received it")
+    text = serializers.CharField(help_text="original and edit: the text then; empty otherwise")
+    type = serializers.CharField(
+        help_text="original: the message's type; edit: the new message's type; else empty"
+    )
+    emoji = serializers.CharField(help_text="reaction: the emoji; empty when it was removed")
+    direction = serializers.CharField(help_text="inbound, outbound, or empty")
+    record = serializers.IntegerField(
+        source="record_id", help_text="The message's id (original) or the event's id"
+    )
+    log_index = serializers.IntegerField(
+        allow_null=True, help_text="Its leaf in the archive's log; null until the next checkpoint"
+    )
+    leaf_hash = serializers.CharField(help_text="The leaf's hash, hex; empty when not logged yet")
+    raw_sha256 = serializers.CharField(
+        help_text="SHA-256 of the payload WhatsApp sent, as canonical JSON (keys sorted, compact)"
+    )
+
+
+class TrailEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField(source="at")
+    action = serializers.CharField(help_text="archive.read, archive.search, ...")
+    action_label = serializers.CharField()
+    actor = serializers.CharField(help_text="Who, as recorded at the time")
+    target = serializers.CharField(help_text="What the event says it concerned")
+    ip_address = serializers.IPAddressField(allow_null=True)
+    endpoint = serializers.CharField(help_text="The page or API route; empty when none")
+
+
+class MessageHistorySerializer(serializers.Serializer):
+    message = serializers.IntegerField(source="message.pk")
+    whatsapp_id = serializers.CharField(source="message.wamid")
+    conversation = serializers.IntegerField(source="message.conversation_id")
+    original = RecordVersionSerializer(help_text="The message as captured")
+    versions = RecordVersionSerializer(
+        many=True, source="changes", help_text="Every later edit, deletion and reaction, in order"
+    )
+    audit_trail = TrailEntrySerializer(
+        many=True, source="trail", help_text="Every audit event naming it, oldest first"
+    )
+
+
 # --- the audit of reads ------------------------------------------------------------------------
 
 
@@ -417,6 +470,9 @@ class ConversationViewSet(AuditedArchiveViewSet):
         }
     ),
     retrieve=extend_schema(responses={200: MessageSerializer, 404: NOT_FOUND}),
+    versions=extend_schema(
+        filters=False, responses={200: MessageHistorySerializer, 404: NOT_FOUND}
+    ),
 )
 class MessageViewSet(AuditedArchiveViewSet):
     """Archived messages, oldest first by WhatsApp's time, each with its edits, deletions,
@@ -439,6 +495,20 @@ class MessageViewSet(AuditedArchiveViewSet):
             # Read by MessageSerializer (source="archive_events"); a page's value, not a column.
             setattr(row, "archive_events", grouped.get(row.wamid, []))  # noqa: B010
         return rows
+
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def versions(self, request: Request, pk: str | None = None) -> Response:
+        """The message's re-creation: its original as captured, every later edit, deletion and
+        reaction in order with its log index, and its audit trail. The read is audited (after
+        the trail is read: the trail shows the reads before this one)."""
+        message = self.get_object()
+        history = message_history(tenant=self.tenant, message=message)
+        record_archive_read(
+            tenant=self.tenant, actor=self.actor, request=request,
+            endpoint=f"{self.read_endpoint}{message.pk}/versions/", kind=self.read_kind,
+            ids=[message.pk],
+        )  # fmt: skip
+        return Response(MessageHistorySerializer(history).data)
 
     def list(self, request, *args, **kwargs):
         params = request.query_params

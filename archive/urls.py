@@ -9,4 +9,5 @@ urlpatterns = [
     path("archive/search/", views.search_page, name="search"),
     path("archive/conversations/<int:pk>/", views.conversation_page, name="conversation"),
     path("archive/messages/<int:pk>/proof/", views.message_proof_page, name="message_proof"),
+    path("archive/messages/<int:pk>/history/", views.message_history_page, name="message_history"),
 ]

@@ -17,6 +17,7 @@ from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 
 from .forms import ConversationFilterForm, MessageSearchForm
+from .history import message_history
 from .ledger.services import LogIntegrityError, NotInLog, inclusion_proof
 from .models import Message
 from .search.cursors import open_cursor, seal_cursor
@@ -25,7 +26,7 @@ from .search.selectors import search_messages
 from .search.services import record_search
 from .selectors import READ_ROLES, conversation_list, conversation_messages, conversations
 from .services import record_archive_read
-from .thread import bubbles
+from .thread import bubbles, type_label
 
 PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 50
@@ -175,3 +176,21 @@ def search_page(request: TenantRequest) -> HttpResponse:
         {"form": form, "found": found, "next_link": next_link,
          "first_page": not request.GET.get("cursor")},
     )  # fmt: skip
+
+
+def message_history_page(request: TenantRequest, pk: int) -> HttpResponse:
+    """One message's re-creation: as captured, every later change, and who has seen it."""
+    tenant = request.tenant
+    message = Message.objects.filter(tenant=tenant, pk=pk).select_related("conversation").first()
+    if message is None:
+        raise Http404("No such message.")
+    history = message_history(tenant=tenant, message=message)
+    record_archive_read(
+        tenant=tenant, actor=Actor.from_request(request), endpoint=request.path, kind="message",
+        ids=[message.pk], filters={}, where="on a message's history page",
+    )  # fmt: skip
+    return render(
+        request,
+        "archive/history.html",
+        {"message": message, "history": history, "type_label": type_label(message.type)},
+    )
