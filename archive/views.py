@@ -178,6 +178,8 @@ def search_page(request: TenantRequest) -> HttpResponse:
     )  # fmt: skip
 
 
+@role_required(*READ_ROLES)
+@require_GET
 def message_history_page(request: TenantRequest, pk: int) -> HttpResponse:
     """One message's re-creation: as captured, every later change, and who has seen it."""
     tenant = request.tenant
