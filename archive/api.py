@@ -20,9 +20,11 @@ import django_filters
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -36,10 +38,11 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role, Tenant
 
 from . import services
+from .downloads import attachment_response
 from .ledger.canonical import timestamp
 from .ledger.models import LogCheckpoint
 from .ledger.services import LogIntegrityError, cut_checkpoint
-from .models import Conversation, Direction, Message, MessageEvent
+from .models import Attachment, Conversation, Direction, Message, MessageEvent
 from .search.cursors import open_cursor, seal_cursor
 from .search.models import SavedSearch
 from .search.query import MAX_QUERY_LENGTH, QueryError
@@ -136,7 +139,10 @@ class AttachmentSerializer(serializers.Serializer):
     filename = serializers.CharField()
     sha256 = serializers.CharField(help_text="SHA-256 of the stored bytes; empty until stored")
     size = serializers.IntegerField(allow_null=True, help_text="Bytes; null until stored")
-    status = serializers.CharField(help_text="pending, stored, missing or failed")
+    status = serializers.CharField(
+        help_text="pending, stored, missing or failed; once stored, the bytes are at "
+        "/api/v1/attachments/{id}/download/"
+    )
 
 
 class MessageSerializer(serializers.Serializer):
@@ -749,6 +755,53 @@ class CheckpointCutSerializer(serializers.Serializer):
 
     def get_signed_at(self, outcome) -> str:
         return timestamp(outcome.checkpoint.signed_at)
+
+
+class AttachmentViewSet(TenantViewSet):
+    """The stored bytes of an attachment (officers, auditors and admins), listed with its message
+    in /api/v1/messages/: checked against the SHA-256 the archive recorded before they are sent,
+    always as a file to save (``Content-Disposition: attachment``). Every download is in the
+    audit trail; a file whose bytes changed is refused (409) and the refusal audited."""
+
+    allowed_roles = READ_ROLES
+    model = Attachment
+    filter_backends: list = []
+    pagination_class = None
+
+    def tenant_queryset(self):
+        return Attachment.objects.filter(tenant=self.tenant)
+
+    @extend_schema(
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The stored bytes, with the attachment's MIME type, as a download; "
+                "the X-Checksum-SHA256 header holds their SHA-256 (hex)",
+            ),
+            404: error_response("No such attachment in your tenant, or not stored yet"),
+            409: error_response(
+                "The stored file no longer matches its recorded SHA-256: not sent (audited)"
+            ),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        try:
+            download = services.download_attachment(
+                tenant=self.tenant, actor=self.actor, attachment_id=int(pk or 0),
+                endpoint=f"/api/v1/attachments/{pk}/download/",
+            )  # fmt: skip
+        except services.AttachmentNotAvailable:
+            raise NotFound() from None
+        except services.AttachmentTampered:
+            raise Conflict(
+                "The stored file no longer matches the fingerprint recorded when it was "
+                "captured, so it was not sent. The refusal is in the audit trail; an operator "
+                "must run verify_archive."
+            ) from None
+        response = attachment_response(download)
+        response["X-Checksum-SHA256"] = download.sha256
+        return response
 
 
 class LogCheckpointViewSet(TenantViewSet):
