@@ -1,7 +1,9 @@
 """``/api/v1/conversations/``, ``/api/v1/messages/`` and ``/api/v1/message-events/``: the
 archive, read-only, for officers, auditors and admins; ``/api/v1/ledger/checkpoints/``: a
 checkpoint of the archive's log signed on request, for auditors and admins;
-``/api/v1/saved-searches/``: named, versioned searches of the tenant's reviewers.
+``/api/v1/saved-searches/``: named, versioned searches of the tenant's reviewers;
+``/api/v1/attachments/{id}/download/``: a stored attachment's bytes, checked against their
+recorded SHA-256 first, as a file to save (``archive.download`` in the audit trail).
 
 ``/api/v1/messages/?q=...`` (or with a search-only filter) is a search (archive/search/): newest
 first or by relevance, an exact count, escaped snippets and signed page links.
