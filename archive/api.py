@@ -2,7 +2,9 @@
 archive, read-only, for officers, auditors and admins (``/api/v1/messages/{id}/versions/``: one
 message's original, every later version and its audit trail); ``/api/v1/ledger/checkpoints/``: a
 checkpoint of the archive's log signed on request, for auditors and admins;
-``/api/v1/saved-searches/``: named, versioned searches of the tenant's reviewers.
+``/api/v1/saved-searches/``: named, versioned searches of the tenant's reviewers;
+``/api/v1/attachments/{id}/download/``: a stored attachment's bytes, checked against their
+recorded SHA-256 first, as a file to save (``archive.download`` in the audit trail).
 
 ``/api/v1/messages/?q=...`` (or with a search-only filter) is a search (archive/search/): newest
 first or by relevance, an exact count, escaped snippets and signed page links.
@@ -21,10 +23,11 @@ import django_filters
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -38,11 +41,12 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role, Tenant
 
 from . import services
+from .downloads import attachment_response
 from .history import message_history
 from .ledger.canonical import timestamp
 from .ledger.models import LogCheckpoint
 from .ledger.services import LogIntegrityError, cut_checkpoint
-from .models import Conversation, Direction, Message, MessageEvent
+from .models import Attachment, Conversation, Direction, Message, MessageEvent
 from .search.cursors import open_cursor, seal_cursor
 from .search.models import SavedSearch
 from .search.query import MAX_QUERY_LENGTH, QueryError
@@ -139,7 +143,10 @@ class AttachmentSerializer(serializers.Serializer):
     filename = serializers.CharField()
     sha256 = serializers.CharField(help_text="SHA-256 of the stored bytes; empty until stored")
     size = serializers.IntegerField(allow_null=True, help_text="Bytes; null until stored")
-    status = serializers.CharField(help_text="pending, stored, missing or failed")
+    status = serializers.CharField(
+        help_text="pending, stored, missing or failed; once stored, the bytes are at "
+        "/api/v1/attachments/{id}/download/"
+    )
 
 
 class MessageSerializer(serializers.Serializer):
@@ -819,6 +826,53 @@ class CheckpointCutSerializer(serializers.Serializer):
 
     def get_signed_at(self, outcome) -> str:
         return timestamp(outcome.checkpoint.signed_at)
+
+
+class AttachmentViewSet(TenantViewSet):
+    """The stored bytes of an attachment (officers, auditors and admins), listed with its message
+    in /api/v1/messages/: checked against the SHA-256 the archive recorded before they are sent,
+    always as a file to save (``Content-Disposition: attachment``). Every download is in the
+    audit trail; a file whose bytes changed is refused (409) and the refusal audited."""
+
+    allowed_roles = READ_ROLES
+    model = Attachment
+    filter_backends: list = []
+    pagination_class = None
+
+    def tenant_queryset(self):
+        return Attachment.objects.filter(tenant=self.tenant)
+
+    @extend_schema(
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The stored bytes, with the attachment's MIME type, as a download; "
+                "the X-Checksum-SHA256 header holds their SHA-256 (hex)",
+            ),
+            404: error_response("No such attachment in your tenant, or not stored yet"),
+            409: error_response(
+                "The stored file no longer matches its recorded SHA-256: not sent (audited)"
+            ),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        try:
+            download = services.download_attachment(
+                tenant=self.tenant, actor=self.actor, attachment_id=int(pk or 0),
+                endpoint=f"/api/v1/attachments/{pk}/download/",
+            )  # fmt: skip
+        except services.AttachmentNotAvailable:
+            raise NotFound() from None
+        except services.AttachmentTampered:
+            raise Conflict(
+                "The stored file no longer matches the fingerprint recorded when it was "
+                "captured, so it was not sent. The refusal is in the audit trail; an operator "
+                "must run verify_archive."
+            ) from None
+        response = attachment_response(download)
+        response["X-Checksum-SHA256"] = download.sha256
+        return response
 
 
 class LogCheckpointViewSet(TenantViewSet):

@@ -3,6 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from .api import (
+    AttachmentViewSet,
     ConversationViewSet,
     LogCheckpointViewSet,
     MessageEventViewSet,
@@ -14,6 +15,7 @@ router = SimpleRouter(trailing_slash=True)
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("messages", MessageViewSet, basename="message")
 router.register("message-events", MessageEventViewSet, basename="message-event")
+router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
 router.register("ledger/checkpoints", LogCheckpointViewSet, basename="ledger-checkpoint")
 

@@ -10,12 +10,18 @@ while in opposite orders each would hold a row the other waits for (a deadlock).
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import mimetypes
+import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import IO, Any
 
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
@@ -35,6 +41,8 @@ from .models import (
     Message,
     MessageEvent,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, order=True)  # ordered: conversations are created in key order
@@ -404,4 +412,119 @@ def record_archive_read(
             "count": len(ids),
             f"{kind}_ids": ids,
         },
+    )
+
+
+# --- downloads of stored attachments -----------------------------------------------------------
+
+# Bytes kept in memory before the verified copy of a download goes to a temporary file.
+_SPOOL_IN_MEMORY = 1 << 20
+_READ_CHUNK = 1 << 20
+# A MIME type as a header may carry it: anything else is served as opaque bytes.
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+class AttachmentNotAvailable(Exception):
+    """No stored attachment of this id in this tenant (missing, another firm's, or not yet
+    stored): one answer for all, so a caller learns nothing about other firms."""
+
+
+class AttachmentTampered(Exception):
+    """The stored bytes are not the ones the archive recorded: they must not be served."""
+
+
+@dataclass(frozen=True)
+class AttachmentDownload:
+    """A verified copy of an attachment's bytes, positioned at the start, with how to name it."""
+
+    attachment: Attachment
+    content: IO[bytes]
+    filename: str
+    mime_type: str
+    sha256: str
+    size: int
+
+
+def download_mime_type(stored: str) -> str:
+    """The stored MIME type without its parameters, or ``application/octet-stream`` when what
+    WhatsApp sent is not a plain ``type/subtype`` (it goes into a header)."""
+    value = stored.split(";", 1)[0].strip().lower()
+    return value if _MIME_TYPE.fullmatch(value) else "application/octet-stream"
+
+
+def download_filename(*, filename: str, mime_type: str, attachment_id: int) -> str:
+    """A name safe on any file system and in a header: the sender's file name without folders or
+    control characters, or ``attachment-<id>`` with the type's usual extension."""
+    name = _UNSAFE_NAME.sub("_", filename.replace("\\", "/").rsplit("/", 1)[-1]).strip(" ._")
+    if name:
+        return name[-150:]
+    extension = mimetypes.guess_extension(mime_type) or ".bin"
+    return f"attachment-{attachment_id}{extension}"
+
+
+def download_attachment(
+    *, tenant: Tenant, actor: Actor, attachment_id: int, endpoint: str
+) -> AttachmentDownload:
+    """Hand ``actor`` the stored bytes of ``attachment_id``, copied while their SHA-256 is checked
+    against the attachment's proof (the leaf of the log): the copy is what is served, so bytes
+    changed between the check and the answer cannot reach the reader. Records
+    ``archive.download``; on a mismatch records ``archive.download_refused``, logs it and raises
+    :class:`AttachmentTampered`. Raises :class:`AttachmentNotAvailable` for anything not stored
+    in this tenant."""
+    attachment = (
+        Attachment.objects.filter(tenant=tenant, pk=attachment_id, status=Attachment.Status.STORED)
+        .select_related("stored_file")
+        .first()
+    )
+    proof = getattr(attachment, "stored_file", None) if attachment is not None else None
+    if attachment is None or proof is None:
+        raise AttachmentNotAvailable
+    copy = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (served later)
+    digest, size, problem = hashlib.sha256(), 0, ""
+    try:
+        with default_storage.open(proof.storage_name, "rb") as stored:
+            while chunk := stored.read(_READ_CHUNK):
+                digest.update(chunk)
+                copy.write(chunk)
+                size += len(chunk)
+    except (OSError, ValueError) as error:
+        problem = f"the stored file cannot be read: {error}"
+    found = digest.hexdigest()
+    if not problem and (found != proof.sha256 or size != proof.size):
+        problem = "the stored bytes differ from the archived ones"
+    details = {
+        "attachment": attachment.pk,
+        "message": attachment.message_id,
+        "sha256": proof.sha256,
+        "size": proof.size,
+        "endpoint": endpoint,
+    }
+    if problem:
+        copy.close()
+        logger.error(
+            "attachment %s of tenant %s refused for download: %s (sha256 %s, %s bytes; "
+            "archived %s, %s bytes)",
+            attachment.pk, tenant.slug, problem, found, size, proof.sha256, proof.size,
+        )  # fmt: skip
+        record_event(
+            "archive.download_refused",
+            tenant=tenant,
+            actor=actor,
+            target=attachment,
+            details={**details, "found_sha256": found, "found_size": size, "problem": problem},
+        )
+        raise AttachmentTampered(problem)
+    record_event("archive.download", tenant=tenant, actor=actor, target=attachment, details=details)
+    copy.seek(0)
+    mime_type = download_mime_type(attachment.mime_type or proof.mime_type)
+    return AttachmentDownload(
+        attachment=attachment,
+        content=copy,
+        filename=download_filename(
+            filename=attachment.filename, mime_type=mime_type, attachment_id=attachment.pk
+        ),
+        mime_type=mime_type,
+        sha256=proof.sha256,
+        size=size,
     )

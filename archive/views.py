@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -16,6 +16,7 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 
+from .downloads import attachment_response
 from .forms import ConversationFilterForm, MessageSearchForm
 from .history import message_history
 from .ledger.services import LogIntegrityError, NotInLog, inclusion_proof
@@ -25,7 +26,12 @@ from .search.query import QueryError
 from .search.selectors import search_messages
 from .search.services import record_search
 from .selectors import READ_ROLES, conversation_list, conversation_messages, conversations
-from .services import record_archive_read
+from .services import (
+    AttachmentNotAvailable,
+    AttachmentTampered,
+    download_attachment,
+    record_archive_read,
+)
 from .thread import bubbles, type_label
 
 PAGE_SIZE = 50
@@ -196,3 +202,20 @@ def message_history_page(request: TenantRequest, pk: int) -> HttpResponse:
         "archive/history.html",
         {"message": message, "history": history, "type_label": type_label(message.type)},
     )
+
+
+@role_required(*READ_ROLES)
+@require_GET
+def attachment_download(request: TenantRequest, pk: int) -> HttpResponse | FileResponse:
+    tenant = request.tenant
+    try:
+        download = download_attachment(
+            tenant=tenant, actor=Actor.from_request(request), attachment_id=pk,
+            endpoint=request.path,
+        )  # fmt: skip
+    except AttachmentNotAvailable:
+        raise Http404("No such attachment, or it is not stored yet.") from None
+    except AttachmentTampered:
+        # An answer, not an exception: the refusal's audit entry commits with the request.
+        return render(request, "archive/download_refused.html", status=409)
+    return attachment_response(download)

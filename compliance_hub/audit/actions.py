@@ -62,6 +62,8 @@ ACTION_LABELS: dict[str, str] = {
     # Archive
     "archive.read": "Archive read",
     "archive.search": "Archive searched",
+    "archive.download": "Attachment downloaded",
+    "archive.download_refused": "Attachment download refused: stored file changed",
     "saved_search.created": "Search saved",
     "saved_search.updated": "Saved search changed (earlier version kept)",
     "saved_search.deleted": "Saved search deleted (its versions kept)",
