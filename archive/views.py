@@ -158,7 +158,9 @@ def search_page(request: TenantRequest) -> HttpResponse:
                     **criteria,
                 )
         except QueryError as error:
-            where = f" (at character {error.position})" if error.position else ""
+            # Most of the parser's messages name the character themselves; say it once.
+            named = "character" in error.message
+            where = f" (at character {error.position})" if error.position and not named else ""
             form.add_error("q", error.message + where)
         if found is not None:
             record_search(

@@ -108,7 +108,7 @@ def test_a_malformed_query_shows_the_parsers_message_by_the_field(
     html = page(client, "/archive/search/?q=" + "%28investir")
     field = html[html.index('id="id_q"') :]
     assert re.search(r'class="errorlist[^"]*"', field), "the error sits under the query field"
-    assert "(at character" in field
+    assert "at character 1" in field and field.count("character 1") == 1
     assert "Quero" not in html
     assert searches(tenant_a) == []
 
