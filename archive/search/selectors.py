@@ -127,6 +127,56 @@ def lexicon(words: set[str], prefixes: set[str]) -> Lexicon:
     return Lexicon(words_out, prefixes_out, frozenset(common))
 
 
+@dataclass(frozen=True)
+class SearchFilters:
+    """What a search narrows to besides its words. Dates are UTC instants (``since`` inclusive,
+    ``until`` exclusive) and must carry a time zone; None and "" mean "any"."""
+
+    employee: int | None = None
+    team: int | None = None
+    counterparty: str = ""
+    direction: str = ""
+    conversation: int | None = None
+    message_type: str = ""
+    has_attachment: bool | None = None
+    edited: bool | None = None
+    deleted: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Matches:
+    rows: QuerySet[Message]  # every match, unordered
+    wanted: str | None  # the tsquery that marks the hits, None when nothing can be marked
+
+
+def matching_messages(*, tenant: Tenant, query: str, filters: SearchFilters) -> Matches:
+    """Every message of the tenant that ``query`` (archive/search/query.py) and ``filters``
+    select: the one definition of a search's matches, shared by result pages and exports.
+    A message matches when one of its versions (the original text or an edit) matches; a blank
+    ``query`` searches no words (every message the filters allow). Bad input of any kind raises
+    :class:`QueryError` with a message for the reviewer."""
+    for name, value in (("since", filters.since), ("until", filters.until)):
+        if value is not None and value.utcoffset() is None:
+            raise QueryError(f"The {name} date needs a time zone.")
+    if filters.since is not None and filters.until is not None and filters.since >= filters.until:
+        raise QueryError("The end of the date range must come after its start.")
+
+    if query.strip():
+        condition, params, wanted = _text_condition(tenant=tenant, query=query)
+    else:
+        condition, params, wanted = "TRUE", [], None
+
+    # Typed as the plain queryset that the filter helpers below return.
+    rows: QuerySet[Message] = Message.objects.filter(tenant=tenant).filter(
+        RawSQL(condition, params, output_field=BooleanField())
+    )
+    rows = rows.filter(_filters(tenant=tenant, filters=filters))
+    rows = _flag_filters(rows, tenant=tenant, filters=filters)
+    return Matches(rows, wanted)
+
+
 def search_messages(
     *,
     tenant: Tenant,
@@ -146,50 +196,32 @@ def search_messages(
     cursor: str | None = None,
     page_size: int = 50,
 ) -> SearchResults:
-    """The tenant's messages that match ``query`` (archive/search/query.py) and every filter
-    given, with an exact count and one page (``page_size``) after ``cursor``.
+    """The tenant's messages that match ``query`` and every filter given (see
+    :func:`matching_messages`), with an exact count and one page (``page_size``) after ``cursor``.
 
-    A message matches when one of its versions (the original text or an edit) matches. Dates
-    are UTC instants (``since`` inclusive, ``until`` exclusive) and must carry a time zone.
     ``order``: ``newest`` first by WhatsApp's time, or ``relevance`` (ts_rank_cd, then newest).
-    A blank ``query`` searches no words: every message the filters allow (an auditor's "every
-    edited message of this team"), newest first, with the text escaped as its snippet.
+    A blank ``query`` lists every message the filters allow (an auditor's "every edited message
+    of this team"), newest first, with the text escaped as its snippet.
     Bad input of any kind raises :class:`QueryError` with a message for the reviewer."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.utcoffset() is None:
-            raise QueryError(f"The {name} date needs a time zone.")
-    if since is not None and until is not None and since >= until:
-        raise QueryError("The end of the date range must come after its start.")
     if order not in ("newest", "relevance"):
         raise QueryError("Order by newest first or by relevance.")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise QueryError(f"A page holds 1 to {MAX_PAGE_SIZE} results.")
-
-    if query.strip():
-        condition, params, wanted = _text_condition(tenant=tenant, query=query)
-    else:
-        condition, params, wanted = "TRUE", [], None
-
-    # Typed as the plain queryset that the filter helpers below return.
-    rows: QuerySet[Message] = Message.objects.filter(tenant=tenant).filter(
-        RawSQL(condition, params, output_field=BooleanField())
+    filters = SearchFilters(
+        employee=employee,
+        team=team,
+        counterparty=counterparty,
+        direction=direction,
+        conversation=conversation,
+        message_type=message_type,
+        has_attachment=has_attachment,
+        edited=edited,
+        deleted=deleted,
+        since=since,
+        until=until,
     )
-    rows = rows.filter(
-        _filters(
-            tenant=tenant,
-            employee=employee,
-            team=team,
-            counterparty=counterparty,
-            direction=direction,
-            conversation=conversation,
-            message_type=message_type,
-            since=since,
-            until=until,
-        )
-    )
-    rows = _flag_filters(
-        rows, tenant=tenant, has_attachment=has_attachment, edited=edited, deleted=deleted
-    )
+    matches = matching_messages(tenant=tenant, query=query, filters=filters)
+    rows, wanted = matches.rows, matches.wanted
     count = rows.count()
 
     ranked = order == "relevance"
@@ -251,45 +283,29 @@ def _text_condition(*, tenant: Tenant, query: str) -> tuple[str, list[object], s
     return condition, params, highlight_query(tree, known)
 
 
-def _filters(
-    *,
-    tenant: Tenant,
-    employee: int | None,
-    team: int | None,
-    counterparty: str,
-    direction: str,
-    conversation: int | None,
-    message_type: str,
-    since: datetime | None,
-    until: datetime | None,
-) -> Q:
+def _filters(*, tenant: Tenant, filters: SearchFilters) -> Q:
     condition = Q()
-    if employee is not None:
-        condition &= Q(employee_id=employee)
-    if team is not None:
-        condition &= Q(employee__team_id=team, employee__tenant=tenant)
-    if counterparty.strip():
-        condition &= counterparty_q(counterparty, prefix="conversation__")
-    if direction:
-        condition &= Q(direction=direction)
-    if conversation is not None:
-        condition &= Q(conversation_id=conversation)
-    if message_type:
-        condition &= Q(type=message_type)
-    if since is not None:
-        condition &= Q(whatsapp_timestamp__gte=since)
-    if until is not None:
-        condition &= Q(whatsapp_timestamp__lt=until)
+    if filters.employee is not None:
+        condition &= Q(employee_id=filters.employee)
+    if filters.team is not None:
+        condition &= Q(employee__team_id=filters.team, employee__tenant=tenant)
+    if filters.counterparty.strip():
+        condition &= counterparty_q(filters.counterparty, prefix="conversation__")
+    if filters.direction:
+        condition &= Q(direction=filters.direction)
+    if filters.conversation is not None:
+        condition &= Q(conversation_id=filters.conversation)
+    if filters.message_type:
+        condition &= Q(type=filters.message_type)
+    if filters.since is not None:
+        condition &= Q(whatsapp_timestamp__gte=filters.since)
+    if filters.until is not None:
+        condition &= Q(whatsapp_timestamp__lt=filters.until)
     return condition
 
 
 def _flag_filters(
-    rows: QuerySet[Message],
-    *,
-    tenant: Tenant,
-    has_attachment: bool | None,
-    edited: bool | None,
-    deleted: bool | None,
+    rows: QuerySet[Message], *, tenant: Tenant, filters: SearchFilters
 ) -> QuerySet[Message]:
     def event(kind: str) -> Exists:
         return Exists(
@@ -298,11 +314,11 @@ def _flag_filters(
 
     checks = {
         "has_attachment": (
-            has_attachment,
+            filters.has_attachment,
             Exists(Attachment.objects.filter(tenant=tenant, message=OuterRef("pk"))),
         ),
-        "edited": (edited, event(MessageEvent.Kind.EDIT)),
-        "deleted": (deleted, event(MessageEvent.Kind.REVOKE)),
+        "edited": (filters.edited, event(MessageEvent.Kind.EDIT)),
+        "deleted": (filters.deleted, event(MessageEvent.Kind.REVOKE)),
     }
     for wanted, expression in checks.values():
         if wanted is not None:
