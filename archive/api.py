@@ -27,7 +27,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -53,6 +53,7 @@ from .search.query import MAX_QUERY_LENGTH, QueryError
 from .search.selectors import MAX_PAGE_SIZE, search_messages
 from .search.services import (
     SEARCH_FILTERS,
+    NotYourSavedSearch,
     SavedSearchError,
     create_saved_search,
     delete_saved_search,
@@ -72,6 +73,7 @@ from .selectors import (
 )
 
 INVALID_FILTER = error_response("A filter is not valid")
+NOT_YOURS = error_response("Only the person who saved it, or an admin, may change it")
 # Query parameters that page through results rather than choose them.
 PAGING_PARAMS = {"cursor", "page", "page_size"}
 
@@ -729,9 +731,9 @@ def _saved_search_refused(error: QueryError | SavedSearchError) -> ValidationErr
     ),
     partial_update=extend_schema(
         request=SavedSearchPatchSerializer,
-        responses={200: SavedSearchSerializer, 400: INVALID, 404: NOT_FOUND},
+        responses={200: SavedSearchSerializer, 400: INVALID, 403: NOT_YOURS, 404: NOT_FOUND},
     ),
-    destroy=extend_schema(responses={204: None, 404: NOT_FOUND}),
+    destroy=extend_schema(responses={204: None, 403: NOT_YOURS, 404: NOT_FOUND}),
 )
 class SavedSearchViewSet(
     mixins.ListModelMixin,
@@ -781,10 +783,15 @@ class SavedSearchViewSet(
             saved = update_saved_search(saved=saved, actor=self.actor, **incoming.validated_data)
         except (QueryError, SavedSearchError) as error:
             raise _saved_search_refused(error) from None
+        except NotYourSavedSearch as error:
+            raise PermissionDenied(str(error)) from None
         return self._answer(saved)
 
     def destroy(self, request, *args, **kwargs):
-        delete_saved_search(saved=self.get_object(), actor=self.actor)
+        try:
+            delete_saved_search(saved=self.get_object(), actor=self.actor)
+        except NotYourSavedSearch as error:
+            raise PermissionDenied(str(error)) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

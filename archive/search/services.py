@@ -14,7 +14,7 @@ from django.utils import timezone
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.services import record_event
-from compliance_hub.tenancy.models import Tenant
+from compliance_hub.tenancy.models import Membership, Role, Tenant
 
 from .models import SavedSearch, SavedSearchVersion
 from .query import parse
@@ -35,6 +35,32 @@ class SavedSearchError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NotYourSavedSearch(PermissionError):
+    """Saved searches are shared with every reviewer of the tenant, but only the person (or API
+    key) who saved one, or an admin, may change or delete it: a colleague's search must not
+    change under them."""
+
+
+def _acting_role(tenant: Tenant, actor: Actor) -> str | None:
+    if actor.api_key is not None:
+        return actor.api_key.role if actor.api_key.tenant_id == tenant.pk else None
+    if actor.user is None:
+        return None
+    membership = Membership.objects.active().filter(tenant=tenant, user=actor.user).first()
+    return membership.role if membership is not None else None
+
+
+def _check_may_change(saved: SavedSearch, actor: Actor) -> None:
+    if saved.owner_id is not None:
+        owns = actor.user is not None and actor.user.pk == saved.owner_id
+    else:  # saved through an API key: the key's label is its owner
+        owns = actor.api_key is not None and actor.label == saved.owner_label
+    if not owns and _acting_role(saved.tenant, actor) != Role.ADMIN:
+        raise NotYourSavedSearch(
+            f"Only {saved.owner_label}, who saved this search, or an admin can change it."
+        )
 
 
 def record_search(
@@ -133,6 +159,7 @@ def update_saved_search(
     locked = SavedSearch.objects.select_for_update().get(
         tenant=saved.tenant, pk=saved.pk, deleted_at__isnull=True
     )
+    _check_may_change(locked, actor)
     new = _checked(
         name=locked.name if name is None else name,
         query=locked.query if query is None else query,
@@ -155,6 +182,7 @@ def update_saved_search(
 @transaction.atomic
 def delete_saved_search(*, saved: SavedSearch, actor: Actor) -> None:
     """Take a saved search off the list; its versions stay (what it meant remains on record)."""
+    _check_may_change(saved, actor)
     updated = SavedSearch.objects.filter(
         tenant=saved.tenant, pk=saved.pk, deleted_at__isnull=True
     ).update(deleted_at=timezone.now())

@@ -129,3 +129,24 @@ def test_another_firm_sees_and_changes_nothing(auditor_api, api_client_for, tena
     ):
         assert response.status_code == 404
     assert auditor_api.get(f"{URL}{saved['id']}/").json()["name"] == "Mine"
+
+
+def test_only_the_owner_or_an_admin_changes_a_saved_search(auditor_api, api_client_for, tenant_a):
+    saved = auditor_api.post(URL, {"name": "Mine", "query": "shares"}, format="json").json()
+    colleague = api_client_for(tenant_a, Role.OFFICER)
+    assert colleague.get(f"{URL}{saved['id']}/").status_code == 200  # shared for reading
+    for response in (
+        colleague.patch(f"{URL}{saved['id']}/", {"name": "Theirs"}, format="json"),
+        colleague.delete(f"{URL}{saved['id']}/"),
+    ):
+        assert response.status_code == 403, response.content
+        assert "who saved this search, or an admin" in response.json()["error"]["message"]
+    assert auditor_api.get(f"{URL}{saved['id']}/").json()["name"] == "Mine"
+    assert [e.action for e in trail(tenant_a)] == ["saved_search.created"]
+
+    admin = api_client_for(tenant_a, Role.ADMIN)
+    renamed = admin.patch(f"{URL}{saved['id']}/", {"name": "Reviewed"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Reviewed"
+    changed = auditor_api.patch(f"{URL}{saved['id']}/", {"query": "bonds"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert auditor_api.delete(f"{URL}{saved['id']}/").status_code == 204
