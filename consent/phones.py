@@ -29,14 +29,6 @@ def is_region(code: str) -> bool:
     return code.upper() in phonenumbers.SUPPORTED_REGIONS
 
 
-def display_phone(e164: str) -> str:
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
 def region_of(e164: str) -> str:
     """The country (ISO alpha-2) a number belongs to, or "" when unknown."""
     if not e164:

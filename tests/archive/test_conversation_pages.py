@@ -255,7 +255,7 @@ def test_the_archive_lists_conversations_most_recent_first_and_is_audited(
 ):
     html = page_of(client, audrey, "/archive/")
     assert html.index("Maria Costa") < html.index("Cliente Silva"), "newest activity first"
-    assert "+5511912345678" in html and "Ana" in html
+    assert "+55 11 91234-5678" in html and "Ana" in html
     assert re.search(r">\s*14\s*</td>", html), "Silva's conversation holds 14 messages"
     assert 'href="/archive/"' in html and 'aria-current="page">Archive' in html
     [event] = reads(tenant_a)
@@ -293,3 +293,11 @@ def test_prove_it_shows_the_inclusion_proof_against_the_latest_checkpoint(
     assert proof["leaf_hash"] in html and proof["root"] in html
     assert all(node in html for node in proof["path"]) and proof["path"]
     assert f"{signed.size} records, checkpoint {signed.pk}" in html
+
+
+def test_numbers_are_shown_in_international_format(client, oscar, thread):
+    html = page_of(client, oscar, f"/archive/conversations/{thread['conversation'].pk}/")
+    assert "Client's number <span class=\"mono\">+55 11 91234-5678</span>" in html
+    assert "Employee's number <span class=\"mono\">+55 11 98765-4321</span>" in html
+    listing = page_of(client, oscar, "/archive/")
+    assert "+55 11 91234-5678" in listing and "+5511912345678" not in listing
