@@ -297,7 +297,7 @@ def test_prove_it_shows_the_inclusion_proof_against_the_latest_checkpoint(
 
 def test_numbers_are_shown_in_international_format(client, oscar, thread):
     html = page_of(client, oscar, f"/archive/conversations/{thread['conversation'].pk}/")
-    assert "Client's number <span class=\"mono\">+55 11 91234-5678</span>" in html
-    assert "Employee's number <span class=\"mono\">+55 11 98765-4321</span>" in html
+    assert 'Client\'s number <span class="mono">+55 11 91234-5678</span>' in html
+    assert 'Employee\'s number <span class="mono">+55 11 98765-4321</span>' in html
     listing = page_of(client, oscar, "/archive/")
     assert "+55 11 91234-5678" in listing and "+5511912345678" not in listing
