@@ -89,6 +89,11 @@ def demo_payloads(now: int) -> list[dict[str, Any]]:
         # The employee deleted, in the app, a message sent before capture began.
         _echo(ana, "wamid.demo.ana.5", now + 12, silva[0], "revoke",
               {"original_message_id": "wamid.demo.before-capture"}),
+        # A message sent, then deleted for everyone: the archive keeps the original.
+        _echo(ana, "wamid.demo.ana.6", now + 14, silva[0], "text",
+              {"body": "Carlos, posso te adiantar uma informação sobre a PETR4 antes do anúncio."}),
+        _echo(ana, "wamid.demo.ana.7", now + 16, silva[0], "revoke",
+              {"original_message_id": "wamid.demo.ana.6"}),
         _inbound(priya, "wamid.demo.priya.1", now + 20, kumar, "text",
                  {"body": "Hi Priya, can you guarantee 12% returns on the new fund?"}),
         _echo(priya, "wamid.demo.priya.2", now + 26, kumar[0], "text",
