@@ -5,6 +5,8 @@ happens once; another firm's holds are 404; the messages search filters by a hol
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from archive.holds.models import LegalHold
 from compliance_hub.audit.models import AuditEvent
@@ -175,3 +177,21 @@ def test_a_saved_search_hold_answers_with_the_pinned_version(api_client_for, ten
     assert body["message_count"] == 2
     api.patch(f"/api/v1/saved-searches/{saved['id']}/", {"query": "hello"}, format="json")
     assert api.get(f"{URL}{body['id']}/").json()["message_count"] == 2, "still version 1"
+
+
+def test_the_list_costs_the_same_queries_for_one_hold_or_many(api_client_for, tenant_a, captured):
+    api = api_client_for(tenant_a, Role.OFFICER)
+
+    def place(n: int) -> None:
+        answer = api.post(URL, {"matter": f"M{n}", "reason": "R", "employees": [captured.pk],
+                                "counterparty": "5511"}, format="json")  # fmt: skip
+        assert answer.status_code == 201
+
+    place(0)
+    with CaptureQueriesContext(connection) as one:
+        assert len(api.get(URL).json()["results"]) == 1
+    for n in range(1, 4):
+        place(n)
+    with CaptureQueriesContext(connection) as four:
+        assert len(api.get(URL).json()["results"]) == 4
+    assert len(four) == len(one), "no query per hold"
