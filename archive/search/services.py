@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from compliance_hub.audit.actors import Actor
+from compliance_hub.audit.actors import Actor, ActorKind
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.models import Membership, Role, Tenant
@@ -53,6 +53,8 @@ def _acting_role(tenant: Tenant, actor: Actor) -> str | None:
 
 
 def _check_may_change(saved: SavedSearch, actor: Actor) -> None:
+    if actor.kind == ActorKind.SYSTEM:
+        return  # the platform's own commands and tasks, run by its operators
     if saved.owner_id is not None:
         owns = actor.user is not None and actor.user.pk == saved.owner_id
     else:  # saved through an API key: the key's label is its owner
