@@ -10,6 +10,7 @@ from .api import (
     MessageViewSet,
     SavedSearchViewSet,
 )
+from .exporting.api import ExportViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("conversations", ConversationViewSet, basename="conversation")
@@ -17,6 +18,7 @@ router.register("messages", MessageViewSet, basename="message")
 router.register("message-events", MessageEventViewSet, basename="message-event")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
+router.register("exports", ExportViewSet, basename="export")
 router.register("ledger/checkpoints", LogCheckpointViewSet, basename="ledger-checkpoint")
 
 urlpatterns = router.urls
