@@ -163,10 +163,10 @@ def has_totp(user: User) -> bool:
 @pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process on the test database and the test Redis, consuming the
-    default, ingestion and exports queues (and the probe task of tests/celery_probe.py). It lives for the
-    module that asks for it, not the session: other modules count on nobody consuming what they
-    queue (a drain test that holds some deliveries locked found the rest already processed when
-    a worker from an earlier module of the same test process was still running)."""
+    default, ingestion and exports queues (and the probe task of tests/celery_probe.py). It lives
+    for the module that asks for it, not the session: other modules count on nobody consuming
+    what they queue (a drain test that holds some deliveries locked found the rest already
+    processed when a worker from an earlier module of the same test process was still running)."""
     import os
     import subprocess
     import sys

@@ -424,9 +424,9 @@ def expire_exports(*, tenant: Tenant, actor: Actor) -> int:
         )
     for export in due:
         with tenant_scope(tenant):
-            if export.file:
-                default_storage.delete(export.file.name)
-            name = export.file.name
+            name = export.file.name or ""
+            if name:
+                default_storage.delete(name)
             export.file.name = ""
             export.status = Export.Status.EXPIRED
             export.save(update_fields=["file", "status"])

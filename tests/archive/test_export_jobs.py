@@ -259,7 +259,9 @@ def test_expiry_deletes_the_file_and_the_export_shows_as_expired(auditor_api, te
 def test_the_search_page_leads_to_a_prefilled_export_form(client, audrey, tenant_a, archived):
     login(client, audrey)
     found = client.get("/archive/search/", {"q": "buy w/3 shares", "direction": "inbound"})
-    link = re.search(r'href="(/archive/exports/new/\?[^"]+)">Export these results', found.content.decode())
+    link = re.search(
+        r'href="(/archive/exports/new/\?[^"]+)">Export these results', found.content.decode()
+    )
     assert link, "the search page offers the export"
     form = client.get(link[1].replace("&amp;", "&")).content.decode()
     assert 'value="buy w/3 shares"' in form
@@ -328,7 +330,9 @@ def test_preparing_writes_the_bag_audits_and_mails_the_requester(
     client.post("/archive/exports/new/", {"q": "shares", "formats": ["csv", "jsonl"]})
     [export] = exports(tenant_a)
 
-    finished = prepare_export(tenant=tenant_a, actor=Actor.task(user=audrey.user), export_id=export.pk)
+    finished = prepare_export(
+        tenant=tenant_a, actor=Actor.task(user=audrey.user), export_id=export.pk
+    )
     assert finished is not None and finished.status == Export.Status.READY, finished.error
     with tenant_scope(tenant_a):
         export.refresh_from_db()
