@@ -132,7 +132,12 @@ class _SliceBuilder:
         for event in MessageEvent.objects.filter(
             tenant=self.tenant, target_wamid__in=wamids, kind__in=EXPORTED_KINDS
         ).order_by("whatsapp_timestamp", "id"):
-            events[event.target_wamid].append(event)
+            found = events[event.target_wamid]
+            # WhatsApp may repeat a revoke: the first is the deletion, the rest are not exported.
+            if event.kind != MessageEvent.Kind.REVOKE or all(
+                e.kind != MessageEvent.Kind.REVOKE for e in found
+            ):
+                found.append(event)
         attachments: dict[int, list[Attachment]] = defaultdict(list)
         for attachment in (
             Attachment.objects.filter(tenant=self.tenant, message_id__in=ids)
@@ -243,7 +248,7 @@ class _SliceBuilder:
             elif event.kind == MessageEvent.Kind.REACTION:
                 emoji = str((event.payload or {}).get("emoji") or "")
                 reactions.append(export.Reaction(at=at, by=actor(event), emoji=emoji))
-            elif deletion is None:  # a revoke; WhatsApp may repeat it, the first one counts
+            else:  # the revoke (only the first is fetched)
                 deletion = export.Deletion(at=at, by=actor(event))
         reply_to = _reply_to(row)
         details = [*type_details(row.type, row.structured or {})]
