@@ -1,21 +1,29 @@
-"""Writes of exports: an auditor's request, the worker's preparation of the bag, the download
-and the expiry of old files. Each audits itself:
+"""The verbs of exports, each audited:
 
-- ``archive.export_requested``: query, filters, formats, matter and how many messages matched;
-- ``archive.export_finished``: ready (counts, size, the bag's tag-manifest hash, the checkpoint)
-  or failed (the reason given to the requester);
-- ``archive.export_downloaded``: the tag-manifest hash and the size of what left the archive;
-- ``archive.export_expired``: the file deleted after settings.EXPORT_RETENTION_DAYS.
+- :func:`export_to_file` (the ``export`` command): a bag written to a file,
+  ``archive.export_written``;
+- :func:`request_export` (pages and API): an auditor's request, ``archive.export_requested``
+  with query, filters, formats, matter and how many messages matched;
+- :func:`prepare_export` (the Celery job): the bag through :func:`.build.write_export`,
+  ``archive.export_finished``: ready (counts, size, the tag-manifest hash, the checkpoint) or
+  failed (the reason given to the requester);
+- :func:`download_export`: ``archive.export_downloaded`` with the tag-manifest hash and size;
+- :func:`expire_exports` (beat): the file deleted after settings.EXPORT_RETENTION_DAYS,
+  ``archive.export_expired``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_start
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
@@ -24,6 +32,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -34,8 +43,10 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from ..export.payload import FORMATS
+from ..models import Message
 from ..search.query import QueryError
 from ..search.selectors import SearchFilters, matching_messages
+from .build import ExportError, ExportRequest, ExportResult, NothingToExport, write_export
 from .models import Export
 
 logger = logging.getLogger(__name__)
@@ -116,6 +127,79 @@ def _formats(formats: list[str] | tuple[str, ...]) -> list[str]:
             field="formats",
         )
     return [f for f in FORMATS if f in chosen]
+
+
+class BadDateRange(ExportError):
+    pass
+
+
+def search_selection(
+    *, tenant: Tenant, query: str, date_from: date | None, date_until: date | None
+) -> QuerySet[Message]:
+    """The messages a search selects for export: ``query`` as the search page reads it, sent
+    on ``date_from`` .. ``date_until`` (whole UTC days, both included). Raises
+    :class:`BadDateRange` for a reversed range and the search's ``QueryError`` for a bad query."""
+    if date_from is not None and date_until is not None and date_until < date_from:
+        raise BadDateRange(
+            f"The end of the date range ({date_until}) comes before its start ({date_from})."
+        )
+    filters = SearchFilters(
+        since=datetime.combine(date_from, day_start(), UTC) if date_from else None,
+        until=datetime.combine(date_until + timedelta(days=1), day_start(), UTC)
+        if date_until
+        else None,
+    )
+    with tenant_scope(tenant):  # the search reads the tenant's lexicon under its RLS
+        return matching_messages(tenant=tenant, query=query, filters=filters).rows
+
+
+def export_to_file(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    request: ExportRequest,
+    messages: QuerySet[Message],
+    path: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportResult:
+    """Write the export bag to ``path`` (whole or not at all: written beside it, then renamed)
+    and record ``archive.export_written`` with what the bag holds and its tag manifest's hash
+    (the value that identifies this exact bag, and that its signature covers)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            result = write_export(
+                tenant=tenant, request=request, messages=messages, out=out, progress=progress
+            )
+        os.replace(scratch, path)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
+    record_event(
+        "archive.export_written",
+        tenant=tenant,
+        actor=actor,
+        target_label=f"export {request.export_id}",
+        details={
+            "export_id": request.export_id,
+            "tag_manifest_sha256": result.tag_manifest_sha256,
+            "checkpoint_id": result.checkpoint_id,
+            "tree_size": result.tree_size,
+            "size": result.size,
+            "formats": list(request.formats),
+            "query": request.query[:500],
+            "matter": request.matter[:200],
+            "date_from": request.date_from.isoformat() if request.date_from else None,
+            "date_until": request.date_until.isoformat() if request.date_until else None,
+            "conversations": result.counts.conversations,
+            "messages": result.counts.messages,
+            "events": result.counts.events,
+            "attachments": result.counts.attachments,
+            "destination": "file",
+        },
+    )
+    return result
 
 
 # --- requesting --------------------------------------------------------------------------------
@@ -265,8 +349,6 @@ def prepare_export(*, tenant: Tenant, actor: Actor, export_id: int) -> Export | 
     privately and mark the export ready, or failed with a reason for the requester (the log gets
     the traceback). Audits ``archive.export_finished`` and e-mails the requester either way.
     Returns None when there is nothing to do (gone, or finished by an earlier run)."""
-    from .build import ExportRequest, NothingToExport, write_export
-
     export = _claim(tenant=tenant, export_id=export_id)
     if export is None:
         return None
@@ -285,32 +367,37 @@ def prepare_export(*, tenant: Tenant, actor: Actor, export_id: int) -> Export | 
     stored = ""
     try:
         with tempfile.TemporaryFile() as out:
-            with tenant_scope(tenant):
+            with tenant_scope(tenant):  # the search reads the tenant's lexicon under its RLS
                 rows = matching_messages(tenant=tenant, query=export.query, filters=filters).rows
-                result = write_export(
-                    tenant=tenant, request=request, messages=rows, out=out,
-                    progress=_Reporter(export),
-                )  # fmt: skip
+            # Outside our scope: write_export opens its own, and commits the checkpoint it cuts.
+            result = write_export(
+                tenant=tenant, request=request, messages=rows, out=out,
+                progress=_Reporter(export),
+            )  # fmt: skip
             out.seek(0)
             stored = default_storage.save(f"exports/{tenant.pk}/export-{export.pk}.zip", File(out))
     except NothingToExport:
         return _finish_failed(export, actor=actor, reason=NOTHING_MESSAGE)
+    except (ExportError, QueryError) as error:
+        # Written for the person who asked (an unknown format, a query the parser now refuses).
+        logger.warning("export %s of tenant %s refused: %s", export.pk, tenant.slug, error)
+        return _finish_failed(export, actor=actor, reason=str(error))
     except Exception:
         logger.exception("export %s of tenant %s failed", export.pk, tenant.slug)
         return _finish_failed(export, actor=actor, reason=FAILED_MESSAGE)
     return _finish_ready(export, actor=actor, stored=stored, result=result)
 
 
-def _finish_ready(export: Export, *, actor: Actor, stored: str, result: object) -> Export:
-    counts = dataclasses.asdict(result.counts)  # type: ignore[attr-defined]
+def _finish_ready(export: Export, *, actor: Actor, stored: str, result: ExportResult) -> Export:
+    counts = dataclasses.asdict(result.counts)
     now = timezone.now()
     with tenant_scope(export.tenant):
         export.status = Export.Status.READY
         export.file.name = stored
-        export.size = result.size  # type: ignore[attr-defined]
-        export.tag_manifest_sha256 = result.tag_manifest_sha256  # type: ignore[attr-defined]
-        export.checkpoint_id = result.checkpoint_id  # type: ignore[attr-defined]
-        export.tree_size = result.tree_size  # type: ignore[attr-defined]
+        export.size = result.size
+        export.tag_manifest_sha256 = result.tag_manifest_sha256
+        export.checkpoint_id = result.checkpoint_id
+        export.tree_size = result.tree_size
         export.counts = counts
         export.progress_done = export.progress_total = counts.get("messages", 0)
         export.finished_at = now
