@@ -86,7 +86,8 @@ def test_an_auditor_exports_a_search_and_the_bag_verifies(
     # The page follows the worker by itself until the export is ready.
     download_link = page.get_by_role("link", name="Download the export")
     expect(download_link).to_be_visible(timeout=90_000)
-    expect(page.locator(".export-status-text")).to_contain_text("Ready: 1 message in 1 conversation")
+    status = page.locator(".export-status-text")
+    expect(status).to_contain_text("Ready: 1 message in 1 conversation")
     page.screenshot(path=str(ARTIFACTS / "export-page.png"), full_page=True)
 
     with page.expect_download() as info:
