@@ -324,15 +324,16 @@ def test_the_page_gives_the_download_and_another_firm_gets_404(
 
 
 def test_preparing_writes_the_bag_audits_and_mails_the_requester(
-    client, audrey, tenant_a, archived, settings, anchor_dir
+    client, audrey, tenant_a, archived, settings, anchor_dir, django_capture_on_commit_callbacks
 ):
     login(client, audrey)
     client.post("/archive/exports/new/", {"q": "shares", "formats": ["csv", "jsonl"]})
     [export] = exports(tenant_a)
 
-    finished = prepare_export(
-        tenant=tenant_a, actor=Actor.task(user=audrey.user), export_id=export.pk
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        finished = prepare_export(
+            tenant=tenant_a, actor=Actor.task(user=audrey.user), export_id=export.pk
+        )
     assert finished is not None and finished.status == Export.Status.READY, finished.error
     with tenant_scope(tenant_a):
         export.refresh_from_db()
@@ -358,7 +359,7 @@ def test_preparing_writes_the_bag_audits_and_mails_the_requester(
 
 
 def test_an_export_whose_messages_vanished_fails_in_words(
-    client, audrey, tenant_a, archived, anchor_dir
+    client, audrey, tenant_a, archived, anchor_dir, django_capture_on_commit_callbacks
 ):
     login(client, audrey)
     client.post("/archive/exports/new/", {"q": "shares", "formats": ["csv"]})
@@ -366,7 +367,8 @@ def test_an_export_whose_messages_vanished_fails_in_words(
     with tenant_scope(tenant_a):
         Export.objects.filter(pk=export.pk).update(query="nothingmatchesthis")
 
-    failed = prepare_export(tenant=tenant_a, actor=Actor.system(), export_id=export.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = prepare_export(tenant=tenant_a, actor=Actor.system(), export_id=export.pk)
     assert failed is not None and failed.status == Export.Status.FAILED
     assert "Traceback" not in failed.error and "nothing to export" in failed.error
     [event] = trail(tenant_a, "archive.export_finished")
