@@ -258,6 +258,7 @@ def test_expiry_deletes_the_file_and_the_export_shows_as_expired(auditor_api, te
 
 def test_the_search_page_leads_to_a_prefilled_export_form(client, audrey, tenant_a, archived):
     login(client, audrey)
+    assert 'href="/archive/exports/"' in client.get("/archive/").content.decode()
     found = client.get("/archive/search/", {"q": "buy w/3 shares", "direction": "inbound"})
     link = re.search(
         r'href="(/archive/exports/new/\?[^"]+)">Export these results', found.content.decode()
@@ -272,6 +273,7 @@ def test_an_officer_sees_no_export_link_and_no_export_pages(client, oscar, tenan
     login(client, oscar)
     found = client.get("/archive/search/", {"q": "shares"}).content.decode()
     assert "Export these results" not in found
+    assert 'href="/archive/exports/"' not in client.get("/archive/").content.decode()
     assert client.get("/archive/exports/").status_code == 403
     assert client.get("/archive/exports/new/").status_code == 403
 
