@@ -165,7 +165,7 @@ def export_child(slug: str, target: str, profile: bool) -> None:
         export_id="bench", requester="bench", matter="", query="", date_from=None,
         date_until=None, formats=FORMATS, created_at=datetime(2026, 4, 1, tzinfo=UTC),
     )  # fmt: skip
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
 
     def run() -> None:
@@ -183,14 +183,23 @@ def export_child(slug: str, target: str, profile: bool) -> None:
     else:
         run()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak = peak_rss_mb()
     size = Path(target).stat().st_size
     count = result_messages(tenant)
     print(
         f"RESULT messages={count} seconds={seconds:.1f} cpu_seconds={cpu:.1f} "
         f"per_second={count / seconds:,.0f} per_cpu_second={count / cpu:,.0f} "
-        f"peak_rss_mb={peak / 1024:.0f} (at start {before / 1024:.0f}) bag_mb={size / 1e6:.1f}"
+        f"peak_rss_mb={peak:.0f} (at start {before:.0f}) bag_mb={size / 1e6:.1f}"
     )
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS: VmHWM (getrusage's ru_maxrss survives exec, so a child
+    started by a big parent would report the parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def result_messages(tenant: Tenant) -> int:
