@@ -17,9 +17,11 @@ shares the process with others.
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
@@ -112,7 +114,8 @@ def write_bag_zip(
         root_name = _safe_name(f"export-{info.tenant}-{info.export_id}")
         root = Path(scratch) / root_name
         staging.rename(root)
-        bag = bagit.make_bag(str(root), bag_info=info.fields(), checksums=["sha256"])
+        with _quiet_bagit():
+            bag = bagit.make_bag(str(root), bag_info=info.fields(), checksums=["sha256"])
         (root / "verify.py").write_bytes(VERIFY_SCRIPT.read_bytes())
         extra = tag_files() if callable(tag_files) else (tag_files or {})
         for name, content in sorted(extra.items()):
@@ -125,7 +128,8 @@ def write_bag_zip(
                     handle.write(content)
                 else:
                     content(handle)
-        bag.save()  # the tag manifest now covers verify.py and the extra tag files
+        with _quiet_bagit():
+            bag.save()  # the tag manifest now covers verify.py and the extra tag files
         manifest = root / "tagmanifest-sha256.txt"
         _sort_lines(manifest)  # bagit lists them in directory order
         signed = manifest.read_bytes()
@@ -133,6 +137,19 @@ def write_bag_zip(
             manifest.with_name(manifest.name + SIGNATURE_SUFFIX).write_bytes(sign(signed))
         _zip_folder(root, root_name, out)
     return hashlib.sha256(signed).hexdigest()
+
+
+@contextmanager
+def _quiet_bagit() -> Iterator[None]:
+    """bagit logs a line per payload file at INFO: a million lines in a worker's log for a large
+    export. Its warnings and errors still show."""
+    logger = logging.getLogger("bagit")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _inside(path: str) -> PurePosixPath:

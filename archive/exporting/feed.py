@@ -52,22 +52,21 @@ class NotLogged(RuntimeError):
 @dataclass
 class ProvenRecords:
     """The exported records' leaves, compactly (a million records take ~20 MB, not ~300):
-    parallel arrays of table code, record id and leaf index; plus, per message, its wamid (the
-    proof line names it so verify.py can tie it to the exported row) and per stored file its
-    canonical bytes (short: verify.py recomputes their leaf hash)."""
+    parallel arrays of table code, record id and leaf index; plus each stored file's canonical
+    bytes (short, and few: verify.py recomputes their leaf hash)."""
 
     tree_size: int
     tables: array = field(default_factory=lambda: array("b"))
     ids: array = field(default_factory=lambda: array("q"))
     indexes: array = field(default_factory=lambda: array("q"))
-    labels: dict[int, str] = field(default_factory=dict)  # leaf index -> wamid / canonical text
+    records: dict[int, str] = field(default_factory=dict)  # stored file id -> canonical text
 
-    def add(self, table: str, record_id: int, leaf_index: int, label: str = "") -> None:
+    def add(self, table: str, record_id: int, leaf_index: int, record: str = "") -> None:
         self.tables.append(TABLES.index(table))
         self.ids.append(record_id)
         self.indexes.append(leaf_index)
-        if label:
-            self.labels[leaf_index] = label
+        if record:
+            self.records[record_id] = record
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -171,7 +170,7 @@ class _SliceBuilder:
                 f"The {what} {label or pk} is not in the signed log yet (it arrived after the "
                 "export's checkpoint). Export again in a minute."
             )
-        self.proven.add(table, pk, found[0], label)
+        self.proven.add(table, pk, found[0], label if table == STORED_FILE else "")
         return found[1]
 
     def _leaves(

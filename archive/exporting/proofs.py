@@ -24,6 +24,7 @@ from ..ledger import merkle
 from ..ledger.models import LogCheckpoint, LogLeaf, LogNode, LogSigningKey
 from ..ledger.services import TILE_HEIGHT, LogIntegrityError, checkpoint_document
 from ..ledger.signing import checkpoint_note, signature_is_valid
+from ..models import Message
 from .feed import MESSAGE, STORED_FILE, TABLES, ProvenRecords
 
 TILE = 1 << TILE_HEIGHT
@@ -55,34 +56,41 @@ def write_proofs(
 ) -> int:
     """One JSON line per exported record, in leaf order: ``table``, ``id``, ``leaf_index``,
     ``leaf_hash``, ``path`` (hex, nearest sibling first); a message's also ``message_id`` (its
-    wamid), a stored file's ``record`` (its canonical bytes, whose leaf hash verify.py
-    recomputes). Returns the number of proofs."""
+    wamid, read per group of tiles: a million wamids are not held in memory), a stored file's
+    ``record`` (its canonical bytes, whose leaf hash verify.py recomputes). Returns the number
+    of proofs."""
     size, root = checkpoint.size, bytes(checkpoint.root_hash)
     written = 0
     with tenant_scope(tenant):
         tree = _Tree(tenant, size)
         order = sorted(range(len(proven)), key=proven.indexes.__getitem__)
-        for position, leaf_hash, path in tree.proofs([proven.indexes[i] for i in order], order):
-            index = proven.indexes[position]
-            if not merkle.verify_inclusion(leaf_hash, index, size, path, root):
-                raise LogIntegrityError(
-                    f"the stored tree of {tenant.slug} does not prove leaf {index}"
-                )
-            table = TABLES[proven.tables[position]]
-            line: dict[str, Any] = {
-                "table": table,
-                "id": proven.ids[position],
-                "leaf_index": index,
-                "leaf_hash": leaf_hash.hex(),
-                "path": [node.hex() for node in path],
-            }
-            label = proven.labels.get(index, "")
-            if table == MESSAGE:
-                line["message_id"] = label
-            elif table == STORED_FILE:
-                line["record"] = label
-            out.write(json.dumps(line, sort_keys=True, separators=(",", ":")).encode() + b"\n")
-            written += 1
+        for group in tree.proofs([proven.indexes[i] for i in order], order):
+            message_ids = [
+                proven.ids[p] for p, _, _ in group if TABLES[proven.tables[p]] == MESSAGE
+            ]
+            wamids = dict(
+                Message.objects.filter(tenant=tenant, pk__in=message_ids).values_list("pk", "wamid")
+            )
+            for position, leaf_hash, path in group:
+                index = proven.indexes[position]
+                if not merkle.verify_inclusion(leaf_hash, index, size, path, root):
+                    raise LogIntegrityError(
+                        f"the stored tree of {tenant.slug} does not prove leaf {index}"
+                    )
+                table, record_id = TABLES[proven.tables[position]], proven.ids[position]
+                line: dict[str, Any] = {
+                    "table": table,
+                    "id": record_id,
+                    "leaf_index": index,
+                    "leaf_hash": leaf_hash.hex(),
+                    "path": [node.hex() for node in path],
+                }
+                if table == MESSAGE:
+                    line["message_id"] = wamids[record_id]
+                elif table == STORED_FILE:
+                    line["record"] = proven.records[record_id]
+                out.write(json.dumps(line, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+                written += 1
     return written
 
 
@@ -119,14 +127,16 @@ class _Tree:
 
     def proofs(
         self, indexes: list[int], positions: list[int]
-    ) -> Iterator[tuple[int, bytes, list[bytes]]]:
-        """(position, leaf hash, path) for each leaf index (sorted ascending)."""
+    ) -> Iterator[list[tuple[int, bytes, list[bytes]]]]:
+        """(position, leaf hash, path) for each leaf index (sorted ascending), a list per group
+        of tiles read together."""
         subtree = lambda start, end: merkle.range_root(start, end, self._perfect)  # noqa: E731
         wanted = sorted({index >> TILE_HEIGHT for index in indexes})
         cursor = 0
         for group_start in range(0, len(wanted), TILES_PER_QUERY):
             group = wanted[group_start : group_start + TILES_PER_QUERY]
             leaves = self._read([t for t in group if t not in self.tiles])
+            done: list[tuple[int, bytes, list[bytes]]] = []
             for tile in group:
                 if tile in leaves:
                     levels = self._levels(leaves[tile])
@@ -139,10 +149,13 @@ class _Tree:
                 while cursor < len(indexes) and indexes[cursor] >> TILE_HEIGHT == tile:
                     index = indexes[cursor]
                     leaf = self.tiles[tile][0][index - (tile << TILE_HEIGHT)]
-                    yield positions[cursor], leaf, merkle.inclusion_path(index, self.size, subtree)
+                    done.append(
+                        (positions[cursor], leaf, merkle.inclusion_path(index, self.size, subtree))
+                    )
                     cursor += 1
                 if tile != self.size >> TILE_HEIGHT:
                     del self.tiles[tile]  # keep the partial last tile, drop the others
+            yield done
 
     def _perfect(self, level: int, index: int) -> bytes:
         if level >= TILE_HEIGHT:
