@@ -388,3 +388,18 @@ def test_filters_keep_their_instants_in_utc(auditor_api, tenant_a, archived):
     )  # fmt: skip
     assert answer.status_code == 201, answer.content
     assert answer.json()["filters"] == {"since": since.astimezone(UTC).isoformat()}
+
+
+def test_the_list_costs_the_same_queries_for_one_export_or_five(auditor_api, tenant_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ready_export(tenant_a)
+    auditor_api.get(URL)  # a key's first use writes its last-used time (then once a minute)
+    with CaptureQueriesContext(connection) as one:
+        assert len(auditor_api.get(URL).json()["results"]) == 1
+    for _ in range(4):
+        ready_export(tenant_a)
+    with CaptureQueriesContext(connection) as five:
+        assert len(auditor_api.get(URL).json()["results"]) == 5
+    assert len(five) == len(one)
