@@ -82,7 +82,7 @@ class Command(BaseCommand):
             rows = search_selection(tenant=tenant, query=options["q"], date_from=since,
                                     date_until=until)  # fmt: skip
             result = export_to_file(
-                tenant=tenant, actor=Actor.command(LABEL), request=request, messages=rows,
+                tenant=tenant, actor=Actor.command(LABEL), export=request, messages=rows,
                 path=out,
             )  # fmt: skip
         except QueryError as error:
