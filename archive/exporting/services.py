@@ -157,7 +157,7 @@ def export_to_file(
     *,
     tenant: Tenant,
     actor: Actor,
-    export_request: ExportRequest,
+    export: ExportRequest,
     messages: QuerySet[Message],
     path: Path,
     progress: Callable[[int, int], None] | None = None,
@@ -170,7 +170,7 @@ def export_to_file(
     try:
         with os.fdopen(handle, "wb") as out:
             result = write_export(
-                tenant=tenant, request=export_request, messages=messages, out=out, progress=progress
+                tenant=tenant, request=export, messages=messages, out=out, progress=progress
             )
         os.replace(scratch, path)
     except BaseException:
@@ -180,20 +180,18 @@ def export_to_file(
         "archive.export_written",
         tenant=tenant,
         actor=actor,
-        target_label=f"export {export_request.export_id}",
+        target_label=f"export {export.export_id}",
         details={
-            "export_id": export_request.export_id,
+            "export_id": export.export_id,
             "tag_manifest_sha256": result.tag_manifest_sha256,
             "checkpoint_id": result.checkpoint_id,
             "tree_size": result.tree_size,
             "size": result.size,
-            "formats": list(export_request.formats),
-            "query": export_request.query[:500],
-            "matter": export_request.matter[:200],
-            "date_from": export_request.date_from.isoformat() if export_request.date_from else None,
-            "date_until": export_request.date_until.isoformat()
-            if export_request.date_until
-            else None,
+            "formats": list(export.formats),
+            "query": export.query[:500],
+            "matter": export.matter[:200],
+            "date_from": export.date_from.isoformat() if export.date_from else None,
+            "date_until": export.date_until.isoformat() if export.date_until else None,
             "conversations": result.counts.conversations,
             "messages": result.counts.messages,
             "events": result.counts.events,

@@ -9,9 +9,11 @@ import zipfile
 from io import StringIO
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
 from archive.export import verify
+from archive.models import AttachmentFile
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from tests.archive.export_db import archive_for_export
@@ -99,3 +101,16 @@ def test_an_unknown_tenant_exits_2(db, tmp_path):
     error = fails("no-such-firm", "--format", "csv", "--out", str(tmp_path / "x.zip"))
     assert error.returncode == 2
     assert "no tenant" in str(error)
+
+
+def test_a_stored_file_changed_behind_the_archives_back_stops_the_export(archived, tmp_path):
+    with tenant_scope(archived):
+        stored = AttachmentFile.objects.get()
+    with default_storage.open(stored.storage_name, "wb") as handle:
+        handle.write(b"%PDF-1.4 a different contract note")
+    target = tmp_path / "x.zip"
+
+    error = fails("firm-a", "--format", "jsonl,media", "--out", str(target))
+
+    assert "the stored bytes do not match the archive" in str(error)
+    assert not target.exists()

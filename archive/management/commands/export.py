@@ -21,6 +21,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from archive.export.records import RecordError
 from archive.exporting.build import ExportError, ExportRequest, check_formats
 from archive.exporting.feed import NotLogged
 from archive.exporting.services import export_to_file, search_selection
@@ -82,7 +83,7 @@ class Command(BaseCommand):
             rows = search_selection(tenant=tenant, query=options["q"], date_from=since,
                                     date_until=until)  # fmt: skip
             result = export_to_file(
-                tenant=tenant, actor=Actor.command(LABEL), export_request=request, messages=rows,
+                tenant=tenant, actor=Actor.command(LABEL), export=request, messages=rows,
                 path=out,
             )  # fmt: skip
         except QueryError as error:
@@ -90,7 +91,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"The search cannot be run: {message[:1].lower()}{message[1:]}"
             ) from None
-        except (ExportError, NotLogged, LogIntegrityError) as error:
+        except (ExportError, NotLogged, LogIntegrityError, RecordError) as error:
             raise CommandError(str(error)) from None
         counts = result.counts
         self.stdout.write(
