@@ -11,6 +11,7 @@ from .api import (
     SavedSearchViewSet,
 )
 from .holds.api import LegalHoldViewSet
+from .exporting.api import ExportViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("conversations", ConversationViewSet, basename="conversation")
@@ -19,6 +20,7 @@ router.register("message-events", MessageEventViewSet, basename="message-event")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
 router.register("legal-holds", LegalHoldViewSet, basename="legal-hold")
+router.register("exports", ExportViewSet, basename="export")
 router.register("ledger/checkpoints", LogCheckpointViewSet, basename="ledger-checkpoint")
 
 urlpatterns = router.urls

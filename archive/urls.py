@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .holds import views as holds
+from .exporting import views as export_views
 
 app_name = "archive"
 
@@ -20,4 +21,13 @@ urlpatterns = [
     path("archive/holds/<int:pk>/release/", holds.hold_release, name="hold_release"),
     path("archive/messages/<int:pk>/proof/", views.message_proof_page, name="message_proof"),
     path("archive/messages/<int:pk>/history/", views.message_history_page, name="message_history"),
+    path("archive/exports/", export_views.export_list_page, name="exports"),
+    path("archive/exports/new/", export_views.export_new_page, name="export_new"),
+    path("archive/exports/<int:pk>/", export_views.export_page, name="export"),
+    path("archive/exports/<int:pk>/status/", export_views.export_status, name="export_status"),
+    path(
+        "archive/exports/<int:pk>/download/",
+        export_views.export_download,
+        name="export_download",
+    ),
 ]

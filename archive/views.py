@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -17,6 +18,7 @@ from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 
 from .downloads import attachment_response
+from .exporting.selectors import EXPORT_ROLES
 from .forms import ConversationFilterForm, MessageSearchForm
 from .history import message_history
 from .holds.selectors import held_by, holds_on
@@ -193,11 +195,17 @@ def search_page(request: TenantRequest) -> HttpResponse:
                 following = request.GET.copy()
                 following["cursor"] = seal_cursor(found.next_cursor, search=fingerprint)
                 next_link = following.urlencode()
+    export_link = ""
+    if found is not None and found.count and request.membership.role in EXPORT_ROLES:
+        criteria_only = request.GET.copy()
+        for name in ("cursor", "order"):
+            criteria_only.pop(name, None)
+        export_link = reverse("archive:export_new") + "?" + criteria_only.urlencode()
     return render(
         request,
         "archive/search.html",
         {"form": form, "found": found, "next_link": next_link,
-         "first_page": not request.GET.get("cursor")},
+         "first_page": not request.GET.get("cursor"), "export_link": export_link},
     )  # fmt: skip
 
 

@@ -467,6 +467,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "archive.checkpoint_all_logs",
         "schedule": timedelta(seconds=LEDGER_CHECKPOINT_INTERVAL),
     },
+    "archive-expire-exports": {
+        "task": "archive.expire_all_exports",
+        "schedule": timedelta(minutes=15),
+    },
 }
 
 # --- Security
@@ -504,6 +508,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 AUTH_USER_MODEL = "compliance_hub.User"
+# Exports (archive/exporting/): a finished export's file is deleted this many days after it was
+# ready; a download link (signed, bound to the export and the person) lasts this many seconds.
+EXPORT_RETENTION_DAYS = int(env("EXPORT_RETENTION_DAYS", "7") or "7")
+EXPORT_LINK_MAX_AGE = int(env("EXPORT_LINK_MAX_AGE", "3600") or "3600")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:" + (env("PORT", "8000") or "8000"))
 # How long the WhatsApp page's connection check waits for a worker to process its test delivery.
 WHATSAPP_CHECK_PROCESSING_WAIT = float(env("WHATSAPP_CHECK_PROCESSING_WAIT", "5") or "5")

@@ -163,10 +163,10 @@ def has_totp(user: User) -> bool:
 @pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process on the test database and the test Redis, consuming the
-    default and ingestion queues (and the probe task of tests/celery_probe.py). It lives for the
-    module that asks for it, not the session: other modules count on nobody consuming what they
-    queue (a drain test that holds some deliveries locked found the rest already processed when
-    a worker from an earlier module of the same test process was still running)."""
+    default, ingestion and exports queues (and the probe task of tests/celery_probe.py). It lives
+    for the module that asks for it, not the session: other modules count on nobody consuming
+    what they queue (a drain test that holds some deliveries locked found the rest already
+    processed when a worker from an earlier module of the same test process was still running)."""
     import os
     import subprocess
     import sys
@@ -185,7 +185,7 @@ def worker(django_db_setup, django_db_blocker, tmp_path_factory):
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "compliance_hub", "worker", "-P", "solo",
-             "-Q", "default,ingestion", "-I", "tests.celery_probe", "--without-gossip",
+             "-Q", "default,ingestion,exports", "-I", "tests.celery_probe", "--without-gossip",
              "--without-mingle", "--without-heartbeat", "-l", "info"],
             cwd=Path(__file__).resolve().parent.parent, env=env, stdout=out,
             stderr=subprocess.STDOUT,

@@ -218,6 +218,18 @@ def make_legal_hold(tenant: Tenant) -> None:
         )  # fmt: skip
 
 
+def make_export(tenant: Tenant) -> None:
+    """An export as it waits for a worker (made directly: queueing one would leave a task in
+    Redis for whichever test's worker comes next)."""
+    from archive.exporting.models import Export
+    from compliance_hub.tenancy.context import tenant_scope
+
+    with tenant_scope(tenant):
+        Export.objects.create(
+            tenant=tenant, requester="system", query=f"marker-{tenant.slug}", formats=["csv"]
+        )
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -248,6 +260,7 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "archive.SavedSearch": make_saved_search,
     "archive.SavedSearchVersion": make_saved_search,
     "archive.LegalHold": make_legal_hold,
+    "archive.Export": make_export,
 }
 
 

@@ -16,9 +16,12 @@ shares the process with others.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
@@ -78,34 +81,75 @@ class BagInfo:
         }
 
 
+TagContent = bytes | Callable[[IO[bytes]], object]
+SIGNATURE_SUFFIX = ".sig"
+
+
 def write_bag_zip(
     payload: Iterable[PayloadFile],
     *,
-    info: BagInfo,
+    info: BagInfo | Callable[[], BagInfo],
     out: IO[bytes],
-    tag_files: Mapping[str, bytes] | None = None,
-) -> None:
-    """Write the bag, zipped under one top folder named for the export, to ``out``."""
-    root_name = _safe_name(f"export-{info.tenant}-{info.export_id}")
+    tag_files: Mapping[str, TagContent] | Callable[[], Mapping[str, TagContent]] | None = None,
+    sign: Callable[[bytes], bytes] | None = None,
+) -> str:
+    """Write the bag, zipped under one top folder named for the export, to ``out``; returns the
+    SHA-256 (hex) of its ``tagmanifest-sha256.txt``.
+
+    ``info`` and ``tag_files`` may be callables, called once the payload is written (counts and
+    proofs are known only after the records streamed past). A tag file is bytes or a function
+    writing them (large ones: inclusion proofs). ``sign`` (when given) turns the final tag
+    manifest's bytes into a detached signature, stored as ``tagmanifest-sha256.txt.sig``: the
+    one file no manifest lists (it signs the last one), which RFC 8493 allows (2.2.4: tag files
+    need not be listed) and ``bagit`` accepts."""
     with tempfile.TemporaryDirectory(prefix="bag-") as scratch:
-        root = Path(scratch) / root_name
-        root.mkdir()
+        staging = Path(scratch) / "staging"
+        staging.mkdir()
         for file in payload:
-            target = root / _inside(file.path)
+            target = staging / _inside(file.path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("wb") as handle:
+            with target.open("ab" if file.append else "wb") as handle:
                 file.write(handle)
-        bag = bagit.make_bag(str(root), bag_info=info.fields(), checksums=["sha256"])
+        info = info() if callable(info) else info
+        root_name = _safe_name(f"export-{info.tenant}-{info.export_id}")
+        root = Path(scratch) / root_name
+        staging.rename(root)
+        with _quiet_bagit():
+            bag = bagit.make_bag(str(root), bag_info=info.fields(), checksums=["sha256"])
         (root / "verify.py").write_bytes(VERIFY_SCRIPT.read_bytes())
-        for name, content in sorted((tag_files or {}).items()):
+        extra = tag_files() if callable(tag_files) else (tag_files or {})
+        for name, content in sorted(extra.items()):
             target = root / _inside(name)
             if target.parts[len(root.parts)] == "data":
                 raise ValueError(f"tag file {name!r} would land in the payload")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        bag.save()  # the tag manifest now covers verify.py and the extra tag files
-        _sort_lines(root / "tagmanifest-sha256.txt")  # bagit lists them in directory order
+            with target.open("wb") as handle:
+                if isinstance(content, bytes):
+                    handle.write(content)
+                else:
+                    content(handle)
+        with _quiet_bagit():
+            bag.save()  # the tag manifest now covers verify.py and the extra tag files
+        manifest = root / "tagmanifest-sha256.txt"
+        _sort_lines(manifest)  # bagit lists them in directory order
+        signed = manifest.read_bytes()
+        if sign is not None:
+            manifest.with_name(manifest.name + SIGNATURE_SUFFIX).write_bytes(sign(signed))
         _zip_folder(root, root_name, out)
+    return hashlib.sha256(signed).hexdigest()
+
+
+@contextmanager
+def _quiet_bagit() -> Iterator[None]:
+    """bagit logs a line per payload file at INFO: a million lines in a worker's log for a large
+    export. Its warnings and errors still show."""
+    logger = logging.getLogger("bagit")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _inside(path: str) -> PurePosixPath:

@@ -20,14 +20,13 @@ name. Deterministic: boundaries and the Message-ID derive from the content.
 
 from __future__ import annotations
 
-import email.policy
 import hashlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from . import plain, transcript
+from . import mailpolicy, plain, transcript
 from .media import distinct_media, media_name, read_media
 from .names import collection_id, file_stem, mail_address, one_line
 from .records import (
@@ -42,8 +41,7 @@ from .records import (
 
 # Raw UTF-8 headers (RFC 6532), written unfolded: names and subjects read back exactly. RFC 2047
 # encoded words were tried and read back with a stray space next to the "↔" of a chat name.
-POLICY = email.policy.SMTPUTF8
-HEADER_POLICY = POLICY.clone(max_line_length=998)
+POLICY, HEADER_POLICY = mailpolicy.POLICY, mailpolicy.HEADER_POLICY
 
 
 def eml_files(selection: ConversationSlice, *, generator: str) -> Iterator[ExportFile]:

@@ -15,7 +15,7 @@ The HTML transcripts link the native files, so choosing ``html`` brings ``media`
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -30,10 +30,13 @@ Writer = Callable[[IO[bytes]], object]
 
 @dataclass(frozen=True)
 class PayloadFile:
-    """A file of the payload: its path under ``data/`` and how to write its bytes."""
+    """A file of the payload: its path under ``data/`` and how to write its bytes. A file written
+    in parts (the CSV and JSON Lines, one part per conversation) has ``append`` set: each part is
+    added to what the earlier parts wrote."""
 
     path: str
     write: Writer
+    append: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,43 +47,88 @@ class Counts:
     attachments: int  # distinct media files captured
 
 
-def counts(selections: Sequence[ConversationSlice]) -> Counts:
-    messages = [m for s in selections for m in s.messages]
-    return Counts(
-        conversations=sum(1 for s in selections if s.messages),
-        messages=len(messages),
-        events=sum(len(m.edits) + len(m.reactions) + (m.deletion is not None) for m in messages),
-        attachments=len(distinct_media(m for s in selections for m in s.messages)),
-    )
+class Tally:
+    """Counts kept while the selections stream past (the export never holds them all)."""
+
+    def __init__(self) -> None:
+        self.conversations = 0
+        self.messages = 0
+        self.events = 0
+        self.media: set[str] = set()
+
+    def add(self, selection: ConversationSlice) -> list[tuple[str, Attachment]]:
+        """Count one selection; returns its media files not seen in an earlier one."""
+        if selection.messages:
+            self.conversations += 1
+        self.messages += len(selection.messages)
+        self.events += sum(
+            len(m.edits) + len(m.reactions) + (m.deletion is not None) for m in selection.messages
+        )
+        new = [(n, a) for n, a in distinct_media(selection.messages) if n not in self.media]
+        self.media.update(name for name, _ in new)
+        return new
+
+    def counts(self) -> Counts:
+        return Counts(self.conversations, self.messages, self.events, len(self.media))
+
+
+def counts(selections: Iterable[ConversationSlice]) -> Counts:
+    tally = Tally()
+    for selection in selections:
+        tally.add(selection)
+    return tally.counts()
 
 
 def payload_files(
-    selections: Sequence[ConversationSlice], *, formats: Sequence[str], generator: str
+    selections: Iterable[ConversationSlice],
+    *,
+    formats: Sequence[str],
+    generator: str,
+    tally: Tally | None = None,
 ) -> Iterator[PayloadFile]:
-    """The payload of an export in the chosen formats, written lazily one file at a time."""
+    """The payload of an export in the chosen formats, written lazily in ONE pass over
+    ``selections`` (a stream: a database cursor in production), one conversation at a time:
+    its RSMF, e-mail and HTML files, its rows appended to the CSV and JSON Lines, and the media
+    files it is the first to name. ``tally`` (when given) holds the counts once the files have
+    been written."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown export formats: {', '.join(sorted(unknown))}")
     chosen = set(formats) | ({"media"} if "html" in formats else set())
-    if "rsmf" in chosen:
-        for selection in selections:
+    tally = tally if tally is not None else Tally()
+    header = True
+    for selection in selections:
+        new_media = tally.add(selection)
+        if "rsmf" in chosen:
             for file in rsmf.rsmf_files(selection, generator=generator):
                 yield PayloadFile(f"rsmf/{file.name}", _bytes(file.content))
-    if "eml" in chosen:
-        for selection in selections:
+        if "eml" in chosen:
             for file in eml.eml_files(selection, generator=generator):
                 yield PayloadFile(f"eml/{file.name}", _bytes(file.content))
-    if "csv" in chosen:
-        yield PayloadFile("messages.csv", lambda out: tables.write_csv(selections, out))
-    if "jsonl" in chosen:
-        yield PayloadFile("messages.jsonl", lambda out: tables.write_jsonl(selections, out))
-    if "html" in chosen:
-        for selection in selections:
+        if "csv" in chosen:
+            yield PayloadFile("messages.csv", _csv([selection], header=header), append=True)
+        if "jsonl" in chosen:
+            yield PayloadFile("messages.jsonl", _jsonl([selection]), append=True)
+        header = False
+        if "html" in chosen:
             for file in transcript.html_files(selection, media_link=_bag_link):
                 yield PayloadFile(f"html/{file.name}", _bytes(file.content))
-    if "media" in chosen:
-        for name, attachment in distinct_media(m for s in selections for m in s.messages):
-            yield PayloadFile(f"media/{name}", _copy(attachment))
+        if "media" in chosen:
+            for name, attachment in new_media:
+                yield PayloadFile(f"media/{name}", _copy(attachment))
+    if header:  # nothing selected: the tables still exist, with their header
+        if "csv" in chosen:
+            yield PayloadFile("messages.csv", _csv([], header=True), append=True)
+        if "jsonl" in chosen:
+            yield PayloadFile("messages.jsonl", _jsonl([]), append=True)
+
+
+def _csv(selections: list[ConversationSlice], *, header: bool) -> Writer:
+    return lambda out: tables.write_csv(selections, out, header=header)
+
+
+def _jsonl(selections: list[ConversationSlice]) -> Writer:
+    return lambda out: tables.write_jsonl(selections, out)
 
 
 def _bag_link(attachment: Attachment) -> str:

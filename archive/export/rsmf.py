@@ -26,7 +26,6 @@ a MIME boundary and Message-ID derived from the content).
 
 from __future__ import annotations
 
-import email.policy
 import hashlib
 import io
 import json
@@ -39,7 +38,7 @@ from typing import Any
 
 from compliance_hub.digits import is_digits
 
-from . import plain
+from . import mailpolicy, plain
 from .media import copy_media, distinct_media, media_name
 from .names import collection_id, display_name, file_stem, mail_address, one_line, whatsapp_jid
 from .records import (
@@ -61,10 +60,8 @@ MAX_EVENTS = 10_000  # Relativity: "no more than 10,000 events" per file
 PLATFORM = "WhatsApp"
 MANIFEST_NAME = "rsmf_manifest.json"
 ZIP_NAME = "rsmf.zip"
-POLICY = email.policy.SMTPUTF8  # raw UTF-8 headers: RFC 2047 words draw validator warnings
-# Headers written unfolded up to RFC 5322's 998-character line limit: a folded X-RSMF header reads
-# back with the fold's whitespace, and Relativity compares some of them exactly.
-HEADER_POLICY = POLICY.clone(max_line_length=998)
+# Raw UTF-8 headers, unfolded up to RFC 5322's 998-character line limit (see .mailpolicy).
+POLICY, HEADER_POLICY = mailpolicy.POLICY, mailpolicy.HEADER_POLICY
 
 
 def rsmf_files(

@@ -198,12 +198,16 @@ def _message_rows(
         yield event
 
 
-def write_csv(selections: Iterable[ConversationSlice], out: IO[bytes]) -> int:
-    """Write the CSV (header row first) to a binary stream; returns the number of data rows."""
+def write_csv(
+    selections: Iterable[ConversationSlice], out: IO[bytes], *, header: bool = True
+) -> int:
+    """Write the CSV (header row first, unless ``header`` is false: a later part of a CSV
+    written conversation by conversation) to a binary stream; returns the number of data rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    out.write((BOM + buffer.getvalue()).encode("utf-8"))
+    if header:
+        writer.writerow(COLUMNS)
+        out.write((BOM + buffer.getvalue()).encode("utf-8"))
     count = 0
     for row in rows(selections):
         buffer.seek(0)

@@ -1,0 +1,244 @@
+"""Benchmark: exporting the archive (issue 10, "Exports": 1,000,000 messages in under 10 minutes,
+peak memory under 500 MB), through ``archive.exporting.build.write_export`` in every format.
+
+1. A fresh ``bench-export-<n>-<run>`` tenant: employees, conversations, then N messages loaded with
+   COPY as bench/archive_search.py loads them (its text generator), clustered as an inquiry's
+   export is: N/200 conversations over 30 days (about 7 messages a conversation-day, so one
+   RSMF and one e-mail file per ~7 messages), plus reactions on 5% and edits on 2% of them.
+2. The tenant's first checkpoint adopts every row into its Merkle log (the log's own path: leaf
+   hashes, sequencing, tree nodes), timed apart: it is setup, not export.
+3. In a child process (so its peak RSS is the export's own): ``write_export`` of every message
+   in rsmf, eml, csv, jsonl and html to a zip file; wall time, messages/s, peak RSS, bag size.
+   ``--profile`` prints the export's top functions by cumulative time (cProfile).
+
+Run (local stack: ``scripts/stack.sh start run`` and ``manage.py migrate`` once)::
+
+    .venv/bin/python bench/export.py                      # 10,000 messages
+    .venv/bin/python bench/export.py --messages 100000 --profile
+    .venv/bin/python bench/export.py --messages 1000000   # the issue's target
+
+Figures: docs/benchmarks.md ("Exports").
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_hub.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+from archive.exporting.build import ExportRequest, write_export  # noqa: E402
+from archive.ledger.services import checkpoint_log  # noqa: E402
+from archive.models import Conversation, Message  # noqa: E402
+from bench.archive_search import COLUMNS, message_text, owner_connection  # noqa: E402
+from compliance_hub.audit.actors import Actor  # noqa: E402
+from compliance_hub.tenancy.context import tenant_scope  # noqa: E402
+from compliance_hub.tenancy.models import Tenant  # noqa: E402
+from compliance_hub.tenancy.services import create_tenant  # noqa: E402
+from consent.models import Employee  # noqa: E402
+
+EMPLOYEES = 20
+START = datetime(2026, 3, 1, tzinfo=UTC)
+DAYS = 30
+CHUNK = 50_000
+FORMATS = ("rsmf", "eml", "csv", "jsonl", "html")
+EVENT_COLUMNS = (
+    "tenant_id, kind, event_key, target_wamid, direction, whatsapp_timestamp, received_at,"
+    " payload, raw"
+)
+
+
+def fresh_tenant(messages: int) -> Tenant:
+    run = 0
+    while Tenant.objects.filter(slug=f"bench-export-{messages}-{run}").exists():
+        run += 1
+    return create_tenant(
+        slug=f"bench-export-{messages}-{run}",
+        name=f"Benchmark: export of {messages} (run {run})",
+        actor=Actor.system(),
+    )
+
+
+def people(tenant: Tenant, conversations: int) -> list[tuple[int, int]]:
+    with tenant_scope(tenant):
+        Employee.objects.bulk_create(
+            Employee(
+                tenant=tenant,
+                full_name=f"Employee {n}",
+                email=f"e{n}@{tenant.slug}.example",
+                employee_id=f"X{n}",
+                phone_number=f"+55119{n:08d}",
+                whatsapp_phone_number_id=f"8{n:06d}",
+            )
+            for n in range(EMPLOYEES)
+        )
+        employees = list(Employee.objects.order_by("pk").values_list("pk", flat=True))
+        rng = random.Random(2)  # noqa: S311 - reproducible load, not security
+        Conversation.objects.bulk_create(
+            Conversation(
+                tenant=tenant,
+                employee_id=employees[n % EMPLOYEES],
+                business_phone_number_id=f"8{n % EMPLOYEES:06d}",
+                counterparty_key=f"56{n:011d}",
+                counterparty_wa_id=f"56{n:011d}",
+                counterparty_name=rng.choice(["José Álvarez", "María Núñez", "João", "Zoë"]),
+            )
+            for n in range(conversations)
+        )
+        return list(Conversation.objects.values_list("pk", "employee_id"))
+
+
+def load(tenant: Tenant, conversations: list[tuple[int, int]], total: int) -> None:
+    """Messages (COPY into a temporary table, then INSERT under RLS), with their events."""
+    rng = random.Random(total)  # noqa: S311 - reproducible load, not security
+    done = 0
+    while done < total:
+        n = min(CHUNK, total - done)
+        messages, events = io.StringIO(), io.StringIO()
+        for i in range(done, done + n):
+            conversation, employee = conversations[rng.randrange(len(conversations))]
+            at = START + timedelta(seconds=rng.randrange(DAYS * 86400))
+            text = message_text(rng).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+            direction = "inbound" if rng.random() < 0.5 else "outbound"
+            wamid = f"bench.{tenant.pk}.{i}"
+            messages.write(
+                f"{tenant.pk}\t{conversation}\t{employee}\t{wamid}\t{direction}\ttext\t"
+                f"{at.isoformat()}\t{at.isoformat()}\t{text}\t{{}}\t{{}}\tf\t[]\t{{}}\n"
+            )
+            roll = rng.random()
+            later = (at + timedelta(minutes=3)).isoformat()
+            if roll < 0.05:
+                events.write(
+                    f"{tenant.pk}\treaction\treaction:{wamid}\t{wamid}\toutbound\t{later}\t"
+                    f'{later}\t{{"emoji": "👍"}}\t{{}}\n'
+                )
+            elif roll < 0.07:
+                events.write(
+                    f"{tenant.pk}\tedit\tedit:{wamid}\t{wamid}\t{direction}\t{later}\t{later}\t"
+                    f'{{"message": {{"type": "text", "text": "(edited) {text[:40]}"}}}}\t{{}}\n'
+                )
+        started = time.perf_counter()
+        with tenant_scope(tenant), connection.cursor() as cursor:
+            for table, columns, buffer in (
+                ("archive_message", COLUMNS, messages),
+                ("archive_messageevent", EVENT_COLUMNS, events),
+            ):
+                buffer.seek(0)
+                cursor.execute(
+                    f"CREATE TEMP TABLE bench_load ON COMMIT DROP AS"  # noqa: S608
+                    f" SELECT {columns} FROM {table} WITH NO DATA"
+                )
+                cursor.copy_expert(f"COPY bench_load ({columns}) FROM STDIN", buffer)
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM bench_load"  # noqa: S608
+                )
+                cursor.execute("DROP TABLE bench_load")
+        done += n
+        print(f"  loaded {done:,} messages ({n / (time.perf_counter() - started):,.0f}/s)")
+    with owner_connection() as owner, owner.cursor() as cursor:
+        cursor.execute("ANALYZE archive_message")
+        cursor.execute("ANALYZE archive_messageevent")
+
+
+def export_child(slug: str, target: str, profile: bool) -> None:
+    """The measured part, alone in its process."""
+    tenant = Tenant.objects.get(slug=slug)
+    with tenant_scope(tenant):
+        rows = Message.objects.filter(tenant=tenant)
+    request = ExportRequest(
+        export_id="bench", requester="bench", matter="", query="", date_from=None,
+        date_until=None, formats=FORMATS, created_at=datetime(2026, 4, 1, tzinfo=UTC),
+    )  # fmt: skip
+    before = peak_rss_mb()
+    started, cpu = time.perf_counter(), time.process_time()
+
+    def run() -> None:
+        with open(target, "wb") as out:
+            result = write_export(tenant=tenant, request=request, messages=rows, out=out)
+        print(f"  counts {result.counts}, tree size {result.tree_size}")
+
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(run)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+    else:
+        run()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = peak_rss_mb()
+    size = Path(target).stat().st_size
+    count = result_messages(tenant)
+    print(
+        f"RESULT messages={count} seconds={seconds:.1f} cpu_seconds={cpu:.1f} "
+        f"per_second={count / seconds:,.0f} per_cpu_second={count / cpu:,.0f} "
+        f"peak_rss_mb={peak:.0f} (at start {before:.0f}) bag_mb={size / 1e6:.1f}"
+    )
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS: VmHWM (getrusage's ru_maxrss survives exec, so a child
+    started by a big parent would report the parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def result_messages(tenant: Tenant) -> int:
+    with tenant_scope(tenant):
+        return Message.objects.filter(tenant=tenant).count()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--export-child", nargs=2, metavar=("SLUG", "TARGET"))
+    parser.add_argument("--keep", action="store_true", help="keep the bag (printed path)")
+    args = parser.parse_args()
+    if args.export_child:
+        export_child(*args.export_child, profile=args.profile)
+        return
+
+    tenant = fresh_tenant(args.messages)
+    print(f"{tenant.slug}: loading {args.messages:,} messages")
+    conversations = people(tenant, max(1, args.messages // 200))
+    load(tenant, conversations, args.messages)
+    started = time.perf_counter()
+    checkpoint = checkpoint_log(tenant=tenant, force=True)
+    assert checkpoint is not None
+    print(f"  log adopted {checkpoint.size:,} records in {time.perf_counter() - started:.0f} s")
+
+    folder = tempfile.mkdtemp(prefix="bench-export-")
+    target = str(Path(folder) / f"{tenant.slug}.zip")
+    command = [sys.executable, __file__, "--export-child", tenant.slug, target]
+    if args.profile:
+        command.append("--profile")
+    subprocess.run(command, check=True)  # noqa: S603 - this script, with our own arguments
+    if args.keep:
+        print(f"  bag kept: {target}")
+    else:
+        Path(target).unlink()
+        Path(folder).rmdir()
+
+
+if __name__ == "__main__":
+    main()
