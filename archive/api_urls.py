@@ -10,8 +10,8 @@ from .api import (
     MessageViewSet,
     SavedSearchViewSet,
 )
-from .holds.api import LegalHoldViewSet
 from .exporting.api import ExportViewSet
+from .holds.api import LegalHoldViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("conversations", ConversationViewSet, basename="conversation")

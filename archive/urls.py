@@ -1,8 +1,8 @@
 from django.urls import path
 
 from . import views
-from .holds import views as holds
 from .exporting import views as export_views
+from .holds import views as holds
 
 app_name = "archive"
 
