@@ -213,3 +213,4 @@ class CallRecord(TenantOwnedModel):
 # archive/ledger/. Its receivers and tasks are wired in ArchiveConfig.ready(), not here.
 from .ledger import models as ledger_models  # noqa: E402, F401
 from .search import models as search_models  # noqa: E402, F401
+from .retention import models as retention_models  # noqa: E402, F401
