@@ -10,6 +10,7 @@ from .api import (
     MessageViewSet,
     SavedSearchViewSet,
 )
+from .retention.api import ErasureRequestViewSet, RetentionPolicyViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("conversations", ConversationViewSet, basename="conversation")
@@ -17,6 +18,8 @@ router.register("messages", MessageViewSet, basename="message")
 router.register("message-events", MessageEventViewSet, basename="message-event")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
+router.register("retention-policies", RetentionPolicyViewSet, basename="retention-policy")
+router.register("erasure-requests", ErasureRequestViewSet, basename="erasure-request")
 router.register("ledger/checkpoints", LogCheckpointViewSet, basename="ledger-checkpoint")
 
 urlpatterns = router.urls

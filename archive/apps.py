@@ -10,5 +10,6 @@ class ArchiveConfig(AppConfig):
 
     def ready(self) -> None:
         # The Merkle log's hook on the audit trail, and its beat tasks: Celery's autodiscovery
-        # looks for archive/tasks.py only, not inside the ledger package.
+        # looks for archive/tasks.py only, not inside the ledger package (nor retention's).
         from .ledger import receivers, tasks  # noqa: F401
+        from .retention import tasks as retention_tasks  # noqa: F401

@@ -122,6 +122,7 @@ class Attachment(TenantOwnedModel):
         STORED = "stored", "Stored"
         MISSING = "missing", "Missing (retrying)"
         FAILED = "failed", "Failed for good"
+        DISPOSED = "disposed", "Disposed of (retention or erasure)"
 
     message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments")
     media_id = models.CharField(max_length=255)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .retention import views as retention
 
 app_name = "archive"
 
@@ -14,5 +15,13 @@ urlpatterns = [
         name="attachment_download",
     ),
     path("archive/messages/<int:pk>/proof/", views.message_proof_page, name="message_proof"),
+    path("archive/retention/", retention.retention_page, name="retention"),
+    path("archive/retention/<int:pk>/", retention.retention_policy_page, name="retention_policy"),
+    path(
+        "archive/retention/<int:pk>/delete/",
+        retention.retention_policy_delete,
+        name="retention_policy_delete",
+    ),
+    path("archive/erasure/", retention.erasure_page, name="erasure"),
     path("archive/messages/<int:pk>/history/", views.message_history_page, name="message_history"),
 ]

@@ -21,6 +21,7 @@ from .forms import ConversationFilterForm, MessageSearchForm
 from .history import message_history
 from .ledger.services import LogIntegrityError, NotInLog, inclusion_proof
 from .models import Message
+from .retention.selectors import conversation_restricted
 from .search.cursors import open_cursor, seal_cursor
 from .search.query import QueryError
 from .search.selectors import search_messages
@@ -95,7 +96,8 @@ def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "archive/conversation.html",
-        {"conversation": conversation, "client": client, "bubbles": thread},
+        {"conversation": conversation, "client": client, "bubbles": thread,
+         "restricted": conversation_restricted(tenant=tenant, conversation=conversation)},  # fmt: skip
     )
 
 

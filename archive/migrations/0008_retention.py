@@ -241,6 +241,11 @@ class Migration(migrations.Migration):
             model_name='subjectrestriction',
             index=models.Index(fields=['tenant', 'employee'], name='restriction_employee'),
         ),
+        migrations.AlterField(
+            model_name='attachment',
+            name='status',
+            field=models.CharField(choices=[('pending', 'Waiting to be fetched'), ('stored', 'Stored'), ('missing', 'Missing (retrying)'), ('failed', 'Failed for good'), ('disposed', 'Disposed of (retention or erasure)')], default='pending', max_length=16),
+        ),
         EnableTenantRLS("retentionpolicy"),
         EnableTenantRLS("erasurerequest"),
         EnableTenantRLS("subjectrestriction"),
