@@ -96,8 +96,12 @@ def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "archive/conversation.html",
-        {"conversation": conversation, "client": client, "bubbles": thread,
-         "restricted": conversation_restricted(tenant=tenant, conversation=conversation)},  # fmt: skip
+        {
+            "conversation": conversation,
+            "client": client,
+            "bubbles": thread,
+            "restricted": conversation_restricted(tenant=tenant, conversation=conversation),
+        },
     )
 
 

@@ -27,11 +27,9 @@ from psycopg2 import sql
 
 from compliance_hub.tenancy.rls import EnableTenantRLS
 
-# The content columns disposition may blank (and the stored generated search vectors computed
-# from them, which PostgreSQL recomputes).
-CONTENT_COLUMNS = "ARRAY['text', 'structured', 'context', 'raw', 'payload', 'search_vector']"
-
-REJECT_CHANGE = f"""
+# The content columns disposition may blank are named in the trigger (with the stored generated
+# search vectors computed from them, which PostgreSQL recomputes).
+REJECT_CHANGE = """
 CREATE OR REPLACE FUNCTION ch_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     owner text := (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID);
@@ -46,7 +44,7 @@ BEGIN
     -- and only the content columns may change.
     IF TG_OP = 'UPDATE' AND current_setting('app.disposing', true) = 'on'
        AND current_user = owner
-       AND (to_jsonb(NEW) - {CONTENT_COLUMNS}) = (to_jsonb(OLD) - {CONTENT_COLUMNS}) THEN
+       AND (to_jsonb(NEW) - ARRAY['text', 'structured', 'context', 'raw', 'payload', 'search_vector']) = (to_jsonb(OLD) - ARRAY['text', 'structured', 'context', 'raw', 'payload', 'search_vector']) THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'append-only table %: % is not allowed', TG_TABLE_NAME, TG_OP
@@ -117,134 +115,283 @@ def grant_blanking(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('archive', '0007_saved_search'),
-        ('compliance_hub', '0001_initial'),
-        ('consent', '0004_employee_import_new_teams'),
+        ("archive", "0007_saved_search"),
+        ("compliance_hub", "0001_initial"),
+        ("consent", "0004_employee_import_new_teams"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ErasureRequest',
+            name="ErasureRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject_kind', models.CharField(choices=[('counterparty', 'A client (by WhatsApp number)'), ('employee', 'An employee')], max_length=16)),
-                ('counterparty_wa_id', models.CharField(blank=True, max_length=32)),
-                ('law', models.CharField(choices=[('gdpr', 'GDPR Art. 17 (right to erasure)'), ('lgpd', 'LGPD Art. 18 (elimination)')], max_length=8)),
-                ('requested_by', models.CharField(max_length=200)),
-                ('requested_on', models.DateField()),
-                ('recorded_by_label', models.CharField(max_length=254)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decision', models.CharField(choices=[('refused', 'Refused: records must be kept (data restricted)'), ('carried_out', 'Carried out: content erased, tombstones kept')], max_length=16)),
-                ('basis', models.TextField(blank=True)),
-                ('message_count', models.PositiveIntegerField(default=0)),
-                ('disposed', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "subject_kind",
+                    models.CharField(
+                        choices=[
+                            ("counterparty", "A client (by WhatsApp number)"),
+                            ("employee", "An employee"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("counterparty_wa_id", models.CharField(blank=True, max_length=32)),
+                (
+                    "law",
+                    models.CharField(
+                        choices=[
+                            ("gdpr", "GDPR Art. 17 (right to erasure)"),
+                            ("lgpd", "LGPD Art. 18 (elimination)"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("requested_by", models.CharField(max_length=200)),
+                ("requested_on", models.DateField()),
+                ("recorded_by_label", models.CharField(max_length=254)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("refused", "Refused: records must be kept (data restricted)"),
+                            ("carried_out", "Carried out: content erased, tombstones kept"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("basis", models.TextField(blank=True)),
+                ("message_count", models.PositiveIntegerField(default=0)),
+                ("disposed", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ['-recorded_at', '-id'],
+                "ordering": ["-recorded_at", "-id"],
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_tenants', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_tenants", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='RetentionPolicy',
+            name="RetentionPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('preset', models.CharField(choices=[('sec_17a4_b4', 'SEC 17a-4(b)(4): business communications'), ('sec_17a4_a', 'SEC 17a-4(a): blotters and ledgers'), ('finra_4511', 'FINRA 4511: books and records'), ('mifid_ii', 'MiFID II: recorded communications'), ('cftc_1_31', 'CFTC 1.31: regulatory records'), ('firm', "The firm's own policy")], max_length=32)),
-                ('years', models.PositiveSmallIntegerField()),
-                ('scope', models.CharField(choices=[('tenant', 'The whole firm'), ('team', 'One team'), ('region', 'One country')], max_length=16)),
-                ('region', models.CharField(blank=True, help_text='ISO 3166-1 alpha-2', max_length=2)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by_label', models.CharField(blank=True, max_length=254)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "preset",
+                    models.CharField(
+                        choices=[
+                            ("sec_17a4_b4", "SEC 17a-4(b)(4): business communications"),
+                            ("sec_17a4_a", "SEC 17a-4(a): blotters and ledgers"),
+                            ("finra_4511", "FINRA 4511: books and records"),
+                            ("mifid_ii", "MiFID II: recorded communications"),
+                            ("cftc_1_31", "CFTC 1.31: regulatory records"),
+                            ("firm", "The firm's own policy"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("years", models.PositiveSmallIntegerField()),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("tenant", "The whole firm"),
+                            ("team", "One team"),
+                            ("region", "One country"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(blank=True, help_text="ISO 3166-1 alpha-2", max_length=2),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("created_by_label", models.CharField(blank=True, max_length=254)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['scope', 'region', 'team_id', 'id'],
+                "ordering": ["scope", "region", "team_id", "id"],
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_tenants', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_tenants", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='SubjectRestriction',
+            name="SubjectRestriction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject_kind', models.CharField(choices=[('counterparty', 'A client (by WhatsApp number)'), ('employee', 'An employee')], max_length=16)),
-                ('counterparty_wa_id', models.CharField(blank=True, max_length=32)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "subject_kind",
+                    models.CharField(
+                        choices=[
+                            ("counterparty", "A client (by WhatsApp number)"),
+                            ("employee", "An employee"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("counterparty_wa_id", models.CharField(blank=True, max_length=32)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_tenants', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_tenants", django.db.models.manager.Manager()),
             ],
         ),
         migrations.AddIndex(
-            model_name='tombstone',
-            index=models.Index(fields=['tenant', 'record_table', 'record_id'], name='tombstone_record'),
+            model_name="tombstone",
+            index=models.Index(
+                fields=["tenant", "record_table", "record_id"], name="tombstone_record"
+            ),
         ),
         migrations.AddField(
-            model_name='erasurerequest',
-            name='employee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='consent.employee'),
+            model_name="erasurerequest",
+            name="employee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="consent.employee",
+            ),
         ),
         migrations.AddField(
-            model_name='erasurerequest',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='compliance_hub.tenant'),
+            model_name="erasurerequest",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="compliance_hub.tenant",
+            ),
         ),
         migrations.AddField(
-            model_name='retentionpolicy',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='consent.team'),
+            model_name="retentionpolicy",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="consent.team",
+            ),
         ),
         migrations.AddField(
-            model_name='retentionpolicy',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='compliance_hub.tenant'),
+            model_name="retentionpolicy",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="compliance_hub.tenant",
+            ),
         ),
         migrations.AddField(
-            model_name='subjectrestriction',
-            name='employee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='consent.employee'),
+            model_name="subjectrestriction",
+            name="employee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="consent.employee",
+            ),
         ),
         migrations.AddField(
-            model_name='subjectrestriction',
-            name='erasure_request',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='restrictions', to='archive.erasurerequest'),
+            model_name="subjectrestriction",
+            name="erasure_request",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="restrictions",
+                to="archive.erasurerequest",
+            ),
         ),
         migrations.AddField(
-            model_name='subjectrestriction',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='compliance_hub.tenant'),
+            model_name="subjectrestriction",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="compliance_hub.tenant",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='erasurerequest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('employee__isnull', True), ('subject_kind', 'counterparty'), models.Q(('counterparty_wa_id', ''), _negated=True)), models.Q(('counterparty_wa_id', ''), ('employee__isnull', False), ('subject_kind', 'employee')), _connector='OR'), name='erasure_request_subject_shape'),
+            model_name="erasurerequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("employee__isnull", True),
+                        ("subject_kind", "counterparty"),
+                        models.Q(("counterparty_wa_id", ""), _negated=True),
+                    ),
+                    models.Q(
+                        ("counterparty_wa_id", ""),
+                        ("employee__isnull", False),
+                        ("subject_kind", "employee"),
+                    ),
+                    _connector="OR",
+                ),
+                name="erasure_request_subject_shape",
+            ),
         ),
         migrations.AddIndex(
-            model_name='retentionpolicy',
-            index=models.Index(fields=['tenant', 'scope'], name='retention_policy_scope'),
+            model_name="retentionpolicy",
+            index=models.Index(fields=["tenant", "scope"], name="retention_policy_scope"),
         ),
         migrations.AddConstraint(
-            model_name='retentionpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('region', ''), ('scope', 'tenant'), ('team__isnull', True)), models.Q(('region', ''), ('scope', 'team'), ('team__isnull', False)), models.Q(('region__regex', '^[A-Z]{2}$'), ('scope', 'region'), ('team__isnull', True)), _connector='OR'), name='retention_policy_scope_shape'),
+            model_name="retentionpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("region", ""), ("scope", "tenant"), ("team__isnull", True)),
+                    models.Q(("region", ""), ("scope", "team"), ("team__isnull", False)),
+                    models.Q(
+                        ("region__regex", "^[A-Z]{2}$"), ("scope", "region"), ("team__isnull", True)
+                    ),
+                    _connector="OR",
+                ),
+                name="retention_policy_scope_shape",
+            ),
         ),
         migrations.AddIndex(
-            model_name='subjectrestriction',
-            index=models.Index(fields=['tenant', 'counterparty_wa_id'], name='restriction_counterparty'),
+            model_name="subjectrestriction",
+            index=models.Index(
+                fields=["tenant", "counterparty_wa_id"], name="restriction_counterparty"
+            ),
         ),
         migrations.AddIndex(
-            model_name='subjectrestriction',
-            index=models.Index(fields=['tenant', 'employee'], name='restriction_employee'),
+            model_name="subjectrestriction",
+            index=models.Index(fields=["tenant", "employee"], name="restriction_employee"),
         ),
         migrations.AlterField(
-            model_name='attachment',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting to be fetched'), ('stored', 'Stored'), ('missing', 'Missing (retrying)'), ('failed', 'Failed for good'), ('disposed', 'Disposed of (retention or erasure)')], default='pending', max_length=16),
+            model_name="attachment",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Waiting to be fetched"),
+                    ("stored", "Stored"),
+                    ("missing", "Missing (retrying)"),
+                    ("failed", "Failed for good"),
+                    ("disposed", "Disposed of (retention or erasure)"),
+                ],
+                default="pending",
+                max_length=16,
+            ),
         ),
         EnableTenantRLS("retentionpolicy"),
         EnableTenantRLS("erasurerequest"),

@@ -90,11 +90,9 @@ def _tombstoned(table: str, ref: str = "pk") -> Exists:
 
 def _unlogged_parts() -> Q:
     """A message one of whose records (itself, an event, a stored-file proof) has no leaf yet."""
-    events = MessageEvent.objects.filter(target_wamid=OuterRef("wamid")).filter(
-        ~_has_leaf(EVENT)
-    )
+    events = MessageEvent.objects.filter(target_wamid=OuterRef("wamid")).filter(~_has_leaf(EVENT))
     files = AttachmentFile.objects.filter(message_id=OuterRef("pk")).filter(~_has_leaf(FILE))
-    return ~_has_leaf(MESSAGE) | Exists(events) | Exists(files)
+    return Q(~_has_leaf(MESSAGE)) | Q(Exists(events)) | Q(Exists(files))
 
 
 def _past_retention(tenant: Tenant, terms: list[PolicyTerms], now: datetime) -> QuerySet[Message]:
@@ -129,12 +127,16 @@ def disposition_plan(*, tenant: Tenant, now: datetime | None = None) -> Disposit
         span = ready.aggregate(oldest=Min("whatsapp_timestamp"), newest=Max("whatsapp_timestamp"))
         plan.widen(span["oldest"], span["newest"])
         plan.counts[MESSAGE] = ready.count()
-        plan.counts[EVENT] = MessageEvent.objects.filter(
-            tenant=tenant, target_wamid__in=ready.values("wamid")
-        ).filter(~_tombstoned(EVENT)).count()
-        plan.counts[FILE] = AttachmentFile.objects.filter(
-            tenant=tenant, message__in=ready.values("pk")
-        ).filter(~_tombstoned(FILE)).count()
+        plan.counts[EVENT] = (
+            MessageEvent.objects.filter(tenant=tenant, target_wamid__in=ready.values("wamid"))
+            .filter(~_tombstoned(EVENT))
+            .count()
+        )
+        plan.counts[FILE] = (
+            AttachmentFile.objects.filter(tenant=tenant, message__in=ready.values("pk"))
+            .filter(~_tombstoned(FILE))
+            .count()
+        )
     return plan
 
 

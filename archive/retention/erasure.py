@@ -32,13 +32,13 @@ from .selectors import retention_bases, subject_messages
 MAX_REQUESTER = 200
 NAMED_HOLDS = 5  # a refusal names this many holds at most (and says how many more)
 
-LEGAL_OBLIGATION = {
+LEGAL_OBLIGATION: dict[str, str] = {
     ErasureRequest.Law.GDPR: "GDPR Art. 17(3)(b): erasure does not apply while a legal "
     "obligation requires the records be kept.",
     ErasureRequest.Law.LGPD: "LGPD Art. 16 I: data may be kept to comply with a legal or "
     "regulatory obligation of the controller.",
 }
-LEGAL_CLAIMS = {
+LEGAL_CLAIMS: dict[str, str] = {
     ErasureRequest.Law.GDPR: "GDPR Art. 17(3)(e): erasure does not apply while the records are "
     "needed for the establishment, exercise or defence of legal claims.",
     ErasureRequest.Law.LGPD: "LGPD Art. 16 I and Art. 7 VI: data may be kept for the regular "
@@ -78,10 +78,16 @@ def subject_of(
     *, tenant: Tenant, kind: str, counterparty_number: str = "", employee_id: int | None = None
 ) -> Subject:
     if kind == SubjectKind.COUNTERPARTY:
-        return Subject(SubjectKind.COUNTERPARTY, counterparty_wa_id=client_number(counterparty_number))
+        return Subject(
+            SubjectKind.COUNTERPARTY, counterparty_wa_id=client_number(counterparty_number)
+        )
     if kind == SubjectKind.EMPLOYEE:
         with tenant_scope(tenant):
-            employee = Employee.objects.filter(tenant=tenant, pk=employee_id).first() if employee_id else None
+            employee = (
+                Employee.objects.filter(tenant=tenant, pk=employee_id).first()
+                if employee_id
+                else None
+            )
         if employee is None:
             raise ErasureInputError("employee", "Choose one of the firm's employees.")
         return Subject(SubjectKind.EMPLOYEE, employee=employee)
@@ -166,17 +172,26 @@ def record_erasure_request(
             request.disposed = dict(outcome.counts)
             request.save()
             action = "erasure_request.carried_out"
+        details = {
+            "subject_kind": subject.kind.value,
+            "counterparty_wa_id": subject.counterparty_wa_id,
+            "employee_id": subject.employee.pk if subject.employee else None,
+            "law": law,
+            "requested_by": requested_by,
+            "requested_on": requested_on.isoformat(),
+            "decision": request.decision,
+            "basis": request.basis,
+            "messages": request.message_count,
+            "disposed": request.disposed,
+        }
         record_event(
-            action, tenant=tenant, actor=actor, target=request,
+            action,
+            tenant=tenant,
+            actor=actor,
+            target=request,
             target_label=f"Erasure request for {request.subject_label}",
-            details={
-                "subject_kind": subject.kind.value, "counterparty_wa_id": subject.counterparty_wa_id,
-                "employee_id": subject.employee.pk if subject.employee else None,
-                "law": law, "requested_by": requested_by, "requested_on": requested_on.isoformat(),
-                "decision": request.decision, "basis": request.basis,
-                "messages": request.message_count, "disposed": request.disposed,
-            },
-        )  # fmt: skip
+            details=details,
+        )
     return request
 
 

@@ -43,11 +43,10 @@ def covered_q(terms: PolicyTerms) -> Q:
     employees, not a join: an employee without a team would make ``team_id = X`` NULL, and NOT
     of a NULL drops the row from past_retention_q's negation."""
     if terms.scope is Scope.TEAM:
-        return Q(employee_id__in=Employee.objects.filter(team_id=terms.team_id).values("pk"))
+        team = Employee.objects.filter(team_id=terms.team_id or 0)  # 0: no team, no employee
+        return Q(employee_id__in=team.values("pk"))
     if terms.scope is Scope.REGION:
-        return Q(
-            employee_id__in=Employee.objects.filter(region__iexact=terms.region).values("pk")
-        )
+        return Q(employee_id__in=Employee.objects.filter(region__iexact=terms.region).values("pk"))
     # Every message; not Q(), which an OR drops (Q() | X is X).
     return Q(pk__isnull=False)
 
@@ -98,7 +97,9 @@ def retention_bases(
         until = add_years(newest, terms.years)
         if until > now:
             bases.append(
-                RetentionBasis(terms.policy_id, PRESETS[terms.preset].regulation, terms.years, until)
+                RetentionBasis(
+                    terms.policy_id, PRESETS[terms.preset].regulation, terms.years, until
+                )
             )
     return sorted(bases, key=lambda b: (b.until, b.years), reverse=True)
 
@@ -110,7 +111,7 @@ def subject_messages(
     conversations with them) or an employee's."""
     rows = Message.objects.filter(tenant=tenant)
     if kind == SubjectKind.EMPLOYEE:
-        return rows.filter(employee_id=employee_id)
+        return rows.filter(employee_id=employee_id or 0)
     return rows.filter(conversation__counterparty_wa_id=counterparty_wa_id)
 
 

@@ -23,9 +23,7 @@ from .services import change_policy, create_policy, delete_policy
 
 
 def _policy_rows(tenant) -> list[dict]:
-    return [
-        {"policy": p, "preset": PRESETS[p.preset]} for p in retention_policies(tenant=tenant)
-    ]
+    return [{"policy": p, "preset": PRESETS[p.preset]} for p in retention_policies(tenant=tenant)]
 
 
 def _save_policy(request: TenantRequest, form: RetentionPolicyForm, policy=None) -> bool:
