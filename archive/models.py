@@ -212,6 +212,7 @@ class CallRecord(TenantOwnedModel):
 
 # Django registers an app's models from its models module only; the Merkle log's live in
 # archive/ledger/. Its receivers and tasks are wired in ArchiveConfig.ready(), not here.
+from .holds import models as holds_models  # noqa: E402, F401
 from .ledger import models as ledger_models  # noqa: E402, F401
 from .retention import models as retention_models  # noqa: E402, F401
 from .search import models as search_models  # noqa: E402, F401

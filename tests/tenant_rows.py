@@ -204,6 +204,20 @@ def make_saved_search(tenant: Tenant) -> None:
         update_saved_search(saved=saved, actor=Actor.system(), query="shares OR acoes")
 
 
+def make_legal_hold(tenant: Tenant) -> None:
+    """A legal hold on the tenant's saved search (made by make_saved_search, just before)."""
+    from archive.holds.services import place_hold
+    from archive.search.models import SavedSearch
+    from compliance_hub.tenancy.context import tenant_scope
+
+    with tenant_scope(tenant):
+        saved = SavedSearch.objects.get(tenant=tenant, name=f"marker-{tenant.slug}")
+        place_hold(
+            tenant=tenant, actor=Actor.system(), matter=f"marker-{tenant.slug}",
+            reason="Row for the isolation tests", saved_search=saved.pk,
+        )  # fmt: skip
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -233,6 +247,7 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "archive.Tombstone": make_ledger_rows,
     "archive.SavedSearch": make_saved_search,
     "archive.SavedSearchVersion": make_saved_search,
+    "archive.LegalHold": make_legal_hold,
 }
 
 

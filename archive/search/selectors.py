@@ -143,6 +143,7 @@ class SearchFilters:
     deleted: bool | None = None
     since: datetime | None = None
     until: datetime | None = None
+    legal_hold: int | None = None  # the messages that hold (archive/holds/) freezes now
 
 
 @dataclass(frozen=True)
@@ -153,28 +154,42 @@ class Matches:
 
 def matching_messages(*, tenant: Tenant, query: str, filters: SearchFilters) -> Matches:
     """Every message of the tenant that ``query`` (archive/search/query.py) and ``filters``
-    select: the one definition of a search's matches, shared by result pages and exports.
-    A message matches when one of its versions (the original text or an edit) matches; a blank
-    ``query`` searches no words (every message the filters allow). Bad input of any kind raises
-    :class:`QueryError` with a message for the reviewer."""
+    select: the one definition of a search's matches, shared by result pages, exports and
+    legal holds. A message matches when one of its versions (the original text or an edit)
+    matches; a blank ``query`` searches no words (every message the filters allow). Bad input of
+    any kind raises :class:`QueryError` with a message for the reviewer."""
+    condition, wanted = matching_condition(tenant=tenant, query=query, filters=filters)
+    rows: QuerySet[Message] = Message.objects.filter(tenant=tenant).filter(condition)
+    return Matches(rows, wanted)
+
+
+def matching_condition(
+    *, tenant: Tenant, query: str, filters: SearchFilters
+) -> tuple[Q, str | None]:
+    """:func:`matching_messages` as a condition on a message row, and the tsquery that marks the
+    hits. The words are compiled to SQL here, once (one query to read the lexicon), so a caller
+    that ORs many searches together (legal holds, over every message of a tenant) pays that once
+    per search, not per row. The condition names the message table itself: use it on a query
+    of ``Message`` (``Message.objects.filter(...)``), not inside another model's query."""
     for name, value in (("since", filters.since), ("until", filters.until)):
         if value is not None and value.utcoffset() is None:
             raise QueryError(f"The {name} date needs a time zone.")
     if filters.since is not None and filters.until is not None and filters.since >= filters.until:
         raise QueryError("The end of the date range must come after its start.")
 
+    condition = Q()
+    wanted = None
     if query.strip():
-        condition, params, wanted = _text_condition(tenant=tenant, query=query)
-    else:
-        condition, params, wanted = "TRUE", [], None
+        sql, params, wanted = _text_condition(tenant=tenant, query=query)
+        condition &= Q(RawSQL(sql, params, output_field=BooleanField()))
+    condition &= _filters(tenant=tenant, filters=filters)
+    condition &= _flag_filters(tenant=tenant, filters=filters)
+    if filters.legal_hold is not None:
+        # Holds are built from searches (archive/holds/selectors.py imports this module).
+        from ..holds.selectors import hold_condition
 
-    # Typed as the plain queryset that the filter helpers below return.
-    rows: QuerySet[Message] = Message.objects.filter(tenant=tenant).filter(
-        RawSQL(condition, params, output_field=BooleanField())
-    )
-    rows = rows.filter(_filters(tenant=tenant, filters=filters))
-    rows = _flag_filters(rows, tenant=tenant, filters=filters)
-    return Matches(rows, wanted)
+        condition &= hold_condition(tenant=tenant, hold_id=filters.legal_hold)
+    return condition, wanted
 
 
 def search_messages(
@@ -192,6 +207,7 @@ def search_messages(
     deleted: bool | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    legal_hold: int | None = None,
     order: Order = "newest",
     cursor: str | None = None,
     page_size: int = 50,
@@ -219,6 +235,7 @@ def search_messages(
         deleted=deleted,
         since=since,
         until=until,
+        legal_hold=legal_hold,
     )
     matches = matching_messages(tenant=tenant, query=query, filters=filters)
     rows, wanted = matches.rows, matches.wanted
@@ -304,9 +321,7 @@ def _filters(*, tenant: Tenant, filters: SearchFilters) -> Q:
     return condition
 
 
-def _flag_filters(
-    rows: QuerySet[Message], *, tenant: Tenant, filters: SearchFilters
-) -> QuerySet[Message]:
+def _flag_filters(*, tenant: Tenant, filters: SearchFilters) -> Q:
     def event(kind: str) -> Exists:
         return Exists(
             MessageEvent.objects.filter(tenant=tenant, target_wamid=OuterRef("wamid"), kind=kind)
@@ -320,10 +335,11 @@ def _flag_filters(
         "edited": (filters.edited, event(MessageEvent.Kind.EDIT)),
         "deleted": (filters.deleted, event(MessageEvent.Kind.REVOKE)),
     }
+    condition = Q()
     for wanted, expression in checks.values():
         if wanted is not None:
-            rows = rows.filter(expression if wanted else ~expression)
-    return rows
+            condition &= Q(expression) if wanted else ~Q(expression)
+    return condition
 
 
 # Keyset pages --------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from .query import parse
 # The messages search's filters (its query parameters), which a saved search may keep.
 SEARCH_FILTERS = frozenset(
     {"employee", "team", "counterparty", "direction", "conversation", "type",
-     "has_attachment", "edited", "deleted", "since", "until", "order"}
+     "has_attachment", "edited", "deleted", "since", "until", "order", "legal_hold"}
 )  # fmt: skip
 MAX_NAME = 200
 

@@ -68,6 +68,9 @@ ACTION_LABELS: dict[str, str] = {
     "saved_search.updated": "Saved search changed (earlier version kept)",
     "saved_search.deleted": "Saved search deleted (its versions kept)",
     "archive.verified": "Archive integrity verified",
+    "archive.legal_hold_placed": "Legal hold placed",
+    "archive.legal_hold_updated": "Legal hold's matter or reason corrected",
+    "archive.legal_hold_released": "Legal hold released",
     "archive.record_tombstoned": "Archive record disposed of (tombstone kept)",
     "archive.disposition_certificate": "Retention disposition run (certificate)",
     "retention_policy.created": "Retention policy added",
@@ -140,6 +143,7 @@ TARGET_LABELS: dict[str, str] = {
     "tombstone": "Disposed archive record",
     "savedsearch": "Saved search",
     "savedsearchversion": "Saved search version",
+    "legalhold": "Legal hold",
 }
 
 
