@@ -6,12 +6,13 @@ One run, for one tenant:
 1. Which messages are due: at least one policy applies and every applicable policy has run out
    (selectors.past_retention_q), not disposed of already (no tombstone), and every record of the
    message already has its leaf (a record still queued for the log waits for the next run).
-2. In batches, each ONE transaction: take the tenant's holds-and-disposition lock (locks.py, which
-   placing a hold also takes), THEN read the holds and pick the batch, so a hold committed
-   before the lock is seen and one placed after waits for the commit; tombstone the message,
-   its events and its stored-attachment proofs (archive.ledger.services.record_tombstone), blank
-   their content through the database's one narrow path (ch_blank_disposed, see migration 0008),
-   mark the attachments disposed; their stored bytes are deleted once the batch has committed.
+2. In batches, each ONE transaction: take the tenant's holds lock (holds.selectors.lock_holds,
+   shared; placing a hold takes it exclusive), THEN read the holds and pick the batch, so a
+   hold committed before the lock is seen and one placed after waits for the commit; tombstone
+   the message, its events and its stored-attachment proofs (ledger.services.record_tombstone),
+   blank their content through the database's one narrow path (ch_blank_disposed, migration
+   0009_retention), mark the attachments disposed; their stored bytes are deleted once the batch
+   has committed.
 3. A checkpoint is signed and anchored after the run (the tombstones are leaves too), and a
    disposition certificate goes to the audit trail: counts per table, the WhatsApp-time range,
    the policies applied, that checkpoint, and whether it was a dry run.
@@ -39,11 +40,10 @@ from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
-from ..holds.selectors import held_messages_q
+from ..holds.selectors import held_messages_q, lock_holds
 from ..ledger.models import LogCheckpoint, LogLeaf, Tombstone
 from ..ledger.services import checkpoint_and_anchor, record_tombstone
 from ..models import Attachment, AttachmentFile, Message, MessageEvent
-from .locks import lock_holds_and_disposition
 from .rules import PRESETS, PolicyTerms
 from .selectors import past_retention_q, policy_terms
 
@@ -155,7 +155,9 @@ def _dispose_batch(
     """One transaction: lock, read the holds, dispose of up to ``size`` messages. Returns how
     many messages it disposed of (0: nothing left)."""
     with tenant_scope(tenant):
-        lock_holds_and_disposition(tenant=tenant)
+        # Shared: runs of disposition and erasure go side by side; placing a hold (exclusive)
+        # waits for this batch to commit, or this batch waits for the hold and reads it.
+        lock_holds(tenant=tenant, shared=True)
         batch = list(
             _past_retention(tenant, terms, now)
             .exclude(Q(held_messages_q(tenant=tenant)))
@@ -175,7 +177,7 @@ def dispose_messages(
 ) -> None:  # fmt: skip
     """Tombstone and blank the messages of ``rows`` (pk, wamid, WhatsApp time), their events and
     their stored-attachment proofs; the stored bytes are deleted once the caller's transaction
-    commits. The caller holds the tenant's holds-and-disposition lock, inside the transaction
+    commits. The caller holds the tenant's holds lock, inside the transaction
     that read the holds, and has checked every record has its leaf. Shared by disposition and
     erasure."""
     if not rows:

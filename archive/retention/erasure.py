@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from compliance_hub.audit.actors import Actor
@@ -22,10 +22,11 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee
 
-from ..holds.selectors import held_messages_q, holds_on
+from ..holds.models import LegalHold
+from ..holds.selectors import held_by, held_messages_q, lock_holds
 from ..ledger.services import checkpoint_and_anchor
+from ..models import Message
 from .disposition import MESSAGE, DispositionOutcome, _tombstoned, _unlogged_parts, dispose_messages
-from .locks import lock_holds_and_disposition
 from .models import ErasureRequest, SubjectKind, SubjectRestriction
 from .selectors import retention_bases, subject_messages
 
@@ -136,7 +137,7 @@ def record_erasure_request(
     with tenant_scope(tenant):
         # The same lock as disposition and placing a hold: the holds read below stay true
         # until this decision commits.
-        lock_holds_and_disposition(tenant=tenant)
+        lock_holds(tenant=tenant, shared=True)
         rows = messages()
         lines = [b.sentence for b in retention_bases(tenant=tenant, messages=rows, now=now)]
         if lines:
@@ -195,21 +196,19 @@ def record_erasure_request(
     return request
 
 
-def _hold_sentences(tenant: Tenant, held) -> list[str]:
-    """One line per legal hold keeping any of ``held`` (at most NAMED_HOLDS named)."""
-    seen: dict[int, str] = {}
-    more = 0
-    for message in held.order_by("whatsapp_timestamp", "pk").iterator(chunk_size=200):
-        for hold in holds_on(tenant=tenant, message=message):
-            if hold.pk in seen:
-                continue
-            if len(seen) >= NAMED_HOLDS:
-                more += 1
-                continue
-            seen[hold.pk] = f"Legal hold '{hold.matter}' placed {hold.placed_at:%Y-%m-%d}."
-        if len(seen) >= NAMED_HOLDS and more:
-            break
-    lines = list(seen.values())
-    if more:
+def _hold_sentences(tenant: Tenant, held: QuerySet[Message]) -> list[str]:
+    """One line per legal hold keeping any of ``held`` (oldest first, at most NAMED_HOLDS)."""
+    ids = list(held.values_list("pk", flat=True))
+    holds: dict[int, LegalHold] = {}
+    for start in range(0, len(ids), 1000):
+        for found in held_by(tenant=tenant, message_ids=ids[start : start + 1000]).values():
+            holds.update((hold.pk, hold) for hold in found)
+    ordered = sorted(holds.values(), key=lambda hold: (hold.created_at, hold.pk))
+    lines = [
+        f"Legal hold '{hold.matter}' placed {hold.created_at:%Y-%m-%d}."
+        for hold in ordered[:NAMED_HOLDS]
+    ]
+    more = len(ordered) - NAMED_HOLDS
+    if more > 0:
         lines.append(f"... and {more} more legal hold{'s' if more > 1 else ''}.")
     return lines

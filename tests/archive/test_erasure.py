@@ -28,8 +28,14 @@ CLIENT = "+55 11 999"  # ledger_helpers' client: wa_id 5511999
 
 
 def request_body(**overrides) -> dict:
-    return {"subject_kind": "counterparty", "counterparty_number": CLIENT, "law": "gdpr",
-            "requested_by": "The client, by email", "requested_on": "2026-12-01", **overrides}  # fmt: skip
+    return {
+        "subject_kind": "counterparty",
+        "counterparty_number": CLIENT,
+        "law": "gdpr",
+        "requested_by": "The client, by email",
+        "requested_on": "2026-12-01",
+        **overrides,
+    }
 
 
 def trail(tenant) -> list[AuditEvent]:
@@ -101,8 +107,10 @@ def test_an_employees_request_is_refused_naming_the_longest_rule(tenant_a):
     )  # fmt: skip
     assert decided.decision == ErasureRequest.Decision.REFUSED
     lines = decided.basis.splitlines()
-    assert lines[0].startswith("MiFID II Art. 16(7) and Delegated Regulation (EU) 2017/565 "
-                               "Art. 76 requires these records be kept until 2033-03-02")  # fmt: skip
+    assert lines[0].startswith(
+        "MiFID II Art. 16(7) and Delegated Regulation (EU) 2017/565 "
+        "Art. 76 requires these records be kept until 2033-03-02"
+    )
     assert lines[1].startswith("SEC Rule 17a-4(b)(4) requires these records be kept until 2029")
 
 

@@ -21,7 +21,9 @@ URL = "/api/v1/retention-policies/"
 
 def trail(tenant) -> list[AuditEvent]:
     with tenant_scope(tenant):
-        return list(AuditEvent.objects.filter(action__startswith="retention_policy.").order_by("id"))
+        return list(
+            AuditEvent.objects.filter(action__startswith="retention_policy.").order_by("id")
+        )
 
 
 def policies(tenant) -> list[tuple[str, int, str]]:
@@ -159,7 +161,9 @@ def test_the_page_refuses_a_period_below_the_floor_on_the_field(client, tenant_a
     page = client.post("/archive/retention/", {"preset": "sec_17a4_a", "years": "2",
                                                 "scope": "tenant"})  # fmt: skip
     assert page.status_code == 400
-    assert "SEC Rule 17a-4(a) requires at least 6 years; 2 would be shorter" in page.content.decode()
+    assert (
+        "SEC Rule 17a-4(a) requires at least 6 years; 2 would be shorter" in page.content.decode()
+    )
     assert policies(tenant_a) == []
 
 
@@ -167,8 +171,10 @@ def test_the_page_changes_and_removes_a_policy(client, tenant_a, alice):
     policy = create_policy(tenant=tenant_a, actor=ADMIN, preset="finra_4511")
     login(client, alice)
     assert client.get(f"/archive/retention/{policy.pk}/").status_code == 200
-    saved = client.post(f"/archive/retention/{policy.pk}/", {"preset": "finra_4511",
-                                                            "years": "7", "scope": "tenant"})  # fmt: skip
+    saved = client.post(
+        f"/archive/retention/{policy.pk}/",
+        {"preset": "finra_4511", "years": "7", "scope": "tenant"},
+    )
     assert saved.status_code == 302
     assert policies(tenant_a) == [("finra_4511", 7, "tenant")]
     assert client.post(f"/archive/retention/{policy.pk}/delete/").status_code == 302

@@ -116,7 +116,7 @@ def grant_blanking(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("archive", "0007_saved_search"),
+        ("archive", "0008_legal_hold"),
         ("compliance_hub", "0001_initial"),
         ("consent", "0004_employee_import_new_teams"),
     ]
