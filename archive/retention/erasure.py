@@ -165,12 +165,17 @@ def record_erasure_request(
             outcome = DispositionOutcome(dry_run=False)
             dispose_messages(
                 tenant=tenant, actor=actor,
-                rows=list(rows.order_by("whatsapp_timestamp", "pk").values_list(
-                    "pk", "wamid", "whatsapp_timestamp")),
+                # A message captured in the last instant may still wait for its leaf; a
+                # tombstone needs one, so it is left for a later request (counted below).
+                rows=list(rows.exclude(_unlogged_parts()).order_by("whatsapp_timestamp", "pk")
+                          .values_list("pk", "wamid", "whatsapp_timestamp")),
                 reason=f"erasure request ({ErasureRequest.Law(law).label})", outcome=outcome,
             )  # fmt: skip
             request.decision = ErasureRequest.Decision.CARRIED_OUT
-            request.disposed = dict(outcome.counts)
+            request.disposed = {
+                **outcome.counts,
+                "waiting_for_the_log": rows.filter(_unlogged_parts()).count(),
+            }
             request.save()
             action = "erasure_request.carried_out"
         details = {

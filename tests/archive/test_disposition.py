@@ -13,13 +13,17 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 
 from archive.ledger.models import Tombstone
+from archive.ledger.services import checkpoint_and_anchor
 from archive.models import Attachment, Message, MessageEvent
 from archive.retention.disposition import dispose_records, disposition_plan
 from archive.retention.services import create_policy
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.models import Role
+from tests.archive.ledger_helpers import archive_sample
 from tests.archive.retention_helpers import (
     ADMIN,
     IN_2028,
@@ -32,6 +36,7 @@ from tests.archive.retention_helpers import (
     verify,
 )
 from tests.database import attempt
+from tests.fixtures import login, make_person
 
 pytestmark = pytest.mark.usefixtures("anchor_dir")
 
@@ -39,6 +44,14 @@ pytestmark = pytest.mark.usefixtures("anchor_dir")
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+def conversation_page(tenant) -> str:
+    client = Client()
+    login(client, make_person("reader@firm-a.example", tenant=tenant, role=Role.AUDITOR))
+    with tenant_scope(tenant):
+        conversation = Message.objects.first().conversation_id
+    return client.get(f"/archive/conversations/{conversation}/").content.decode()
 
 
 def contents(tenant) -> list[tuple[str, dict, dict]]:
@@ -91,6 +104,7 @@ def test_disposition_tombstones_blanks_and_the_archive_still_verifies(tenant_a):
         assert Message.objects.filter(wamid__startswith="wamid.").count() == 3
     assert tombstones(tenant_a) == {"archive.message": 3, "archive.messageevent": 3}
     assert "OK:" in verify()
+    assert "Content disposed of" in conversation_page(tenant_a)
 
     [certificate] = certificates(tenant_a)
     details = certificate.details
@@ -114,8 +128,6 @@ def test_the_stored_media_bytes_go_and_verify_files_still_passes(
 ):
     ana = logged_archive(tenant_a, count=1)
     message_id, name = stored_attachment(tenant_a, ana, 5)
-    from archive.ledger.services import checkpoint_and_anchor
-
     checkpoint_and_anchor(tenant=tenant_a, force=True)
     create_policy(tenant=tenant_a, actor=ADMIN, preset="firm", years=1)
     assert default_storage.exists(name)
@@ -142,11 +154,7 @@ def test_the_longest_policy_that_applies_wins(tenant_a):
     ana = logged_archive(tenant_a, count=2)  # team "Team firm-a", Brazil
     with tenant_scope(tenant_a):
         rui = other_employee(tenant_a, region="PT")
-    from tests.archive.ledger_helpers import archive_sample
-
     archive_sample(tenant_a, rui, start=10, count=2)
-    from archive.ledger.services import checkpoint_and_anchor
-
     checkpoint_and_anchor(tenant=tenant_a, force=True)
     # Firm-wide 1 year, Ana's team 3 years (SEC 17a-4(b)(4)), Brazil 6 years (FINRA 4511).
     create_policy(tenant=tenant_a, actor=ADMIN, preset="firm", years=1)
