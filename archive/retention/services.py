@@ -18,7 +18,7 @@ from .models import RetentionPolicy
 from .rules import RetentionRuleError, Scope, check_years, preset_of
 
 
-def policy_snapshot(policy: RetentionPolicy) -> dict[str, Any]:
+def _snapshot(policy: RetentionPolicy) -> dict[str, Any]:
     """What the audit trail keeps of a policy, before and after a change."""
     preset = preset_of(policy.preset)
     return {
@@ -79,7 +79,7 @@ def create_policy(
         )  # fmt: skip
         record_event(
             "retention_policy.created", tenant=tenant, actor=actor, target=policy,
-            details={"before": None, "after": policy_snapshot(policy)},
+            details={"before": None, "after": _snapshot(policy)},
         )  # fmt: skip
     return policy
 
@@ -107,11 +107,11 @@ def change_policy(
             region=policy.region if region is None else region,
         )
         policy = RetentionPolicy.objects.select_for_update().get(tenant=tenant, pk=policy.pk)
-        before = policy_snapshot(policy)
+        before = _snapshot(policy)
         policy.preset, policy.years, policy.scope = chosen.code, new_years, where.value
         policy.team, policy.region, policy.updated_at = team, code, timezone.now()
         policy.save()
-        after = policy_snapshot(policy)
+        after = _snapshot(policy)
         if after != before:
             record_event(
                 "retention_policy.changed", tenant=tenant, actor=actor, target=policy,
@@ -125,7 +125,7 @@ def delete_policy(*, policy: RetentionPolicy, actor: Actor) -> None:
     kept by the other policies, or for ever when none applies."""
     tenant = policy.tenant
     with tenant_scope(tenant):
-        before = policy_snapshot(policy)
+        before = _snapshot(policy)
         label = str(policy)
         record_event(
             "retention_policy.deleted", tenant=tenant, actor=actor, target=policy,

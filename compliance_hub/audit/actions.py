@@ -131,6 +131,7 @@ TARGET_LABELS: dict[str, str] = {
     "messageevent": "Message edit, deletion or status",
     "retentionpolicy": "Retention policy",
     "erasurerequest": "Erasure request",
+    "subjectrestriction": "Restricted data subject",
     "attachment": "Attachment",
     "attachmentfile": "Attachment file",
     "callrecord": "Call record",
