@@ -31,7 +31,8 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from compliance_hub.audit.actors import Actor
@@ -127,16 +128,29 @@ def disposition_plan(*, tenant: Tenant, now: datetime | None = None) -> Disposit
         span = ready.aggregate(oldest=Min("whatsapp_timestamp"), newest=Max("whatsapp_timestamp"))
         plan.widen(span["oldest"], span["newest"])
         plan.counts[MESSAGE] = ready.count()
-        plan.counts[EVENT] = (
-            MessageEvent.objects.filter(tenant=tenant, target_wamid__in=ready.values("wamid"))
+        # Counted from the messages' side: the holds' condition names the message table
+        # itself (holds/selectors.py), so the message query must never become a subquery.
+        events = (
+            MessageEvent.objects.filter(target_wamid=OuterRef("wamid"))
             .filter(~_tombstoned(EVENT))
-            .count()
+            .order_by()
+            .values("target_wamid")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
-        plan.counts[FILE] = (
-            AttachmentFile.objects.filter(tenant=tenant, message__in=ready.values("pk"))
+        files = (
+            AttachmentFile.objects.filter(message_id=OuterRef("pk"))
             .filter(~_tombstoned(FILE))
-            .count()
+            .order_by()
+            .values("message_id")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
+        totals = ready.annotate(
+            event_n=Coalesce(Subquery(events), 0), file_n=Coalesce(Subquery(files), 0)
+        ).aggregate(events=Sum("event_n"), files=Sum("file_n"))
+        plan.counts[EVENT] = int(totals["events"] or 0)
+        plan.counts[FILE] = int(totals["files"] or 0)
     return plan
 
 

@@ -17,6 +17,7 @@ from archive.models import Message
 from archive.retention.disposition import dispose_records, disposition_plan
 from archive.retention.erasure import record_erasure_request
 from archive.retention.services import create_policy
+from archive.search.services import create_saved_search
 from compliance_hub.tenancy.context import tenant_scope
 from tests.archive.retention_helpers import ADMIN, IN_2028, logged_archive, verify
 from tests.database import side_by_side
@@ -130,3 +131,21 @@ def test_a_hold_placed_while_disposition_starts_is_never_lost(tenant_a):
     assert len(disposed_wamids(tenant_a)) == 2
     connection.close()
     assert "OK:" in verify()
+
+
+def test_a_hold_by_saved_search_is_honoured_by_the_plan_the_run_and_the_page(
+    client, tenant_a, alice
+):
+    logged_archive(tenant_a, count=3)
+    create_policy(tenant=tenant_a, actor=ADMIN, preset="firm", years=1)
+    with tenant_scope(tenant_a):
+        saved = create_saved_search(tenant=tenant_a, actor=ADMIN, name="Petrobras talk",
+                                    query="petrobras", filters={})  # fmt: skip
+    hold(tenant_a, saved_search=saved.pk)
+
+    plan = disposition_plan(tenant=tenant_a, now=IN_2028)
+    assert (plan.messages, plan.held, plan.counts["archive.messageevent"]) == (0, 3, 0)
+    assert dispose_records(tenant=tenant_a, actor=ADMIN, now=IN_2028).messages == 0
+    assert disposed_wamids(tenant_a) == set()
+    login(client, alice)
+    assert client.get("/archive/retention/").status_code == 200
