@@ -240,14 +240,19 @@ class MessageFilter(ArchiveFilter):
         help_text='A search in the reviewers\' query language: AND, OR, NOT, ( ), "phrase", '
         "invest*, buy w/3 shares, buy pre/3 shares, from:, to:, body:, filename: "
         f"(at most {MAX_QUERY_LENGTH} characters). With q or a search-only filter (team, "
-        "has_attachment, edited, deleted, order) the list is a search: newest first (or by "
-        "relevance), with an exact count and snippets; since and until then need a UTC offset",
+        "has_attachment, edited, deleted, legal_hold, order) the list is a search: newest first "
+        "(or by relevance), with an exact count and snippets; since and until then need a UTC "
+        "offset",
     )
     team = IdFilter(method="filter_text", help_text="Search only: the employees of this team")
     has_attachment = BooleanFilter(method="filter_text", help_text="Search only")
     edited = BooleanFilter(method="filter_text", help_text="Search only")
     deleted = BooleanFilter(
         method="filter_text", help_text="Search only: deleted for everyone (the original is kept)"
+    )
+    legal_hold = IdFilter(
+        method="filter_text",
+        help_text="Search only: the messages this legal hold (/api/v1/legal-holds/) names now",
     )
     order = django_filters.ChoiceFilter(
         choices=[("newest", "newest"), ("relevance", "relevance")],
@@ -272,6 +277,7 @@ class MessageFilter(ArchiveFilter):
             "has_attachment",
             "edited",
             "deleted",
+            "legal_hold",
             "order",
         ]
 
@@ -280,7 +286,7 @@ class MessageFilter(ArchiveFilter):
 
 
 # Parameters that make the messages list a search (besides a non-blank q).
-SEARCH_ONLY = ("team", "has_attachment", "edited", "deleted", "order")
+SEARCH_ONLY = ("team", "has_attachment", "edited", "deleted", "legal_hold", "order")
 
 
 class ConversationFilter(ArchiveFilter):
@@ -548,6 +554,7 @@ class MessageViewSet(AuditedArchiveViewSet):
             "deleted": data.get("deleted"),
             "since": data.get("since"),
             "until": data.get("until"),
+            "legal_hold": data.get("legal_hold"),
             "order": data.get("order") or "newest",
         }
         given = {k: v for k, v in criteria.items() if v not in (None, "")}

@@ -10,6 +10,7 @@ from .api import (
     MessageViewSet,
     SavedSearchViewSet,
 )
+from .holds.api import LegalHoldViewSet
 from .retention.api import ErasureRequestViewSet, RetentionPolicyViewSet
 
 router = SimpleRouter(trailing_slash=True)
@@ -20,6 +21,7 @@ router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
 router.register("retention-policies", RetentionPolicyViewSet, basename="retention-policy")
 router.register("erasure-requests", ErasureRequestViewSet, basename="erasure-request")
+router.register("legal-holds", LegalHoldViewSet, basename="legal-hold")
 router.register("ledger/checkpoints", LogCheckpointViewSet, basename="ledger-checkpoint")
 
 urlpatterns = router.urls

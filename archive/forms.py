@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from consent.models import Employee
 
+from .holds.models import LegalHold
+from .holds.selectors import legal_holds
 from .models import Direction
 from .search.query import MAX_QUERY_LENGTH
 
@@ -63,6 +65,11 @@ SEARCH_HELP = (
 )
 
 
+class HoldChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.matter if obj.is_active else f"{obj.matter} (released)"
+
+
 class MessageSearchForm(forms.Form):
     """The search page's query and filters; :meth:`criteria` gives them as the search selector
     (archive/search/selectors.py) takes them."""
@@ -85,6 +92,10 @@ class MessageSearchForm(forms.Form):
     until = forms.DateField(
         required=False, label="Until", widget=forms.DateInput(attrs={"type": "date"})
     )
+    legal_hold = HoldChoiceField(
+        queryset=LegalHold.objects.none(), required=False, label="Legal hold",
+        help_text="Only the messages this hold freezes now",
+    )  # fmt: skip
     order = forms.ChoiceField(
         required=False,
         choices=[("newest", "Newest first"), ("relevance", "Most relevant first")],
@@ -97,6 +108,10 @@ class MessageSearchForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Employee.objects.filter(tenant=tenant).order_by("full_name", "id")
         field.empty_label = "Every employee"
+        holds = self.fields["legal_hold"]
+        assert isinstance(holds, forms.ModelChoiceField)
+        holds.queryset = legal_holds(tenant=tenant)  # active first, a released one still listed
+        holds.empty_label = "Any message"
 
     def clean(self) -> dict:
         data = super().clean() or {}
@@ -126,5 +141,6 @@ class MessageSearchForm(forms.Form):
             "deleted": flag("deleted"),
             "since": start_of(data["since"]) if data.get("since") else None,
             "until": start_of(data["until"] + timedelta(days=1)) if data.get("until") else None,
+            "legal_hold": data["legal_hold"].pk if data.get("legal_hold") else None,
             "order": data.get("order") or "newest",
         }

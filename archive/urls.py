@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .holds import views as holds
 from .retention import views as retention
 
 app_name = "archive"
@@ -14,6 +15,10 @@ urlpatterns = [
         views.attachment_download,
         name="attachment_download",
     ),
+    path("archive/holds/", holds.holds_page, name="holds"),
+    path("archive/holds/new/", holds.hold_create_page, name="hold_create"),
+    path("archive/holds/<int:pk>/", holds.hold_page, name="hold"),
+    path("archive/holds/<int:pk>/release/", holds.hold_release, name="hold_release"),
     path("archive/messages/<int:pk>/proof/", views.message_proof_page, name="message_proof"),
     path("archive/retention/", retention.retention_page, name="retention"),
     path("archive/retention/<int:pk>/", retention.retention_policy_page, name="retention_policy"),

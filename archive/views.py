@@ -19,6 +19,7 @@ from compliance_hub.tenancy.roles import role_required
 from .downloads import attachment_response
 from .forms import ConversationFilterForm, MessageSearchForm
 from .history import message_history
+from .holds.selectors import held_by, holds_on
 from .ledger.services import LogIntegrityError, NotInLog, inclusion_proof
 from .models import Message
 from .retention.selectors import conversation_restricted
@@ -87,6 +88,10 @@ def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
     if conversation is None:
         raise Http404("No such conversation.")
     rows = conversation_messages(tenant=tenant, conversation=conversation)
+    holding = held_by(tenant=tenant, message_ids=[row.pk for row in rows])
+    for row in rows:
+        # Read by the template only ("Under legal hold: ..."), not a column.
+        setattr(row, "legal_holds", holding.get(row.pk, []))  # noqa: B010
     client = conversation.counterparty_name or conversation.counterparty_wa_id or "The client"
     thread = bubbles(rows, employee_name=conversation.employee.full_name, client_name=client)
     record_archive_read(
@@ -101,6 +106,7 @@ def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
             "client": client,
             "bubbles": thread,
             "restricted": conversation_restricted(tenant=tenant, conversation=conversation),
+            "held_count": len(holding),
         },
     )
 
@@ -131,7 +137,12 @@ def message_proof_page(request: TenantRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "archive/proof.html",
-        {"message": message, "proof": proof, "problem": problem},
+        {
+            "message": message,
+            "proof": proof,
+            "problem": problem,
+            "holds": holds_on(tenant=tenant, message=message),
+        },
     )
 
 
@@ -208,7 +219,12 @@ def message_history_page(request: TenantRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "archive/history.html",
-        {"message": message, "history": history, "type_label": type_label(message.type)},
+        {
+            "message": message,
+            "history": history,
+            "type_label": type_label(message.type),
+            "holds": holds_on(tenant=tenant, message=message),
+        },
     )
 
 

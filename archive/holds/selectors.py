@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from compliance_hub.digits import parse_id
 from compliance_hub.tenancy.models import Tenant
+from consent.models import Employee
 
 from ..models import Conversation, Message
 from ..search.query import QueryError
@@ -200,3 +201,59 @@ def held_by(*, tenant: Tenant, message_ids: Iterable[int]) -> dict[int, list[Leg
 def holds_on(*, tenant: Tenant, message: Message) -> list[LegalHold]:
     """The active holds that name ``message`` (oldest first); empty when it is not held."""
     return held_by(tenant=tenant, message_ids=[message.pk]).get(message.pk, [])
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%d %b %Y %H:%M UTC")
+
+
+def describe_holds(*, tenant: Tenant, holds: Iterable[LegalHold]) -> dict[int, list[str]]:
+    """What each hold covers, in the reviewers' words (one line per condition, all of which
+    apply): two queries for any number of holds."""
+    holds = list(holds)
+    employee_ids = {pk for hold in holds for pk in hold.employee_ids}
+    conversation_ids = {pk for hold in holds for pk in hold.conversation_ids}
+    names = dict(
+        Employee.objects.filter(tenant=tenant, pk__in=employee_ids).values_list("pk", "full_name")
+    )
+    chats = {
+        chat.pk: f"{chat.employee.full_name} with "
+        f"{chat.counterparty_name or chat.counterparty_wa_id or chat.counterparty_key}"
+        for chat in Conversation.objects.filter(tenant=tenant, pk__in=conversation_ids)
+        .select_related("employee")
+        .only("employee__full_name", "counterparty_name", "counterparty_wa_id",
+              "counterparty_key")
+    }  # fmt: skip
+    described: dict[int, list[str]] = {}
+    for hold in holds:
+        lines = []
+        if hold.employee_ids:
+            people = ", ".join(names.get(pk, f"employee {pk}") for pk in hold.employee_ids)
+            lines.append(f"Messages of {people}")
+        if hold.conversation_ids:
+            talks = "; ".join(chats.get(pk, f"conversation {pk}") for pk in hold.conversation_ids)
+            lines.append(f"In the conversation{'s' if len(hold.conversation_ids) > 1 else ''} "
+                         f"of {talks}")  # fmt: skip
+        if hold.counterparty:
+            lines.append(f"With the client “{hold.counterparty}”")
+        if hold.since and hold.until:
+            lines.append(f"Sent from {_when(hold.since)} until {_when(hold.until)}")
+        elif hold.since:
+            lines.append(f"Sent from {_when(hold.since)} on")
+        elif hold.until:
+            lines.append(f"Sent before {_when(hold.until)}")
+        version = hold.saved_search_version
+        if version is not None:
+            words = f"“{version.query}”" if version.query.strip() else "no words"
+            filters = ", ".join(f"{key} {value}" for key, value in sorted(version.filters.items()))
+            lines.append(
+                f"Found by the saved search “{version.name}” as it was at version "
+                f"{version.number}: {words}" + (f" ({filters})" if filters else "")
+            )
+        described[hold.pk] = lines
+    return described
+
+
+def hold_counts(*, tenant: Tenant, holds: Iterable[LegalHold]) -> dict[int, int]:
+    """How many messages each hold names now: one count per hold (a tenant has few holds)."""
+    return {hold.pk: hold_messages(tenant=tenant, hold=hold).count() for hold in holds}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from archive.holds.models import LegalHold
 from archive.holds.selectors import (
@@ -32,6 +32,8 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from consent.models import Employee
+from tests.database import side_by_side
+from tests.polling import wait_until
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACTOR = Actor.command("test")
@@ -406,7 +408,62 @@ def test_the_database_refuses_a_hold_of_nothing_or_a_release_without_reason(tena
             )  # fmt: skip
 
 
-def test_lock_holds_takes_the_shared_lock_inside_a_transaction(tenant_a):
-    with tenant_scope(tenant_a), transaction.atomic():
-        lock_holds(tenant=tenant_a, shared=True)
-        lock_holds(tenant=tenant_a, shared=True)  # shared: a second reader does not wait
+# --- a hold placed while disposition runs ---------------------------------------------------
+
+
+def _someone_waits_for_the_hold_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return cursor.fetchone()[0] > 0
+
+
+def _free_after_locking(tenant) -> set[str]:
+    """What a disposition run would treat as not held: the lock first, then the holds."""
+    with tenant_scope(tenant), transaction.atomic():
+        lock_holds(tenant=tenant, shared=True)
+        rows = Message.objects.filter(tenant=tenant).exclude(held_messages_q(tenant=tenant))
+        return set(rows.values_list("wamid", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_disposition_that_starts_while_a_hold_is_being_placed_waits_and_sees_it(
+    tenant_a, archive_a
+):
+    ana = archive_a["ana"]
+    seen: list[set[str]] = []
+
+    def officer(meet) -> None:
+        with tenant_scope(tenant_a), transaction.atomic():
+            place_hold(tenant=tenant_a, actor=ACTOR, matter="M", reason="R", employee_ids=[ana.pk])
+            meet()
+            # Commit only once the disposition is waiting for the hold (not before it asked).
+            wait_until(_someone_waits_for_the_hold_lock, failure="disposition never waited")
+
+    def disposition(meet) -> None:
+        meet()
+        seen.append(_free_after_locking(tenant_a))
+
+    assert side_by_side(officer, disposition) == []
+    assert seen == [{"b1", "b2"}], "Ana's messages were held by the time it read"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_placed_while_disposition_reads_the_holds_waits_for_it(tenant_a, archive_a):
+    ana = archive_a["ana"]
+    order: list[str] = []
+
+    def disposition(meet) -> None:
+        with tenant_scope(tenant_a), transaction.atomic():
+            lock_holds(tenant=tenant_a, shared=True)
+            meet()
+            wait_until(_someone_waits_for_the_hold_lock, failure="the hold never waited")
+            order.append("disposition done")
+
+    def officer(meet) -> None:
+        meet()
+        place(tenant_a, employee_ids=[ana.pk])
+        order.append("hold placed")
+
+    assert side_by_side(disposition, officer) == []
+    assert order == ["disposition done", "hold placed"]
+    assert held_by_any(tenant_a) == {"a1", "a2"}
