@@ -122,6 +122,7 @@ class Attachment(TenantOwnedModel):
         STORED = "stored", "Stored"
         MISSING = "missing", "Missing (retrying)"
         FAILED = "failed", "Failed for good"
+        DISPOSED = "disposed", "Disposed of (retention or erasure)"
 
     message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments")
     media_id = models.CharField(max_length=255)
@@ -214,4 +215,5 @@ class CallRecord(TenantOwnedModel):
 from .exporting import models as exporting_models  # noqa: E402, F401
 from .holds import models as holds_models  # noqa: E402, F401
 from .ledger import models as ledger_models  # noqa: E402, F401
+from .retention import models as retention_models  # noqa: E402, F401
 from .search import models as search_models  # noqa: E402, F401

@@ -24,6 +24,7 @@ from .history import message_history
 from .holds.selectors import held_by, holds_on
 from .ledger.services import LogIntegrityError, NotInLog, inclusion_proof
 from .models import Message
+from .retention.selectors import conversation_restricted
 from .search.cursors import open_cursor, seal_cursor
 from .search.query import QueryError
 from .search.selectors import search_messages
@@ -106,6 +107,7 @@ def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
             "conversation": conversation,
             "client": client,
             "bubbles": thread,
+            "restricted": conversation_restricted(tenant=tenant, conversation=conversation),
             "held_count": len(holding),
         },
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, overload
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -462,6 +463,12 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "compliance_hub.heartbeat",
         "schedule": timedelta(minutes=1),
+    },
+    # Retention disposition (archive/retention/disposition.py), daily at 02:30 UTC: quiet hours
+    # for most firms; a run is idempotent, so a missed day is done by the next.
+    "archive-dispose-records": {
+        "task": "archive.dispose_all_records",
+        "schedule": crontab(hour=2, minute=30),
     },
     "archive-checkpoint-logs": {
         "task": "archive.checkpoint_all_logs",

@@ -230,6 +230,27 @@ def make_export(tenant: Tenant) -> None:
         )
 
 
+def make_retention_rows(tenant: Tenant) -> None:
+    """A retention policy and a refused erasure request with its restriction."""
+    from datetime import date
+
+    from archive.retention.models import ErasureRequest, SubjectRestriction
+    from archive.retention.services import create_policy
+    from compliance_hub.tenancy.context import tenant_scope
+
+    create_policy(tenant=tenant, actor=Actor.system(), preset="finra_4511")
+    with tenant_scope(tenant):
+        request = ErasureRequest.objects.create(
+            tenant=tenant, subject_kind="counterparty", counterparty_wa_id="5511999990000",
+            law="gdpr", requested_by=f"marker-{tenant.slug}", requested_on=date(2026, 12, 1),
+            recorded_by_label="system", decision="refused", basis="FINRA Rule 4511(b)",
+        )  # fmt: skip
+        SubjectRestriction.objects.create(
+            tenant=tenant, erasure_request=request, subject_kind="counterparty",
+            counterparty_wa_id="5511999990000",
+        )  # fmt: skip
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -261,6 +282,9 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "archive.SavedSearchVersion": make_saved_search,
     "archive.LegalHold": make_legal_hold,
     "archive.Export": make_export,
+    "archive.RetentionPolicy": make_retention_rows,
+    "archive.ErasureRequest": make_retention_rows,
+    "archive.SubjectRestriction": make_retention_rows,
 }
 
 

@@ -179,6 +179,10 @@ class Tombstone(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "leaf_index"], name="tombstone_once")
         ]
+        # Disposition and its blanking function look a record's tombstone up by the record.
+        indexes = [
+            models.Index(fields=["tenant", "record_table", "record_id"], name="tombstone_record")
+        ]
 
     def __str__(self) -> str:
         return f"tombstone of leaf {self.leaf_index}"

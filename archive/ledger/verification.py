@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from archive.models import AttachmentFile
 from compliance_hub.tenancy.context import tenant_scope
@@ -497,7 +497,11 @@ def _check_stored_files(tenant: Tenant, report: Verification) -> None:
     checked against their leaves by the walk, so a file and its proof cannot both be changed
     unnoticed."""
     checked = 0
-    proofs = AttachmentFile.objects.filter(tenant=tenant).order_by("pk")
+    # A disposed file's bytes are gone on purpose: its proof has a tombstone (checked by the walk).
+    disposed = Tombstone.objects.filter(
+        tenant=tenant, record_table="archive.attachmentfile", record_id=OuterRef("pk")
+    )
+    proofs = AttachmentFile.objects.filter(tenant=tenant).exclude(Exists(disposed)).order_by("pk")
     for proof in proofs.iterator(chunk_size=CHUNK):
         checked += 1
         where: dict[str, Any] = {"table": "archive.attachmentfile", "record_id": proof.pk}

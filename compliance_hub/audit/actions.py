@@ -72,6 +72,12 @@ ACTION_LABELS: dict[str, str] = {
     "archive.legal_hold_updated": "Legal hold's matter or reason corrected",
     "archive.legal_hold_released": "Legal hold released",
     "archive.record_tombstoned": "Archive record disposed of (tombstone kept)",
+    "archive.disposition_certificate": "Retention disposition run (certificate)",
+    "retention_policy.created": "Retention policy added",
+    "retention_policy.changed": "Retention policy changed",
+    "retention_policy.deleted": "Retention policy removed",
+    "erasure_request.refused": "Erasure request refused (data restricted)",
+    "erasure_request.carried_out": "Erasure request carried out",
     "ledger.key_rotated": "Archive signing key replaced",
     "ledger.checkpoint_requested": "Archive checkpoint signed on request",
 }
@@ -96,6 +102,8 @@ ACTION_GROUPS: dict[str, str] = {
     "archive.": "The archive",
     "saved_search.": "Saved searches",
     "ledger.": "The archive's signing keys and checkpoints",
+    "retention_policy.": "Retention policies",
+    "erasure_request.": "Erasure requests",
 }
 
 # By model name (AuditEvent.target_type): what the target of an action is.
@@ -121,6 +129,9 @@ TARGET_LABELS: dict[str, str] = {
     "conversation": "Conversation",
     "message": "Message",
     "messageevent": "Message edit, deletion or status",
+    "retentionpolicy": "Retention policy",
+    "erasurerequest": "Erasure request",
+    "subjectrestriction": "Restricted data subject",
     "attachment": "Attachment",
     "attachmentfile": "Attachment file",
     "callrecord": "Call record",
