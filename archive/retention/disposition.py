@@ -11,7 +11,7 @@ One run, for one tenant:
    hold committed before the lock is seen and one placed after waits for the commit; tombstone
    the message, its events and its stored-attachment proofs (ledger.services.record_tombstone),
    blank their content through the database's one narrow path (ch_blank_disposed, migration
-   0009_retention), mark the attachments disposed; their stored bytes are deleted once the batch
+   0010_retention), mark the attachments disposed; their stored bytes are deleted once the batch
    has committed.
 3. A checkpoint is signed and anchored after the run (the tombstones are leaves too), and a
    disposition certificate goes to the audit trail: counts per table, the WhatsApp-time range,
