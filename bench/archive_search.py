@@ -146,9 +146,9 @@ def message_text(rng: random.Random) -> str:
 
 
 def owner_connection():
-    env = Path(__file__).resolve().parent.parent / ".stack" / "env"
-    pairs = dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
-    return psycopg2.connect(pairs["DATABASE_OWNER_URL"])
+    from django.conf import settings
+
+    return psycopg2.connect(settings.DATABASE_OWNER_URL)
 
 
 def tenant_with_people() -> tuple[Tenant, list[int], list[tuple[int, int]]]:
