@@ -115,13 +115,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "compliance_hub.accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Opens the request's transaction and sets the tenant inside it (RLS needs both).
     "compliance_hub.tenancy.middleware.TenantMiddleware",
     "compliance_hub.accounts.middleware.RequireMFAMiddleware",
+    # Inside the tenant middleware: reading the person's zone is a query, and a database
+    # outage must still give the tenant middleware's 503, not a 500.
+    "compliance_hub.accounts.middleware.TimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "compliance_hub.urls"

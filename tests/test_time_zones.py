@@ -172,3 +172,19 @@ def test_a_date_filter_at_the_day_boundary_picks_the_messages_of_the_persons_day
     login(client, oscar)
     utc_day = datetime.fromtimestamp(late, UTC).date()
     assert "2 messages match." in found(utc_day)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_in_page_answers_503_not_500_when_the_database_is_unreachable(client, oscar):
+    from django.db import connection
+
+    login(client, oscar)  # a session: reading the person's zone now needs the database
+    connection.close()
+    real_port = connection.settings_dict["PORT"]
+    connection.settings_dict["PORT"] = "1"
+    try:
+        page = client.get("/archive/")
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = real_port
+    assert page.status_code == 503 and "try again" in page.content.decode()

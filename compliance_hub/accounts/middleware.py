@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from compliance_hub.api.errors import json_error
+from compliance_hub.tenancy.middleware import EXEMPT_PREFIXES
 
 from .time_zones import zone
 
@@ -87,7 +88,10 @@ class TimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if request.path.startswith("/api/") or user is None or not user.is_authenticated:
+        # Probes, static files and webhooks show no times and run outside the tenant
+        # middleware's guard: reading the person (a query) is left to the pages.
+        skipped = request.path.startswith(("/api/", *EXEMPT_PREFIXES))
+        if skipped or user is None or not user.is_authenticated:
             return self.get_response(request)
         timezone.activate(zone(user.time_zone))
         try:
