@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from compliance_hub.accounts.time_zones import time_zone_names
 from compliance_hub.digits import parse_id
 from compliance_hub.tenancy.models import Role
 
@@ -98,3 +99,15 @@ class AcceptInvitationForm(forms.Form):
                 data["password1"], User(email=self.email, full_name=data.get("full_name", ""))
             )
         return data
+
+
+class TimeZoneForm(forms.Form):
+    # A list to pick from; what arrives is checked against the tz database by the service
+    # (change_time_zone), which also accepts the legacy names the list leaves out.
+    time_zone = forms.CharField(
+        max_length=64,
+        label="Time zone",
+        help_text="Times on the pages are shown in this zone, and the dates you type into "
+        "filters are read in it. Exports and the API stay in UTC.",
+        widget=forms.Select(choices=[(name, name) for name in time_zone_names()]),
+    )

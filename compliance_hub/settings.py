@@ -122,6 +122,9 @@ MIDDLEWARE = [
     # Opens the request's transaction and sets the tenant inside it (RLS needs both).
     "compliance_hub.tenancy.middleware.TenantMiddleware",
     "compliance_hub.accounts.middleware.RequireMFAMiddleware",
+    # Inside the tenant middleware: reading the person's zone is a query, and a database
+    # outage must still give the tenant middleware's 503, not a 500.
+    "compliance_hub.accounts.middleware.TimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "compliance_hub.urls"
@@ -137,6 +140,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.tz",  # TIME_ZONE: the person's own
                 "compliance_hub.tenancy.context_processors.tenancy",
             ],
         },

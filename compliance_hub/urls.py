@@ -7,6 +7,7 @@ from . import errors, health, views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("tenant/switch/", views.switch_tenant, name="switch_tenant"),
+    path("account/", views.account_settings, name="account_settings"),
     path("members/", views.members, name="members"),
     path("members/<int:pk>/", views.member_update, name="member_update"),
     path("members/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),

@@ -36,6 +36,7 @@ from compliance_hub.forms import (
     InviteForm,
     MembershipForm,
     TenantSwitchForm,
+    TimeZoneForm,
 )
 from compliance_hub.tenancy.middleware import SESSION_TENANT_KEY
 from compliance_hub.tenancy.models import Membership, Role
@@ -84,6 +85,30 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, f"You are now working in {membership.tenant.name}.")
     return redirect("dashboard")
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own settings: the time zone their pages speak."""
+    user = request.user
+    assert isinstance(user, User)
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_services.change_time_zone(
+                user=user,
+                time_zone=form.cleaned_data["time_zone"],
+                tenant=getattr(request, "tenant", None),
+                actor=Actor.from_request(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Times are now shown in {user.time_zone}.")
+            return redirect("account_settings")
+    return render(
+        request, "accounts/settings.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @role_required(Role.ADMIN)

@@ -14,8 +14,12 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from compliance_hub.api.errors import json_error
+from compliance_hub.tenancy.middleware import EXEMPT_PREFIXES
+
+from .time_zones import zone
 
 # Pages a person without MFA may still open.
 ALLOWED_PREFIXES = (
@@ -73,3 +77,24 @@ class RequireMFAMiddleware:
                 )
             return HttpResponse(MFA_REQUIRED, status=403, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class TimeZoneMiddleware:
+    """Pages show times, and read the dates typed into their filters, in the signed-in person's
+    own time zone; the API (and anyone signed out) stays in UTC, the settings' zone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        # Probes, static files and webhooks show no times and run outside the tenant
+        # middleware's guard: reading the person (a query) is left to the pages.
+        skipped = request.path.startswith(("/api/", *EXEMPT_PREFIXES))
+        if skipped or user is None or not user.is_authenticated:
+            return self.get_response(request)
+        timezone.activate(zone(user.time_zone))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -36,6 +36,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)  # platform operator (Django admin)
     date_joined = models.DateTimeField(default=timezone.now)
+    # An IANA name (accounts/time_zones.py); the pages show times in it, the API stays in UTC.
+    time_zone = models.CharField(max_length=64, default="UTC")
 
     objects = UserManager()
 

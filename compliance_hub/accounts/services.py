@@ -19,6 +19,7 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Membership, Role, Tenant
 
 from .models import Invitation, User, hash_token
+from .time_zones import is_time_zone
 
 
 class InvitationError(Exception):
@@ -254,3 +255,30 @@ def add_member(*, tenant: Tenant, user: User, role: str, actor: Actor) -> Member
             details={"role": role},
         )
     return membership
+
+
+def change_time_zone(*, user: User, time_zone: str, tenant: Tenant | None, actor: Actor) -> User:
+    """Set the time zone ``user``'s pages show times in (an IANA name such as America/Sao_Paulo).
+    Audited in ``tenant``'s trail (the firm the person was working in), or the platform's."""
+    time_zone = time_zone.strip()
+    if not is_time_zone(time_zone):
+        message = (
+            f"“{time_zone[:64]}” is not a time zone we know. Pick one from the list, such as"
+            " America/Sao_Paulo or Asia/Kolkata."
+        )
+        raise ValidationError({"time_zone": message})
+    previous = user.time_zone
+    if previous == time_zone:
+        return user
+    with transaction.atomic():
+        user.time_zone = time_zone
+        user.save(update_fields=["time_zone"])
+        record_event(
+            "account.time_zone_changed",
+            tenant=tenant,
+            actor=actor,
+            target=user,
+            target_label=user.email,
+            details={"from": previous, "to": time_zone},
+        )
+    return user

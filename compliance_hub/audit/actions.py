@@ -18,6 +18,7 @@ ACTION_LABELS: dict[str, str] = {
     "mfa.authenticator_removed": "Two-factor authentication removed",
     "mfa.authenticator_reset": "Two-factor recovery codes replaced",
     "mfa.code_rejected": "Two-factor code rejected",
+    "account.time_zone_changed": "Own time zone changed",
     # Members, firms and API keys
     "invitation.created": "Member invited",
     "invitation.accepted": "Invitation accepted",
@@ -86,6 +87,7 @@ ACTION_LABELS: dict[str, str] = {
 ACTION_GROUPS: dict[str, str] = {
     "auth.": "Signing in and out",
     "mfa.": "Two-factor authentication",
+    "account.": "Personal settings",
     "invitation.": "Invitations",
     "membership.": "Members and roles",
     "tenant.": "The firm",

@@ -209,7 +209,8 @@ def test_staff_pages_stay_in_english_whatever_the_browser_asks(client, alice):
 
     login(client, alice)
     page = client.get("/employees/", HTTP_ACCEPT_LANGUAGE="hi").content.decode()
-    assert '<html lang="en">' in page and "All times are shown in UTC." in page
+    # The footer names the signed-in person's own time zone (UTC until they pick one), in English.
+    assert '<html lang="en">' in page and "Times are shown in UTC (" in page
 
 
 # --- the language list and the catalogues ------------------------------------------------------
