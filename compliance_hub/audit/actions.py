@@ -69,6 +69,11 @@ ACTION_LABELS: dict[str, str] = {
     "saved_search.updated": "Saved search changed (earlier version kept)",
     "saved_search.deleted": "Saved search deleted (its versions kept)",
     "archive.verified": "Archive integrity verified",
+    "archive.export_requested": "Archive export requested",
+    "archive.export_finished": "Archive export prepared (or failed)",
+    "archive.export_downloaded": "Archive export downloaded",
+    "archive.export_expired": "Archive export expired (file deleted)",
+    "archive.export_written": "Archive export written to a file (command line)",
     "archive.legal_hold_placed": "Legal hold placed",
     "archive.legal_hold_updated": "Legal hold's matter or reason corrected",
     "archive.legal_hold_released": "Legal hold released",
@@ -147,6 +152,7 @@ TARGET_LABELS: dict[str, str] = {
     "savedsearch": "Saved search",
     "savedsearchversion": "Saved search version",
     "legalhold": "Legal hold",
+    "export": "Archive export",
 }
 
 
