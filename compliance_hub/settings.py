@@ -388,6 +388,9 @@ SPECTACULAR_SETTINGS = {
         "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization"}}
     },
     "SECURITY": [{"ApiKey": []}],
+    # Serializers with a field named "status" of other choices: each set gets its own name
+    # (a path, read when the schema is made, never when settings load).
+    "ENUM_NAME_OVERRIDES": {"LegalHoldStatusEnum": "archive.holds.models.LegalHold.Status"},
     # Request bodies are documented as JSON; the few that take files say multipart themselves.
     "PARSER_WHITELIST": ["compliance_hub.api.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": [

@@ -25,6 +25,7 @@ from typing import IO
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 
+from compliance_hub.digits import is_digits
 from compliance_hub.tenancy.models import Tenant
 
 from ..export import records as export
@@ -288,7 +289,7 @@ class _SliceBuilder:
             display_name=row.counterparty_name or row.counterparty_username or wa_id
             or row.counterparty_key,
             role=export.Role.COUNTERPARTY,
-            phone=f"+{wa_id}" if wa_id.isdigit() else "",
+            phone=f"+{wa_id}" if is_digits(wa_id) else "",
             wa_id=wa_id or row.counterparty_user_id,
         )  # fmt: skip
         others = (client, SYSTEM) if any(m.sender == "system" for m in messages) else (client,)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
+from compliance_hub.digits import is_digits
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee
@@ -67,7 +68,7 @@ def client_number(value: str) -> str:
     """A client's WhatsApp number as WhatsApp writes it (digits, country code first)."""
     text = (value or "").strip()
     digits = re.sub(r"[\s().\-]", "", text).removeprefix("+")
-    if not digits.isascii() or not digits.isdigit() or not 6 <= len(digits) <= 15:
+    if not is_digits(digits) or not 6 <= len(digits) <= 15:
         raise ErasureInputError(
             "counterparty_number",
             "Give the client's WhatsApp number with its country code, e.g. +55 11 98765-4321.",

@@ -12,7 +12,7 @@ from archive.selectors import message_events
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 from consent import gate
-from ingestion.demo import DEMO_APP_SECRET
+from ingestion.demo import DEMO_APP_SECRET, demo_payloads
 from ingestion.models import CaptureNotice, Delivery, Refusal
 from ingestion.services import whatsapp_settings
 from ingestion.whatsapp.signature import signature_is_valid
@@ -25,7 +25,7 @@ def test_seed_demo_connects_whatsapp_and_captures_through_the_gate_once(db):
     demo = Tenant.objects.get(slug="demo")
     with tenant_scope(demo):
         deliveries = list(Delivery.objects.all())
-        assert len(deliveries) == 11
+        assert len(deliveries) == len(demo_payloads(0))  # each once, though seeded twice
         assert {d.status for d in deliveries} == {Delivery.Status.PROCESSED}
         # Each stored exactly as signed, as the webhook would have kept it; the two refused
         # ones had their content redacted since, so their signature no longer matches.
@@ -37,10 +37,11 @@ def test_seed_demo_connects_whatsapp_and_captures_through_the_gate_once(db):
             )
             assert valid is (not delivery.redacted)
         assert sorted(Message.objects.values_list("wamid", flat=True)) == [
-            "wamid.demo.ana.1", "wamid.demo.ana.2", "wamid.demo.priya.1", "wamid.demo.priya.2",
+            "wamid.demo.ana.1", "wamid.demo.ana.2", "wamid.demo.ana.6", "wamid.demo.priya.1",
+            "wamid.demo.priya.2",
         ]  # fmt: skip
         kinds = sorted(MessageEvent.objects.values_list("kind", flat=True))
-        assert kinds == ["edit", "reaction", "revoke", "status", "status"]
+        assert kinds == ["edit", "reaction", "revoke", "revoke", "status", "status"]
         unseen = [e.target_wamid for e in message_events(tenant=demo) if not e.original_seen]
         assert unseen == ["wamid.demo.before-capture"]
         # Rahul withdrew and one number is nobody's: metadata only, and the admin is told.
