@@ -43,6 +43,7 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from ..export.payload import FORMATS
+from ..holds.selectors import hold_messages, legal_holds
 from ..models import Message
 from ..search.query import QueryError
 from ..search.selectors import SearchFilters, matching_messages
@@ -214,14 +215,22 @@ def request_export(
     filters: SearchFilters,
     formats: list[str] | tuple[str, ...],
     matter: str = "",
+    legal_hold: int | None = None,
 ) -> Export:
     """Queue an export of the messages ``query`` and ``filters`` select (the search's own
-    definition, archive/search/selectors.py), in ``formats``. Raises :class:`ExportRefused`
-    for bad input or a search that matches nothing (nothing recorded, nothing queued)."""
+    definition, archive/search/selectors.py), or of those the tenant's hold ``legal_hold`` (an
+    id) names, in ``formats``; a hold's matter is the export's unless one is given. Raises
+    :class:`ExportRefused` for bad input, a hold together with a search, or nothing to export
+    (nothing recorded, nothing queued)."""
     chosen = _formats(formats)
     matter = matter.strip()
     if len(matter) > MAX_MATTER:
         raise ExportRefused(f"A matter has at most {MAX_MATTER} characters.", field="matter")
+    if legal_hold is not None:
+        return _request_hold_export(
+            tenant=tenant, actor=actor, hold_id=legal_hold, searched=bool(query.strip())
+            or filters != SearchFilters(), formats=chosen, matter=matter,
+        )  # fmt: skip
     for name in ("since", "until"):
         value = getattr(filters, name)
         if value is not None and value.utcoffset() is None:
@@ -254,12 +263,61 @@ def request_export(
         details={"query": query, "filters": export.filters, "formats": chosen, "matter": matter,
                  "count": count},
     )  # fmt: skip
+    _queue(export)
+    return export
+
+
+def _request_hold_export(
+    *, tenant: Tenant, actor: Actor, hold_id: int, searched: bool, formats: list[str],
+    matter: str,
+) -> Export:  # fmt: skip
+    """The hold half of :func:`request_export` (already in its transaction)."""
+    if searched:
+        raise ExportRefused(
+            "Export either a search or a legal hold, not both: clear the search, or leave the "
+            "legal hold out.",
+            field="legal_hold",
+        )
+    # Another tenant's hold reads as a missing one: its existence is not ours to reveal.
+    hold = legal_holds(tenant=tenant).filter(pk=hold_id).first()
+    if hold is None:
+        raise ExportRefused("There is no such legal hold.", field="legal_hold")
+    try:
+        count = hold_messages(tenant=tenant, hold=hold).count()
+    except QueryError as error:  # its pinned saved search can no longer be read
+        raise ExportRefused(error.message, field="legal_hold") from None
+    if count == 0:
+        raise ExportRefused(
+            f"The legal hold {hold.matter} covers no message, so there is nothing to export.",
+            field="legal_hold",
+        )
+    matter = matter or hold.matter[:MAX_MATTER]
+    export = Export.objects.create(
+        tenant=tenant,
+        requested_by=actor.user,
+        requester=actor.label,
+        matter=matter,
+        legal_hold=hold,
+        formats=formats,
+        progress_total=count,
+    )
+    _record(
+        export, "archive.export_requested", actor=actor,
+        details={"legal_hold": hold.pk, "legal_hold_matter": hold.matter,
+                 "legal_hold_status": hold.status, "formats": formats, "matter": matter,
+                 "count": count},
+    )  # fmt: skip
+    _queue(export)
+    return export
+
+
+def _queue(export: Export) -> None:
     from .tasks import prepare_export_task  # the task module imports these services
 
+    tenant_id, export_id = export.tenant_id, export.pk
     transaction.on_commit(
-        lambda: prepare_export_task.delay(tenant_id=tenant.pk, export_id=export.pk)
+        lambda: prepare_export_task.delay(tenant_id=tenant_id, export_id=export_id)
     )
-    return export
 
 
 def _record(export: Export, action: str, *, actor: Actor, details: dict[str, object]) -> None:
@@ -341,7 +399,9 @@ def _claim(*, tenant: Tenant, export_id: int) -> Export | None:
         ).update(status=Export.Status.RUNNING, started_at=timezone.now(), error="")
         if not claimed:
             return None
-        return Export.objects.select_related("requested_by").get(tenant=tenant, pk=export_id)
+        return Export.objects.select_related("requested_by", "legal_hold").get(
+            tenant=tenant, pk=export_id
+        )
 
 
 def prepare_export(*, tenant: Tenant, actor: Actor, export_id: int) -> Export | None:
@@ -354,6 +414,7 @@ def prepare_export(*, tenant: Tenant, actor: Actor, export_id: int) -> Export | 
         return None
     filters = filters_from_json(export.filters)
     first, last = date_range(filters)
+    hold = export.legal_hold
     request = ExportRequest(
         export_id=str(export.pk),
         requester=export.requester,
@@ -363,12 +424,19 @@ def prepare_export(*, tenant: Tenant, actor: Actor, export_id: int) -> Export | 
         date_until=last,
         formats=tuple(export.formats),
         created_at=export.created_at,
+        legal_hold=f"{hold.matter} (hold {hold.pk}, {hold.get_status_display().lower()})"
+        if hold is not None
+        else "",
     )
     stored = ""
     try:
         with tempfile.TemporaryFile() as out:
             with tenant_scope(tenant):  # the search reads the tenant's lexicon under its RLS
-                rows = matching_messages(tenant=tenant, query=export.query, filters=filters).rows
+                rows = (
+                    hold_messages(tenant=tenant, hold=hold)
+                    if hold is not None
+                    else matching_messages(tenant=tenant, query=export.query, filters=filters).rows
+                )
             # Outside our scope: write_export opens its own, and commits the checkpoint it cuts.
             result = write_export(
                 tenant=tenant, request=request, messages=rows, out=out,
