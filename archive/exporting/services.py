@@ -9,7 +9,9 @@
   failed (the reason given to the requester);
 - :func:`download_export`: ``archive.export_downloaded`` with the tag-manifest hash and size;
 - :func:`expire_exports` (beat): the file deleted after settings.EXPORT_RETENTION_DAYS,
-  ``archive.export_expired``.
+  ``archive.export_expired``;
+- :func:`fail_stalled_exports` (beat): a running export whose progress has not moved for
+  settings.EXPORT_STALL_MINUTES (its worker died) marked failed, ``archive.export_finished``.
 """
 
 from __future__ import annotations
@@ -340,6 +342,24 @@ def _progress_key(export: Export | int, tenant_id: int) -> str:
     return f"archive:export-progress:{tenant_id}:{pk}"
 
 
+def _heartbeat_key(export: Export) -> str:
+    return f"archive:export-heartbeat:{export.tenant_id}:{export.pk}"
+
+
+# Kept well beyond the stall limit, so a missing heartbeat means "never beat" or a lost cache.
+HEARTBEAT_TIMEOUT = 7 * 24 * 3600
+
+
+def _heartbeat(export: Export) -> None:
+    """When the export last moved (epoch seconds), for :func:`fail_stalled_exports`. In the
+    cache for the reason its progress is: the worker's read transaction hides row updates."""
+    cache.set(_heartbeat_key(export), time.time(), timeout=HEARTBEAT_TIMEOUT)
+
+
+def _forget_progress(export: Export) -> None:
+    cache.delete_many([_progress_key(export, export.tenant_id), _heartbeat_key(export)])
+
+
 @dataclass(frozen=True)
 class Progress:
     done: int
@@ -369,6 +389,7 @@ class _Reporter:
     always the last one."""
 
     def __init__(self, export: Export) -> None:
+        self.export = export
         self.key = _progress_key(export, export.tenant_id)
         self.last = 0.0
 
@@ -377,6 +398,7 @@ class _Reporter:
         if now - self.last >= PROGRESS_INTERVAL or done >= total:
             self.last = now
             cache.set(self.key, (done, total), timeout=24 * 3600)
+            _heartbeat(self.export)
 
 
 # --- preparing (the worker) --------------------------------------------------------------------
@@ -399,9 +421,11 @@ def _claim(*, tenant: Tenant, export_id: int) -> Export | None:
         ).update(status=Export.Status.RUNNING, started_at=timezone.now(), error="")
         if not claimed:
             return None
-        return Export.objects.select_related("requested_by", "legal_hold").get(
+        export = Export.objects.select_related("requested_by", "legal_hold").get(
             tenant=tenant, pk=export_id
         )
+    _heartbeat(export)
+    return export
 
 
 def prepare_export(*, tenant: Tenant, actor: Actor, export_id: int) -> Export | None:
@@ -478,7 +502,7 @@ def _finish_ready(export: Export, *, actor: Actor, stored: str, result: ExportRe
                      "checkpoint": export.checkpoint_id, "tree_size": export.tree_size},
         )  # fmt: skip
         _mail_requester(export)
-    cache.delete(_progress_key(export, export.tenant_id))
+    _forget_progress(export)
     return export
 
 
@@ -493,7 +517,7 @@ def _finish_failed(export: Export, *, actor: Actor, reason: str) -> Export:
             details={"status": export.status, "error": reason},
         )  # fmt: skip
         _mail_requester(export)
-    cache.delete(_progress_key(export, export.tenant_id))
+    _forget_progress(export)
     return export
 
 
@@ -592,3 +616,50 @@ def expire_exports(*, tenant: Tenant, actor: Actor) -> int:
             )  # fmt: skip
         expired += 1
     return expired
+
+
+# --- interrupted exports (beat) ----------------------------------------------------------------
+
+STALLED_MESSAGE = "The export was interrupted; start it again."
+
+
+def fail_stalled_exports(*, tenant: Tenant, actor: Actor) -> int:
+    """Mark failed the tenant's running exports whose progress has not moved for
+    settings.EXPORT_STALL_MINUTES (a worker killed mid-export never finishes them); audits
+    ``archive.export_finished`` and tells the requester, as any failure. Returns how many.
+
+    The last move is the worker's heartbeat in the cache, or its start when the cache lost it.
+    A worker that was only slow and finishes afterwards still marks its export ready."""
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=settings.EXPORT_STALL_MINUTES)
+    with tenant_scope(tenant):
+        running = list(
+            Export.objects.filter(
+                tenant=tenant, status=Export.Status.RUNNING, started_at__lte=cutoff
+            ).select_related("requested_by")
+        )
+    failed = 0
+    for export in running:
+        beat = cache.get(_heartbeat_key(export))
+        moved = datetime.fromtimestamp(beat, UTC) if beat else export.started_at
+        if moved is not None and moved > cutoff:
+            continue
+        with tenant_scope(tenant):
+            # Only if still running: the worker may have finished since the list was read.
+            if not Export.objects.filter(
+                tenant=tenant, pk=export.pk, status=Export.Status.RUNNING
+            ).update(status=Export.Status.FAILED, error=STALLED_MESSAGE, finished_at=now):
+                continue
+            export.status, export.error, export.finished_at = (
+                Export.Status.FAILED, STALLED_MESSAGE, now
+            )  # fmt: skip
+            _record(
+                export, "archive.export_finished", actor=actor,
+                details={"status": export.status, "error": STALLED_MESSAGE,
+                         "interrupted": True,
+                         "last_progress": moved.isoformat() if moved else None},
+            )  # fmt: skip
+            _mail_requester(export)
+        _forget_progress(export)
+        failed += 1
+    return failed
