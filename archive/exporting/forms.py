@@ -30,9 +30,10 @@ class ExportForm(MessageSearchForm):
     """What to export (a search's words and filters, or a legal hold) and how (formats), for
     which matter."""
 
+    # Not required: a post without it (a search page's older form, a script) is a search.
     source = forms.ChoiceField(
         choices=SOURCE_CHOICES, initial=SOURCE_SEARCH, widget=forms.RadioSelect,
-        label="Export",
+        label="Export", required=False,
     )  # fmt: skip
     matter = forms.CharField(
         required=False,
