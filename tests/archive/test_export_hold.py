@@ -234,6 +234,10 @@ def test_the_holds_page_leads_to_the_form_which_exports_the_hold(
     [export] = exports(tenant_a)
     assert started.status_code == 302 and started["Location"] == f"/archive/exports/{export.pk}/"
     assert export.legal_hold_id == hold.pk and export.matter == hold.matter
+    shown = client.get(started["Location"]).content.decode()
+    assert f'href="/archive/holds/{hold.pk}/">{hold.matter}</a>: every message it covers' in shown
+    assert "Every message the filters allow" not in shown
+    assert f"Legal hold {hold.matter}" in client.get("/archive/exports/").content.decode()
 
 
 def test_the_form_refuses_a_hold_missing_or_with_a_search(client, audrey, tenant_a, held_a):
