@@ -526,6 +526,9 @@ AUTH_USER_MODEL = "compliance_hub.User"
 # ready; a download link (signed, bound to the export and the person) lasts this many seconds.
 EXPORT_RETENTION_DAYS = int(env("EXPORT_RETENTION_DAYS", "7") or "7")
 EXPORT_LINK_MAX_AGE = int(env("EXPORT_LINK_MAX_AGE", "3600") or "3600")
+# A running export whose progress has not moved for this long lost its worker (killed, OOM):
+# the expiry beat marks it failed so it does not show "Preparing" forever.
+EXPORT_STALL_MINUTES = int(env("EXPORT_STALL_MINUTES", "30") or "30")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:" + (env("PORT", "8000") or "8000"))
 # How long the WhatsApp page's connection check waits for a worker to process its test delivery.
 WHATSAPP_CHECK_PROCESSING_WAIT = float(env("WHATSAPP_CHECK_PROCESSING_WAIT", "5") or "5")

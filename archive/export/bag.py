@@ -52,6 +52,7 @@ class BagInfo:
     software_version: str
     formats: Sequence[str]
     counts: Counts
+    legal_hold: str = ""  # the hold the export is of ("" for an export by a search)
 
     def fields(self) -> dict[str, str]:
         """RFC 8493's reserved fields where one fits, then ours; values on one line."""
@@ -71,8 +72,13 @@ class BagInfo:
             "Export-Created": utc_text(self.created_at),
             "Requester": self.requester,
             "Matter": self.matter or "(none)",
-            "Search-Query": self.query or "(everything in the date range)",
+            "Search-Query": (
+                "(the messages the legal hold covers)"
+                if self.legal_hold
+                else self.query or "(everything in the date range)"
+            ),
             "Date-Range": span,
+            **({"Legal-Hold": self.legal_hold} if self.legal_hold else {}),
             "Formats": ", ".join(self.formats),
             "Conversation-Count": str(self.counts.conversations),
             "Message-Count": str(self.counts.messages),

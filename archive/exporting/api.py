@@ -1,7 +1,8 @@
 """``/api/v1/exports/``: exports of the archive for auditors and admins. POST defines one by a
-search (the query language and filters of ``/api/v1/messages/``) and formats; a worker prepares
-the bag; ``/api/v1/exports/{id}/`` tells how far it is and, once ready, gives a download link
-that is signed, bound to the caller and good for settings.EXPORT_LINK_MAX_AGE seconds.
+search (the query language and filters of ``/api/v1/messages/``) or by a legal hold, and
+formats; a worker prepares the bag; ``/api/v1/exports/{id}/`` tells how far it is and, once
+ready, gives a download link that is signed, bound to the caller and good for
+settings.EXPORT_LINK_MAX_AGE seconds.
 
 Kept beside the exports rather than in archive/api.py, which is already the longest module of
 the app; routed from archive/api_urls.py with the rest of the archive.
@@ -72,6 +73,12 @@ class ExportInputSerializer(serializers.Serializer):
         allow_blank=True, required=False, default="", max_length=MAX_MATTER,
         help_text="The matter or case it is for (written into the bag)",
     )  # fmt: skip
+    legal_hold = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1,
+        help_text="Export the messages this legal hold covers (its id; active or released) "
+        "instead of a search: then give no query and no filters. Its matter is the export's "
+        "unless matter is given.",
+    )  # fmt: skip
     employee = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     team = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     counterparty = serializers.CharField(
@@ -139,6 +146,10 @@ class ExportSerializer(serializers.Serializer):
     progress = serializers.SerializerMethodField()
     matter = serializers.CharField()
     query = serializers.CharField()
+    legal_hold = serializers.IntegerField(
+        source="legal_hold_id", allow_null=True,
+        help_text="The legal hold it exports (its id); null for an export by a search",
+    )  # fmt: skip
     filters = serializers.JSONField(help_text="The search's filters; times in ISO UTC")
     formats = serializers.ListField(child=serializers.CharField())
     requester = serializers.CharField(help_text="Who asked, as the audit trail names them")
@@ -193,7 +204,8 @@ class ExportSerializer(serializers.Serializer):
         responses={
             201: ExportSerializer,
             400: error_response(
-                "Invalid input, a malformed query, or a search that matches nothing; nothing queued"
+                "Invalid input, a malformed query, an unknown legal hold, a hold together with a "
+                "search, or nothing to export; nothing queued"
             ),
         },
     ),
@@ -239,6 +251,7 @@ class ExportViewSet(
             export = request_export(
                 tenant=self.tenant, actor=self.actor, query=data["query"],
                 filters=incoming.search_filters(), formats=data["formats"], matter=data["matter"],
+                legal_hold=data.get("legal_hold"),
             )  # fmt: skip
         except ExportRefused as error:
             raise ValidationError({error.field or "non_field_errors": [error.message]}) from None

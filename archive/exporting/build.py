@@ -69,6 +69,7 @@ class ExportRequest:
     date_until: date | None
     formats: tuple[str, ...]  # a subset of archive.export.payload.FORMATS
     created_at: datetime  # the bag's date: never "now" inside the writer
+    legal_hold: str = ""  # the hold the export is of, named for bag-info ("" = a search)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def write_export(
                 matter=request.matter, query=request.query, date_from=request.date_from,
                 date_until=request.date_until, created_at=request.created_at,
                 software_version=software_version(), formats=request.formats,
-                counts=tally.counts(),
+                counts=tally.counts(), legal_hold=request.legal_hold,
             )  # fmt: skip
 
         def log_files() -> dict[str, TagContent]:

@@ -19,9 +19,22 @@ FORMAT_CHOICES = [
 DEFAULT_FORMATS = ["rsmf", "csv", "html"]
 
 
-class ExportForm(MessageSearchForm):
-    """What to export (the search's words and filters) and how (formats), for which matter."""
+SOURCE_SEARCH, SOURCE_HOLD = "search", "hold"
+SOURCE_CHOICES = [
+    (SOURCE_SEARCH, "A search: the messages the words and filters below find"),
+    (SOURCE_HOLD, "A legal hold: every message the hold covers, active or released"),
+]
 
+
+class ExportForm(MessageSearchForm):
+    """What to export (a search's words and filters, or a legal hold) and how (formats), for
+    which matter."""
+
+    # Not required: a post without it (a search page's older form, a script) is a search.
+    source = forms.ChoiceField(
+        choices=SOURCE_CHOICES, initial=SOURCE_SEARCH, widget=forms.RadioSelect,
+        label="Export", required=False,
+    )  # fmt: skip
     matter = forms.CharField(
         required=False,
         max_length=MAX_MATTER,
@@ -38,9 +51,32 @@ class ExportForm(MessageSearchForm):
     def __init__(self, *args, tenant, **kwargs) -> None:
         super().__init__(*args, tenant=tenant, **kwargs)
         del self.fields["order"]  # an export keeps every match; its order is the bag's own
-        self.order_fields(["q", "matter", "formats"])
+        self.order_fields(["source", "legal_hold", "q", "matter", "formats"])
+        self.fields["legal_hold"].help_text = (
+            "With a legal hold: the hold to export (its matter is the export's unless you type "
+            "one). With a search: only the matches this hold covers."
+        )
+        self.fields["matter"].help_text = (
+            "The case or request this export answers; written into the package. Empty with a "
+            "legal hold: the hold's matter."
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("source") == SOURCE_HOLD and not data.get("legal_hold"):
+            self.add_error("legal_hold", "Choose the legal hold to export.")
+        return data
+
+    @property
+    def by_hold(self) -> bool:
+        return self.cleaned_data.get("source") == SOURCE_HOLD
 
     def search_filters(self) -> SearchFilters:
         criteria = self.criteria()
         criteria.pop("order", None)
+        if self.by_hold:
+            criteria["legal_hold"] = None  # the hold is what is exported, not a filter
         return SearchFilters(**criteria)
+
+    def hold_id(self) -> int | None:
+        return self.cleaned_data["legal_hold"].pk if self.by_hold else None

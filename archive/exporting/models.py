@@ -29,6 +29,12 @@ class Export(TenantOwnedModel):
     requester = models.CharField(max_length=255, help_text="Who asked (a person or an API key)")
     matter = models.CharField(max_length=200, blank=True)
     query = models.TextField(blank=True)
+    # An export defined by a legal hold instead of a search: the messages the hold's scope names
+    # when the worker runs (archive.holds.selectors.hold_messages). PROTECT: holds are never
+    # deleted, and an export must keep saying what it was of.
+    legal_hold = models.ForeignKey(
+        "archive.LegalHold", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # SearchFilters as JSON (archive/exporting/services.py: filters_json); instants as ISO UTC.
     filters = models.JSONField(default=dict)
     formats = models.JSONField(default=list)

@@ -20,7 +20,7 @@ def tenant_exports(*, tenant: Tenant) -> QuerySet[Export]:
     """The tenant's exports, newest first."""
     return (
         Export.objects.filter(tenant=tenant)
-        .select_related("requested_by")
+        .select_related("requested_by", "legal_hold")
         .order_by("-created_at", "-id")
     )
 

@@ -9,7 +9,9 @@
   failed (the reason given to the requester);
 - :func:`download_export`: ``archive.export_downloaded`` with the tag-manifest hash and size;
 - :func:`expire_exports` (beat): the file deleted after settings.EXPORT_RETENTION_DAYS,
-  ``archive.export_expired``.
+  ``archive.export_expired``;
+- :func:`fail_stalled_exports` (beat): a running export whose progress has not moved for
+  settings.EXPORT_STALL_MINUTES (its worker died) marked failed, ``archive.export_finished``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from ..export.payload import FORMATS
+from ..holds.selectors import hold_messages, legal_holds
 from ..models import Message
 from ..search.query import QueryError
 from ..search.selectors import SearchFilters, matching_messages
@@ -214,14 +217,22 @@ def request_export(
     filters: SearchFilters,
     formats: list[str] | tuple[str, ...],
     matter: str = "",
+    legal_hold: int | None = None,
 ) -> Export:
     """Queue an export of the messages ``query`` and ``filters`` select (the search's own
-    definition, archive/search/selectors.py), in ``formats``. Raises :class:`ExportRefused`
-    for bad input or a search that matches nothing (nothing recorded, nothing queued)."""
+    definition, archive/search/selectors.py), or of those the tenant's hold ``legal_hold`` (an
+    id) names, in ``formats``; a hold's matter is the export's unless one is given. Raises
+    :class:`ExportRefused` for bad input, a hold together with a search, or nothing to export
+    (nothing recorded, nothing queued)."""
     chosen = _formats(formats)
     matter = matter.strip()
     if len(matter) > MAX_MATTER:
         raise ExportRefused(f"A matter has at most {MAX_MATTER} characters.", field="matter")
+    if legal_hold is not None:
+        return _request_hold_export(
+            tenant=tenant, actor=actor, hold_id=legal_hold, searched=bool(query.strip())
+            or filters != SearchFilters(), formats=chosen, matter=matter,
+        )  # fmt: skip
     for name in ("since", "until"):
         value = getattr(filters, name)
         if value is not None and value.utcoffset() is None:
@@ -254,12 +265,61 @@ def request_export(
         details={"query": query, "filters": export.filters, "formats": chosen, "matter": matter,
                  "count": count},
     )  # fmt: skip
+    _queue(export)
+    return export
+
+
+def _request_hold_export(
+    *, tenant: Tenant, actor: Actor, hold_id: int, searched: bool, formats: list[str],
+    matter: str,
+) -> Export:  # fmt: skip
+    """The hold half of :func:`request_export` (already in its transaction)."""
+    if searched:
+        raise ExportRefused(
+            "Export either a search or a legal hold, not both: clear the search, or leave the "
+            "legal hold out.",
+            field="legal_hold",
+        )
+    # Another tenant's hold reads as a missing one: its existence is not ours to reveal.
+    hold = legal_holds(tenant=tenant).filter(pk=hold_id).first()
+    if hold is None:
+        raise ExportRefused("There is no such legal hold.", field="legal_hold")
+    try:
+        count = hold_messages(tenant=tenant, hold=hold).count()
+    except QueryError as error:  # its pinned saved search can no longer be read
+        raise ExportRefused(error.message, field="legal_hold") from None
+    if count == 0:
+        raise ExportRefused(
+            f"The legal hold {hold.matter} covers no message, so there is nothing to export.",
+            field="legal_hold",
+        )
+    matter = matter or hold.matter[:MAX_MATTER]
+    export = Export.objects.create(
+        tenant=tenant,
+        requested_by=actor.user,
+        requester=actor.label,
+        matter=matter,
+        legal_hold=hold,
+        formats=formats,
+        progress_total=count,
+    )
+    _record(
+        export, "archive.export_requested", actor=actor,
+        details={"legal_hold": hold.pk, "legal_hold_matter": hold.matter,
+                 "legal_hold_status": hold.status, "formats": formats, "matter": matter,
+                 "count": count},
+    )  # fmt: skip
+    _queue(export)
+    return export
+
+
+def _queue(export: Export) -> None:
     from .tasks import prepare_export_task  # the task module imports these services
 
+    tenant_id, export_id = export.tenant_id, export.pk
     transaction.on_commit(
-        lambda: prepare_export_task.delay(tenant_id=tenant.pk, export_id=export.pk)
+        lambda: prepare_export_task.delay(tenant_id=tenant_id, export_id=export_id)
     )
-    return export
 
 
 def _record(export: Export, action: str, *, actor: Actor, details: dict[str, object]) -> None:
@@ -280,6 +340,24 @@ def _record(export: Export, action: str, *, actor: Actor, details: dict[str, obj
 def _progress_key(export: Export | int, tenant_id: int) -> str:
     pk = export if isinstance(export, int) else export.pk
     return f"archive:export-progress:{tenant_id}:{pk}"
+
+
+def _heartbeat_key(export: Export) -> str:
+    return f"archive:export-heartbeat:{export.tenant_id}:{export.pk}"
+
+
+# Kept well beyond the stall limit, so a missing heartbeat means "never beat" or a lost cache.
+HEARTBEAT_TIMEOUT = 7 * 24 * 3600
+
+
+def _heartbeat(export: Export) -> None:
+    """When the export last moved (epoch seconds), for :func:`fail_stalled_exports`. In the
+    cache for the reason its progress is: the worker's read transaction hides row updates."""
+    cache.set(_heartbeat_key(export), time.time(), timeout=HEARTBEAT_TIMEOUT)
+
+
+def _forget_progress(export: Export) -> None:
+    cache.delete_many([_progress_key(export, export.tenant_id), _heartbeat_key(export)])
 
 
 @dataclass(frozen=True)
@@ -311,6 +389,7 @@ class _Reporter:
     always the last one."""
 
     def __init__(self, export: Export) -> None:
+        self.export = export
         self.key = _progress_key(export, export.tenant_id)
         self.last = 0.0
 
@@ -319,6 +398,7 @@ class _Reporter:
         if now - self.last >= PROGRESS_INTERVAL or done >= total:
             self.last = now
             cache.set(self.key, (done, total), timeout=24 * 3600)
+            _heartbeat(self.export)
 
 
 # --- preparing (the worker) --------------------------------------------------------------------
@@ -341,7 +421,11 @@ def _claim(*, tenant: Tenant, export_id: int) -> Export | None:
         ).update(status=Export.Status.RUNNING, started_at=timezone.now(), error="")
         if not claimed:
             return None
-        return Export.objects.select_related("requested_by").get(tenant=tenant, pk=export_id)
+        export = Export.objects.select_related("requested_by", "legal_hold").get(
+            tenant=tenant, pk=export_id
+        )
+    _heartbeat(export)
+    return export
 
 
 def prepare_export(*, tenant: Tenant, actor: Actor, export_id: int) -> Export | None:
@@ -354,6 +438,7 @@ def prepare_export(*, tenant: Tenant, actor: Actor, export_id: int) -> Export | 
         return None
     filters = filters_from_json(export.filters)
     first, last = date_range(filters)
+    hold = export.legal_hold
     request = ExportRequest(
         export_id=str(export.pk),
         requester=export.requester,
@@ -363,12 +448,19 @@ def prepare_export(*, tenant: Tenant, actor: Actor, export_id: int) -> Export | 
         date_until=last,
         formats=tuple(export.formats),
         created_at=export.created_at,
+        legal_hold=f"{hold.matter} (hold {hold.pk}, {hold.get_status_display().lower()})"
+        if hold is not None
+        else "",
     )
     stored = ""
     try:
         with tempfile.TemporaryFile() as out:
             with tenant_scope(tenant):  # the search reads the tenant's lexicon under its RLS
-                rows = matching_messages(tenant=tenant, query=export.query, filters=filters).rows
+                rows = (
+                    hold_messages(tenant=tenant, hold=hold)
+                    if hold is not None
+                    else matching_messages(tenant=tenant, query=export.query, filters=filters).rows
+                )
             # Outside our scope: write_export opens its own, and commits the checkpoint it cuts.
             result = write_export(
                 tenant=tenant, request=request, messages=rows, out=out,
@@ -410,7 +502,7 @@ def _finish_ready(export: Export, *, actor: Actor, stored: str, result: ExportRe
                      "checkpoint": export.checkpoint_id, "tree_size": export.tree_size},
         )  # fmt: skip
         _mail_requester(export)
-    cache.delete(_progress_key(export, export.tenant_id))
+    _forget_progress(export)
     return export
 
 
@@ -425,7 +517,7 @@ def _finish_failed(export: Export, *, actor: Actor, reason: str) -> Export:
             details={"status": export.status, "error": reason},
         )  # fmt: skip
         _mail_requester(export)
-    cache.delete(_progress_key(export, export.tenant_id))
+    _forget_progress(export)
     return export
 
 
@@ -524,3 +616,50 @@ def expire_exports(*, tenant: Tenant, actor: Actor) -> int:
             )  # fmt: skip
         expired += 1
     return expired
+
+
+# --- interrupted exports (beat) ----------------------------------------------------------------
+
+STALLED_MESSAGE = "The export was interrupted; start it again."
+
+
+def fail_stalled_exports(*, tenant: Tenant, actor: Actor) -> int:
+    """Mark failed the tenant's running exports whose progress has not moved for
+    settings.EXPORT_STALL_MINUTES (a worker killed mid-export never finishes them); audits
+    ``archive.export_finished`` and tells the requester, as any failure. Returns how many.
+
+    The last move is the worker's heartbeat in the cache, or its start when the cache lost it.
+    A worker that was only slow and finishes afterwards still marks its export ready."""
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=settings.EXPORT_STALL_MINUTES)
+    with tenant_scope(tenant):
+        running = list(
+            Export.objects.filter(
+                tenant=tenant, status=Export.Status.RUNNING, started_at__lte=cutoff
+            ).select_related("requested_by")
+        )
+    failed = 0
+    for export in running:
+        beat = cache.get(_heartbeat_key(export))
+        moved = datetime.fromtimestamp(beat, UTC) if beat else export.started_at
+        if moved is not None and moved > cutoff:
+            continue
+        with tenant_scope(tenant):
+            # Only if still running: the worker may have finished since the list was read.
+            if not Export.objects.filter(
+                tenant=tenant, pk=export.pk, status=Export.Status.RUNNING
+            ).update(status=Export.Status.FAILED, error=STALLED_MESSAGE, finished_at=now):
+                continue
+            export.status, export.error, export.finished_at = (
+                Export.Status.FAILED, STALLED_MESSAGE, now
+            )  # fmt: skip
+            _record(
+                export, "archive.export_finished", actor=actor,
+                details={"status": export.status, "error": STALLED_MESSAGE,
+                         "interrupted": True,
+                         "last_progress": moved.isoformat() if moved else None},
+            )  # fmt: skip
+            _mail_requester(export)
+        _forget_progress(export)
+        failed += 1
+    return failed

@@ -1,5 +1,5 @@
 """Celery entry points of exports: prepare one (the ``exports`` queue), and the beat's expiry of
-old files."""
+old files (which also fails exports interrupted by a lost worker)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from .models import Export
-from .services import expire_exports, prepare_export
+from .services import expire_exports, fail_stalled_exports, prepare_export
 
 
 # Not a TenantTask: that runs the body in one transaction, and the export's progress and its
@@ -43,7 +43,10 @@ def expire_exports_task(*, tenant_id: int) -> int:
     tenant = Tenant.objects.filter(pk=tenant_id, status=Tenant.Status.ACTIVE).first()
     if tenant is None:
         return 0
-    return expire_exports(tenant=tenant, actor=Actor.system())
+    # The same beat also fails exports whose worker died, so none shows "Preparing" forever.
+    actor = Actor.system()
+    fail_stalled_exports(tenant=tenant, actor=actor)
+    return expire_exports(tenant=tenant, actor=actor)
 
 
 @shared_task(name="archive.expire_all_exports", queue="default")

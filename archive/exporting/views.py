@@ -14,7 +14,7 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 
-from .forms import DEFAULT_FORMATS, ExportForm
+from .forms import DEFAULT_FORMATS, SOURCE_HOLD, SOURCE_SEARCH, ExportForm
 from .links import LinkExpired, LinkRefused, check_download_token, download_token
 from .models import Export
 from .responses import export_response
@@ -63,6 +63,7 @@ def export_new_page(request: TenantRequest) -> HttpResponse:
                     tenant=tenant, actor=Actor.from_request(request),
                     query=form.cleaned_data["q"], filters=form.search_filters(),
                     formats=form.cleaned_data["formats"], matter=form.cleaned_data["matter"],
+                    legal_hold=form.hold_id(),
                 )  # fmt: skip
             except ExportRefused as error:
                 field = "q" if error.field == "query" else error.field
@@ -74,6 +75,10 @@ def export_new_page(request: TenantRequest) -> HttpResponse:
             k: v for k, v in request.GET.items() if k not in NOT_CRITERIA and v
         }
         initial["formats"] = DEFAULT_FORMATS
+        # A hold alone (its page's "Export the held messages") is an export of that hold; with
+        # words or other filters beside it, it is a search narrowed to the hold.
+        alone = set(initial) == {"legal_hold", "formats"}
+        initial["source"] = SOURCE_HOLD if alone else SOURCE_SEARCH
         form = ExportForm(initial=initial, tenant=tenant)
     return render(request, "archive/export_new.html", {"form": form})
 

@@ -16,6 +16,7 @@ from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_denial, role_required
 
+from ..exporting.selectors import EXPORT_ROLES
 from ..selectors import READ_ROLES
 from .forms import HoldEditForm, LegalHoldForm, ReleaseForm
 from .models import LegalHold
@@ -104,6 +105,13 @@ def _render_hold(
 ) -> HttpResponse:  # fmt: skip
     tenant = request.tenant
     search = reverse("archive:search") + "?" + urlencode({"legal_hold": hold.pk})
+    # Exports are the auditors' and admins' (archive/exporting/selectors.py): others see no link.
+    can_export = getattr(request.membership, "role", None) in EXPORT_ROLES
+    export = (
+        reverse("archive:export_new") + "?" + urlencode({"legal_hold": hold.pk})
+        if can_export
+        else ""
+    )
     return render(
         request,
         "archive/holds/detail.html",
@@ -112,6 +120,7 @@ def _render_hold(
             "covers": describe_holds(tenant=tenant, holds=[hold])[hold.pk],
             "count": hold_counts(tenant=tenant, holds=[hold])[hold.pk],
             "search_link": search,
+            "export_link": export,
             "can_write": _can_write(request),
             "edit": edit,
             "release": release,
