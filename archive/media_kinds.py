@@ -45,15 +45,18 @@ _AUDIO_BRANDS = frozenset({b"M4A ", b"M4B "})
 
 
 def _mpeg_audio(head: bytes) -> Preview | None:
-    """An MPEG audio frame header: 11 sync bits, then the layer says MP3 (layer I-III) or an AAC
-    ADTS frame (layer 0)."""
-    if len(head) < 2 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+    """An MPEG audio frame header without an ID3 tag: an MP3 frame (sync, layer III, a real
+    bitrate and sample rate) or an AAC ADTS frame (12 sync bits, layer 0). Checked closely
+    because the sync byte alone (0xFF) also starts text such as a UTF-16 byte-order mark."""
+    if len(head) < 3 or head[0] != 0xFF:
         return None
-    layer = head[1] & 0x06
-    if layer == 0:
-        # ADTS: MPEG version bits are free, but the sync is 12 bits wide.
-        return _AAC if head[1] & 0xF0 == 0xF0 else None
-    return _MP3
+    if head[1] & 0xF6 == 0xF0:
+        return _AAC
+    version, layer = (head[1] >> 3) & 0x03, (head[1] >> 1) & 0x03
+    bitrate, sample_rate = head[2] >> 4, (head[2] >> 2) & 0x03
+    if head[1] & 0xE0 != 0xE0 or version == 1 or layer != 1:
+        return None
+    return _MP3 if bitrate not in (0, 15) and sample_rate != 3 else None
 
 
 def sniff(head: bytes) -> Preview | None:
