@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 
+from django.core.files.storage import default_storage
 from django.db.models import (
     BooleanField,
     Count,
@@ -28,6 +29,7 @@ from django.db.models.functions import Coalesce
 from compliance_hub.tenancy.models import Role, Tenant
 
 from .ledger.models import LogLeaf
+from .media_kinds import HEAD_SIZE, Preview, sniff
 from .models import Attachment, Conversation, Message, MessageEvent
 
 # Who may read the archive's content, through the API and the pages alike.
@@ -102,7 +104,10 @@ def messages(*, tenant: Tenant) -> QuerySet[Message]:
         .select_related("conversation")
         .prefetch_related(
             Prefetch(
-                "attachments", queryset=Attachment.objects.filter(tenant=tenant).order_by("id")
+                "attachments",
+                queryset=Attachment.objects.filter(tenant=tenant)
+                .select_related("stored_file")
+                .order_by("id"),
             )
         )
         .order_by("whatsapp_timestamp", "id")
@@ -218,3 +223,23 @@ def conversation_messages(*, tenant: Tenant, conversation: Conversation) -> list
         row.archive_events = grouped.get(row.wamid, [])  # type: ignore[attr-defined]
         row.log_index = leaves.get(row.pk)  # type: ignore[attr-defined]
     return rows
+
+
+def preview_kinds(attachments: Iterable[Attachment]) -> dict[int, Preview]:
+    """How the page may show each stored attachment, by the first bytes of its stored file (never
+    the declared type): the ones missing here are shown as their name and a download. Reads only
+    a file's head, unverified: this picks an element, and the preview itself is served through
+    the verified read (:func:`archive.services.preview_attachment`), which decides again."""
+    shown: dict[int, Preview] = {}
+    for attachment in attachments:
+        proof = getattr(attachment, "stored_file", None)
+        if attachment.status != Attachment.Status.STORED or proof is None:
+            continue
+        try:
+            with default_storage.open(proof.storage_name, "rb") as stored:
+                head = stored.read(HEAD_SIZE)
+        except (OSError, ValueError):
+            continue  # a file that cannot be read is offered as a download, which says why
+        if (preview := sniff(head)) is not None:
+            shown[attachment.pk] = preview
+    return shown

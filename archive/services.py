@@ -21,6 +21,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import IO, Any
 
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, TextField, Value, When
@@ -33,6 +34,7 @@ from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Tenant
 
 from .ledger.services import log_records
+from .media_kinds import HEAD_SIZE, sniff
 from .models import (
     Attachment,
     AttachmentFile,
@@ -463,15 +465,15 @@ def download_filename(*, filename: str, mime_type: str, attachment_id: int) -> s
     return f"attachment-{attachment_id}{extension}"
 
 
-def download_attachment(
-    *, tenant: Tenant, actor: Actor, attachment_id: int, endpoint: str
-) -> AttachmentDownload:
-    """Hand ``actor`` the stored bytes of ``attachment_id``, copied while their SHA-256 is checked
-    against the attachment's proof (the leaf of the log): the copy is what is served, so bytes
-    changed between the check and the answer cannot reach the reader. Records
-    ``archive.download``; on a mismatch records ``archive.download_refused``, logs it and raises
-    :class:`AttachmentTampered`. Raises :class:`AttachmentNotAvailable` for anything not stored
-    in this tenant."""
+def _verified_copy(
+    *, tenant: Tenant, actor: Actor, attachment_id: int, endpoint: str, purpose: str
+) -> tuple[Attachment, AttachmentFile, IO[bytes], dict[str, Any]]:
+    """The stored bytes of ``attachment_id``, copied while their SHA-256 is checked against the
+    attachment's proof (the leaf of the log): the copy is what is served, so bytes changed
+    between the check and the answer cannot reach the reader. On a mismatch records
+    ``archive.download_refused`` (``purpose`` says whether a download or a preview was asked),
+    logs it and raises :class:`AttachmentTampered`. Also returns the details an audit entry of
+    the read carries."""
     attachment = (
         Attachment.objects.filter(tenant=tenant, pk=attachment_id, status=Attachment.Status.STORED)
         .select_related("stored_file")
@@ -503,20 +505,37 @@ def download_attachment(
     if problem:
         copy.close()
         logger.error(
-            "attachment %s of tenant %s refused for download: %s (sha256 %s, %s bytes; "
+            "attachment %s of tenant %s refused for %s: %s (sha256 %s, %s bytes; "
             "archived %s, %s bytes)",
-            attachment.pk, tenant.slug, problem, found, size, proof.sha256, proof.size,
+            attachment.pk, tenant.slug, purpose, problem, found, size, proof.sha256, proof.size,
         )  # fmt: skip
         record_event(
             "archive.download_refused",
             tenant=tenant,
             actor=actor,
             target=attachment,
-            details={**details, "found_sha256": found, "found_size": size, "problem": problem},
-        )
+            details={
+                **details, "found_sha256": found, "found_size": size, "problem": problem,
+                "purpose": purpose,
+            },
+        )  # fmt: skip
         raise AttachmentTampered(problem)
-    record_event("archive.download", tenant=tenant, actor=actor, target=attachment, details=details)
     copy.seek(0)
+    return attachment, proof, copy, details
+
+
+def download_attachment(
+    *, tenant: Tenant, actor: Actor, attachment_id: int, endpoint: str
+) -> AttachmentDownload:
+    """Hand ``actor`` the stored bytes of ``attachment_id``, verified by :func:`_verified_copy`.
+    Records ``archive.download``; on a mismatch records ``archive.download_refused``, logs it and
+    raises :class:`AttachmentTampered`. Raises :class:`AttachmentNotAvailable` for anything not
+    stored in this tenant."""
+    attachment, proof, copy, details = _verified_copy(
+        tenant=tenant, actor=actor, attachment_id=attachment_id, endpoint=endpoint,
+        purpose="download",
+    )  # fmt: skip
+    record_event("archive.download", tenant=tenant, actor=actor, target=attachment, details=details)
     mime_type = download_mime_type(attachment.mime_type or proof.mime_type)
     return AttachmentDownload(
         attachment=attachment,
@@ -526,5 +545,63 @@ def download_attachment(
         ),
         mime_type=mime_type,
         sha256=proof.sha256,
-        size=size,
+        size=proof.size,
+    )
+
+
+class AttachmentNotPreviewable(Exception):
+    """The stored bytes are not an image, sound or video the page may show: download only."""
+
+
+# A preview is audited once per reader, attachment and day: a page of 40 photos fetches 40
+# previews each time it is opened, and 40 rows per visit would drown the trail without telling an
+# auditor more than "this person saw this file that day". The conversation page's own
+# ``archive.read`` already names every message shown; this entry adds that the bytes were served.
+_PREVIEW_AUDIT_SECONDS = 24 * 3600
+
+
+def _first_preview_today(*, tenant: Tenant, actor: Actor, attachment_id: int) -> bool:
+    """True when ``actor`` has not been served this preview yet today (so it is audited now).
+    Errs on the side of auditing: a cache that cannot answer counts as "not yet"."""
+    who = actor.user.pk if actor.user is not None else actor.label
+    key = f"archive:preview-audited:{tenant.pk}:{who}:{attachment_id}:{timezone.now():%Y-%m-%d}"
+    try:
+        return bool(cache.add(key, 1, timeout=_PREVIEW_AUDIT_SECONDS))
+    except Exception:
+        logger.warning("preview audit cache unavailable; auditing the preview", exc_info=True)
+        return True
+
+
+def preview_attachment(
+    *, tenant: Tenant, actor: Actor, attachment_id: int, endpoint: str
+) -> AttachmentDownload:
+    """The verified bytes of ``attachment_id`` to show in the page, typed by their own first
+    bytes (:func:`archive.media_kinds.sniff`), never by what the sender declared. Raises
+    :class:`AttachmentNotPreviewable` for anything else (an HTML or SVG file declared as an
+    image included), :class:`AttachmentTampered` (audited) for changed bytes and
+    :class:`AttachmentNotAvailable` for anything not stored in this tenant. Records
+    ``archive.preview`` once per reader, attachment and day (see ``_PREVIEW_AUDIT_SECONDS``)."""
+    attachment, proof, copy, details = _verified_copy(
+        tenant=tenant, actor=actor, attachment_id=attachment_id, endpoint=endpoint,
+        purpose="preview",
+    )  # fmt: skip
+    preview = sniff(copy.read(HEAD_SIZE))
+    copy.seek(0)
+    if preview is None:
+        copy.close()
+        raise AttachmentNotPreviewable
+    if _first_preview_today(tenant=tenant, actor=actor, attachment_id=attachment.pk):
+        record_event(
+            "archive.preview", tenant=tenant, actor=actor, target=attachment,
+            details={**details, "mime_type": preview.mime_type},
+        )  # fmt: skip
+    return AttachmentDownload(
+        attachment=attachment,
+        content=copy,
+        filename=download_filename(
+            filename=attachment.filename, mime_type=preview.mime_type, attachment_id=attachment.pk
+        ),
+        mime_type=preview.mime_type,
+        sha256=proof.sha256,
+        size=proof.size,
     )

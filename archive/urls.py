@@ -16,6 +16,11 @@ urlpatterns = [
         views.attachment_download,
         name="attachment_download",
     ),
+    path(
+        "archive/attachments/<int:pk>/preview/",
+        views.attachment_preview,
+        name="attachment_preview",
+    ),
     path("archive/holds/", holds.holds_page, name="holds"),
     path("archive/holds/new/", holds.hold_create_page, name="hold_create"),
     path("archive/holds/<int:pk>/", holds.hold_page, name="hold"),

@@ -17,7 +17,7 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 
-from .downloads import attachment_response
+from .downloads import attachment_response, preview_response
 from .exporting.selectors import EXPORT_ROLES
 from .forms import ConversationFilterForm, MessageSearchForm
 from .history import message_history
@@ -29,11 +29,19 @@ from .search.cursors import open_cursor, seal_cursor
 from .search.query import QueryError
 from .search.selectors import search_messages
 from .search.services import record_search
-from .selectors import READ_ROLES, conversation_list, conversation_messages, conversations
+from .selectors import (
+    READ_ROLES,
+    conversation_list,
+    conversation_messages,
+    conversations,
+    preview_kinds,
+)
 from .services import (
     AttachmentNotAvailable,
+    AttachmentNotPreviewable,
     AttachmentTampered,
     download_attachment,
+    preview_attachment,
     record_archive_read,
 )
 from .thread import bubbles, type_label
@@ -94,6 +102,11 @@ def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
     for row in rows:
         # Read by the template only ("Under legal hold: ..."), not a column.
         setattr(row, "legal_holds", holding.get(row.pk, []))  # noqa: B010
+    attachments = [a for row in rows for a in row.attachments.all()]
+    shown = preview_kinds(attachments)
+    for attachment in attachments:
+        # Read by the template only: which element shows it (None: the name and a download).
+        setattr(attachment, "preview", shown.get(attachment.pk))  # noqa: B010
     client = conversation.counterparty_name or conversation.counterparty_wa_id or "The client"
     thread = bubbles(rows, employee_name=conversation.employee.full_name, client_name=client)
     record_archive_read(
@@ -251,3 +264,26 @@ def attachment_download(request: TenantRequest, pk: int) -> HttpResponse | FileR
         # An answer, not an exception: the refusal's audit entry commits with the request.
         return render(request, "archive/download_refused.html", status=409)
     return attachment_response(download)
+
+
+@role_required(*READ_ROLES)
+@require_GET
+def attachment_preview(request: TenantRequest, pk: int) -> HttpResponse | FileResponse:
+    """The attachment shown in the conversation page, when its bytes are an image, a sound or a
+    video; anything else (whatever the sender declared) gets the download page's answer."""
+    try:
+        preview = preview_attachment(
+            tenant=request.tenant, actor=Actor.from_request(request), attachment_id=pk,
+            endpoint=request.path,
+        )  # fmt: skip
+    except AttachmentNotAvailable:
+        raise Http404("No such attachment, or it is not stored yet.") from None
+    except AttachmentNotPreviewable:
+        return render(
+            request, "archive/preview_refused.html",
+            # 415: the file's own type is not one a page may show; it can still be downloaded.
+            {"download_url": reverse("archive:attachment_download", args=[pk])}, status=415,
+        )  # fmt: skip
+    except AttachmentTampered:
+        return render(request, "archive/download_refused.html", status=409)
+    return preview_response(preview)

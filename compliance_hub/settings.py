@@ -492,12 +492,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Every script, style, image and font is ours (compliance_hub/security_headers.py); the QR code
-# of the authenticator set-up is a data: image.
+# of the authenticator set-up is a data: image; media (voice notes, video) are our previews.
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
     "img-src": ["'self'", "data:"],
+    # Photos, voice notes and video of the conversation page, served by the archive's previews.
+    "media-src": ["'self'"],
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
     "frame-ancestors": ["'none'"],

@@ -65,6 +65,7 @@ ACTION_LABELS: dict[str, str] = {
     "archive.search": "Archive searched",
     "archive.download": "Attachment downloaded",
     "archive.download_refused": "Attachment download refused: stored file changed",
+    "archive.preview": "Attachment shown in the page",
     "saved_search.created": "Search saved",
     "saved_search.updated": "Saved search changed (earlier version kept)",
     "saved_search.deleted": "Saved search deleted (its versions kept)",

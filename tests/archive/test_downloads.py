@@ -6,24 +6,15 @@ always served as a file to save, never shown, and every download is in the audit
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from archive.models import Attachment
-from archive.services import (
-    add_attachments,
-    archive_messages,
-    download_filename,
-    download_mime_type,
-    mark_attachment_stored,
-)
+from archive.services import download_filename, download_mime_type
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
-from tests.archive.ledger_helpers import message_record
+from tests.archive.attachments import attachment
 from tests.fixtures import login, make_person
 
 PDF = b"%PDF-1.4 extrato de conta\n" * 100
@@ -34,31 +25,6 @@ HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return tmp_path / "media"
-
-
-def attachment(tenant, employee, n: int, *, content: bytes | None, mime: str, filename: str):
-    """A message of ``employee`` carrying a document; stored with ``content`` unless None."""
-    record = replace(
-        message_record(employee, n),
-        type="document",
-        structured={"media": {"id": f"media-{n}", "mime_type": mime, "sha256": "x",
-                              "filename": filename}},
-    )  # fmt: skip
-    with tenant_scope(tenant):
-        archive_messages(tenant=tenant, records=[record])
-        [pending] = add_attachments(tenant=tenant, wamids=[record.wamid])
-        Attachment.objects.filter(pk=pending).update(mime_type=mime, filename=filename)
-    if content is not None:
-        sha = hashlib.sha256(content).hexdigest()
-        name = default_storage.save(
-            f"attachments/{tenant.pk}/{sha[:2]}/{sha}", ContentFile(content)
-        )
-        mark_attachment_stored(
-            tenant=tenant, attachment_id=pending, storage_name=name, sha256=sha,
-            size=len(content), mime_type=mime,
-        )  # fmt: skip
-    with tenant_scope(tenant):
-        return Attachment.objects.get(pk=pending)
 
 
 @pytest.fixture

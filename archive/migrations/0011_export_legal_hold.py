@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("archive", "0009_export"),
+        ("archive", "0010_retention"),
     ]
 
     operations = [
