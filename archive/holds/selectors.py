@@ -27,6 +27,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from compliance_hub.digits import parse_id
+from compliance_hub.phones import phone_for_display
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee
 
@@ -235,7 +236,7 @@ def describe_holds(*, tenant: Tenant, holds: Iterable[LegalHold]) -> dict[int, l
             lines.append(f"In the conversation{'s' if len(hold.conversation_ids) > 1 else ''} "
                          f"of {talks}")  # fmt: skip
         if hold.counterparty:
-            lines.append(f"With the client “{hold.counterparty}”")
+            lines.append(f"With the client “{phone_for_display(hold.counterparty)}”")
         if hold.since and hold.until:
             lines.append(f"Sent from {_when(hold.since)} until {_when(hold.until)}")
         elif hold.since:

@@ -60,7 +60,7 @@ def test_an_officer_places_a_hold_reads_it_and_releases_it_with_a_reason(
     assert created.status_code == 201, created.content
     body = created.json()
     assert (body["matter"], body["status"], body["message_count"]) == ("SEC 2026-14", "active", 2)
-    assert body["covers"] == ["With the client “+5511911110000”"]
+    assert body["covers"] == ["With the client “+55 11 91111-0000”"]
     assert body["scope"]["counterparty"] == "+5511911110000"
 
     listed = officer.get(URL).json()["results"]

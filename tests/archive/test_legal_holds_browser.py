@@ -48,7 +48,7 @@ def test_an_officer_places_a_hold_and_searches_what_it_holds(
     page.get_by_role("button", name="Place the hold").click()
     expect(page).to_have_url(re.compile(r"/archive/holds/\d+/$"))
     expect(page.get_by_role("heading", name="Legal hold: SEC 2026-14")).to_be_visible()
-    expect(page.locator("dl.facts")).to_contain_text("With the client “+5511911110000”")
+    expect(page.locator("dl.facts")).to_contain_text("With the client “+55 11 91111-0000”")
     page.screenshot(path=str(ARTIFACTS / "legal-hold-page.png"), full_page=True)
 
     page.get_by_role("link", name="search the held messages").click()

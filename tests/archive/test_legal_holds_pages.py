@@ -61,7 +61,7 @@ def test_an_officer_places_searches_corrects_and_releases_a_hold(
     assert placed.redirect_chain[-1][0] == f"/archive/holds/{hold.pk}/"
     page = text_of(placed)
     assert "Legal hold: SEC 2026-14" in page
-    assert "With the client “5511911110000”" in page
+    assert "With the client “+55 11 91111-0000”" in page
     assert "Messages it covers now</dt><dd>1 ·" in page
     assert f'href="/archive/search/?legal_hold={hold.pk}"' in page
 
