@@ -6,6 +6,10 @@ from django.apps import apps
 from django.conf import settings
 from psycopg2 import sql
 
+# Withheld from PUBLIC, called by the application role: archive's ch_blank_disposed is the one
+# narrow path of retention disposition (archive/migrations/0010_retention.py).
+APPLICATION_FUNCTIONS = ("ch_blank_disposed(text, bigint[])",)
+
 
 def append_only_tables() -> set[str]:
     """Tables of models that declare ``append_only = True`` (and get MakeAppendOnly in their
@@ -36,12 +40,16 @@ def grant_application_role(connection, *, verbosity: int = 1, stdout=None) -> No
         cursor.execute(
             sql.SQL("REVOKE TRUNCATE ON ALL TABLES IN SCHEMA public FROM {}").format(role_id)
         )
-        # Every function is callable by PUBLIC unless a migration withheld it; a withheld one
-        # (archive's ch_blank_disposed: the narrow path of retention disposition) is still the
-        # application's to call, and nobody else's.
-        cursor.execute(
-            sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {}").format(role_id)
-        )
+        # Functions a migration withheld from PUBLIC that the application still calls, by name:
+        # granting every function would hand the role any function withheld later on purpose.
+        for signature in APPLICATION_FUNCTIONS:
+            cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [signature])
+            if cursor.fetchone()[0]:
+                cursor.execute(
+                    sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(
+                        sql.SQL(signature), role_id
+                    )
+                )
         for table in sorted(append_only_tables()):
             cursor.execute(
                 sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
