@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "consent",
     "ingestion",
     "archive",
+    "policies",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
