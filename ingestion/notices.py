@@ -29,6 +29,7 @@ from django.utils import timezone
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.digits import only_digits
+from compliance_hub.phones import phone_for_display
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee
 
@@ -245,12 +246,12 @@ def _employee_for(draft: NoticeDraft, found: list[Employee]) -> Employee | None:
 
 
 def _number_label(draft: NoticeDraft, employee: Employee | None) -> str:
-    """The number as people know it (``number +5511987654321 (Ana Souza)``), or the best
+    """The number as people know it (``number +55 11 98765-4321 (Ana Souza)``), or the best
     Meta gave us to name it."""
     if draft.display_number:
-        label = f"number +{draft.display_number}"
+        label = f"number {phone_for_display(draft.display_number)}"
     elif employee is not None and employee.phone_number:
-        label = f"number {employee.phone_number}"
+        label = f"number {phone_for_display(employee.phone_number)}"
     elif draft.phone_number_id:
         label = f"WhatsApp number id {draft.phone_number_id}"
     elif draft.subject.startswith("waba:"):

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from compliance_hub.phones import phone_for_display
 from consent.models import Employee
 
 from ..models import Conversation
@@ -17,7 +18,9 @@ from ..search.models import SavedSearch
 class ConversationChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         client = obj.counterparty_name or (
-            f"+{obj.counterparty_wa_id}" if obj.counterparty_wa_id else obj.counterparty_key
+            phone_for_display(obj.counterparty_wa_id)
+            if obj.counterparty_wa_id
+            else obj.counterparty_key
         )
         return f"{obj.employee.full_name} with {client}"
 

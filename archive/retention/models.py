@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from compliance_hub.phones import phone_for_display
 from compliance_hub.tenancy.models import TenantOwnedModel
 
 from .rules import PRESETS, Scope
@@ -114,7 +115,7 @@ class ErasureRequest(TenantOwnedModel):
     def subject_label(self) -> str:
         if self.subject_kind == SubjectKind.EMPLOYEE and self.employee is not None:
             return f"Employee {self.employee.full_name} ({self.employee.employee_id})"
-        return f"Client +{self.counterparty_wa_id}"
+        return f"Client {phone_for_display(self.counterparty_wa_id)}"
 
 
 class SubjectRestriction(TenantOwnedModel):

@@ -146,7 +146,7 @@ def test_partner_removed_raises_one_notice_naming_the_number_and_the_employee(
     [notice] = notices(tenant_a)
     assert notice.kind == CaptureNotice.Kind.PARTNER_REMOVED
     assert notice.phone_number_id == PHONE_ID, "the employee's number id, found by the number"
-    assert notice.message.startswith("Capture stopped for number +5511987654321 (Ana Souza)")
+    assert notice.message.startswith("Capture stopped for number +55 11 98765-4321 (Ana Souza)")
     assert "Meta reported that the number was disconnected from this app" in notice.message
     assert "(the account was disconnected)" in notice.message
     assert "PARTNER_REMOVED" not in notice.message and "ACCOUNT_DISCONNECTED" not in notice.message
@@ -195,7 +195,9 @@ def test_messages_of_an_unknown_number_raise_one_unconsented_number_notice(
         "Unconsented number in use" in notice.message and "no employee holds it" in notice.message
     )
     # Named as people know the number (Meta's display number in the delivery's metadata).
-    assert f"number +{payloads.DISPLAY_NUMBER}" in notice.message
+    assert (
+        "number +55 11 98765-4321" in notice.message
+    )  # payloads.DISPLAY_NUMBER, as people write it
 
 
 def test_an_employee_who_never_consented_is_an_unconsented_number_in_use(
@@ -235,7 +237,7 @@ def test_declined_history_sharing_raises_a_notice(client, tenant_a, connected_em
     [notice] = notices(tenant_a)
     assert notice.kind == CaptureNotice.Kind.HISTORY_DECLINED
     assert notice.phone_number_id == PHONE_ID
-    assert notice.message.startswith("History sharing declined for number +5511987654321")
+    assert notice.message.startswith("History sharing declined for number +55 11 98765-4321")
     assert notice.details["errors"][0]["code"] == 2593109
 
 
@@ -251,7 +253,7 @@ def test_open_notices_are_on_the_dashboard_and_an_admin_acknowledges_them(
 
     login(client, oscar)
     page = client.get("/").content.decode()
-    assert "Capture stopped for number +5511987654321" in page
+    assert "Capture stopped for number +55 11 98765-4321" in page
     assert url not in page, "officers see notices; only admins acknowledge them"
     assert client.post(url).status_code == 403
     [notice] = notices(tenant_a)
@@ -259,7 +261,7 @@ def test_open_notices_are_on_the_dashboard_and_an_admin_acknowledges_them(
 
     login(client, alice)
     page = client.get("/").content.decode()
-    assert "Capture stopped for number +5511987654321" in page and url in page
+    assert "Capture stopped for number +55 11 98765-4321" in page and url in page
     response = client.post(url)
     assert response.status_code == 302 and response["Location"] == "/"
     page = client.get("/").content.decode()
