@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from compliance_hub.audit.actors import EMPLOYEE_LINK_PREFIX
 from compliance_hub.tenancy.models import TenantOwnedModel
 
 # An employee's language: the one list in settings.LANGUAGES (members EN, PT_BR, ES, HI).
@@ -96,7 +97,7 @@ class Employee(TenantOwnedModel):
     def audit_label(self) -> str:
         """How the audit trail names the employee when they act themselves, through the links
         of their emails (they have no account)."""
-        return f"employee:{self.employee_id}"
+        return f"{EMPLOYEE_LINK_PREFIX}{self.employee_id}"
 
 
 class NumberAssignment(TenantOwnedModel):

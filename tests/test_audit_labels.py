@@ -176,3 +176,20 @@ def test_an_archive_read_says_how_many_in_words(api_client_for, tenant_a):
         event = AuditEvent.objects.get(action="archive.read")
     assert event.target_label == "0 messages through the API"
     assert event.details["endpoint"] == "/api/v1/messages/"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("officer@firm.example", "officer@firm.example"),
+        ("api-key:1a2b3c4d", "API key 1a2b3c4d"),
+        ("cli:dispose_records", "the dispose_records command"),
+        ("system", "Compliance Hub"),
+        ("employee:BR-001", "employee BR-001, through their emailed link"),
+        ("", ""),
+    ],
+)
+def test_who_acted_reads_in_words_on_pages(stored, shown):
+    from compliance_hub.templatetags.audit_labels import actor
+
+    assert actor(stored) == shown

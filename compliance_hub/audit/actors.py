@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from compliance_hub.api.models import ApiKey
 
 SYSTEM_LABEL = "system"
+API_KEY_PREFIX = "api-key:"
+COMMAND_PREFIX = "cli:"
+EMPLOYEE_LINK_PREFIX = "employee:"  # consent.Employee.audit_label: the employee's own emailed links
 # The audit trail's column widths (AuditEvent.actor_label, .user_agent).
 LABEL_LENGTH = 254
 USER_AGENT_LENGTH = 512
@@ -101,7 +104,7 @@ class Actor:
         if api_key is not None:
             return cls(
                 kind=ActorKind.API_KEY,
-                label=f"api-key:{api_key.prefix}",
+                label=f"{API_KEY_PREFIX}{api_key.prefix}",
                 api_key=api_key,
                 ip_address=address,
                 user_agent=agent,
@@ -164,3 +167,18 @@ class Actor:
             ip_address=client_ip(request),
             user_agent=_user_agent(request),
         )
+
+
+def describe_label(label: str) -> str:
+    """An actor label as a page says it: ``api-key:1a2b3c`` reads "API key 1a2b3c",
+    ``cli:dispose_records`` "the dispose_records command", ``system`` "Compliance Hub". The stored
+    labels stay terse (they are matched and filtered on); only their display changes here."""
+    if label.startswith(API_KEY_PREFIX):
+        return f"API key {label.removeprefix(API_KEY_PREFIX)}"
+    if label.startswith(COMMAND_PREFIX):
+        return f"the {label.removeprefix(COMMAND_PREFIX)} command"
+    if label.startswith(EMPLOYEE_LINK_PREFIX):
+        return f"employee {label.removeprefix(EMPLOYEE_LINK_PREFIX)}, through their emailed link"
+    if label == SYSTEM_LABEL:
+        return "Compliance Hub"
+    return label
