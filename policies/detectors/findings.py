@@ -67,7 +67,8 @@ class Finding:
     score: float
     spans: tuple[Span, ...]
     explanation: str
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    # Left out of the hash (a dict has none), still compared: findings can be deduplicated.
+    attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:
