@@ -62,7 +62,11 @@ def test_a_good_document_has_no_problem():
             "must be one of lexicon, pii, links, classifier, sampling",
         ),
         (lambda d: d.update(detect={"any": []}), "detect > any", "must not be empty"),
-        (lambda d: d.update(detect={"any": [], "all": []}), "detect", "a group is one of any, all or none"),
+        (
+            lambda d: d.update(detect={"any": [], "all": []}),
+            "detect",
+            "a group is one of any, all or none",
+        ),
         (lambda d: d["scope"].update(regions=["brazil"]), "scope > regions > 1", "country code"),
         (
             lambda d: d["detect"]["any"][0].update(category="gossip"),
@@ -155,7 +159,10 @@ def test_all_any_and_none_combine_as_written():
         "detect": {
             "all": [
                 {"detector": "pii", "types": ["br_cpf", "br_cnpj"], "min_score": 0.5},
-                {"any": [{"detector": "classifier", "category": "secrecy"}, {"detector": "lexicon", "rule": "hush"}]},
+                {"any": [
+                    {"detector": "classifier", "category": "secrecy"},
+                    {"detector": "lexicon", "rule": "hush"},
+                ]},
                 {"none": [{"detector": "lexicon", "rule": "onboarding", "category": "ok"}]},
             ]
         },
