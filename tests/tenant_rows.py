@@ -251,6 +251,23 @@ def make_retention_rows(tenant: Tenant) -> None:
         )  # fmt: skip
 
 
+def make_policy(tenant: Tenant) -> None:
+    """A policy with two versions (one row in each policies table)."""
+    from compliance_hub.tenancy.context import tenant_scope
+    from policies.services import create_policy, save_version
+
+    document = {
+        "name": f"Secrecy at {tenant.slug}",
+        "severity": "high",
+        "detect": {"detector": "classifier", "category": "secrecy", "min_score": 0.8},
+    }
+    with tenant_scope(tenant):
+        policy, _ = create_policy(tenant=tenant, actor=Actor.system(), document=document)
+        save_version(
+            policy=policy, actor=Actor.system(), document={**document, "severity": "critical"}
+        )
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -264,6 +281,8 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "ingestion.WhatsAppSettings": make_capture_rows,
     "ingestion.Delivery": make_capture_rows,
     "ingestion.Refusal": make_capture_rows,
+    "policies.Policy": make_policy,
+    "policies.PolicyVersion": make_policy,
     "archive.Conversation": make_capture_rows,
     "archive.Message": make_capture_rows,
     "archive.MessageEvent": make_capture_rows,
