@@ -5,11 +5,15 @@ below the default threshold, and bad input answered without a crash."""
 from __future__ import annotations
 
 import logging
+import runpy
+from pathlib import Path
 
 import pytest
 
 from policies.detectors.findings import PII, PII_TYPES
 from policies.detectors.pii import DEFAULT_THRESHOLD, detect
+
+DATA = Path(__file__).with_name("data")
 
 # (language, text, type, value) — every value carries valid check digits where its type has them.
 # fmt: off
@@ -134,9 +138,30 @@ def test_look_alikes_stay_below_the_default_threshold(language: str, text: str) 
 
 
 def test_a_number_that_only_passes_its_check_scores_low_without_a_context_word() -> None:
-    # A bare 11-digit number with valid CPF digits, an SSN-shaped number and a PAN-shaped code.
-    for text in ("52998224725", "536-90-4399", "ABCPD1234F", "seguimos 499900001113"):
+    # Bare numbers with valid CPF, card and Aadhaar digits, an SSN-shaped number, a PAN-shaped
+    # code and a bare run of digits that is a valid Brazilian mobile number.
+    for text in (
+        "52998224725",
+        "encomenda 4111111111111111 chegou",
+        "seguimos 499900001113",
+        "536-90-4399",
+        "ABCPD1234F",
+        "matrícula 11987654321",
+    ):
         assert all(score < DEFAULT_THRESHOLD for _, score, _ in _findings(text)), text
+
+
+def test_the_same_numbers_written_as_people_write_them_are_reported() -> None:
+    [[card], [phone]] = detect(["4111 1111 1111 1111", "11 98765-4321"])
+    assert card.score >= DEFAULT_THRESHOLD and card.attributes["type"] == "credit_card"
+    assert phone.score >= DEFAULT_THRESHOLD and phone.attributes["type"] == "phone"
+
+
+def test_the_evaluation_set_is_regenerated_byte_for_byte() -> None:
+    # tests/policies/data/make_pii_eval.py is a script beside its data, not a test module.
+    generator = runpy.run_path(str(DATA / "make_pii_eval.py"))
+    expected = (DATA / "pii_eval.jsonl").read_text(encoding="utf-8")
+    assert generator["render"](generator["generate"]()) == expected
 
 
 def test_the_explanation_names_the_type_the_check_and_the_context_word() -> None:
