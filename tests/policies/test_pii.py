@@ -65,45 +65,58 @@ POSITIVES = [
 
 # fmt: on
 
-# (language, text) — look-alikes that must stay below the default threshold.
+# (language, the type it looks like, text): look-alikes that must stay below the default threshold.
+# fmt: off
 HARD_NEGATIVES = [
-    ("en", "order 4111111111111111 shipped today"),
-    ("pt", "pedido 5555555555554444 saiu para entrega"),
-    ("es", "factura 4012888888881881 pagada ayer"),
-    ("hi", "order id 4111111111111111 deliver ho gaya"),
-    ("pt", "cartão 4111 1111 1111 1112 recusado"),  # Luhn fails
-    ("es", "mi cuenta ES91 2100 0418 4502 0005 1333"),  # mod 97 fails
-    ("en", "tracking BR123456789BR arrives Monday"),
-    ("en", "batch 536-90-4399 shipped"),
-    ("pt", "lote 536904399 despachado"),
-    ("es", "lote 536-90-4399 en camino"),
-    ("en", "my ssn is 666-12-3456"),  # never issued
-    ("hi", "invoice 536-90-4399 ka payment done"),
-    ("pt", "nota fiscal 52998224725 emitida"),
-    ("en", "invoice 11144477735 attached"),
-    ("es", "pedido 12345678909 enviado"),
-    ("hi", "rastreio 11144477735 check karo"),
-    ("pt", "meu cpf é 123.456.789-00"),  # check digits fail
-    ("pt", "protocolo 11222333000181 aberto"),
-    ("en", "ref 11.222.333/0001-82 (not a CNPJ)"),
-    ("en", "order 234123412346 delivered"),
-    ("hi", "ticket 499900001113 close karo"),
-    ("pt", "pedido 2341 2341 2346 chegou"),
-    ("es", "código ABCPD1234F del producto"),
-    ("en", "sku ABCPD1234F back in stock"),
-    ("hi", "code ABCXD1234F lagao"),  # 4th letter is no holder type
-    ("en", "write to ana at empresa dot com"),
-    ("pt", "usuario@localhost não existe"),
-    ("pt", "pedido 11987654321 despachado"),
-    ("es", "factura 612345678 pagada"),
-    ("en", "paid on 2024-05-12 and 12/05/2024"),
-    ("pt", "valor R$ 11987654321"),
-    ("en", "total $ 4111111111111111"),
-    ("en", "diabetes market grew 5% this quarter"),
-    ("pt", "vendas de insulina no mercado subiram"),
-    ("es", "campaña de ventas de antidepresivos"),
-    ("hi", "cancer drug ka launch next week"),
+    ("en", "credit_card", "order 4111111111111111 shipped today"),
+    ("pt", "credit_card", "pedido 5555555555554444 saiu para entrega"),
+    ("es", "credit_card", "factura 4012888888881881 pagada ayer"),
+    ("hi", "credit_card", "order id 4111111111111111 deliver ho gaya"),
+    ("pt", "credit_card", "cartão 4111 1111 1111 1112 recusado"),  # Luhn fails
+    ("en", "iban", "IBAN GB82 WEST 1234 5698 7654 33"),  # mod 97 fails
+    ("pt", "iban", "minha conta PT50 0002 0123 1234 5678 9015 5"),
+    ("es", "iban", "mi cuenta ES91 2100 0418 4502 0005 1333"),
+    ("hi", "iban", "khata GB29NWBK60161331926818 pe bhejo"),
+    ("en", "iban", "tracking BR123456789BR arrives Monday"),
+    ("en", "us_ssn", "batch 536-90-4399 shipped"),
+    ("pt", "us_ssn", "lote 536904399 despachado"),
+    ("es", "us_ssn", "lote 536-90-4399 en camino"),
+    ("hi", "us_ssn", "invoice 536-90-4399 ka payment done"),
+    ("en", "us_ssn", "my ssn is 666-12-3456"),  # never issued
+    ("pt", "br_cpf", "nota fiscal 52998224725 emitida"),
+    ("en", "br_cpf", "invoice 11144477735 attached"),
+    ("es", "br_cpf", "pedido 12345678909 enviado"),
+    ("hi", "br_cpf", "rastreio 11144477735 check karo"),
+    ("pt", "br_cpf", "meu cpf é 123.456.789-00"),  # check digits fail
+    ("pt", "br_cnpj", "protocolo 11222333000181 aberto"),
+    ("en", "br_cnpj", "ref 11.222.333/0001-82 (not a CNPJ)"),
+    ("es", "br_cnpj", "referencia 11222333000181 del envío"),
+    ("hi", "br_cnpj", "ticket 11222333000181 close karo"),
+    ("en", "in_aadhaar", "order 234123412346 delivered"),
+    ("pt", "in_aadhaar", "pedido 2341 2341 2346 chegou"),
+    ("es", "in_aadhaar", "factura 499900001113 pagada"),
+    ("hi", "in_aadhaar", "ticket 499900001113 close karo"),
+    ("en", "in_pan", "sku ABCPD1234F back in stock"),
+    ("pt", "in_pan", "cupom ABCPD1234F aplicado"),
+    ("es", "in_pan", "código ABCPD1234F del producto"),
+    ("hi", "in_pan", "code ABCXD1234F lagao"),  # 4th letter is no holder type
+    ("en", "email", "write to ana at empresa dot com"),
+    ("pt", "email", "usuario@localhost não existe"),
+    ("es", "email", "sígueme en @maria_lopez"),
+    ("hi", "email", "mera handle @raj.k hai"),
+    ("en", "phone", "order 4155550134 confirmed"),
+    ("pt", "phone", "pedido 11987654321 despachado"),
+    ("es", "phone", "factura 612345678 pagada"),
+    ("hi", "phone", "utr 9876543210 check karo"),
+    ("en", "health", "diabetes market grew 5% this quarter"),
+    ("pt", "health", "vendas de insulina no mercado subiram"),
+    ("es", "health", "campaña de ventas de antidepresivos"),
+    ("hi", "health", "cancer drug ka launch next week"),
+    ("en", "date", "paid on 2024-05-12 and 12/05/2024"),
+    ("pt", "amount", "valor R$ 11987654321"),
+    ("en", "amount", "total $ 4111111111111111"),
 ]
+# fmt: on
 
 
 def _findings(text: str, region: str = "BR") -> list[tuple[str, float, str]]:
@@ -129,11 +142,13 @@ def test_every_type_and_language_has_a_positive_and_a_hard_negative() -> None:
     assert {kind for _, _, kind, _ in POSITIVES} == set(PII_TYPES)
     for language in ("en", "pt", "es", "hi"):
         assert {kind for lang, _, kind, _ in POSITIVES if lang == language} == set(PII_TYPES)
-        assert any(lang == language for lang, _ in HARD_NEGATIVES)
+        assert {kind for lang, kind, _ in HARD_NEGATIVES if lang == language} >= set(PII_TYPES)
 
 
-@pytest.mark.parametrize(("language", "text"), HARD_NEGATIVES)
-def test_look_alikes_stay_below_the_default_threshold(language: str, text: str) -> None:
+@pytest.mark.parametrize(("language", "looks_like", "text"), HARD_NEGATIVES)
+def test_look_alikes_stay_below_the_default_threshold(
+    language: str, looks_like: str, text: str
+) -> None:
     assert [hit for hit in _findings(text) if hit[1] >= DEFAULT_THRESHOLD] == []
 
 
@@ -160,8 +175,10 @@ def test_the_same_numbers_written_as_people_write_them_are_reported() -> None:
 def test_the_evaluation_set_is_regenerated_byte_for_byte() -> None:
     # tests/policies/data/make_pii_eval.py is a script beside its data, not a test module.
     generator = runpy.run_path(str(DATA / "make_pii_eval.py"))
-    expected = (DATA / "pii_eval.jsonl").read_text(encoding="utf-8")
-    assert generator["render"](generator["generate"]()) == expected
+    render, generate = generator["render"], generator["generate"]
+    assert render(generate()) == (DATA / "pii_eval.jsonl").read_text(encoding="utf-8")
+    held_out = (DATA / "pii_eval_holdout.jsonl").read_text(encoding="utf-8")
+    assert render(generate(holdout=True)) == held_out
 
 
 def test_the_explanation_names_the_type_the_check_and_the_context_word() -> None:

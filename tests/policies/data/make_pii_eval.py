@@ -32,6 +32,7 @@ from stdnum.br import cnpj, cpf
 from stdnum.in_ import aadhaar, pan
 
 OUT = Path(__file__).with_name("pii_eval.jsonl")
+HOLDOUT = Path(__file__).with_name("pii_eval_holdout.jsonl")
 SEED = 11
 LANGS = ("en", "pt", "es", "hi")
 POSITIVES_PER_TYPE_AND_LANG = 40
@@ -437,26 +438,102 @@ def _fill(template: str, value: str, rng: random.Random) -> tuple[str, int, int]
     return text, len(head), len(head) + len(value)
 
 
-def generate() -> list[dict[str, object]]:
-    rng = random.Random(SEED)
+# A second, smaller set written after the detector's rules were frozen (and never tuned against):
+# new phrasings, some with no telling word at all, and look-alikes next to everyday words.
+HOLDOUT_POSITIVE = {
+    "credit_card": {
+        "en": ["pay with this one: {v}", "the number on the front is {v}", "try {v} instead"],
+        "pt": ["paga com esse: {v}", "anota aí, {v}", "usa o da minha esposa {v}"],
+        "es": ["paga con esta {v}", "apunta {v}", "los números son {v}"],
+        "hi": ["is wale se payment karo {v}", "ye lo {v}", "naya wala {v} hai"],
+    },
+    "iban": {
+        "en": ["bank details: {v}", "send the refund here {v}"],
+        "pt": ["dados bancários {v}", "deposita aqui: {v}"],
+        "es": ["datos bancarios {v}", "ingresa el dinero en {v}"],
+        "hi": ["refund yaha bhejo {v}", "bank details {v}"],
+    },
+    "us_ssn": {
+        "en": ["for the tax form: {v}", "social is {v}"],
+        "pt": ["pro formulário americano: {v}"],
+        "es": ["para el formulario del IRS: {v}"],
+        "hi": ["tax form ke liye {v}"],
+    },
+    "br_cpf": {
+        "en": ["his Brazilian tax id {v}", "tax number {v}"],
+        "pt": ["documento: {v}", "segue meus dados, {v}", "{v} esse é o meu"],
+        "es": ["su documento brasileño {v}"],
+        "hi": ["Brazil wala tax id {v}"],
+    },
+    "br_cnpj": {
+        "en": ["supplier tax id {v}", "bill it to {v}"],
+        "pt": ["dados da firma: {v}", "emite a nota pra {v}"],
+        "es": ["datos de la empresa {v}"],
+        "hi": ["firm ka tax id {v}"],
+    },
+    "in_aadhaar": {
+        "en": ["for KYC: {v}", "UID {v}"],
+        "pt": ["identidade indiana dele: {v}"],
+        "es": ["su identificación india {v}"],
+        "hi": ["KYC ke liye {v}", "ye mera UID hai {v}"],
+    },
+    "in_pan": {
+        "en": ["tax id for India: {v}", "income tax no {v}"],
+        "pt": ["o número fiscal indiano: {v}"],
+        "es": ["número fiscal de India {v}"],
+        "hi": ["ITR ke liye {v}", "tax wala number {v}"],
+    },
+    "email": {
+        "en": ["reach out to {v}", "forward to {v} and me"],
+        "pt": ["encaminha pra {v}"],
+        "es": ["reenvíalo a {v}"],
+        "hi": ["{v} ko forward karo"],
+    },
+    "phone": {
+        "en": ["ping me {v}", "{v} anytime", "here's my cell {v}"],
+        "pt": ["anota meu contato {v}", "{v} qualquer hora", "me chama {v}"],
+        "es": ["apunta mi contacto {v}", "{v} a cualquier hora"],
+        "hi": ["{v} pe baat karte hai", "ye mera contact {v}"],
+    },
+}  # fmt: skip
+HOLDOUT_HARD = {
+    "en": [("card", "gift card balance ref {v}"), ("phone", "meter reading {v}"),
+           ("ssn", "flight locator {v}"), ("aadhaar", "account statement line {v}"),
+           ("cpf", "container {v} at the port"), ("pan", "model {v} discontinued"),
+           ("track", "parcel {v} out for delivery"), ("amount", "we paid {v}")],
+    "pt": [("card", "boleto linha digitável {v}"), ("phone", "senha do wifi {v}"),
+           ("cpf", "conta de luz {v}"), ("aadhaar", "chassi {v}"), ("ssn", "série {v}"),
+           ("cnpj", "processo {v}"), ("track", "objeto {v} postado")],
+    "es": [("card", "albarán {v}"), ("phone", "contador de agua {v}"), ("cpf", "socio {v}"),
+           ("aadhaar", "recibo {v}"), ("pan", "modelo {v}"), ("track", "paquete {v}")],
+    "hi": [("card", "bill no {v}"), ("phone", "meter {v} ki reading"), ("aadhaar", "receipt {v}"),
+           ("cpf", "roll no {v}"), ("pan", "model {v} ka stock"), ("track", "courier {v}")],
+}  # fmt: skip
+
+
+def generate(*, holdout: bool = False) -> list[dict[str, object]]:
+    rng = random.Random(SEED + 1 if holdout else SEED)
+    positive, hard = (HOLDOUT_POSITIVE, HOLDOUT_HARD) if holdout else (POSITIVE, HARD)
+    per_type = 12 if holdout else POSITIVES_PER_TYPE_AND_LANG
     rows: list[dict[str, object]] = []
     for lang in LANGS:
-        for kind, phrasings in POSITIVE.items():
-            for i in range(POSITIVES_PER_TYPE_AND_LANG):
+        for kind, phrasings in positive.items():
+            for i in range(per_type):
                 template = phrasings[lang][i % len(phrasings[lang])]
                 value = _value(rng, kind, lang)
                 text, start, end = _fill(template, value, rng)
                 label = {"type": kind, "start": start, "end": end, "value": value}
                 rows.append({"lang": lang, "group": "positive", "text": text, "pii": [label]})
-        for i in range(HARD_NEGATIVES_PER_LANG):
-            kind, template = HARD[lang][i % len(HARD[lang])]
+        for i in range(100 if holdout else HARD_NEGATIVES_PER_LANG):
+            kind, template = hard[lang][i % len(hard[lang])]
             text, _, _ = _fill(template, _shape(rng, kind), rng)
             rows.append({"lang": lang, "group": "hard_negative", "text": text, "pii": []})
-        for i in range(PLAIN_PER_LANG):
+        for i in range(0 if holdout else PLAIN_PER_LANG):
             text = PLAIN[lang][i % len(PLAIN[lang])] + rng.choice(_NOISE)
             rows.append({"lang": lang, "group": "plain", "text": text, "pii": []})
     rng.shuffle(rows)
-    return [{"id": f"pii-{n:05d}", **row} for n, row in enumerate(rows)]
+    prefix = "pii-holdout" if holdout else "pii"
+    return [{"id": f"{prefix}-{n:05d}", **row} for n, row in enumerate(rows)]
 
 
 def render(rows: list[dict[str, object]]) -> str:
@@ -465,4 +542,5 @@ def render(rows: list[dict[str, object]]) -> str:
 
 if __name__ == "__main__":
     OUT.write_text(render(generate()), encoding="utf-8")
-    sys.stdout.write(f"wrote {OUT}\n")
+    HOLDOUT.write_text(render(generate(holdout=True)), encoding="utf-8")
+    sys.stdout.write(f"wrote {OUT} and {HOLDOUT}\n")
