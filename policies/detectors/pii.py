@@ -99,22 +99,22 @@ _CONTEXT: dict[str, tuple[str, ...]] = {
     "neg": (
         "pedido", "order", "order id", "ord", "invoice", "inv", "fatura", "factura", "nota fiscal",
         "nf", "nfe", "rastreio", "rastreamento", "tracking", "track", "seguimiento", "awb",
-        "protocolo",
-        "protocol", "ticket", "chamado", "ref", "referência", "referencia", "reference", "código",
-        "codigo", "code", "sku", "lote", "batch", "serial", "guia", "boleto", "transação",
+        "protocolo", "protocol", "ticket", "chamado", "ref", "referência", "referencia",
+        "reference", "código", "codigo", "code", "sku", "lote", "batch", "serial", "guia",
+        "boleto", "transação",
         "transaction", "txn", "utr", "id do pedido", "número do pedido", "booking", "reserva",
         "pnr", "valor", "amount", "total", "preço", "precio", "price", "reais", "pesos",
         "dólares", "dollars", "rupees",
         "extensão", "extension", "ramal", "ext", "cep", "zip", "pin code", "pincode",
+    ),
+    # Business talk: a health term next to these is a product or a market, not someone's health
+    # (they push numbers down too).
+    "business": (
         "market", "mercado", "sales", "vendas", "ventas", "launch", "lançamento", "lanzamiento",
         "portfolio", "portfólio", "campaign", "campanha", "campaña", "stock", "ações",
     ),
 }
 # fmt: on
-# Words of the "neg" list that only push down numbers, not health terms, and vice versa.
-_NEG_FOR_HEALTH = frozenset(
-    _CONTEXT["neg"][_CONTEXT["neg"].index("market") :],
-)
 
 # --- health terms (PHI) -----------------------------------------------------------------------
 # Conservative on purpose: diagnoses, conditions and prescription drugs. A term alone scores below
@@ -195,8 +195,8 @@ def _whole_words(automaton: Any, lowered: str) -> list[tuple[int, int, frozenset
 def _context_entries() -> dict[str, frozenset[str]]:
     entries: dict[str, frozenset[str]] = {}
     for kind, words in _CONTEXT.items():
+        kinds = {"neg", "neg_health"} if kind == "business" else {kind}
         for word in words:
-            kinds = {kind, "neg_health"} if word in _NEG_FOR_HEALTH else {kind}
             for spelling in _spellings(word):
                 entries[spelling] = entries.get(spelling, frozenset()) | kinds
     return entries
