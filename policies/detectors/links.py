@@ -409,7 +409,9 @@ def _brand_reason(
             )
     labels = subdomain.split(".")
     for first in range(len(labels)):
-        for last in range(first + 2, len(labels) + 1):
+        for last in range(
+            first + 2, min(first + 4, len(labels)) + 1
+        ):  # brands' domains: 2-3 labels
             official = ".".join(labels[first:last])
             if official in data.official_brand:
                 return Reason(
@@ -462,15 +464,107 @@ def _brand_reason(
 
 def _typo_brand(flat: str, data: _Data) -> Brand | None:
     """The brand `flat` is a typo of: deletion variants find the candidates (instead of an edit
-    distance against every brand), the edit distance confirms them."""
+    distance against every brand), the edit distance confirms them.
+
+    The brands' variants go two deletions deep for long names, the link's one deep (ten times
+    fewer strings on the hot path): that finds every single typo, and for long names a typo plus
+    an added or dropped letter, but not two replaced letters.
+    """
     if not 5 <= len(flat) <= 24:
         return None
-    for variant in _deletions(flat, 2 if len(flat) >= 9 else 1):
+    for variant in _deletions(flat, 1):
         for brand in data.typo_index.get(variant, ()):
             limit = _typo_depth(brand.label)
             if _edit_distance(flat, brand.label, limit) <= limit:
                 return brand
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Host:
+    """What the host alone says (cached per host: chats repeat a few hosts with many paths)."""
+
+    host: str
+    ascii_host: str
+    registered: str
+    subdomain: str
+    is_ip: bool
+    official: bool
+    bare_file_name: bool  # "report.zip" written bare: a file name unless a path follows
+    reasons: tuple[Reason, ...]
+    suffixes: tuple[str, ...]  # the host and each parent domain, longest first
+
+
+@lru_cache(maxsize=65_536)
+def _host_facts(hostname: str, kind: str) -> _Host | None:
+    data = _data()
+    reasons: list[Reason] = []
+    raw_host = hostname
+    if "%" in raw_host:
+        raw_host = unquote(raw_host).lower()
+        reasons.append(Reason("encoded_host", "hides its address with %-codes", 2.0))
+    raw_host = raw_host.translate({0x3002: ".", 0xFF0E: ".", 0xFF61: "."}).strip(".")
+    # DNS names stop at 253 characters: anything longer is not a host a browser can reach.
+    if not raw_host or len(raw_host) > 253 or any(ch.isspace() for ch in raw_host):
+        return None
+    host = _unicode_host(raw_host)
+    ascii_host = _ascii_host(host)
+    labels = ascii_host.split(".")
+    suffixes = tuple(".".join(labels[i:]) for i in range(len(labels)))
+    try:
+        ipaddress.ip_address(raw_host)
+        is_ip = True
+    except ValueError:
+        is_ip = _numeric_ip(raw_host) and kind == "scheme"
+    if is_ip:
+        reasons.append(Reason("ip_host", "goes to a bare IP address instead of a name", 3.0))
+        return _Host(host, ascii_host, "", "", True, False, False, tuple(reasons), suffixes)
+    extracted = _extractor().extract_str(ascii_host)
+    domain = _unicode_host(extracted.domain)
+    suffix = extracted.suffix
+    subdomain = _unicode_host(extracted.subdomain)
+    if not extracted.domain or not suffix:
+        if kind != "scheme":
+            return None
+        registered = ascii_host
+    else:
+        registered = f"{extracted.domain}.{suffix}"
+    if kind == "bare" and domain.isdigit():
+        return None
+    official = registered in data.official or (
+        domain in data.any_country_labels and len(suffix.rsplit(".", 1)[-1]) == 2
+    )
+    if not official:
+        if not host.isascii():
+            reasons.append(
+                Reason("idn", f"uses non-Latin letters (written {ascii_host})", 1.0, True)
+            )
+        if any(len(_scripts(label)) > 1 for label in host.split(".")):
+            reasons.append(
+                Reason("mixed_script", "mixes letters of different alphabets in one name", 3.0)
+            )
+        if domain:
+            brand = _brand_reason(domain, registered, subdomain, suffix, data)
+            if brand is not None:
+                reasons.append(brand)
+        if registered in data.shorteners or ascii_host in data.shorteners:
+            reasons.append(
+                Reason("shortener", "is a shortened link that hides where it leads", 1.0)
+            )
+        if suffix.rsplit(".", 1)[-1] in data.risky_tlds:
+            reasons.append(
+                Reason("risky_tld", f"ends in .{suffix}, a domain ending common in phishing", 1.5)
+            )
+        depth = len([label for label in subdomain.split(".") if label and label != "www"])
+        if depth >= 3:
+            reasons.append(Reason("many_subdomains", f"stacks {depth} sub-domains", 1.0))
+        if domain.count("-") >= 2:
+            reasons.append(Reason("many_hyphens", "has a name of many hyphenated words", 0.5, True))
+    bare_file_name = kind == "bare" and suffix in _FILE_LIKE_SUFFIXES
+    return _Host(
+        host, ascii_host, registered, subdomain, False, official, bare_file_name,
+        tuple(reasons), suffixes,
+    )  # fmt: skip
 
 
 @lru_cache(maxsize=65_536)
@@ -488,92 +582,26 @@ def assess(url: str, kind: str = "scheme") -> Assessment | None:
     parts = _split(url, kind)
     if parts is None or not parts.hostname:
         return None
-    raw_host = parts.hostname
-    reasons: list[Reason] = []
-    if "%" in raw_host:
-        raw_host = unquote(raw_host).lower()
-        reasons.append(Reason("encoded_host", "hides its address with %-codes", 2.0))
-    raw_host = raw_host.translate({0x3002: ".", 0xFF0E: ".", 0xFF61: "."}).strip(".")
-    if not raw_host or any(ch.isspace() for ch in raw_host):
+    facts = _host_facts(parts.hostname, kind)
+    if facts is None:
         return None
-    host = _unicode_host(raw_host)
-    ascii_host = _ascii_host(host)
     path = parts.path or ""
     lower_path = path.lower()
-    labels = ascii_host.split(".")
-    host_suffixes = [".".join(labels[i:]) for i in range(len(labels))]
-    is_ip = False
-    try:
-        ipaddress.ip_address(raw_host)
-        is_ip = True
-    except ValueError:
-        is_ip = _numeric_ip(raw_host) and kind == "scheme"
-    if is_ip:
-        if kind == "bare" and not (path.strip("/") or parts.port):
-            return None  # "version 1.2.3.4": a number, not a link
-        reasons.append(Reason("ip_host", "goes to a bare IP address instead of a name", 3.0))
-        extracted_domain = registered = subdomain = suffix = ""
-    else:
-        extracted = _extractor().extract_str(ascii_host)
-        extracted_domain = _unicode_host(extracted.domain)
-        suffix = extracted.suffix
-        subdomain = _unicode_host(extracted.subdomain)
-        if not extracted.domain or not suffix:
-            if kind != "scheme":
-                return None
-            registered = ascii_host
-        else:
-            registered = f"{extracted.domain}.{suffix}"
-        if kind == "bare":
-            if extracted_domain.isdigit():
-                return None
-            if extracted.suffix in _FILE_LIKE_SUFFIXES and not path.strip("/"):
-                return None
-    official = registered in data.official or (
-        extracted_domain in data.any_country_labels and len(suffix.rsplit(".", 1)[-1]) == 2
-    )
+    has_path = bool(path.strip("/") or parts.query or parts.port)
+    if kind == "bare" and (facts.is_ip or facts.bare_file_name) and not has_path:
+        return None  # "version 1.2.3.4", "report.zip": a number or a file, not a link
+    reasons = list(facts.reasons)
     if parts.username is not None:
         shown = unquote(parts.username)
-        reasons.append(
-            Reason(
-                "userinfo", f"hides its real address {registered or host} behind '{shown}@'", 3.0
-            )
-        )
-    if not official:
-        if not host.isascii():
-            reasons.append(
-                Reason("idn", f"uses non-Latin letters (written {ascii_host})", 1.0, True)
-            )
-        for label in host.split("."):
-            if len(_scripts(label)) > 1:
-                reasons.append(
-                    Reason("mixed_script", "mixes letters of different alphabets in one name", 3.0)
-                )
-                break
-        if extracted_domain:
-            brand = _brand_reason(extracted_domain, registered, subdomain, suffix, data)
-            if brand is not None:
-                reasons.append(brand)
-        if registered in data.shorteners or ascii_host in data.shorteners:
-            reasons.append(
-                Reason("shortener", "is a shortened link that hides where it leads", 1.0)
-            )
-        if suffix.rsplit(".", 1)[-1] in data.risky_tlds:
-            reasons.append(
-                Reason("risky_tld", f"ends in .{suffix}, a domain ending common in phishing", 1.5)
-            )
-        for hosting in host_suffixes:
+        where = facts.registered or facts.host
+        reasons.append(Reason("userinfo", f"hides its real address {where} behind '{shown}@'", 3.0))
+    if not facts.official:
+        for hosting in facts.suffixes:
             prefix = data.free_hosting.get(hosting)
             if prefix is not None and lower_path.startswith(prefix):
                 reasons.append(Reason("free_hosting", f"is hosted for free on {hosting}", 1.5))
                 break
-        depth = len([label for label in subdomain.split(".") if label and label != "www"])
-        if depth >= 3:
-            reasons.append(Reason("many_subdomains", f"stacks {depth} sub-domains", 1.0))
-        words = set(_WORD_SPLIT.split(skeleton(f"{subdomain}.{path}?{parts.query}"))) | {
-            word for word in re.split(r"[/.?=&_]+", skeleton(f"{subdomain}.{path}")) if "-" in word
-        }
-        lures = sorted(words & _CREDENTIAL_WORDS)
+        lures = _lures(facts.subdomain, path, parts.query)
         if lures:
             quoted = ", ".join(f"'{word}'" for word in lures[:3])
             reasons.append(
@@ -590,20 +618,28 @@ def assess(url: str, kind: str = "scheme") -> Assessment | None:
             reasons.append(Reason("unusual_port", f"uses the unusual port {parts.port}", 1.0))
         if kind == "scheme" and parts.scheme.lower() == "http":
             reasons.append(Reason("no_tls", "is not encrypted (http)", 0.5, True))
-        if extracted_domain.count("-") >= 2:
-            reasons.append(Reason("many_hyphens", "has a name of many hyphenated words", 0.5, True))
         if len(url) > 120:
             reasons.append(Reason("long_url", "is unusually long", 0.5, True))
     messenger = next(
         (
             name
-            for messenger_host in host_suffixes
+            for messenger_host in facts.suffixes
             for prefix, name in data.messengers.get(messenger_host, ())
             if lower_path.startswith(prefix)
         ),
         "",
     )
-    return Assessment(host, ascii_host, path, tuple(reasons), messenger, official)
+    return Assessment(facts.host, facts.ascii_host, path, tuple(reasons), messenger, facts.official)
+
+
+def _lures(subdomain: str, path: str, query: str) -> list[str]:
+    """The log-in and verification words in the sub-domain, path and query, in order."""
+    if not (subdomain or path.strip("/") or query):
+        return []
+    text = skeleton(f"{subdomain}.{path}?{query}")
+    words = set(_WORD_SPLIT.split(text))
+    words |= {word for word in re.split(r"[/.?=&_]+", text) if "-" in word}
+    return sorted(words & _CREDENTIAL_WORDS)
 
 
 # --- the tenant's lists ------------------------------------------------------------------------
