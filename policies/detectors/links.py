@@ -145,6 +145,8 @@ class _Data:
     named_brands: dict[str, Brand]  # labels that count when a domain merely contains them
     long_labels: re.Pattern[str]  # those of six letters or more, found inside a longer word
     typo_index: dict[str, tuple[Brand, ...]]  # deletion variants -> brands (see _typo_brand)
+    by_collapsed: dict[str, Brand]  # long names with doubled letters cut to one (see _collapse)
+    everyday_labels: dict[str, Brand]  # brands whose name is also an everyday word
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -205,6 +207,8 @@ def _data() -> _Data:
         named_brands=named,
         long_labels=re.compile("|".join(map(re.escape, long_labels))),
         typo_index={variant: tuple(found) for variant, found in typo_index.items()},
+        by_collapsed={_collapse(label): b for label, b in named.items() if len(label) >= 5},
+        everyday_labels={b.label: b for b in reversed(brands) if b.everyday_word},
     )
 
 
@@ -255,8 +259,14 @@ def skeleton(label: str) -> str:
 def _leet_variants(folded: str) -> set[str]:
     base = folded.translate(_LEET).replace("-", "")
     variants = {base.replace("1", "l"), base.replace("1", "i")}
-    variants |= {variant.replace("rn", "m").replace("vv", "w") for variant in variants}
+    # Letter pairs and letters that read as another at a glance: rn/m, vv/w, q/g ("gooqle").
+    variants |= {v.replace("rn", "m").replace("vv", "w").replace("q", "g") for v in variants}
     return variants
+
+
+def _collapse(word: str) -> str:
+    """`word` with each run of one letter cut to one: "faceboook", "paypall" -> their brand's."""
+    return re.sub(r"(.)\1+", r"\1", word)
 
 
 def _scripts(label: str) -> set[str]:
@@ -335,6 +345,9 @@ _CREDENTIAL_WORDS = frozenset(
         "bloqueo", "seguridad", "iniciar-sesion",
         # Hinglish / Indian banking lures
         "ekyc", "rekyc", "kyc-update", "pan-update", "aadhaar-update", "reward", "points",
+        # Prize, refund and appeal lures
+        "claim", "airdrop", "refund", "appeal", "premio", "resgate", "resgatar", "reembolso",
+        "devolucion",
     }
 )  # fmt: skip
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
@@ -397,10 +410,17 @@ def _brand_reason(
 ) -> Reason | None:
     """The strongest sign that the host imitates a brand it does not belong to."""
     for label in subdomain.split("."):
-        if not label:
-            continue
         folded = skeleton(label)
         brand = data.by_label.get(folded)
+        if brand is None or brand.everyday_word:
+            brand = next(
+                (
+                    data.named_brands[t]
+                    for t in re.split(r"[-\d]+", folded)
+                    if t in data.named_brands
+                ),
+                None,
+            )
         if brand is not None and not brand.everyday_word:
             return Reason(
                 "brand_in_subdomain",
@@ -409,9 +429,7 @@ def _brand_reason(
             )
     labels = subdomain.split(".")
     for first in range(len(labels)):
-        for last in range(
-            first + 2, min(first + 4, len(labels)) + 1
-        ):  # brands' domains: 2-3 labels
+        for last in range(first + 2, min(first + 4, len(labels)) + 1):  # 2 or 3 labels
             official = ".".join(labels[first:last])
             if official in data.official_brand:
                 return Reason(
@@ -436,7 +454,7 @@ def _brand_reason(
             4.0,
         )
     for variant in _leet_variants(folded):
-        brand = data.by_label.get(variant)
+        brand = data.by_label.get(variant) or data.by_collapsed.get(_collapse(variant))
         if brand is not None:
             return Reason(
                 "brand_lookalike", f"imitates {brand.name} with digits or signs for letters", 3.0
@@ -487,7 +505,9 @@ class _Host:
     host: str
     ascii_host: str
     registered: str
+    domain: str
     subdomain: str
+    everyday_brand: str  # a brand whose name is an everyday word, in the host's words
     is_ip: bool
     official: bool
     bare_file_name: bool  # "report.zip" written bare: a file name unless a path follows
@@ -518,7 +538,7 @@ def _host_facts(hostname: str, kind: str) -> _Host | None:
         is_ip = _numeric_ip(raw_host) and kind == "scheme"
     if is_ip:
         reasons.append(Reason("ip_host", "goes to a bare IP address instead of a name", 3.0))
-        return _Host(host, ascii_host, "", "", True, False, False, tuple(reasons), suffixes)
+        return _Host(host, ascii_host, "", "", "", "", True, False, False, tuple(reasons), suffixes)
     extracted = _extractor().extract_str(ascii_host)
     domain = _unicode_host(extracted.domain)
     suffix = extracted.suffix
@@ -561,9 +581,15 @@ def _host_facts(hostname: str, kind: str) -> _Host | None:
         if domain.count("-") >= 2:
             reasons.append(Reason("many_hyphens", "has a name of many hyphenated words", 0.5, True))
     bare_file_name = kind == "bare" and suffix in _FILE_LIKE_SUFFIXES
+    everyday = ""
+    if not official and not any(reason.slug.startswith("brand_") for reason in reasons):
+        words = re.split(r"[-.\d]+", skeleton(f"{subdomain}.{domain}"))
+        everyday = next(
+            (data.everyday_labels[w].name for w in words if w in data.everyday_labels), ""
+        )
     return _Host(
-        host, ascii_host, registered, subdomain, False, official, bare_file_name,
-        tuple(reasons), suffixes,
+        host, ascii_host, registered, domain, subdomain, everyday, False, official,
+        bare_file_name, tuple(reasons), suffixes,
     )  # fmt: skip
 
 
@@ -601,7 +627,17 @@ def assess(url: str, kind: str = "scheme") -> Assessment | None:
             if prefix is not None and lower_path.startswith(prefix):
                 reasons.append(Reason("free_hosting", f"is hosted for free on {hosting}", 1.5))
                 break
-        lures = _lures(facts.subdomain, path, parts.query)
+        lures = _lures(f"{facts.subdomain}.{facts.domain}", path, parts.query)
+        if lures and facts.everyday_brand:
+            # "chase-secure-alert.com/login": an everyday word alone proves nothing ("chase",
+            # "meta", "caixa"), next to a log-in lure on a domain not the brand's it does.
+            reasons.append(
+                Reason(
+                    "brand_in_domain",
+                    f"puts the name {facts.everyday_brand} in a domain that is not theirs",
+                    3.0,
+                )
+            )
         if lures:
             quoted = ", ".join(f"'{word}'" for word in lures[:3])
             reasons.append(
@@ -632,11 +668,9 @@ def assess(url: str, kind: str = "scheme") -> Assessment | None:
     return Assessment(facts.host, facts.ascii_host, path, tuple(reasons), messenger, facts.official)
 
 
-def _lures(subdomain: str, path: str, query: str) -> list[str]:
-    """The log-in and verification words in the sub-domain, path and query, in order."""
-    if not (subdomain or path.strip("/") or query):
-        return []
-    text = skeleton(f"{subdomain}.{path}?{query}")
+def _lures(names: str, path: str, query: str) -> list[str]:
+    """The log-in and verification words in the host's own names, path and query, in order."""
+    text = skeleton(f"{names}.{path}?{query}")
     words = set(_WORD_SPLIT.split(text))
     words |= {word for word in re.split(r"[/.?=&_]+", text) if "-" in word}
     return sorted(words & _CREDENTIAL_WORDS)

@@ -98,6 +98,13 @@ def test_words_that_only_look_like_domains_give_no_finding(text: str) -> None:
         ("https://paypal-login.github.io/", "brand_in_domain"),
         ("https://bancodobrasil.com.br.x7.cfd/", "brand_in_subdomain"),
         ("https://bradesco.app.download.link/app.apk", "risky_file"),
+        ("https://caixa-tem.app-atualizar.com/", "brand_in_domain"),  # an everyday word + lure
+        ("https://chase-secure-alert.com/login", "brand_in_domain"),
+        ("https://meta-business-support.com/appeal", "brand_in_domain"),
+        ("https://www.faceboook.com/login", "brand_lookalike"),  # a letter doubled
+        ("https://www.gooqle.com/", "brand_lookalike"),  # q for g
+        ("https://dropbox-files.share-doc.xyz/", "brand_in_subdomain"),
+        ("https://hdfcbank.kyc-update.in/", "credential_path"),  # the lure is the domain
     ],
 )
 def test_phishing_links_score_above_the_default_threshold(text: str, sign: str) -> None:
@@ -115,7 +122,7 @@ def test_the_explanation_names_the_brand_and_what_is_wrong() -> None:
     assert finding.explanation == (
         "Risky link to itau-atualizacao.top: it puts the name Itaú in a domain that is not"
         " theirs; ends in .top, a domain ending common in phishing; and it asks for a log-in or"
-        " verification ('conta')."
+        " verification ('atualizacao', 'conta')."
     )
     assert finding.attributes["url"] == "https://itau-atualizacao.top/conta"
 
@@ -171,6 +178,14 @@ def test_weak_signs_alone_score_below_the_default_threshold(text: str) -> None:
         "https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany",
         "https://finance.yahoo.com/quote/AAPL",
         "http://example.com/login",  # an ordinary log-in page on an ordinary domain
+        "https://www.bancosantander.es/particulares",
+        "https://www.bankinter.com/banca/inicio",  # one letter from Banco Inter, and a bank
+        "https://www.itau.com.ar/",
+        "https://www.chase-the-dream.com/tour",  # an everyday brand word without a lure
+        "https://www.meta-analysis.org/methods",
+        "https://login.gov/",
+        "https://telegram.org/blog",  # the messenger's site does not open a chat
+        "R$ 1.500,00 ok.so vamos às 10.30 v2.0 obg.bjs",
     ],
 )
 def test_legitimate_links_give_no_finding(text: str) -> None:
@@ -408,3 +423,30 @@ def test_the_extractor_is_built_without_urls_or_a_cache_folder() -> None:
     extractor = links.build_extractor()
     assert extractor.suffix_list_urls == ()
     assert extractor("https://a.b.example.co.uk").suffix == "co.uk"
+
+
+# --- quality on the sample lists --------------------------------------------------------------
+
+SAMPLES = Path(__file__).resolve().parent / "link_samples"
+
+
+def sample(name: str) -> list[str]:
+    lines = (SAMPLES / name).read_text("utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_two_hundred_legitimate_links_give_no_finding_at_all() -> None:
+    urls = sample("legitimate.txt")
+    assert len(urls) >= 200
+    flagged = {url: found for url, found in zip(urls, links.detect(urls), strict=True) if found}
+    assert flagged == {}
+
+
+def test_nine_in_ten_phishing_shaped_links_reach_the_threshold() -> None:
+    urls = sample("phishing.txt")
+    scores = [
+        max((f.score for f in found if f.category == MALICIOUS_LINK), default=0.0)
+        for found in links.detect(urls)
+    ]
+    caught = sum(score >= links.DEFAULT_THRESHOLD for score in scores)
+    assert caught / len(urls) >= 0.9, [u for u, s in zip(urls, scores, strict=True) if s < 0.5]
