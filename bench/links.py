@@ -85,16 +85,11 @@ def chat(rng: random.Random, count: int, link_share: float, unique_hosts: bool) 
     return texts
 
 
-def clear_caches() -> None:
-    links.assess.cache_clear()
-    links._host_facts.cache_clear()
-
-
 def per_second(work: Callable[[Sequence[str]], object], texts: list[str]) -> float:
     """Median messages/s over RUNS runs, in batches of BATCH, caches emptied before each run."""
     rates = []
     for _ in range(RUNS):
-        clear_caches()
+        links.clear_caches()
         started = time.perf_counter()
         for start in range(0, len(texts), BATCH):
             work(texts[start : start + BATCH])

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -394,11 +394,16 @@ def _numeric_ip(host: str) -> bool:
     )
 
 
+# urlsplit keeps its last 128 answers (an lru_cache since Python 3.11): long links go around it,
+# so that 128 huge links are not held in memory between messages.
+_urlsplit_uncached: Callable[[str], SplitResult] = getattr(urlsplit, "__wrapped__", urlsplit)
+
+
 def _split(url: str, kind: str) -> SplitResult | None:
     if kind != "scheme":
         url = "http://" + url
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(url) if len(url) <= _CACHED_URL else _urlsplit_uncached(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
     except ValueError:
         return None
@@ -515,7 +520,15 @@ class _Host:
     suffixes: tuple[str, ...]  # the host and each parent domain, longest first
 
 
-@lru_cache(maxsize=65_536)
+# Bounds on what the caches keep, so that a flood of huge or unique links costs time, not memory:
+# entries of at most _CACHED_URL characters, at most _CACHE_SIZE of them per cache (a few MB).
+_CACHE_SIZE = 16_384
+_CACHED_URL = 512
+# A host name is at most 253 characters; written with %-codes, three times that.
+_LONGEST_HOST = 3 * 253
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def _host_facts(hostname: str, kind: str) -> _Host | None:
     data = _data()
     reasons: list[Reason] = []
@@ -593,20 +606,31 @@ def _host_facts(hostname: str, kind: str) -> _Host | None:
     )  # fmt: skip
 
 
-@lru_cache(maxsize=65_536)
 def assess(url: str, kind: str = "scheme") -> Assessment | None:
     """The host, path and signs of risk of one link as written, or None if it is not a link.
 
     Cached on the link's text: chats repeat the same links, and the tenant's lists are applied
-    afterwards, so one cache serves every tenant.
+    afterwards, so one cache serves every tenant. Long links are scored afresh each time.
     """
+    if len(url) <= _CACHED_URL:
+        return _assess_cached(url, kind)
+    return _assess(url, kind)
+
+
+def clear_caches() -> None:
+    """Forget every link and host scored so far (benchmarks measure the misses with this)."""
+    _assess_cached.cache_clear()
+    _host_facts.cache_clear()
+
+
+def _assess(url: str, kind: str) -> Assessment | None:
     data = _data()
     if kind == "scheme":
         scheme = url.split(":", 1)[0].lower()
         if scheme in _APP_SCHEMES:
             return Assessment(url, url, "", (), _APP_SCHEMES[scheme], official=False)
     parts = _split(url, kind)
-    if parts is None or not parts.hostname:
+    if parts is None or not parts.hostname or len(parts.hostname) > _LONGEST_HOST:
         return None
     facts = _host_facts(parts.hostname, kind)
     if facts is None:
@@ -666,6 +690,9 @@ def assess(url: str, kind: str = "scheme") -> Assessment | None:
         "",
     )
     return Assessment(facts.host, facts.ascii_host, path, tuple(reasons), messenger, facts.official)
+
+
+_assess_cached = lru_cache(maxsize=_CACHE_SIZE)(_assess)
 
 
 def _lures(names: str, path: str, query: str) -> list[str]:

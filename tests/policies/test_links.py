@@ -3,11 +3,13 @@ that it never touches the network."""
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 import textwrap
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -309,6 +311,21 @@ def test_huge_and_binary_looking_texts_finish_quickly(text: str) -> None:
     links.detect([text])
     # Linear work takes milliseconds here; backtracking would take minutes.
     assert time.perf_counter() - started < 5.0
+
+
+def test_huge_unique_links_are_scored_but_not_kept_in_memory() -> None:
+    links.clear_caches()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(100):  # 100 messages of 100 KB, each link different: 10 MB of links
+            found = links.detect([f"https://paypa1.com/{n}/{'a' * 100_000}"])
+            assert found[0][0].category == MALICIOUS_LINK
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1_000_000
 
 
 def test_many_links_in_a_huge_message_are_all_found() -> None:
