@@ -124,6 +124,8 @@ def _data_lines(name: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Brand:
+    """A brand whose look-alikes phish our users (a line of link_data/brands.txt)."""
+
     name: str
     label: str
     domains: frozenset[str]
@@ -461,9 +463,12 @@ def _brand_reason(
     for variant in _leet_variants(folded):
         brand = data.by_label.get(variant) or data.by_collapsed.get(_collapse(variant))
         if brand is not None:
-            return Reason(
-                "brand_lookalike", f"imitates {brand.name} with digits or signs for letters", 3.0
+            how = (
+                "digits or signs for letters"
+                if any(ch.isdigit() or ch == "$" for ch in folded)
+                else "a doubled or look-alike letter"
             )
+            return Reason("brand_lookalike", f"imitates {brand.name} with {how}", 3.0)
     leet = folded.translate(_LEET).replace("1", "l")
     for token in {*re.split(r"[-\d]+", folded), *leet.split("-")}:
         brand = data.named_brands.get(token)
