@@ -383,7 +383,11 @@ def test_text_that_is_not_a_string_has_no_findings() -> None:
 _OFFLINE_PROBE = textwrap.dedent(
     """
     import json, os, sys
-    os.environ.pop("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", None)
+    # Ours must ignore a list URL in the environment; the control runs with tldextract's default.
+    if sys.argv[1] == "ours":
+        os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = "https://suffix-list.invalid/list.dat"
+    else:
+        os.environ.pop("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", None)
     attempts = []
     # Resolving or reaching a host; urllib3's import-time probe binds to ::1 locally, which is not.
     OUTWARD = {"socket.connect", "socket.getaddrinfo", "socket.gethostbyname",
