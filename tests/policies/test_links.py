@@ -188,6 +188,11 @@ def test_weak_signs_alone_score_below_the_default_threshold(text: str) -> None:
         "https://login.gov/",
         "https://telegram.org/blog",  # the messenger's site does not open a chat
         "R$ 1.500,00 ok.so vamos às 10.30 v2.0 obg.bjs",
+        # Unicode domains of one alphabet, imitating nobody
+        "https://bücher.de/angebote",
+        "https://ação.com.br/",
+        "veja 例子.中国 ok",
+        "https://xn--mller-kva.de/",
     ],
 )
 def test_legitimate_links_give_no_finding(text: str) -> None:
