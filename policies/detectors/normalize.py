@@ -98,7 +98,9 @@ _LEET_LETTERS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s",
 _LEET_DIGITS = frozenset("013457")
 # A letter next to a digit: the only texts that can hold a leetspeak word.
 _LETTER_BY_DIGIT = re.compile(r"[^\W\d_]\d|\d[^\W\d_]")
-_WORD = re.compile(r"[^\W_]+")
+# A word holding a letter next to a digit (the only candidates for leetspeak).
+# Anchored at a word's start (lookbehind) so each word is scanned once, not once per letter.
+_MIXED_WORD = re.compile(r"(?<![^\W_])(?=[^\W_]*?(?:[^\W\d_]\d|\d[^\W\d_]))[^\W_]+")
 # Numbers with a unit or an ordinal suffix are numbers, not leetspeak: 10am, 5pm, 2nd, 3rd, 10k.
 _NUMBER_WITH_UNIT = re.compile(
     r"\d+(?:st|nd|rd|th|am|pm|k|m|b|bn|mn|mm|cm|km|kg|g|mg|ml|l|gb|mb|h|hr|hrs|min|mins|s|x|y|yr|yrs|d|w)"
@@ -148,10 +150,12 @@ def _unleet(folded: str) -> str:
     """Leetspeak words read as letters; one character for one, so the offset map is unchanged."""
     if _LETTER_BY_DIGIT.search(folded) is None:
         return folded
-    return _WORD.sub(
-        lambda found: found[0].translate(_LEET_LETTERS) if _is_leetspeak(found[0]) else found[0],
-        folded,
-    )
+    return _MIXED_WORD.sub(_unleet_word, folded)
+
+
+def _unleet_word(found: re.Match[str]) -> str:
+    word = found[0]
+    return word.translate(_LEET_LETTERS) if _is_leetspeak(word) else word
 
 
 def _fold_by_character(text: str) -> tuple[str, list[int], list[int]]:
