@@ -17,6 +17,7 @@ A rule document (JSON; the policy documents embed it) holds a list of rules:
        "none": ["past performance"],            # the rule stays quiet if any of these is (NOT)
        "exclude": ["guaranteed delivery"],      # a match inside one of these phrases is not one
        "patterns": ["\\\\d{2}% (?:a|ao) mes"],    # regular expressions, alternatives to `any`
+       "language": "en",                        # optional: en, pt, es or hi-Latn (negators)
        "negation": true,                        # optional, default true: see below
        "negation_window": 3}                    # optional, words before a term, 1 to 10
     ]}
@@ -39,9 +40,12 @@ processing meeting" does not fire, but "signal processing is done, move to Signa
 
 Negation: a term with a negator among the `negation_window` words before it, in the same clause
 (no `.`, `,`, `;`, `!`, `?` or line break between), is not a match: "returns are NOT guaranteed",
-"não é garantido", "no está garantizado". Hinglish puts the negator after the verb, so `nahi`,
-`nahin`, `nhi`, `mat` also count within two words after ("guarantee nahi hai"). "not only",
-"no risk", "sem dúvida" and the like are not negations. Set `"negation": false` for rules whose
+"não é garantido", "no está garantizado". The negators are those of the rule's `language` (all
+four languages' when it has none: set it, since Portuguese `no` means "in the"). Hinglish puts
+the negator after the verb, so `nahi`, `nahin`, `nhi`, `mat` also count within two words after
+("guarantee nahi hai"), whatever the rule's language: Hinglish chat mixes in English words,
+and these words mean nothing else in the other languages. "not only", "no risk",
+"sem dúvida" and the like are not negations. Set `"negation": false` for rules whose
 terms carry their own negation (complaints: "never received").
 
 Patterns run on the normalized text (lower case, accents folded) with IGNORECASE. They are
@@ -187,21 +191,28 @@ def _words(*texts: str) -> frozenset[str]:
     return frozenset(word for text in texts for word in _view_words(text))
 
 
-# Negators before a term, in English, Portuguese, Spanish and Hinglish (normalized: `não` is
-# `nao`). `na` is left out: it is Portuguese for "in the". Contractions are written out
-# because the view splits "don't" into "don t" (handled below as a head and a `t`).
-_NEGATORS_BEFORE = _words(
+# Negators before a term per language (normalized: `não` is `nao`). A rule's `language` picks
+# its set, because one language's negator is another's preposition: Portuguese `no`/`na` mean
+# "in the" ("me chama no Telegram"). A rule without a language uses them all. Contractions are
+# also written out because the view splits "don't" into "don t" (a head and a `t`, below).
+_ENGLISH_NEGATORS = _words(
     "not no never neither nor without cannot nothing none nobody",
     "dont doesnt didnt isnt arent wasnt werent cant wont shouldnt couldnt wouldnt aint",
-    "não nunca jamais nem sem nenhum nenhuma ninguém",
-    "no nunca jamás ni sin ningún ninguna ninguno tampoco nadie nada",
-    "nahi nahin nhi nai mat नहीं नही मत",
 )
+_HINGLISH_NEGATORS = _words("nahi nahin nhi nai mat नहीं नही मत")
+_NEGATORS_BEFORE: Mapping[str, frozenset[str]] = {
+    "en": _ENGLISH_NEGATORS,
+    "pt": _words("não nunca jamais nem sem nenhum nenhuma ninguém"),
+    "es": _words("no nunca jamás ni sin ningún ninguna ninguno tampoco nadie nada"),
+    # Hinglish chat borrows English freely ("returns not guaranteed").
+    "hi-Latn": _HINGLISH_NEGATORS | _ENGLISH_NEGATORS,
+}
+_ALL_NEGATORS_BEFORE = frozenset().union(*_NEGATORS_BEFORE.values())
 _CONTRACTION_HEADS = _words(
     "don doesn didn isn aren wasn weren can won shouldn couldn wouldn ain haven hasn hadn"
 )
-# Hinglish (and Hindi) negate after the verb: "guarantee nahi hai".
-_NEGATORS_AFTER = _words("nahi nahin nhi nai mat नहीं नही मत")
+# Hinglish (and Hindi) negate after the verb: "guarantee nahi hai". Checked for every rule.
+_NEGATORS_AFTER = _HINGLISH_NEGATORS
 _AFTER_WINDOW = 2
 # A negator followed by one of these does not negate what comes next: "not only", "no risk",
 # "no doubt", "sem dúvida", "sin duda", "não só", "no solo", "no problem".
@@ -260,6 +271,7 @@ class _Rule:
     patterns: tuple[re.Pattern[str], ...]
     negation: bool
     negation_window: int
+    negators: frozenset[str]
 
     def trigger_terms(self) -> set[int]:
         """Terms whose presence can make the rule fire (not the NOT and exclusion terms)."""
@@ -375,6 +387,13 @@ class _Parser:
         if isinstance(score, bool) or not isinstance(score, int | float) or not 0 < score <= 1:
             self.error(f"{path}.score", "a score is a number above 0 and at most 1")
             score = 1.0
+        language = raw.get("language")
+        if language is not None and language not in _NEGATORS_BEFORE:
+            self.error(
+                f"{path}.language",
+                f"is one of {', '.join(sorted(_NEGATORS_BEFORE))}, or left out for all of them",
+            )
+            language = None
         negation = raw.get("negation", True)
         if not isinstance(negation, bool):
             self.error(f"{path}.negation", "is true or false")
@@ -409,6 +428,7 @@ class _Parser:
             patterns=tuple(patterns),
             negation=negation,
             negation_window=window,
+            negators=_NEGATORS_BEFORE.get(str(language), _ALL_NEGATORS_BEFORE),
         )
 
     def items(self, path: str, raw: object, *, allow_near: bool) -> list[_Item]:
@@ -736,7 +756,7 @@ class _Message:
         self.hits: dict[int, list[_Hit]] = {}
         self._word_starts: list[int] | None = None
         self._words: list[str] | None = None
-        self._negated: dict[tuple[_Hit, int], bool] = {}
+        self._negated: dict[tuple[_Hit, int, frozenset[str]], bool] = {}
 
     def find_hits(self) -> None:
         view = self.view.text
@@ -783,8 +803,9 @@ class _Message:
         begin, end = self.view.to_normalized(left), self.view.to_normalized(right)
         return _CLAUSE_END.search(text, begin, end) is None
 
-    def negated(self, hit: _Hit, window: int) -> bool:
-        cache_key = (hit, window)
+    def negated(self, hit: _Hit, rule: _Rule) -> bool:
+        window = rule.negation_window
+        cache_key = (hit, window, rule.negators)
         if cache_key in self._negated:
             return self._negated[cache_key]
         starts, words = self.words()
@@ -792,7 +813,7 @@ class _Message:
         result = False
         for index in range(max(0, first - window), first):
             word = words[index]
-            negator = word in _NEGATORS_BEFORE or (
+            negator = word in rule.negators or (
                 word == "t" and index > 0 and words[index - 1] in _CONTRACTION_HEADS
             )
             following = words[index + 1] if index + 1 < len(words) else ""
@@ -823,7 +844,7 @@ class _Message:
             slot = bisect.bisect_right(excluded_starts, hit[0]) - 1
             if slot >= 0 and hit[1] <= excluded[slot][1]:
                 continue
-            if rule.negation and self.negated(hit, rule.negation_window):
+            if rule.negation and self.negated(hit, rule):
                 continue
             live.append(hit)
         return live

@@ -405,3 +405,26 @@ def test_a_huge_message_full_of_matches_stays_bounded() -> None:
     (found,) = match(compiled, [text])
     assert time.perf_counter() - started < 10.0
     assert found[0].category == "guarantee"
+
+
+def test_negators_follow_the_rules_language() -> None:
+    # Portuguese `no` is "in the": it negates nothing in a Portuguese rule.
+    portuguese = rules(rule(category="off_channel", language="pt", any=["telegram"]))
+    assert fires(portuguese, "me chama no Telegram")
+    assert not fires(portuguese, "não usa o Telegram")
+    spanish = rules(rule(category="off_channel", language="es", any=["telegram"]))
+    assert not fires(spanish, "no uses Telegram")
+    # Without a language, every language's negators count.
+    assert not fires(rules(rule(category="off_channel", any=["telegram"])), "no Telegram")
+
+
+def test_hinglish_negation_after_the_term_holds_for_every_language() -> None:
+    document = rules(rule(language="en", any=["guaranteed returns"]))
+    assert not fires(document, "guaranteed returns nahi hai")
+    assert fires(document, "guaranteed returns milega")
+
+
+def test_an_unknown_language_is_an_error() -> None:
+    assert "error: rules[0].language: is one of en, es, hi-Latn, pt" in " ".join(
+        problems(rules(rule(any=["ok"], language="fr")))
+    )
