@@ -154,9 +154,9 @@ class _View:
 
     __slots__ = ("_shift_at", "_shifts", "spaced", "text")
 
-    def __init__(self, normalized: str) -> None:
-        self.spaced = normalized.translate(_SEPARATORS)
-        self.text = _SPACE_RUN.sub(" ", self.spaced) if "  " in self.spaced else self.spaced
+    def __init__(self, spaced: str, text: str) -> None:
+        self.spaced = spaced
+        self.text = text
         self._shift_at: list[int] | None = None
         self._shifts: list[int] = []
 
@@ -180,8 +180,14 @@ class _View:
         self._shift_at = shift_at
 
 
+def _view_text(normalized: str) -> tuple[str, str]:
+    """The normalized text with separators as spaces, then with runs of spaces collapsed."""
+    spaced = normalized.translate(_SEPARATORS)
+    return spaced, (_SPACE_RUN.sub(" ", spaced) if "  " in spaced else spaced)
+
+
 def _view_words(text: str) -> list[str]:
-    return _View(normalize(text).text).text.split()
+    return _view_text(normalize(text).text)[1].split()
 
 
 # --- negation ---------------------------------------------------------------------------------
@@ -693,7 +699,14 @@ def _compile(document: object, content_hash: str) -> CompiledLexicon:
         else:
             by_key.setdefault(term.key, []).append(term_id)
     for key, term_ids in by_key.items():
-        automaton.add_word(key, (len(key), tuple(term_ids)))
+        first = parser.terms[term_ids[0]]
+        # A key that is a whole plain term (no wildcard) needs no further check but its end.
+        simple = (
+            term_ids[0]
+            if len(term_ids) == 1 and first.key_words == len(first.words) and not first.prefix[-1]
+            else -1
+        )
+        automaton.add_word(key, (len(key), tuple(term_ids), simple))
     if by_key:
         automaton.make_automaton()
     rules_by_term: dict[int, list[int]] = {}
@@ -749,32 +762,20 @@ _Hit = tuple[int, int]  # view offsets
 class _Message:
     """One message being matched: its views, hits, and the words around them (built lazily)."""
 
-    def __init__(self, compiled: CompiledLexicon, normalized: NormalizedText) -> None:
+    def __init__(
+        self,
+        compiled: CompiledLexicon,
+        normalized: NormalizedText,
+        view: _View,
+        hits: dict[int, list[_Hit]],
+    ) -> None:
         self.compiled = compiled
         self.normalized = normalized
-        self.view = _View(normalized.text)
-        self.hits: dict[int, list[_Hit]] = {}
+        self.view = view
+        self.hits = hits
         self._word_starts: list[int] | None = None
         self._words: list[str] | None = None
         self._negated: dict[tuple[_Hit, int, frozenset[str]], bool] = {}
-
-    def find_hits(self) -> None:
-        view = self.view.text
-        if self.compiled.automaton is not None:
-            terms = self.compiled.terms
-            for end, (key_length, term_ids) in self.compiled.automaton.iter(view):
-                start = end - key_length + 1
-                if start > 0 and view[start - 1] != " ":
-                    continue
-                for term_id in term_ids:
-                    finish = _finish(terms[term_id], view, end + 1)
-                    if finish is not None:
-                        self.hits.setdefault(term_id, []).append((start, finish))
-        if self.compiled.any_word_terms:
-            spans = [(word.start(), word.end()) for word in _WORD.finditer(view)]
-            if spans:
-                for term_id in self.compiled.any_word_terms:
-                    self.hits[term_id] = spans
 
     def words(self) -> tuple[list[int], list[str]]:
         if self._word_starts is None or self._words is None:
@@ -837,13 +838,18 @@ class _Message:
         hits = self.hits.get(term_id, [])
         if not hits:
             return hits
-        excluded = _merged_hits([h for t in rule.exclude_terms for h in self.hits.get(t, ())])
+        excluded = (
+            _merged_hits([h for t in rule.exclude_terms for h in self.hits.get(t, ())])
+            if rule.exclude_terms
+            else []
+        )
         excluded_starts = [start for start, _ in excluded]
         live: list[_Hit] = []
         for hit in hits:
-            slot = bisect.bisect_right(excluded_starts, hit[0]) - 1
-            if slot >= 0 and hit[1] <= excluded[slot][1]:
-                continue
+            if excluded:
+                slot = bisect.bisect_right(excluded_starts, hit[0]) - 1
+                if slot >= 0 and hit[1] <= excluded[slot][1]:
+                    continue
             if rule.negation and self.negated(hit, rule):
                 continue
             live.append(hit)
@@ -852,6 +858,8 @@ class _Message:
     def item(self, item: _Item, rule: _Rule) -> tuple[list[_Hit], str] | None:
         """The hits that satisfy one `any`/`all` item and how to say it (None: not satisfied)."""
         if not isinstance(item, _Near):
+            if item not in self.hits:
+                return None
             hits = self.live_hits(item, rule)
             return (hits, f"'{self.original_text(hits[0])}'") if hits else None
         lefts = [h for t in item.terms for h in self.live_hits(t, rule)]
@@ -949,14 +957,42 @@ def _merged(spans: set[tuple[int, int]]) -> tuple[Span, ...]:
     return tuple(Span(start, end) for start, end in _merged_hits(list(spans))[:MAX_SPANS])
 
 
+def _find_hits(compiled: CompiledLexicon, view: str) -> dict[int, list[_Hit]]:
+    """Each term's whole-word matches in the view: Aho-Corasick hits, then our own boundaries."""
+    hits: dict[int, list[_Hit]] = {}
+    if compiled.automaton is not None:
+        terms = compiled.terms
+        length = len(view)
+        for end, (key_length, term_ids, simple) in compiled.automaton.iter(view):
+            start = end - key_length + 1
+            if start > 0 and view[start - 1] != " ":
+                continue
+            if simple >= 0:
+                # A plain word or phrase (most terms): only the end boundary is left to check.
+                if end + 1 == length or view[end + 1] == " ":
+                    hits.setdefault(simple, []).append((start, end + 1))
+                continue
+            for term_id in term_ids:
+                finish = _finish(terms[term_id], view, end + 1)
+                if finish is not None:
+                    hits.setdefault(term_id, []).append((start, finish))
+    if compiled.any_word_terms:
+        spans = [(word.start(), word.end()) for word in _WORD.finditer(view)]
+        if spans:
+            for term_id in compiled.any_word_terms:
+                hits[term_id] = spans
+    return hits
+
+
 def match_one(compiled: CompiledLexicon, normalized: NormalizedText) -> list[Finding]:
     """The findings of one normalized text (use `match` on the hot path)."""
-    message = _Message(compiled, normalized)
-    message.find_hits()
-    if not message.hits and not compiled.always_checked:
+    spaced, view = _view_text(normalized.text)
+    hits = _find_hits(compiled, view)
+    if not hits and not compiled.always_checked:
         return []
+    message = _Message(compiled, normalized, _View(spaced, view), hits)
     rule_ids = set(compiled.always_checked)
-    for term_id in message.hits:
+    for term_id in hits:
         rule_ids.update(compiled.rules_by_term.get(term_id, ()))
     findings: list[Finding] = []
     for rule_id in sorted(rule_ids):

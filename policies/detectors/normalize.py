@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Generic combining diacritics (the accents of Latin, Greek and Cyrillic text), and the variation
 # selectors that only choose a glyph's style. Script-specific marks outside these blocks are kept.
@@ -108,15 +108,20 @@ _NUMBER_WITH_UNIT = re.compile(
 _THREE_DIGITS = re.compile(r"\d{3}")
 # Three or more of the same letter (not digit: 1000 stays 1000).
 _REPEATED_LETTER = re.compile(r"([^\W\d_])\1{2,}")
+# Cheap first checks (Unicode letter classes make `re` several times slower): most messages
+# have no digit and no character three times in a row, and leave after these two scans.
+_DIGIT = re.compile(r"\d")
+_ANY_TRIPLE = re.compile(r"(.)\1\1", re.DOTALL)
 
 
-@dataclass(frozen=True, slots=True)
-class NormalizedText:
+class NormalizedText(NamedTuple):
     """A text after `normalize`, with the way back to the original's offsets.
 
     `text` is the normalized text. `starts[i]`/`ends[i]` give the original characters that
     normalized character `i` came from; both are None when the map is the identity (the
     normalized text has the original's length and character `i` came from character `i`).
+    A named tuple rather than a dataclass: one is built for every message, and a tuple is the
+    cheapest object Python builds.
     """
 
     original: str
@@ -201,23 +206,22 @@ def normalize(text: str) -> NormalizedText:
     """Fold case, accents, compatibility forms, invisible characters, leetspeak and repeats."""
     if text.isascii():
         folded = text.lower()
-        identity = True
     elif not text.translate(_IRREGULAR):
         folded = text.translate(_FOLD)
-        identity = True
-    else:
-        identity = False
-    if identity:
-        folded = _unleet(folded)
-        if _REPEATED_LETTER.search(folded) is None:
-            return NormalizedText(original=text, text=folded)
-        starts = list(range(len(text)))
-        ends = list(range(1, len(text) + 1))
     else:
         folded, starts, ends = _fold_by_character(text)
         folded = _unleet(folded)
+        folded, starts, ends = _collapse_repeats(folded, starts, ends)
+        return NormalizedText(text, folded, tuple(starts), tuple(ends))
+    # One character for one so far: the map stays the identity unless letters repeat.
+    if _DIGIT.search(folded) is not None:
+        folded = _unleet(folded)
+    if _ANY_TRIPLE.search(folded) is None or _REPEATED_LETTER.search(folded) is None:
+        return NormalizedText(text, folded)
+    starts = list(range(len(text)))
+    ends = list(range(1, len(text) + 1))
     folded, starts, ends = _collapse_repeats(folded, starts, ends)
-    return NormalizedText(original=text, text=folded, starts=tuple(starts), ends=tuple(ends))
+    return NormalizedText(text, folded, tuple(starts), tuple(ends))
 
 
 def normalize_batch(texts: Iterable[str]) -> list[NormalizedText]:
