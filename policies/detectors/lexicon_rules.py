@@ -447,7 +447,11 @@ class Parser:
             if problem:
                 self.error(item_path, problem)
                 continue
-            regex = re.compile(pattern, re.IGNORECASE)
+            try:
+                regex = re.compile(pattern, re.IGNORECASE)
+            except re.error as error:  # what only the compiler checks (look-behind widths)
+                self.error(item_path, f"is not a valid regular expression ({error})")
+                continue
             if regex.search("") is not None:
                 self.warn(item_path, "matches empty text: the rule fires on every message")
             compiled.append(regex)

@@ -4,6 +4,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policies.detectors.findings import Finding
 from policies.detectors.lexicon import (
@@ -12,6 +14,7 @@ from policies.detectors.lexicon import (
     lexicon_hash,
     match,
     pattern_problem,
+    seed_lexicon,
     validate_lexicon,
 )
 from policies.detectors.normalize import normalize_batch
@@ -239,13 +242,15 @@ def test_a_pattern_fires_and_highlights_its_match() -> None:
         (r"a{1,5000}", "at most 1000"),
         (r".*a.*b.*c.*d", "unbounded repeats"),
         (r"[a-", "is not a valid regular expression"),
+        (r"(?<=a+)b", "is not a valid regular expression"),
         ("a" * 301, "at most 300 characters"),
     ],
 )
 def test_a_pattern_that_could_backtrack_catastrophically_is_refused(
     pattern: str, problem: str
 ) -> None:
-    assert problem in (pattern_problem(pattern) or "")
+    found = [str(p) for p in validate_lexicon(rules(rule(patterns=[pattern])))]
+    assert any(p.startswith("rules[0].patterns[0]: ") and problem in p for p in found), found
     with pytest.raises(LexiconError, match=r"rules\[0\]\.patterns\[0\]"):
         compile_lexicon(rules(rule(patterns=[pattern])))
 
@@ -428,3 +433,20 @@ def test_an_unknown_language_is_an_error() -> None:
     assert "error: rules[0].language: is one of en, es, hi-Latn, pt" in " ".join(
         problems(rules(rule(any=["ok"], language="fr")))
     )
+
+
+SEED_WORDS = ["guaranteed", "returns", "não", "garantido", "retorno", "delete", "chat", "signal"]
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(SEED_WORDS), st.text(max_size=6)),
+        max_size=12,
+    ).map(" ".join)
+)
+def test_any_text_matches_without_error_and_spans_stay_inside_it(text: str) -> None:
+    compiled = compile_lexicon(seed_lexicon())
+    for finding in match(compiled, [text])[0]:
+        assert finding.spans
+        for span in finding.spans:
+            assert 0 <= span.start < span.end <= len(text)
