@@ -22,9 +22,10 @@ A rule document (JSON; the policy documents embed it) holds a list of rules:
        "negation_window": 3}                    # optional, words before a term, 1 to 10
     ]}
 
-A rule needs at least one of `any`, `all` or `patterns`. `any` and `patterns` together are one
-"one of these" group; `all`, the proximity clauses and `none` combine with it across the whole
-message.
+A rule needs at least one of `any`, `all` or `patterns`. It fires on a message when one item of
+`any` or one pattern holds (if it has any), every item of `all` holds, and no term of `none` is
+in it; a proximity clause may stand in `any` or `all` like a term. A rule may also carry a
+`description` (text for people), and the document a `description` and a `version`.
 
 Terms. Case, accents, full-width forms, leetspeak and repeated letters do not matter (terms and
 text both go through `normalize.normalize`): `garantido` finds `GARANTIDO`, `gar4nt1d0`,
