@@ -14,6 +14,9 @@ keyword list) so that one spelling of a term finds all of them:
   `r1sk-fr33` -> `risk-free`). Numbers, amounts, dates and identifiers are left alone: a word is
   read as leetspeak only when all its digits are ones people use for letters (0 1 3 4 5 7), no
   three digits run together (`ORD1034`), and it is not a number with a unit (`10am`, `2nd`, `5k`);
+- lookalike letters: Cyrillic and Greek letters that look Latin (`а`, `е`, `о`, `ρ` ...) inside a
+  word that also has Latin letters read as Latin (`guаranteed` -> `guaranteed`); wholly Cyrillic
+  or Greek words are left alone;
 - repeated letters: a run of three or more of the same letter becomes two (`guaranteeeed` ->
   `guaranteed`, `sooo` -> `soo`); two is kept because real words double letters.
 
@@ -108,6 +111,21 @@ _NUMBER_WITH_UNIT = re.compile(
 _THREE_DIGITS = re.compile(r"\d{3}")
 # Three or more of the same letter (not digit: 1000 stays 1000).
 _REPEATED_LETTER = re.compile(r"([^\W\d_])\1{2,}")
+# Cyrillic and Greek letters that look like Latin ones, read as Latin inside a word that also
+# has Latin letters (`guаranteed` with a Cyrillic `а`): a trick to slip past keyword lists. A word
+# wholly in Cyrillic or Greek is left alone (it is Russian or Greek, not a disguise).
+_LOOKALIKES = str.maketrans(
+    {
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+        "ј": "j", "ѕ": "s", "ԁ": "d", "һ": "h", "ԛ": "q", "ԝ": "w", "ӏ": "l",
+        "α": "a", "ο": "o", "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
+    }
+)  # fmt: skip
+_LOOKALIKE_CLASS = "аеорсухіјѕԁһԛԝӏαοικνρτυχ"
+_HAS_LOOKALIKE = re.compile(f"[{_LOOKALIKE_CLASS}]")
+_DISGUISED_WORD = re.compile(
+    rf"(?<![^\W_])(?=[^\W_]*?[a-z])(?=[^\W_]*?[{_LOOKALIKE_CLASS}])[^\W_]+"
+)
 # Cheap first checks (Unicode letter classes make `re` several times slower): most messages
 # have no digit and no character three times in a row, and leave after these two scans.
 _DIGIT = re.compile(r"\d")
@@ -163,6 +181,13 @@ def _unleet_word(found: re.Match[str]) -> str:
     return word.translate(_LEET_LETTERS) if _is_leetspeak(word) else word
 
 
+def _undisguise(folded: str) -> str:
+    """Lookalike letters inside Latin words read as Latin; one for one, so the map is unchanged."""
+    if _HAS_LOOKALIKE.search(folded) is None:
+        return folded
+    return _DISGUISED_WORD.sub(lambda word: word[0].translate(_LOOKALIKES), folded)
+
+
 def _fold_by_character(text: str) -> tuple[str, list[int], list[int]]:
     """The slow path: fold each character, recording where each output character came from."""
     chars: list[str] = []
@@ -207,10 +232,10 @@ def normalize(text: str) -> NormalizedText:
     if text.isascii():
         folded = text.lower()
     elif not text.translate(_IRREGULAR):
-        folded = text.translate(_FOLD)
+        folded = _undisguise(text.translate(_FOLD))
     else:
         folded, starts, ends = _fold_by_character(text)
-        folded = _unleet(folded)
+        folded = _unleet(_undisguise(folded))
         folded, starts, ends = _collapse_repeats(folded, starts, ends)
         return NormalizedText(text, folded, tuple(starts), tuple(ends))
     # One character for one so far: the map stays the identity unless letters repeat.

@@ -57,6 +57,7 @@ POSITIVES: dict[str, list[str]] = {
     ],
     "guarantee": [
         "GU4R4NT33D returns of 12% a year",
+        "gu\u0430r\u0430nteed returns",  # a Cyrillic a: looks Latin, reads Latin
         "this is a risk-free investment",
         "we guarantee returns above the index",
         "retorno garantido de 2% ao mês",

@@ -142,3 +142,14 @@ def test_every_normalized_character_maps_into_the_original_in_order(text: str) -
         previous_start = start
     begin, end = normalized.original_span(0, len(normalized.text))
     assert 0 <= begin <= end <= len(text)
+
+
+def test_cyrillic_and_greek_lookalikes_inside_latin_words_read_as_latin() -> None:
+    disguised = "gu\u0430ranteed r\u0435turns, \u03c1rofit"  # Cyrillic а, е; Greek ρ
+    normalized = normalize(disguised)
+    assert normalized.text == "guaranteed returns, profit"
+    assert highlight(normalized, "returns") == "r\u0435turns"
+
+
+def test_words_wholly_in_cyrillic_or_greek_are_left_alone() -> None:
+    assert normalize("Привет, как дела? Ελλάδα").text == "привет, как дела? ελλαδα"
