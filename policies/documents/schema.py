@@ -20,7 +20,8 @@ A document::
 `detect` is a condition: a detector test (a leaf) or `any` / `all` / `none` of conditions,
 nested. A leaf names its detector and narrows what counts: `category`, `types` (personal data),
 `rule` (a lexicon rule, by name), `min_score`. Scope lists are "any of"; an empty or missing
-list means everyone.
+list means everyone. `lexicon` holds the policy's own term rules (the lexicon's document format,
+policies/detectors/lexicon.py); its tests name a rule or a category of it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from ..detectors.findings import CATEGORIES, PII_TYPES
+from ..detectors.lexicon_rules import validate_lexicon
 
 DETECTORS: tuple[str, ...] = ("lexicon", "pii", "links", "classifier", "sampling")
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
@@ -110,6 +112,9 @@ POLICY_SCHEMA: dict[str, Any] = {
         },
         "detect": {"$ref": "#/$defs/condition"},
         "exceptions": {"type": "array", "items": {"$ref": "#/$defs/condition"}},
+        # The policy's own lexicon rules (policies/detectors/lexicon.py's document), which its
+        # lexicon tests name by `rule` or `category`; checked by the lexicon's own validator.
+        "lexicon": {"type": "object"},
         "action": {
             "type": "object",
             "additionalProperties": False,
@@ -204,6 +209,12 @@ def validate_document(document: object) -> list[Problem]:
     problems = [Problem(_where(error.absolute_path), _schema_message(error)) for error in errors]
     if problems:
         return problems
+    lexicon = document.get("lexicon")
+    if lexicon is not None:
+        problems.extend(
+            Problem(_join("lexicon", p.path), p.message, warning=p.severity == "warning")
+            for p in validate_lexicon(lexicon)
+        )
     problems.extend(_leaf_problems(document))
     return [p for p in problems if not p.warning] + [p for p in problems if p.warning]
 
@@ -219,8 +230,22 @@ def _leaves(
             yield from _leaves(child, (*path, op, index), depth + 1)
 
 
+def _join(prefix: str, path: str) -> str:
+    return f"{prefix} > {path}" if path else prefix
+
+
+def _lexicon_names(document: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    rules = (document.get("lexicon") or {}).get("rules")
+    if not isinstance(rules, list):
+        return set(), set()
+    names = {r.get("name") for r in rules if isinstance(r, Mapping)}
+    categories = {r.get("category") for r in rules if isinstance(r, Mapping)}
+    return {n for n in names if isinstance(n, str)}, {c for c in categories if isinstance(c, str)}
+
+
 def _leaf_problems(document: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
+    rule_names, rule_categories = _lexicon_names(document)
     conditions = [(("detect",), document["detect"])] + [
         (("exceptions", index), condition)
         for index, condition in enumerate(document.get("exceptions", []))
@@ -233,6 +258,13 @@ def _leaf_problems(document: Mapping[str, Any]) -> list[Problem]:
             if depth > MAX_DEPTH:
                 problems.append(Problem(where, f"nested more than {MAX_DEPTH} levels deep"))
             problems.extend(_check_leaf(where, leaf))
+            if leaf["detector"] == "lexicon":
+                if "rule" in leaf and leaf["rule"] not in rule_names:
+                    problems.append(Problem(where, "no rule of this name in the policy's lexicon"))
+                elif "category" in leaf and leaf["category"] not in rule_categories:
+                    problems.append(
+                        Problem(where, "no rule of the policy's lexicon has this category")
+                    )
     if count > MAX_CONDITIONS:
         problems.append(Problem("detect", f"more than {MAX_CONDITIONS} detector tests"))
     if _matches_everything(document["detect"]):

@@ -22,6 +22,15 @@ OFF_CHANNEL = {
         ]
     },
     "exceptions": [{"detector": "lexicon", "rule": "approved-signal-group"}],
+    "lexicon": {
+        "rules": [
+            {
+                "name": "approved-signal-group",
+                "category": "approved",
+                "any": ["compliance signal group"],
+            }
+        ]
+    },
     "action": {"alert": True, "notify": ["assignees"]},
 }
 EQUITIES_CLIENT = MessageContext(
@@ -68,6 +77,16 @@ def test_a_good_document_has_no_problem():
             "a group is one of any, all or none",
         ),
         (lambda d: d["scope"].update(regions=["brazil"]), "scope > regions > 1", "country code"),
+        (
+            lambda d: d["exceptions"][0].update(rule="unknown"),
+            "exceptions > 1",
+            "no rule of this name in the policy's lexicon",
+        ),
+        (
+            lambda d: d["lexicon"]["rules"][0].update(any=[]),
+            "lexicon > rules[0]",
+            "",
+        ),
         (
             lambda d: d["detect"]["any"][0].update(category="gossip"),
             "detect > any > 1",
@@ -166,6 +185,10 @@ def test_all_any_and_none_combine_as_written():
                 {"none": [{"detector": "lexicon", "rule": "onboarding", "category": "ok"}]},
             ]
         },
+        "lexicon": {"rules": [
+            {"name": "hush", "category": "secrecy", "any": ["between us"]},
+            {"name": "onboarding", "category": "ok", "any": ["abertura de conta"]},
+        ]},
     }  # fmt: skip
     assert validate_document(document) == []
     everyone = MessageContext()
