@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from archive.hooks import deliveries_archived
 from archive.models import CallRecord
 from archive.services import (
     ConversationKey,
@@ -343,7 +344,9 @@ def process_delivery_by_id(*, tenant: Tenant, delivery_id: int) -> dict[str, Any
     )
     if claim is None:
         return None
-    return process_claimed(tenant=tenant, claim=claim).summary
+    outcome = process_claimed(tenant=tenant, claim=claim)
+    transaction.on_commit(lambda: _announce(tenant, [delivery_id]))
+    return outcome.summary
 
 
 def process_pending_batch(*, tenant: Tenant, size: int = DRAIN_BATCH) -> int:
@@ -360,7 +363,22 @@ def process_pending_batch(*, tenant: Tenant, size: int = DRAIN_BATCH) -> int:
         )
         for claim in claimed:
             process_claimed(tenant=tenant, claim=claim)
+        if claimed:
+            ids = [claim.pk for claim in claimed]
+            transaction.on_commit(lambda: _announce(tenant, ids))
     return len(claimed)
+
+
+def _announce(tenant: Tenant, delivery_ids: list[int]) -> None:
+    """After the batch committed: what comes next (policy scanning) runs in this worker."""
+    replies = deliveries_archived.send_robust(
+        sender=Delivery, tenant=tenant, delivery_ids=delivery_ids
+    )
+    for receiver, reply in replies:
+        if isinstance(reply, Exception):
+            logger.error(
+                "after deliveries of tenant %s: %s failed", tenant.pk, receiver, exc_info=reply
+            )
 
 
 def drain_pending(

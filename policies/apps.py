@@ -9,4 +9,10 @@ class PoliciesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from archive.hooks import deliveries_archived
+
         from . import dashboard  # noqa: F401  (registers the dashboard's "Policy scanning" line)
+        from .scanning import scan_after_deliveries
+
+        # Scanning rides on the drain that archives: the same worker, right after the commit.
+        deliveries_archived.connect(scan_after_deliveries, dispatch_uid="policies.scan")

@@ -52,3 +52,43 @@ class PolicyVersion(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.document.get('name', 'policy')} (version {self.number})"
+
+
+class MessageScan(TenantOwnedModel):
+    """That a message was scanned, when, and by which policy versions: the sweeper looks for
+    messages without one, and a lookback for versions not listed."""
+
+    message = models.ForeignKey("archive.Message", on_delete=models.PROTECT, related_name="+")
+    version_ids = models.JSONField(default=list)  # PolicyVersion ids it was scanned with
+    # Why nothing was checked, if so: the subject's processing is restricted (GDPR Art. 18), or
+    # the record holds no text.
+    skipped = models.CharField(max_length=32, blank=True)
+    scanned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "message"], name="messagescan_unique"),
+        ]
+
+
+class PolicyHit(TenantOwnedModel):
+    """A policy version fired on a message: the findings behind it (spans, scores, explanations)
+    for the alert that follows. Never twice for one message and version."""
+
+    message = models.ForeignKey("archive.Message", on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="hits")
+    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")
+    severity = models.CharField(max_length=16)
+    score = models.FloatField()  # the highest score among its findings
+    findings = models.JSONField(default=list)  # Finding.as_dict() of each
+    explanation = models.TextField()
+    lookback = models.BooleanField(default=False)  # raised by a run over earlier messages
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "message", "policy_version"], name="policyhit_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="policyhit_created")]

@@ -1,0 +1,211 @@
+"""The scan pipeline's write side: archived messages through the firm's active policy versions,
+the verdicts kept as PolicyHit rows (with their findings) and each message marked scanned.
+
+Idempotent: a message already marked is not scanned again, and a hit is unique per message and
+policy version, so a redelivered batch, a retried task and the sweeper never raise anything twice.
+Messages whose subject's processing is restricted (an erasure refused, GDPR Art. 18) are marked
+and not read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.crypto import salted_hmac
+
+from archive.models import Message
+from archive.retention.selectors import restricted_q
+from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.models import Tenant
+from consent.models import Employee
+
+from .detectors.findings import Finding
+from .documents.evaluate import MessageContext
+from .engine import Classify, Engine, PolicyRun
+from .engine import Message as EngineMessage
+from .models import MessageScan, Policy, PolicyHit, PolicyVersion
+
+logger = logging.getLogger(__name__)
+
+SCAN_BATCH = 500  # messages per engine call: the classifiers' vectorizing is shared per batch
+
+
+def _classify() -> Classify | None:
+    # The classifiers load a model on first use; imported here so that light callers (pages,
+    # the dashboard) never import scikit-learn.
+    from .detectors.classifier import classify
+
+    return classify
+
+
+def _seed(tenant_id: int, policy_id: int) -> str:
+    # Secret per firm and policy: an employee cannot work out which messages a sample takes.
+    return salted_hmac("policies.sampling", f"{tenant_id}:{policy_id}").hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _engine(tenant_id: int, version_ids: tuple[int, ...], region: str) -> Engine:
+    """Compiled once per worker and set of versions (lexicons take up to a second to compile)."""
+    versions = PolicyVersion.objects.filter(pk__in=version_ids).select_related("policy")
+    runs = [
+        PolicyRun(ref=str(v.pk), document=v.document, seed=_seed(tenant_id, v.policy_id))
+        for v in sorted(versions, key=lambda v: v.pk)
+    ]
+    return Engine(runs, classify=_classify(), region=region)
+
+
+def active_versions(tenant: Tenant) -> list[PolicyVersion]:
+    """The latest version of each active policy of the tenant."""
+    return [
+        policy.versions.get(number=policy.version)
+        for policy in Policy.objects.filter(tenant=tenant, active=True).order_by("pk")
+    ]
+
+
+def scan_messages(
+    *, tenant: Tenant, message_ids: Sequence[int], lookback: bool = False,
+    versions: Sequence[PolicyVersion] | None = None,
+) -> int:  # fmt: skip
+    """Scan the given messages not yet scanned; returns how many hits were raised. With
+    `versions` (a lookback), only those versions run, over messages whether scanned or not,
+    skipping any message a version's policy already fired on."""
+    raised = 0
+    for start in range(0, len(message_ids), SCAN_BATCH):
+        chunk = message_ids[start : start + SCAN_BATCH]
+        with tenant_scope(tenant):
+            raised += _scan_chunk(tenant, chunk, lookback=lookback, versions=versions)
+    return raised
+
+
+def _scan_chunk(
+    tenant: Tenant, ids: Sequence[int], *, lookback: bool,
+    versions: Sequence[PolicyVersion] | None,
+) -> int:  # fmt: skip
+    running = list(versions) if versions is not None else active_versions(tenant)
+    messages = Message.objects.filter(tenant=tenant, pk__in=ids).select_related("conversation")
+    if versions is None:
+        messages = messages.exclude(
+            pk__in=MessageScan.objects.filter(tenant=tenant, message_id__in=ids).values(
+                "message_id"
+            )
+        )
+    rows = list(messages.order_by("pk"))
+    if not rows:
+        return 0
+    restricted = set(
+        Message.objects.filter(tenant=tenant, pk__in=[m.pk for m in rows])
+        .filter(restricted_q(tenant=tenant))
+        .values_list("pk", flat=True)
+    )
+    readable = [m for m in rows if m.pk not in restricted and m.text]
+    hits: list[PolicyHit] = []
+    if readable and running:
+        engine = _engine(tenant.pk, tuple(sorted(v.pk for v in running)), _region(tenant))
+        contexts = _contexts(tenant, readable)
+        outcomes = engine.scan(
+            [EngineMessage(m.text, contexts[m.pk], key=(m.employee_id, m.pk)) for m in readable]
+        )
+        by_ref = {str(v.pk): v for v in running}
+        already = _already_fired(tenant, readable, running) if lookback else set()
+        for message, outcome in zip(readable, outcomes, strict=True):
+            for ref, verdict in outcome.verdicts.items():
+                version = by_ref[ref]
+                if not verdict.fired or (message.pk, version.policy_id) in already:
+                    continue
+                hits.append(_hit(tenant, message, version, verdict.findings, lookback=lookback))
+    with transaction.atomic():
+        PolicyHit.objects.bulk_create(hits, ignore_conflicts=True)
+        if versions is None:
+            MessageScan.objects.bulk_create(
+                [
+                    MessageScan(
+                        tenant=tenant,
+                        message=m,
+                        version_ids=[v.pk for v in running],
+                        skipped=_skipped(m, restricted),
+                    )
+                    for m in rows
+                ],
+                ignore_conflicts=True,
+            )
+    return len(hits)
+
+
+def _skipped(message: Message, restricted: set[int]) -> str:
+    if message.pk in restricted:
+        return "restricted"
+    return "" if message.text else "no text"
+
+
+def _region(tenant: Tenant) -> str:
+    return str(getattr(settings, "POLICIES_DEFAULT_REGION", "BR"))
+
+
+def _contexts(tenant: Tenant, messages: Sequence[Message]) -> dict[int, MessageContext]:
+    employees = {
+        e.pk: e
+        for e in Employee.objects.filter(
+            tenant=tenant, pk__in={m.employee_id for m in messages}
+        ).select_related("team")
+    }
+    numbers = {
+        m.conversation.counterparty_wa_id for m in messages if m.conversation.counterparty_wa_id
+    }
+    colleagues = set(
+        Employee.objects.filter(
+            tenant=tenant, phone_number__in=[f"+{n}" for n in numbers]
+        ).values_list("phone_number", flat=True)
+    )
+    contexts = {}
+    for m in messages:
+        employee = employees.get(m.employee_id)
+        contexts[m.pk] = MessageContext(
+            employee=employee.employee_id if employee else "",
+            team=employee.team.name if employee and employee.team else "",
+            region=employee.region if employee else "",
+            direction=m.direction,
+            counterparty_internal=f"+{m.conversation.counterparty_wa_id}" in colleagues,
+        )
+    return contexts
+
+
+def _already_fired(
+    tenant: Tenant, messages: Sequence[Message], versions: Sequence[PolicyVersion]
+) -> set[tuple[int, int]]:
+    return set(
+        PolicyHit.objects.filter(
+            tenant=tenant,
+            message_id__in=[m.pk for m in messages],
+            policy_id__in=[v.policy_id for v in versions],
+        ).values_list("message_id", "policy_id")
+    )
+
+
+def _hit(
+    tenant: Tenant, message: Message, version: PolicyVersion, findings: Sequence[Finding],
+    *, lookback: bool,
+) -> PolicyHit:  # fmt: skip
+    return PolicyHit(
+        tenant=tenant, message=message, policy_id=version.policy_id, policy_version=version,
+        severity=version.document["severity"],
+        score=max((f.score for f in findings), default=0.0),
+        findings=[f.as_dict() for f in findings],
+        explanation="; ".join(dict.fromkeys(f.explanation for f in findings)),
+        lookback=lookback,
+    )  # fmt: skip
+
+
+def scan_after_deliveries(*, tenant: Tenant, delivery_ids: Sequence[int], **_: object) -> None:
+    """Receiver of archive.hooks.deliveries_archived: scan what the batch archived."""
+    with tenant_scope(tenant):
+        ids = list(
+            Message.objects.filter(tenant=tenant, delivery_id__in=delivery_ids).values_list(
+                "pk", flat=True
+            )
+        )
+    if ids:
+        scan_messages(tenant=tenant, message_ids=ids)

@@ -1,0 +1,137 @@
+"""The scan pipeline: archived messages through the firm's active policies, hits kept with their
+findings, never twice; restricted subjects left unread; and the whole path from a signed webhook
+through a real Celery worker to a hit."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from archive.models import Message
+from archive.retention.erasure import record_erasure_request
+from archive.services import archive_messages
+from compliance_hub.audit.actors import Actor
+from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.services import create_tenant
+from consent import services as consent
+from ingestion.services import save_whatsapp_settings
+from ingestion.whatsapp.signature import sign
+from policies.models import MessageScan, PolicyHit
+from policies.packs import pack
+from policies.scanning import scan_messages
+from policies.services import create_policy, set_active
+from tests.archive.ledger_helpers import employee_of, message_record
+from tests.ingestion import payloads
+from tests.polling import wait_until
+
+ADMIN = Actor.command("test-admin")
+CPF_TEXT = "Segue meu CPF 529.982.247-25 pra abrir a conta"
+
+
+def activate(tenant, slug: str) -> None:
+    with tenant_scope(tenant):
+        for document in pack(slug).documents:
+            policy, _ = create_policy(tenant=tenant, actor=ADMIN, document=document, pack=slug)
+            set_active(policy=policy, actor=ADMIN, active=True)
+
+
+def archived(tenant, employee, texts: list[str]) -> list[int]:
+    records = [replace(message_record(employee, n), text=text) for n, text in enumerate(texts)]
+    with tenant_scope(tenant):
+        archive_messages(tenant=tenant, records=records)
+        return list(Message.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def test_a_hit_keeps_the_findings_and_a_second_scan_adds_nothing(tenant_a):
+    activate(tenant_a, "data_protection")
+    employee = employee_of(tenant_a)
+    ids = archived(tenant_a, employee, [CPF_TEXT, "Bom dia, reunião às 15h"])
+
+    assert scan_messages(tenant=tenant_a, message_ids=ids) == 1
+    assert scan_messages(tenant=tenant_a, message_ids=ids) == 0
+    with tenant_scope(tenant_a):
+        [hit] = PolicyHit.objects.all()
+        scans = MessageScan.objects.count()
+    assert hit.message_id == ids[0] and hit.policy.name == "Brazilian CPF and CNPJ"
+    [finding] = hit.findings
+    start, end = finding["spans"][0]
+    assert (finding["type"], CPF_TEXT[start:end]) == ("br_cpf", "529.982.247-25")
+    assert hit.severity == "medium" and "CPF" in hit.explanation
+    assert scans == 2
+
+
+def test_an_inactive_policy_raises_nothing(tenant_a):
+    with tenant_scope(tenant_a):
+        create_policy(tenant=tenant_a, actor=ADMIN, document=pack("data_protection").documents[1])
+    ids = archived(tenant_a, employee_of(tenant_a), [CPF_TEXT])
+    assert scan_messages(tenant=tenant_a, message_ids=ids) == 0
+
+
+def test_a_restricted_subject_is_marked_and_not_read(tenant_a):
+    activate(tenant_a, "data_protection")
+    employee = employee_of(tenant_a)
+    ids = archived(tenant_a, employee, [CPF_TEXT])
+    with tenant_scope(tenant_a):
+        record_erasure_request(
+            tenant=tenant_a, actor=ADMIN, subject_kind="employee", law="gdpr",
+            requested_by="the employee", requested_on=date(2026, 3, 3), employee_id=employee.pk,
+        )  # fmt: skip
+    assert scan_messages(tenant=tenant_a, message_ids=ids) == 0
+    with tenant_scope(tenant_a):
+        assert MessageScan.objects.get().skipped == "restricted"
+
+
+def test_a_lookback_raises_once_per_message_and_policy(tenant_a):
+    employee = employee_of(tenant_a)
+    ids = archived(tenant_a, employee, [CPF_TEXT])
+    assert scan_messages(tenant=tenant_a, message_ids=ids) == 0  # nothing active yet
+    activate(tenant_a, "data_protection")
+    with tenant_scope(tenant_a):
+        from policies.scanning import active_versions
+
+        versions = active_versions(tenant_a)
+    assert scan_messages(tenant=tenant_a, message_ids=ids, lookback=True, versions=versions) == 1
+    assert scan_messages(tenant=tenant_a, message_ids=ids, lookback=True, versions=versions) == 0
+    with tenant_scope(tenant_a):
+        assert PolicyHit.objects.get().lookback is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_webhook_becomes_a_hit_through_a_real_worker(client, worker):
+    secret = "scan-e2e-app-secret-42"
+    firm = create_tenant(slug="firm-scan", name="Firm Scan", actor=Actor.system())
+    save_whatsapp_settings(tenant=firm, app_secret=secret, actor=Actor.system())
+    ana = consent.create_employee(
+        tenant=firm,
+        data=consent.EmployeeData(
+            full_name="Scanned Person", email="scan@e2e.example", employee_id="SC-1",
+            phone_number="+55 11 98765-0101", whatsapp_phone_number_id="444000444",
+        ), actor=Actor.system(),
+    )  # fmt: skip
+    consent.record_consent(
+        employee=ana, actor=Actor.system(), evidence_reference="form",
+        occurred_at=ana.created_at + timedelta(milliseconds=1),
+    )  # fmt: skip
+    activate(firm, "data_protection")
+    raw = payloads.body(
+        payloads.inbound_text(
+            phone_number_id="444000444", wamid="wamid.SCAN.1", text=CPF_TEXT,
+            timestamp=int(time.time()) + 1,
+        )
+    )  # fmt: skip
+    response = client.post(
+        f"/webhooks/whatsapp/{firm.slug}/", data=raw, content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=sign(raw, secret),
+    )  # fmt: skip
+    assert response.status_code == 200
+
+    def hit():
+        with tenant_scope(firm):
+            return PolicyHit.objects.select_related("message").first()
+
+    found = wait_until(hit, failure="the worker did not scan the message in time")
+    assert found.message.wamid == "wamid.SCAN.1"
+    assert found.findings[0]["type"] == "br_cpf"
