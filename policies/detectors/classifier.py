@@ -14,6 +14,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from policies.detectors.findings import Finding, Span
 from policies.ml import artifact, runtime
 from policies.ml.model import TextModel
@@ -91,14 +93,15 @@ def _trim(text: str, phrase: tuple[float, int, int]) -> tuple[float, int, int]:
 
 
 def explain(
-    model: TextModel, text: str, category: str, score: float
+    words: list[tuple[int, int, float]], text: str, category: str, score: float
 ) -> tuple[tuple[Span, ...], str]:
-    """The phrases that pushed `category` up most, as spans and as an officer's sentence."""
-    words = model.word_contributions(text, category)
+    """The phrases that pushed `category` up most (from the words' shares of its score), as
+    spans and as an officer's sentence."""
     top = max((share for _, _, share in words), default=0.0)
     phrases: list[tuple[float, int, int]] = []
     run: list[tuple[int, int, float]] = []
-    for word in [*words, (0, 0, 0.0)]:  # the sentinel closes the last run
+    sentinel: tuple[int, int, float] = (0, 0, 0.0)  # closes the last run
+    for word in [*words, sentinel]:
         if top > 0 and word[2] >= 0.3 * top:
             run.append(word)
             continue
@@ -129,21 +132,30 @@ def classify(
     policy's own); categories the model was not trained on never appear."""
     active = model or active_model()
     categories = active.model.categories
-    cuts = [
-        (thresholds or {}).get(category, active.model.thresholds[category])
-        for category in categories
-    ]
+    cuts = np.array([(thresholds or {}).get(c, active.model.thresholds[c]) for c in categories])
     results: list[list[Finding]] = []
     for begin in range(0, len(texts), BATCH):
         batch = texts[begin : begin + BATCH]
-        probabilities = active.model.predict_proba(batch)
+        matrix = active.model.features(batch)
+        probabilities = active.model.probabilities(matrix)
+        fired_rows, fired_columns = np.nonzero(probabilities >= cuts)
+        fired: dict[int, list[int]] = {}
+        for row, column in zip(fired_rows.tolist(), fired_columns.tolist(), strict=True):
+            fired.setdefault(row, []).append(column)
         for row, text in enumerate(batch):
+            columns = fired.get(row)
+            if not columns:
+                results.append([])
+                continue
+            shares = active.model.word_contributions(
+                text,
+                [categories[c] for c in columns],
+                matrix[row],  # type: ignore[index]
+            )
             findings = []
-            for column, category in enumerate(categories):
-                score = float(probabilities[row, column])
-                if score < cuts[column]:
-                    continue
-                spans, sentence = explain(active.model, text, category, score)
+            for column in columns:
+                category, score = categories[column], float(probabilities[row, column])
+                spans, sentence = explain(shares[category], text, category, score)
                 findings.append(
                     Finding(
                         category=category,

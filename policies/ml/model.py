@@ -13,8 +13,10 @@ LogisticRegression), fitted on GroupKFold out-of-fold scores; `ensemble=False` i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,17 +85,21 @@ class TextModel:
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         return self.probabilities(self.features(texts))
 
-    def word_contributions(self, text: str, category: str) -> list[tuple[int, int, float]]:
-        """(start, end, share of the decision score) for each word of the original text.
+    def word_contributions(
+        self, text: str, categories: Sequence[str], row: Any = None
+    ) -> dict[str, list[tuple[int, int, float]]]:
+        """Per category, (start, end, share of the decision score) for each word of the ORIGINAL
+        text. `row` is the text's row of the batch's matrix when the caller has it.
 
         Each n-gram's term (its TF-IDF value times its weight) is split over the words it occurs
         in by count, so the words' shares add up to the score (minus the bias).
         """
-        column = self.categories.index(category)
-        analyzer = self.vectorizer.build_analyzer()
-        vocabulary: dict[str, int] = self.vectorizer.vocabulary_
-        row = self.vectorizer.transform([fold(text)])
+        columns = [self.categories.index(category) for category in categories]
+        if row is None:
+            row = self.vectorizer.transform([fold(text)])
         value = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+        analyzer = _analyzer(self.vectorizer)
+        vocabulary: dict[str, int] = self.vectorizer.vocabulary_
         words = []
         total_count: dict[int, int] = {}
         for start, end, folded in tokens(text):
@@ -104,17 +110,29 @@ class TextModel:
                     grams[index] = grams.get(index, 0) + 1
                     total_count[index] = total_count.get(index, 0) + 1
             words.append((start, end, grams))
-        out = []
-        for start, end, grams in words:
-            share = sum(
-                value.get(index, 0.0)
-                * float(self.weights[index, column])
-                * count
-                / total_count[index]
-                for index, count in grams.items()
-            )
-            out.append((start, end, share))
+        out: dict[str, list[tuple[int, int, float]]] = {}
+        for category, column in zip(categories, columns, strict=True):
+            weights = self.weights[:, column]
+            out[category] = [
+                (
+                    start,
+                    end,
+                    sum(
+                        value.get(index, 0.0) * float(weights[index]) * count / total_count[index]
+                        for index, count in grams.items()
+                    ),
+                )
+                for start, end, grams in words
+            ]
         return out
+
+
+@functools.lru_cache(maxsize=4)
+def _analyzer(vectorizer: TfidfVectorizer) -> Callable[[str], list[str]]:
+    """The vectorizer's own n-gram function, built once per loaded model (estimators hash by
+    identity, so a retrained model gets its own)."""
+    analyzer: Callable[[str], list[str]] = vectorizer.build_analyzer()
+    return analyzer
 
 
 def _vectorizer(params: Params) -> TfidfVectorizer:
