@@ -264,3 +264,16 @@ def test_a_broken_artifact_leaves_scoring_on_the_built_in_model(
         active = classifier.active_model()
     assert active.version.startswith("built-in-")
     assert "does not match" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Me chama no TELEGRAM, aqui não dá 🙏 don't tell", "signal processing, signal me", "", "ok"],
+)
+def test_the_words_shares_add_up_to_the_score_the_model_gave(trained: Trained, text: str) -> None:
+    model = trained.model
+    scores = model.scores(model.features([text]))[0]
+    shares = model.word_contributions(text, list(model.categories))
+    for column, category in enumerate(model.categories):
+        total = sum(share for _, _, share in shares[category])
+        assert total == pytest.approx(scores[column] - model.bias[column], abs=1e-4)
