@@ -53,17 +53,18 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--json", action="store_true", help="print the quality metrics in full")
+    parser.add_argument("--corpus", type=Path, default=corpus.CORPUS_DIR)
     args = parser.parse_args()
 
     started = time.perf_counter()
-    trained = train_from_corpus()
+    trained = train_from_corpus(args.corpus)
     print(
         f"trained in {time.perf_counter() - started:.1f} s on one core; "
         f"data sha256 {trained.data_hash[:12]}; categories {', '.join(trained.model.categories)}"
     )
     active = classifier.ActiveModel(trained.model, "bench")
 
-    texts = [e.text for part in (corpus.TRAIN, corpus.UNSEEN) for e in corpus.load(part=part)]
+    texts = [e.text for part in (corpus.TRAIN, corpus.UNSEEN) for e in corpus.load(args.corpus, part)]
     messages = [texts[i % len(texts)] for i in range(args.messages)]
     batches = [messages[i : i + args.batch] for i in range(0, len(messages), args.batch)]
     mean_chars = statistics.mean(len(t) for t in messages)
