@@ -34,7 +34,9 @@ MODEL_FILE = "model.joblib"
 MANIFEST = "manifest.json"
 METRICS = "metrics.json"
 ACTIVE = "ACTIVE"
-_VERSION = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{12}$")
+# A trained version ("20261206T171259Z-6351f2f15677") or the built-in model's disk cache
+# ("builtin-6351f2f15677", keyed by the corpus's data hash).
+_VERSION = re.compile(r"^(\d{8}T\d{6}Z|builtin)-[0-9a-f]{12}$")
 
 
 class ArtifactError(RuntimeError):
@@ -64,10 +66,13 @@ def write(
     metrics: dict[str, object],
     activate: bool = True,
     now: datetime | None = None,
+    version: str | None = None,
 ) -> Path:
     """Write a new version folder (atomically: built aside, then renamed) and make it active."""
     created = (now or datetime.now(UTC)).astimezone(UTC)
-    version = f"{created:%Y%m%dT%H%M%SZ}-{data_hash[:12]}"
+    version = version or f"{created:%Y%m%dT%H%M%SZ}-{data_hash[:12]}"
+    if not _VERSION.match(version):
+        raise ValueError(f"not a model version: {version!r}")
     models_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=models_dir))
     try:
@@ -126,9 +131,22 @@ def load(models_dir: Path) -> Loaded | None:
     version = active_version(models_dir)
     if version is None:
         return None
+    return load_version(models_dir, version)
+
+
+def builtin_version(data_hash: str) -> str:
+    return f"builtin-{data_hash[:12]}"
+
+
+def load_version(models_dir: Path, version: str) -> Loaded:
+    """One version folder of `models_dir`, checked as described at the top; ArtifactError."""
+    if not _VERSION.match(version):
+        raise ArtifactError(f"not a model version: {version!r}")
     folder = models_dir / version
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArtifactError(f"model {version}: no such model in {models_dir}") from None
     except (OSError, ValueError) as exc:
         raise ArtifactError(f"model {version}: manifest unreadable ({exc})") from None
     if manifest.get("sklearn_version") != sklearn.__version__:

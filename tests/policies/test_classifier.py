@@ -262,8 +262,18 @@ def test_a_broken_artifact_leaves_scoring_on_the_built_in_model(
     (folder / artifact.MODEL_FILE).write_bytes(b"not the model")
     with caplog.at_level(logging.ERROR, logger="policies.detectors.classifier"):
         active = classifier.active_model()
-    assert active.version.startswith("built-in-")
+    shipped = [*corpus.load(part=corpus.TRAIN), *corpus.load(part=corpus.UNSEEN)]
+    assert active.version == f"builtin-{corpus.data_hash(shipped)[:12]}"
     assert "does not match" in caplog.text
+    # The built-in model is cached on disk by the corpus's hash, not activated: the next process
+    # (here: the next configure) loads it instead of training again.
+    assert (models_dir / active.version / artifact.MODEL_FILE).is_file()
+    assert (models_dir / artifact.ACTIVE).read_text(encoding="utf-8").strip() == folder.name
+    (models_dir / artifact.ACTIVE).unlink()
+    runtime.configure(models_dir)
+    again = classifier.active_model()
+    assert again.version == active.version and again is not active
+    assert np.array_equal(again.model.weights, active.model.weights)
 
 
 @pytest.mark.parametrize(
