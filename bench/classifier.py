@@ -64,7 +64,9 @@ def main() -> None:
     )
     active = classifier.ActiveModel(trained.model, "bench")
 
-    texts = [e.text for part in (corpus.TRAIN, corpus.UNSEEN) for e in corpus.load(args.corpus, part)]
+    texts = [
+        e.text for part in (corpus.TRAIN, corpus.UNSEEN) for e in corpus.load(args.corpus, part)
+    ]
     messages = [texts[i % len(texts)] for i in range(args.messages)]
     batches = [messages[i : i + args.batch] for i in range(0, len(messages), args.batch)]
     mean_chars = statistics.mean(len(t) for t in messages)
@@ -92,7 +94,9 @@ def main() -> None:
     print("| step | msg/s | share of classify |")
     print("|---|---|---|")
     print(f"| baseline: fold only | {baseline:,.0f} | {full / baseline:.0%} |")
-    print(f"| vectorize (char_wb 2..5 TF-IDF) | {vectorize:,.0f} | {full / vectorize:.0%} |")
+    print(
+        f"| vectorize (TF-IDF: char_wb 2..5 + words 1..2) | {vectorize:,.0f} | {full / vectorize:.0%} |"
+    )
     print(
         f"| predict_proba (vectorize + {len(trained.model.categories)} heads + sigmoid) | "
         f"{proba:,.0f} | {full / proba:.0%} |"
