@@ -95,7 +95,8 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| baseline: fold only | {baseline:,.0f} | {full / baseline:.0%} |")
     print(
-        f"| vectorize (TF-IDF: char_wb 2..5 + words 1..2) | {vectorize:,.0f} | {full / vectorize:.0%} |"
+        f"| vectorize (TF-IDF: char_wb 2..5 + words 1..2) | {vectorize:,.0f} | "
+        f"{full / vectorize:.0%} |"
     )
     print(
         f"| predict_proba (vectorize + {len(trained.model.categories)} heads + sigmoid) | "
