@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from policies.detectors import classifier
 from policies.detectors.findings import Finding
@@ -287,3 +287,11 @@ def test_the_words_shares_add_up_to_the_score_the_model_gave(trained: Trained, t
     for column, category in enumerate(model.categories):
         total = sum(share for _, _, share in shares[category])
         assert total == pytest.approx(scores[column] - model.bias[column], abs=1e-4)
+
+
+def test_train_models_refuses_a_broken_corpus_with_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "corpus" / "train").mkdir(parents=True)
+    (tmp_path / "corpus" / "train" / "bad.jsonl").write_text('{"text": "hi"}\n', encoding="utf-8")
+    with pytest.raises(CommandError, match=r"cannot be trained on: train/bad.jsonl:1: keys"):
+        call_command("train_models", corpus=tmp_path / "corpus", models_dir=tmp_path / "models")
+    assert not (tmp_path / "models").exists()
