@@ -428,6 +428,17 @@ if IS_PRODUCTION and "folder" in LEDGER_ANCHORS and not env("LEDGER_ANCHOR_DIR")
         "LEDGER_ANCHOR_DIR must be set in production when LEDGER_ANCHORS includes folder "
         "(storage the database's administrators cannot write), or use LEDGER_ANCHORS=s3"
     )
+# The ML classifiers' model artifacts (policies/ml/artifact.py), written by `manage.py
+# train_models`; never committed. Without an active artifact, scoring trains the built-in model
+# from the shipped corpus on first use. Tests: a folder of this process's own.
+MODELS_DIR = Path(
+    env("MODELS_DIR")
+    or (
+        str(Path(tempfile.gettempdir()) / f"ch-models-{os.getpid()}-{secrets.token_hex(4)}")
+        if DJANGO_ENV == "test"
+        else str(BASE_DIR / ".stack" / "models")
+    )
+)
 LEDGER_S3_BUCKET = env("LEDGER_S3_BUCKET", "")
 LEDGER_S3_PREFIX = env("LEDGER_S3_PREFIX", "checkpoints/")
 LEDGER_S3_RETENTION_DAYS = int(env("LEDGER_S3_RETENTION_DAYS", str(7 * 366)))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.apps import AppConfig
 
 
@@ -9,10 +11,15 @@ class PoliciesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from archive.hooks import deliveries_archived
 
         from . import dashboard  # noqa: F401  (registers the dashboard's "Policy scanning" line)
+        from .ml import runtime
         from .scanning import scan_after_deliveries
 
         # Scanning rides on the drain that archives: the same worker, right after the commit.
         deliveries_archived.connect(scan_after_deliveries, dispatch_uid="policies.scan")
+        # Light on purpose: the model itself loads on the first batch scored, not at startup.
+        runtime.configure(Path(settings.MODELS_DIR))
