@@ -268,6 +268,27 @@ def make_policy(tenant: Tenant) -> None:
         )
 
 
+def make_policy_hit(tenant: Tenant) -> None:
+    """A policy whose term rule fires on the message of make_capture_rows (made before), scanned:
+    a message scan and a hit."""
+    from archive.models import Message
+    from compliance_hub.tenancy.context import tenant_scope
+    from policies.scanning import scan_messages
+    from policies.services import create_policy, set_active
+
+    document = {
+        "name": f"Markers at {tenant.slug}",
+        "severity": "low",
+        "detect": {"detector": "lexicon", "rule": "marker"},
+        "lexicon": {"rules": [{"name": "marker", "category": "marker", "any": ["marker*"]}]},
+    }
+    with tenant_scope(tenant):
+        policy, _ = create_policy(tenant=tenant, actor=Actor.system(), document=document)
+        set_active(policy=policy, actor=Actor.system(), active=True)
+        ids = list(Message.objects.values_list("pk", flat=True))
+    assert scan_messages(tenant=tenant, message_ids=ids) >= 1
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -289,6 +310,8 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "archive.Attachment": make_capture_rows,
     "archive.AttachmentFile": make_capture_rows,
     "archive.CallRecord": make_capture_rows,
+    "policies.MessageScan": make_policy_hit,
+    "policies.PolicyHit": make_policy_hit,
     "ingestion.CaptureNotice": make_capture_rows,
     "archive.LogHead": make_ledger_rows,
     "archive.PendingLeaf": make_ledger_rows,

@@ -12,6 +12,7 @@ import pytest
 
 from archive.models import Message
 from archive.retention.erasure import record_erasure_request
+from archive.retention.services import create_policy as create_retention_policy
 from archive.services import archive_messages
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
@@ -53,7 +54,7 @@ def test_a_hit_keeps_the_findings_and_a_second_scan_adds_nothing(tenant_a):
     assert scan_messages(tenant=tenant_a, message_ids=ids) == 1
     assert scan_messages(tenant=tenant_a, message_ids=ids) == 0
     with tenant_scope(tenant_a):
-        [hit] = PolicyHit.objects.all()
+        [hit] = PolicyHit.objects.select_related("policy")
         scans = MessageScan.objects.count()
     assert hit.message_id == ids[0] and hit.policy.name == "Brazilian CPF and CNPJ"
     [finding] = hit.findings
@@ -75,6 +76,8 @@ def test_a_restricted_subject_is_marked_and_not_read(tenant_a):
     employee = employee_of(tenant_a)
     ids = archived(tenant_a, employee, [CPF_TEXT])
     with tenant_scope(tenant_a):
+        # FINRA's six years still cover the message, so the erasure is refused and restricted.
+        create_retention_policy(tenant=tenant_a, actor=ADMIN, preset="finra_4511")
         record_erasure_request(
             tenant=tenant_a, actor=ADMIN, subject_kind="employee", law="gdpr",
             requested_by="the employee", requested_on=date(2026, 3, 3), employee_id=employee.pk,
