@@ -471,6 +471,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ingestion.sweep_deliveries",
         "schedule": timedelta(minutes=1),
     },
+    # Every archived message is scanned: what the drain's after-commit scan missed.
+    "sweep-unscanned-messages": {
+        "task": "policies.sweep_unscanned",
+        "schedule": timedelta(minutes=1),
+    },
     "ingestion-requeue-missing-media": {
         "task": "ingestion.requeue_missing_media",
         "schedule": timedelta(minutes=2),

@@ -15,7 +15,7 @@ class PoliciesConfig(AppConfig):
 
         from archive.hooks import deliveries_archived
 
-        from . import dashboard  # noqa: F401  (registers the dashboard's "Policy scanning" line)
+        from . import dashboard, signals  # noqa: F401  (the dashboard line, the demo seed)
         from .ml import runtime
         from .scanning import scan_after_deliveries
 

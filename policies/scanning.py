@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.crypto import salted_hmac
 
 from archive.models import Message
@@ -197,6 +198,25 @@ def _hit(
         explanation="; ".join(dict.fromkeys(f.explanation for f in findings)),
         lookback=lookback,
     )  # fmt: skip
+
+
+def unscanned_message_ids(*, tenant: Tenant, limit: int = SCAN_BATCH * 4) -> list[int]:
+    """Messages of the tenant never scanned, oldest first: what the after-commit scan missed (a
+    worker killed between archive and scan, a scan that failed)."""
+    with tenant_scope(tenant):
+        scanned = MessageScan.objects.filter(tenant=tenant, message_id=OuterRef("pk"))
+        return list(
+            Message.objects.filter(tenant=tenant)
+            .filter(~Exists(scanned))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+
+
+def scan_unscanned(*, tenant: Tenant, limit: int = SCAN_BATCH * 4) -> int:
+    """The sweeper's step for one tenant: scan what was never scanned. Returns the hits raised."""
+    ids = unscanned_message_ids(tenant=tenant, limit=limit)
+    return scan_messages(tenant=tenant, message_ids=ids) if ids else 0
 
 
 def scan_after_deliveries(*, tenant: Tenant, delivery_ids: Sequence[int], **_: object) -> None:

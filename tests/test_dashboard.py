@@ -30,7 +30,8 @@ def test_the_officer_reads_what_is_and_is_not_running_not_an_empty_alert_queue(
     assert "What is running" in page
     assert "WhatsApp capture: Not running The firm's WhatsApp connection is not set up." in page
     assert (
-        "Policy scanning: Not available yet Captured messages are archived but not checked" in page
+        "Policy scanning: Not running No policy is switched on, so captured messages are archived "
+        "but not checked" in page
     )
     assert "Alerts: Not available yet No alerts are raised" in page
     assert "Set up the WhatsApp connection" not in page, "only admins can set it up"
@@ -112,3 +113,18 @@ def test_the_consent_panel_does_not_claim_capture_and_counts_in_good_english(
     assert "1 of 1 active employee is covered by consent." in page
     assert "only their messages are captured" not in page
     assert "see whose messages are captured" in page
+
+
+def test_the_dashboard_says_how_many_policies_check_the_messages(client, tenant_a, oscar):
+    from compliance_hub.audit.actors import Actor
+    from compliance_hub.tenancy.context import tenant_scope
+    from policies.packs import pack
+    from policies.services import create_policy, set_active
+
+    with tenant_scope(tenant_a):
+        for document in pack("data_protection").documents[:2]:
+            policy, _ = create_policy(tenant=tenant_a, actor=Actor.system(), document=document)
+            set_active(policy=policy, actor=Actor.system(), active=True)
+    login(client, oscar)
+    page = words(client.get("/"))
+    assert "Policy scanning: Running, every captured message is checked against 2 policies" in page

@@ -138,3 +138,35 @@ def test_a_signed_webhook_becomes_a_hit_through_a_real_worker(client, worker):
     found = wait_until(hit, failure="the worker did not scan the message in time")
     assert found.message.wamid == "wamid.SCAN.1"
     assert found.findings[0]["type"] == "br_cpf"
+
+
+def test_the_sweeper_scans_what_the_drain_missed_once(tenant_a):
+    from policies.scanning import scan_unscanned, unscanned_message_ids
+
+    activate(tenant_a, "data_protection")
+    ids = archived(tenant_a, employee_of(tenant_a), [CPF_TEXT, "ok", "obrigado"])
+    assert unscanned_message_ids(tenant=tenant_a) == ids
+    assert scan_unscanned(tenant=tenant_a) == 1
+    assert unscanned_message_ids(tenant=tenant_a) == []
+    assert scan_unscanned(tenant=tenant_a) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_sweep_reaches_each_tenant_with_a_policy_through_the_worker(
+    worker, tenant_a, tenant_b
+):
+    from policies.tasks import sweep_unscanned_task
+
+    firm, idle = tenant_a, tenant_b
+    activate(firm, "data_protection")
+    archived(firm, employee_of(firm), [CPF_TEXT])
+    archived(idle, employee_of(idle), [CPF_TEXT])
+    assert sweep_unscanned_task() >= 1  # other modules' firms may still be in this database
+
+    def swept():
+        with tenant_scope(firm):
+            return MessageScan.objects.count() == 1 and PolicyHit.objects.count() == 1
+
+    wait_until(swept, failure="the sweep did not scan the firm's message")
+    with tenant_scope(idle):
+        assert not MessageScan.objects.exists()
