@@ -7,16 +7,17 @@ the firm's active policy versions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .detectors import links, pii, sampling
 from .detectors.findings import Finding
 from .detectors.lexicon import CompiledLexicon, compile_lexicon, match
 from .detectors.normalize import normalize_batch
-from .documents.evaluate import MessageContext, Verdict, evaluate, needs
+from .documents.evaluate import MessageContext, Verdict, evaluate, needs, satisfied
 
 Classify = Callable[[Sequence[str]], list[list[Finding]]]
+_NOTHING_MET = Verdict(fired=False, reason="no condition met")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +73,7 @@ class Engine:
         self.region = region
         self.allow = links.LinkList.parse(allow)
         self.deny = links.LinkList.parse(deny)
-        self._lexicons: dict[str, CompiledLexicon] = {
-            run.ref: compile_lexicon(run.document["lexicon"])
-            for run in self.policies
-            if run.document.get("lexicon")
-        }
+        self._lexicon, self._rule_names = _merged_lexicon(self.policies)
         wanted = [needs(run.document) for run in self.policies]
         self._detectors = frozenset().union(*(w.detectors for w in wanted))
         self._sampling = {
@@ -84,11 +81,32 @@ class Engine:
             for run, w in zip(self.policies, wanted, strict=True)
             if w.sampling_rates
         }
+        # Most messages give a policy nothing to look at: its verdict is then known without
+        # evaluating it, unless its conditions hold on no findings at all (a "none" group).
+        self._uses = {run.ref: w.detectors for run, w in zip(self.policies, wanted, strict=True)}
+        self._holds_on_nothing = {
+            run.ref: satisfied(run.document["detect"], [])[0] for run in self.policies
+        }
 
     def scan(self, messages: Sequence[Message]) -> list[Outcome]:
         texts = [message.text for message in messages]
         shared: list[list[Finding]] = [[] for _ in texts]
-        normalized = normalize_batch(texts) if self._lexicons else None
+        # Every policy's term rules run as one automaton over the batch (one pass per message
+        # instead of one per policy); each finding goes back to the policy whose rule it is.
+        own_by_run: list[list[list[Finding]]] = [[[] for _ in texts] for _ in self.policies]
+        if self._lexicon is not None:
+            found = match(self._lexicon, texts, normalized=normalize_batch(texts))
+            for index, findings in enumerate(found):
+                for finding in findings:
+                    merged = finding.attributes["rule"]
+                    run_index, rule = self._rule_names[merged]
+                    own_by_run[run_index][index].append(
+                        replace(
+                            finding,
+                            explanation=finding.explanation.replace(f"'{merged}'", f"'{rule}'"),
+                            attributes={**finding.attributes, "rule": rule},
+                        )
+                    )
         if "pii" in self._detectors:
             _extend(shared, pii.detect(texts, region=self.region))
         if "links" in self._detectors:
@@ -96,17 +114,34 @@ class Engine:
         if "classifier" in self._detectors and self.classify is not None:
             _extend(shared, self.classify(texts))
         outcomes = [Outcome(tuple(found)) for found in shared]
-        for run in self.policies:
-            own: list[list[Finding]] = [[] for _ in texts]
-            lexicon = self._lexicons.get(run.ref)
-            if lexicon is not None:
-                _extend(own, match(lexicon, texts, normalized=normalized))
+        for run, own in zip(self.policies, own_by_run, strict=True):
             if run.ref in self._sampling:
                 _extend(own, _sample(messages, run, self._sampling[run.ref]))
+            uses = self._uses[run.ref]
             for index, (message, outcome) in enumerate(zip(messages, outcomes, strict=True)):
                 visible = [*outcome.findings, *own[index]] if own[index] else outcome.findings
+                if not self._holds_on_nothing[run.ref] and not any(
+                    finding.detector in uses for finding in visible
+                ):
+                    outcome.verdicts[run.ref] = _NOTHING_MET
+                    continue
                 outcome.verdicts[run.ref] = evaluate(run.document, message.context, visible)
         return outcomes
+
+
+def _merged_lexicon(
+    policies: Sequence[PolicyRun],
+) -> tuple[CompiledLexicon | None, dict[str, tuple[int, str]]]:
+    """One rule document of every policy's rules, each renamed to a short unique key ("2.5":
+    policy 2, rule 5), and the way back from key to (policy index, rule name)."""
+    rules: list[dict[str, Any]] = []
+    names: dict[str, tuple[int, str]] = {}
+    for index, run in enumerate(policies):
+        for number, rule in enumerate((run.document.get("lexicon") or {}).get("rules", [])):
+            key = f"{index}.{number}"
+            names[key] = (index, rule["name"])
+            rules.append({**rule, "name": key})
+    return (compile_lexicon({"rules": rules}) if rules else None), names
 
 
 def _extend(into: list[list[Finding]], found: list[list[Finding]]) -> None:

@@ -107,3 +107,22 @@ def test_bad_and_huge_input_is_scanned_without_error():
     outcomes = engine.scan([Message(text) for text in texts])
     assert len(outcomes) == len(texts)
     assert not any(v.fired for o in outcomes for v in o.verdicts.values())
+
+
+def test_policies_with_rules_of_the_same_name_each_get_their_own_findings():
+    def policy(name: str, term: str) -> dict:
+        return {
+            "name": name,
+            "severity": "low",
+            "detect": {"detector": "lexicon", "rule": "hush"},
+            "lexicon": {"rules": [{"name": "hush", "category": "secrecy", "any": [term]}]},
+        }
+
+    engine = Engine(
+        [PolicyRun("a", policy("A", "between us")), PolicyRun("b", policy("B", "apaga"))]
+    )
+    first, second = engine.scan([Message("keep it between us"), Message("apaga essa conversa")])
+    assert (first.verdicts["a"].fired, first.verdicts["b"].fired) == (True, False)
+    assert (second.verdicts["a"].fired, second.verdicts["b"].fired) == (False, True)
+    [finding] = first.verdicts["a"].findings
+    assert finding.attributes["rule"] == "hush" and "'hush'" in finding.explanation
