@@ -877,6 +877,11 @@ def main() -> None:
             for p in profiles
         ]
     firms = [tenant_with_people(profile) for profile in profiles]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proleakproof FROM pg_proc WHERE oid = 'ts_match_vq'::regproc")
+        (leakproof,) = cursor.fetchone()
+    # docs/operations.md: without it, row-level security keeps the text index out of every plan.
+    print(f"text match LEAKPROOF (text index usable under row-level security): {leakproof}")
     for size in sizes:
         plan = [
             (f, min(size, args.stress_size or size) if f.profile is STRESS else size) for f in firms
