@@ -856,6 +856,11 @@ def main() -> None:
         "--wide-rounds", type=int, default=ROUNDS, help="searches of the month-wide shape"
     )
     parser.add_argument(
+        "--no-jit",
+        action="store_true",
+        help="searches run with PostgreSQL's JIT compilation off (SET jit = off)",
+    )
+    parser.add_argument(
         "--partitioned",
         action="store_true",
         help="after the largest size: copy each firm into a table partitioned by month and one"
@@ -882,6 +887,12 @@ def main() -> None:
         (leakproof,) = cursor.fetchone()
     # docs/operations.md: without it, row-level security keeps the text index out of every plan.
     print(f"text match LEAKPROOF (text index usable under row-level security): {leakproof}")
+    if args.no_jit:
+        with connection.cursor() as cursor:
+            cursor.execute("SET jit = off")  # the session's: Django keeps this one connection
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        print(f"jit: {cursor.fetchone()[0]}")
     for size in sizes:
         plan = [
             (f, min(size, args.stress_size or size) if f.profile is STRESS else size) for f in firms

@@ -410,12 +410,6 @@ SQL
         psql_super "$db" <<SQL || die "could not set the privileges in $db"
 SET client_min_messages = warning;
 ALTER DEFAULT PRIVILEGES FOR ROLE $OWNER_ROLE IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO $APP_ROLE;
--- Under row-level security the planner may test a query's condition in an index, before the
--- policy, only when its function is LEAKPROOF; the text-search match (@@) is not marked so, and
--- archive search then reads every row of the date range to test the words (docs/scaling.md).
--- It only compares a vector with a query: no side effects, and no error that depends on the
--- row. Only a superuser may mark it, so it is done here rather than in a migration.
-ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;
 SQL
     done
     psql_super "$DB_NAME" <<SQL || die "could not set the privileges on schema public"
