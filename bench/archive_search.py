@@ -29,24 +29,21 @@ Run: make bench   (or: .venv/bin/python bench/archive_search.py [--sizes 100000,
 manage.py migrate once). The data stay in the bench-search-firm and bench-search tenants;
 --sizes grows them (rows already there count). Figures: docs/benchmarks.md, docs/scaling.md.
 
-Earlier figures (stress shape only), kept for comparison:
-Figures of 2026-12-06 (shared 2-core machine, load average 6 to 10 from other work; 40 searches
-each; the full selector: lexicon, exact count, page of 50, snippets):
+Figures of 2026-12-06 (shared 2-core machine, load average 10 to 13; --sizes 10000000
+--stress-size 2500000 --no-jit; 40 searches per employee shape, 10 month-wide; the full
+selector: lexicon, exact count, page of 50, snippets; p50 / p95):
 
-| messages | search | p50 | p95 | same filter, no text: p50 | p95 |
-|---|---|---|---|---|---|
-| 1,000,000 | keyword + month + employee | 32 ms | 44 ms | 7 ms | 11 ms |
-| 1,000,000 | proximity + month + employee | 46 ms | 66 ms | 13 ms | 21 ms |
-| 1,000,000 | keyword + month, every employee | 770 ms | 947 ms | 119 ms | 154 ms |
-| 10,000,000 | keyword + month + employee | 426 ms | 841 ms | 31 ms | 47 ms |
-| 10,000,000 | proximity + month + employee | 361 ms | 442 ms | 30 ms | 44 ms |
-| 10,000,000 | keyword + month, every employee | 5,729 ms | 7,233 ms | 669 ms | 986 ms |
+| profile | messages | search | p50 | p95 |
+|---|---|---|---|---|
+| firm | 10,000,000 | keyword + 30 days + employee | 27 ms | 48 ms |
+| firm | 10,000,000 | proximity + 30 days + employee | 12 ms | 21 ms |
+| firm | 10,000,000 | keyword + 30 days, every employee | 2,429 ms | 2,803 ms |
+| stress | 2,500,000 | keyword + 30 days + employee | 87 ms | 139 ms |
+| stress | 2,500,000 | proximity + 30 days + employee | 75 ms | 112 ms |
+| stress | 2,500,000 | keyword + 30 days, every employee | 2,315 ms | 2,570 ms |
+| stress (previous session, JIT on) | 10,000,000 | keyword + month + employee | 426 ms | 841 ms |
 
-The generator's vocabulary is small, so its keywords are far commoner than in real chat, and
-its 50 employees write 550 messages a day each. Plans at 10,000,000: with an employee, the
-(tenant, employee, time) index and a heap fetch of the employee's 16,500 messages of the month;
-month-wide, a parallel scan of the whole table (a month's rows are spread over it). The
-partitioning measurement and decision: docs/scaling.md.
+Plans, the row-level security finding and the variants tried: docs/scaling.md section 1.
 """
 
 from __future__ import annotations
@@ -856,6 +853,12 @@ def main() -> None:
         "--wide-rounds", type=int, default=ROUNDS, help="searches of the month-wide shape"
     )
     parser.add_argument(
+        "--copies",
+        default="month,time",
+        help="with --partitioned: which copies to build and compare (month: partitioned by"
+        " month; time: one table in time order)",
+    )
+    parser.add_argument(
         "--no-jit",
         action="store_true",
         help="searches run with PostgreSQL's JIT compilation off (SET jit = off)",
@@ -921,9 +924,12 @@ def main() -> None:
         for firm, label, slowest in explains:
             explain(firm, label, slowest)
     if args.partitioned:
+        copies = args.copies.split(",")
         for firm in firms:
-            compare_partitioned(firm, build_copy(firm, PARTITIONED))
-            compare_partitioned(firm, build_copy(firm, ORDERED))
+            if "month" in copies:
+                compare_partitioned(firm, build_copy(firm, PARTITIONED))
+            if "time" in copies:
+                compare_partitioned(firm, build_copy(firm, ORDERED))
         return
     design_figures(firms[0].tenant)
 
