@@ -59,7 +59,7 @@ def main() -> None:
     started = time.perf_counter()
     trained = train_from_corpus(args.corpus)
     print(
-        f"trained in {time.perf_counter() - started:.1f} s on one core; "
+        f"trained in {time.perf_counter() - started:.1f} s (wall clock); "
         f"data sha256 {trained.data_hash[:12]}; categories {', '.join(trained.model.categories)}"
     )
     active = classifier.ActiveModel(trained.model, "bench")

@@ -70,7 +70,7 @@ class Command(BaseCommand):
         flagged, messages = hard.get("flagged_share", 0), hard.get("messages", 0)
         self.stdout.write(
             f"macro F1 held-out {held.get('macro_f1', 0):.3f}, unseen "
-            f"{unseen.get('macro_f1', 0) if unseen.get('examples') else '-'}; "
+            f"{format(unseen['macro_f1'], '.3f') if unseen.get('examples') else '-'}; "
             f"hard negatives flagged {flagged:.1%} of {messages}"
         )
         missing = trained.metrics["categories_missing"]
