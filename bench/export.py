@@ -44,9 +44,10 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from archive.exporting.build import ExportRequest, write_export  # noqa: E402
+from archive.ledger.models import LogCheckpoint, PendingLeaf  # noqa: E402
 from archive.ledger.services import checkpoint_log  # noqa: E402
 from archive.models import Conversation, Message  # noqa: E402
-from bench.archive_search import COLUMNS, message_text, owner_connection  # noqa: E402
+from bench.archive_search import message_text, owner_connection  # noqa: E402
 from compliance_hub.audit.actors import Actor  # noqa: E402
 from compliance_hub.tenancy.context import tenant_scope  # noqa: E402
 from compliance_hub.tenancy.models import Tenant  # noqa: E402
@@ -58,10 +59,29 @@ START = datetime(2026, 3, 1, tzinfo=UTC)
 DAYS = 30
 CHUNK = 50_000
 FORMATS = ("rsmf", "eml", "csv", "jsonl", "html")
+COLUMNS = (
+    "tenant_id, conversation_id, employee_id, wamid, direction, type, whatsapp_timestamp,"
+    " received_at, text, structured, context, is_history, flags, raw"
+)
 EVENT_COLUMNS = (
     "tenant_id, kind, event_key, target_wamid, direction, whatsapp_timestamp, received_at,"
     " payload, raw"
 )
+
+
+def reusable_tenant(messages: int) -> Tenant | None:
+    """The newest earlier ``bench-export-<n>-<run>`` tenant whose data was fully loaded and
+    adopted by its log (its latest checkpoint covers every message): loading and adopting a
+    million rows takes most of an hour on this machine, the export a fraction of it."""
+    candidates = Tenant.objects.filter(slug__startswith=f"bench-export-{messages}-").order_by("-pk")
+    for tenant in candidates:
+        with tenant_scope(tenant):
+            if Message.objects.filter(tenant=tenant).count() != messages:
+                continue
+            latest = LogCheckpoint.objects.filter(tenant=tenant).order_by("-size").first()
+            if latest is not None and not PendingLeaf.objects.filter(tenant=tenant).exists():
+                return tenant
+    return None
 
 
 def fresh_tenant(messages: int) -> Tenant:
@@ -207,25 +227,40 @@ def result_messages(tenant: Tenant) -> int:
         return Message.objects.filter(tenant=tenant).count()
 
 
+def setup(messages: int) -> Tenant:
+    tenant = fresh_tenant(messages)
+    print(f"{tenant.slug}: loading {messages:,} messages")
+    conversations = people(tenant, max(1, messages // 200))
+    load(tenant, conversations, messages)
+    started = time.perf_counter()
+    checkpoint = checkpoint_log(tenant=tenant, force=True)
+    assert checkpoint is not None
+    print(f"  log adopted {checkpoint.size:,} records in {time.perf_counter() - started:.0f} s")
+    return tenant
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--export-child", nargs=2, metavar=("SLUG", "TARGET"))
     parser.add_argument("--keep", action="store_true", help="keep the bag (printed path)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="export an earlier run's data of this size if any"
+    )
+    parser.add_argument("--setup-only", action="store_true", help="load and adopt, no export")
     args = parser.parse_args()
     if args.export_child:
         export_child(*args.export_child, profile=args.profile)
         return
 
-    tenant = fresh_tenant(args.messages)
-    print(f"{tenant.slug}: loading {args.messages:,} messages")
-    conversations = people(tenant, max(1, args.messages // 200))
-    load(tenant, conversations, args.messages)
-    started = time.perf_counter()
-    checkpoint = checkpoint_log(tenant=tenant, force=True)
-    assert checkpoint is not None
-    print(f"  log adopted {checkpoint.size:,} records in {time.perf_counter() - started:.0f} s")
+    tenant = reusable_tenant(args.messages) if args.reuse else None
+    if tenant is not None:
+        print(f"{tenant.slug}: reusing its {args.messages:,} messages")
+    else:
+        tenant = setup(args.messages)
+    if args.setup_only:
+        return
 
     folder = tempfile.mkdtemp(prefix="bench-export-")
     target = str(Path(folder) / f"{tenant.slug}.zip")
