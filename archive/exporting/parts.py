@@ -18,7 +18,6 @@ parent holds no transaction while they run (the rows they read are committed one
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import queue as queues
@@ -26,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import billiard  # type: ignore[import-untyped]
 from django.conf import settings
 from django.db import connections
 from django.db.models import Count, QuerySet
@@ -105,8 +105,10 @@ def stage_in_parts(
     """Write the payload of ``selected`` in one child process per range, into sub-folders of
     ``folder``; ``progress`` gets the messages written so far. An error in a child (a record not
     in the checkpoint, a changed media file) is raised here, as the child raised it."""
-    context = multiprocessing.get_context("fork")
-    results: multiprocessing.Queue[Any] = context.Queue()
+    # billiard (Celery's fork of multiprocessing), not multiprocessing: a Celery worker is a
+    # daemonic process, and multiprocessing refuses to start children from one.
+    context = billiard.get_context("fork")
+    results = context.Queue()
     children = []
     for index, (first, last) in enumerate(ranges):
         part_folder = os.path.join(folder, f"part{index:03d}")
@@ -180,10 +182,16 @@ class _Job:
 _INHERITED: list[object] = []
 
 
-def _run(job: _Job, results: multiprocessing.Queue[Any]) -> None:
+def detach_inherited_connections() -> None:
+    """In a forked child: leave the parent's database connections to the parent (the next query
+    opens the child's own)."""
     for connection in connections.all(initialized_only=True):
         _INHERITED.append(connection.connection)
-        connection.connection = None  # the next query opens the child's own
+        connection.connection = None
+
+
+def _run(job: _Job, results: Any) -> None:
+    detach_inherited_connections()
     try:
         with tenant_scope(job.tenant):
             rows = job.selected.filter(
@@ -214,9 +222,7 @@ def _run(job: _Job, results: multiprocessing.Queue[Any]) -> None:
         results.join_thread()
 
 
-def _reported(
-    slices: Iterator[ConversationSlice], results: multiprocessing.Queue[Any]
-) -> Iterator[ConversationSlice]:
+def _reported(slices: Iterator[ConversationSlice], results: Any) -> Iterator[ConversationSlice]:
     for selection in slices:
         yield selection
         results.put(("progress", len(selection.messages)))

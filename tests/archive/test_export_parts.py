@@ -3,13 +3,15 @@ byte for byte, as one process writes; its progress still reaches the caller."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 
+import billiard
 import pytest
 from django.db.models import Count
 
 from archive.exporting.build import write_export
-from archive.exporting.parts import conversation_ranges
+from archive.exporting.parts import conversation_ranges, detach_inherited_connections
 from archive.models import Message
 from compliance_hub.tenancy.context import tenant_scope
 from tests.archive.export_db import archive_for_export, request
@@ -52,6 +54,32 @@ def test_an_export_in_two_processes_is_the_bag_one_process_writes(
     assert two == one
     assert split == alone
     assert calls[-1] == (9, 9)
+
+
+def _export_in_a_daemon(tenant, results) -> None:
+    detach_inherited_connections()
+    try:
+        _, data, _ = export(tenant)
+        results.put(hashlib.sha256(data).hexdigest())
+    except Exception as error:
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def test_an_export_in_parts_runs_in_a_celery_prefork_worker(transactional_db, tenant_a, settings):
+    # Celery's prefork pool runs tasks in daemonic processes, which multiprocessing forbids to
+    # start children ("daemonic processes are not allowed to have children").
+    archive_for_export(tenant_a, messages=9)
+    settings.EXPORT_PARTS, settings.EXPORT_PARTS_FROM = 2, 0
+    _, expected, _ = export(tenant_a)
+    context = billiard.get_context("fork")
+    results = context.Queue()
+    pool_worker = context.Process(target=_export_in_a_daemon, args=(tenant_a, results))
+    pool_worker.daemon = True
+    pool_worker.start()
+    answer = results.get(timeout=300)
+    pool_worker.join()
+
+    assert answer == hashlib.sha256(expected).hexdigest()
 
 
 def test_ranges_cut_whole_conversations_of_about_equal_size(transactional_db, tenant_a):
