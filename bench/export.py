@@ -41,6 +41,7 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from archive.exporting.build import ExportRequest, write_export  # noqa: E402
@@ -187,6 +188,7 @@ def export_child(slug: str, target: str, profile: bool) -> None:
     )  # fmt: skip
     before = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def run() -> None:
         with open(target, "wb") as out:
@@ -203,13 +205,20 @@ def export_child(slug: str, target: str, profile: bool) -> None:
     else:
         run()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # The parts' processes (archive/exporting/parts.py), reaped by now: their CPU counts too.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    parts_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+    cpu += parts_cpu
     peak = peak_rss_mb()
     size = Path(target).stat().st_size
     count = result_messages(tenant)
     print(
         f"RESULT messages={count} seconds={seconds:.1f} cpu_seconds={cpu:.1f} "
+        f"(of which parts {parts_cpu:.1f}) parts={settings.EXPORT_PARTS} "
         f"per_second={count / seconds:,.0f} per_cpu_second={count / cpu:,.0f} "
-        f"peak_rss_mb={peak:.0f} (at start {before:.0f}) bag_mb={size / 1e6:.1f}"
+        f"peak_rss_mb={peak:.0f} (at start {before:.0f}) "
+        f"largest_part_peak_rss_mb={after.ru_maxrss / 1024 if parts_cpu else 0:.0f} "
+        f"bag_mb={size / 1e6:.1f} load_average={os.getloadavg()[0]:.1f}"
     )
 
 

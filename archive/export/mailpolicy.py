@@ -23,7 +23,7 @@ from email.headerregistry import BaseHeader, HeaderRegistry
 from email.policy import EmailPolicy
 from typing import Any
 
-PARSED_KEPT = 4096  # distinct (name, text) pairs kept parsed: a conversation's headers, many times
+PARSED_KEPT = 256  # (name, text) pairs kept parsed, least recently used dropped (~5 KB each)
 
 
 class CachedHeaderRegistry(HeaderRegistry):
@@ -51,7 +51,9 @@ class CachingPolicy(EmailPolicy):
             return super().header_store_parse(name, value)
         key = (name.lower(), value)
         parsed = _parsed.get(key)
-        if parsed is None:
+        if parsed is not None:
+            _parsed.move_to_end(key)
+        else:
             parsed = super().header_store_parse(name, value)[1]
             _parsed[key] = parsed
             if len(_parsed) > PARSED_KEPT:
