@@ -41,12 +41,14 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from archive.exporting.build import ExportRequest, write_export  # noqa: E402
+from archive.ledger.models import LogCheckpoint, PendingLeaf  # noqa: E402
 from archive.ledger.services import checkpoint_log  # noqa: E402
 from archive.models import Conversation, Message  # noqa: E402
-from bench.archive_search import COLUMNS, message_text, owner_connection  # noqa: E402
+from bench.archive_search import message_text, owner_connection  # noqa: E402
 from compliance_hub.audit.actors import Actor  # noqa: E402
 from compliance_hub.tenancy.context import tenant_scope  # noqa: E402
 from compliance_hub.tenancy.models import Tenant  # noqa: E402
@@ -58,10 +60,29 @@ START = datetime(2026, 3, 1, tzinfo=UTC)
 DAYS = 30
 CHUNK = 50_000
 FORMATS = ("rsmf", "eml", "csv", "jsonl", "html")
+COLUMNS = (
+    "tenant_id, conversation_id, employee_id, wamid, direction, type, whatsapp_timestamp,"
+    " received_at, text, structured, context, is_history, flags, raw"
+)
 EVENT_COLUMNS = (
     "tenant_id, kind, event_key, target_wamid, direction, whatsapp_timestamp, received_at,"
     " payload, raw"
 )
+
+
+def reusable_tenant(messages: int) -> Tenant | None:
+    """The newest earlier ``bench-export-<n>-<run>`` tenant whose data was fully loaded and
+    adopted by its log (its latest checkpoint covers every message): loading and adopting a
+    million rows takes most of an hour on this machine, the export a fraction of it."""
+    candidates = Tenant.objects.filter(slug__startswith=f"bench-export-{messages}-").order_by("-pk")
+    for tenant in candidates:
+        with tenant_scope(tenant):
+            if Message.objects.filter(tenant=tenant).count() != messages:
+                continue
+            latest = LogCheckpoint.objects.filter(tenant=tenant).order_by("-size").first()
+            if latest is not None and not PendingLeaf.objects.filter(tenant=tenant).exists():
+                return tenant
+    return None
 
 
 def fresh_tenant(messages: int) -> Tenant:
@@ -167,6 +188,7 @@ def export_child(slug: str, target: str, profile: bool) -> None:
     )  # fmt: skip
     before = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def run() -> None:
         with open(target, "wb") as out:
@@ -183,13 +205,20 @@ def export_child(slug: str, target: str, profile: bool) -> None:
     else:
         run()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # The parts' processes (archive/exporting/parts.py), reaped by now: their CPU counts too.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    parts_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+    cpu += parts_cpu
     peak = peak_rss_mb()
     size = Path(target).stat().st_size
     count = result_messages(tenant)
     print(
         f"RESULT messages={count} seconds={seconds:.1f} cpu_seconds={cpu:.1f} "
+        f"(of which parts {parts_cpu:.1f}) parts={settings.EXPORT_PARTS} "
         f"per_second={count / seconds:,.0f} per_cpu_second={count / cpu:,.0f} "
-        f"peak_rss_mb={peak:.0f} (at start {before:.0f}) bag_mb={size / 1e6:.1f}"
+        f"peak_rss_mb={peak:.0f} (at start {before:.0f}) "
+        f"largest_part_peak_rss_mb={after.ru_maxrss / 1024 if parts_cpu else 0:.0f} "
+        f"bag_mb={size / 1e6:.1f} load_average={os.getloadavg()[0]:.1f}"
     )
 
 
@@ -207,25 +236,40 @@ def result_messages(tenant: Tenant) -> int:
         return Message.objects.filter(tenant=tenant).count()
 
 
+def setup(messages: int) -> Tenant:
+    tenant = fresh_tenant(messages)
+    print(f"{tenant.slug}: loading {messages:,} messages")
+    conversations = people(tenant, max(1, messages // 200))
+    load(tenant, conversations, messages)
+    started = time.perf_counter()
+    checkpoint = checkpoint_log(tenant=tenant, force=True)
+    assert checkpoint is not None
+    print(f"  log adopted {checkpoint.size:,} records in {time.perf_counter() - started:.0f} s")
+    return tenant
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--export-child", nargs=2, metavar=("SLUG", "TARGET"))
     parser.add_argument("--keep", action="store_true", help="keep the bag (printed path)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="export an earlier run's data of this size if any"
+    )
+    parser.add_argument("--setup-only", action="store_true", help="load and adopt, no export")
     args = parser.parse_args()
     if args.export_child:
         export_child(*args.export_child, profile=args.profile)
         return
 
-    tenant = fresh_tenant(args.messages)
-    print(f"{tenant.slug}: loading {args.messages:,} messages")
-    conversations = people(tenant, max(1, args.messages // 200))
-    load(tenant, conversations, args.messages)
-    started = time.perf_counter()
-    checkpoint = checkpoint_log(tenant=tenant, force=True)
-    assert checkpoint is not None
-    print(f"  log adopted {checkpoint.size:,} records in {time.perf_counter() - started:.0f} s")
+    tenant = reusable_tenant(args.messages) if args.reuse else None
+    if tenant is not None:
+        print(f"{tenant.slug}: reusing its {args.messages:,} messages")
+    else:
+        tenant = setup(args.messages)
+    if args.setup_only:
+        return
 
     folder = tempfile.mkdtemp(prefix="bench-export-")
     target = str(Path(folder) / f"{tenant.slug}.zip")

@@ -552,6 +552,11 @@ EXPORT_LINK_MAX_AGE = int(env("EXPORT_LINK_MAX_AGE", "3600") or "3600")
 # A running export whose progress has not moved for this long lost its worker (killed, OOM):
 # the expiry beat marks it failed so it does not show "Preparing" forever.
 EXPORT_STALL_MINUTES = int(env("EXPORT_STALL_MINUTES", "30") or "30")
+# An export of at least EXPORT_PARTS_FROM messages is written by EXPORT_PARTS processes (at most
+# the machine's cores), one per range of conversations (archive/exporting/parts.py); each holds
+# Django and a chunk of rows (~100 MB), so a worker machine needs that much per part.
+EXPORT_PARTS = int(env("EXPORT_PARTS", "2") or "2")
+EXPORT_PARTS_FROM = int(env("EXPORT_PARTS_FROM", "20000") or "20000")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:" + (env("PORT", "8000") or "8000"))
 # How long the WhatsApp page's connection check waits for a worker to process its test delivery.
 WHATSAPP_CHECK_PROCESSING_WAIT = float(env("WHATSAPP_CHECK_PROCESSING_WAIT", "5") or "5")

@@ -5,12 +5,25 @@ The standard library's :class:`~email.headerregistry.HeaderRegistry` creates a n
 ``type()`` for every header it parses or sets; measured by bench/export.py that was about a
 third of the time of writing an RSMF or .eml file. The classes it makes for a name are
 interchangeable (no state lives on them), so one per name gives the same bytes.
+
+Most headers of an export's files repeat from file to file (a conversation's From, To,
+participants, custodian and collection id on each of its days; the MIME parts' Content-Type,
+Content-Transfer-Encoding, Content-Disposition on every file), and parsing a header value into
+its token tree, then folding that tree back, was most of the rest of that time (cProfile over
+bench/export.py). :class:`CachingPolicy` parses a given text once (a bounded cache: header
+objects are immutable) and keeps each header object's folded bytes on it, so a repeated header
+costs a dictionary lookup; the bytes are the library's own (tests/archive/test_export_rsmf.py).
 """
 
 from __future__ import annotations
 
 import email.policy
+from collections import OrderedDict
 from email.headerregistry import BaseHeader, HeaderRegistry
+from email.policy import EmailPolicy
+from typing import Any
+
+PARSED_KEPT = 256  # (name, text) pairs kept parsed, least recently used dropped (~5 KB each)
 
 
 class CachedHeaderRegistry(HeaderRegistry):
@@ -26,7 +39,43 @@ class CachedHeaderRegistry(HeaderRegistry):
         return made
 
 
-POLICY = email.policy.SMTPUTF8.clone(header_factory=CachedHeaderRegistry())
+_parsed: OrderedDict[tuple[str, str], Any] = OrderedDict()
+
+
+class CachingPolicy(EmailPolicy):
+    """An :class:`EmailPolicy` that parses a header's text once and folds a header object once
+    per folding setting (same bytes: both steps are pure functions of their input)."""
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if type(value) is not str:  # Address lists, header objects: the library's way
+            return super().header_store_parse(name, value)
+        key = (name.lower(), value)
+        parsed = _parsed.get(key)
+        if parsed is not None:
+            _parsed.move_to_end(key)
+        else:
+            parsed = super().header_store_parse(name, value)[1]
+            _parsed[key] = parsed
+            if len(_parsed) > PARSED_KEPT:
+                _parsed.popitem(last=False)
+        return (name, parsed)
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        setting = (name, self.max_line_length, self.linesep, self.utf8, self.cte_type,
+                   self.refold_source)  # fmt: skip
+        kept = getattr(value, "_ch_folded", None)
+        if kept is not None and kept[0] == setting:
+            folded: bytes = kept[1]
+            return folded
+        folded = super().fold_binary(name, value)
+        if isinstance(value, BaseHeader):
+            value._ch_folded = (setting, folded)  # type: ignore[attr-defined]
+        return folded
+
+
+POLICY = CachingPolicy(**email.policy.SMTPUTF8.__dict__).clone(
+    header_factory=CachedHeaderRegistry()
+)
 # Headers written unfolded up to RFC 5322's 998-character line limit: a folded X-RSMF header reads
 # back with the fold's whitespace, and Relativity compares some of them exactly.
 HEADER_POLICY = POLICY.clone(max_line_length=998)

@@ -68,6 +68,13 @@ class Tally:
         self.media.update(name for name, _ in new)
         return new
 
+    def merge(self, other: Tally) -> None:
+        """Add the counts of another part of the same export (its media may repeat ours)."""
+        self.conversations += other.conversations
+        self.messages += other.messages
+        self.events += other.events
+        self.media.update(other.media)
+
     def counts(self) -> Counts:
         return Counts(self.conversations, self.messages, self.events, len(self.media))
 
@@ -85,18 +92,20 @@ def payload_files(
     formats: Sequence[str],
     generator: str,
     tally: Tally | None = None,
+    first: bool = True,
 ) -> Iterator[PayloadFile]:
     """The payload of an export in the chosen formats, written lazily in ONE pass over
     ``selections`` (a stream: a database cursor in production), one conversation at a time:
     its RSMF, e-mail and HTML files, its rows appended to the CSV and JSON Lines, and the media
     files it is the first to name. ``tally`` (when given) holds the counts once the files have
-    been written."""
+    been written. ``first`` is false for a later part of an export written in parts: the CSV's
+    header row is the first part's."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown export formats: {', '.join(sorted(unknown))}")
     chosen = set(formats) | ({"media"} if "html" in formats else set())
     tally = tally if tally is not None else Tally()
-    header = True
+    header = first
     for selection in selections:
         new_media = tally.add(selection)
         if "rsmf" in chosen:
@@ -116,7 +125,7 @@ def payload_files(
         if "media" in chosen:
             for name, attachment in new_media:
                 yield PayloadFile(f"media/{name}", _copy(attachment))
-    if header:  # nothing selected: the tables still exist, with their header
+    if header and first:  # nothing selected: the tables still exist, with their header
         if "csv" in chosen:
             yield PayloadFile("messages.csv", _csv([], header=True), append=True)
         if "jsonl" in chosen:

@@ -23,6 +23,7 @@ signature).
 from __future__ import annotations
 
 import importlib.metadata
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from django.db.models import QuerySet
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
-from ..export.bag import BagInfo, TagContent, write_bag_zip
+from ..export.bag import BagInfo, TagContent, stage_payload, write_staged_bag_zip
 from ..export.payload import FORMATS, Counts, Tally, payload_files
 from ..export.records import ConversationSlice
 from ..ledger.models import LogCheckpoint, PendingLeaf
@@ -42,6 +43,7 @@ from ..ledger.services import checkpoint_log
 from ..ledger.signing import public_key_pem, sign
 from ..models import Message
 from .feed import ProvenRecords, conversation_slices
+from .parts import conversation_ranges, part_count, stage_in_parts
 from .proofs import checkpoint_json, write_proofs
 
 PROGRESS_EVERY = 0.5  # seconds between progress calls
@@ -131,44 +133,55 @@ def write_export(
     if not total:
         raise NothingToExport("Nothing to export: no message matches this selection.")
     checkpoint = covering_checkpoint(tenant)
-    with tenant_scope(tenant):
-        key = checkpoint.key
-        proven = ProvenRecords(tree_size=checkpoint.size)
-        tally = Tally()
-        slices = conversation_slices(tenant=tenant, messages=selected, proven=proven)
-        generator = f"Compliance Hub {software_version()}"
-        sink = _Counting(out)
-
-        def info() -> BagInfo:
-            return BagInfo(
+    generator = f"Compliance Hub {software_version()}"
+    parts = part_count(total)
+    if parts > 1:
+        with tenant_scope(tenant):
+            ranges = conversation_ranges(selected, parts)
+    with tempfile.TemporaryDirectory(prefix="export-") as staging:
+        if parts > 1 and len(ranges) > 1:
+            report = _Reporter(total, progress)
+            written = stage_in_parts(
+                tenant=tenant, selected=selected, ranges=ranges, folder=staging,
+                formats=request.formats, generator=generator, tree_size=checkpoint.size,
+                progress=report.done,
+            )  # fmt: skip
+            report.finish()
+            staged, proven, tally = written.parts, written.proven, written.tally
+        else:
+            proven = ProvenRecords(tree_size=checkpoint.size)
+            tally = Tally()
+            with tenant_scope(tenant):
+                slices = conversation_slices(tenant=tenant, messages=selected, proven=proven)
+                payload = payload_files(
+                    _reporting(slices, total, progress), formats=request.formats,
+                    generator=generator, tally=tally,
+                )  # fmt: skip
+                staged = [stage_payload(payload, staging)]
+        with tenant_scope(tenant):
+            key = checkpoint.key
+            sink = _Counting(out)
+            info = BagInfo(
                 tenant=tenant.slug, export_id=request.export_id, requester=request.requester,
                 matter=request.matter, query=request.query, date_from=request.date_from,
                 date_until=request.date_until, created_at=request.created_at,
                 software_version=software_version(), formats=request.formats,
                 counts=tally.counts(), legal_hold=request.legal_hold,
             )  # fmt: skip
-
-        def log_files() -> dict[str, TagContent]:
-            return {
+            log_files: dict[str, TagContent] = {
                 "log/checkpoint.json": checkpoint_json(tenant=tenant, checkpoint=checkpoint),
                 "log/proofs.jsonl": lambda handle: write_proofs(
                     tenant=tenant, checkpoint=checkpoint, proven=proven, out=handle
                 ),
                 "log/public-key.pem": public_key_pem(bytes(key.public_key)).encode("ascii"),
             }
-
-        digest = write_bag_zip(
-            payload_files(
-                _reporting(slices, total, progress),
-                formats=request.formats,
-                generator=generator,
-                tally=tally,
-            ),
-            info=info,
-            out=sink,  # type: ignore[arg-type]  # write and flush are all zipfile needs
-            tag_files=log_files,
-            sign=lambda manifest: sign(key, manifest),
-        )
+            digest = write_staged_bag_zip(
+                staged,
+                info=info,
+                out=sink,  # type: ignore[arg-type]  # write and flush are all zipfile needs
+                tag_files=log_files,
+                sign=lambda manifest: sign(key, manifest),
+            )
     return ExportResult(
         tag_manifest_sha256=digest,
         counts=tally.counts(),
@@ -176,6 +189,27 @@ def write_export(
         tree_size=checkpoint.size,
         size=sink.written,
     )
+
+
+class _Reporter:
+    """The ``progress`` calls of an export written in parts: at most one per interval."""
+
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None) -> None:
+        self.total = total
+        self.progress = progress
+        self.last = 0.0
+        self.written = 0
+
+    def done(self, written: int) -> None:
+        self.written = written
+        now = time.monotonic()
+        if self.progress is not None and now - self.last >= PROGRESS_EVERY:
+            self.progress(written, self.total)
+            self.last = now
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(self.written, self.total)
 
 
 def _reporting(

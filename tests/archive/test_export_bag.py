@@ -7,16 +7,25 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import tracemalloc
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import bagit
 import pytest
 
 from archive.export import verify
-from archive.export.bag import VERIFY_SCRIPT, BagInfo, write_bag_zip
-from archive.export.payload import FORMATS, counts, payload_files
+from archive.export.bag import (
+    VERIFY_SCRIPT,
+    BagInfo,
+    stage_payload,
+    write_bag_zip,
+    write_staged_bag_zip,
+)
+from archive.export.payload import FORMATS, Counts, PayloadFile, counts, payload_files
 from archive.export.rsmf_check import check_rsmf
+from archive.export.zips import zip_entry
 
 from .export_fixtures import every_kind
 
@@ -214,3 +223,80 @@ def test_extra_tag_files_are_pinned_by_the_tag_manifest_and_cannot_enter_the_pay
 
     with pytest.raises(ValueError, match="would land in the payload"):
         build(formats=("csv",), tag_files={"data/sneaky.txt": b"x"})
+
+
+class _Discard:
+    """An output stream that keeps nothing (zipfile needs write and flush)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _many_small_files(count: int):
+    for n in range(count):
+        yield PayloadFile(
+            f"rsmf/acme-br_{n}_2025-03-10.rsmf", lambda out, n=n: out.write(b"x" * 300 + bytes(n))
+        )
+
+
+def test_a_bag_of_many_files_holds_no_more_per_file_than_the_zips_own_directory():
+    # The zip's central directory (one entry per file, in memory until the zip is closed) is
+    # the one per-file list a bag may hold; bagit's manifest entries and a walk's paths held
+    # about as much again (a million-message export has ~300,000 files).
+    count = 4000
+    info = BagInfo(
+        tenant="acme-br", export_id="17", requester="r", matter="", query="", date_from=None,
+        date_until=None, created_at=datetime(2025, 4, 2, tzinfo=UTC), software_version="0.1.0",
+        formats=("rsmf",), counts=Counts(1, count, 0, 0),
+    )  # fmt: skip
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        with zipfile.ZipFile(_Discard(), "w") as archive:  # type: ignore[arg-type]
+            for n in range(count):
+                entry = zip_entry(f"export-acme-br-17/data/rsmf/acme-br_{n}_2025-03-10.rsmf")
+                archive.writestr(entry, b"x" * 300)
+            _, directory = tracemalloc.get_traced_memory()
+        del archive  # its directory too
+        tracemalloc.reset_peak()
+        write_bag_zip(_many_small_files(count), info=info, out=_Discard())  # type: ignore[arg-type]
+        _, bag = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    directory -= start
+    bag -= start
+    assert bag < directory * 1.5 + 1_000_000, (bag / count, directory / count)
+
+
+def test_a_payload_staged_in_parts_gives_the_bag_of_one_part(tmp_path):
+    # Two conversations naming the same media: the second part writes them again, the bag
+    # takes them once, as one process writing both conversations does.
+    first = every_kind()
+    second = replace(first, conversation=replace(first.conversation, conversation_id="43"))
+    info = BagInfo(
+        tenant="acme-br", export_id="17", requester="r", matter="", query="", date_from=None,
+        date_until=None, created_at=datetime(2025, 4, 2, tzinfo=UTC), software_version="0.1.0",
+        formats=FORMATS, counts=counts([first, second]),
+    )  # fmt: skip
+    generator = "Compliance Hub 0.1.0"
+    whole = io.BytesIO()
+    write_bag_zip(
+        payload_files([first, second], formats=FORMATS, generator=generator), info=info, out=whole
+    )
+    parts = []
+    for number, selection in enumerate((first, second)):
+        folder = tmp_path / f"part{number}"
+        folder.mkdir()
+        payload = payload_files([selection], formats=FORMATS, generator=generator, first=not number)
+        parts.append(stage_payload(payload, str(folder)))
+    staged = io.BytesIO()
+    write_staged_bag_zip(parts, info=info, out=staged)
+
+    assert staged.getvalue() == whole.getvalue()
+    names = zip_files(whole.getvalue())
+    assert sum(1 for n in names if "/data/media/" in n) == 4
+    assert sum(1 for n in names if n.endswith(".rsmf") and "_43_" in n) >= 1

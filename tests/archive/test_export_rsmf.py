@@ -243,3 +243,29 @@ def test_records_refuse_what_no_writer_could_render_faithfully():
     twice = Message("wamid.t", "text", CLIENT.key, Direction.INBOUND, at(10, 9, 0))
     with pytest.raises(RecordError, match="a message twice"):
         ConversationSlice(conversation(), (twice, twice))
+
+
+def test_the_caching_mail_policy_writes_the_librarys_own_bytes(monkeypatch):
+    # Headers parsed and folded once per text (archive/export/mailpolicy.py) must not change a
+    # byte: each file twice (the second from the caches), against the plain library policy.
+    from archive.export import eml, mailpolicy
+
+    group = ConversationSlice(conversation(ConversationKind.GROUP), every_kind_of_message())
+    selections = [every_kind(), group]
+
+    def files() -> list[bytes]:
+        written = []
+        for selection in selections:
+            written += [f.content for f in rsmf.rsmf_files(selection, generator="Compliance Hub")]
+            written += [f.content for f in eml.eml_files(selection, generator="Compliance Hub")]
+        return written
+
+    cached = files() + files()
+    plain = email.policy.SMTPUTF8.clone(header_factory=mailpolicy.CachedHeaderRegistry())
+    for module in (rsmf, eml):
+        monkeypatch.setattr(module, "POLICY", plain)
+        monkeypatch.setattr(module, "HEADER_POLICY", plain.clone(max_line_length=998))
+    library = files()
+
+    assert cached == library + library
+    assert len(mailpolicy._parsed) > 0, "the cache was used"
