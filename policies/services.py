@@ -27,7 +27,7 @@ class PolicyDocumentError(ValueError):
         self.problems = problems
 
 
-def canonical_sha256(document: Mapping[str, Any]) -> str:
+def canonical_sha256(document: Mapping[str, object]) -> str:
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
