@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils.crypto import salted_hmac
 
 from archive.models import Message
@@ -28,7 +28,7 @@ from .detectors.findings import Finding
 from .documents.evaluate import MessageContext
 from .engine import Classify, Engine, PolicyRun
 from .engine import Message as EngineMessage
-from .models import MessageScan, Policy, PolicyHit, PolicyVersion
+from .models import MessageScan, PolicyHit, PolicyVersion
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +61,11 @@ def _engine(tenant_id: int, version_ids: tuple[int, ...], region: str) -> Engine
 
 def active_versions(tenant: Tenant) -> list[PolicyVersion]:
     """The latest version of each active policy of the tenant."""
-    return [
-        policy.versions.get(number=policy.version)
-        for policy in Policy.objects.filter(tenant=tenant, active=True).order_by("pk")
-    ]
+    return list(
+        PolicyVersion.objects.filter(
+            tenant=tenant, policy__active=True, number=F("policy__version")
+        ).order_by("policy_id")
+    )
 
 
 def scan_messages(

@@ -40,6 +40,8 @@ DETECTORS: tuple[str, ...] = ("lexicon", "pii", "links", "classifier", "sampling
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 MAX_DEPTH = 8  # nesting of any/all/none: deeper is a mistake, not a policy
 MAX_CONDITIONS = 200
+# JSON levels: a condition group takes two (the object, its list), the lexicon a few more.
+MAX_STRUCTURE_DEPTH = 2 * MAX_DEPTH + 16
 
 _LEAF: dict[str, Any] = {
     "type": "object",
@@ -186,6 +188,24 @@ def _schema_message(error: Any) -> str:
     return "is not valid here"
 
 
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest, without recursion (a hostile document may be deep)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = (
+            item.values() if isinstance(item, Mapping) else item if isinstance(item, list) else None
+        )
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_STRUCTURE_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def _specific(error: Any) -> Any:
     """A condition is "a detector test or a group" (oneOf): the useful error is the one inside
     the branch the author meant (jsonschema's best_match picks it), not "matches neither"."""
@@ -202,6 +222,9 @@ def validate_document(document: object) -> list[Problem]:
     """Every problem of `document`, errors first, then warnings. Empty: the document is good."""
     if not isinstance(document, Mapping):
         return [Problem("", "a policy is a JSON object with name, severity and detect")]
+    if _depth(document) > MAX_STRUCTURE_DEPTH:
+        # Checked before the schema, whose validator recurses once per level.
+        return [Problem("", f"nested more than {MAX_DEPTH} levels deep")]
     errors = sorted(
         (_specific(error) for error in _VALIDATOR.iter_errors(document)),
         key=lambda e: list(map(str, e.absolute_path)),

@@ -120,6 +120,14 @@ def test_what_is_not_a_document_at_all_is_refused_without_echoing_it(document):
     assert problems and all(len(str(p)) < 300 for p in problems)
 
 
+def test_a_hostile_depth_is_refused_without_recursing():
+    condition: dict = {"detector": "pii"}
+    for _ in range(5_000):
+        condition = {"all": [condition]}
+    problems = validate_document({"name": "deep", "severity": "low", "detect": condition})
+    assert [p.message for p in problems] == ["nested more than 8 levels deep"]
+
+
 def test_nesting_beyond_the_limit_is_refused():
     condition: dict = {"detector": "pii"}
     for _ in range(12):

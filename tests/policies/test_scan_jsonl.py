@@ -58,6 +58,7 @@ def test_unreadable_lines_are_answered_and_the_rest_scanned(tmp_path, models_dir
         json.dumps([1, 2]),
         json.dumps({"id": 7}),
         json.dumps({"id": 8, "text": ""}),
+        '{"id": 9, "text": ' + "[" * 100_000 + "]" * 100_000 + "}",
     ]
     rows, stderr, code = scan(tmp_path, lines, models_dir)
     assert code == 0
@@ -66,9 +67,10 @@ def test_unreadable_lines_are_answered_and_the_rest_scanned(tmp_path, models_dir
         "line 2 is not a JSON object",
         "line 3 has no text (a string)",
         "",
+        "line 5 is nested too deeply to read",
     ]
     assert rows[3] == {"id": 8, "categories": [], "findings": []}
-    assert "3 line(s) could not be read" in stderr
+    assert "4 line(s) could not be read" in stderr
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path):

@@ -99,6 +99,9 @@ def _records(lines: TextIO) -> Iterator[Record]:
         except ValueError:
             yield number, "", f"line {number} is not JSON"
             continue
+        except RecursionError:
+            yield number, "", f"line {number} is nested too deeply to read"
+            continue
         if not isinstance(row, dict):
             yield number, "", f"line {number} is not a JSON object"
             continue
