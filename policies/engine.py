@@ -43,6 +43,9 @@ class Outcome:
 
     findings: tuple[Finding, ...]
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    # Each policy's own term-rule and sampling findings, by ref (only where it has some): what
+    # "test this text" shows even when the policy did not fire.
+    own: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
 
     @property
     def fired(self) -> list[Finding]:
@@ -119,7 +122,10 @@ class Engine:
                 _extend(own, _sample(messages, run, self._sampling[run.ref]))
             uses = self._uses[run.ref]
             for index, (message, outcome) in enumerate(zip(messages, outcomes, strict=True)):
-                visible = [*outcome.findings, *own[index]] if own[index] else outcome.findings
+                visible: Sequence[Finding] = outcome.findings
+                if own[index]:
+                    outcome.own[run.ref] = tuple(own[index])
+                    visible = [*outcome.findings, *own[index]]
                 if not self._holds_on_nothing[run.ref] and not any(
                     finding.detector in uses for finding in visible
                 ):
