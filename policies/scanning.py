@@ -28,6 +28,7 @@ from .detectors.findings import Finding
 from .documents.evaluate import MessageContext
 from .engine import Classify, Engine, PolicyRun
 from .engine import Message as EngineMessage
+from .hooks import hits_raised
 from .models import MessageScan, PolicyHit, PolicyVersion
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,10 @@ def _scan_chunk(
                 hits.append(_hit(tenant, message, version, verdict.findings, lookback=lookback))
     with transaction.atomic():
         PolicyHit.objects.bulk_create(hits, ignore_conflicts=True)
+        if hits:
+            message_ids = sorted({hit.message_id for hit in hits})
+            version_ids = sorted({hit.policy_version_id for hit in hits})
+            transaction.on_commit(lambda: _announce(tenant, message_ids, version_ids), robust=True)
         if versions is None:
             MessageScan.objects.bulk_create(
                 [
@@ -135,6 +140,15 @@ def _scan_chunk(
                 ignore_conflicts=True,
             )
     return len(hits)
+
+
+def _announce(tenant: Tenant, message_ids: list[int], version_ids: list[int]) -> None:
+    # send_robust: a receiver that fails (alerts) is logged, never raised into the scan.
+    for receiver, error in hits_raised.send_robust(
+        sender=PolicyHit, tenant=tenant, message_ids=message_ids, version_ids=version_ids
+    ):
+        if isinstance(error, Exception):
+            logger.error("policies: %r failed on raised hits", receiver, exc_info=error)
 
 
 def _skipped(message: Message, restricted: set[int]) -> str:

@@ -170,3 +170,48 @@ def test_the_beat_sweep_reaches_each_tenant_with_a_policy_through_the_worker(
     wait_until(swept, failure="the sweep did not scan the firm's message")
     with tenant_scope(idle):
         assert not MessageScan.objects.exists()
+
+
+def test_new_hits_are_announced_after_commit_and_a_failing_receiver_does_not_fail_the_scan(
+    tenant_a, django_capture_on_commit_callbacks
+):
+    from policies.hooks import hits_raised
+
+    heard: list[dict] = []
+
+    def listener(**kwargs):
+        heard.append(kwargs)
+
+    def broken(**kwargs):
+        raise RuntimeError("a receiver above policies failed")
+
+    activate(tenant_a, "data_protection")
+    ids = archived(tenant_a, employee_of(tenant_a), [CPF_TEXT, "Bom dia, reunião às 15h"])
+    hits_raised.connect(broken, dispatch_uid="test-broken")
+    hits_raised.connect(listener, dispatch_uid="test-listener")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert scan_messages(tenant=tenant_a, message_ids=ids) == 1
+            assert heard == []  # nothing before the hits are committed
+        with django_capture_on_commit_callbacks(execute=True):
+            scan_messages(tenant=tenant_a, message_ids=ids)  # nothing new: nothing announced
+    finally:
+        hits_raised.disconnect(dispatch_uid="test-broken")
+        hits_raised.disconnect(dispatch_uid="test-listener")
+    [call] = heard
+    with tenant_scope(tenant_a):
+        [hit] = PolicyHit.objects.all()
+    assert call["tenant"] == tenant_a
+    assert (call["message_ids"], call["version_ids"]) == ([hit.message_id], [hit.policy_version_id])
+
+
+def test_decisions_from_every_registered_source_are_merged_true_positive_winning(tenant_a):
+    from policies import decisions
+
+    decisions.register_decision_source("test-a", lambda tenant, ids: {ids[0]: False, ids[1]: False})
+    decisions.register_decision_source("test-b", lambda tenant, ids: {ids[1]: True})
+    try:
+        assert decisions.decided(tenant_a, [10, 11, 12]) == {10: False, 11: True}
+    finally:
+        decisions._sources.pop("test-a")
+        decisions._sources.pop("test-b")
