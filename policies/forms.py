@@ -42,7 +42,11 @@ def parse_document_text(text: str) -> Any:
 
 
 def pretty(document: object) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
+    """The document as the JSON view shows it ("" for one nested too deeply to write out)."""
+    try:
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    except RecursionError:
+        return ""
 
 
 class NoteForm(forms.Form):

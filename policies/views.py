@@ -257,6 +257,9 @@ def _show(state: EditorState, document: object, problems: list[Problem] | None =
         except editor.NotFormEditable as error:
             state.mode = "json"
             state.json_error = f"This policy opens in the JSON view: {error}."
+        except RecursionError:
+            state.mode = "json"
+            state.json_error = "The document is nested too deeply to show as a form."
         else:
             state.problems = editor.place_problems(state.form, errors)
             return
