@@ -86,9 +86,7 @@ def pack_rows(*, tenant: Tenant) -> list[PackRow]:
 
 
 def policy_versions(*, tenant: Tenant, policy: Policy) -> list[PolicyVersion]:
-    return list(
-        PolicyVersion.objects.filter(tenant=tenant, policy=policy).order_by("-number")
-    )
+    return list(PolicyVersion.objects.filter(tenant=tenant, policy=policy).order_by("-number"))
 
 
 def policy_version(*, tenant: Tenant, policy: Policy, number: int) -> PolicyVersion | None:

@@ -53,7 +53,6 @@ READ_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
 WRITE_ROLES = (Role.OFFICER, Role.ADMIN)
 
 
-
 def _can_write(request: TenantRequest) -> bool:
     return getattr(request.membership, "role", None) in WRITE_ROLES
 
@@ -85,11 +84,11 @@ def policy_switch(request: TenantRequest, pk: int) -> HttpResponse:
     policy = _policy_or_404(request, pk)
     active = request.POST.get("active") == "on"
     set_active(policy=policy, actor=Actor.from_request(request), active=active)
-    messages.success(
-        request, f"“{policy.name}” is switched {'on' if active else 'off'}."
-    )
+    messages.success(request, f"“{policy.name}” is switched {'on' if active else 'off'}.")
     target = request.POST.get("next")
-    return redirect("policies:policy", policy.pk) if target == "policy" else redirect("policies:list")
+    return (
+        redirect("policies:policy", policy.pk) if target == "policy" else redirect("policies:list")
+    )
 
 
 @role_required(*WRITE_ROLES)
@@ -381,8 +380,12 @@ _RULE_TEXTS = (
     ("description", "Description", ""),
 )
 _RULE_LISTS = (
-    ("any", "Any of these terms", "One a line; invest* matches any ending; a proximity "
-     "clause as one line of JSON: {\"terms\": [...], \"near\": [...], \"within\": 3}."),
+    (
+        "any",
+        "Any of these terms",
+        "One a line; invest* matches any ending; a proximity "
+        'clause as one line of JSON: {"terms": [...], "near": [...], "within": 3}.',
+    ),
     ("all", "And all of these", "Each must be in the message too."),
     ("none", "But none of these", "The rule stays quiet if one is in the message."),
     ("exclude", "Not inside these phrases", "A match inside one of these is not one."),

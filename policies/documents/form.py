@@ -268,9 +268,7 @@ def form_from_document(document: object, *, spares: bool = True) -> PolicyForm:
         direction=_text(scope.get("direction", "any"), "the direction"),
         counterparty=_text(scope.get("counterparty", "any"), "the counterparty"),
         combine=combine,
-        conditions=[
-            _condition_row(i, child, f"test {i + 1}") for i, child in enumerate(children)
-        ],
+        conditions=[_condition_row(i, child, f"test {i + 1}") for i, child in enumerate(children)],
         exceptions=[
             _condition_row(i, child, f"exception {i + 1}") for i, child in enumerate(exceptions)
         ],

@@ -27,7 +27,8 @@ FULL = {
     "detect": {"any": [
         {"detector": "classifier", "category": "off_channel", "min_score": 0.8},
         {"detector": "links", "category": "off_channel"},
-        {"all": [{"detector": "pii", "types": ["email"]}, {"detector": "lexicon", "rule": "signal"}]},
+        {"all": [{"detector": "pii", "types": ["email"]},
+                 {"detector": "lexicon", "rule": "signal"}]},
     ]},
     "exceptions": [{"detector": "lexicon", "rule": "approved"}],
     "lexicon": {"description": "own", "rules": [

@@ -13,14 +13,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from archive.models import Message
+from archive.services import archive_messages
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from policies.documents.form import form_from_document
 from policies.models import Policy, PolicyHit, PolicyVersion
 from policies.packs import pack
-from archive.models import Message
-from archive.services import archive_messages
 from policies.scanning import scan_messages
 from policies.services import create_policy, enable_pack, set_active
 from tests.archive.ledger_helpers import employee_of, message_record
@@ -251,7 +251,7 @@ def test_saving_a_change_in_the_form_creates_version_two_with_its_note(
     assert "Version 2" in page and "fewer alerts" in page
     diff = client.get(reverse("policies:diff", args=[policy.pk]) + "?from=1&to=2")
     text = diff.content.decode()
-    assert '<span class="diff-removed">−     &quot;min_score&quot;: 0.5' in text
+    assert '<span class="diff-removed">-     &quot;min_score&quot;: 0.5' in text
     assert '<span class="diff-added">+     &quot;min_score&quot;: 0.9' in text
 
 
@@ -293,9 +293,7 @@ def test_a_catastrophic_pattern_is_refused_in_words(client, tenant_a, oscar, pol
     assert len(versions(tenant_a, policy)) == 1
 
 
-def test_a_policy_that_matches_everything_is_saved_with_a_warning(
-    client, tenant_a, oscar, policy
-):
+def test_a_policy_that_matches_everything_is_saved_with_a_warning(client, tenant_a, oscar, policy):
     login(client, oscar)
     data = editor_fields(TERMS)
     data.update({"combine": ["none"], "action": ["save"]})
