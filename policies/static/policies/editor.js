@@ -17,7 +17,8 @@
       data.set("action", "test");
       button.disabled = true;
       result.setAttribute("aria-busy", "true");
-      fetch(form.action || window.location.href, {
+      // Not form.action: the buttons named "action" shadow that property.
+      fetch(form.getAttribute("action") || window.location.href, {
         method: "POST",
         body: data,
         credentials: "same-origin",
@@ -34,6 +35,7 @@
         })
         .catch(function () {
           // The plain form post still works: fall back to it.
+          button.disabled = false;
           form.requestSubmit(button);
         })
         .finally(function () {
