@@ -26,9 +26,7 @@ def test_an_officer_switches_on_a_pack_tunes_a_policy_tests_it_and_saves_version
     expect(page.get_by_text("The firm has no policies yet")).to_be_visible()
 
     page.get_by_role("button", name="Switch on the Conduct pack").click()
-    expect(page.locator(".messages")).to_contain_text(
-        "Conduct pack switched on: 1 added"
-    )
+    expect(page.locator(".messages")).to_contain_text("Conduct pack switched on: 1 added")
     page.get_by_role("link", name="Harassment").click()
     expect(page.get_by_role("heading", name="Policy: Harassment")).to_be_visible()
     page.get_by_role("link", name="Edit").click()
