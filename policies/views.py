@@ -367,7 +367,7 @@ def _save(
     except PolicyDocumentError as error:
         return error.problems
     for warning in warnings:
-        messages.warning(request, f"Saved, but check this: {warning}.")
+        messages.warning(request, f"Saved, but check this: {warning.message}.")
     return policy
 
 

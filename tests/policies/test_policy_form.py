@@ -17,6 +17,7 @@ from policies.documents.form import (
 )
 from policies.documents.schema import validate_document
 from policies.packs import packs
+from tests.policies.editor_posts import post_of
 
 FULL = {
     "name": "Moving clients off WhatsApp",
@@ -39,36 +40,6 @@ FULL = {
     ]},
     "action": {"alert": True, "notify": ["assignees", "supervisors"]},
 }  # fmt: skip
-
-
-def post_of(form) -> dict[str, list[str]]:
-    """What a browser posts for the form as shown (checkboxes only when ticked)."""
-    data: dict[str, list[str]] = {
-        "name": [form.name], "description": [form.description], "severity": [form.severity],
-        "employees": form.employees, "teams": form.teams, "regions": form.regions,
-        "direction": [form.direction], "counterparty": [form.counterparty],
-        "combine": [form.combine], "notify": form.notify, "original": [form.original],
-    }  # fmt: skip
-    if form.alert:
-        data["alert"] = ["on"]
-    for prefix, rows in (("cond", form.conditions), ("exc", form.exceptions)):
-        for row in rows:
-            key = f"{prefix}-{row.index}-"
-            if row.group:
-                data[key + "group"] = [row.group]
-                continue
-            for name in ("detector", "category", "rule", "min_score", "rate"):
-                data[key + name] = [getattr(row, name)]
-            data[key + "types"] = row.types
-    for rule in form.rules:
-        key = f"rule-{rule.index}-"
-        for name in ("name", "category", "score", "language", "negation_window", "description",
-                     "any", "all", "none", "exclude", "patterns"):  # fmt: skip
-            # Browsers send a textarea's lines with CRLF.
-            data[key + name] = [getattr(rule, name).replace("\n", "\r\n")]
-        if rule.negation:
-            data[key + "negation"] = ["on"]
-    return data
 
 
 @pytest.mark.parametrize(

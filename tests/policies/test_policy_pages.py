@@ -18,13 +18,13 @@ from archive.services import archive_messages
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
-from policies.documents.form import form_from_document
 from policies.models import Policy, PolicyHit, PolicyVersion
 from policies.packs import pack
 from policies.scanning import scan_messages
 from policies.services import create_policy, enable_pack, set_active
 from tests.archive.ledger_helpers import employee_of, message_record
 from tests.fixtures import login
+from tests.policies.editor_posts import editor_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -53,36 +53,6 @@ def versions(tenant, policy) -> list[PolicyVersion]:
 def events(tenant, action: str) -> list[AuditEvent]:
     with tenant_scope(tenant):
         return list(AuditEvent.objects.filter(tenant=tenant, action=action))
-
-
-def editor_fields(document: dict) -> dict[str, list[str]]:
-    """The editor's form fields for `document`, as the page shows them (what a browser posts)."""
-    form = form_from_document(document)
-    data: dict[str, list[str]] = {
-        "mode": ["form"], "name": [form.name], "description": [form.description],
-        "severity": [form.severity], "employees": form.employees, "teams": form.teams,
-        "regions": form.regions, "direction": [form.direction],
-        "counterparty": [form.counterparty], "combine": [form.combine], "notify": form.notify,
-        "original": [form.original],
-    }  # fmt: skip
-    if form.alert:
-        data["alert"] = ["on"]
-    for prefix, rows in (("cond", form.conditions), ("exc", form.exceptions)):
-        for row in rows:
-            key = f"{prefix}-{row.index}-"
-            for name in ("detector", "category", "rule", "min_score", "rate"):
-                data[key + name] = [getattr(row, name)]
-            data[key + "types"] = row.types
-            if row.group:
-                data[key + "group"] = [row.group]
-    for rule in form.rules:
-        key = f"rule-{rule.index}-"
-        for name in ("name", "category", "score", "language", "negation_window", "description",
-                     "any", "all", "none", "exclude", "patterns"):  # fmt: skip
-            data[key + name] = [getattr(rule, name)]
-        if rule.negation:
-            data[key + "negation"] = ["on"]
-    return data
 
 
 def post(client, url: str, data: dict[str, list[str]]):
