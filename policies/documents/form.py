@@ -285,8 +285,10 @@ def form_from_document(document: object, *, spares: bool = True) -> PolicyForm:
 def add_spares(form: PolicyForm) -> None:
     """Empty rows to fill in (ignored when left empty)."""
     for rows, count in ((form.conditions, SPARE_CONDITIONS), (form.exceptions, SPARE_EXCEPTIONS)):
-        rows.extend(ConditionRow(index=len(rows) + n) for n in range(count))
-    form.rules.extend(RuleRow(index=len(form.rules) + n) for n in range(SPARE_RULES))
+        first = len(rows)
+        rows.extend(ConditionRow(index=first + n) for n in range(count))
+    first = len(form.rules)
+    form.rules.extend(RuleRow(index=first + n) for n in range(SPARE_RULES))
 
 
 # --- posted fields -> form ----------------------------------------------------------------------

@@ -131,3 +131,10 @@ def test_problems_land_next_to_their_fields():
 def test_a_document_the_form_cannot_hold_says_so(document):
     with pytest.raises(NotFormEditable):
         form_from_document(document)
+
+
+def test_the_empty_rows_to_fill_in_follow_the_rows_in_order():
+    form = form_from_document(FULL)
+    assert [row.index for row in form.conditions] == [0, 1, 2, 3, 4]
+    assert [row.index for row in form.exceptions] == [0, 1]
+    assert [row.index for row in form.rules] == [0, 1, 2]

@@ -472,3 +472,25 @@ def test_the_list_takes_the_same_queries_for_one_policy_or_many(
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("policies:list"))
     assert len(many.captured_queries) <= len(one.captured_queries)
+
+
+def test_a_nested_group_is_shown_read_only_and_kept_as_it_is(client, tenant_a, oscar):
+    nested = {
+        **TERMS,
+        "detect": {"any": [
+            {"detector": "lexicon", "rule": "promise"},
+            {"all": [{"detector": "pii", "types": ["iban"]},
+                     {"detector": "classifier", "category": "secrecy", "min_score": 0.8}]},
+        ]},
+    }  # fmt: skip
+    with tenant_scope(tenant_a):
+        made, _ = create_policy(tenant=tenant_a, actor=OFFICER, document=nested)
+    login(client, oscar)
+    page = client.get(reverse("policies:edit", args=[made.pk])).content.decode()
+    assert "A nested group of tests" in page and 'name="cond-1-group"' in page
+    data = {**editor_fields(nested), "action": ["refresh"]}
+    more = post(client, reverse("policies:edit", args=[made.pk]), data)
+    assert 'name="cond-3-detector"' in more.content.decode()  # two empty rows to fill in
+    data["action"] = ["save"]
+    assert post(client, reverse("policies:edit", args=[made.pk]), data).status_code == 302
+    assert [v.document for v in versions(tenant_a, made)] == [nested]
