@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from compliance_hub.tenancy.models import Tenant
@@ -44,7 +44,7 @@ class PackRow:
         return all(e.copy is not None and e.copy.active for e in self.entries)
 
 
-def policies(*, tenant: Tenant) -> Any:
+def policies(*, tenant: Tenant) -> QuerySet[Policy]:
     return Policy.objects.filter(tenant=tenant)
 
 
