@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,6 +18,11 @@ from compliance_hub.tenancy.models import Tenant
 
 from .documents.schema import Problem, validate_document
 from .models import Policy, PolicyVersion
+from .packs import pack as built_in_pack
+
+
+class UnknownPackPolicy(LookupError):
+    """No built-in pack of this slug, or no policy at this place in it."""
 
 
 class PolicyDocumentError(ValueError):
@@ -118,3 +124,82 @@ def set_active(*, policy: Policy, actor: Actor, active: bool) -> Policy:
         target=locked, details={"version": locked.version},
     )  # fmt: skip
     return locked
+
+
+@dataclass(frozen=True, slots=True)
+class PackOutcome:
+    """What switching a pack on did: policies `added` (copied, switched on), copies that were
+    off and are now `switched_on`, and copies already on (`unchanged`)."""
+
+    added: tuple[Policy, ...]
+    switched_on: tuple[Policy, ...]
+    unchanged: tuple[Policy, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.switched_on)
+
+
+def _pack_documents(slug: str) -> tuple[dict[str, Any], ...]:
+    try:
+        return built_in_pack(slug).documents
+    except KeyError:
+        raise UnknownPackPolicy(slug) from None
+
+
+@transaction.atomic
+def enable_pack(*, tenant: Tenant, actor: Actor, slug: str) -> PackOutcome:
+    """Copy every policy of the built-in pack `slug` as the firm's own and switch it on. A
+    policy the firm already has under the same name is not copied again (an earlier copy of
+    this pack that was switched off is switched on), so a second call adds nothing. Raises
+    UnknownPackPolicy for a slug that names no pack."""
+    added: list[Policy] = []
+    switched_on: list[Policy] = []
+    unchanged: list[Policy] = []
+    for document in _pack_documents(slug):
+        existing = Policy.objects.filter(tenant=tenant, name=document["name"]).first()
+        if existing is None:
+            policy, _ = create_policy(tenant=tenant, actor=actor, document=document, pack=slug)
+            added.append(set_active(policy=policy, actor=actor, active=True))
+        elif existing.pack == slug and not existing.active:
+            switched_on.append(set_active(policy=existing, actor=actor, active=True))
+        else:
+            unchanged.append(existing)
+    outcome = PackOutcome(tuple(added), tuple(switched_on), tuple(unchanged))
+    if outcome.changed:
+        record_event(
+            "policy.pack_enabled", tenant=tenant, actor=actor, target_label=slug,
+            details={"pack": slug, "added": [p.name for p in added],
+                     "switched_on": [p.name for p in switched_on]},
+        )  # fmt: skip
+    return outcome
+
+
+def _free_name(tenant: Tenant, name: str) -> str:
+    taken = set(
+        Policy.objects.filter(tenant=tenant, name__startswith=name).values_list("name", flat=True)
+    )
+    if name not in taken:
+        return name
+    copy_number = 1
+    while True:
+        candidate = f"{name} (copy)" if copy_number == 1 else f"{name} (copy {copy_number})"
+        if candidate not in taken:
+            return candidate[:200]
+        copy_number += 1
+
+
+@transaction.atomic
+def copy_from_pack(*, tenant: Tenant, actor: Actor, slug: str, index: int) -> Policy:
+    """Copy the pack's policy at `index` (0-based, in the pack's order) as a new policy of the
+    firm, switched off, to be edited before use. A name the firm already has gets "(copy)".
+    Raises UnknownPackPolicy for an unknown slug or index."""
+    documents = _pack_documents(slug)
+    if not 0 <= index < len(documents):
+        raise UnknownPackPolicy(f"{slug}/{index}")
+    document = dict(documents[index])
+    document["name"] = _free_name(tenant, document["name"])
+    policy, _ = create_policy(
+        tenant=tenant, actor=actor, document=document, pack=slug, note="copied from the pack"
+    )
+    return policy
