@@ -12,6 +12,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from compliance_hub.tenancy.models import TenantOwnedModel
 
@@ -122,6 +123,10 @@ class Alert(TenantOwnedModel):
     @property
     def is_claimed(self) -> bool:
         return self.claimed_by_id is not None
+
+    @property
+    def overdue(self) -> bool:
+        return self.status != Status.CLOSED and self.due_at < timezone.now()
 
 
 class AlertEvent(TenantOwnedModel):

@@ -92,7 +92,6 @@ ACTION_LABELS: dict[str, str] = {
     "ledger.key_rotated": "Archive signing key replaced",
     "ledger.checkpoint_requested": "Archive checkpoint signed on request",
     # Alerts
-    "alert.read": "Alert opened",
     "alert.claimed": "Alert claimed for review",
     "alert.released": "Alert released to the queue",
     "alert.claim_expired": "Alert's claim expired (back in the queue)",
