@@ -105,7 +105,10 @@ def _record(
 
 def _locked(alert: Alert, expected_version: int | None) -> Alert:
     """The alert's row, locked for this transaction, checked against the version seen."""
-    current = Alert.objects.select_for_update().select_related("tenant").get(pk=alert.pk)
+    # of=("self",): lock the alert's row only, never the tenant's row it joins.
+    current = (
+        Alert.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=alert.pk)
+    )
     if expected_version is not None and current.version != expected_version:
         raise StaleAlert(
             "Someone else changed this alert after you opened it. "
@@ -321,7 +324,7 @@ def add_comment(*, alert: Alert, actor: Actor, body: str) -> AlertComment:
         raise InvalidComment(f"Keep a comment under {COMMENT_MAX_LENGTH} characters.")
     mentions = mentioned_members(alert.tenant_id, body)
     with tenant_scope(alert.tenant_id), transaction.atomic():
-        current = _locked(alert, None)
+        current = Alert.objects.select_related("tenant").get(pk=alert.pk)
         comment = AlertComment.objects.create(
             tenant_id=current.tenant_id,
             alert=current,
@@ -330,7 +333,10 @@ def add_comment(*, alert: Alert, actor: Actor, body: str) -> AlertComment:
             body=body,
             mentions=[u.pk for u in mentions],
         )
-        _save(current, [])
+        # A comment changes no decision, so it leaves the version alone (nobody's open page
+        # goes stale); the holder's own note keeps their claim alive.
+        if actor.user is not None and current.claimed_by_id == actor.user.pk:
+            Alert.objects.filter(pk=current.pk).update(updated_at=timezone.now())
         _record(
             current, actor=actor, action=AlertEvent.Action.COMMENTED,
             audit_action="alert.commented",

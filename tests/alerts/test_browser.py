@@ -41,6 +41,6 @@ def test_an_officer_closes_an_alert_as_false_positive(live_server, page, alerts,
     with tenant_scope(riskiest.tenant_id):
         closed = Alert.objects.get(pk=riskiest.pk)
     assert (closed.status, closed.disposition) == (Status.CLOSED, "false_positive")
-    page.get_by_role("link", name="‹ Alerts").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
     expect(page.get_by_role("link", name=f"Alert {riskiest.pk}", exact=True)).to_have_count(0)
     assert errors == [], errors

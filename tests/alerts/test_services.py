@@ -174,3 +174,12 @@ def test_claims_untouched_past_the_limit_return_to_the_queue(alerts, oscar, tena
     assert _stored(second).claimed_by_id == oscar.user.pk
     assert _actions(first) == ["alert.claimed", "alert.claim_expired"]
     assert expire_claims(tenant=tenant_a, now=later) == 0
+
+
+def test_a_comment_leaves_the_version_alone_and_keeps_the_holders_claim_alive(alert, oscar, alice):
+    held = claim_alert(alert=alert, actor=Actor.for_user(oscar.user))
+    add_comment(alert=alert, actor=Actor.for_user(alice.user), body="Any news?")
+    assert (_stored(alert).version, _stored(alert).updated_at) == (held.version, held.updated_at)
+    add_comment(alert=alert, actor=Actor.for_user(oscar.user), body="Still reading the thread")
+    stored = _stored(alert)
+    assert stored.version == held.version and stored.updated_at > held.updated_at
