@@ -114,6 +114,10 @@ class TransitionForm(VersionedForm):
         label="Rationale",
         help_text="Why: needed to close (and to reopen a closed alert).",
     )
+    with_group = forms.BooleanField(
+        required=False,
+        label="Also close the other open alerts of this group (same conversation, close in time)",
+    )
 
 
 class ReviewerField(forms.ModelChoiceField):

@@ -144,6 +144,16 @@ def earlier_alerts(*, tenant: Tenant, alert: Alert, limit: int = 10) -> list[Ale
     )
 
 
+def group_of(*, tenant: Tenant, alert: Alert) -> list[Alert]:
+    """The other alerts of the alert's group (same conversation, same window)."""
+    return list(
+        Alert.objects.filter(tenant=tenant, group_key=alert.group_key)
+        .exclude(pk=alert.pk)
+        .select_related("policy")
+        .order_by("pk")
+    )
+
+
 def decisions_on_messages(tenant: Tenant, message_ids: Sequence[int]) -> dict[int, bool]:
     """policies.decisions' source: per message with a closed alert, True when any of its alerts
     was closed as a true positive, False when only as false positive. Duplicates say nothing

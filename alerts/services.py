@@ -391,3 +391,33 @@ def tenants_with_expired_claims(now: datetime | None = None) -> list[int]:
             .values_list("tenant_id", flat=True)
             .distinct()
         )
+
+
+def close_group(*, alert: Alert, actor: Actor, disposition: str, rationale: str) -> list[Alert]:
+    """Close the other alerts of ``alert``'s group (same conversation, same window) with the
+    same disposition and rationale, as one review decides them together. Each is closed through
+    transition_alert (its own history and audit entry); alerts already closed, or held by
+    another officer, are left as they are. Returns the alerts closed."""
+    with tenant_scope(alert.tenant_id):
+        others = list(
+            Alert.objects.filter(tenant_id=alert.tenant_id, group_key=alert.group_key)
+            .exclude(pk=alert.pk)
+            .exclude(status=Status.CLOSED)
+            .order_by("pk")
+        )
+    closed: list[Alert] = []
+    for other in others:
+        try:
+            closed.append(
+                transition_alert(
+                    alert=other,
+                    actor=actor,
+                    to=Status.CLOSED,
+                    disposition=disposition,
+                    rationale=rationale,
+                    expected_version=None,
+                )
+            )
+        except ClaimConflict:
+            continue  # another officer is reviewing it: their decision, not ours
+    return closed

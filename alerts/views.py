@@ -22,13 +22,14 @@ from consent.selectors import consent_state_of
 
 from .forms import AssignForm, CommentForm, QueueFilterForm, TransitionForm
 from .highlight import highlighted
-from .models import Alert, AlertEvent, Disposition
+from .models import Alert, AlertEvent, Disposition, Status
 from .selectors import (
     QueueFilters,
     after_cursor,
     alert_for,
     alert_queue,
     earlier_alerts,
+    group_of,
     messages_around,
 )
 from .services import (
@@ -39,6 +40,7 @@ from .services import (
     add_comment,
     assign_alert,
     claim_alert,
+    close_group,
     release_alert,
     transition_alert,
 )
@@ -122,6 +124,7 @@ def _render_alert(
             + f"#m-{alert.message_id}",
             "consent_state": consent_state_of(employee=alert.employee),
             "earlier": earlier_alerts(tenant=tenant, alert=alert),
+            "group": group_of(tenant=tenant, alert=alert),
             "events": _history(tenant, alert),
             "comments": alert.comments.filter(tenant=tenant).order_by("created_at", "id"),
             "targets": [(to, STATUS_WORDS[to]) for to in allowed_targets(alert.status)],
@@ -204,7 +207,16 @@ def alert_transition(request: TenantRequest, pk: int) -> HttpResponse:
         )  # fmt: skip
     except AlertError as error:
         return _refused(request, alert, error, transition_form=form)
-    return _done(request, alert, f"The alert is now {STATUS_WORDS[moved.status]}.")
+    note = f"The alert is now {STATUS_WORDS[moved.status]}."
+    if moved.status == Status.CLOSED and data["with_group"]:
+        others = close_group(
+            alert=moved, actor=Actor.from_request(request), disposition=data["disposition"],
+            rationale=data["rationale"],
+        )  # fmt: skip
+        note += (
+            f" {len(others)} other alert{'' if len(others) == 1 else 's'} of its group closed too."
+        )
+    return _done(request, alert, note)
 
 
 @role_required(*REVIEWER_ROLES)

@@ -197,3 +197,23 @@ def test_a_comment_with_a_script_is_shown_as_text(alert, login_as, oscar):
     assert response.status_code == 400
     with tenant_scope(alert.tenant_id):
         assert AlertComment.objects.count() == 1
+
+
+def test_closing_with_the_group_closes_its_other_open_alerts(alerts, login_as, oscar):
+    first, second = alerts
+    client = login_as(oscar)
+    page = client.get(_url(first)).content.decode()
+    assert "Its group" in page and f"Alert {second.pk}</a>" in page
+    response = client.post(
+        _url(first, "transition"),
+        {
+            "to": "closed",
+            "disposition": "false_positive",
+            "rationale": "Banter",
+            "version": first.version,
+            "with_group": "on",
+        },
+        follow=True,
+    )
+    assert "1 other alert of its group closed too." in response.content.decode()
+    assert _stored(second).status == Status.CLOSED and _stored(second).rationale == "Banter"

@@ -17,6 +17,7 @@ from alerts.services import (
     add_comment,
     assign_alert,
     claim_alert,
+    close_group,
     expire_claims,
     release_alert,
     tenants_with_expired_claims,
@@ -183,3 +184,40 @@ def test_a_comment_leaves_the_version_alone_and_keeps_the_holders_claim_alive(al
     add_comment(alert=alert, actor=Actor.for_user(oscar.user), body="Still reading the thread")
     stored = _stored(alert)
     assert stored.version == held.version and stored.updated_at > held.updated_at
+
+
+def test_a_group_is_closed_together_except_what_another_officer_holds(
+    alerts, oscar, alice, tenant_a
+):
+    first, second = alerts
+    assert first.group_key == second.group_key
+    closed = transition_alert(
+        alert=first, actor=Actor.for_user(alice.user), to="closed", disposition="duplicate",
+        rationale="One review of the thread", expected_version=first.version,
+    )  # fmt: skip
+    claim_alert(alert=second, actor=Actor.for_user(oscar.user))
+    assert (
+        close_group(
+            alert=closed,
+            actor=Actor.for_user(alice.user),
+            disposition="duplicate",
+            rationale="One review of the thread",
+        )
+        == []
+    )
+    assert _stored(second).status == Status.IN_REVIEW  # oscar's to decide
+    release_alert(alert=second, actor=Actor.for_user(oscar.user))
+    [other] = close_group(
+        alert=closed,
+        actor=Actor.for_user(alice.user),
+        disposition="duplicate",
+        rationale="One review of the thread",
+    )
+    assert other.pk == second.pk
+    stored = _stored(second)
+    assert (stored.status, stored.disposition, stored.rationale) == (
+        Status.CLOSED,
+        "duplicate",
+        "One review of the thread",
+    )
+    assert _actions(second)[-1] == "alert.closed"
