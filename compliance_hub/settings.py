@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "ingestion",
     "archive",
     "policies",
+    "alerts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -480,6 +481,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "policies.sweep_unscanned",
         "schedule": timedelta(minutes=1),
     },
+    # Every hit gets an alert: what the after-scan receiver missed.
+    "alerts-sweep-missing": {
+        "task": "alerts.sweep_missing",
+        "schedule": timedelta(minutes=1),
+    },
+    # Claims nobody touched return to the queue.
+    "alerts-expire-claims": {
+        "task": "alerts.expire_claims",
+        "schedule": timedelta(minutes=1),
+    },
     "ingestion-requeue-missing-media": {
         "task": "ingestion.requeue_missing_media",
         "schedule": timedelta(minutes=2),
@@ -507,6 +518,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=15),
     },
 }
+
+# --- Alerts
+# Review due times per severity (hours from the alert's creation): settings-wide defaults for
+# now, a tenant's own later.
+ALERTS_SLA_HOURS = {"critical": 4, "high": 24, "medium": 72, "low": 168}
+# The queue's default order is risk = weight x score.
+ALERTS_SEVERITY_WEIGHTS = {"low": 1.0, "medium": 2.0, "high": 3.0, "critical": 4.0}
+# Alerts of one conversation within this window are grouped for one review.
+ALERTS_GROUP_WINDOW = timedelta(minutes=int(os.environ.get("ALERTS_GROUP_WINDOW_MINUTES", "60")))
+# A claim untouched for this long returns the alert to the queue.
+ALERTS_CLAIM_TIMEOUT = timedelta(minutes=int(os.environ.get("ALERTS_CLAIM_TIMEOUT_MINUTES", "30")))
 
 # --- Security
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -289,6 +289,27 @@ def make_policy_hit(tenant: Tenant) -> None:
     assert scan_messages(tenant=tenant, message_ids=ids) >= 1
 
 
+def make_alert_rows(tenant: Tenant) -> None:
+    """The hit of make_policy_hit (made before) raised as an alert, claimed and commented on:
+    a row in each alerts table."""
+    from alerts.models import Alert
+    from alerts.raising import raise_missing_alerts
+    from alerts.services import add_comment, claim_alert
+    from compliance_hub.accounts.models import User
+    from compliance_hub.accounts.services import add_member
+    from compliance_hub.tenancy.context import tenant_scope
+    from compliance_hub.tenancy.models import Role
+
+    raise_missing_alerts(tenant=tenant)
+    officer = User.objects.create_user(f"officer-rows@{tenant.slug}.example", "x-Password-9")
+    add_member(tenant=tenant, user=officer, role=Role.OFFICER, actor=Actor.system())
+    with tenant_scope(tenant):
+        alert = Alert.objects.first()
+    assert alert is not None
+    claim_alert(alert=alert, actor=Actor.for_user(officer))
+    add_comment(alert=alert, actor=Actor.for_user(officer), body=f"Looked at {tenant.slug}")
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -327,6 +348,9 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "archive.RetentionPolicy": make_retention_rows,
     "archive.ErasureRequest": make_retention_rows,
     "archive.SubjectRestriction": make_retention_rows,
+    "alerts.Alert": make_alert_rows,
+    "alerts.AlertEvent": make_alert_rows,
+    "alerts.AlertComment": make_alert_rows,
 }
 
 

@@ -21,6 +21,7 @@ SOURCES = [
     "ingestion",
     "archive",
     "policies",
+    "alerts",
     "tests",
     "bench",
     "manage.py",

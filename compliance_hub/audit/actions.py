@@ -92,6 +92,17 @@ ACTION_LABELS: dict[str, str] = {
     "erasure_request.carried_out": "Erasure request carried out",
     "ledger.key_rotated": "Archive signing key replaced",
     "ledger.checkpoint_requested": "Archive checkpoint signed on request",
+    # Alerts
+    "alert.claimed": "Alert claimed for review",
+    "alert.released": "Alert released to the queue",
+    "alert.claim_expired": "Alert's claim expired (back in the queue)",
+    "alert.review_started": "Alert review started",
+    "alert.returned_to_queue": "Alert returned to the queue",
+    "alert.escalated": "Alert escalated to senior review",
+    "alert.closed": "Alert closed with a disposition",
+    "alert.reopened": "Closed alert reopened",
+    "alert.assigned": "Alert assigned",
+    "alert.commented": "Alert commented on",
 }
 
 # Groups for the audit trail's filter: a code prefix and what it covers.
@@ -118,6 +129,7 @@ ACTION_GROUPS: dict[str, str] = {
     "ledger.": "The archive's signing keys and checkpoints",
     "retention_policy.": "Retention policies",
     "erasure_request.": "Erasure requests",
+    "alert.": "Alerts",
 }
 
 # By model name (AuditEvent.target_type): what the target of an action is.
@@ -162,6 +174,9 @@ TARGET_LABELS: dict[str, str] = {
     "savedsearchversion": "Saved search version",
     "legalhold": "Legal hold",
     "export": "Archive export",
+    "alert": "Alert",
+    "alertevent": "Alert history entry",
+    "alertcomment": "Alert comment",
 }
 
 

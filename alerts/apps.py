@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    name = "alerts"
+    verbose_name = "Alerts"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from policies.decisions import register_decision_source
+        from policies.hooks import hits_raised
+
+        from .raising import alerts_after_hits
+        from .selectors import decisions_on_messages
+
+        # Alerts follow the scan in the same worker, right after the hits commit.
+        hits_raised.connect(alerts_after_hits, dispatch_uid="alerts.raise")
+        register_decision_source("alerts", decisions_on_messages)

@@ -1,0 +1,187 @@
+"""Alerts: a policy hit put in front of a compliance officer, the review's workflow state, its
+history (append-only) and the officers' comments.
+
+An alert copies from its hit what the queue filters and sorts on (severity, score, risk,
+categories, employee, conversation), so the queue's hot path reads one table.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from compliance_hub.tenancy.models import TenantOwnedModel
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_REVIEW = "in_review", "In review"
+    ESCALATED = "escalated", "Escalated"
+    CLOSED = "closed", "Closed"
+
+
+class Disposition(models.TextChoices):
+    TRUE_POSITIVE_ACTION = "true_positive_action", "True positive: action taken"
+    TRUE_POSITIVE_NO_ACTION = "true_positive_no_action", "True positive: no action needed"
+    FALSE_POSITIVE = "false_positive", "False positive"
+    DUPLICATE = "duplicate", "Duplicate"
+
+
+TRUE_POSITIVES = frozenset({Disposition.TRUE_POSITIVE_ACTION, Disposition.TRUE_POSITIVE_NO_ACTION})
+
+
+class Level(models.IntegerChoices):
+    FIRST = 1, "First-level review"
+    SENIOR = 2, "Senior review"
+
+
+class Alert(TenantOwnedModel):
+    """One policy hit under review. Never two for one hit (the one-to-one is the database's
+    guarantee, so the receiver and the sweeper can both run without coordination)."""
+
+    hit = models.OneToOneField("policies.PolicyHit", on_delete=models.PROTECT, related_name="alert")
+    message = models.ForeignKey("archive.Message", on_delete=models.PROTECT, related_name="+")
+    employee = models.ForeignKey("consent.Employee", on_delete=models.PROTECT, related_name="+")
+    conversation = models.ForeignKey(
+        "archive.Conversation", on_delete=models.PROTECT, related_name="+"
+    )
+    policy = models.ForeignKey("policies.Policy", on_delete=models.PROTECT, related_name="+")
+    policy_version = models.ForeignKey(
+        "policies.PolicyVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    severity = models.CharField(max_length=16)
+    score = models.FloatField()
+    # severity weight x score, stored so the default sort is an index scan, not a computation
+    risk = models.FloatField()
+    categories = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    lookback = models.BooleanField(default=False)
+    # The conversation and a time window of the message: alerts sharing it are reviewed together.
+    group_key = models.CharField(max_length=64)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.FIRST)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    disposition = models.CharField(max_length=32, choices=Disposition.choices, blank=True)
+    rationale = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic concurrency: every change bumps it; a change made against an older value is
+    # refused instead of silently overwriting what another officer did.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-risk", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="closed") | (~Q(disposition="") & ~Q(rationale="")),
+                name="alert_closed_has_disposition",
+            ),
+            models.CheckConstraint(
+                condition=Q(claimed_by__isnull=True) | Q(claimed_at__isnull=False),
+                name="alert_claim_has_time",
+            ),
+        ]
+        indexes = [
+            # The queue: by status, riskiest first (keyset on (risk, id)).
+            models.Index(fields=["tenant", "status", "-risk", "-id"], name="alert_queue_risk"),
+            models.Index(fields=["tenant", "status", "-created_at"], name="alert_queue_new"),
+            models.Index(fields=["tenant", "status", "due_at"], name="alert_queue_due"),
+            models.Index(fields=["tenant", "-risk", "-id"], name="alert_risk"),
+            models.Index(fields=["tenant", "employee", "-created_at"], name="alert_employee"),
+            models.Index(fields=["tenant", "assignee", "status"], name="alert_assignee"),
+            models.Index(fields=["tenant", "policy", "status"], name="alert_policy"),
+            models.Index(fields=["tenant", "group_key"], name="alert_group"),
+            models.Index(
+                fields=["claimed_at"], name="alert_claimed", condition=Q(claimed_by__isnull=False)
+            ),
+            GinIndex(fields=["categories"], name="alert_categories"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert {self.pk}"
+
+    @property
+    def is_claimed(self) -> bool:
+        return self.claimed_by_id is not None
+
+    @property
+    def overdue(self) -> bool:
+        return self.status != Status.CLOSED and self.due_at < timezone.now()
+
+
+class AlertEvent(TenantOwnedModel):
+    """One change of an alert, as its history shows it (the audit trail holds the same change
+    with the actor's address); never changed."""
+
+    append_only = True
+
+    class Action(models.TextChoices):
+        CLAIMED = "claimed", "Claimed"
+        RELEASED = "released", "Released"
+        CLAIM_EXPIRED = "claim_expired", "Claim expired (back in the queue)"
+        TRANSITIONED = "transitioned", "Status changed"
+        ASSIGNED = "assigned", "Assigned"
+        COMMENTED = "commented", "Commented"
+
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["tenant", "alert", "at"], name="alertevent_alert")]
+
+    def __str__(self) -> str:
+        return f"{self.action} of alert {self.alert_id}"
+
+
+class AlertComment(TenantOwnedModel):
+    """An officer's note on an alert, kept as written (never changed)."""
+
+    append_only = True
+
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    author_label = models.CharField(max_length=254)
+    body = models.TextField()
+    # User ids of the tenant's members named with @email in the body (notifications read them).
+    mentions = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["tenant", "alert", "created_at"], name="alertcomment_alert")
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment on alert {self.alert_id}"

@@ -1,0 +1,171 @@
+"""Reads of alerts: the queue, one alert with its context, and the officers' decisions for
+policies' backtests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from archive.models import Message
+from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.models import Tenant
+
+from .models import TRUE_POSITIVES, Alert, Disposition, Status
+
+ACTIVE_STATUSES = (Status.OPEN, Status.IN_REVIEW, Status.ESCALATED)
+CONTEXT_MESSAGES = 5  # messages shown before and after the flagged one
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueFilters:
+    """What the queue is narrowed to; empty values filter nothing. ``status`` "" means the
+    work still to do (every status but closed), "all" everything."""
+
+    status: str = ""
+    severity: str = ""
+    policy_id: int | None = None
+    category: str = ""
+    employee_id: int | None = None
+    team_id: int | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    older_than: timedelta | None = None
+    overdue: bool = False
+    sort: str = "risk"
+
+
+# Each sort: its ordering, and how the keyset continues after the last row shown.
+SORTS = {
+    "risk": ("-risk", "-id"),
+    "newest": ("-created_at", "-id"),
+    "due": ("due_at", "id"),
+}
+
+
+def alert_queue(
+    *, tenant: Tenant, filters: QueueFilters, now: datetime | None = None
+) -> QuerySet[Alert]:
+    now = now or timezone.now()
+    rows = Alert.objects.filter(tenant=tenant)
+    if filters.status == "all":
+        pass
+    elif filters.status:
+        rows = rows.filter(status=filters.status)
+    else:
+        rows = rows.filter(status__in=ACTIVE_STATUSES)
+    if filters.severity:
+        rows = rows.filter(severity=filters.severity)
+    if filters.policy_id is not None:
+        rows = rows.filter(policy_id=filters.policy_id)
+    if filters.category:
+        rows = rows.filter(categories__contains=[filters.category])
+    if filters.employee_id is not None:
+        rows = rows.filter(employee_id=filters.employee_id)
+    if filters.team_id is not None:
+        rows = rows.filter(employee__team_id=filters.team_id)
+    if filters.unassigned:
+        rows = rows.filter(assignee__isnull=True)
+    elif filters.assignee_id is not None:
+        rows = rows.filter(assignee_id=filters.assignee_id)
+    if filters.older_than is not None:
+        rows = rows.filter(created_at__lte=now - filters.older_than)
+    if filters.overdue:
+        rows = rows.filter(due_at__lt=now).exclude(status=Status.CLOSED)
+    return rows.select_related("employee", "policy", "assignee", "claimed_by").order_by(
+        *SORTS.get(filters.sort, SORTS["risk"])
+    )
+
+
+def after_cursor(rows: QuerySet[Alert], *, sort: str, last: Alert) -> QuerySet[Alert]:
+    """The rows after ``last`` in the queue's order (keyset pagination: no OFFSET, no COUNT)."""
+    if sort == "newest":
+        return rows.filter(
+            Q(created_at__lt=last.created_at) | Q(created_at=last.created_at, id__lt=last.pk)
+        )
+    if sort == "due":
+        return rows.filter(Q(due_at__gt=last.due_at) | Q(due_at=last.due_at, id__gt=last.pk))
+    return rows.filter(Q(risk__lt=last.risk) | Q(risk=last.risk, id__lt=last.pk))
+
+
+def alert_for(*, tenant: Tenant, pk: int) -> Alert | None:
+    """One alert of the tenant with what its page shows; None when missing or another firm's."""
+    return (
+        Alert.objects.filter(tenant=tenant, pk=pk)
+        .select_related(
+            "message",
+            "employee",
+            "employee__team",
+            "conversation",
+            "policy",
+            "policy_version",
+            "hit",
+            "assignee",
+            "claimed_by",
+            "tenant",
+        )
+        .first()
+    )
+
+
+def messages_around(
+    *, tenant: Tenant, alert: Alert, n: int = CONTEXT_MESSAGES
+) -> tuple[list[Message], list[Message]]:
+    """Up to ``n`` messages of the conversation before and after the flagged one."""
+    flagged = alert.message
+    thread = Message.objects.filter(tenant=tenant, conversation_id=alert.conversation_id)
+    before = list(
+        thread.filter(
+            Q(whatsapp_timestamp__lt=flagged.whatsapp_timestamp)
+            | Q(whatsapp_timestamp=flagged.whatsapp_timestamp, id__lt=flagged.pk)
+        ).order_by("-whatsapp_timestamp", "-id")[:n]
+    )
+    after = list(
+        thread.filter(
+            Q(whatsapp_timestamp__gt=flagged.whatsapp_timestamp)
+            | Q(whatsapp_timestamp=flagged.whatsapp_timestamp, id__gt=flagged.pk)
+        ).order_by("whatsapp_timestamp", "id")[:n]
+    )
+    return list(reversed(before)), after
+
+
+def earlier_alerts(*, tenant: Tenant, alert: Alert, limit: int = 10) -> list[Alert]:
+    """The employee's alerts raised before this one, newest first."""
+    return list(
+        Alert.objects.filter(
+            tenant=tenant, employee_id=alert.employee_id, created_at__lte=alert.created_at
+        )
+        .exclude(pk=alert.pk)
+        .select_related("policy")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def group_of(*, tenant: Tenant, alert: Alert) -> list[Alert]:
+    """The other alerts of the alert's group (same conversation, same window)."""
+    return list(
+        Alert.objects.filter(tenant=tenant, group_key=alert.group_key)
+        .exclude(pk=alert.pk)
+        .select_related("policy")
+        .order_by("pk")
+    )
+
+
+def decisions_on_messages(tenant: Tenant, message_ids: Sequence[int]) -> dict[int, bool]:
+    """policies.decisions' source: per message with a closed alert, True when any of its alerts
+    was closed as a true positive, False when only as false positive. Duplicates say nothing
+    about a detector's precision, so they are left out."""
+    decided: dict[int, bool] = {}
+    with tenant_scope(tenant):
+        rows = Alert.objects.filter(
+            tenant=tenant,
+            message_id__in=list(message_ids),
+            status=Status.CLOSED,
+            disposition__in=[*TRUE_POSITIVES, Disposition.FALSE_POSITIVE],
+        ).values_list("message_id", "disposition")
+        for message_id, disposition in rows:
+            decided[message_id] = decided.get(message_id, False) or disposition in TRUE_POSITIVES
+    return decided
