@@ -167,7 +167,7 @@ def build_mix(*, size: int, trip_share: float, seed: int = 11) -> Mix:
         name: [t for t, hit in zip(texts, fires(engine, texts), strict=True) if hit]
         for name, texts in pools.items()
     }
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible mix, not a secret
     trip_count = round(size * trip_share)
     tripping = [rng.choice(pools[name]) for name in sorted(pools) for _ in range(trip_count)]
     rng.shuffle(tripping)
@@ -309,7 +309,9 @@ def open_loop(args, bench: BenchTenant, mix: Mix, *, port: int, first: int, work
             and (not trips[low] or names[low] in poller.found)
         ):
             low += 1
-        poller.poll(names[low:due], [n for n, t in zip(names[low:due], trips[low:due]) if t])
+        poller.poll(
+            names[low:due], [n for n, t in zip(names[low:due], trips[low:due], strict=True) if t]
+        )
         time.sleep(args.poll_interval)
     result = generator.result()
     ok = [i for i, s in enumerate(result["status"]) if s == 200]
@@ -371,6 +373,29 @@ def check_scan_tenant(bench: BenchTenant, mix: Mix, *, sent: int) -> list[str]:
     ]
 
 
+def profile(bench: BenchTenant, mix: Mix, *, count: int, first: int, out: Path) -> None:
+    """The drain of a backlog in this process under cProfile (the worker's code path, the
+    scan included: it runs after each batch's commit), its top functions printed."""
+    import cProfile
+    import pstats
+
+    from ingestion.processing import drain_pending
+
+    insert_backlog(bench, mix, count=count, first=first)
+    profiler = cProfile.Profile()
+    started = time.process_time()
+    profiler.enable()
+    drain_pending(tenant=bench.tenant, budget_seconds=3600)
+    profiler.disable()
+    cpu = time.process_time() - started
+    say(f"  profile of {bench.tenant.slug}: {count:,} deliveries, {cpu / count * 1e3:.2f} ms CPU "
+        f"each in this process (the database's not counted); {out}")  # fmt: skip
+    profiler.dump_stats(out)
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -386,6 +411,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--poll-interval", type=float, default=0.05)
     parser.add_argument("--settle", type=float, default=60)
     parser.add_argument("--timeout", type=float, default=600, help="per backlog round")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="instead: profile the drain in this process (both tenants) into this folder",
+    )
     return parser.parse_args()
 
 
@@ -405,6 +435,12 @@ def main() -> None:
     seed_demo_policies(tenant=scan.tenant, actor=Actor.command("bench pipeline"))
     say(f"  tenants: {scan.tenant.slug} (packs {', '.join(DEMO_PACKS)}), {base.tenant.slug} (none)")
 
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        for name, bench in (("baseline", base), ("packs", scan)):
+            profile(bench, mix, count=200, first=0, out=args.profile / f"{name}-warm.prof")
+            profile(bench, mix, count=args.backlog, first=200, out=args.profile / f"{name}.prof")
+        return
     with BrokerDb() as broker_db:
         redis_base = bench_environment()["REDIS_URL"].rsplit("/", 1)[0]
         celery_app.conf.broker_url = f"{redis_base}/{broker_db}"
@@ -437,7 +473,8 @@ def main() -> None:
                     rounds[name].append(run)
                     say(
                         f"  round {repeat + 1} {name:<8}: {run['rate']:,.0f} deliveries/s "
-                        f"({args.backlog:,} in {run['seconds']:.1f} s{'' if run['done'] else ', NOT DONE'}); "
+                        f"({args.backlog:,} in {run['seconds']:.1f} s"
+                        f"{'' if run['done'] else ', NOT DONE'}); "
                         f"CPU per delivery: worker {run['worker_ms']:.2f} ms, PostgreSQL "
                         f"{run['postgres_ms']:.2f} ms; machine busy {run['machine_cores']:.2f} "
                         f"cores (others {run['else_cores']:.2f}); load {load()}"
@@ -476,15 +513,16 @@ def main() -> None:
         f"throughput packs / baseline {p_rate / b_rate:.2f}"
     )
     say(
-        f"    target (>= {TARGET_RATE}/s with scanning): {'met' if p_rate >= TARGET_RATE else 'NOT met'}"
+        f"    target (>= {TARGET_RATE}/s with scanning): "
+        + ("met" if p_rate >= TARGET_RATE else "NOT met")
     )
     all_done = all(r["done"] for rs in rounds.values() for r in rs)
     say(f"    every round archived and scanned everything: {'yes' if all_done else 'NO'}")
     if latency is not None:
         w = latency["webhook"]
         say(
-            f"    open loop {args.rate:,.0f}/s for {args.duration:.0f} s: {w['ok']:,}/{w['sent']:,} "
-            f"acknowledged, webhook p99 {w['p99']:.1f} ms"
+            f"    open loop {args.rate:,.0f}/s for {args.duration:.0f} s: "
+            f"{w['ok']:,}/{w['sent']:,} acknowledged, webhook p99 {w['p99']:.1f} ms"
         )
         say(
             f"    POST -> scanned (every message, {latency['scans_seen']:,}): p50 "
