@@ -212,13 +212,19 @@ def insert_backlog(bench: BenchTenant, mix: Mix, *, count: int, first: int) -> N
         Delivery.objects.bulk_create(rows, batch_size=1000)
 
 
-def progress(bench: BenchTenant) -> tuple[int, int, int]:
-    """(pending deliveries, archived messages, scanned messages) of the tenant."""
+def progress(bench: BenchTenant, after: int) -> tuple[int, int, int]:
+    """(pending deliveries, archived messages, scanned messages) of the tenant, messages counted
+    above id ``after`` only: cheap index scans, so polling costs PostgreSQL little."""
     with tenant_scope(bench.tenant):
         pending = Delivery.objects.filter(status=Delivery.Status.PENDING).count()
-        messages = Message.objects.count()
-        scanned = MessageScan.objects.count()
+        messages = Message.objects.filter(pk__gt=after).count()
+        scanned = MessageScan.objects.filter(message_id__gt=after).count()
     return pending, messages, scanned
+
+
+def last_message_id(bench: BenchTenant) -> int:
+    with tenant_scope(bench.tenant):
+        return Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def process_backlog(
@@ -226,31 +232,32 @@ def process_backlog(
 ) -> dict:
     """Insert a backlog, wake the drain, time it until everything is archived and scanned."""
     insert_backlog(bench, mix, count=count, first=first)
-    _, before_messages, before_scanned = progress(bench)
+    after = last_message_id(bench)
     meter = CpuMeter(dict(roots))
     meter.start()
     started = time.monotonic()
     wake_drain(bench.tenant.pk)
     done = False
+    scanned = 0
     while time.monotonic() - started < timeout:
-        pending, messages, scanned = progress(bench)
-        if pending == 0 and messages - before_messages == count and scanned == messages:
+        pending, messages, scanned = progress(bench, after)
+        if pending == 0 and messages == count and scanned == count:
             done = True
             break
-        time.sleep(0.1)
+        time.sleep(0.2)
     seconds = time.monotonic() - started
     meter.stop()
-    worker = meter.used.get("Celery worker", 0.0)
-    postgres = meter.used.get("PostgreSQL", 0.0)
+    used = {name: meter.used.get(name, 0.0) / count * 1e3 for name in roots}
     return {
         "done": done,
         "seconds": seconds,
         "rate": count / seconds,
-        "worker_ms": worker / count * 1e3,
-        "postgres_ms": postgres / count * 1e3,
+        "worker_ms": used["Celery worker"],
+        "postgres_ms": used["PostgreSQL"],
+        "redis_ms": used["Redis"],
         "machine_cores": meter.used.get("whole machine", 0.0) / seconds,
         "else_cores": meter.used.get("everything else", 0.0) / seconds,
-        "scanned": scanned - before_scanned if done else progress(bench)[2] - before_scanned,
+        "scanned": scanned,
     }
 
 
@@ -373,6 +380,35 @@ def check_scan_tenant(bench: BenchTenant, mix: Mix, *, sent: int) -> list[str]:
     ]
 
 
+def timed_in_process(bench: BenchTenant, mix: Mix, *, count: int, first: int) -> dict:
+    """The drain of a backlog in this process, the scan step's CPU time apart: the scan
+    receiver is wrapped for the duration (same code, same place after each batch's commit)."""
+    from archive.hooks import deliveries_archived
+    from ingestion.processing import drain_pending
+    from policies.scanning import scan_after_deliveries
+
+    spent = [0.0]
+
+    def timed_scan(**kwargs: object) -> None:
+        started = time.process_time()
+        try:
+            scan_after_deliveries(**kwargs)  # type: ignore[arg-type]
+        finally:
+            spent[0] += time.process_time() - started
+
+    insert_backlog(bench, mix, count=count, first=first)
+    deliveries_archived.disconnect(dispatch_uid="policies.scan")
+    deliveries_archived.connect(timed_scan, dispatch_uid="bench.timed-scan", weak=False)
+    try:
+        started = time.process_time()
+        drain_pending(tenant=bench.tenant, budget_seconds=3600)
+        total = time.process_time() - started
+    finally:
+        deliveries_archived.disconnect(dispatch_uid="bench.timed-scan")
+        deliveries_archived.connect(scan_after_deliveries, dispatch_uid="policies.scan")
+    return {"total_ms": total / count * 1e3, "scan_ms": spent[0] / count * 1e3}
+
+
 def profile(bench: BenchTenant, mix: Mix, *, count: int, first: int, out: Path) -> None:
     """The drain of a backlog in this process under cProfile (the worker's code path, the
     scan included: it runs after each batch's commit), its top functions printed."""
@@ -476,8 +512,21 @@ def main() -> None:
                         f"({args.backlog:,} in {run['seconds']:.1f} s"
                         f"{'' if run['done'] else ', NOT DONE'}); "
                         f"CPU per delivery: worker {run['worker_ms']:.2f} ms, PostgreSQL "
-                        f"{run['postgres_ms']:.2f} ms; machine busy {run['machine_cores']:.2f} "
+                        f"{run['postgres_ms']:.2f} ms, Redis {run['redis_ms']:.2f} ms; "
+                        f"machine busy {run['machine_cores']:.2f} "
                         f"cores (others {run['else_cores']:.2f}); load {load()}"
+                    )
+            in_process: dict[str, list[dict]] = {"baseline": [], "packs": []}
+            for _ in range(args.repeats):
+                for name in ("baseline", "packs"):
+                    timed = timed_in_process(
+                        benches[name], mix, count=args.backlog // 2, first=next_index[name]
+                    )
+                    next_index[name] += args.backlog // 2
+                    in_process[name].append(timed)
+                    say(
+                        f"  in this process, {name:<8}: {timed['total_ms']:.2f} ms CPU per "
+                        f"delivery, of which the scan step {timed['scan_ms']:.2f} ms"
                     )
             latency = None
             if args.duration > 0:
@@ -507,11 +556,24 @@ def main() -> None:
         f"PostgreSQL {b_pg:.2f} ms CPU per delivery")  # fmt: skip
     say(f"    demo packs on:               {p_rate:,.0f} deliveries/s; worker {p_cpu:.2f} ms, "
         f"PostgreSQL {p_pg:.2f} ms CPU per delivery")  # fmt: skip
+    cores = os.cpu_count() or 1
+    for name in ("baseline", "packs"):
+        per = median([r["worker_ms"] + r["postgres_ms"] + r["redis_ms"] for r in rounds[name]])
+        # What the measured throughput would be with the machine to itself: a shared machine
+        # (others' tests) takes cores from the run, not CPU per delivery.
+        say(f"    {name}: {per:.2f} ms CPU per delivery (worker + PostgreSQL + Redis), so "
+            f"{cores} idle cores could process at most ~{cores * 1e3 / per:,.0f}/s")  # fmt: skip
     say(
         f"    scanning's share of processing: {(p_cpu - b_cpu) / p_cpu:.0%} of the worker's CPU, "
         f"{(p_cpu + p_pg - b_cpu - b_pg) / (p_cpu + p_pg):.0%} of worker + PostgreSQL; "
         f"throughput packs / baseline {p_rate / b_rate:.2f}"
     )
+    for name in ("baseline", "packs"):
+        total = median([t["total_ms"] for t in in_process[name]])
+        scan_ms = median([t["scan_ms"] for t in in_process[name]])
+        say(f"    in one process (the worker's code, CPU time, the database's not counted), "
+            f"{name}: {total:.2f} ms per delivery, the scan step {scan_ms:.2f} ms "
+            f"({scan_ms / total:.0%})")  # fmt: skip
     say(
         f"    target (>= {TARGET_RATE}/s with scanning): "
         + ("met" if p_rate >= TARGET_RATE else "NOT met")
