@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from archive.ledger.models import PendingLeaf
 from archive.models import Conversation, Message
 from compliance_hub.tenancy.context import tenant_scope
-from ingestion import wakeup
+from ingestion import processing, wakeup
 from ingestion.models import Delivery
 from ingestion.processing import DRAIN_BATCH, drain_pending, process_pending_batch
 from ingestion.services import receive_delivery
@@ -189,3 +189,29 @@ def test_a_delivery_that_fails_in_a_batch_fails_alone(tenant_a, connected_employ
         assert [d.attempts for d in done] == [1, 1, 1]
         assert Message.objects.count() == 3
         assert PendingLeaf.objects.filter(record_table="archive.message").count() == 3
+
+
+def test_a_batch_keeps_to_its_byte_budget_and_the_drain_carries_on(
+    tenant_a, connected_employee, monkeypatch
+):
+    """A batch takes the oldest deliveries whose bodies fit the byte budget (at least one, however
+    big); the rest stay pending and the drain goes on with them instead of leaving them to the
+    sweeper."""
+    ids = store(tenant_a, 5)
+    with tenant_scope(tenant_a):
+        size = len(bytes(Delivery.objects.get(pk=ids[0]).body))
+    assert process_pending_batch(tenant=tenant_a, max_bytes=2 * size + size // 2) == 2
+    assert process_pending_batch(tenant=tenant_a, max_bytes=1) == 1  # one, however big
+    with tenant_scope(tenant_a):
+        done = set(
+            Delivery.objects.filter(status=Delivery.Status.PROCESSED).values_list("pk", flat=True)
+        )
+    assert done == set(ids[:3])
+
+    monkeypatch.setattr(processing, "DRAIN_BATCH_BYTES", 1)
+    asked = []
+    assert drain_pending(tenant=tenant_a, on_backlog=lambda: asked.append(1)) == 2
+    assert statuses(tenant_a) == {"processed": 5}
+    assert len(asked) == 1  # the first batch left one behind: help was asked for
+    with tenant_scope(tenant_a):
+        assert Message.objects.count() == 5
