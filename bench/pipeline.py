@@ -188,7 +188,9 @@ def build_mix(*, size: int, trip_share: float, seed: int = 11) -> Mix:
 def insert_backlog(bench: BenchTenant, mix: Mix, *, count: int, first: int) -> None:
     """``count`` pending deliveries, bodies as the webhook stores them (one INSERT each there;
     here in bulk, so that inserting is not part of what is timed)."""
-    timestamp = int(time.time())
+    # WhatsApp's times are whole seconds: the next one, so that no message of a tenant made a
+    # moment ago falls before its employee's consent (as bench/_loadgen.py does).
+    timestamp = int(time.time()) + 1
     now = timezone.now()
     rows = []
     for index in range(first, first + count):
