@@ -513,19 +513,18 @@ def _process_pending(tenant: Tenant, size: int, max_bytes: int) -> tuple[int, bo
         )
         taken: list[Delivery] = []
         weight = 0
-        for claim in claimed:
-            if taken and weight + claim.body_bytes > max_bytes:  # type: ignore[attr-defined]
+        for row in claimed:
+            if taken and weight + row.body_bytes > max_bytes:
                 break
-            taken.append(claim)
-            weight += claim.body_bytes  # type: ignore[attr-defined]
-        bodies = dict(
-            Delivery.objects.filter(pk__in=[claim.pk for claim in taken]).values_list("pk", "body")
-        )
-        for claim in taken:
-            claim.body = bodies[claim.pk]
+            taken.append(row)
+            weight += row.body_bytes
+        ids = [delivery.pk for delivery in taken]
+        # The bodies of the taken ones only, in one query (deferred: a query each otherwise).
+        bodies = dict(Delivery.objects.filter(pk__in=ids).values_list("pk", "body"))
+        for delivery in taken:
+            delivery.body = bodies[delivery.pk]
         process_batch(tenant=tenant, claims=taken)
         if taken:
-            ids = [claim.pk for claim in taken]
             transaction.on_commit(lambda: _announce(tenant, ids))
     return len(taken), len(claimed) == size or len(taken) < len(claimed)
 
