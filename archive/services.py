@@ -23,7 +23,6 @@ from typing import IO, Any
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
 from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -88,41 +87,73 @@ class EventRecord:
     delivery_id: int | None
 
 
-def _conversation(tenant: Tenant, key: ConversationKey, record: MessageRecord) -> Conversation:
-    lookup = {
-        "tenant": tenant,
-        "employee_id": key.employee_id,
-        "business_phone_number_id": key.business_phone_number_id,
-        "counterparty_key": key.counterparty_key,
+def _known_conversations(
+    tenant: Tenant, keys: list[ConversationKey]
+) -> dict[ConversationKey, Conversation]:
+    # One query for a whole batch: a superset (every employee's conversation with every
+    # counterparty named), narrowed to the keys asked for here.
+    rows = Conversation.objects.filter(
+        tenant=tenant,
+        employee_id__in={key.employee_id for key in keys},
+        counterparty_key__in={key.counterparty_key for key in keys},
+    )
+    found = {
+        ConversationKey(row.employee_id, row.business_phone_number_id, row.counterparty_key): row
+        for row in rows
     }
-    found = Conversation.objects.filter(**lookup).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return Conversation.objects.create(
-                **lookup,
-                business_display_number=record.business_display_number,
-                counterparty_wa_id=record.counterparty.get("wa_id", ""),
-                counterparty_user_id=record.counterparty.get("user_id", ""),
-                counterparty_name=record.counterparty.get("name", ""),
-                counterparty_username=record.counterparty.get("username", ""),
-                started_at=record.whatsapp_timestamp,
-            )
-    except IntegrityError:  # created by a concurrent worker a moment ago
-        return Conversation.objects.get(**lookup)
+    return {key: found[key] for key in keys if key in found}
+
+
+def _conversations(
+    tenant: Tenant, first_of: dict[ConversationKey, MessageRecord]
+) -> dict[ConversationKey, Conversation]:
+    """The conversations of a batch, the missing ones created (each from its first message):
+    three queries at most, however many conversations the batch touches."""
+    keys = sorted(first_of)
+    conversations = _known_conversations(tenant, keys)
+    missing = [key for key in keys if key not in conversations]
+    if missing:
+        # A concurrent drain creating the same conversation: its row wins, ours is skipped
+        # (the insert waits for its commit, in key order), and the lookup below finds it.
+        Conversation.objects.bulk_create(
+            [
+                Conversation(
+                    tenant=tenant,
+                    employee_id=key.employee_id,
+                    business_phone_number_id=key.business_phone_number_id,
+                    counterparty_key=key.counterparty_key,
+                    business_display_number=first_of[key].business_display_number,
+                    counterparty_wa_id=first_of[key].counterparty.get("wa_id", ""),
+                    counterparty_user_id=first_of[key].counterparty.get("user_id", ""),
+                    counterparty_name=first_of[key].counterparty.get("name", ""),
+                    counterparty_username=first_of[key].counterparty.get("username", ""),
+                    started_at=first_of[key].whatsapp_timestamp,
+                )
+                for key in missing
+            ],
+            ignore_conflicts=True,
+        )
+        conversations.update(_known_conversations(tenant, missing))
+    return conversations
 
 
 def archive_messages(*, tenant: Tenant, records: list[MessageRecord]) -> int:
     """Append messages (in the caller's tenant scope); a wamid already archived is skipped, so
     a redelivery or a retried task stores nothing twice. Returns how many were new."""
+    return len(append_messages(tenant=tenant, records=records))
+
+
+def append_messages(*, tenant: Tenant, records: list[MessageRecord]) -> list[str]:
+    """archive_messages, returning the wamids that were new (a drain archives many deliveries'
+    messages at once and tells each delivery what was its own). A constant number of queries
+    per call, however many records."""
     if not records:
-        return 0
+        return []
     first_of: dict[ConversationKey, MessageRecord] = {}  # starts each new conversation
     for record in records:
         first_of.setdefault(record.conversation, record)
     records = sorted(records, key=attrgetter("wamid"))
-    conversations = {key: _conversation(tenant, key, first_of[key]) for key in sorted(first_of)}
+    conversations = _conversations(tenant, first_of)
     rows = []
     for record in records:
         conversation = conversations[record.conversation]
@@ -160,13 +191,18 @@ def archive_messages(*, tenant: Tenant, records: list[MessageRecord]) -> int:
     # log at the next checkpoint (archive/ledger/): one SELECT and one INSERT, no lock.
     new_wamids = [row.wamid for row in new_rows]
     log_records(tenant=tenant, records=Message.objects.filter(wamid__in=new_wamids))
-    return len(new_rows)
+    return new_wamids
 
 
 def archive_events(*, tenant: Tenant, records: list[EventRecord]) -> int:
     """Append edits, revokes, reactions and statuses; duplicates (same event key) are skipped."""
+    return len(append_events(tenant=tenant, records=records))
+
+
+def append_events(*, tenant: Tenant, records: list[EventRecord]) -> list[str]:
+    """archive_events, returning the event keys that were new."""
     if not records:
-        return 0
+        return []
     keys = [record.event_key for record in records]
     existing = set(
         MessageEvent.objects.filter(event_key__in=keys).values_list("event_key", flat=True)
@@ -194,14 +230,19 @@ def archive_events(*, tenant: Tenant, records: list[EventRecord]) -> int:
     # Each new event is a leaf of the tenant's Merkle log too (see archive_messages).
     new_keys = [row.event_key for row in rows]
     log_records(tenant=tenant, records=MessageEvent.objects.filter(event_key__in=new_keys))
-    return len(rows)
+    return new_keys
 
 
 def archive_calls(*, tenant: Tenant, records: list[CallRecord]) -> int:
     """Append call records (unsaved, built by ingestion; in the caller's tenant scope); an event
     key already archived is skipped, so a replay stores nothing twice. Returns how many were new."""
+    return len(append_calls(tenant=tenant, records=records))
+
+
+def append_calls(*, tenant: Tenant, records: list[CallRecord]) -> list[str]:
+    """archive_calls, returning the event keys that were new."""
     if not records:
-        return 0
+        return []
     existing = set(
         CallRecord.objects.filter(event_key__in=[r.event_key for r in records]).values_list(
             "event_key", flat=True
@@ -215,12 +256,12 @@ def archive_calls(*, tenant: Tenant, records: list[CallRecord]) -> int:
         record.tenant = tenant
         rows.append(record)
     if not rows:
-        return 0
+        return []
     CallRecord.objects.bulk_create(rows, ignore_conflicts=True)
     # Each new call record is a leaf of the tenant's Merkle log too (see archive_messages).
     new_keys = [row.event_key for row in rows]
     log_records(tenant=tenant, records=CallRecord.objects.filter(event_key__in=new_keys))
-    return len(rows)
+    return new_keys
 
 
 # --- Attachments --------------------------------------------------------------------------------

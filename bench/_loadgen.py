@@ -12,7 +12,8 @@ that its CPU time is its own and can be reported apart from the server's. Every 
 and signed before the clock starts: Meta signs on its side, so signing is not the server's work.
 
 The spec (JSON): host, port, path, app_secret, phone_number_id, wamid_prefix, rate, count,
-first_index, max_connections, preopen, timeout. The result (JSON): per request its status
+first_index, max_connections, preopen, timeout, and optionally texts (request i carries
+texts[i % len(texts)]). The result (JSON): per request its status
 (0 = no answer: connection error or timeout), due, sent and answered times (time.monotonic(),
 the same clock in every process of this machine), and the generator's own CPU seconds.
 """
@@ -39,12 +40,14 @@ def wamid(prefix: str, index: int) -> str:
     return f"wamid.{prefix}.{index:08d}"
 
 
-def build_body(*, prefix: str, index: int, phone_number_id: str, timestamp: int) -> bytes:
+def build_body(
+    *, prefix: str, index: int, phone_number_id: str, timestamp: int, text: str | None = None
+) -> bytes:
     return payloads.body(
         payloads.inbound_text(
             phone_number_id=phone_number_id,
             wamid=wamid(prefix, index),
-            text=f"Benchmark message {index}: bom dia, ol\u00e1",
+            text=f"Benchmark message {index}: bom dia, ol\u00e1" if text is None else text,
             timestamp=timestamp,
             wa_id=f"55119{index % 100_000:08d}",  # a spread of counterparties, as in real life
         )
@@ -256,6 +259,7 @@ class _Generator:
 async def _main(spec: dict[str, Any], *, wait_for_go: bool) -> dict[str, Any]:
     first = spec.get("first_index", 0)
     timestamp = int(time.time()) + 1  # just after the consent the fixture recorded
+    texts = spec.get("texts") or []
     requests = [
         build_request(
             host=spec["host"],
@@ -267,6 +271,8 @@ async def _main(spec: dict[str, Any], *, wait_for_go: bool) -> dict[str, Any]:
                 index=first + n,
                 phone_number_id=spec["phone_number_id"],
                 timestamp=timestamp,
+                # Optional: the texts to send, the request of index i carrying texts[i % len].
+                text=texts[(first + n) % len(texts)] if texts else None,
             ),
         )
         for n in range(spec["count"])

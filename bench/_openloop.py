@@ -37,6 +37,7 @@ class Generator:
         max_connections: int,
         workdir: Path,
         timeout: float = 30.0,
+        texts: list[str] | None = None,
     ) -> None:
         self.rate, self.count = rate, count
         spec = {
@@ -54,6 +55,7 @@ class Generator:
             # for the first bytes of a new connection, which stalls everything behind it.
             "preopen": 0,
             "timeout": timeout,
+            "texts": texts or [],
         }
         spec_path = workdir / f"spec-{first_index}.json"
         self.result_path = workdir / f"result-{first_index}.json"

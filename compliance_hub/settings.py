@@ -272,6 +272,12 @@ CSRF_COOKIE_HTTPONLY = True
 # Meta sends at most 3 MB per delivery; anything larger is refused before it is read.
 WEBHOOK_MAX_BODY_BYTES = int(env("WEBHOOK_MAX_BODY_BYTES", str(4 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024 * 1024
+# Deliveries a drain claims and archives as one unit (ingestion/processing.py), and the most
+# their bodies may weigh together (one delivery is always taken, however big).
+INGESTION_DRAIN_BATCH = int(env("INGESTION_DRAIN_BATCH", "100") or "100")
+INGESTION_DRAIN_BATCH_BYTES = int(
+    env("INGESTION_DRAIN_BATCH_BYTES", str(16 * 1024 * 1024)) or str(16 * 1024 * 1024)
+)
 GRAPH_API_BASE_URL = env("GRAPH_API_BASE_URL", "https://graph.facebook.com/v23.0")
 GRAPH_API_TIMEOUT_SECONDS = float(env("GRAPH_API_TIMEOUT_SECONDS", "30") or "30")
 # Hosts whose media `url` (sent in the webhook since 2025-11) may receive the access token; any

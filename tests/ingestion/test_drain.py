@@ -6,10 +6,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from archive.models import Message
+from archive.ledger.models import PendingLeaf
+from archive.models import Conversation, Message
 from compliance_hub.tenancy.context import tenant_scope
-from ingestion import wakeup
+from ingestion import processing, wakeup
 from ingestion.models import Delivery
 from ingestion.processing import DRAIN_BATCH, drain_pending, process_pending_batch
 from ingestion.services import receive_delivery
@@ -18,15 +21,16 @@ from tests.ingestion import payloads
 from tests.ingestion.delivering import PHONE_ID
 
 
-def store(tenant, count: int, *, first: int = 0) -> list[int]:
-    """``count`` signed-and-stored deliveries of one message each (as the webhook leaves them)."""
+def store(tenant, count: int, *, first: int = 0, wamid: str = "wamid.DRAIN{}") -> list[int]:
+    """``count`` signed-and-stored deliveries of one message each (as the webhook leaves them),
+    each from a counterparty of its own."""
     sent = int(time.time()) + 1  # after the consent (recorded a moment ago)
     ids = []
     for index in range(first, first + count):
         body = payloads.body(
             payloads.inbound_text(
-                phone_number_id=PHONE_ID, wamid=f"wamid.DRAIN{index}", text=f"n{index}",
-                timestamp=sent,
+                phone_number_id=PHONE_ID, wamid=wamid.format(index), text=f"n{index}",
+                timestamp=sent, wa_id=f"55119{index:08d}",
             )
         )  # fmt: skip
         ids.append(receive_delivery(tenant=tenant, body=body, headers={}).pk)
@@ -130,3 +134,84 @@ def test_one_drain_waits_per_tenant_however_many_deliveries_arrive(tenant_a, ten
     finally:
         wakeup._redis().delete(wakeup._mark(tenant_a.pk))
         wakeup._redis().delete(wakeup._mark(tenant_b.pk))
+
+
+def test_a_batch_costs_the_same_queries_however_many_deliveries_it_holds(
+    tenant_a, connected_employee
+):
+    """The archive of a batch (conversations, messages, their log leaves, the deliveries'
+    outcomes) is written once for the batch, not once per delivery: processing 3 or 30
+    deliveries, each a new conversation, takes the same number of queries."""
+    store(tenant_a, 2, first=200)
+    process_pending_batch(tenant=tenant_a)  # what the first batch alone reads (consent, cache)
+    counts = []
+    for first, size in ((0, 3), (100, 30)):
+        store(tenant_a, size, first=first)
+        with CaptureQueriesContext(connection) as queries:
+            assert process_pending_batch(tenant=tenant_a, size=size) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    with tenant_scope(tenant_a):
+        assert statuses(tenant_a) == {"processed": 35}
+        assert Message.objects.count() == Conversation.objects.count() == 35
+        assert PendingLeaf.objects.filter(record_table="archive.message").count() == 35
+        summaries = list(Delivery.objects.values_list("summary", flat=True))
+    assert all(s["archived_messages"] == 1 and s["messages"] == 1 for s in summaries)
+
+
+def test_a_message_two_deliveries_of_one_batch_carry_is_archived_once(tenant_a, connected_employee):
+    """A redelivery that lands in the same batch as the original: one message, one leaf, and
+    the first delivery's summary counts it, as one-by-one processing would."""
+    first = store(tenant_a, 1, wamid="wamid.TWICE")
+    second = store(tenant_a, 1, wamid="wamid.TWICE")
+    assert process_pending_batch(tenant=tenant_a) == 2
+    with tenant_scope(tenant_a):
+        assert Message.objects.filter(wamid="wamid.TWICE").count() == 1
+        assert PendingLeaf.objects.filter(record_table="archive.message").count() == 1
+        assert Delivery.objects.get(pk=first[0]).summary["archived_messages"] == 1
+        assert Delivery.objects.get(pk=second[0]).summary["archived_messages"] == 0
+    assert statuses(tenant_a) == {"processed": 2}
+
+
+def test_a_delivery_that_fails_in_a_batch_fails_alone(tenant_a, connected_employee):
+    """A wamid longer than the archive's column makes its delivery fail: the batch is undone
+    and processed one by one, so the others are archived and only that one waits, failed, for
+    the sweeper."""
+    good = store(tenant_a, 3)
+    [bad] = store(tenant_a, 1, first=50, wamid="wamid." + "X" * 300 + "{}")
+    assert process_pending_batch(tenant=tenant_a) == 4
+    with tenant_scope(tenant_a):
+        failed = Delivery.objects.get(pk=bad)
+        assert failed.status == Delivery.Status.FAILED and failed.attempts == 1
+        assert "DataError" in failed.last_error
+        done = Delivery.objects.filter(pk__in=good)
+        assert [d.status for d in done] == [Delivery.Status.PROCESSED] * 3
+        assert [d.attempts for d in done] == [1, 1, 1]
+        assert Message.objects.count() == 3
+        assert PendingLeaf.objects.filter(record_table="archive.message").count() == 3
+
+
+def test_a_batch_keeps_to_its_byte_budget_and_the_drain_carries_on(
+    tenant_a, connected_employee, monkeypatch
+):
+    """A batch takes the oldest deliveries whose bodies fit the byte budget (at least one, however
+    big); the rest stay pending and the drain goes on with them instead of leaving them to the
+    sweeper."""
+    ids = store(tenant_a, 5)
+    with tenant_scope(tenant_a):
+        size = len(bytes(Delivery.objects.get(pk=ids[0]).body))
+    assert process_pending_batch(tenant=tenant_a, max_bytes=2 * size + size // 2) == 2
+    assert process_pending_batch(tenant=tenant_a, max_bytes=1) == 1  # one, however big
+    with tenant_scope(tenant_a):
+        done = set(
+            Delivery.objects.filter(status=Delivery.Status.PROCESSED).values_list("pk", flat=True)
+        )
+    assert done == set(ids[:3])
+
+    monkeypatch.setattr(processing, "DRAIN_BATCH_BYTES", 1)
+    asked = []
+    assert drain_pending(tenant=tenant_a, on_backlog=lambda: asked.append(1)) == 2
+    assert statuses(tenant_a) == {"processed": 5}
+    assert len(asked) == 1  # the first batch left one behind: help was asked for
+    with tenant_scope(tenant_a):
+        assert Message.objects.count() == 5
