@@ -242,6 +242,6 @@ def finish(job: ScanJob, *, status: str, results: dict[str, Any], error: str = "
         ).update(status=status, results=results, error=error, finished_at=timezone.now())
         ScanJob.objects.filter(
             tenant=job.tenant_id, pk=job.pk, status=ScanJob.Status.CANCELLED
-        ).update(results=results)
+        ).update(results=results, progress_done=job.progress_done)
         job.refresh_from_db()
     return job

@@ -93,9 +93,9 @@ def test_the_sample_stops_at_fifty(tenant_a):
 
 def test_precision_and_recall_on_messages_officers_decided(tenant_a, officers_decided):
     policy = policy_of(tenant_a)
-    guarantee, secret, plain, other = archived(tenant_a, [GUARANTEE, SECRET, PLAIN, GUARANTEE])
+    guarantee, secret, plain, _undecided = archived(tenant_a, [GUARANTEE, SECRET, PLAIN, GUARANTEE])
     # The promise was a real problem, the secrecy one a false alarm; the plain message was a
-    # true problem no word of the draft catches; `other` is undecided.
+    # true problem no word of the draft catches; the second promise is undecided.
     officers_decided.update({guarantee: True, secret: False, plain: True})
     results = run(tenant_a, start(tenant_a, policy)).results
 
@@ -214,3 +214,22 @@ def test_too_many_messages_are_refused_with_the_cap(tenant_a):
     archived(tenant_a, [PLAIN, PLAIN, PLAIN])
     with pytest.raises(ScanJobRefused, match="at most 2 can be run"):
         start(tenant_a, policy)
+
+
+def test_cancelling_a_running_backtest_stops_it_at_the_next_batch(tenant_a, monkeypatch):
+    from policies.scanning import SCAN_BATCH
+
+    policy = policy_of(tenant_a)
+    archived(tenant_a, [GUARANTEE] * (SCAN_BATCH + 20))
+    job = start(tenant_a, policy)
+    # The officer presses "Cancel" while the first batch is being read (the decision source is
+    # asked once per batch, so it is the moment to do it from).
+    monkeypatch.setattr(decisions, "_sources", {})
+    decisions.register_decision_source(
+        "canceller", lambda tenant, ids: cancel_job(tenant=tenant, actor=ADMIN, job=job) and {}
+    )
+    finished = run_backtest(tenant=tenant_a, job_id=job.pk)
+
+    assert finished is not None and finished.status == ScanJob.Status.CANCELLED
+    assert finished.progress_done == SCAN_BATCH < finished.progress_total
+    assert finished.results["scanned"] == SCAN_BATCH  # what it had done is kept
