@@ -36,13 +36,18 @@ FAILED_MESSAGE = (
 
 class ScanJobRefused(ValueError):
     """A backtest or lookback that cannot start as asked, with what is wrong (`field`: the input
-    at fault, empty for the request as a whole; `problems`: a draft's errors). Nothing kept."""
+    at fault, empty for the request as a whole; `problems`: a draft's errors; `conflict`: the
+    state forbids it, not the input: another run is open, the run has finished). Nothing kept."""
 
-    def __init__(self, message: str, *, field: str = "", problems: list[Any] | None = None):
+    def __init__(
+        self, message: str, *, field: str = "", problems: list[Any] | None = None,
+        conflict: bool = False,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.message = message
         self.field = field
         self.problems = problems or []
+        self.conflict = conflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +146,8 @@ def create_job(
             what = ScanJob.Kind(kind).label.lower()
             raise ScanJobRefused(
                 f"A {what} of this policy is already running. Wait for it to finish, or cancel "
-                "it, before starting another."
+                "it, before starting another.",
+                conflict=True,
             ) from None
         record_event(
             f"policy.{kind}_requested", tenant=tenant, actor=actor, target=policy,
@@ -176,7 +182,8 @@ def cancel_job(*, tenant: Tenant, actor: Actor, job: ScanJob) -> ScanJob:
             }
             raise ScanJobRefused(
                 f"This {job.get_kind_display().lower()} has already "
-                f"{ended.get(job.status, 'been cancelled')}: there is nothing to cancel."
+                f"{ended.get(job.status, 'been cancelled')}: there is nothing to cancel.",
+                conflict=True,
             )
         record_event(
             f"policy.{job.kind}_cancelled", tenant=tenant, actor=actor, target=job.policy,
