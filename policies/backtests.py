@@ -113,7 +113,7 @@ class Tally:
         }
 
 
-def quality(counts: Sequence[int]) -> dict[str, Any]:
+def quality(counts: Sequence[int]) -> dict[str, int | float | None]:
     """Precision (true positives among flagged decided messages) and recall (decided true
     positives flagged), None when there is nothing to divide by."""
     true_flagged, false_flagged, true_total = counts
@@ -213,13 +213,19 @@ def _sample_entry(message: Message, verdict: Verdict, employee: str) -> dict[str
     }
 
 
-def snippet_pieces(entry: Mapping[str, Any]) -> list[tuple[str, bool]]:
+def snippet_pieces(entry: Mapping[str, object]) -> list[tuple[str, bool]]:
     """A sample's snippet cut at its spans: (text, highlighted) pieces for a template (which
     escapes each), overlapping spans merged."""
     text = str(entry.get("snippet", ""))
     pieces: list[tuple[str, bool]] = []
     at = 0
-    for start, end in sorted(tuple(span) for span in entry.get("spans", [])):
+    spans = entry.get("spans")
+    pairs = [
+        (int(span[0]), int(span[1]))
+        for span in (spans if isinstance(spans, list) else [])
+        if isinstance(span, list | tuple) and len(span) == 2
+    ]
+    for start, end in sorted(pairs):
         start, end = max(start, at), min(end, len(text))
         if end <= start:
             continue

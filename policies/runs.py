@@ -8,13 +8,13 @@ API says UTC), kept as UTC instants: [starts_at, ends_at).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from archive.models import Message
@@ -25,6 +25,7 @@ from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
+from .documents.schema import Problem
 from .models import Policy, PolicyVersion, ScanJob
 from .scanning import SCAN_BATCH
 
@@ -40,13 +41,13 @@ class ScanJobRefused(ValueError):
     state forbids it, not the input: another run is open, the run has finished). Nothing kept."""
 
     def __init__(
-        self, message: str, *, field: str = "", problems: list[Any] | None = None,
+        self, message: str, *, field: str = "", problems: Sequence[Problem] | None = None,
         conflict: bool = False,
     ) -> None:  # fmt: skip
         super().__init__(message)
         self.message = message
         self.field = field
-        self.problems = problems or []
+        self.problems = list(problems or [])
         self.conflict = conflict
 
 
@@ -109,7 +110,7 @@ def window(
     )  # fmt: skip
 
 
-def range_messages(*, tenant: Tenant, starts_at: datetime, ends_at: datetime) -> Any:
+def range_messages(*, tenant: Tenant, starts_at: datetime, ends_at: datetime) -> QuerySet[Message]:
     """The tenant's messages sent in [starts_at, ends_at) (a queryset; call inside a scope)."""
     return Message.objects.filter(
         tenant=tenant, whatsapp_timestamp__gte=starts_at, whatsapp_timestamp__lt=ends_at
@@ -118,13 +119,13 @@ def range_messages(*, tenant: Tenant, starts_at: datetime, ends_at: datetime) ->
 
 def create_job(
     *, tenant: Tenant, actor: Actor, kind: str, policy: Policy, span: Window,
-    version: PolicyVersion | None, document: dict[str, Any] | None = None,
+    version: PolicyVersion | None, document: Mapping[str, object] | None = None,
 ) -> ScanJob:  # fmt: skip
     """The job row, queued after commit, audited as `policy.<kind>_requested`. Raises
     ScanJobRefused for too many messages or an open run of the kind on the policy."""
     with tenant_scope(tenant):
-        total = range_messages(tenant=tenant, starts_at=span.starts_at, ends_at=span.ends_at)
-        total = total.count()
+        selected = range_messages(tenant=tenant, starts_at=span.starts_at, ends_at=span.ends_at)
+        total = selected.count()
         if total > max_messages():
             raise ScanJobRefused(
                 f"The range holds {total:,} messages; at most {max_messages():,} can be run at "
@@ -137,7 +138,7 @@ def create_job(
             with transaction.atomic():
                 job = ScanJob.objects.create(
                     tenant=tenant, kind=kind, policy=policy, version=version,
-                    document=document or {}, date_from=span.date_from, date_to=span.date_to,
+                    document=dict(document or {}), date_from=span.date_from, date_to=span.date_to,
                     time_zone=span.time_zone, starts_at=span.starts_at, ends_at=span.ends_at,
                     progress_total=total, requested_by=actor.user,
                     requested_by_label=actor.label,
@@ -230,7 +231,7 @@ def restricted_ids(*, tenant: Tenant, ids: list[int]) -> set[int]:
         )
 
 
-def advance(job: ScanJob, *, done: int, results: dict[str, Any]) -> bool:
+def advance(job: ScanJob, *, done: int, results: dict[str, object]) -> bool:
     """Save the progress and the results so far; False when the job was cancelled meanwhile
     (the worker then stops)."""
     with tenant_scope(job.tenant_id):
@@ -241,7 +242,7 @@ def advance(job: ScanJob, *, done: int, results: dict[str, Any]) -> bool:
     return bool(moved)
 
 
-def finish(job: ScanJob, *, status: str, results: dict[str, Any], error: str = "") -> ScanJob:
+def finish(job: ScanJob, *, status: str, results: dict[str, object], error: str = "") -> ScanJob:
     """Close a running job (a cancelled one keeps its status and gets the results so far)."""
     with tenant_scope(job.tenant_id):
         ScanJob.objects.filter(
