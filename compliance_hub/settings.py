@@ -585,6 +585,10 @@ EXPORT_STALL_MINUTES = int(env("EXPORT_STALL_MINUTES", "30") or "30")
 # Django and a chunk of rows (~100 MB), so a worker machine needs that much per part.
 EXPORT_PARTS = int(env("EXPORT_PARTS", "2") or "2")
 EXPORT_PARTS_FROM = int(env("EXPORT_PARTS_FROM", "20000") or "20000")
+# Backtests and lookbacks (policies/runs.py): a run covers at most this many days and messages
+# (a year of a busy firm; at the measured backtest speed the cap is a few minutes of a worker).
+POLICY_RUN_MAX_DAYS = int(env("POLICY_RUN_MAX_DAYS", "366") or "366")
+POLICY_RUN_MAX_MESSAGES = int(env("POLICY_RUN_MAX_MESSAGES", "1000000") or "1000000")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:" + (env("PORT", "8000") or "8000"))
 # How long the WhatsApp page's connection check waits for a worker to process its test delivery.
 WHATSAPP_CHECK_PROCESSING_WAIT = float(env("WHATSAPP_CHECK_PROCESSING_WAIT", "5") or "5")

@@ -3,7 +3,9 @@ raised remember it), so every save adds one; the policy's latest version is the 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from compliance_hub.tenancy.models import TenantOwnedModel
 
@@ -92,3 +94,83 @@ class PolicyHit(TenantOwnedModel):
             ),
         ]
         indexes = [models.Index(fields=["tenant", "created_at"], name="policyhit_created")]
+
+
+class ScanJob(TenantOwnedModel):
+    """A run of a policy over a date range of earlier messages, prepared by a worker: a backtest
+    (a draft document, nothing raised: what it would have alerted on) or a lookback (a saved
+    version, raising real hits marked lookback).
+
+    One model for both kinds: they share the range, the status, the progress, cancelling and the
+    rule of one run of a kind per policy at a time; only the document and the results differ.
+    """
+
+    class Kind(models.TextChoices):
+        BACKTEST = "backtest", "Backtest"
+        LOOKBACK = "lookback", "Lookback"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN = (Status.QUEUED, Status.RUNNING)
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="scan_jobs")
+    # Lookback: the version it runs. Backtest: the policy's latest version when asked, which
+    # the draft is compared with (None when the draft is the first).
+    version = models.ForeignKey(
+        PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    document = models.JSONField(default=dict, blank=True)  # backtest: the draft, not a version
+    # The days the person picked, both included, in the time zone they picked them in; the
+    # instants are what the messages are selected by: [starts_at, ends_at).
+    date_from = models.DateField()
+    date_to = models.DateField()
+    time_zone = models.CharField(max_length=64, default="UTC")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.QUEUED)
+    progress_done = models.PositiveBigIntegerField(default=0)
+    progress_total = models.PositiveBigIntegerField(default=0)
+    results = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)  # why it failed, in the requester's words
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_label = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open run of a kind per policy: a second request is refused, not queued.
+            models.UniqueConstraint(
+                fields=["tenant", "policy", "kind"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="scanjob_one_open",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "policy", "-created_at"], name="scanjob_policy"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.policy} ({self.date_from} to {self.date_to})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, self.progress_done * 100 // self.progress_total)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from compliance_hub.tenancy.context import unscoped
+from compliance_hub.accounts.models import User
+from compliance_hub.audit.actors import Actor
+from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Tenant
 
-from .models import Policy
+from .backtests import run_backtest
+from .lookback import run_lookback
+from .models import Policy, ScanJob
 from .scanning import scan_unscanned
 
 
@@ -30,3 +34,27 @@ def sweep_unscanned_task() -> int:
     for tenant_id in tenant_ids:
         scan_unscanned_task.delay(tenant_id=tenant_id)
     return len(tenant_ids)
+
+
+# Not a TenantTask: that runs the body in one transaction, and a job's progress and its
+# cancellation must be seen while it runs. The services open the tenant's scopes themselves.
+# The long-jobs queue (with exports): a backtest of a year must not hold up the beat's tasks.
+@shared_task(name="policies.run_scan_job", queue="exports")
+def run_scan_job_task(*, tenant_id: int, job_id: int) -> str | None:
+    """Run one backtest or lookback; returns its final status. Idempotent: a job that is not
+    queued or running (finished, cancelled, gone) is left as it is."""
+    tenant = Tenant.objects.filter(pk=tenant_id, status=Tenant.Status.ACTIVE).first()
+    if tenant is None:
+        return None
+    with tenant_scope(tenant):
+        job = ScanJob.objects.filter(tenant=tenant, pk=job_id).first()
+    if job is None:
+        return None
+    if job.kind == ScanJob.Kind.BACKTEST:
+        done = run_backtest(tenant=tenant, job_id=job_id)
+    else:
+        requester = (
+            User.objects.filter(pk=job.requested_by_id).first() if job.requested_by_id else None
+        )
+        done = run_lookback(tenant=tenant, actor=Actor.task(user=requester), job_id=job_id)
+    return done.status if done is not None else None

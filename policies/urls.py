@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .run_urls import run_patterns
 
 app_name = "policies"
 
@@ -14,4 +15,5 @@ urlpatterns = [
     path("policies/<int:pk>/changes/", views.diff_page, name="diff"),
     path("policies/packs/<slug:slug>/switch-on/", views.pack_enable, name="pack_enable"),
     path("policies/packs/<slug:slug>/<int:index>/copy/", views.pack_copy, name="pack_copy"),
+    *run_patterns,
 ]

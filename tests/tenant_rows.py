@@ -310,6 +310,25 @@ def make_alert_rows(tenant: Tenant) -> None:
     add_comment(alert=alert, actor=Actor.for_user(officer), body=f"Looked at {tenant.slug}")
 
 
+def make_scan_job(tenant: Tenant) -> None:
+    """A backtest as it waits for a worker, of the policy make_policy made (made directly:
+    queueing one would leave a task in Redis for whichever test's worker comes next)."""
+    from datetime import UTC, date, datetime
+
+    from compliance_hub.tenancy.context import tenant_scope
+    from policies.models import Policy, ScanJob
+
+    with tenant_scope(tenant):
+        policy = Policy.objects.order_by("pk").first()
+        assert policy is not None
+        ScanJob.objects.create(
+            tenant=tenant, kind=ScanJob.Kind.BACKTEST, policy=policy,
+            document={"name": f"marker-{tenant.slug}"}, date_from=date(2026, 1, 1),
+            date_to=date(2026, 1, 31), starts_at=datetime(2026, 1, 1, tzinfo=UTC),
+            ends_at=datetime(2026, 2, 1, tzinfo=UTC), requested_by_label="system",
+        )  # fmt: skip
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -333,6 +352,7 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "archive.CallRecord": make_capture_rows,
     "policies.MessageScan": make_policy_hit,
     "policies.PolicyHit": make_policy_hit,
+    "policies.ScanJob": make_scan_job,
     "ingestion.CaptureNotice": make_capture_rows,
     "archive.LogHead": make_ledger_rows,
     "archive.PendingLeaf": make_ledger_rows,

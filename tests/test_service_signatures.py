@@ -25,6 +25,9 @@ OTHER_WRITE_MODULES = {
     "ingestion/notices.py",  # raises capture notices; an admin acknowledges them (audited)
     "ingestion/connection_check.py",  # runs the WhatsApp connection check (audited)
     "ingestion/demo.py",  # connects the demo tenant's WhatsApp and delivers its conversations
+    "policies/runs.py",  # backtest and lookback jobs: created, cancelled (audited), run
+    "policies/backtests.py",  # asks for a backtest (audited) and runs it
+    "policies/lookback.py",  # asks for a lookback (audited) and raises its hits
 }
 
 # Where ``Any`` is the honest type, by (module, function, parameter or "return"), with why.
