@@ -42,6 +42,7 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from ..holds.selectors import held_messages_q, lock_holds
+from ..hooks import messages_disposed
 from ..ledger.models import LogCheckpoint, LogLeaf, Tombstone
 from ..ledger.services import checkpoint_and_anchor, record_tombstone
 from ..models import Attachment, AttachmentFile, Message, MessageEvent
@@ -218,6 +219,7 @@ def dispose_messages(
         outcome.counts[table] += len(ids)
     _blank(MESSAGE, message_ids)
     _blank(EVENT, events)
+    messages_disposed.send(sender=Message, tenant=tenant, message_ids=message_ids)
     attachments = Attachment.objects.filter(tenant=tenant, message_id__in=message_ids)
     stored_names = [name for _, name in proofs] + [
         a.file.name for a in attachments.exclude(file="") if a.file.name

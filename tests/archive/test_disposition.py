@@ -219,3 +219,54 @@ def test_the_command_runs_dry_and_for_real(tenant_a):
     assert tombstones(tenant_a)["archive.message"] == 2
     with pytest.raises(CommandError, match="no tenant 'nope'"):
         call_command("dispose_records", "nope")
+
+
+def test_what_policies_copied_of_a_disposed_message_goes_with_it(tenant_a):
+    """A hit's findings quote the matched words and a backtest's sample the words around them:
+    neither may outlive the message's content."""
+    from datetime import date
+
+    from policies.models import PolicyHit, ScanJob
+    from policies.packs import pack
+    from policies.services import create_policy as create_detection_policy
+
+    logged_archive(tenant_a, count=2)
+    with tenant_scope(tenant_a):
+        policy, _ = create_detection_policy(
+            tenant=tenant_a, actor=ADMIN, document=pack("data_protection").documents[1]
+        )
+        version = policy.versions.get()
+        first, second = Message.objects.order_by("pk")
+        finding = {
+            "category": "pii", "detector": "pii", "score": 0.9, "type": "br_cpf",
+            "value": "529.982.247-25", "spans": [[14, 28]],
+            "explanation": "Brazilian CPF 529.982.247-25, next to 'cpf'",
+        }  # fmt: skip
+        PolicyHit.objects.create(
+            tenant=tenant_a, message=first, policy=policy, policy_version=version,
+            severity="medium", score=0.9, findings=[finding], explanation=finding["explanation"],
+        )  # fmt: skip
+        entry = {
+            "message_id": first.pk, "employee": "Ana", "snippet": "meu CPF 529.982.247-25",
+            "spans": [[8, 22]], "categories": ["pii"], "explanation": "CPF 529.982.247-25",
+        }  # fmt: skip
+        kept = {**entry, "message_id": second.pk + 1000}  # a message not disposed of
+        job = ScanJob.objects.create(
+            tenant=tenant_a, kind=ScanJob.Kind.BACKTEST, policy=policy, document={},
+            date_from=date(2026, 1, 1), date_to=date(2026, 1, 31),
+            starts_at=datetime(2026, 1, 1, tzinfo=UTC), ends_at=datetime(2026, 2, 1, tzinfo=UTC),
+            requested_by_label="system", results={"sample": [entry, kept], "flagged": 2},
+        )  # fmt: skip
+    create_policy(tenant=tenant_a, actor=ADMIN, preset="firm", years=1)
+
+    assert dispose_records(tenant=tenant_a, actor=ADMIN, now=IN_2028).messages == 2
+
+    with tenant_scope(tenant_a):
+        hit = PolicyHit.objects.get()
+        job.refresh_from_db()
+    [scrubbed] = hit.findings
+    assert "529" not in str(hit.findings) + hit.explanation
+    assert (scrubbed["category"], scrubbed["type"], scrubbed["score"]) == ("pii", "br_cpf", 0.9)
+    disposed, untouched = job.results["sample"]
+    assert disposed["disposed"] is True and "529" not in str(disposed)
+    assert untouched == kept and job.results["flagged"] == 2
