@@ -46,7 +46,7 @@ def _scrubbed(finding: dict[str, Any]) -> dict[str, Any]:
 
 
 def _disposed_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    kept = {
+    kept: dict[str, Any] = {
         key: entry[key] for key in ("message_id", "at", "employee", "categories") if key in entry
     }
     return {**kept, "snippet": "", "spans": [], "explanation": DISPOSED, "disposed": True}
