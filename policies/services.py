@@ -17,6 +17,7 @@ from compliance_hub.tenancy.models import Tenant
 
 from .documents.schema import Problem, validate_document
 from .models import Policy, PolicyVersion
+from .packs import pack as builtin_pack
 
 
 class PolicyDocumentError(ValueError):
@@ -118,3 +119,46 @@ def set_active(*, policy: Policy, actor: Actor, active: bool) -> Policy:
         target=locked, details={"version": locked.version},
     )  # fmt: skip
     return locked
+
+
+class UnknownPack(LookupError):
+    """No built-in pack has this slug."""
+
+
+@transaction.atomic
+def enable_pack(*, tenant: Tenant, actor: Actor, slug: str) -> list[Policy]:
+    """Copy the built-in pack `slug` into the firm, each copy switched on, and return the copies
+    made now. Idempotent: a policy the firm already has under the same name (an earlier copy,
+    perhaps switched off or edited since on purpose) is left as it is, so a second call adds
+    nothing. Raises UnknownPack."""
+    try:
+        chosen = builtin_pack(slug)
+    except KeyError:
+        raise UnknownPack(slug) from None
+    names = [document["name"] for document in chosen.documents]
+    # Locks the firm's policies of these names against a concurrent enable of the same pack.
+    existing = set(
+        Policy.objects.select_for_update()
+        .filter(tenant=tenant, name__in=names)
+        .values_list("name", flat=True)
+    )
+    created: list[Policy] = []
+    for document in chosen.documents:
+        if document["name"] in existing:
+            continue
+        policy, _ = create_policy(
+            tenant=tenant,
+            actor=actor,
+            document=document,
+            pack=slug,
+            note=f"From the {chosen.name} pack",
+        )
+        created.append(set_active(policy=policy, actor=actor, active=True))
+    record_event(
+        "policy.pack_enabled", tenant=tenant, actor=actor, target_label=chosen.name,
+        details={
+            "pack": slug, "created": [p.name for p in created],
+            "already_there": sorted(existing),
+        },
+    )  # fmt: skip
+    return created
