@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, MethodNotAllowed, NotFound
@@ -66,6 +71,9 @@ BAD_DOCUMENT = OpenApiResponse(
     "not valid; nothing changed",
 )
 FORBIDDEN = error_response("Auditors read policies; officers and admins change them")
+PACK_SLUG = OpenApiParameter(
+    "slug", str, OpenApiParameter.PATH, enum=[p.slug for p in packs()], description="The pack"
+)
 NO_DELETE = error_response(
     "Policies are never deleted (their versions are kept: hits remember them); switch one off"
 )
@@ -363,6 +371,7 @@ class PolicyViewSet(
 @extend_schema_view(
     list=extend_schema(responses={200: PackSerializer(many=True)}),
     enable=extend_schema(
+        parameters=[PACK_SLUG],
         request=None,
         responses={
             200: PackEnabledSerializer,
