@@ -26,6 +26,19 @@ class DocumentField(serializers.JSONField):
     same `problems` as any other mistake), not a bare type error."""
 
 
+class TextField(serializers.CharField):
+    """Text only: DRF's CharField would take the number 5 as "5", which is not what was meant.
+    A lone UTF-16 surrogate (JSON allows "\\ud800") can be neither kept nor sent back in an
+    answer, so it is refused here (DRF's CharField already refuses NUL)."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if any("\ud800" <= ch <= "\udfff" for ch in data):
+            raise serializers.ValidationError("This text holds a broken character (a surrogate).")
+        return super().to_internal_value(data)
+
+
 # --- what the server says about a document -----------------------------------------------------
 
 
@@ -136,7 +149,7 @@ class PolicySavedSerializer(PolicyDetailSerializer):
 
 class PolicyInputSerializer(serializers.Serializer):
     document = DocumentField()
-    note = serializers.CharField(
+    note = TextField(
         max_length=500, required=False, default="", allow_blank=True,
         help_text="Why it changed, kept with the version",
     )  # fmt: skip
@@ -148,7 +161,7 @@ class PolicyPatchSerializer(serializers.Serializer):
         help_text="Fields of the document to replace in the latest version's (null removes "
         "one); the result is saved as the next version. Left out: nothing changes",
     )
-    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    note = TextField(max_length=500, required=False, default="", allow_blank=True)
 
 
 class PolicyVersionSerializer(serializers.Serializer):
@@ -184,15 +197,6 @@ class ContextSerializer(serializers.Serializer):
     counterparty_internal = serializers.BooleanField(
         required=False, default=False, help_text="true: the other side is one of the firm's own"
     )
-
-
-class TextField(serializers.CharField):
-    """Text only: DRF's CharField would take the number 5 as "5", which is not what was meant."""
-
-    def to_internal_value(self, data: object) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class SavedTrialInputSerializer(serializers.Serializer):

@@ -438,3 +438,31 @@ def test_the_hits_list_costs_the_same_queries_for_many_hits(
     with django_assert_max_num_queries(12):
         response = officer.get("/api/v1/policy-hits/")
     assert len(response.json()["results"]) == 3
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"document": {"name": "a\\u0000b", "severity": "low", "detect": {"detector": "pii"}}}',
+        '{"document": {"name": "a\\ud800b", "severity": "low", "detect": {"detector": "pii"}}}',
+        '{"document": {"name": "ok", "severity": "low", "detect": {"detector": "pii"},'
+        ' "description": "x\\u0000"}}',
+        '{"document": {"name": "ok", "severity": "low", "detect": {"detector": "pii"}},'
+        ' "note": "x\\ud800"}',
+    ],
+    ids=["nul-name", "surrogate-name", "nul-description", "surrogate-note"],
+)
+def test_text_postgresql_cannot_store_is_a_400_not_a_500(officer, tenant_a, raw):
+    response = officer.post(URL, raw, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert version_count(tenant_a) == 0
+
+
+def test_a_trial_text_with_a_broken_character_is_a_400(officer):
+    raw = (
+        '{"document": {"name": "c", "severity": "low", "detect": {"detector": "pii"}},'
+        ' "text": "CPF 529.982.247-25 \\ud800"}'
+    )
+    response = officer.post(f"{URL}test/", raw, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "text" in response.json()["error"]["details"]
