@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
@@ -135,24 +135,29 @@ def enable_pack(*, tenant: Tenant, actor: Actor, slug: str) -> list[Policy]:
         chosen = builtin_pack(slug)
     except KeyError:
         raise UnknownPack(slug) from None
+    # One enable at a time per firm: a second waits, then finds the copies the first made.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"policies.enable_pack:{tenant.pk}"],
+        )
     names = [document["name"] for document in chosen.documents]
-    # Locks the firm's policies of these names against a concurrent enable of the same pack.
     existing = set(
-        Policy.objects.select_for_update()
-        .filter(tenant=tenant, name__in=names)
-        .values_list("name", flat=True)
+        Policy.objects.filter(tenant=tenant, name__in=names).values_list("name", flat=True)
     )
     created: list[Policy] = []
     for document in chosen.documents:
         if document["name"] in existing:
             continue
-        policy, _ = create_policy(
-            tenant=tenant,
-            actor=actor,
-            document=document,
-            pack=slug,
-            note=f"From the {chosen.name} pack",
-        )
+        try:
+            policy, _ = create_policy(
+                tenant=tenant, actor=actor, document=document, pack=slug,
+                note=f"From the {chosen.name} pack",
+            )  # fmt: skip
+        except PolicyDocumentError:
+            # Someone created a policy of this name meanwhile, by hand: theirs stays.
+            existing.add(document["name"])
+            continue
         created.append(set_active(policy=policy, actor=actor, active=True))
     record_event(
         "policy.pack_enabled", tenant=tenant, actor=actor, target_label=chosen.name,

@@ -11,14 +11,18 @@ import pytest
 
 from archive.models import Message
 from archive.services import archive_messages
+from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.services import create_tenant
 from policies.models import Policy, PolicyHit, PolicyVersion
 from policies.packs import pack
 from policies.scanning import scan_messages
+from policies.services import enable_pack
 from policies.trial import MAX_TRIAL_TEXT
 from tests.archive.ledger_helpers import employee_of, message_record
+from tests.database import side_by_side
 
 URL = "/api/v1/policies/"
 CPF_TEXT = "Segue meu CPF 529.982.247-25 pra abrir a conta"
@@ -466,3 +470,21 @@ def test_a_trial_text_with_a_broken_character_is_a_400(officer):
     response = officer.post(f"{URL}test/", raw, content_type="application/json")
     assert response.status_code == 400, response.content
     assert "text" in response.json()["error"]["details"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_enables_of_a_pack_at_once_copy_each_policy_once():
+    firm = create_tenant(slug="firm-race", name="Firm Race", actor=Actor.system())
+    made: list[list[str]] = []
+
+    def job(meet) -> None:
+        meet()
+        with tenant_scope(firm):
+            created = enable_pack(tenant=firm, actor=Actor.command("test"), slug="data_protection")
+        made.append([policy.name for policy in created])
+
+    assert side_by_side(job, job) == []
+    names = sorted(d["name"] for d in pack("data_protection").documents)
+    assert sorted(name for one in made for name in one) == names, "each copied once"
+    with tenant_scope(firm):
+        assert sorted(Policy.objects.values_list("name", flat=True)) == names
