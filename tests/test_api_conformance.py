@@ -72,7 +72,11 @@ def requests_in_this_transaction():
 def _no_throttle(monkeypatch):
     # The API's throttle (600/min per key) is tested in test_api.py; here it would only get in
     # the way of a few hundred requests a second.
-    monkeypatch.setattr(TenantRateThrottle, "THROTTLE_RATES", {"tenant": "1000000/min"})
+    monkeypatch.setattr(
+        TenantRateThrottle,
+        "THROTTLE_RATES",
+        {"tenant": "1000000/min", "policy_trial": "1000000/min"},
+    )
 
 
 @pytest.fixture

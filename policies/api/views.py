@@ -29,6 +29,7 @@ from compliance_hub.api.base import TenantAPIMixin, TenantViewSet
 from compliance_hub.api.filters import BooleanFilter, IdFilter, TimeFilter
 from compliance_hub.api.pagination import StrictCursorPagination
 from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
+from compliance_hub.api.throttling import TenantRateThrottle
 from compliance_hub.digits import parse_id
 from compliance_hub.tenancy.models import Role
 
@@ -77,6 +78,17 @@ PACK_SLUG = OpenApiParameter(
 NO_DELETE = error_response(
     "Policies are never deleted (their versions are kept: hits remember them); switch one off"
 )
+
+
+class TrialRateThrottle(TenantRateThrottle):
+    """Trying a text runs every detector over up to 100,000 characters (about a second of CPU
+    at the limit): a tighter rate per key than the API's, so one client cannot keep the
+    workers busy with trials."""
+
+    scope = "policy_trial"
+
+
+TRIALS = [TenantRateThrottle, TrialRateThrottle]
 
 
 class InvalidDocument(APIException):
@@ -346,8 +358,9 @@ class PolicyViewSet(
 
     # Trying changes nothing, so whoever reads policies may (auditors too).
     @action(
-        detail=False, methods=["post"], url_path="test", write_roles=READ_ROLES, filter_backends=[]
-    )
+        detail=False, methods=["post"], url_path="test", write_roles=READ_ROLES,
+        filter_backends=[], throttle_classes=TRIALS,
+    )  # fmt: skip
     def test_draft(self, request: Request) -> Response:
         """Run a document (saved or not) over one text as the scan would: whether it fires,
         why, and every finding of the detectors it uses. A document with errors is not run:
@@ -356,7 +369,10 @@ class PolicyViewSet(
         incoming.is_valid(raise_exception=True)
         return self._trial(incoming.validated_data["document"], incoming.validated_data)
 
-    @action(detail=True, methods=["post"], write_roles=READ_ROLES, filter_backends=[])
+    @action(
+        detail=True, methods=["post"], write_roles=READ_ROLES, filter_backends=[],
+        throttle_classes=TRIALS,
+    )  # fmt: skip
     def test(self, request: Request, pk: str | None = None) -> Response:
         """Run the policy's latest version over one text as the scan would."""
         [policy] = self._with_latest([self.get_object()])

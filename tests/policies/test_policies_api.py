@@ -16,6 +16,7 @@ from compliance_hub.audit.models import AuditEvent
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.services import create_tenant
+from policies.api.views import TrialRateThrottle
 from policies.models import Policy, PolicyHit, PolicyVersion
 from policies.packs import pack
 from policies.scanning import scan_messages
@@ -488,3 +489,11 @@ def test_two_enables_of_a_pack_at_once_copy_each_policy_once():
     assert sorted(name for one in made for name in one) == names, "each copied once"
     with tenant_scope(firm):
         assert sorted(Policy.objects.values_list("name", flat=True)) == names
+
+
+def test_trying_texts_has_its_own_tighter_rate_per_key(officer, monkeypatch):
+    monkeypatch.setattr(TrialRateThrottle, "THROTTLE_RATES", {"policy_trial": "2/min"})
+    body = {"document": CPF, "text": "bom dia"}
+    statuses = [officer.post(f"{URL}test/", body, format="json").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert officer.get(URL).status_code == 200, "the rest of the API is not held back"
