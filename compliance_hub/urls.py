@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("", include("ingestion.urls")),
     path("", include("archive.urls")),
+    path("", include("policies.urls")),
     path("favicon.ico", views.favicon),
     # Before allauth's own route of the same path: two-factor cannot be switched off.
     path("accounts/2fa/totp/deactivate/", views.mfa_deactivate_refused),

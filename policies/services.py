@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -17,7 +18,11 @@ from compliance_hub.tenancy.models import Tenant
 
 from .documents.schema import Problem, validate_document
 from .models import Policy, PolicyVersion
-from .packs import pack as builtin_pack
+from .packs import pack as built_in_pack
+
+
+class UnknownPackPolicy(LookupError):
+    """No built-in pack of this slug, or no policy at this place in it."""
 
 
 class PolicyDocumentError(ValueError):
@@ -121,49 +126,93 @@ def set_active(*, policy: Policy, actor: Actor, active: bool) -> Policy:
     return locked
 
 
-class UnknownPack(LookupError):
-    """No built-in pack has this slug."""
+@dataclass(frozen=True, slots=True)
+class PackOutcome:
+    """What switching a pack on did: policies `added` (copied, switched on), copies that were
+    off and are now `switched_on`, and copies already on (`unchanged`)."""
+
+    added: tuple[Policy, ...]
+    switched_on: tuple[Policy, ...]
+    unchanged: tuple[Policy, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.switched_on)
+
+
+def _pack_documents(slug: str) -> tuple[dict[str, Any], ...]:
+    try:
+        return built_in_pack(slug).documents
+    except KeyError:
+        raise UnknownPackPolicy(slug) from None
 
 
 @transaction.atomic
-def enable_pack(*, tenant: Tenant, actor: Actor, slug: str) -> list[Policy]:
-    """Copy the built-in pack `slug` into the firm, each copy switched on, and return the copies
-    made now. Idempotent: a policy the firm already has under the same name (an earlier copy,
-    perhaps switched off or edited since on purpose) is left as it is, so a second call adds
-    nothing. Raises UnknownPack."""
-    try:
-        chosen = builtin_pack(slug)
-    except KeyError:
-        raise UnknownPack(slug) from None
-    # One enable at a time per firm: a second waits, then finds the copies the first made.
+def enable_pack(*, tenant: Tenant, actor: Actor, slug: str) -> PackOutcome:
+    """Copy every policy of the built-in pack `slug` as the firm's own and switch it on. A
+    policy the firm already has under the same name is not copied again (an earlier copy of
+    this pack that was switched off is switched on), so a second call adds nothing. Raises
+    UnknownPackPolicy for a slug that names no pack."""
+    documents = _pack_documents(slug)
+    # One enable at a time per firm: a second waits, then finds the copies the first made
+    # (without it, two at once both copy and one fails on the name).
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
             [f"policies.enable_pack:{tenant.pk}"],
         )
-    names = [document["name"] for document in chosen.documents]
-    existing = set(
-        Policy.objects.filter(tenant=tenant, name__in=names).values_list("name", flat=True)
+    added: list[Policy] = []
+    switched_on: list[Policy] = []
+    unchanged: list[Policy] = []
+    for document in documents:
+        existing = Policy.objects.filter(tenant=tenant, name=document["name"]).first()
+        if existing is None:
+            try:
+                policy, _ = create_policy(tenant=tenant, actor=actor, document=document, pack=slug)
+            except PolicyDocumentError:
+                # A policy of this name made by hand meanwhile (not under the lock): theirs stays.
+                unchanged.append(Policy.objects.get(tenant=tenant, name=document["name"]))
+                continue
+            added.append(set_active(policy=policy, actor=actor, active=True))
+        elif existing.pack == slug and not existing.active:
+            switched_on.append(set_active(policy=existing, actor=actor, active=True))
+        else:
+            unchanged.append(existing)
+    outcome = PackOutcome(tuple(added), tuple(switched_on), tuple(unchanged))
+    if outcome.changed:
+        record_event(
+            "policy.pack_enabled", tenant=tenant, actor=actor, target_label=slug,
+            details={"pack": slug, "added": [p.name for p in added],
+                     "switched_on": [p.name for p in switched_on]},
+        )  # fmt: skip
+    return outcome
+
+
+def _free_name(tenant: Tenant, name: str) -> str:
+    taken = set(
+        Policy.objects.filter(tenant=tenant, name__startswith=name).values_list("name", flat=True)
     )
-    created: list[Policy] = []
-    for document in chosen.documents:
-        if document["name"] in existing:
-            continue
-        try:
-            policy, _ = create_policy(
-                tenant=tenant, actor=actor, document=document, pack=slug,
-                note=f"From the {chosen.name} pack",
-            )  # fmt: skip
-        except PolicyDocumentError:
-            # Someone created a policy of this name meanwhile, by hand: theirs stays.
-            existing.add(document["name"])
-            continue
-        created.append(set_active(policy=policy, actor=actor, active=True))
-    record_event(
-        "policy.pack_enabled", tenant=tenant, actor=actor, target_label=chosen.name,
-        details={
-            "pack": slug, "created": [p.name for p in created],
-            "already_there": sorted(existing),
-        },
-    )  # fmt: skip
-    return created
+    if name not in taken:
+        return name
+    copy_number = 1
+    while True:
+        candidate = f"{name} (copy)" if copy_number == 1 else f"{name} (copy {copy_number})"
+        if candidate not in taken:
+            return candidate[:200]
+        copy_number += 1
+
+
+@transaction.atomic
+def copy_from_pack(*, tenant: Tenant, actor: Actor, slug: str, index: int) -> Policy:
+    """Copy the pack's policy at `index` (0-based, in the pack's order) as a new policy of the
+    firm, switched off, to be edited before use. A name the firm already has gets "(copy)".
+    Raises UnknownPackPolicy for an unknown slug or index."""
+    documents = _pack_documents(slug)
+    if not 0 <= index < len(documents):
+        raise UnknownPackPolicy(f"{slug}/{index}")
+    document = dict(documents[index])
+    document["name"] = _free_name(tenant, document["name"])
+    policy, _ = create_policy(
+        tenant=tenant, actor=actor, document=document, pack=slug, note="copied from the pack"
+    )
+    return policy

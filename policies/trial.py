@@ -4,7 +4,7 @@ the same reason. Pure: the caller passes the classifiers' batch function (or Non
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,3 +54,32 @@ def try_document(
     seen.extend(outcome.own.get("trial", ()))
     seen.sort(key=lambda f: (f.spans[0].start if f.spans else -1, f.category, -f.score))
     return Trial(problems=problems, verdict=outcome.verdicts["trial"], findings=tuple(seen))
+
+
+def segments(text: str, findings: Sequence[Finding]) -> list[tuple[str, bool]]:
+    """`text` cut where the findings' spans begin and end: (piece, inside a span) in order, the
+    pieces joining back into `text`. Overlapping spans merge; spans are code-point offsets, as
+    Python indexes a str, clamped to the text."""
+    edges = sorted(
+        (max(0, min(span.start, len(text))), max(0, min(span.end, len(text))))
+        for finding in findings
+        for span in finding.spans
+    )
+    merged: list[tuple[int, int]] = []
+    for start, end in edges:
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    pieces: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in merged:
+        if start > at:
+            pieces.append((text[at:start], False))
+        pieces.append((text[start:end], True))
+        at = end
+    if at < len(text) or not pieces:
+        pieces.append((text[at:], False))
+    return pieces

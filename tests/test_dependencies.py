@@ -15,7 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements.lock"
 OURS = {"compliance_hub", "consent", "ingestion", "archive", "policies", "alerts", "tests", "bench"}
-SOURCES = ["compliance_hub", "consent", "ingestion", "archive", "tests", "bench", "manage.py"]
+SOURCES = [
+    "compliance_hub",
+    "consent",
+    "ingestion",
+    "archive",
+    "policies",
+    "tests",
+    "bench",
+    "manage.py",
+]
 REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(\[[^\]]*\])?==(?P<version>[^\s;]+)")
 
 
@@ -125,3 +134,25 @@ def test_the_image_installs_the_runtime_lock_at_the_versions_and_hashes_ci_teste
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "--require-hashes -r requirements-production.lock" in dockerfile
     assert "pip install --no-deps --no-build-isolation ." in dockerfile
+
+
+def test_every_data_file_of_the_packages_travels_with_an_installed_copy():
+    """A lexicon or link list added beside the code but not to package-data would be missing from
+    a wheel: the detectors would then scan with less than the source tree does."""
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    missing = []
+    for package in OURS - {"tests", "bench"}:
+        folder = ROOT / package
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            if not path.is_file() or path.suffix in {".py", ".pyc"}:
+                continue
+            relative = path.relative_to(folder)
+            if "__pycache__" in relative.parts or relative.parts[0] in {"static", "templates"}:
+                continue
+            if not any(relative.match(pattern) for pattern in globs.get(package, [])):
+                missing.append(f"{package}/{relative}")
+    assert missing == [], f"add to [tool.setuptools.package-data]: {missing}"

@@ -73,7 +73,7 @@ ACTION_LABELS: dict[str, str] = {
     "policy.version_saved": "Policy changed (earlier version kept)",
     "policy.enabled": "Policy switched on",
     "policy.disabled": "Policy switched off",
-    "policy.pack_enabled": "Policy pack switched on (its policies copied)",
+    "policy.pack_enabled": "Built-in policy pack switched on",
     "archive.verified": "Archive integrity verified",
     "archive.export_requested": "Archive export requested",
     "archive.export_finished": "Archive export prepared (or failed)",

@@ -238,9 +238,14 @@ class PackSerializer(serializers.Serializer):
 
 class PackEnabledSerializer(serializers.Serializer):
     pack = serializers.CharField(help_text="The pack's slug")
-    created = PolicySerializer(many=True, help_text="Copied now, switched on")
-    existing = PolicySerializer(
-        many=True, help_text="Already in the firm under the same name: left as they are"
+    added = PolicySerializer(many=True, help_text="Copied now, switched on")
+    switched_on = PolicySerializer(
+        many=True, help_text="Earlier copies of this pack that were off: switched on again"
+    )
+    unchanged = PolicySerializer(
+        many=True,
+        help_text="Already in the firm under the same name (and on, or the firm's own): left as "
+        "they are",
     )
 
 

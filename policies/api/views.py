@@ -38,10 +38,17 @@ from ..documents.evaluate import MessageContext
 from ..documents.schema import SEVERITIES, Problem
 from ..models import Policy, PolicyHit
 from ..packs import packs
-from ..selectors import latest_versions, policies, policy_hits, policy_versions, with_severity
+from ..selectors import (
+    latest_versions,
+    policies,
+    policy_hits,
+    policy_version,
+    policy_versions,
+    with_severity,
+)
 from ..services import (
     PolicyDocumentError,
-    UnknownPack,
+    UnknownPackPolicy,
     create_policy,
     enable_pack,
     save_version,
@@ -324,7 +331,7 @@ class PolicyViewSet(
 
     @action(detail=True, methods=["get"], filter_backends=[])
     def versions(self, request: Request, pk: str | None = None) -> Response:
-        """Every version of the policy, oldest first (without their documents)."""
+        """Every version of the policy, newest first (without their documents)."""
         policy = self.get_object()
         page = self.paginate_queryset(policy_versions(tenant=self.tenant, policy=policy))
         return self.get_paginated_response(PolicyVersionSerializer(page, many=True).data)
@@ -338,7 +345,7 @@ class PolicyViewSet(
         wanted = parse_id(number)
         if wanted is None:
             raise NotFound()
-        found = policy_versions(tenant=self.tenant, policy=policy).filter(number=wanted).first()
+        found = policy_version(tenant=self.tenant, policy=policy, number=wanted)
         if found is None:
             raise NotFound()
         return Response(PolicyVersionDetailSerializer(found).data)
@@ -398,8 +405,8 @@ class PolicyViewSet(
 )
 class PolicyPackViewSet(TenantAPIMixin, viewsets.ViewSet):
     """The built-in policy packs. Switching one on copies its policies into the firm (each its
-    own policy, switched on, that the firm may then edit or switch off); a second time adds
-    nothing and lists what was already there."""
+    own policy, switched on, that the firm may then edit or switch off) and switches on its
+    earlier copies that were off; a second time adds nothing and lists what was already there."""
 
     allowed_roles = READ_ROLES
     write_roles = WRITE_ROLES
@@ -415,21 +422,21 @@ class PolicyPackViewSet(TenantAPIMixin, viewsets.ViewSet):
 
     @action(detail=True, methods=["post"])
     def enable(self, request: Request, slug: str = "") -> Response:
-        """Copy the pack's policies into the firm, switched on (idempotent)."""
+        """Copy the pack's policies the firm does not have (by name) into it, switched on, and
+        switch on earlier copies that were off (idempotent)."""
         try:
-            created = enable_pack(tenant=self.tenant, actor=self.actor, slug=slug)
-        except UnknownPack:
+            outcome = enable_pack(tenant=self.tenant, actor=self.actor, slug=slug)
+        except UnknownPackPolicy:
             raise NotFound("No built-in pack of this name.") from None
-        names = [document["name"] for p in packs() if p.slug == slug for document in p.documents]
-        made = {policy.pk for policy in created}
-        rows = list(policies(tenant=self.tenant).filter(name__in=names))
-        latest = latest_versions(tenant=self.tenant, chosen=rows)
-        for policy in rows:
+        shown = [*outcome.added, *outcome.switched_on, *outcome.unchanged]
+        latest = latest_versions(tenant=self.tenant, chosen=shown)
+        for policy in shown:
             setattr(policy, "latest", latest[policy.pk])  # noqa: B010
         answer = {
             "pack": slug,
-            "created": [p for p in rows if p.pk in made],
-            "existing": [p for p in rows if p.pk not in made],
+            "added": outcome.added,
+            "switched_on": outcome.switched_on,
+            "unchanged": outcome.unchanged,
         }
         return Response(PackEnabledSerializer(answer).data)
 

@@ -161,7 +161,7 @@ def test_a_save_adds_a_version_and_an_unchanged_save_says_so(officer, tenant_a, 
 
     versions = officer.get(f"{policy_url}versions/").json()
     assert [(v["number"], v["note"]) for v in versions["results"]] == [
-        (1, "first"), (2, "stricter"), (3, ""),
+        (3, ""), (2, "stricter"), (1, "first"),
     ]  # fmt: skip
     first = officer.get(f"{policy_url}versions/1/")
     assert first.status_code == 200 and first.json()["document"] == TERMS
@@ -352,26 +352,43 @@ def test_enabling_a_pack_copies_it_switched_on_once(officer, tenant_a):
     first = officer.post(url)
     assert first.status_code == 200, first.content
     names = [d["name"] for d in pack("data_protection").documents]
-    assert sorted(p["name"] for p in first.json()["created"]) == sorted(names)
-    assert all(p["active"] and p["pack"] == "data_protection" for p in first.json()["created"])
-    assert first.json()["existing"] == []
+    assert sorted(p["name"] for p in first.json()["added"]) == sorted(names)
+    assert all(p["active"] and p["pack"] == "data_protection" for p in first.json()["added"])
+    assert first.json()["unchanged"] == first.json()["switched_on"] == []
 
     second = officer.post(url)
-    assert second.json()["created"] == []
-    assert sorted(p["name"] for p in second.json()["existing"]) == sorted(names)
+    assert second.json()["added"] == second.json()["switched_on"] == []
+    assert sorted(p["name"] for p in second.json()["unchanged"]) == sorted(names)
     with tenant_scope(tenant_a):
         assert Policy.objects.count() == len(names)
-        event = AuditEvent.objects.filter(action="policy.pack_enabled").order_by("id").last()
-    assert event is not None and sorted(event.details["already_there"]) == sorted(names)
+    assert trail(tenant_a, "policy.pack_enabled") == ["policy.pack_enabled"], "once: it changed"
     assert officer.post("/api/v1/policy-packs/nonsense/enable/").status_code == 404
 
 
-def test_a_pack_leaves_a_switched_off_copy_alone(officer, tenant_a):
+def test_enabling_a_pack_again_switches_its_copies_back_on(officer, tenant_a):
     url = "/api/v1/policy-packs/security/enable/"
-    [copy] = officer.post(url).json()["created"]
+    [copy] = officer.post(url).json()["added"]
     officer.post(f"{URL}{copy['id']}/deactivate/")
-    [existing] = officer.post(url).json()["existing"]
-    assert (existing["id"], existing["active"]) == (copy["id"], False)
+    [again] = officer.post(url).json()["switched_on"]
+    assert (again["id"], again["active"]) == (copy["id"], True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_enables_of_a_pack_at_once_copy_each_policy_once():
+    firm = create_tenant(slug="firm-race", name="Firm Race", actor=Actor.system())
+    made: list[list[str]] = []
+
+    def job(meet) -> None:
+        meet()
+        with tenant_scope(firm):
+            outcome = enable_pack(tenant=firm, actor=Actor.command("test"), slug="data_protection")
+        made.append([policy.name for policy in outcome.added])
+
+    assert side_by_side(job, job) == []
+    names = sorted(d["name"] for d in pack("data_protection").documents)
+    assert sorted(name for one in made for name in one) == names, "each copied once"
+    with tenant_scope(firm):
+        assert sorted(Policy.objects.values_list("name", flat=True)) == names
 
 
 # --- hits --------------------------------------------------------------------------------------
@@ -471,24 +488,6 @@ def test_a_trial_text_with_a_broken_character_is_a_400(officer):
     response = officer.post(f"{URL}test/", raw, content_type="application/json")
     assert response.status_code == 400, response.content
     assert "text" in response.json()["error"]["details"]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_enables_of_a_pack_at_once_copy_each_policy_once():
-    firm = create_tenant(slug="firm-race", name="Firm Race", actor=Actor.system())
-    made: list[list[str]] = []
-
-    def job(meet) -> None:
-        meet()
-        with tenant_scope(firm):
-            created = enable_pack(tenant=firm, actor=Actor.command("test"), slug="data_protection")
-        made.append([policy.name for policy in created])
-
-    assert side_by_side(job, job) == []
-    names = sorted(d["name"] for d in pack("data_protection").documents)
-    assert sorted(name for one in made for name in one) == names, "each copied once"
-    with tenant_scope(firm):
-        assert sorted(Policy.objects.values_list("name", flat=True)) == names
 
 
 def test_trying_texts_has_its_own_tighter_rate_per_key(officer, monkeypatch):

@@ -61,3 +61,18 @@ def test_a_document_with_errors_gives_its_problems_and_no_run():
 def test_a_text_too_long_is_refused_with_its_limit():
     with pytest.raises(ValueError, match="longer than"):
         try_document(CPF_POLICY, "a" * (MAX_TRIAL_TEXT + 1))
+
+
+def test_segments_cut_the_text_at_the_spans_merge_overlaps_and_join_back():
+    from policies.detectors.findings import Finding, Span
+    from policies.trial import segments
+
+    text = "😀 abc garantido xyz"
+
+    def finding(start: int, end: int) -> Finding:
+        return Finding("guarantee", "lexicon", 1.0, (Span(start, end),), "test")
+
+    pieces = segments(text, [finding(6, 11), finding(8, 15), finding(30, 40)])
+    assert pieces == [("😀 abc ", False), ("garantido", True), (" xyz", False)]
+    assert "".join(piece for piece, _ in pieces) == text
+    assert segments("", []) == [("", False)]
