@@ -95,9 +95,6 @@ class TrialRateThrottle(TenantRateThrottle):
     scope = "policy_trial"
 
 
-TRIALS = [TenantRateThrottle, TrialRateThrottle]
-
-
 class InvalidDocument(APIException):
     status_code = 400
     default_code = "invalid_document"
@@ -351,6 +348,11 @@ class PolicyViewSet(
         return Response(PolicyVersionDetailSerializer(found).data)
 
     def _trial(self, document: object, data: dict[str, Any]) -> Response:
+        # Counted here, once the input is good and the policy found: only runs cost CPU, and a
+        # 404 or a 400 must stay a 404 or a 400 (a walk over other firms' ids sees no 429).
+        throttle = TrialRateThrottle()
+        if not throttle.allow_request(self.request, self):
+            self.throttled(self.request, throttle.wait() or 60.0)
         context = MessageContext(**data["context"]) if data.get("context") else None
         trial = try_document(document, data["text"], context=context, classify=classify)
         verdict = trial.verdict
@@ -366,7 +368,7 @@ class PolicyViewSet(
     # Trying changes nothing, so whoever reads policies may (auditors too).
     @action(
         detail=False, methods=["post"], url_path="test", write_roles=READ_ROLES,
-        filter_backends=[], throttle_classes=TRIALS,
+        filter_backends=[],
     )  # fmt: skip
     def test_draft(self, request: Request) -> Response:
         """Run a document (saved or not) over one text as the scan would: whether it fires,
@@ -378,7 +380,6 @@ class PolicyViewSet(
 
     @action(
         detail=True, methods=["post"], write_roles=READ_ROLES, filter_backends=[],
-        throttle_classes=TRIALS,
     )  # fmt: skip
     def test(self, request: Request, pk: str | None = None) -> Response:
         """Run the policy's latest version over one text as the scan would."""
