@@ -427,7 +427,12 @@ def fail_expired_attachments(*, received_by: datetime, reason: str) -> ExpiredAt
 
 # What the audit trail's Target column says was read, in words ("4 messages through the API");
 # the endpoint and the ids stay in the details.
-_READ_NOUNS = {"conversation": "conversation", "message": "message", "event": "message event"}
+_READ_NOUNS = {
+    "conversation": "conversation",
+    "message": "message",
+    "event": "message event",
+    "policy_hit": "policy hit",  # findings quote the message (policies/api/views.py)
+}
 
 
 def record_archive_read(

@@ -378,7 +378,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "compliance_hub.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["compliance_hub.api.throttling.TenantRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"tenant": env("API_THROTTLE_RATE", "600/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "tenant": env("API_THROTTLE_RATE", "600/min"),
+        # Trying a policy on a text (policies/api/views.py): CPU-heavy, so fewer per key.
+        "policy_trial": env("API_TRIAL_THROTTLE_RATE", "60/min"),
+    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

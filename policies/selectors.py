@@ -1,8 +1,10 @@
-"""Reads of policies for the pages: the firm's list with what each found lately, one policy with
-its versions, and the built-in packs with which of their policies the firm already has."""
+"""Reads of policies for the pages and the API: the firm's list with what each found lately, one
+policy with its versions, the built-in packs with which of their policies the firm already has,
+and the hits the scan raised."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -117,3 +119,41 @@ def scope_choices(*, tenant: Tenant) -> ScopeChoices:
         )
     )
     return ScopeChoices(teams, [(e, n) for e, n in employees], regions)
+
+
+def with_severity(queryset: QuerySet[Policy], severity: str) -> QuerySet[Policy]:
+    """The policies whose latest version has this severity (the one that scans)."""
+    return queryset.filter(
+        versions__number=F("version"), versions__document__severity=severity
+    ).distinct()
+
+
+def latest_versions(*, tenant: Tenant, chosen: Iterable[Policy]) -> dict[int, PolicyVersion]:
+    """Each policy's latest version, by policy id, in one query."""
+    wanted = {policy.pk: policy.version for policy in chosen}
+    if not wanted:
+        return {}
+    rows = PolicyVersion.objects.filter(tenant=tenant, policy_id__in=wanted)
+    return {
+        version.policy_id: version
+        for version in rows.filter(number__in=set(wanted.values()))
+        if wanted[version.policy_id] == version.number
+    }
+
+
+# What a hit's row shows: its message's text and its version's document stay unread.
+HIT_COLUMNS = (
+    "id", "severity", "score", "findings", "explanation", "lookback", "created_at",
+    "message__id", "message__wamid", "policy__id", "policy__name",
+    "policy_version__id", "policy_version__number",
+)  # fmt: skip
+
+
+def policy_hits(*, tenant: Tenant) -> QuerySet[PolicyHit]:
+    """Newest first, with what a row shows of its message and version (no N+1)."""
+    return (
+        PolicyHit.objects.filter(tenant=tenant)
+        .select_related("message", "policy_version", "policy")
+        .only(*HIT_COLUMNS)
+        .order_by("-created_at", "-id")
+    )

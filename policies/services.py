@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
@@ -153,13 +153,26 @@ def enable_pack(*, tenant: Tenant, actor: Actor, slug: str) -> PackOutcome:
     policy the firm already has under the same name is not copied again (an earlier copy of
     this pack that was switched off is switched on), so a second call adds nothing. Raises
     UnknownPackPolicy for a slug that names no pack."""
+    documents = _pack_documents(slug)
+    # One enable at a time per firm: a second waits, then finds the copies the first made
+    # (without it, two at once both copy and one fails on the name).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"policies.enable_pack:{tenant.pk}"],
+        )
     added: list[Policy] = []
     switched_on: list[Policy] = []
     unchanged: list[Policy] = []
-    for document in _pack_documents(slug):
+    for document in documents:
         existing = Policy.objects.filter(tenant=tenant, name=document["name"]).first()
         if existing is None:
-            policy, _ = create_policy(tenant=tenant, actor=actor, document=document, pack=slug)
+            try:
+                policy, _ = create_policy(tenant=tenant, actor=actor, document=document, pack=slug)
+            except PolicyDocumentError:
+                # A policy of this name made by hand meanwhile (not under the lock): theirs stays.
+                unchanged.append(Policy.objects.get(tenant=tenant, name=document["name"]))
+                continue
             added.append(set_active(policy=policy, actor=actor, active=True))
         elif existing.pack == slug and not existing.active:
             switched_on.append(set_active(policy=existing, actor=actor, active=True))

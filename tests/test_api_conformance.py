@@ -10,6 +10,7 @@ import os
 import time
 from collections import Counter
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 
 import hypothesis
 import pytest
@@ -29,10 +30,16 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from archive.models import Message
+from archive.services import archive_messages
 from compliance_hub.api.throttling import TenantRateThrottle
 from compliance_hub.audit.actors import Actor
+from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Role
 from consent import services as consent_services
+from policies.scanning import scan_messages
+from policies.services import create_policy, set_active
+from tests.archive.ledger_helpers import employee_of, message_record
 from tests.consent.employees import make_employee
 
 EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "6"))
@@ -65,18 +72,35 @@ def requests_in_this_transaction():
 def _no_throttle(monkeypatch):
     # The API's throttle (600/min per key) is tested in test_api.py; here it would only get in
     # the way of a few hundred requests a second.
-    monkeypatch.setattr(TenantRateThrottle, "THROTTLE_RATES", {"tenant": "1000000/min"})
+    monkeypatch.setattr(
+        TenantRateThrottle,
+        "THROTTLE_RATES",
+        {"tenant": "1000000/min", "policy_trial": "1000000/min"},
+    )
 
 
 @pytest.fixture
 def some_rows(tenant_a, alice):
-    """Something for the reads to find: an employee, with a WhatsApp number, and a notice."""
+    """Something for the reads to find: an employee, with a WhatsApp number, and a notice; a
+    policy switched on, with a hit on an archived message."""
     make_employee(tenant_a)
     consent_services.create_notice_draft(
         tenant=tenant_a,
         texts={"en": {"title": "Monitoring", "body": "We keep your messages."}},
         actor=Actor.system(),
     )
+    document = {
+        "name": "CPF numbers",
+        "severity": "medium",
+        "detect": {"detector": "pii", "types": ["br_cpf"], "min_score": 0.5},
+    }
+    record = replace(message_record(employee_of(tenant_a), 0), text="CPF 529.982.247-25")
+    with tenant_scope(tenant_a):
+        policy, _ = create_policy(tenant=tenant_a, actor=Actor.system(), document=document)
+        set_active(policy=policy, actor=Actor.system(), active=True)
+        archive_messages(tenant=tenant_a, records=[record])
+        ids = list(Message.objects.values_list("pk", flat=True))
+    assert scan_messages(tenant=tenant_a, message_ids=ids) == 1
 
 
 class Run:

@@ -26,6 +26,7 @@ policies/detectors/lexicon.py); its tests name a rule or a category of it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -206,6 +207,28 @@ def _depth(value: object) -> int:
     return deepest
 
 
+# PostgreSQL keeps neither NUL nor a lone UTF-16 surrogate (which JSON allows) in text or jsonb.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(document: Mapping[str, Any]) -> str | None:
+    """Where the first string (key or value) that cannot be stored is, or None."""
+    stack: list[tuple[object, tuple[Any, ...]]] = [(document, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return _where(path)
+        elif isinstance(item, Mapping):
+            for key, value in item.items():
+                if _UNSTORABLE.search(str(key)):
+                    return _where(path)
+                stack.append((value, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((value, (*path, n)) for n, value in enumerate(item))
+    return None
+
+
 def _specific(error: Any) -> Any:
     """A condition is "a detector test or a group" (oneOf): the useful error is the one inside
     the branch the author meant (jsonschema's best_match picks it), not "matches neither"."""
@@ -225,6 +248,9 @@ def validate_document(document: object) -> list[Problem]:
     if _depth(document) > MAX_STRUCTURE_DEPTH:
         # Checked before the schema, whose validator recurses once per level.
         return [Problem("", f"nested more than {MAX_DEPTH} levels deep")]
+    where = _unstorable(document)
+    if where is not None:
+        return [Problem(where, "holds a character that cannot be kept (NUL or a broken one)")]
     errors = sorted(
         (_specific(error) for error in _VALIDATOR.iter_errors(document)),
         key=lambda e: list(map(str, e.absolute_path)),

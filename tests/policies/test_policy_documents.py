@@ -229,3 +229,15 @@ def test_needs_lists_what_the_detectors_must_run():
     assert wanted.detectors == {"classifier", "links", "lexicon"}
     assert wanted.categories == {"off_channel"}
     assert wanted.lexicon_rules == {"approved-signal-group"}
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b"], ids=["nul", "surrogate"])
+def test_a_character_postgresql_cannot_keep_is_a_problem_that_says_where(bad):
+    document = {
+        "name": "ok",
+        "severity": "low",
+        "detect": {"any": [{"detector": "pii"}, {"detector": "lexicon", "rule": bad}]},
+    }
+    [problem] = validate_document(document)
+    assert problem.where == "detect > any > 2 > rule" and "cannot be kept" in problem.message
+    assert validate_document({**document, bad: 1, "detect": {"detector": "pii"}})[0].where == ""
