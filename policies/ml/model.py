@@ -16,6 +16,7 @@ LogisticRegression), fitted on GroupKFold out-of-fold scores; `ensemble=False` i
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -131,57 +132,67 @@ class TextModel:
         columns = [self.categories.index(category) for category in categories]
         if row is None:
             row = self.features([text])
-        value = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
-        chars, chars_vocabulary = _analyzer(self.vectorizer), self.vectorizer.vocabulary_
+        fast = _fast_features(self.vectorizer, self.words)
+        if fast is not None:
+            char_columns = fast.char_columns
+        else:
+            chars, chars_vocabulary = _analyzer(self.vectorizer), self.vectorizer.vocabulary_
+
+            def char_columns(word: str) -> list[int]:
+                return [chars_vocabulary[g] for g in chars(word) if g in chars_vocabulary]
+
         word_vocabulary: dict[str, int] = self.words.vocabulary_
-        offset = len(chars_vocabulary)
-        # Per word of the text: {feature: occurrences}. A word pair counts half for each word.
-        words: list[tuple[int, int, dict[int, float]]] = []
-        total_count: dict[int, float] = {}
-
-        def add(grams: dict[int, float], index: int | None, weight: float = 1.0) -> None:
-            if index is not None:
-                grams[index] = grams.get(index, 0.0) + weight
-                total_count[index] = total_count.get(index, 0.0) + weight
-
+        offset = len(self.vectorizer.vocabulary_)
         analyzer = self.words.analyzer
         negation = isinstance(analyzer, WordGrams) and analyzer.negation
         max_n = analyzer.max_n if isinstance(analyzer, WordGrams) else 2
+        # (word number, feature, occurrences) for every feature occurrence of the text; an
+        # n-gram of n words counts 1/n for each of them.
+        owners: list[int] = []
+        features: list[int] = []
+        counts: list[float] = []
         # The word block's tokens of the whole text (negation scopes cross whitespace), handed
         # out to the whitespace-separated words they came from.
         marked = iter(word_tokens(fold(text), negation=negation))
-        recent: list[tuple[str, dict[int, float]]] = []  # the last max_n - 1 words and their grams
-        for start, end, folded in tokens(text):
-            grams: dict[int, float] = {}
-            for gram in chars(folded):
-                add(grams, chars_vocabulary.get(gram))
+        recent: list[tuple[str, int]] = []  # the last words, with their numbers
+        spans: list[tuple[int, int]] = []
+        for number, (start, end, folded) in enumerate(tokens(text)):
+            spans.append((start, end))
+            found = char_columns(folded)
+            owners += [number] * len(found)
+            features += found
+            counts += [1.0] * len(found)
             for _ in _WORD.findall(folded):
-                word = next(marked, "")
-                index = word_vocabulary.get(word)
-                add(grams, None if index is None else offset + index)
-                recent.append((word, grams))
-                # An n-gram of n words counts 1/n for each of them.
-                for n in range(2, min(max_n, len(recent)) + 1):
-                    run = recent[-n:]
-                    index = word_vocabulary.get(" ".join(w for w, _ in run))
+                recent.append((next(marked, ""), number))
+                recent = recent[-max_n:]
+                for n in range(1, len(recent) + 1):
+                    index = word_vocabulary.get(" ".join(w for w, _ in recent[-n:]))
                     if index is not None:
-                        for _, owner in run:
-                            add(owner, offset + index, 1.0 / n)
-                recent = recent[-(max_n - 1) :] if max_n > 1 else []
-            words.append((start, end, grams))
+                        for _, owner in recent[-n:]:
+                            owners.append(owner)
+                            features.append(offset + index)
+                            counts.append(1.0 / n)
         out: dict[str, list[tuple[int, int, float]]] = {}
+        if not features:
+            return {category: [(s, e, 0.0) for s, e in spans] for category in categories}
+        feature = np.asarray(features)
+        unique, inverse = np.unique(feature, return_inverse=True)
+        total = np.bincount(inverse, weights=counts)
+        # The row's value of each feature (0 where the row lacks it, which the fast path never
+        # does, but a caller's row might).
+        order = np.argsort(row.indices)
+        known, data = row.indices[order], np.asarray(row.data, dtype=np.float64)[order]
+        at = np.minimum(np.searchsorted(known, unique), max(len(known) - 1, 0))
+        values = (
+            np.where(known[at] == unique, data[at], 0.0) if len(known) else np.zeros(len(unique))
+        )
+        term = (values / total)[inverse] * np.asarray(counts)  # this occurrence's part
         for category, column in zip(categories, columns, strict=True):
-            weights = self.weights[:, column]
+            weights = self.weights[feature, column].astype(np.float64)
+            shares = np.bincount(owners, weights=term * weights, minlength=len(spans))
             out[category] = [
-                (
-                    start,
-                    end,
-                    sum(
-                        value.get(index, 0.0) * float(weights[index]) * count / total_count[index]
-                        for index, count in grams.items()
-                    ),
-                )
-                for start, end, grams in words
+                (start, end, float(share))
+                for (start, end), share in zip(spans, shares, strict=True)
             ]
         return out
 
@@ -212,7 +223,12 @@ class FastFeatures:
     def __init__(self, chars: TfidfVectorizer, words: TfidfVectorizer) -> None:
         self._char_grams: Callable[[str], list[str]] = chars.build_analyzer()
         self._char_vocabulary: dict[str, int] = chars.vocabulary_
-        self._word_grams: Callable[[str], list[str]] = words.build_analyzer()
+        # Our own analyzer is called as is (build_analyzer would wrap it in a decode step that
+        # does nothing for str input).
+        analyzer = words.analyzer
+        self._word_grams: Callable[[str], list[str]] = (
+            analyzer if isinstance(analyzer, WordGrams) else words.build_analyzer()
+        )
         self._offset = len(self._char_vocabulary)
         # The word block's columns follow the char block's; never 0, so a lookup's None and a
         # column read apart with a plain truth test.
@@ -232,6 +248,11 @@ class FastFeatures:
             (v.norm, v.use_idf, v.binary, v.sublinear_tf) == ("l2", True, False, chars.sublinear_tf)
             for v in (chars, words)
         ) and (chars.analyzer, chars.preprocessor, chars.lowercase) == ("char_wb", None, False)
+
+    def char_columns(self, word: str) -> list[int]:
+        """The char block's columns of one folded word, an n-gram as often as it occurs."""
+        packed = self._cache.get(word)
+        return np.frombuffer(self._word(word) if packed is None else packed, np.int32).tolist()
 
     def _word(self, word: str) -> bytes:
         vocabulary = self._char_vocabulary
@@ -311,6 +332,8 @@ class WordGrams:
 
     def __call__(self, folded: str) -> list[str]:
         words = word_tokens(folded, negation=self.negation)
+        if self.max_n == 2:  # the default, and the hot path: pairs without a generator
+            return [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]
         grams = list(words)
         for n in range(2, self.max_n + 1):
             grams.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
