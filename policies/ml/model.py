@@ -252,7 +252,10 @@ class FastFeatures:
     def char_columns(self, word: str) -> list[int]:
         """The char block's columns of one folded word, an n-gram as often as it occurs."""
         packed = self._cache.get(word)
-        return np.frombuffer(self._word(word) if packed is None else packed, np.int32).tolist()
+        columns: list[int] = np.frombuffer(
+            self._word(word) if packed is None else packed, np.int32
+        ).tolist()
+        return columns
 
     def _word(self, word: str) -> bytes:
         vocabulary = self._char_vocabulary
