@@ -52,6 +52,7 @@ class Params:
     # Weigh each line by 1 / its group's size, so a phrasing written in six variants does not
     # count six times (evaluation holds out whole phrasings, and so does real traffic).
     group_weight: bool = False
+    hard_negative_weight: float = 1.0  # >1: a hard negative counts more than another line
     nb: bool = False  # NBSVM: features scaled by their log-count ratio per category (_fit)
     nb_alpha: float = 1.0
     c: float = 0.5
@@ -447,6 +448,11 @@ def train(
     if params.group_weight:
         _, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
         weight = len(groups) / len(sizes) / sizes[inverse]  # mean weight 1: C keeps its scale
+    if params.hard_negative_weight != 1.0:
+        hard = np.array([example.kind == "hard_negative" for example in examples])
+        weight = (np.ones(len(examples)) if weight is None else weight) * np.where(
+            hard, params.hard_negative_weight, 1.0
+        )
     c_chosen: dict[str, float] = {}
     for column, category in enumerate(categories):
         y = labels[:, column]
