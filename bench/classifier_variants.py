@@ -6,7 +6,8 @@ predictions of whole groups) and measured on the held-out groups; the unseen set
 beside it and never used to choose. Speed: `predict_proba` over the corpus texts in batches of
 500, median messages per CPU second of this process (one core).
 
-Run: .venv/bin/python bench/classifier_variants.py [NAME ...]   (no database; a few minutes)
+Run: .venv/bin/python bench/classifier_variants.py [NAME ...]   (no database; a few minutes;
+CORPUS=folder to measure on another corpus folder of the same layout)
 The table goes to docs/benchmarks.md ("Detection: classifiers", variants tried).
 """
 
@@ -71,7 +72,9 @@ def speed(model: object, texts: list[str]) -> float:
 
 def main() -> None:
     chosen = sys.argv[1:]
-    texts = [e.text for part in (corpus.TRAIN, corpus.UNSEEN) for e in corpus.load(part=part)]
+    # Another corpus folder (same layout) to compare on, e.g. one with lines not yet merged.
+    root = Path(os.environ.get("CORPUS", corpus.CORPUS_DIR))
+    texts = [e.text for part in (corpus.TRAIN, corpus.UNSEEN) for e in corpus.load(root, part)]
     print(
         "| variant | held-out macro F1 | lowest category | hard neg. flagged | ordinary flagged "
         "| unseen macro F1 | predict_proba msg/s |"
@@ -80,7 +83,7 @@ def main() -> None:
     for name, params in VARIANTS.items():
         if chosen and not any(c in name for c in chosen):
             continue
-        trained = train_from_corpus(params=params)
+        trained = train_from_corpus(root, params=params)
         held, unseen = trained.metrics["held_out"], trained.metrics["unseen"]
         assert isinstance(held, dict) and isinstance(unseen, dict)
         f1s = {c: v["f1"] for c, v in held["categories"].items()}
