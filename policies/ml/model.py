@@ -5,7 +5,13 @@ pairs, both over folded text and fitted once (the word block added 4.5 macro-F1 
 held-out groups of 2026-12-06 at the same hard-negative rate: "signal processing" is a pair);
 per category a LinearSVC on those features, and a Platt sigmoid fitted on out-of-fold decision
 scores, the folds made of whole groups. Scoring: one sparse product gives every category's score
-for a batch (the vectorizer is ~99 % of the cost, so categories share it: reference, section 6.2).
+for a batch (the vectorizer is ~99 % of the cost, so categories share it: reference, section 6.2),
+and the vectorizing itself goes through `FastFeatures` (the same matrix, a few times quicker).
+
+`Params` also holds the alternatives measured against this setup (negation marking, C per
+category, logistic regression, group and hard-negative weights, NBSVM, a lower threshold floor):
+bench/classifier_variants.py trains each, and docs/benchmarks.md keeps the table of what was kept
+and what was rejected and why.
 
 Why not CalibratedClassifierCV: its internal folds split rows, not groups, unless metadata
 routing is switched on for the whole process; variants of one phrasing on both sides of a fold
