@@ -6,7 +6,7 @@ predictions of whole groups) and measured on the held-out groups; the unseen set
 beside it and never used to choose. Speed: `predict_proba` over the corpus texts in batches of
 500, median messages per CPU second of this process (one core).
 
-Run: .venv/bin/python bench/classifier_variants.py [NAME ...]   (no database; a few minutes;
+Run: .venv/bin/python bench/classifier_variants.py [NAME or PREFIX* ...]   (no database; a few minutes;
 CORPUS=folder to measure on another corpus folder of the same layout)
 The table goes to docs/benchmarks.md ("Detection: classifiers", variants tried).
 """
@@ -49,6 +49,12 @@ VARIANTS: dict[str, Params] = {
     "group weights": replace(BASE, group_weight=True),
     "hard negatives weigh 2": replace(BASE, hard_negative_weight=2.0),
     "hard negatives weigh 3, negation": replace(BASE, hard_negative_weight=3.0, negation=True),
+    "hard negatives weigh 3, negation, C per category": replace(
+        BASE, hard_negative_weight=3.0, negation=True, c_grid=GRID
+    ),
+    "hard negatives weigh 3, negation, char_wb 3..5": replace(
+        BASE, hard_negative_weight=3.0, negation=True, ngram_min=3
+    ),
     "C 1.0": replace(BASE, c=1.0),
     "C 0.25": replace(BASE, c=0.25),
     "NBSVM": replace(BASE, nb=True),
@@ -81,7 +87,9 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|")
     for name, params in VARIANTS.items():
-        if chosen and not any(c in name for c in chosen):
+        if chosen and not any(
+            c == name or (c.endswith("*") and name.startswith(c[:-1])) for c in chosen
+        ):
             continue
         trained = train_from_corpus(root, params=params)
         held, unseen = trained.metrics["held_out"], trained.metrics["unseen"]
