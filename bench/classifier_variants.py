@@ -6,8 +6,8 @@ predictions of whole groups) and measured on the held-out groups; the unseen set
 beside it and never used to choose. Speed: `predict_proba` over the corpus texts in batches of
 500, median messages per CPU second of this process (one core).
 
-Run: .venv/bin/python bench/classifier_variants.py [NAME or PREFIX* ...]   (no database; a few minutes;
-CORPUS=folder to measure on another corpus folder of the same layout)
+Run: .venv/bin/python bench/classifier_variants.py [NAME or PREFIX* ...]
+(no database; a few minutes; CORPUS=folder measures on another corpus folder of the same layout)
 The table goes to docs/benchmarks.md ("Detection: classifiers", variants tried).
 """
 
@@ -28,7 +28,8 @@ from policies.ml import corpus  # noqa: E402
 from policies.ml.model import Params  # noqa: E402
 from policies.ml.training import train_from_corpus  # noqa: E402
 
-BASE = Params()
+# The setup before this comparison; Params() is now "hard negatives weigh 3, negation".
+BASE = Params(negation=False, hard_negative_weight=1.0)
 GRID = (0.1, 0.25, 0.5, 1.0, 2.0)
 VARIANTS: dict[str, Params] = {
     "baseline (svm C=0.5, char_wb 2..5 + words 1..2)": BASE,
