@@ -56,6 +56,8 @@ VARIANTS: dict[str, Params] = {
     "hard negatives weigh 3, negation, char_wb 3..5": replace(
         BASE, hard_negative_weight=3.0, negation=True, ngram_min=3
     ),
+    "word block x1.5 (+ negation, hard negatives 3)": Params(word_scale=1.5),
+    "word block x2 (+ negation, hard negatives 3)": Params(word_scale=2.0),
     "C 1.0": replace(BASE, c=1.0),
     "C 0.25": replace(BASE, c=0.25),
     "NBSVM": replace(BASE, nb=True),

@@ -52,6 +52,7 @@ class Params:
     word_max: int = 2  # word n-grams 1..word_max
     word_min_df: int = 1
     sublinear: bool = True
+    word_scale: float = 1.0  # the word block's weight beside the char block (each l2-normed)
     # NEG_ on the words after a negator (text.word_tokens): with hard negatives weighing 3,
     # +0.8 macro-F1 points and a fifth fewer hard negatives flagged (docs/benchmarks.md).
     negation: bool = True
@@ -103,13 +104,17 @@ class TextModel:
         fast = _fast_features(self.vectorizer, self.words)
         if fast is None:
             return self.reference_features(texts)
-        return fast(texts)
+        return fast(texts, self.params.word_scale)
 
     def reference_features(self, texts: Sequence[str]) -> object:
         """The batch's matrix as scikit-learn's vectorizers compute it (what training used)."""
         folded = [fold(text) for text in texts]
         return sparse.hstack(
-            [self.vectorizer.transform(folded), self.words.transform(folded)], format="csr"
+            [
+                self.vectorizer.transform(folded),
+                self.words.transform(folded) * self.params.word_scale,
+            ],
+            format="csr",
         )
 
     def scores(self, matrix: object) -> NDArray[np.float64]:
@@ -276,7 +281,7 @@ class FastFeatures:
         packed = self._cache[word] = np.asarray(columns, dtype=np.int32).tobytes()
         return packed
 
-    def __call__(self, texts: Sequence[str]) -> sparse.csr_matrix:
+    def __call__(self, texts: Sequence[str], word_scale: float = 1.0) -> sparse.csr_matrix:
         cache, columns_of = self._cache, self._word_columns
         char_parts: list[bytes] = []
         word_columns: list[int] = []
@@ -317,6 +322,8 @@ class FastFeatures:
         key = 2 * row_of + (matrix.indices >= self._offset)
         norms = np.sqrt(np.bincount(key, weights=data * data, minlength=2 * rows))
         data /= norms[key].astype(np.float32)
+        if word_scale != 1.0:
+            data[matrix.indices >= self._offset] *= word_scale
         return matrix
 
 
@@ -437,7 +444,8 @@ def train(
     vectorizer, words = _vectorizer(params), _words(params)
     folded = [fold(example.text) for example in examples]
     matrix = sparse.hstack(
-        [vectorizer.fit_transform(folded), words.fit_transform(folded)], format="csr"
+        [vectorizer.fit_transform(folded), words.fit_transform(folded) * params.word_scale],
+        format="csr",
     )
     # Only needed while fitting; dropping it keeps the artifact small (sklearn's own advice).
     vectorizer.stop_words_ = None

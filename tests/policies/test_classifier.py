@@ -335,8 +335,11 @@ def test_a_model_from_an_older_format_is_refused_and_asks_for_a_retrain(
 
 def test_negation_marks_the_word_block_and_the_shares_still_add_up(corpus_dir: Path) -> None:
     examples = corpus.load(corpus_dir)
-    model, _ = train(examples, ["off_channel", "secrecy"], Params(negation=True))
+    params = Params(negation=True, word_scale=1.5, hard_negative_weight=2.0)
+    model, _ = train(examples, ["off_channel", "secrecy"], params)
     assert "neg_tell" in model.words.vocabulary_  # "don't tell anyone" in the secrecy lines
+    reference = model.probabilities(model.reference_features(FAST_PATH_TEXTS))
+    assert np.abs(model.predict_proba(FAST_PATH_TEXTS) - reference).max() < 1e-6
     for text in ["don't tell compliance, text me on signal", "nunca apagues nada. ok", ""]:
         scores = model.scores(model.features([text]))[0]
         shares = model.word_contributions(text, list(model.categories))
