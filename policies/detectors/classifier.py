@@ -3,8 +3,9 @@
 A finding per category whose calibrated probability reaches the category's threshold, with the
 words that pushed the score most (spans into the original text) in its explanation. The model is
 loaded once per process: the active artifact of MODELS_DIR (policies/ml/artifact.py), or, when
-there is none, the built-in model trained from the shipped corpus on first use (about half a
-minute on one core, then cached on disk by the corpus's hash; nothing is ever downloaded).
+there is none, the built-in model trained from the shipped corpus on first use (about ten
+seconds, up to a minute on a busy machine, then cached on disk by the corpus's hash; nothing is
+ever downloaded).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _load() -> ActiveModel:
 
 def _builtin(models_dir: Path | None) -> ActiveModel:
     """The model trained from the shipped corpus, cached on disk by the corpus's data hash so
-    that the first batch of each worker does not train it again (half a minute on one core)."""
+    that the first batch of each worker does not train it again (ten seconds to a minute)."""
     examples = [*corpus.load(part=corpus.TRAIN), *corpus.load(part=corpus.UNSEEN)]
     version = artifact.builtin_version(corpus.data_hash(examples))
     if models_dir is not None:

@@ -28,7 +28,7 @@ from pathlib import Path
 import joblib
 import sklearn
 
-from policies.ml.model import TextModel
+from policies.ml.model import FORMAT, TextModel
 
 MODEL_FILE = "model.joblib"
 MANIFEST = "manifest.json"
@@ -160,4 +160,9 @@ def load_version(models_dir: Path, version: str) -> Loaded:
     model = joblib.load(path)
     if not isinstance(model, TextModel):
         raise ArtifactError(f"model {version}: {MODEL_FILE} holds no TextModel")
+    if getattr(model, "format", 1) != FORMAT:
+        raise ArtifactError(
+            f"model {version} was written by an older version of the code: retrain with "
+            "manage.py train_models"
+        )
     return Loaded(model=model, version=version, manifest=manifest)

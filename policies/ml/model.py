@@ -5,7 +5,13 @@ pairs, both over folded text and fitted once (the word block added 4.5 macro-F1 
 held-out groups of 2026-12-06 at the same hard-negative rate: "signal processing" is a pair);
 per category a LinearSVC on those features, and a Platt sigmoid fitted on out-of-fold decision
 scores, the folds made of whole groups. Scoring: one sparse product gives every category's score
-for a batch (the vectorizer is ~99 % of the cost, so categories share it: reference, section 6.2).
+for a batch (the vectorizer is ~99 % of the cost, so categories share it: reference, section 6.2),
+and the vectorizing itself goes through `FastFeatures` (the same matrix, a few times quicker).
+
+`Params` also holds the alternatives measured against this setup (negation marking, C per
+category, logistic regression, group and hard-negative weights, NBSVM, a lower threshold floor):
+bench/classifier_variants.py trains each, and docs/benchmarks.md keeps the table of what was kept
+and what was rejected and why.
 
 Why not CalibratedClassifierCV: its internal folds split rows, not groups, unless metadata
 routing is switched on for the whole process; variants of one phrasing on both sides of a fold
@@ -16,6 +22,7 @@ LogisticRegression), fitted on GroupKFold out-of-fold scores; `ensemble=False` i
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,28 +37,46 @@ from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
 
 from policies.ml.corpus import Example
-from policies.ml.text import fold, tokens
+from policies.ml.text import fold, tokens, word_tokens
 
 MIN_POSITIVES = 10  # a category with fewer training positives is left out of the model
+FORMAT = 2
+THRESHOLD_FLOOR = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class Params:
-    ngram_min: int = 2
+    ngram_min: int = 2  # char_wb n-grams
     ngram_max: int = 5
     min_df: int = 2
+    word_max: int = 2  # word n-grams 1..word_max
+    word_min_df: int = 1
+    sublinear: bool = True
+    word_scale: float = 1.0  # the word block's weight beside the char block (each l2-normed)
+    # NEG_ on the words after a negator (text.word_tokens): with hard negatives weighing 3,
+    # +0.8 macro-F1 points and a fifth fewer hard negatives flagged (docs/benchmarks.md).
+    negation: bool = True
+    loss: str = "svm"  # "svm" (LinearSVC) or "logreg" (LogisticRegression, liblinear)
+    balanced: bool = True  # class_weight="balanced"
+    # Weigh each line by 1 / its group's size, so a phrasing written in six variants does not
+    # count six times (evaluation holds out whole phrasings, and so does real traffic).
+    group_weight: bool = False
+    hard_negative_weight: float = 3.0  # a hard negative counts as three other lines
+    nb: bool = False  # NBSVM: features scaled by their log-count ratio per category (_fit)
+    nb_alpha: float = 1.0
     c: float = 0.5
+    # When set, each category takes the C of this grid with the best out-of-fold F1 (GroupKFold
+    # on the training split only; the held-out groups never choose anything).
+    c_grid: tuple[float, ...] = ()
+    threshold_floor: float = THRESHOLD_FLOOR
     folds: int = 4
     seed: int = 20261206
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, object]:
         return {
-            "ngram_min": self.ngram_min,
-            "ngram_max": self.ngram_max,
-            "min_df": self.min_df,
-            "c": self.c,
-            "folds": self.folds,
-            "seed": self.seed,
+            name: list(value) if isinstance(value, tuple) else value
+            for name in self.__dataclass_fields__
+            for value in [getattr(self, name)]
         }
 
 
@@ -68,12 +93,28 @@ class TextModel:
     platt_b: NDArray[np.float64]
     thresholds: dict[str, float] = field(default_factory=dict)
     params: Params = field(default_factory=Params)
+    c_chosen: dict[str, float] = field(default_factory=dict)
+    # Bumped when the fields or the features change: artifact.load refuses an older pickle
+    # (it would unpickle, then fail mid-scan) and asks for a retrain.
+    format: int = FORMAT
 
     def features(self, texts: Sequence[str]) -> object:
-        """The batch's sparse TF-IDF matrix (the one costly step)."""
+        """The batch's sparse TF-IDF matrix (the one costly step), by the fast path: the same
+        matrix as `reference_features` (to float32 rounding), several times quicker."""
+        fast = _fast_features(self.vectorizer, self.words)
+        if fast is None:
+            return self.reference_features(texts)
+        return fast(texts, self.params.word_scale)
+
+    def reference_features(self, texts: Sequence[str]) -> object:
+        """The batch's matrix as scikit-learn's vectorizers compute it (what training used)."""
         folded = [fold(text) for text in texts]
         return sparse.hstack(
-            [self.vectorizer.transform(folded), self.words.transform(folded)], format="csr"
+            [
+                self.vectorizer.transform(folded),
+                self.words.transform(folded) * self.params.word_scale,
+            ],
+            format="csr",
         )
 
     def scores(self, matrix: object) -> NDArray[np.float64]:
@@ -105,47 +146,67 @@ class TextModel:
         columns = [self.categories.index(category) for category in categories]
         if row is None:
             row = self.features([text])
-        value = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
-        chars, chars_vocabulary = _analyzer(self.vectorizer), self.vectorizer.vocabulary_
+        fast = _fast_features(self.vectorizer, self.words)
+        if fast is not None:
+            char_columns = fast.char_columns
+        else:
+            chars, chars_vocabulary = _analyzer(self.vectorizer), self.vectorizer.vocabulary_
+
+            def char_columns(word: str) -> list[int]:
+                return [chars_vocabulary[g] for g in chars(word) if g in chars_vocabulary]
+
         word_vocabulary: dict[str, int] = self.words.vocabulary_
-        offset = len(chars_vocabulary)
-        # Per word of the text: {feature: occurrences}. A word pair counts half for each word.
-        words: list[tuple[int, int, dict[int, float]]] = []
-        total_count: dict[int, float] = {}
-
-        def add(grams: dict[int, float], index: int | None, weight: float = 1.0) -> None:
-            if index is not None:
-                grams[index] = grams.get(index, 0.0) + weight
-                total_count[index] = total_count.get(index, 0.0) + weight
-
-        previous: tuple[str, dict[int, float]] | None = None
-        for start, end, folded in tokens(text):
-            grams: dict[int, float] = {}
-            for gram in chars(folded):
-                add(grams, chars_vocabulary.get(gram))
-            for word in _WORD.findall(folded):
-                index = word_vocabulary.get(word)
-                add(grams, None if index is None else offset + index)
-                if previous is not None:
-                    pair = word_vocabulary.get(f"{previous[0]} {word}")
-                    if pair is not None:
-                        add(grams, offset + pair, 0.5)
-                        add(previous[1], offset + pair, 0.5)
-                previous = (word, grams)
-            words.append((start, end, grams))
+        offset = len(self.vectorizer.vocabulary_)
+        analyzer = self.words.analyzer
+        negation = isinstance(analyzer, WordGrams) and analyzer.negation
+        max_n = analyzer.max_n if isinstance(analyzer, WordGrams) else 2
+        # (word number, feature, occurrences) for every feature occurrence of the text; an
+        # n-gram of n words counts 1/n for each of them.
+        owners: list[int] = []
+        features: list[int] = []
+        counts: list[float] = []
+        # The word block's tokens of the whole text (negation scopes cross whitespace), handed
+        # out to the whitespace-separated words they came from.
+        marked = iter(word_tokens(fold(text), negation=negation))
+        recent: list[tuple[str, int]] = []  # the last words, with their numbers
+        spans: list[tuple[int, int]] = []
+        for number, (start, end, folded) in enumerate(tokens(text)):
+            spans.append((start, end))
+            found = char_columns(folded)
+            owners += [number] * len(found)
+            features += found
+            counts += [1.0] * len(found)
+            for _ in _WORD.findall(folded):
+                recent.append((next(marked, ""), number))
+                recent = recent[-max_n:]
+                for n in range(1, len(recent) + 1):
+                    index = word_vocabulary.get(" ".join(w for w, _ in recent[-n:]))
+                    if index is not None:
+                        for _, owner in recent[-n:]:
+                            owners.append(owner)
+                            features.append(offset + index)
+                            counts.append(1.0 / n)
         out: dict[str, list[tuple[int, int, float]]] = {}
+        if not features:
+            return {category: [(s, e, 0.0) for s, e in spans] for category in categories}
+        feature = np.asarray(features)
+        unique, inverse = np.unique(feature, return_inverse=True)
+        total = np.bincount(inverse, weights=counts)
+        # The row's value of each feature (0 where the row lacks it, which the fast path never
+        # does, but a caller's row might).
+        order = np.argsort(row.indices)
+        known, data = row.indices[order], np.asarray(row.data, dtype=np.float64)[order]
+        at = np.minimum(np.searchsorted(known, unique), max(len(known) - 1, 0))
+        values = (
+            np.where(known[at] == unique, data[at], 0.0) if len(known) else np.zeros(len(unique))
+        )
+        term = (values / total)[inverse] * np.asarray(counts)  # this occurrence's part
         for category, column in zip(categories, columns, strict=True):
-            weights = self.weights[:, column]
+            weights = self.weights[feature, column].astype(np.float64)
+            shares = np.bincount(owners, weights=term * weights, minlength=len(spans))
             out[category] = [
-                (
-                    start,
-                    end,
-                    sum(
-                        value.get(index, 0.0) * float(weights[index]) * count / total_count[index]
-                        for index, count in grams.items()
-                    ),
-                )
-                for start, end, grams in words
+                (start, end, float(share))
+                for (start, end), share in zip(spans, shares, strict=True)
             ]
         return out
 
@@ -158,18 +219,151 @@ def _analyzer(vectorizer: TfidfVectorizer) -> Callable[[str], list[str]]:
     return analyzer
 
 
+class FastFeatures:
+    """`TextModel.features` without scikit-learn's per-n-gram Python loop.
+
+    Why not the vectorizer's own transform: it builds and looks up every character n-gram of
+    every message in Python (~120 per chat line), which was ~90 % of classifying. char_wb
+    n-grams never cross whitespace, so a message's char features are the sum of its words'
+    features, and chat repeats its words: each distinct word's feature columns are worked out
+    once (by the vectorizer's own analyzer, so the n-grams are exactly its) and remembered. The
+    word block's analyzer is cheap and runs as is. TF-IDF weighting and the per-block l2 norm
+    are then a few numpy operations over the whole batch. HashingVectorizer was measured as no
+    quicker (it still builds every n-gram in Python) and less accurate (reference, section 6.2).
+    """
+
+    MAX_CACHED_WORDS = 200_000  # ~100 MB at worst; a full cache starts again rather than grow
+
+    def __init__(self, chars: TfidfVectorizer, words: TfidfVectorizer) -> None:
+        self._char_grams: Callable[[str], list[str]] = chars.build_analyzer()
+        self._char_vocabulary: dict[str, int] = chars.vocabulary_
+        # Our own analyzer is called as is (build_analyzer would wrap it in a decode step that
+        # does nothing for str input).
+        analyzer = words.analyzer
+        self._word_grams: Callable[[str], list[str]] = (
+            analyzer if isinstance(analyzer, WordGrams) else words.build_analyzer()
+        )
+        self._offset = len(self._char_vocabulary)
+        # The word block's columns follow the char block's; never 0, so a lookup's None and a
+        # column read apart with a plain truth test.
+        self._word_columns: dict[str, int] = {
+            gram: self._offset + column for gram, column in words.vocabulary_.items()
+        }
+        self._width = self._offset + len(self._word_columns)
+        self._cache: dict[str, bytes] = {}
+        self._idf = np.concatenate([chars.idf_, words.idf_]).astype(np.float32)
+        self._sublinear = bool(chars.sublinear_tf)
+
+    @staticmethod
+    def supports(chars: TfidfVectorizer, words: TfidfVectorizer) -> bool:
+        """Whether the fast path computes what these vectorizers compute (the settings we train
+        with); anything else goes through the reference path."""
+        return all(
+            (v.norm, v.use_idf, v.binary, v.sublinear_tf) == ("l2", True, False, chars.sublinear_tf)
+            for v in (chars, words)
+        ) and (chars.analyzer, chars.preprocessor, chars.lowercase) == ("char_wb", None, False)
+
+    def char_columns(self, word: str) -> list[int]:
+        """The char block's columns of one folded word, an n-gram as often as it occurs."""
+        packed = self._cache.get(word)
+        columns: list[int] = np.frombuffer(
+            self._word(word) if packed is None else packed, np.int32
+        ).tolist()
+        return columns
+
+    def _word(self, word: str) -> bytes:
+        vocabulary = self._char_vocabulary
+        columns = [vocabulary[g] for g in self._char_grams(word) if g in vocabulary]
+        if len(self._cache) >= self.MAX_CACHED_WORDS:
+            self._cache.clear()
+        # Kept as int32 bytes: a message's columns are then one bytes.join, and the batch's one
+        # np.frombuffer, instead of a Python list of ints converted number by number.
+        packed = self._cache[word] = np.asarray(columns, dtype=np.int32).tobytes()
+        return packed
+
+    def __call__(self, texts: Sequence[str], word_scale: float = 1.0) -> sparse.csr_matrix:
+        cache, columns_of = self._cache, self._word_columns
+        char_parts: list[bytes] = []
+        word_columns: list[int] = []
+        word_counts: list[int] = []
+        for text in texts:
+            folded = fold(text)
+            parts = []
+            for word in folded.split():
+                packed = cache.get(word)
+                parts.append(self._word(word) if packed is None else packed)
+            char_parts.append(b"".join(parts))
+            before = len(word_columns)
+            word_columns += [c for g in self._word_grams(folded) if (c := columns_of.get(g))]
+            word_counts.append(len(word_columns) - before)
+        rows = len(texts)
+        char_columns = np.frombuffer(b"".join(char_parts), dtype=np.int32)
+        char_counts = np.fromiter((len(p) // 4 for p in char_parts), dtype=np.int64, count=rows)
+        numbers = np.arange(rows)
+        matrix = sparse.csr_matrix(
+            (
+                np.ones(len(char_columns) + len(word_columns), dtype=np.float32),
+                (
+                    np.concatenate(
+                        [np.repeat(numbers, char_counts), np.repeat(numbers, word_counts)]
+                    ),
+                    np.concatenate([char_columns, np.asarray(word_columns, dtype=np.int32)]),
+                ),
+            ),
+            shape=(rows, self._width),
+        )  # from (row, column) pairs: repeats are summed into counts
+        data = matrix.data
+        if self._sublinear:
+            np.log(data, out=data)
+            data += 1.0
+        data *= self._idf[matrix.indices]
+        # l2 norm per row and per block (each vectorizer normalizes its own part).
+        row_of = np.repeat(numbers, np.diff(matrix.indptr))
+        key = 2 * row_of + (matrix.indices >= self._offset)
+        norms = np.sqrt(np.bincount(key, weights=data * data, minlength=2 * rows))
+        data /= norms[key].astype(np.float32)
+        if word_scale != 1.0:
+            data[matrix.indices >= self._offset] *= word_scale
+        return matrix
+
+
+@functools.lru_cache(maxsize=4)
+def _fast_features(chars: TfidfVectorizer, words: TfidfVectorizer) -> FastFeatures | None:
+    """One FastFeatures (and its word cache) per loaded model, kept beside it rather than in it
+    so the artifact does not pickle a cache."""
+    return FastFeatures(chars, words) if FastFeatures.supports(chars, words) else None
+
+
 # The word block's tokens (a letter or digit run): the same pattern in the vectorizer and in
 # the explanation, so the explanation finds every word feature the score used.
 WORD_PATTERN = r"(?u)\b\w+\b"
 _WORD = re.compile(WORD_PATTERN)
 
 
+@dataclass(frozen=True, slots=True)
+class WordGrams:
+    """The word block's analyzer: words (optionally negation-marked) and runs of them up to
+    `max_n`, as scikit-learn's word analyzer would give them. A class, not a closure, so the
+    fitted vectorizer pickles."""
+
+    negation: bool = False
+    max_n: int = 2
+
+    def __call__(self, folded: str) -> list[str]:
+        words = word_tokens(folded, negation=self.negation)
+        if self.max_n == 2:  # the default, and the hot path: pairs without a generator
+            return [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]
+        grams = list(words)
+        for n in range(2, self.max_n + 1):
+            grams.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+        return grams
+
+
 def _words(params: Params) -> TfidfVectorizer:
     return TfidfVectorizer(
-        analyzer="word",
-        ngram_range=(1, 2),
-        token_pattern=WORD_PATTERN,
-        sublinear_tf=True,
+        analyzer=WordGrams(negation=params.negation, max_n=params.word_max),
+        min_df=params.word_min_df,
+        sublinear_tf=params.sublinear,
         lowercase=False,
         dtype=np.float32,
     )
@@ -180,14 +374,19 @@ def _vectorizer(params: Params) -> TfidfVectorizer:
         analyzer="char_wb",
         ngram_range=(params.ngram_min, params.ngram_max),
         min_df=params.min_df,
-        sublinear_tf=True,
+        sublinear_tf=params.sublinear,
         lowercase=False,  # fold() already did, with accents and stretched letters
         dtype=np.float32,
     )
 
 
-def _svm(params: Params) -> LinearSVC:
-    return LinearSVC(C=params.c, class_weight="balanced", random_state=params.seed)
+def _classifier(params: Params, c: float) -> LinearSVC | LogisticRegression:
+    weight = "balanced" if params.balanced else None
+    if params.loss == "logreg":
+        return LogisticRegression(
+            C=c, class_weight=weight, solver="liblinear", random_state=params.seed
+        )
+    return LinearSVC(C=c, class_weight=weight, random_state=params.seed)
 
 
 def label_matrix(examples: Sequence[Example], categories: Sequence[str]) -> NDArray[np.int8]:
@@ -205,20 +404,30 @@ def trainable_categories(examples: Sequence[Example], candidates: Sequence[str])
     )
 
 
-def best_threshold(y: NDArray[np.int8], p: NDArray[np.float64]) -> float:
+def best_f1(y: NDArray[np.int8], p: NDArray[np.float64], floor: float = THRESHOLD_FLOOR) -> float:
+    """The F1 at `best_threshold`: what choosing C per category compares."""
+    return _f1(y, p >= best_threshold(y, p, floor))
+
+
+def _f1(y: NDArray[np.int8], flagged: NDArray[np.bool_]) -> float:
+    tp = float(np.sum(flagged & (y == 1)))
+    fp = float(np.sum(flagged & (y == 0)))
+    fn = float(np.sum(~flagged & (y == 1)))
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def best_threshold(
+    y: NDArray[np.int8], p: NDArray[np.float64], floor: float = THRESHOLD_FLOOR
+) -> float:
     """The probability cut with the best F1 on out-of-fold predictions (ties: the higher cut).
 
     Never below 0.5: a calibrated score under one half says "more likely not", and lower cuts
     bought about one F1 point for half again as many hard negatives flagged (measured on the
     corpus of 2026-12-06), which an officer's queue pays for.
     """
-    best, best_f1 = 0.5, -1.0
-    for cut in np.round(np.arange(0.50, 0.91, 0.01), 2):
-        flagged = p >= cut
-        tp = float(np.sum(flagged & (y == 1)))
-        fp = float(np.sum(flagged & (y == 0)))
-        fn = float(np.sum(~flagged & (y == 1)))
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    best, best_f1 = floor, -1.0
+    for cut in np.round(np.arange(floor, 0.91, 0.01), 2):
+        f1 = _f1(y, p >= cut)
         if f1 >= best_f1:
             best, best_f1 = float(cut), f1
     return best
@@ -235,7 +444,8 @@ def train(
     vectorizer, words = _vectorizer(params), _words(params)
     folded = [fold(example.text) for example in examples]
     matrix = sparse.hstack(
-        [vectorizer.fit_transform(folded), words.fit_transform(folded)], format="csr"
+        [vectorizer.fit_transform(folded), words.fit_transform(folded) * params.word_scale],
+        format="csr",
     )
     # Only needed while fitting; dropping it keeps the artifact small (sklearn's own advice).
     vectorizer.stop_words_ = None
@@ -249,23 +459,29 @@ def train(
     platt_b = np.zeros(len(categories))
     out_of_fold: dict[str, NDArray[np.float64]] = {}
     thresholds = {}
+    folds = list(GroupKFold(n_splits=n_splits).split(matrix, labels[:, 0], groups))
+    weight = None
+    if params.group_weight:
+        _, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
+        weight = len(groups) / len(sizes) / sizes[inverse]  # mean weight 1: C keeps its scale
+    if params.hard_negative_weight != 1.0:
+        hard = np.array([example.kind == "hard_negative" for example in examples])
+        weight = (np.ones(len(examples)) if weight is None else weight) * np.where(
+            hard, params.hard_negative_weight, 1.0
+        )
+    c_chosen: dict[str, float] = {}
     for column, category in enumerate(categories):
         y = labels[:, column]
-        oof = np.zeros(len(examples))
-        for fit_rows, held_rows in GroupKFold(n_splits=n_splits).split(matrix, y, groups):
-            if len(set(y[fit_rows].tolist())) < 2:
-                continue
-            svm = _svm(params).fit(matrix[fit_rows], y[fit_rows])
-            oof[held_rows] = svm.decision_function(matrix[held_rows])
-        sigmoid = LogisticRegression(C=1e4).fit(oof.reshape(-1, 1), y)
-        platt_a[column] = float(sigmoid.coef_[0, 0])
-        platt_b[column] = float(sigmoid.intercept_[0])
-        probabilities = 1.0 / (1.0 + np.exp(-(platt_a[column] * oof + platt_b[column])))
-        out_of_fold[category] = probabilities
-        thresholds[category] = best_threshold(y, probabilities)
-        svm = _svm(params).fit(matrix, y)
-        weights[:, column] = svm.coef_[0]
-        bias[column] = svm.intercept_[0]
+        best: tuple[float, float, float, float, NDArray[np.float64]] | None = None
+        for c in params.c_grid or (params.c,):
+            a, b, probabilities = _out_of_fold(matrix, y, folds, params, c, weight)
+            f1 = best_f1(y, probabilities, params.threshold_floor)
+            if best is None or f1 > best[0]:  # ties keep the smaller C (the grid's order)
+                best = (f1, c, a, b, probabilities)
+        assert best is not None
+        _, c_chosen[category], platt_a[column], platt_b[column], out_of_fold[category] = best
+        thresholds[category] = best_threshold(y, out_of_fold[category], params.threshold_floor)
+        weights[:, column], bias[column] = _fit(params, c_chosen[category], matrix, y, weight)
     model = TextModel(
         categories=categories,
         vectorizer=vectorizer,
@@ -276,5 +492,53 @@ def train(
         platt_b=platt_b,
         thresholds=thresholds,
         params=params,
+        c_chosen=c_chosen,
     )
     return model, out_of_fold
+
+
+def _fit(
+    params: Params,
+    c: float,
+    matrix: Any,
+    y: NDArray[np.int8],
+    weight: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.float64], float]:
+    """One category's head: (weights over the features, intercept).
+
+    With `params.nb` (NBSVM, Wang & Manning 2012), the features are first scaled by their
+    log-count ratio between positives and negatives, and the weights returned include that
+    scaling, so scoring stays one product with the stacked weights.
+    """
+    ratio = None
+    if params.nb:
+        positive = np.asarray(matrix[y == 1].sum(axis=0)).ravel() + params.nb_alpha
+        negative = np.asarray(matrix[y == 0].sum(axis=0)).ravel() + params.nb_alpha
+        ratio = np.log((positive / positive.sum()) / (negative / negative.sum()))
+        matrix = matrix @ sparse.diags(ratio)
+    head = _classifier(params, c).fit(matrix, y, sample_weight=weight)
+    coef = np.asarray(head.coef_[0], dtype=np.float64)
+    return (coef if ratio is None else coef * ratio), float(head.intercept_[0])
+
+
+def _out_of_fold(
+    matrix: Any,
+    y: NDArray[np.int8],
+    folds: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
+    params: Params,
+    c: float,
+    weight: NDArray[np.float64] | None,
+) -> tuple[float, float, NDArray[np.float64]]:
+    """Platt's a and b fitted on out-of-fold decision scores, and the calibrated out-of-fold
+    probabilities they give."""
+    oof = np.zeros(len(y))
+    for fit_rows, held_rows in folds:
+        if len(set(y[fit_rows].tolist())) < 2:
+            continue
+        coef, intercept = _fit(
+            params, c, matrix[fit_rows], y[fit_rows], None if weight is None else weight[fit_rows]
+        )
+        oof[held_rows] = matrix[held_rows] @ coef + intercept
+    sigmoid = LogisticRegression(C=1e4).fit(oof.reshape(-1, 1), y)
+    a, b = float(sigmoid.coef_[0, 0]), float(sigmoid.intercept_[0])
+    return a, b, 1.0 / (1.0 + np.exp(-(a * oof + b)))

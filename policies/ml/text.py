@@ -35,3 +35,55 @@ def tokens(text: str) -> Iterator[tuple[int, int, str]]:
     """
     for match in _TOKEN.finditer(text):
         yield match.start(), match.end(), fold(match.group())
+
+
+# Words that turn what follows them around: "no one can guarantee returns", "não apaga nada",
+# "nunca te prometí", "ye baat mat batana". English contractions fold to two words ("don't" ->
+# "don", "t"), so a lone "t" after a word ending in "n" negates too. "no" is English and Spanish.
+NEGATORS = frozenset(
+    {
+        # en
+        "not", "no", "never", "nobody", "nothing", "none", "neither", "nor", "cannot",
+        "dont", "doesnt", "didnt", "cant", "wont", "isnt", "arent", "wasnt", "shouldnt",
+        "without",
+        # pt (accents folded: "não" -> "nao")
+        "nao", "nunca", "nem", "ninguem", "jamais", "sem", "nenhum", "nenhuma",
+        # es
+        "ni", "jamas", "nadie", "sin", "ningun", "ninguna", "ninguno",
+        # hinglish
+        "nahi", "nahin", "nhi", "mat", "bina",
+    }
+)  # fmt: skip
+NEGATED = "neg_"
+# The scope of a negator ends at punctuation or a line break ("don't worry. I guarantee it").
+_WORD = re.compile(r"(?u)\w+")
+_STOPS = ".,;:!?¡¿…\n"
+_WORD_OR_STOP = re.compile(r"(?u)\w+|[" + re.escape(_STOPS) + "]")
+
+
+def word_tokens(folded: str, *, negation: bool = False) -> list[str]:
+    """The words of already folded text (letter/digit runs), in order; with `negation`, each word
+    in the scope of a negator (after it, up to punctuation) carries the NEG_ prefix, so "no one
+    can guarantee" and "I can guarantee" give the word block different features. The negators
+    themselves stay bare. Same length and order as `\\w+` over the text, so explanations map each
+    feature back to its word."""
+    if not negation:
+        return _WORD.findall(folded)
+    found = _WORD_OR_STOP.findall(folded)
+    if NEGATORS.isdisjoint(found) and "t" not in found:
+        return [token for token in found if token not in _STOPS]
+    out: list[str] = []
+    negated = False
+    previous = ""
+    for token in found:
+        if token in _STOPS:
+            negated = False
+            previous = ""
+            continue
+        if token in NEGATORS or (token == "t" and previous.endswith("n")):
+            out.append(token)
+            negated = True
+        else:
+            out.append(NEGATED + token if negated else token)
+        previous = token
+    return out

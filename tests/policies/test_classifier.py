@@ -4,6 +4,7 @@ the tests stay quick and do not move when corpus files are added."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import shutil
@@ -17,6 +18,7 @@ from django.core.management import CommandError, call_command
 from policies.detectors import classifier
 from policies.detectors.findings import Finding
 from policies.ml import artifact, corpus, evaluate, runtime
+from policies.ml.model import Params, train
 from policies.ml.training import Trained, train_from_corpus
 
 FILES = [
@@ -295,3 +297,59 @@ def test_train_models_refuses_a_broken_corpus_with_a_clear_error(tmp_path: Path)
     with pytest.raises(CommandError, match=r"cannot be trained on: train/bad.jsonl:1: keys"):
         call_command("train_models", corpus=tmp_path / "corpus", models_dir=tmp_path / "models")
     assert not (tmp_path / "models").exists()
+
+
+FAST_PATH_TEXTS = [
+    "Me chama no TELEGRAM, aqui não dá 🙏 don't tell",
+    "signal processing, signal me  signal   me",
+    "apaga apaga apaga tudo depois",
+    "",
+    "   ",
+    "🙂🙂🙂",
+    "Привет 你好 नमस्ते",
+    "x" * 5_000,
+    "\x00\x01 \ufffd tab\there\nnew line",
+    "ok",
+]
+
+
+def test_the_fast_features_give_the_reference_probabilities(trained: Trained) -> None:
+    model = trained.model
+    texts = [*FAST_PATH_TEXTS, *(e.text for e in corpus.load(part=corpus.TRAIN)[::7])]
+    reference = model.probabilities(model.reference_features(texts))
+    for _ in range(2):  # the second time every word comes from the cache
+        fast = model.features(texts)
+        assert fast.shape == model.reference_features(texts).shape  # type: ignore[attr-defined]
+        assert np.abs(model.probabilities(fast) - reference).max() < 1e-6
+
+
+def test_a_model_from_an_older_format_is_refused_and_asks_for_a_retrain(
+    tmp_path: Path, trained: Trained
+) -> None:
+    old = copy.copy(trained.model)
+    old.format = 1
+    artifact.write(tmp_path, old, data_hash=trained.data_hash, metrics={})
+    with pytest.raises(artifact.ArtifactError, match="older version of the code: retrain"):
+        artifact.load(tmp_path)
+
+
+def test_negation_marks_the_word_block_and_the_shares_still_add_up(corpus_dir: Path) -> None:
+    examples = corpus.load(corpus_dir)
+    params = Params(negation=True, word_scale=1.5, hard_negative_weight=2.0)
+    model, _ = train(examples, ["off_channel", "secrecy"], params)
+    assert "neg_tell" in model.words.vocabulary_  # "don't tell anyone" in the secrecy lines
+    reference = model.probabilities(model.reference_features(FAST_PATH_TEXTS))
+    assert np.abs(model.predict_proba(FAST_PATH_TEXTS) - reference).max() < 1e-6
+    for text in ["don't tell compliance, text me on signal", "nunca apagues nada. ok", ""]:
+        scores = model.scores(model.features([text]))[0]
+        shares = model.word_contributions(text, list(model.categories))
+        for column, category in enumerate(model.categories):
+            total = sum(share for _, _, share in shares[category])
+            assert total == pytest.approx(scores[column] - model.bias[column], abs=1e-4)
+
+
+def test_c_per_category_is_chosen_from_the_grid_on_the_training_folds(corpus_dir: Path) -> None:
+    examples = corpus.load(corpus_dir)
+    model, _ = train(examples, ["off_channel", "secrecy"], Params(c_grid=(0.1, 1.0)))
+    assert set(model.c_chosen) == {"off_channel", "secrecy"}
+    assert set(model.c_chosen.values()) <= {0.1, 1.0}
