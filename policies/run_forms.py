@@ -4,18 +4,31 @@ and for a backtest the draft document as JSON."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 # Far above any real policy (a few kilobytes), well below what would strain the parser.
 MAX_DRAFT_CHARACTERS = 200_000
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+DEFAULT_DAYS = 30  # what an officer checking a change usually looks at first
+
+
 class RunRangeForm(forms.Form):
     date_from = forms.DateField(label="From (first day)", widget=DATE)
     date_to = forms.DateField(label="To (last day, included)", widget=DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Prefilled with the last 30 days up to today in the person's own time zone, so the
+        # first run is one click; an empty range only made the browser refuse the form.
+        today = timezone.localdate()
+        self.initial.setdefault("date_to", today)
+        self.initial.setdefault("date_from", today - timedelta(days=DEFAULT_DAYS - 1))
 
 
 class BacktestForm(RunRangeForm):

@@ -155,3 +155,18 @@ def test_another_firm_gets_404_for_the_policy_and_its_runs(client, oscar, bob, t
     assert client.post(f"/policies/{policy.pk}/backtest/", backtest_form()).status_code == 404
     [job] = jobs(tenant_a)
     assert job.status == ScanJob.Status.QUEUED
+
+
+def test_the_range_is_prefilled_with_the_last_thirty_days_in_the_persons_time_zone(
+    client, oscar, policy
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    login(client, oscar)
+    today = timezone.localdate()
+    for page in ("backtest", "lookback"):
+        html = client.get(f"/policies/{policy.pk}/{page}/").content.decode()
+        assert f'name="date_to" value="{today:%Y-%m-%d}"' in html
+        assert f'name="date_from" value="{today - timedelta(days=29):%Y-%m-%d}"' in html
