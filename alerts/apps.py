@@ -12,6 +12,7 @@ class AlertsConfig(AppConfig):
         from policies.decisions import register_decision_source
         from policies.hooks import hits_raised
 
+        from . import dashboard  # noqa: F401  (the dashboard's "Alerts" line)
         from .raising import alerts_after_hits
         from .selectors import decisions_on_messages
 

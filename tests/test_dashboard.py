@@ -33,7 +33,7 @@ def test_the_officer_reads_what_is_and_is_not_running_not_an_empty_alert_queue(
         "Policy scanning: Not running No policy is switched on, so captured messages are archived "
         "but not checked" in page
     )
-    assert "Alerts: Not available yet No alerts are raised" in page
+    assert "Alerts: Not running No policy is switched on, so no alerts are raised." in page
     assert "Set up the WhatsApp connection" not in page, "only admins can set it up"
 
 

@@ -217,3 +217,14 @@ def test_closing_with_the_group_closes_its_other_open_alerts(alerts, login_as, o
     )
     assert "1 other alert of its group closed too." in response.content.decode()
     assert _stored(second).status == Status.CLOSED and _stored(second).rationale == "Banter"
+
+
+def test_the_dashboard_says_how_many_alerts_wait_and_how_many_are_overdue(alerts, login_as, oscar):
+    first, _second = alerts
+    client = login_as(oscar)
+    page = " ".join(client.get("/").content.decode().split())
+    assert "2 alerts waiting for review." in page and "Open the alert queue" in page
+    with tenant_scope(first.tenant_id):
+        Alert.objects.filter(pk=first.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    page = " ".join(client.get("/").content.decode().split())
+    assert "2 alerts waiting for review, 1 overdue." in page
