@@ -23,17 +23,25 @@ def alert_review(request: HttpRequest) -> Activity | None:
     counts = waiting.aggregate(
         open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=timezone.now()))
     )
-    link = {"link": reverse("alerts:queue"), "link_text": "Open the alert queue"}
+    queue, open_it = reverse("alerts:queue"), "Open the alert queue"
     if counts["open"]:
         overdue = f", {counts['overdue']:,} overdue" if counts["overdue"] else ""
         plural = "s" if counts["open"] != 1 else ""
         detail = f"{counts['open']:,} alert{plural} waiting for review{overdue}."
-        return Activity(name="Alerts", running=True, detail=detail, order=210, **link)
+        return Activity(
+            name="Alerts",
+            running=True,
+            detail=detail,
+            order=210,
+            link=queue,
+            link_text=open_it,
+        )
     if not Policy.objects.filter(tenant=tenant, active=True).exists():
         return Activity(
             name="Alerts", running=False, order=210,
             detail="No policy is switched on, so no alerts are raised.",
         )  # fmt: skip
     return Activity(
-        name="Alerts", running=True, order=210, detail="No alert is waiting for review.", **link
-    )
+        name="Alerts", running=True, order=210, detail="No alert is waiting for review.",
+        link=queue, link_text=open_it,
+    )  # fmt: skip
