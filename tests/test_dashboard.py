@@ -1,6 +1,6 @@
 """The dashboard says plainly what runs for the firm: WhatsApp capture (yes or no, since when,
-and why not), and that policy scanning and alerts are not available yet, instead of an empty
-alert queue beside counts of captured messages."""
+and why not), whether policy scanning runs, and what waits in the alert queue or why no alert can
+be raised, instead of an empty alert queue beside counts of captured messages."""
 
 from __future__ import annotations
 
