@@ -7,6 +7,7 @@ from datetime import timedelta
 from django import forms
 
 from compliance_hub.accounts.models import User
+from compliance_hub.digits import parse_id
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee, Team
 from policies.models import Policy
@@ -89,7 +90,7 @@ class QueueFilterForm(forms.Form):
             employee_id=data["employee"].pk if data.get("employee") else None,
             team_id=data["team"].pk if data.get("team") else None,
             unassigned=assignee == UNASSIGNED,
-            assignee_id=int(assignee) if assignee.isdigit() else None,
+            assignee_id=parse_id(assignee),
             older_than=timedelta(days=int(data["age"])) if data.get("age") else None,
             overdue=bool(data.get("overdue")),
             sort=data.get("sort") or "risk",

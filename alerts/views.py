@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from archive.selectors import READ_ROLES
 from archive.services import record_archive_read
 from compliance_hub.audit.actors import Actor
+from compliance_hub.digits import parse_id
 from compliance_hub.tenancy.models import Tenant
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
@@ -59,7 +60,8 @@ def queue_page(request: TenantRequest) -> HttpResponse:
     if form.errors:
         rows = rows.none()
     after = request.GET.get("after", "")
-    last = Alert.objects.filter(tenant=tenant, pk=int(after)).first() if after.isdigit() else None
+    after_id = parse_id(after)
+    last = Alert.objects.filter(tenant=tenant, pk=after_id).first() if after_id else None
     if last is not None:
         rows = after_cursor(rows, sort=filters.sort, last=last)
     page = list(rows[: PAGE_SIZE + 1])

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from compliance_hub.audit.actors import Actor
+from compliance_hub.digits import parse_count
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
@@ -195,7 +196,8 @@ def _diff(old: PolicyVersion, new: PolicyVersion) -> list[DiffLine]:
 
 
 def _number(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    number = parse_count(value)
+    return number if number is not None and number < 10**9 else None
 
 
 @role_required(*READ_ROLES)

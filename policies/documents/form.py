@@ -308,7 +308,7 @@ def _indices(data: Mapping[str, Sequence[str]], prefix: str) -> list[int]:
     for key in data:
         head, _, rest = key.partition("-")
         number, _, _ = rest.partition("-")
-        if head == prefix and number.isdigit() and len(number) < 5:
+        if head == prefix and number.isascii() and number.isdigit() and len(number) < 5:
             found.add(int(number))
     return sorted(found)
 
@@ -494,7 +494,12 @@ def document_from_form(form: PolicyForm) -> dict[str, Any]:
 
 
 def _row_problem(rows: Sequence[ConditionRow], rest: Sequence[str], message: str) -> bool:
-    if not rest or not rest[0].isdigit() or not 0 < int(rest[0]) <= len(rows):
+    # ASCII digits only: "²".isdigit() is true and int() refuses it.
+    if (
+        not rest
+        or not (rest[0].isascii() and rest[0].isdigit())
+        or not 0 < int(rest[0]) <= len(rows)
+    ):
         return False
     row = rows[int(rest[0]) - 1]
     key = rest[1] if len(rest) == 2 and not row.group else "row"

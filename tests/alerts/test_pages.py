@@ -63,6 +63,13 @@ def test_bad_filters_get_an_answer_not_an_error(alerts, login_as, oscar):
     assert "Select a valid choice" in response.content.decode()
 
 
+@pytest.mark.parametrize("odd", ["²", "١٢", "\uff11", "9" * 30])
+def test_ids_in_the_queue_are_read_as_ascii_digits_only(alerts, login_as, oscar, odd):
+    # "²".isdigit() is true and int() refuses it: the cursor and the assignee were 500s.
+    response = login_as(oscar).get(reverse("alerts:queue"), {"after": odd, "assignee": odd})
+    assert response.status_code == 200
+
+
 def test_the_queue_pages_by_keyset(alerts, login_as, oscar, monkeypatch):
     monkeypatch.setattr(views, "PAGE_SIZE", 1)
     client = login_as(oscar)

@@ -494,3 +494,11 @@ def test_a_nested_group_is_shown_read_only_and_kept_as_it_is(client, tenant_a, o
     data["action"] = ["save"]
     assert post(client, reverse("policies:edit", args=[made.pk]), data).status_code == 302
     assert [v.document for v in versions(tenant_a, made)] == [nested]
+
+
+@pytest.mark.parametrize("odd", ["²", "\u0661", "\uff11", "9" * 30, "-1"])
+def test_the_diff_reads_only_ascii_version_numbers(client, oscar, policy, odd):
+    # "²".isdigit() is true and int() refuses it: that was a 500.
+    login(client, oscar)
+    response = client.get(reverse("policies:diff", args=[policy.pk]), {"from": odd, "to": odd})
+    assert response.status_code == 200
