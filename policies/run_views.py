@@ -1,6 +1,6 @@
 """Pages of backtests and lookbacks: a policy's runs, the backtest form (a draft as JSON, prefilled
 with the saved version; the editor posts its unsaved form here too), the lookback form with its
-confirmation, and one run's page, which follows the worker (static/js/policy-run.js polls the
+confirmation, and one run's page, which follows the worker (static/js/job-progress.js polls the
 JSON status below) and shows what it found. Officers and admins start and cancel; auditors read.
 """
 

@@ -1,5 +1,5 @@
 """Browser pages of exports: the tenant's list, the form (reached from a search with its query and
-filters), one export with a progress bar that updates itself (static/js/export-progress.js polls
+filters), one export with a progress bar that updates itself (static/js/job-progress.js polls
 the JSON status below), and the download behind a signed, short-lived link."""
 
 from __future__ import annotations

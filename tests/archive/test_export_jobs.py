@@ -297,7 +297,7 @@ def test_the_form_refuses_nothing_to_export_and_starts_a_good_one(
     assert started.status_code == 302 and started["Location"] == f"/archive/exports/{export.pk}/"
     page = client.get(started["Location"]).content.decode()
     assert "Waiting for a worker… (2 messages to export)" in page
-    assert "js/export-progress.js" in page and "<progress" in page
+    assert "js/job-progress.js" in page and "<progress" in page
     status = client.get(f"/archive/exports/{export.pk}/status/").json()
     assert status["status"] == "queued" and status["total"] == 2
     listing = client.get("/archive/exports/").content.decode()

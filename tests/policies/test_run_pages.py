@@ -57,7 +57,7 @@ def test_an_officer_backtests_a_draft_and_reads_what_it_would_raise(
     assert job.requested_by_id == oscar.user.pk and job.document == DRAFT_DOCUMENT
 
     waiting = client.get(started["Location"]).content.decode()
-    assert "waiting for a worker" in waiting and "js/policy-run.js" in waiting
+    assert "waiting for a worker" in waiting and "js/job-progress.js" in waiting
     run_backtest(tenant=tenant_a, job_id=job.pk)
     page = client.get(started["Location"]).content.decode()
     assert "Backtest finished: 3 messages read." in page
