@@ -4,7 +4,6 @@ each tenant: hits without an alert get one, untouched claims return to the queue
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -15,45 +14,24 @@ from alerts.services import claim_alert
 from alerts.tasks import expire_claims_task, sweep_missing_alerts_task
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
-from compliance_hub.tenancy.services import create_tenant
-from consent import services as consent
-from ingestion.services import save_whatsapp_settings
-from ingestion.whatsapp.signature import sign
 from policies.services import create_policy, set_active
 from tests.alerts.helpers import DOCUMENT
-from tests.ingestion import payloads
 from tests.polling import wait_until
+from tests.webhook_firms import connected_firm, employee_on, post_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_signed_webhook_becomes_an_alert_through_a_real_worker(client, worker):
     secret = "alerts-e2e-app-secret-42"
-    firm = create_tenant(slug="firm-alerts", name="Firm Alerts", actor=Actor.system())
-    save_whatsapp_settings(tenant=firm, app_secret=secret, actor=Actor.system())
-    employee = consent.create_employee(
-        tenant=firm,
-        data=consent.EmployeeData(
-            full_name="Alerted Person", email="alerted@e2e.example", employee_id="AL-1",
-            phone_number="+55 11 98765-0202", whatsapp_phone_number_id="555000555",
-        ), actor=Actor.system(),
-    )  # fmt: skip
-    consent.record_consent(
-        employee=employee, actor=Actor.system(), evidence_reference="form",
-        occurred_at=employee.created_at + timedelta(milliseconds=1),
-    )  # fmt: skip
+    firm = connected_firm("firm-alerts", secret)
+    employee_on(firm, phone_number_id="555000555", phone_number="+55 11 98765-0202", name="Alerted")
     with tenant_scope(firm):
         policy, _ = create_policy(tenant=firm, actor=Actor.system(), document=dict(DOCUMENT))
         set_active(policy=policy, actor=Actor.system(), active=True)
-    raw = payloads.body(
-        payloads.inbound_text(
-            phone_number_id="555000555", wamid="wamid.ALERT.1",
-            text="I guarantee you will double it", timestamp=int(time.time()) + 1,
-        )
-    )  # fmt: skip
-    response = client.post(
-        f"/webhooks/whatsapp/{firm.slug}/", data=raw, content_type="application/json",
-        HTTP_X_HUB_SIGNATURE_256=sign(raw, secret),
+    response = post_text(
+        client, firm, secret, phone_number_id="555000555", wamid="wamid.ALERT.1",
+        text="I guarantee you will double it",
     )  # fmt: skip
     assert response.status_code == 200
 

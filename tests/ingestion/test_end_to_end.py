@@ -9,15 +9,11 @@ from datetime import timedelta
 import pytest
 
 from archive.models import Message
-from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
-from compliance_hub.tenancy.services import create_tenant
-from consent import services as consent
 from ingestion.models import Delivery, Refusal
-from ingestion.services import save_whatsapp_settings
-from ingestion.whatsapp.signature import sign
 from tests.ingestion import payloads
 from tests.polling import wait_until
+from tests.webhook_firms import connected_firm, employee_on, post_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,48 +25,15 @@ def _wait(condition):
 
 
 def test_a_webhook_delivery_reaches_the_archive_through_a_real_worker(client, worker):
-    firm = create_tenant(slug="firm-e2e", name="Firm End To End", actor=Actor.system())
-    save_whatsapp_settings(tenant=firm, app_secret=SECRET, actor=Actor.system())
-    covered = consent.create_employee(
-        tenant=firm,
-        data=consent.EmployeeData(
-            full_name="Covered Person",
-            email="covered@e2e.example",
-            employee_id="C-1",
-            phone_number="+34 612 34 56 78",
-            whatsapp_phone_number_id="111000111",
-        ),
-        actor=Actor.system(),
-    )
-    consent.record_consent(
-        employee=covered,
-        actor=Actor.system(),
-        evidence_reference="form",
-        occurred_at=covered.created_at + timedelta(milliseconds=1),
-    )
-    consent.create_employee(
-        tenant=firm,
-        data=consent.EmployeeData(
-            full_name="Not Asked Yet",
-            email="other@e2e.example",
-            employee_id="C-2",
-            phone_number="+34 622 98 76 54",
-            whatsapp_phone_number_id="222000222",
-        ),
-        actor=Actor.system(),
-    )
-    sent = int(time.time()) + 1
+    firm = connected_firm("firm-e2e", SECRET)
+    employee_on(firm, phone_number_id="111000111", phone_number="+34 612 34 56 78", name="Covered")
+    employee_on(
+        firm, phone_number_id="222000222", phone_number="+34 622 98 76 54", name="Not Asked Yet",
+        consented=False,
+    )  # fmt: skip
     for phone_id, wamid in (("111000111", "wamid.E2E.OK"), ("222000222", "wamid.E2E.NO")):
-        raw = payloads.body(
-            payloads.inbound_text(
-                phone_number_id=phone_id, wamid=wamid, text="hola, ¿qué tal?", timestamp=sent
-            )
-        )
-        response = client.post(
-            f"/webhooks/whatsapp/{firm.slug}/",
-            data=raw,
-            content_type="application/json",
-            HTTP_X_HUB_SIGNATURE_256=sign(raw, SECRET),
+        response = post_text(
+            client, firm, SECRET, phone_number_id=phone_id, wamid=wamid, text="hola, ¿qué tal?"
         )
         assert response.status_code == 200
 
@@ -90,25 +53,13 @@ def test_the_sweeper_recovers_what_was_stored_but_never_queued(worker):
     """Redis was down when these were acknowledged (so no drain was queued), or processing
     failed: the beat's sweep hands the pending ones to a drain of their tenant and retries the
     failed one on its own, through the real worker."""
-    from datetime import timedelta
 
     from django.utils import timezone
 
     from ingestion.tasks import sweep_deliveries_task
 
-    firm = create_tenant(slug="firm-sweep", name="Firm Sweep", actor=Actor.system())
-    save_whatsapp_settings(tenant=firm, app_secret=SECRET, actor=Actor.system())
-    ana = consent.create_employee(
-        tenant=firm,
-        data=consent.EmployeeData(
-            full_name="Swept Person", email="swept@e2e.example", employee_id="S-1",
-            phone_number="+34 612 34 56 79", whatsapp_phone_number_id="333000333",
-        ), actor=Actor.system(),
-    )  # fmt: skip
-    consent.record_consent(
-        employee=ana, actor=Actor.system(), evidence_reference="form",
-        occurred_at=ana.created_at + timedelta(milliseconds=1),
-    )  # fmt: skip
+    firm = connected_firm("firm-sweep", SECRET)
+    employee_on(firm, phone_number_id="333000333", phone_number="+34 612 34 56 79", name="Swept")
     sent = int(time.time()) + 1
     long_ago = timezone.now() - timedelta(minutes=10)
     with tenant_scope(firm):

@@ -4,9 +4,8 @@ through a real Celery worker to a hit."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -16,17 +15,13 @@ from archive.retention.services import create_policy as create_retention_policy
 from archive.services import archive_messages
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
-from compliance_hub.tenancy.services import create_tenant
-from consent import services as consent
-from ingestion.services import save_whatsapp_settings
-from ingestion.whatsapp.signature import sign
 from policies.models import MessageScan, PolicyHit
 from policies.packs import pack
 from policies.scanning import scan_messages
 from policies.services import create_policy, set_active
 from tests.archive.ledger_helpers import employee_of, message_record
-from tests.ingestion import payloads
 from tests.polling import wait_until
+from tests.webhook_firms import connected_firm, employee_on, post_text
 
 ADMIN = Actor.command("test-admin")
 CPF_TEXT = "Segue meu CPF 529.982.247-25 pra abrir a conta"
@@ -105,30 +100,12 @@ def test_a_lookback_raises_once_per_message_and_policy(tenant_a):
 @pytest.mark.django_db(transaction=True)
 def test_a_signed_webhook_becomes_a_hit_through_a_real_worker(client, worker):
     secret = "scan-e2e-app-secret-42"
-    firm = create_tenant(slug="firm-scan", name="Firm Scan", actor=Actor.system())
-    save_whatsapp_settings(tenant=firm, app_secret=secret, actor=Actor.system())
-    ana = consent.create_employee(
-        tenant=firm,
-        data=consent.EmployeeData(
-            full_name="Scanned Person", email="scan@e2e.example", employee_id="SC-1",
-            phone_number="+55 11 98765-0101", whatsapp_phone_number_id="444000444",
-        ), actor=Actor.system(),
-    )  # fmt: skip
-    consent.record_consent(
-        employee=ana, actor=Actor.system(), evidence_reference="form",
-        occurred_at=ana.created_at + timedelta(milliseconds=1),
-    )  # fmt: skip
+    firm = connected_firm("firm-scan", secret)
+    employee_on(firm, phone_number_id="444000444", phone_number="+55 11 98765-0101", name="Scanned")
     activate(firm, "data_protection")
-    raw = payloads.body(
-        payloads.inbound_text(
-            phone_number_id="444000444", wamid="wamid.SCAN.1", text=CPF_TEXT,
-            timestamp=int(time.time()) + 1,
-        )
-    )  # fmt: skip
-    response = client.post(
-        f"/webhooks/whatsapp/{firm.slug}/", data=raw, content_type="application/json",
-        HTTP_X_HUB_SIGNATURE_256=sign(raw, secret),
-    )  # fmt: skip
+    response = post_text(
+        client, firm, secret, phone_number_id="444000444", wamid="wamid.SCAN.1", text=CPF_TEXT
+    )
     assert response.status_code == 200
 
     def hit():
