@@ -16,53 +16,32 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
-from .models import Delivery
+from .models import Delivery, WhatsAppSettings
 from .processing import drain_pending
 from .services import receive_delivery, save_whatsapp_settings
+from .simulation import shapes
 from .whatsapp.signature import sign
 
 DEMO_APP_SECRET = "demo-app-secret-not-for-production"
 DEMO_VERIFY_TOKEN = "demo-verify-token"
+# Sent only to the simulator's loopback media server (manage.py simulate): the demo has no Meta.
+DEMO_ACCESS_TOKEN = "demo-access-token-not-for-production"
 DISPLAY = {"105550000001": "5511987654321", "105550000003": "919876543210",
            "105550000004": "919123456789", "105559999999": "5511900000000"}  # fmt: skip
 
 
-def _envelope(phone_number_id: str, field: str, value: dict[str, Any]) -> dict[str, Any]:
-    metadata = {
-        "display_phone_number": DISPLAY[phone_number_id],
-        "phone_number_id": phone_number_id,
-    }
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "102290129340398", "changes": [
-            {"field": field, "value": {"messaging_product": "whatsapp", "metadata": metadata,
-                                       **value}},
-        ]}],
-    }  # fmt: skip
-
-
 def _inbound(phone_id: str, wamid: str, at: int, client: tuple[str, str], kind: str,
              body: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
-    wa_id, name = client
-    return _envelope(phone_id, "messages", {
-        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-        "messages": [{"from": wa_id, "id": wamid, "timestamp": str(at), "type": kind,
-                      kind: body}],
-    })  # fmt: skip
+    return shapes.inbound(phone_id, DISPLAY[phone_id], wamid, at, client, kind, body)
 
 
 def _echo(phone_id: str, wamid: str, at: int, to: str, kind: str,
           body: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
-    return _envelope(phone_id, "smb_message_echoes", {
-        "message_echoes": [{"from": DISPLAY[phone_id], "to": to, "id": wamid,
-                            "timestamp": str(at), "type": kind, kind: body}],
-    })  # fmt: skip
+    return shapes.echo(phone_id, DISPLAY[phone_id], wamid, at, to, kind, body)
 
 
 def _status(phone_id: str, target: str, at: int, to: str, state: str) -> dict[str, Any]:
-    return _envelope(phone_id, "messages", {
-        "statuses": [{"id": target, "status": state, "timestamp": str(at), "recipient_id": to}],
-    })  # fmt: skip
+    return shapes.status(phone_id, DISPLAY[phone_id], target, at, to, state)
 
 
 def demo_payloads(now: int) -> list[dict[str, Any]]:
@@ -110,11 +89,17 @@ def seed_demo_capture(*, tenant: Tenant, actor: Actor) -> int:
     the tenant already has deliveries). Processed at once by a drain in this process, as the
     worker would. Returns how many deliveries were stored."""
     with tenant_scope(tenant):
-        if Delivery.objects.exists():
-            return 0
+        delivered = Delivery.objects.exists()
+        settings_row = WhatsAppSettings.objects.filter(tenant=tenant).first()
+    if settings_row is not None and not settings_row.access_token_encrypted:
+        # Demos seeded before the simulator served media had no token to fetch it with.
+        save_whatsapp_settings(tenant=tenant, actor=actor, access_token=DEMO_ACCESS_TOKEN)
+    if delivered:
+        return 0
     save_whatsapp_settings(
-        tenant=tenant, actor=actor, app_secret=DEMO_APP_SECRET, verify_token=DEMO_VERIFY_TOKEN
-    )
+        tenant=tenant, actor=actor, app_secret=DEMO_APP_SECRET, verify_token=DEMO_VERIFY_TOKEN,
+        access_token=DEMO_ACCESS_TOKEN,
+    )  # fmt: skip
     stored = 0
     for payload in demo_payloads(int(time.time()) + 1):
         body = json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode()

@@ -3,13 +3,15 @@
 # server, a Celery worker and Celery beat until Ctrl-C. PostgreSQL and Redis keep running afterwards
 # (scripts/stack.sh stop run, or make stop, stops them).
 #
-#   PORT=8000   the web port (127.0.0.1 only)
+#   PORT=8000          the web port (127.0.0.1 only)
+#   SIMULATE_RATE=2    webhooks a second the demo's simulated WhatsApp traffic sends (0: none)
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$REPO_ROOT"
 
 PORT=${PORT:-8000}
+SIMULATE_RATE=${SIMULATE_RATE:-2}
 STATE=$REPO_ROOT/.stack/run
 LOG_DIR=$STATE/logs
 PIDS_FILE=$STATE/app.pids
@@ -22,6 +24,7 @@ die() {
 }
 
 case $PORT in '' | *[!0-9]*) die "PORT must be a number, not '$PORT'" ;; esac
+case $SIMULATE_RATE in '' | *[!0-9.]*) die "SIMULATE_RATE must be a number, not '$SIMULATE_RATE'" ;; esac
 
 port_in_use() {
     if command -v ss >/dev/null 2>&1; then
@@ -78,7 +81,8 @@ mkdir -p "$LOG_DIR"
 WEB_LOG=$LOG_DIR/web.log
 WORKER_LOG=$LOG_DIR/worker.log
 BEAT_LOG=$LOG_DIR/beat.log
-for log in "$WEB_LOG" "$WORKER_LOG" "$BEAT_LOG"; do
+SIMULATOR_LOG=$LOG_DIR/simulator.log
+for log in "$WEB_LOG" "$WORKER_LOG" "$BEAT_LOG" "$SIMULATOR_LOG"; do
     echo "===== $(date '+%Y-%m-%d %H:%M:%S') make run =====" >>"$log"
 done
 
@@ -90,7 +94,7 @@ stop_all() {
     STOPPED=1
     local pid i
     if [ ${#PIDS[@]} -gt 0 ]; then
-        say "stopping web, worker and beat"
+        say "stopping web, worker, beat and the simulator"
         for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
         # Celery's warm shutdown lets running tasks finish; give it a while, then insist.
         for ((i = 0; i < 100; i++)); do
@@ -181,14 +185,24 @@ until [ "$(http_status "http://127.0.0.1:$PORT/readyz")" = 200 ]; do
     sleep 0.5
 done
 
+names=(web worker beat)
+if [ "$SIMULATE_RATE" != 0 ] && [ "$SIMULATE_RATE" != 0.0 ]; then
+    # The demo comes alive: signed webhooks for the demo employees through the real endpoint.
+    start_bg "$SIMULATOR_LOG" .venv/bin/python manage.py simulate demo --rate "$SIMULATE_RATE" \
+        --url "http://127.0.0.1:$PORT"
+    names+=(simulator)
+fi
+
 echo
 echo "Compliance Hub is running at http://127.0.0.1:$PORT/"
-echo "  logs: $LOG_DIR/{web,worker,beat}.log (the web log follows here)"
-echo "  Ctrl-C stops web, worker and beat; PostgreSQL and Redis keep running."
+echo "  logs: $LOG_DIR/{web,worker,beat,simulator}.log (the web log follows here)"
+if [ "${#names[@]}" = 4 ]; then
+    echo "  The demo's WhatsApp traffic is simulated at $SIMULATE_RATE webhooks a second (SIMULATE_RATE=0 turns it off)."
+fi
+echo "  Ctrl-C stops everything it started; PostgreSQL and Redis keep running."
 echo
 
-# Until Ctrl-C, or until one of the three dies (then the others are stopped too).
-names=(web worker beat)
+# Until Ctrl-C, or until one of them dies (then the others are stopped too).
 while :; do
     wait -n "${PIDS[@]}" || true
     for i in "${!PIDS[@]}"; do
