@@ -6,6 +6,11 @@
 #   scripts/stack.sh status  run|test   show what runs where (exit 0 when everything needed runs, else 3)
 #   scripts/stack.sh env     run|test   print the env file as `export` lines, for eval
 #   scripts/stack.sh destroy run|test   stop, then delete the instance's data and passwords
+#   scripts/stack.sh stop-postgres|stop-redis faults   stop one server (the fault tests' outages;
+#                                       `start` brings it back)
+#
+# A third instance, `faults`, is the fault-injection tests' own (tests/faults/): they stop and
+# kill its servers, so it is never the one other tests or `make run` use.
 #
 # Each instance of each clone has its own ports (derived from a hash of the repo path and the instance,
 # probed until free, then remembered), its own data and its own passwords, all kept in the git-ignored
@@ -20,15 +25,17 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: scripts/stack.sh start|stop|status|env|destroy run|test" >&2
+    echo "usage: scripts/stack.sh start|stop|status|env|destroy run|test|faults" >&2
+    echo "       scripts/stack.sh stop-postgres|stop-redis faults" >&2
     exit 2
 }
 
 [ $# -eq 2 ] || usage
 CMD=$1
 INSTANCE=$2
-case $CMD in start | stop | status | env | destroy) ;; *) usage ;; esac
-case $INSTANCE in run | test) ;; *) usage ;; esac
+case $CMD in start | stop | status | env | destroy | stop-postgres | stop-redis) ;; *) usage ;; esac
+case $INSTANCE in run | test | faults) ;; *) usage ;; esac
+case $CMD:$INSTANCE in stop-postgres:faults | stop-redis:faults | start:* | stop:* | status:* | env:* | destroy:*) ;; *) usage ;; esac
 
 say() { echo "stack[$INSTANCE]: $*"; }
 warn() { echo "stack[$INSTANCE]: warning: $*" >&2; }
@@ -575,6 +582,17 @@ cmd_stop() {
     lock_state
     find_pg_bin
     pg_stop
+    redis_stop
+}
+
+cmd_stop-postgres() {
+    lock_state
+    find_pg_bin
+    pg_stop
+}
+
+cmd_stop-redis() {
+    lock_state
     redis_stop
 }
 
