@@ -8,7 +8,6 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
-from django.urls import get_resolver
 from rest_framework.test import APIClient
 
 from compliance_hub.audit.actors import Actor
@@ -16,6 +15,7 @@ from compliance_hub.db_roles import set_role
 from compliance_hub.tenancy.context import unscoped
 from compliance_hub.tenancy.models import Role, Tenant
 from tests.fixtures import login, make_person
+from tests.routes import OBJECT_ROUTES, PLAIN_ROUTES
 from tests.tenant_rows import make_rows_for
 
 # Path parameters that carry one-time secrets of allauth's own flows (password reset, email
@@ -25,22 +25,6 @@ SECRET_PARAMS = {"key", "uidb36"}
 REFUSALS = {401, 403, 404, 405, 410}
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
 METHODS = ("get", "post", "patch", "delete")
-
-
-def url_formats(resolver=None, prefix: str = ""):
-    """Every (format string, parameter names) the URL configuration can reverse."""
-    resolver = resolver or get_resolver()
-    for key in list(resolver.reverse_dict.keys()):
-        for possibility, _pattern, _defaults, _converters in resolver.reverse_dict.getlist(key):
-            for fmt, params in possibility:
-                yield prefix + fmt, tuple(params)
-    for ns_prefix, sub in resolver.namespace_dict.values():
-        yield from url_formats(sub, prefix + ns_prefix)
-
-
-ROUTES = sorted(set(url_formats()))
-OBJECT_ROUTES = [r for r in ROUTES if r[1]]
-PLAIN_ROUTES = [r for r in ROUTES if not r[1]]
 
 
 def _bump_sequences_as_owner() -> None:
