@@ -241,7 +241,10 @@ class S3ObjectLockAnchor:
                 Key=key,
                 Body=data,
                 ContentType="application/json",
-                ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode(),  # noqa: S324 - S3's integrity header, required with Object Lock
+                # S3's integrity header, required with Object Lock: a checksum, not security.
+                ContentMD5=base64.b64encode(
+                    hashlib.md5(data, usedforsecurity=False).digest()
+                ).decode(),
                 ObjectLockMode="COMPLIANCE",
                 ObjectLockRetainUntilDate=retain_until,
                 IfNoneMatch="*",
