@@ -18,7 +18,7 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.digits import parse_id
 from compliance_hub.tenancy.models import Tenant
 from compliance_hub.tenancy.requests import TenantRequest
-from compliance_hub.tenancy.roles import role_required
+from compliance_hub.tenancy.roles import REVIEWER_ROLES, role_required
 from consent.selectors import consent_state_of
 
 from .forms import AssignForm, CommentForm, QueueFilterForm, TransitionForm
@@ -34,7 +34,6 @@ from .selectors import (
     messages_around,
 )
 from .services import (
-    REVIEWER_ROLES,
     AlertError,
     ClaimConflict,
     StaleAlert,
@@ -45,6 +44,7 @@ from .services import (
     release_alert,
     transition_alert,
 )
+from .tiers import may_see, may_work, only_visible, visible_to
 from .workflow import STATUS_WORDS, allowed_targets
 
 PAGE_SIZE = 50
@@ -56,7 +56,7 @@ def queue_page(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     form = QueueFilterForm(request.GET or None, tenant=tenant)
     filters = form.filters() if form.is_bound and form.is_valid() else QueueFilters()
-    rows = alert_queue(tenant=tenant, filters=filters)
+    rows = visible_to(alert_queue(tenant=tenant, filters=filters), request.membership.role)
     if form.errors:
         rows = rows.none()
     after = request.GET.get("after", "")
@@ -84,7 +84,8 @@ def queue_page(request: TenantRequest) -> HttpResponse:
 
 def _alert_or_404(request: TenantRequest, pk: int) -> Alert:
     alert = alert_for(tenant=request.tenant, pk=pk)
-    if alert is None:
+    # A second-level alert is, for a plain officer, as absent as another firm's (alerts/tiers.py).
+    if alert is None or not may_see(alert, request.membership.role):
         raise Http404("No such alert.")
     return alert
 
@@ -99,11 +100,14 @@ def _render_alert(
 ) -> HttpResponse:
     tenant = request.tenant
     before, after = messages_around(tenant=tenant, alert=alert)
-    can_act = request.membership.role in REVIEWER_ROLES
+    role = request.membership.role
+    can_act = role in REVIEWER_ROLES and may_work(alert, role)
     forms = {
         "transition_form": TransitionForm(initial={"version": alert.version}),
         "assign_form": AssignForm(
-            initial={"version": alert.version, "assignee": alert.assignee_id}, tenant=tenant
+            initial={"version": alert.version, "assignee": alert.assignee_id},
+            tenant=tenant,
+            level=alert.level,
         ),
         "comment_form": CommentForm(),
     }
@@ -125,8 +129,8 @@ def _render_alert(
             "conversation_url": reverse("archive:conversation", args=[alert.conversation_id])
             + f"#m-{alert.message_id}",
             "consent_state": consent_state_of(employee=alert.employee),
-            "earlier": earlier_alerts(tenant=tenant, alert=alert),
-            "group": group_of(tenant=tenant, alert=alert),
+            "earlier": only_visible(earlier_alerts(tenant=tenant, alert=alert), role),
+            "group": only_visible(group_of(tenant=tenant, alert=alert), role),
             "events": _history(tenant, alert),
             "comments": alert.comments.filter(tenant=tenant).order_by("created_at", "id"),
             "targets": [(to, STATUS_WORDS[to]) for to in allowed_targets(alert.status)],
@@ -225,7 +229,7 @@ def alert_transition(request: TenantRequest, pk: int) -> HttpResponse:
 @require_POST
 def alert_assign(request: TenantRequest, pk: int) -> HttpResponse:
     alert = _alert_or_404(request, pk)
-    form = AssignForm(request.POST, tenant=request.tenant)
+    form = AssignForm(request.POST, tenant=request.tenant, level=alert.level)
     if not form.is_valid():
         problem = "Alerts can be assigned only to this firm's compliance officers and admins."
         if "assignee" not in form.errors:
