@@ -23,7 +23,9 @@ from consent.selectors import consent_state_of
 
 from .forms import AssignForm, CommentForm, QueueFilterForm, TransitionForm
 from .highlight import highlighted
+from .masking import mask_employee_choices, masking_for
 from .models import Alert, AlertEvent, Disposition, Status
+from .review_forms import UnmaskForm
 from .selectors import (
     QueueFilters,
     after_cursor,
@@ -67,6 +69,11 @@ def queue_page(request: TenantRequest) -> HttpResponse:
     page = list(rows[: PAGE_SIZE + 1])
     has_next = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
+    masking = masking_for(
+        tenant=tenant, viewer=request.user, role=request.membership.role, alerts=page
+    )
+    if masking.on:
+        mask_employee_choices(form, tenant_id=tenant.pk)
     query = request.GET.copy()
     query.pop("after", None)
     return render(
@@ -75,6 +82,7 @@ def queue_page(request: TenantRequest) -> HttpResponse:
         {
             "form": form,
             "alerts": page,
+            "masking": masking,
             "query": query.urlencode(),
             "next_after": page[-1].pk if has_next else None,
             "continued": last is not None,
@@ -111,6 +119,8 @@ def _render_alert(
         ),
         "comment_form": CommentForm(),
     }
+    masking = masking_for(tenant=tenant, viewer=request.user, role=role, alerts=[alert])
+    forms["unmask_form"] = UnmaskForm()
     forms.update(bound or {})
     shown = [m.pk for m in before] + [alert.message_id] + [m.pk for m in after]
     record_archive_read(
@@ -126,8 +136,13 @@ def _render_alert(
             "findings": alert.hit.findings,
             "before": before,
             "after": after,
-            "conversation_url": reverse("archive:conversation", args=[alert.conversation_id])
+            # The archive names people: a masked reviewer unmasks the alert before going there.
+            "conversation_url": ""
+            if masking.masks(alert)
+            else reverse("archive:conversation", args=[alert.conversation_id])
             + f"#m-{alert.message_id}",
+            "masking": masking,
+            "masked": masking.masks(alert),
             "consent_state": consent_state_of(employee=alert.employee),
             "earlier": only_visible(earlier_alerts(tenant=tenant, alert=alert), role),
             "group": only_visible(group_of(tenant=tenant, alert=alert), role),

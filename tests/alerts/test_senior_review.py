@@ -94,9 +94,7 @@ def test_escalation_moves_the_alert_to_the_second_level_out_of_a_plain_officers_
     assert f"Alert {other.pk}<" in queue and f"Alert {escalated.pk}<" not in queue
     assert client.get(_url(escalated)).status_code == 404
     for name in ("claim", "release", "transition", "assign", "comment"):
-        response = client.post(
-            _url(escalated, name), {"to": "closed", "version": 1, "body": "x"}
-        )
+        response = client.post(_url(escalated, name), {"to": "closed", "version": 1, "body": "x"})
         assert response.status_code == 404, name
     # The first-level alert's page does not link to it either (its group, earlier alerts).
     page = client.get(_url(other)).content.decode()
