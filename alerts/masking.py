@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
 
@@ -107,17 +108,17 @@ def _role(tenant_id: int, user: User) -> str | None:
 
 
 def masking_for(
-    *, tenant: Tenant, viewer: User, role: str | None, alerts: Iterable[Alert] = ()
+    *, tenant: Tenant, viewer: User | AnonymousUser, role: str | None, alerts: Iterable[Alert] = ()
 ) -> Masking:
     """The masking of a page that shows ``alerts`` to ``viewer`` (whose role in the firm is
     ``role``). One query for the setting, one for the viewer's unmaskings among ``alerts``."""
     on = role in REVIEWER_ROLES and review_choices(tenant).pseudonymise
     ids = [a.pk for a in alerts]
-    if not on or not ids:
+    if not on or not ids or viewer.pk is None:
         return Masking(tenant_id=tenant.pk, on=on)
     with tenant_scope(tenant):
         unmasked = Unmasking.objects.filter(
-            tenant=tenant, user=viewer, alert_id__in=ids
+            tenant=tenant, user_id=viewer.pk, alert_id__in=ids
         ).values_list("alert_id", flat=True)
         return Masking(tenant_id=tenant.pk, on=on, unmasked=frozenset(unmasked))
 
@@ -135,8 +136,9 @@ def mask_employee_choices(form: forms.Form, *, tenant_id: int) -> None:
     ids) that does not give away the names' alphabetical one."""
     field = form.fields["employee"]
     assert isinstance(field, forms.ModelChoiceField)
-    field.label_from_instance = lambda employee: employee_pseudonym(tenant_id, employee.pk)  # type: ignore[method-assign]
-    field.queryset = field.queryset.order_by("pk")
+    field.label_from_instance = lambda employee: employee_pseudonym(tenant_id, employee.pk)  # type: ignore[method-assign,assignment]
+    if field.queryset is not None:
+        field.queryset = field.queryset.order_by("pk")
 
 
 def unmask_alert(*, alert: Alert, actor: Actor, reason: str) -> Unmasking:

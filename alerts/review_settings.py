@@ -124,12 +124,12 @@ def update_review_settings(
     if problems:
         raise ReviewSettingsError(problems)
     before = review_choices(tenant)
-    hours = {**before.sla_hours, **sla_hours}
+    merged = {**before.sla_hours, **sla_hours}
     with tenant_scope(tenant), transaction.atomic():
         ReviewSettings.objects.update_or_create(
-            tenant=tenant, defaults={"pseudonymise": pseudonymise, "sla_hours": hours}
+            tenant=tenant, defaults={"pseudonymise": pseudonymise, "sla_hours": merged}
         )
-        after = ReviewChoices(pseudonymise=pseudonymise, sla_hours=hours, stored=True)
+        after = ReviewChoices(pseudonymise=pseudonymise, sla_hours=merged, stored=True)
         if (before.pseudonymise, before.sla_hours) != (after.pseudonymise, after.sla_hours):
             record_event(
                 "alert_settings.changed",
