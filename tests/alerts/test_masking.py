@@ -173,3 +173,20 @@ def test_an_auditor_cannot_unmask(alerts, masked, login_as, audrey):
     assert login_as(audrey).post(_url(alerts[0], "unmask"), {"reason": "x"}).status_code == 403
     with pytest.raises(UnmaskRefused, match="reviewers"):
         unmask_alert(alert=alerts[0], actor=Actor.for_user(audrey.user), reason="x")
+
+
+def test_the_operator_gives_the_country_when_creating_a_firm(db):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from compliance_hub.tenancy.models import Tenant
+
+    call_command(
+        "create_tenant", "bank-de", "--name", "Bank DE", "--country", "de", stdout=StringIO()
+    )
+    tenant = Tenant.objects.get(slug="bank-de")
+    assert tenant.country == "DE" and review_choices(tenant).pseudonymise is True
+    with pytest.raises(CommandError, match="not a country code"):
+        call_command("create_tenant", "bank-x", "--name", "X", "--country", "ZZ", stdout=StringIO())
+    assert not Tenant.objects.filter(slug="bank-x").exists()
