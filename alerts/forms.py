@@ -12,7 +12,7 @@ from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee, Team
 from policies.models import Policy
 
-from .models import Disposition, Status
+from .models import Disposition, Level, Status
 from .selectors import QueueFilters
 from .services import COMMENT_MAX_LENGTH, RATIONALE_MAX_LENGTH, reviewers
 
@@ -129,13 +129,15 @@ class ReviewerField(forms.ModelChoiceField):
 class AssignForm(VersionedForm):
     assignee = ReviewerField(queryset=User.objects.none(), required=False, empty_label="Nobody")
 
-    def __init__(self, *args: object, tenant: Tenant, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, tenant: Tenant, level: int = Level.FIRST, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = self.fields["assignee"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = User.objects.filter(pk__in=[u.pk for u in reviewers(tenant)]).order_by(
-            "email"
-        )
+        field.queryset = User.objects.filter(
+            pk__in=[u.pk for u in reviewers(tenant, level=level)]
+        ).order_by("email")
 
 
 class CommentForm(forms.Form):

@@ -185,3 +185,47 @@ class AlertComment(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"Comment on alert {self.alert_id}"
+
+
+class ReviewSettings(TenantOwnedModel):
+    """A firm's choices for alert review, changed by its admins (alerts/review_settings.py reads
+    them: a firm without a row has the defaults)."""
+
+    # Reviewers see people as stable pseudonyms until they unmask one alert (alerts/masking.py).
+    pseudonymise = models.BooleanField()
+    # Severity -> hours to review; a severity not named here uses settings.ALERTS_SLA_HOURS.
+    sla_hours = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="reviewsettings_one_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return f"Review settings of tenant {self.tenant_id}"
+
+
+class Unmasking(TenantOwnedModel):
+    """A reviewer's reasoned request to see the real people of one pseudonymised alert; it lasts
+    for that reviewer and that alert. Never changed (the admins' list and the audit trail)."""
+
+    append_only = True
+
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user_label = models.CharField(max_length=254)
+    reason = models.TextField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "alert", "user"], name="unmasking_once_per_reviewer"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "-at"], name="unmasking_recent")]
+
+    def __str__(self) -> str:
+        return f"Unmasking of alert {self.alert_id}"

@@ -15,6 +15,7 @@ from compliance_hub.tenancy.models import Tenant
 from policies.models import PolicyHit
 
 from .models import Alert
+from .review_settings import sla_hours_of
 
 SWEEP_BATCH = 2000
 
@@ -29,9 +30,13 @@ def risk_of(severity: str, score: float) -> float:
     return round(severity_weight(severity) * score, 6)
 
 
-def due_at(severity: str, raised_at: datetime) -> datetime:
-    """When the review is due: the settings' SLA per severity (per tenant in a later step)."""
-    hours: Mapping[str, float] = settings.ALERTS_SLA_HOURS
+def due_at(
+    severity: str, raised_at: datetime, sla_hours: Mapping[str, float] | None = None
+) -> datetime:
+    """When the review is due: the firm's SLA per severity (``sla_hours``, from
+    alerts.review_settings.sla_hours_of), else the settings' ALERTS_SLA_HOURS. The one place
+    that computes due times. An unknown severity gets the longest time."""
+    hours: Mapping[str, float] = sla_hours or settings.ALERTS_SLA_HOURS
     return raised_at + timedelta(hours=hours.get(severity, max(hours.values())))
 
 
@@ -41,7 +46,7 @@ def group_key(conversation_id: int, sent_at: datetime) -> str:
     return f"{conversation_id}:{int(sent_at.timestamp()) // window}"
 
 
-def _alert_for(hit: PolicyHit, now: datetime) -> Alert:
+def _alert_for(hit: PolicyHit, now: datetime, sla_hours: Mapping[str, float]) -> Alert:
     message = hit.message
     categories = sorted({str(f.get("category", "")) for f in hit.findings} - {""})
     return Alert(
@@ -58,13 +63,17 @@ def _alert_for(hit: PolicyHit, now: datetime) -> Alert:
         categories=categories,
         lookback=hit.lookback,
         group_key=group_key(message.conversation_id, message.whatsapp_timestamp),
-        due_at=due_at(hit.severity, now),
+        due_at=due_at(hit.severity, now, sla_hours),
     )
 
 
 def _raise(hits: Sequence[PolicyHit]) -> int:
     now = timezone.now()
-    Alert.objects.bulk_create([_alert_for(h, now) for h in hits], ignore_conflicts=True)
+    # Every caller passes one tenant's hits; read its SLA once, not per hit.
+    sla = {tenant_id: sla_hours_of(tenant_id) for tenant_id in {h.tenant_id for h in hits}}
+    Alert.objects.bulk_create(
+        [_alert_for(h, now, sla[h.tenant_id]) for h in hits], ignore_conflicts=True
+    )
     return len(hits)
 
 

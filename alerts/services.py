@@ -24,12 +24,12 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Membership, Role, Tenant
+from compliance_hub.tenancy.roles import REVIEWER_ROLES, SENIOR_ROLES
 
 from .models import Alert, AlertComment, AlertEvent, Level, Status
+from .tiers import may_work
 from .workflow import TransitionRefused, check_move
 
-# Who may hold, be given and work alerts: the tenant's officers and admins (auditors read).
-REVIEWER_ROLES = (Role.OFFICER, Role.ADMIN)
 COMMENT_MAX_LENGTH = 5000
 RATIONALE_MAX_LENGTH = 5000
 # @name@firm.example: the email of a member, as typed after an @.
@@ -60,6 +60,11 @@ class InvalidComment(AlertError):
     pass
 
 
+class SeniorReviewOnly(AlertError):
+    """The alert is at the second level (escalated) and the person is not a senior officer or
+    admin. Pages and the API answer 404 before it is raised, as for another firm's alert."""
+
+
 class EventDetails(TypedDict, total=False):
     disposition: str
     rationale: str
@@ -75,6 +80,17 @@ def _person(actor: Actor) -> User:
     if actor.user is None:
         raise ClaimConflict("Only a signed-in person can work an alert.")
     return actor.user
+
+
+def _role_of(tenant_id: int, user: User) -> str | None:
+    membership = Membership.objects.active().filter(tenant_id=tenant_id, user=user).first()
+    return membership.role if membership else None
+
+
+def _check_level(alert: Alert, user: User | None) -> None:
+    """Second-level alerts are worked only by senior officers and admins (alerts/tiers.py)."""
+    if user is not None and not may_work(alert, _role_of(alert.tenant_id, user)):
+        raise SeniorReviewOnly("Only senior officers and admins work escalated alerts.")
 
 
 def _record(
@@ -129,6 +145,7 @@ def claim_alert(*, alert: Alert, actor: Actor) -> Alert:
     person = _person(actor)
     now = timezone.now()
     with tenant_scope(alert.tenant_id), transaction.atomic():
+        _check_level(Alert.objects.get(pk=alert.pk), person)
         taken = Alert.objects.filter(
             pk=alert.pk,
             claimed_by__isnull=True,
@@ -161,6 +178,7 @@ def release_alert(*, alert: Alert, actor: Actor, expected_version: int | None = 
     person = _person(actor)
     with tenant_scope(alert.tenant_id), transaction.atomic():
         current = _locked(alert, expected_version)
+        _check_level(current, person)
         if current.claimed_by_id is None:
             raise ClaimConflict("Nobody holds this alert.")
         if current.claimed_by_id != person.pk and not _is_admin(current.tenant, person):
@@ -209,6 +227,7 @@ def transition_alert(
         raise InvalidTransition(f"Keep the rationale under {RATIONALE_MAX_LENGTH} characters.")
     with tenant_scope(alert.tenant_id), transaction.atomic():
         current = _locked(alert, expected_version)
+        _check_level(current, person)
         if current.claimed_by_id is not None and current.claimed_by_id != person.pk:
             holder = current.claimed_by
             raise ClaimConflict(
@@ -230,6 +249,12 @@ def transition_alert(
         if to == Status.ESCALATED:
             current.level = Level.SENIOR
             details["level"] = Level.SENIOR
+            # The second level is the seniors': a plain officer assigned to it no longer sees it.
+            if current.assignee is not None and not _has_role(
+                current.tenant_id, current.assignee, SENIOR_ROLES
+            ):
+                details["previous_assignee"] = current.assignee.email
+                current.assignee = None
         if to == Status.CLOSED:
             current.disposition, current.rationale = disposition, rationale
             current.closed_at = timezone.now()
@@ -243,7 +268,7 @@ def transition_alert(
         _save(
             current,
             ["status", "claimed_by", "claimed_at", "level", "disposition", "rationale",
-             "closed_at"],
+             "closed_at", "assignee"],
         )  # fmt: skip
         _record(
             current, actor=actor, action=AlertEvent.Action.TRANSITIONED,
@@ -264,13 +289,15 @@ def _has_role(tenant: Tenant | int, user: User, roles: tuple[str, ...]) -> bool:
     )
 
 
-def reviewers(tenant: Tenant) -> list[User]:
-    """The people alerts can be assigned to: the tenant's active officers and admins."""
+def reviewers(tenant: Tenant, *, level: int = Level.FIRST) -> list[User]:
+    """The people alerts of ``level`` can be assigned to: the tenant's active officers and
+    admins (for second-level alerts: senior officers and admins)."""
+    roles = REVIEWER_ROLES if level == Level.FIRST else SENIOR_ROLES
     return list(
         User.objects.filter(
             memberships__tenant=tenant,
             memberships__is_active=True,
-            memberships__role__in=REVIEWER_ROLES,
+            memberships__role__in=roles,
         ).order_by("email")
     )
 
@@ -287,6 +314,15 @@ def assign_alert(
         )
     with tenant_scope(alert.tenant_id), transaction.atomic():
         current = _locked(alert, expected_version)
+        _check_level(current, actor.user)
+        if (
+            assignee is not None
+            and current.level != Level.FIRST
+            and not _has_role(alert.tenant_id, assignee, SENIOR_ROLES)
+        ):
+            raise NotAReviewer(
+                "Escalated alerts can be assigned only to senior officers and admins."
+            )
         previous = current.assignee
         if (previous.pk if previous else None) == (assignee.pk if assignee else None):
             raise InvalidTransition("The alert is already assigned that way.")
@@ -325,6 +361,7 @@ def add_comment(*, alert: Alert, actor: Actor, body: str) -> AlertComment:
     mentions = mentioned_members(alert.tenant_id, body)
     with tenant_scope(alert.tenant_id), transaction.atomic():
         current = Alert.objects.select_related("tenant").get(pk=alert.pk)
+        _check_level(current, actor.user)
         comment = AlertComment.objects.create(
             tenant_id=current.tenant_id,
             alert=current,
@@ -418,6 +455,6 @@ def close_group(*, alert: Alert, actor: Actor, disposition: str, rationale: str)
                     expected_version=None,
                 )
             )
-        except ClaimConflict:
+        except (ClaimConflict, SeniorReviewOnly):
             continue  # another officer is reviewing it: their decision, not ours
     return closed

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "alerts"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("alerts/<int:pk>/transition/", views.alert_transition, name="transition"),
     path("alerts/<int:pk>/assign/", views.alert_assign, name="assign"),
     path("alerts/<int:pk>/comments/", views.alert_comment, name="comment"),
+    path("alerts/<int:pk>/unmask/", review_views.alert_unmask, name="unmask"),
+    path("alerts/settings/", review_views.review_settings_page, name="review_settings"),
 ]

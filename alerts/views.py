@@ -18,12 +18,14 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.digits import parse_id
 from compliance_hub.tenancy.models import Tenant
 from compliance_hub.tenancy.requests import TenantRequest
-from compliance_hub.tenancy.roles import role_required
+from compliance_hub.tenancy.roles import REVIEWER_ROLES, role_required
 from consent.selectors import consent_state_of
 
 from .forms import AssignForm, CommentForm, QueueFilterForm, TransitionForm
 from .highlight import highlighted
+from .masking import mask_employee_choices, masking_for
 from .models import Alert, AlertEvent, Disposition, Status
+from .review_forms import UnmaskForm
 from .selectors import (
     QueueFilters,
     after_cursor,
@@ -34,7 +36,6 @@ from .selectors import (
     messages_around,
 )
 from .services import (
-    REVIEWER_ROLES,
     AlertError,
     ClaimConflict,
     StaleAlert,
@@ -45,6 +46,7 @@ from .services import (
     release_alert,
     transition_alert,
 )
+from .tiers import may_see, may_work, only_visible, visible_to
 from .workflow import STATUS_WORDS, allowed_targets
 
 PAGE_SIZE = 50
@@ -56,7 +58,7 @@ def queue_page(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     form = QueueFilterForm(request.GET or None, tenant=tenant)
     filters = form.filters() if form.is_bound and form.is_valid() else QueueFilters()
-    rows = alert_queue(tenant=tenant, filters=filters)
+    rows = visible_to(alert_queue(tenant=tenant, filters=filters), request.membership.role)
     if form.errors:
         rows = rows.none()
     after = request.GET.get("after", "")
@@ -67,6 +69,11 @@ def queue_page(request: TenantRequest) -> HttpResponse:
     page = list(rows[: PAGE_SIZE + 1])
     has_next = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
+    masking = masking_for(
+        tenant=tenant, viewer=request.user, role=request.membership.role, alerts=page
+    )
+    if masking.on:
+        mask_employee_choices(form, tenant_id=tenant.pk)
     query = request.GET.copy()
     query.pop("after", None)
     return render(
@@ -75,6 +82,7 @@ def queue_page(request: TenantRequest) -> HttpResponse:
         {
             "form": form,
             "alerts": page,
+            "masking": masking,
             "query": query.urlencode(),
             "next_after": page[-1].pk if has_next else None,
             "continued": last is not None,
@@ -84,7 +92,8 @@ def queue_page(request: TenantRequest) -> HttpResponse:
 
 def _alert_or_404(request: TenantRequest, pk: int) -> Alert:
     alert = alert_for(tenant=request.tenant, pk=pk)
-    if alert is None:
+    # A second-level alert is, for a plain officer, as absent as another firm's (alerts/tiers.py).
+    if alert is None or not may_see(alert, request.membership.role):
         raise Http404("No such alert.")
     return alert
 
@@ -99,14 +108,19 @@ def _render_alert(
 ) -> HttpResponse:
     tenant = request.tenant
     before, after = messages_around(tenant=tenant, alert=alert)
-    can_act = request.membership.role in REVIEWER_ROLES
+    role = request.membership.role
+    can_act = role in REVIEWER_ROLES and may_work(alert, role)
     forms = {
         "transition_form": TransitionForm(initial={"version": alert.version}),
         "assign_form": AssignForm(
-            initial={"version": alert.version, "assignee": alert.assignee_id}, tenant=tenant
+            initial={"version": alert.version, "assignee": alert.assignee_id},
+            tenant=tenant,
+            level=alert.level,
         ),
         "comment_form": CommentForm(),
     }
+    masking = masking_for(tenant=tenant, viewer=request.user, role=role, alerts=[alert])
+    forms["unmask_form"] = UnmaskForm()
     forms.update(bound or {})
     shown = [m.pk for m in before] + [alert.message_id] + [m.pk for m in after]
     record_archive_read(
@@ -122,11 +136,16 @@ def _render_alert(
             "findings": alert.hit.findings,
             "before": before,
             "after": after,
-            "conversation_url": reverse("archive:conversation", args=[alert.conversation_id])
+            # The archive names people: a masked reviewer unmasks the alert before going there.
+            "conversation_url": ""
+            if masking.masks(alert)
+            else reverse("archive:conversation", args=[alert.conversation_id])
             + f"#m-{alert.message_id}",
+            "masking": masking,
+            "masked": masking.masks(alert),
             "consent_state": consent_state_of(employee=alert.employee),
-            "earlier": earlier_alerts(tenant=tenant, alert=alert),
-            "group": group_of(tenant=tenant, alert=alert),
+            "earlier": only_visible(earlier_alerts(tenant=tenant, alert=alert), role),
+            "group": only_visible(group_of(tenant=tenant, alert=alert), role),
             "events": _history(tenant, alert),
             "comments": alert.comments.filter(tenant=tenant).order_by("created_at", "id"),
             "targets": [(to, STATUS_WORDS[to]) for to in allowed_targets(alert.status)],
@@ -225,7 +244,7 @@ def alert_transition(request: TenantRequest, pk: int) -> HttpResponse:
 @require_POST
 def alert_assign(request: TenantRequest, pk: int) -> HttpResponse:
     alert = _alert_or_404(request, pk)
-    form = AssignForm(request.POST, tenant=request.tenant)
+    form = AssignForm(request.POST, tenant=request.tenant, level=alert.level)
     if not form.is_valid():
         problem = "Alerts can be assigned only to this firm's compliance officers and admins."
         if "assignee" not in form.errors:

@@ -26,14 +26,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from compliance_hub.tenancy.models import Role, Tenant
+from compliance_hub.tenancy.models import Tenant
+from compliance_hub.tenancy.roles import READER_ROLES
 
 from .ledger.models import LogLeaf
 from .media_kinds import HEAD_SIZE, Preview, sniff
 from .models import Attachment, Conversation, Message, MessageEvent
 
 # Who may read the archive's content, through the API and the pages alike.
-READ_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
+READ_ROLES = READER_ROLES
 
 
 class OriginalFields(TypedDict):

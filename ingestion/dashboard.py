@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from archive.selectors import unseen_originals
 from compliance_hub.dashboard import Activity, Panel, register_activity, register_panel
+from compliance_hub.tenancy.roles import REVIEWER_ROLES
 from consent.timeline import REASON_TEXT
 
 from .notices import open_notices
@@ -24,7 +25,7 @@ ORIGINAL_GRACE = timedelta(hours=1)
 def capture_health(request: HttpRequest) -> Panel | None:
     tenant = getattr(request, "tenant", None)
     membership = getattr(request, "membership", None)
-    if tenant is None or membership is None or membership.role not in ("admin", "officer"):
+    if tenant is None or membership is None or membership.role not in REVIEWER_ROLES:
         return None
     context = pipeline_health(tenant=tenant)
     for row in context["refused_numbers"]:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
-from compliance_hub.tenancy.roles import role_required
+from compliance_hub.tenancy.roles import READER_ROLES, role_required
 
 from .connection_check import check_connection
 from .coverage import REFUSAL_WINDOW, capture_coverage
@@ -119,7 +119,7 @@ def connection_check(request: TenantRequest) -> HttpResponse:
     return redirect(reverse("ingestion:whatsapp_settings") + "#check-heading")
 
 
-@role_required(Role.ADMIN, Role.OFFICER, Role.AUDITOR)
+@role_required(*READER_ROLES)
 def coverage_page(request: TenantRequest) -> HttpResponse:
     """Capture coverage per connected employee, with the limits of coexistence spelt out."""
     rows = capture_coverage(tenant=request.tenant)

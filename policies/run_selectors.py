@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from compliance_hub.tenancy.models import Role, Tenant
+from compliance_hub.tenancy.models import Tenant
+from compliance_hub.tenancy.roles import READER_ROLES, REVIEWER_ROLES
 
 from .models import Policy, ScanJob
 
 # Officers and admins start and cancel runs; auditors read what they found.
-RUN_ROLES = (Role.OFFICER, Role.ADMIN)
-READ_ROLES = (Role.OFFICER, Role.ADMIN, Role.AUDITOR)
+RUN_ROLES = REVIEWER_ROLES
+READ_ROLES = READER_ROLES
 
 
 def tenant_policy(*, tenant: Tenant, pk: int) -> Policy | None:

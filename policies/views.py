@@ -18,9 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from compliance_hub.audit.actors import Actor
 from compliance_hub.digits import parse_count
-from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
-from compliance_hub.tenancy.roles import role_required
+from compliance_hub.tenancy.roles import READER_ROLES, REVIEWER_ROLES, role_required
 
 from .detectors.classifier import classify
 from .detectors.findings import CATEGORIES, PII_TYPES
@@ -50,8 +49,8 @@ from .services import (
 from .templatetags.policy_labels import DETECTOR_LABELS
 from .trial import Trial, segments, try_document
 
-READ_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
-WRITE_ROLES = (Role.OFFICER, Role.ADMIN)
+READ_ROLES = READER_ROLES
+WRITE_ROLES = REVIEWER_ROLES
 
 
 def _can_write(request: TenantRequest) -> bool:

@@ -310,6 +310,25 @@ def make_alert_rows(tenant: Tenant) -> None:
     add_comment(alert=alert, actor=Actor.for_user(officer), body=f"Looked at {tenant.slug}")
 
 
+def make_review_rows(tenant: Tenant) -> None:
+    """Review settings (pseudonymised, an SLA changed) and an unmasking of the alert of
+    make_alert_rows (made before) by its officer."""
+    from alerts.masking import unmask_alert
+    from alerts.models import Alert
+    from alerts.review_settings import update_review_settings
+    from compliance_hub.accounts.models import User
+    from compliance_hub.tenancy.context import tenant_scope
+
+    update_review_settings(
+        tenant=tenant, actor=Actor.system(), pseudonymise=True, sla_hours={"high": 12}
+    )
+    officer = User.objects.get(email=f"officer-rows@{tenant.slug}.example")
+    with tenant_scope(tenant):
+        alert = Alert.objects.select_related("tenant").first()
+    assert alert is not None
+    unmask_alert(alert=alert, actor=Actor.for_user(officer), reason=f"Checking {tenant.slug}")
+
+
 def make_scan_job(tenant: Tenant) -> None:
     """A backtest as it waits for a worker, of the policy make_policy made (made directly:
     queueing one would leave a task in Redis for whichever test's worker comes next)."""
@@ -371,6 +390,8 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "alerts.Alert": make_alert_rows,
     "alerts.AlertEvent": make_alert_rows,
     "alerts.AlertComment": make_alert_rows,
+    "alerts.ReviewSettings": make_review_rows,
+    "alerts.Unmasking": make_review_rows,
 }
 
 

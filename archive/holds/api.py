@@ -22,14 +22,14 @@ from rest_framework.response import Response
 from compliance_hub.api.base import TenantViewSet
 from compliance_hub.api.errors import Conflict
 from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
-from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.roles import REVIEWER_ROLES
 
 from ..selectors import READ_ROLES
 from .models import LegalHold
 from .selectors import describe_holds, hold_counts, legal_holds
 from .services import HoldError, place_hold, release_hold, update_hold
 
-WRITE_ROLES = (Role.OFFICER, Role.ADMIN)
+WRITE_ROLES = REVIEWER_ROLES
 
 
 class InstantField(serializers.DateTimeField):

@@ -12,9 +12,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from compliance_hub.audit.actors import Actor
-from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
-from compliance_hub.tenancy.roles import role_denial, role_required
+from compliance_hub.tenancy.roles import REVIEWER_ROLES, role_denial, role_required
 
 from ..exporting.selectors import EXPORT_ROLES
 from ..selectors import READ_ROLES
@@ -23,7 +22,7 @@ from .models import LegalHold
 from .selectors import describe_holds, hold_counts, legal_holds
 from .services import HoldError, place_hold, release_hold, update_hold
 
-WRITE_ROLES = (Role.OFFICER, Role.ADMIN)
+WRITE_ROLES = REVIEWER_ROLES
 _FORM_FIELDS = {"saved_search_version": "saved_search", "scope": None, "hold": None}
 
 

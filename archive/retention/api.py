@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from compliance_hub.api.base import TenantViewSet
 from compliance_hub.api.responses import INVALID, NOT_FOUND
 from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.roles import READER_ROLES
 
 from .erasure import ErasureInputError, record_erasure_request
 from .models import ErasureRequest, RetentionPolicy, SubjectKind
@@ -19,7 +20,7 @@ from .rules import MAX_YEARS, PRESETS, RetentionRuleError
 from .selectors import retention_policies
 from .services import change_policy, create_policy, delete_policy
 
-READ_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
+READ_ROLES = READER_ROLES
 ADMINS = (Role.ADMIN,)
 
 

@@ -108,6 +108,8 @@ ACTION_LABELS: dict[str, str] = {
     "alert.reopened": "Closed alert reopened",
     "alert.assigned": "Alert assigned",
     "alert.commented": "Alert commented on",
+    "alert.unmasked": "Alert unmasked (a reviewer saw who is behind its pseudonyms)",
+    "alert_settings.changed": "Alert review settings changed (pseudonyms, times to review)",
 }
 
 # Groups for the audit trail's filter: a code prefix and what it covers.
@@ -135,6 +137,7 @@ ACTION_GROUPS: dict[str, str] = {
     "retention_policy.": "Retention policies",
     "erasure_request.": "Erasure requests",
     "alert.": "Alerts",
+    "alert_settings.": "Alert review settings",
 }
 
 # By model name (AuditEvent.target_type): what the target of an action is.
@@ -183,6 +186,8 @@ TARGET_LABELS: dict[str, str] = {
     "alert": "Alert",
     "alertevent": "Alert history entry",
     "alertcomment": "Alert comment",
+    "reviewsettings": "Alert review settings",
+    "unmasking": "Alert unmasking",
 }
 
 

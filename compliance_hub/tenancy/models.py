@@ -15,6 +15,8 @@ from .context import TenantNotSet, current_tenant_id, is_unscoped
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     OFFICER = "officer", "Compliance officer"
+    # Everything an officer does, plus the second level of review (escalated alerts).
+    SENIOR_OFFICER = "senior_officer", "Senior compliance officer"
     AUDITOR = "auditor", "Auditor"
 
 
@@ -38,6 +40,9 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     settings = models.JSONField(default=dict, blank=True)
+    # Where the firm is established (ISO 3166-1 alpha-2, "" when not given): defaults that the
+    # law decides, such as pseudonymised review in the EU/EEA (alerts/masking.py), follow it.
+    country = models.CharField(max_length=2, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

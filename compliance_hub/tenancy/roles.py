@@ -14,6 +14,15 @@ from .models import Role
 
 ALL_ROLES = tuple(Role.values)
 
+# The role groups, defined once: every page, API view and service that lets "officers" do
+# something names one of these, so a new role (the senior officer) is given its rights in one place.
+# Officers' work: review alerts, write policies, place legal holds.
+REVIEWER_ROLES: tuple[str, ...] = (Role.OFFICER, Role.SENIOR_OFFICER, Role.ADMIN)
+# Who reads the archive and the alerts (auditors read, they do not act).
+READER_ROLES: tuple[str, ...] = (*REVIEWER_ROLES, Role.AUDITOR)
+# The second level of review: escalated (level-2) alerts are seen and worked only by these.
+SENIOR_ROLES: tuple[str, ...] = (Role.SENIOR_OFFICER, Role.ADMIN)
+
 
 def role_denial(request: HttpRequest, roles: Iterable[str]) -> HttpResponse | None:
     """None when the request's membership has one of ``roles``; otherwise the answer to give."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -12,9 +13,16 @@ from .models import Tenant
 from .signals import tenant_created
 
 
-def create_tenant(*, slug: str, name: str, actor: Actor) -> Tenant:
+def create_tenant(*, slug: str, name: str, actor: Actor, country: str = "") -> Tenant:
+    """A new firm; ``country`` (ISO 3166-1 alpha-2, e.g. "DE") is where it is established."""
     slug = slug.strip().lower()
-    tenant = Tenant(slug=slug, name=name.strip() or slug)
+    country = country.strip().upper()
+    # phonenumbers' region list is the ISO 3166-1 alpha-2 codes we already depend on.
+    if country and country not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            {"country": f"{country!r} is not a country code; use two letters, e.g. DE or GB."}
+        )
+    tenant = Tenant(slug=slug, name=name.strip() or slug, country=country)
     tenant.full_clean()  # slug format and uniqueness, with a message the CLI can print
     with transaction.atomic():
         tenant.save()
@@ -23,7 +31,7 @@ def create_tenant(*, slug: str, name: str, actor: Actor) -> Tenant:
             tenant=tenant,
             actor=actor,
             target=tenant,
-            details={"slug": slug},
+            details={"slug": slug, "country": country},
         )
         tenant_created.send(sender=Tenant, tenant=tenant)
     return tenant

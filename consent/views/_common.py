@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.roles import READER_ROLES
 
 from ..models import Language
 
-TENANT_ROLES = (Role.ADMIN, Role.OFFICER, Role.AUDITOR)
+TENANT_ROLES = READER_ROLES
 LANGUAGE_LABELS = dict(Language.choices)
 
 

@@ -31,7 +31,7 @@ from compliance_hub.api.pagination import StrictCursorPagination
 from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
 from compliance_hub.api.throttling import TenantRateThrottle
 from compliance_hub.digits import parse_id
-from compliance_hub.tenancy.models import Role
+from compliance_hub.tenancy.roles import REVIEWER_ROLES
 
 from ..detectors.classifier import classify
 from ..documents.evaluate import MessageContext
@@ -72,7 +72,7 @@ from .serializers import (
     TrialSerializer,
 )
 
-WRITE_ROLES = (Role.OFFICER, Role.ADMIN)
+WRITE_ROLES = REVIEWER_ROLES
 BAD_DOCUMENT = OpenApiResponse(
     DocumentErrorSerializer,
     description="The document has errors (details.problems: where and what), or the input is "

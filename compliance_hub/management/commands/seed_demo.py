@@ -1,4 +1,5 @@
-"""Create the demo tenant with an admin, an officer and an auditor, ready to log in."""
+"""Create the demo tenant with an admin, an officer, a senior officer and an auditor, ready to
+log in."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ DEMO_PASSWORD = "demo-Compliance-2026"
 PEOPLE = [
     ("admin@demo.example", "Ana Admin", Role.ADMIN),
     ("officer@demo.example", "Otto Officer", Role.OFFICER),
+    ("senior@demo.example", "Sena Senior", Role.SENIOR_OFFICER),
     ("auditor@demo.example", "Aude Auditor", Role.AUDITOR),
 ]
 
@@ -31,7 +33,7 @@ def ensure_totp(user: User) -> None:
 
 
 class Command(BaseCommand):
-    help = "Create (idempotently) the demo tenant 'demo' and its three people. Not in production."
+    help = "Create (idempotently) the demo tenant 'demo' and its people. Not in production."
 
     def handle(self, *args, **options) -> None:
         if settings.IS_PRODUCTION:
@@ -57,7 +59,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  Password for everyone: {DEMO_PASSWORD}")
         for email, _name, role in PEOPLE:
-            self.stdout.write(f"  {role:<8} {email}")
+            self.stdout.write(f"  {role:<14} {email}")
         self.stdout.write(
             "  Two-factor codes: .venv/bin/python manage.py totp_code EMAIL "
             "(or add the secret it prints with --secret to an authenticator app)."

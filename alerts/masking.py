@@ -1,0 +1,181 @@
+"""Pseudonymised review: the one rule for how alert pages (and the alerts API) name people.
+
+When a firm has pseudonymised review on (alerts/review_settings.py), reviewers (officers, senior
+officers, admins) see the employee as ``Employee 7F3A9C`` and the counterparty as ``Client
+19C2AB`` until they unmask that one alert with a reason (:func:`unmask_alert`: audited, listed
+for admins, lasting for that reviewer and that alert). Message texts keep their content (the
+review masks people, not what they wrote); phone numbers and names are never shown while masked.
+Auditors are not masked: they examine the review, and their archive search and exports are not
+pseudonymised either.
+
+A pseudonym is a keyed HMAC (Django's ``salted_hmac`` with the server's SECRET_KEY) of the firm
+and the person: stable across pages and days, the same in every alert of that person, and not
+guessable from the person's id without the key. Six hex digits keep two employees of a firm of
+a few thousand apart (four would collide in a firm of a few hundred). Rotating SECRET_KEY
+changes every pseudonym.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+from django import forms
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
+from django.utils.crypto import salted_hmac
+
+from compliance_hub.accounts.models import User
+from compliance_hub.audit.actors import Actor
+from compliance_hub.audit.services import record_event
+from compliance_hub.phones import phone_for_display
+from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.models import Membership, Tenant
+from compliance_hub.tenancy.roles import REVIEWER_ROLES
+
+from .models import Alert, Unmasking
+from .review_settings import review_choices
+
+PSEUDONYM_DIGITS = 6
+REASON_MAX_LENGTH = 1000
+_SALT = "compliance_hub.alerts.masking"
+
+
+class UnmaskRefused(ValueError):
+    """``str(error)`` is the sentence the page shows."""
+
+
+def pseudonym(kind: str, tenant_id: int, key: object) -> str:
+    """``kind`` ("Employee", "Client") and the first hex digits of HMAC(tenant, key)."""
+    digest = salted_hmac(f"{_SALT}.{kind}", f"{tenant_id}:{key}", algorithm="sha256")
+    return f"{kind} {digest.hexdigest()[:PSEUDONYM_DIGITS].upper()}"
+
+
+def employee_pseudonym(tenant_id: int, employee_id: int) -> str:
+    return pseudonym("Employee", tenant_id, employee_id)
+
+
+def client_pseudonym(tenant_id: int, counterparty_key: str) -> str:
+    return pseudonym("Client", tenant_id, counterparty_key)
+
+
+class People(TypedDict):
+    """How one viewer sees the people of one alert."""
+
+    employee: str
+    counterparty: str
+    masked: bool
+
+
+@dataclass(frozen=True)
+class Masking:
+    """How one viewer sees people on one page: whether the firm pseudonymises for their role,
+    and which of the page's alerts they unmasked."""
+
+    tenant_id: int
+    on: bool
+    unmasked: frozenset[int] = field(default_factory=frozenset)
+
+    def masks(self, alert: Alert) -> bool:
+        return self.on and alert.pk not in self.unmasked
+
+    def employee(self, alert: Alert) -> str:
+        if self.masks(alert):
+            return employee_pseudonym(self.tenant_id, alert.employee_id)
+        employee = alert.employee
+        return f"{employee.full_name} ({employee.employee_id})"
+
+    def counterparty(self, alert: Alert) -> str:
+        conversation = alert.conversation
+        if self.masks(alert):
+            return client_pseudonym(self.tenant_id, conversation.counterparty_key)
+        number = phone_for_display(conversation.counterparty_wa_id)
+        name = conversation.counterparty_name or conversation.counterparty_username
+        return f"{name} ({number})" if name and number else name or number or "Unknown"
+
+    def people(self, alert: Alert) -> People:
+        return {
+            "employee": self.employee(alert),
+            "counterparty": self.counterparty(alert),
+            "masked": self.masks(alert),
+        }
+
+
+def _role(tenant_id: int, user: User) -> str | None:
+    membership = Membership.objects.active().filter(tenant_id=tenant_id, user=user).first()
+    return membership.role if membership else None
+
+
+def masking_for(
+    *, tenant: Tenant, viewer: User | AnonymousUser, role: str | None, alerts: Iterable[Alert] = ()
+) -> Masking:
+    """The masking of a page that shows ``alerts`` to ``viewer`` (whose role in the firm is
+    ``role``). One query for the setting, one for the viewer's unmaskings among ``alerts``."""
+    on = role in REVIEWER_ROLES and review_choices(tenant).pseudonymise
+    ids = [a.pk for a in alerts]
+    if not on or not ids or viewer.pk is None:
+        return Masking(tenant_id=tenant.pk, on=on)
+    with tenant_scope(tenant):
+        unmasked = Unmasking.objects.filter(
+            tenant=tenant, user_id=viewer.pk, alert_id__in=ids
+        ).values_list("alert_id", flat=True)
+        return Masking(tenant_id=tenant.pk, on=on, unmasked=frozenset(unmasked))
+
+
+def display_people(alert: Alert, viewer: User) -> People:
+    """How ``viewer`` (a member of the alert's firm) sees the employee and the counterparty of
+    ``alert``; for the REST API and any page that shows one alert."""
+    tenant = alert.tenant
+    role = _role(tenant.pk, viewer)
+    return masking_for(tenant=tenant, viewer=viewer, role=role, alerts=[alert]).people(alert)
+
+
+def mask_employee_choices(form: forms.Form, *, tenant_id: int) -> None:
+    """The queue's employee filter, for a masked reviewer: pseudonyms, in an order (the rows'
+    ids) that does not give away the names' alphabetical one."""
+    field = form.fields["employee"]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.label_from_instance = lambda employee: employee_pseudonym(tenant_id, employee.pk)  # type: ignore[method-assign,assignment]
+    if field.queryset is not None:
+        field.queryset = field.queryset.order_by("pk")
+
+
+def unmask_alert(*, alert: Alert, actor: Actor, reason: str) -> Unmasking:
+    """Let the actor see the real people of this one alert, for a reason that is kept (audited
+    as ``alert.unmasked`` and listed for admins). Unmasking again returns the first record."""
+    user = actor.user
+    if user is None:
+        raise UnmaskRefused("Only a signed-in reviewer can unmask an alert.")
+    reason = reason.strip()
+    if not reason:
+        raise UnmaskRefused("Say why you need to see who this is.")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise UnmaskRefused(f"Keep the reason under {REASON_MAX_LENGTH} characters.")
+    tenant = alert.tenant
+    if _role(tenant.pk, user) not in REVIEWER_ROLES:
+        raise UnmaskRefused("Only the firm's reviewers unmask alerts.")
+    if not review_choices(tenant).pseudonymise:
+        raise UnmaskRefused("Review is not pseudonymised in this firm: nothing to unmask.")
+    with tenant_scope(tenant):
+        existing = Unmasking.objects.filter(tenant=tenant, alert=alert, user=user).first()
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                made = Unmasking.objects.create(
+                    tenant=tenant, alert=alert, user=user, user_label=actor.label, reason=reason
+                )
+                record_event(
+                    "alert.unmasked", tenant=tenant, actor=actor, target=alert,
+                    details={"reason": reason},
+                )  # fmt: skip
+        except IntegrityError:  # the same reviewer's second click, at the same moment
+            return Unmasking.objects.get(tenant=tenant, alert=alert, user=user)
+    return made
+
+
+def unmaskings(*, tenant: Tenant, limit: int = 200) -> list[Unmasking]:
+    """The firm's latest unmaskings, newest first (the admins' list)."""
+    with tenant_scope(tenant):
+        return list(Unmasking.objects.filter(tenant=tenant).select_related("alert")[:limit])
