@@ -331,3 +331,14 @@ def _load(row: FirmModel) -> ActiveModel:
         while len(_cache) > CACHED_MODELS:
             _cache.popitem(last=False)
     return model
+
+
+def firm_models(*, tenant: Tenant, limit: int = 20) -> list[FirmModel]:
+    """The firm's latest trainings, newest first (bytes not loaded)."""
+    with tenant_scope(tenant):
+        return list(FirmModel.objects.filter(tenant=tenant).defer("artifact")[:limit])
+
+
+def firm_model(*, tenant: Tenant, pk: int) -> FirmModel | None:
+    with tenant_scope(tenant):
+        return FirmModel.objects.filter(tenant=tenant, pk=pk).defer("artifact").first()

@@ -329,6 +329,24 @@ def make_scan_job(tenant: Tenant) -> None:
         )  # fmt: skip
 
 
+def make_learning_rows(tenant: Tenant) -> None:
+    """A trained firm model (as a candidate, without bytes: nothing scores with it) and the
+    alert of make_alert_rows left out of training (made directly: training is slow)."""
+    from alerts.learning.models import ExampleExclusion
+    from alerts.models import Alert
+    from compliance_hub.tenancy.context import tenant_scope
+    from policies.models import FirmModel
+
+    with tenant_scope(tenant):
+        FirmModel.objects.create(
+            tenant=tenant, status=FirmModel.Status.CANDIDATE, version=f"firm-{tenant.slug}",
+            requested_by_label="system",
+        )  # fmt: skip
+        alert = Alert.objects.order_by("pk").first()
+        assert alert is not None
+        ExampleExclusion.objects.create(tenant=tenant, alert=alert, excluded_by_label="system")
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -371,6 +389,8 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "alerts.Alert": make_alert_rows,
     "alerts.AlertEvent": make_alert_rows,
     "alerts.AlertComment": make_alert_rows,
+    "policies.FirmModel": make_learning_rows,
+    "alerts.ExampleExclusion": make_learning_rows,
 }
 
 
