@@ -94,7 +94,7 @@ def _decide_by_text(alerts: list[Alert], user, promises: list[str]) -> None:
 def _model_of_hit(tenant, message) -> set[str]:
     with tenant_scope(tenant):
         hit = PolicyHit.objects.get(message=message)
-    return {f["attributes"]["model"] for f in hit.findings if f["detector"] == "classifier"}
+    return {f["model"] for f in hit.findings if f["detector"] == "classifier"}
 
 
 @pytest.mark.django_db(transaction=True)
