@@ -86,11 +86,10 @@ def archive_texts(tenant: Tenant, texts: list[str], *, first: int = 0) -> list[M
     records = []
     for n, text in enumerate(texts, start=first):
         client = f"55119{n:05d}"
-        record = message_record(employee, n)
+        key = ConversationKey(employee.pk, employee.whatsapp_phone_number_id, client)
         records.append(
             replace(
-                record, text=text,
-                conversation=ConversationKey(employee.pk, employee.whatsapp_phone_number_id, client),
+                message_record(employee, n), text=text, conversation=key,
                 counterparty={"wa_id": client, "name": f"Client {n}"},
             )
         )  # fmt: skip

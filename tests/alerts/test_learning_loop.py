@@ -213,7 +213,9 @@ def test_one_firms_decisions_never_train_another_firms_model(
     theirs_texts = ["firm b only: guaranteed 40% returns, no risk at all"] * 1 + [
         "firm b only: risk free returns of 50% guaranteed"
     ]
-    theirs = scan(tenant_b, archive_texts(tenant_b, theirs_texts), django_capture_on_commit_callbacks)
+    theirs = scan(
+        tenant_b, archive_texts(tenant_b, theirs_texts), django_capture_on_commit_callbacks
+    )
     assert mine and theirs
     officer_b = make_person("officer@firm-b.example", tenant=tenant_b, role="officer")
     for alert in mine:
