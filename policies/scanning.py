@@ -71,6 +71,10 @@ def _engine(
         for v in sorted(versions, key=lambda v: v.pk)
     ]
     model = cached_model(model_key) if model_key else None
+    if model_key and model is None:
+        # Evicted between scoring_model and here (other threads loading many firms' models):
+        # fail this batch (the sweeper rescans it) rather than cache the wrong model under it.
+        raise LookupError(f"firm model {model_key[:12]} left the cache before use")
     return Engine(runs, classify=_classify(model), region=region)
 
 
