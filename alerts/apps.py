@@ -9,13 +9,16 @@ class AlertsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from policies.decisions import register_decision_source
+        from policies.decisions import register_decision_source, register_example_source
         from policies.hooks import hits_raised
 
         from . import dashboard  # noqa: F401  (the dashboard's "Alerts" line)
+        from .learning.selectors import firm_decisions
         from .raising import alerts_after_hits
         from .selectors import decisions_on_messages
 
         # Alerts follow the scan in the same worker, right after the hits commit.
         hits_raised.connect(alerts_after_hits, dispatch_uid="alerts.raise")
         register_decision_source("alerts", decisions_on_messages)
+        # Closed alerts are the firm's training examples (the learning loop, alerts/learning/).
+        register_example_source("alerts", firm_decisions)

@@ -229,3 +229,8 @@ class Unmasking(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"Unmasking of alert {self.alert_id}"
+
+
+# The learning loop's model lives in its own module (alerts/learning/); Django finds an app's
+# models through this one.
+from .learning.models import ExampleExclusion  # noqa: E402, F401

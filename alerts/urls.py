@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import review_views, views
+from .learning import views as learning
 
 app_name = "alerts"
 
@@ -14,4 +15,13 @@ urlpatterns = [
     path("alerts/<int:pk>/comments/", views.alert_comment, name="comment"),
     path("alerts/<int:pk>/unmask/", review_views.alert_unmask, name="unmask"),
     path("alerts/settings/", review_views.review_settings_page, name="review_settings"),
+    # The learning loop (alerts/learning/)
+    path("alerts/learning/", learning.learning_page, name="learning"),
+    path("alerts/learning/examples/", learning.examples_page, name="learning_examples"),
+    path("alerts/learning/examples/<int:pk>/exclude/", learning.exclude, name="learning_exclude"),
+    path("alerts/learning/examples/<int:pk>/include/", learning.include, name="learning_include"),
+    path("alerts/learning/retrain/", learning.retrain, name="learning_retrain"),
+    path("alerts/learning/rollback/", learning.rollback, name="learning_rollback"),
+    path("alerts/learning/models/<int:pk>/", learning.model_page, name="learning_model"),
+    path("alerts/learning/models/<int:pk>/promote/", learning.promote, name="learning_promote"),
 ]

@@ -454,6 +454,13 @@ MODELS_DIR = Path(
         else str(BASE_DIR / ".stack" / "models")
     )
 )
+# The corpus the built-in model and firms' retraining read; empty: the shipped one
+# (policies/ml/corpus/). Tests point it at a tiny corpus so a training takes a second.
+ML_CORPUS_DIR = env("ML_CORPUS_DIR", "")
+# The learning loop (docs/alerts.md, "Learning"): a firm's decided alert counts as this many
+# corpus lines; a new model may not lower any category's F1 by more than the margin.
+LEARNING_FIRM_WEIGHT = float(env("LEARNING_FIRM_WEIGHT", "3"))
+LEARNING_CATEGORY_MARGIN = float(env("LEARNING_CATEGORY_MARGIN", "0.02"))
 LEDGER_S3_BUCKET = env("LEDGER_S3_BUCKET", "")
 LEDGER_S3_PREFIX = env("LEDGER_S3_PREFIX", "checkpoints/")
 LEDGER_S3_RETENTION_DAYS = int(env("LEDGER_S3_RETENTION_DAYS", str(7 * 366)))

@@ -25,4 +25,7 @@ class PoliciesConfig(AppConfig):
         # No copy of a message's words outlives its disposal (hits, backtest samples).
         messages_disposed.connect(scrub_disposed, dispatch_uid="policies.scrub")
         # Light on purpose: the model itself loads on the first batch scored, not at startup.
-        runtime.configure(Path(settings.MODELS_DIR))
+        runtime.configure(
+            Path(settings.MODELS_DIR),
+            Path(settings.ML_CORPUS_DIR) if settings.ML_CORPUS_DIR else None,
+        )

@@ -28,6 +28,7 @@ from .documents.evaluate import Verdict
 from .documents.schema import validate_document
 from .engine import Engine, PolicyRun
 from .engine import Message as EngineMessage
+from .learning import scoring_model
 from .models import Policy, ScanJob
 from .runs import (
     FAILED_MESSAGE,
@@ -157,7 +158,8 @@ def _engine(tenant: Tenant, job: ScanJob) -> Engine:
     runs = [PolicyRun(ref=DRAFT, document=job.document, seed=seed)]
     if job.version is not None:
         runs.append(PolicyRun(ref=SAVED, document=job.version.document, seed=seed))
-    return Engine(runs, classify=_classify(), region=_region(tenant))
+    # The firm's own model when one is in use: a backtest measures what scanning would do.
+    return Engine(runs, classify=_classify(scoring_model(tenant)[1]), region=_region(tenant))
 
 
 def _backtest_batch(tenant: Tenant, engine: Engine, ids: list[int], tally: Tally) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from compliance_hub.tenancy.models import Tenant
+from policies.ml.decision import Decision
 
 # (tenant, message ids) -> {message id: True when an officer closed an alert on it as a true
 # positive, False when only as false positive}; undecided messages are absent.
@@ -28,3 +29,20 @@ def decided(tenant: Tenant, message_ids: Sequence[int]) -> dict[int, bool]:
         for message_id, true_positive in source(tenant, message_ids).items():
             merged[message_id] = merged.get(message_id, False) or true_positive
     return merged
+
+
+# tenant -> its officers' decisions as the learning loop reads them (closed alerts on messages
+# with text, the ones an admin excluded left out): policies/learning.py retrains from them.
+ExampleSource = Callable[[Tenant], Sequence[Decision]]
+
+_example_sources: dict[str, ExampleSource] = {}
+
+
+def register_example_source(name: str, source: ExampleSource) -> None:
+    """Registering again under the same name replaces (app reloads register twice)."""
+    _example_sources[name] = source
+
+
+def labelled_decisions(tenant: Tenant) -> list[Decision]:
+    """Every source's decisions of the tenant (no source registered: none)."""
+    return [decision for source in _example_sources.values() for decision in source(tenant)]

@@ -174,3 +174,62 @@ class ScanJob(TenantOwnedModel):
         if not self.progress_total:
             return 0
         return min(100, self.progress_done * 100 // self.progress_total)
+
+
+class FirmModel(TenantOwnedModel):
+    """A classifier model trained for one firm from its officers' decisions (the learning loop:
+    policies/learning.py), its comparison with the model in use, and whether it is in use.
+
+    The model's bytes live here, not under MODELS_DIR: the worker that trains is rarely the one
+    that scans (N workers on N machines share the database, not a folder), and the firm's model
+    then follows the firm's data (RLS, backups, erasure of the firm). The bytes are a pickle, so
+    before they are unpickled their sha256 must match `artifact_sha256` and that hash's HMAC
+    under the deployment's secret key must match `signature`: whoever can write this table but
+    does not hold the key cannot make a worker run code."""
+
+    class Status(models.TextChoices):
+        TRAINING = "training", "Training"
+        FAILED = "failed", "Training failed"
+        CANDIDATE = "candidate", "Trained, not in use"
+        PROMOTED = "promoted", "In use"
+        RETIRED = "retired", "No longer in use"
+
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.TRAINING)
+    version = models.CharField(max_length=64, blank=True)
+    artifact = models.BinaryField(null=True, blank=True, editable=False)
+    artifact_sha256 = models.CharField(max_length=64, blank=True)
+    signature = models.CharField(max_length=128, blank=True)
+    sklearn_version = models.CharField(max_length=32, blank=True)
+    # What the candidate was measured against (a firm model's version or the built-in one's),
+    # both reports on the same held-out lines, and the verdict (may it be promoted, and why not).
+    baseline_version = models.CharField(max_length=64, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_label = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    promoted_by_label = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One training at a time per firm, and at most one model in use.
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=models.Q(status="training"),
+                name="firmmodel_one_training",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=models.Q(status="promoted"),
+                name="firmmodel_one_promoted",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="firmmodel_recent")]
+
+    def __str__(self) -> str:
+        return f"Firm model {self.version or self.pk}"

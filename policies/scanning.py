@@ -9,9 +9,11 @@ and not read.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -29,19 +31,26 @@ from .documents.evaluate import MessageContext
 from .engine import Classify, Engine, PolicyRun
 from .engine import Message as EngineMessage
 from .hooks import hits_raised
+from .learning import cached_model, scoring_model
 from .models import MessageScan, PolicyHit, PolicyVersion
+
+if TYPE_CHECKING:
+    from .detectors.classifier import ActiveModel
 
 logger = logging.getLogger(__name__)
 
 SCAN_BATCH = 500  # messages per engine call: the classifiers' vectorizing is shared per batch
 
 
-def _classify() -> Classify | None:
+def _classify(model: ActiveModel | None = None) -> Classify | None:
+    """The classifiers with a firm's model (None: the process's built-in model)."""
     # The classifiers load a model on first use; imported here so that light callers (pages,
     # the dashboard) never import scikit-learn.
     from .detectors.classifier import classify
 
-    return classify
+    if model is None:
+        return classify
+    return functools.partial(classify, model=model)
 
 
 def _seed(tenant_id: int, policy_id: int) -> str:
@@ -50,14 +59,23 @@ def _seed(tenant_id: int, policy_id: int) -> str:
 
 
 @lru_cache(maxsize=64)
-def _engine(tenant_id: int, version_ids: tuple[int, ...], region: str) -> Engine:
-    """Compiled once per worker and set of versions (lexicons take up to a second to compile)."""
+def _engine(
+    tenant_id: int, version_ids: tuple[int, ...], region: str, model_key: str = ""
+) -> Engine:
+    """Compiled once per worker, set of versions and firm model (lexicons take up to a second
+    to compile). `model_key` is the sha256 of the firm's model in use ("" for the built-in
+    one), loaded and checked by `scoring_model` just before."""
     versions = PolicyVersion.objects.filter(pk__in=version_ids).select_related("policy")
     runs = [
         PolicyRun(ref=str(v.pk), document=v.document, seed=_seed(tenant_id, v.policy_id))
         for v in sorted(versions, key=lambda v: v.pk)
     ]
-    return Engine(runs, classify=_classify(), region=region)
+    model = cached_model(model_key) if model_key else None
+    if model_key and model is None:
+        # Evicted between scoring_model and here (other threads loading many firms' models):
+        # fail this batch (the sweeper rescans it) rather than cache the wrong model under it.
+        raise LookupError(f"firm model {model_key[:12]} left the cache before use")
+    return Engine(runs, classify=_classify(model), region=region)
 
 
 def active_versions(tenant: Tenant) -> list[PolicyVersion]:
@@ -107,7 +125,11 @@ def _scan_chunk(
     readable = [m for m in rows if m.pk not in restricted and m.text]
     hits: list[PolicyHit] = []
     if readable and running:
-        engine = _engine(tenant.pk, tuple(sorted(v.pk for v in running)), _region(tenant))
+        # The firm's own model when an admin promoted one (the learning loop), else built-in.
+        model_key, _ = scoring_model(tenant)
+        engine = _engine(
+            tenant.pk, tuple(sorted(v.pk for v in running)), _region(tenant), model_key
+        )
         contexts = _contexts(tenant, readable)
         outcomes = engine.scan(
             [EngineMessage(m.text, contexts[m.pk], key=(m.employee_id, m.pk)) for m in readable]

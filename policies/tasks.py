@@ -11,6 +11,7 @@ from compliance_hub.tenancy.context import tenant_scope, unscoped
 from compliance_hub.tenancy.models import Tenant
 
 from .backtests import run_backtest
+from .learning import run_retrain
 from .lookback import run_lookback
 from .models import Policy, ScanJob
 from .scanning import scan_unscanned
@@ -58,3 +59,16 @@ def run_scan_job_task(*, tenant_id: int, job_id: int) -> str | None:
         )
         done = run_lookback(tenant=tenant, actor=Actor.task(user=requester), job_id=job_id)
     return done.status if done is not None else None
+
+
+# The long-jobs queue: a training takes seconds to a minute and must not hold up the scans.
+# Not a TenantTask (that holds one transaction for the whole body): the service scopes itself.
+@shared_task(name="policies.retrain_firm_model", queue="exports")
+def retrain_firm_model_task(*, tenant_id: int, model_id: int) -> str | None:
+    """Train one requested firm model; returns its final status. Idempotent: a model that is
+    not training any more (done, failed, gone) is left as it is."""
+    tenant = Tenant.objects.filter(pk=tenant_id, status=Tenant.Status.ACTIVE).first()
+    if tenant is None:
+        return None
+    row = run_retrain(tenant=tenant, model_id=model_id)
+    return row.status if row is not None else None

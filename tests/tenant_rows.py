@@ -348,6 +348,24 @@ def make_scan_job(tenant: Tenant) -> None:
         )  # fmt: skip
 
 
+def make_learning_rows(tenant: Tenant) -> None:
+    """A trained firm model (as a candidate, without bytes: nothing scores with it) and the
+    alert of make_alert_rows left out of training (made directly: training is slow)."""
+    from alerts.learning.models import ExampleExclusion
+    from alerts.models import Alert
+    from compliance_hub.tenancy.context import tenant_scope
+    from policies.models import FirmModel
+
+    with tenant_scope(tenant):
+        FirmModel.objects.create(
+            tenant=tenant, status=FirmModel.Status.CANDIDATE, version=f"firm-{tenant.slug}",
+            requested_by_label="system",
+        )  # fmt: skip
+        alert = Alert.objects.order_by("pk").first()
+        assert alert is not None
+        ExampleExclusion.objects.create(tenant=tenant, alert=alert, excluded_by_label="system")
+
+
 ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "compliance_hub.Invitation": make_invitation,
     "compliance_hub.AuditEvent": make_audit_event,
@@ -392,6 +410,8 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "alerts.AlertComment": make_alert_rows,
     "alerts.ReviewSettings": make_review_rows,
     "alerts.Unmasking": make_review_rows,
+    "policies.FirmModel": make_learning_rows,
+    "alerts.ExampleExclusion": make_learning_rows,
 }
 
 

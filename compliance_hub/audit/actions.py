@@ -79,6 +79,10 @@ ACTION_LABELS: dict[str, str] = {
     "policy.lookback_requested": "Policy lookback started (raises alerts on earlier messages)",
     "policy.lookback_cancelled": "Policy lookback cancelled",
     "policy.lookback_finished": "Policy lookback finished",
+    "policy.model_retrain_requested": "Firm's model retraining started (from officers' decisions)",
+    "policy.model_trained": "Firm's model trained and compared with the model in use",
+    "policy.model_promoted": "Firm's model put in use for scanning",
+    "policy.model_rolled_back": "Firm's model taken out of use (back to the built-in model)",
     "archive.verified": "Archive integrity verified",
     "archive.export_requested": "Archive export requested",
     "archive.export_finished": "Archive export prepared (or failed)",
@@ -110,6 +114,8 @@ ACTION_LABELS: dict[str, str] = {
     "alert.commented": "Alert commented on",
     "alert.unmasked": "Alert unmasked (a reviewer saw who is behind its pseudonyms)",
     "alert_settings.changed": "Alert review settings changed (pseudonyms, times to review)",
+    "alert.example_excluded": "Alert left out of the model's training examples",
+    "alert.example_included": "Alert counted again in the model's training examples",
 }
 
 # Groups for the audit trail's filter: a code prefix and what it covers.
@@ -167,6 +173,7 @@ TARGET_LABELS: dict[str, str] = {
     "policy": "Policy",
     "policyversion": "Policy version",
     "scanjob": "Policy backtest or lookback",
+    "firmmodel": "Firm's classifier model",
     "erasurerequest": "Erasure request",
     "subjectrestriction": "Restricted data subject",
     "attachment": "Attachment",

@@ -70,7 +70,8 @@ def _load() -> ActiveModel:
 def _builtin(models_dir: Path | None) -> ActiveModel:
     """The model trained from the shipped corpus, cached on disk by the corpus's data hash so
     that the first batch of each worker does not train it again (ten seconds to a minute)."""
-    examples = [*corpus.load(part=corpus.TRAIN), *corpus.load(part=corpus.UNSEEN)]
+    root = runtime.corpus_dir() or corpus.CORPUS_DIR
+    examples = [*corpus.load(root, corpus.TRAIN), *corpus.load(root, corpus.UNSEEN)]
     version = artifact.builtin_version(corpus.data_hash(examples))
     if models_dir is not None:
         try:
@@ -78,7 +79,7 @@ def _builtin(models_dir: Path | None) -> ActiveModel:
         except artifact.ArtifactError as exc:
             if "no such model" not in str(exc):
                 logger.warning("built-in model cache refused, training again: %s", exc)
-    trained = train_from_corpus()
+    trained = train_from_corpus(root)
     if models_dir is not None:
         try:
             artifact.write(

@@ -434,9 +434,15 @@ def best_threshold(
 
 
 def train(
-    examples: Sequence[Example], categories: Sequence[str], params: Params | None = None
+    examples: Sequence[Example],
+    categories: Sequence[str],
+    params: Params | None = None,
+    *,
+    line_weights: Sequence[float] | None = None,
 ) -> tuple[TextModel, dict[str, NDArray[np.float64]]]:
-    """Fit the model on `examples`; also return each category's out-of-fold probabilities."""
+    """Fit the model on `examples`; also return each category's out-of-fold probabilities.
+    `line_weights` (one per example) multiply the params' own weights: a firm's decided alerts
+    count more than a corpus line (policies/ml/learning.py)."""
     params = params or Params()
     categories = trainable_categories(examples, categories)
     if not categories:
@@ -468,6 +474,12 @@ def train(
         hard = np.array([example.kind == "hard_negative" for example in examples])
         weight = (np.ones(len(examples)) if weight is None else weight) * np.where(
             hard, params.hard_negative_weight, 1.0
+        )
+    if line_weights is not None:
+        if len(line_weights) != len(examples):
+            raise ValueError("line_weights needs one weight per example")
+        weight = (np.ones(len(examples)) if weight is None else weight) * np.asarray(
+            line_weights, dtype=np.float64
         )
     c_chosen: dict[str, float] = {}
     for column, category in enumerate(categories):
