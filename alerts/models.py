@@ -142,6 +142,8 @@ class AlertEvent(TenantOwnedModel):
         TRANSITIONED = "transitioned", "Status changed"
         ASSIGNED = "assigned", "Assigned"
         COMMENTED = "commented", "Commented"
+        OVERDUE = "overdue", "Past its due time (reminders sent)"
+        NOTICE_SENT = "notice_sent", "Notice sent to the employee"
 
     alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
@@ -185,3 +187,23 @@ class AlertComment(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"Comment on alert {self.alert_id}"
+
+
+# Notifications' models (watchers, preferences, notifications, notice templates) live with their
+# feature; importing them here registers them under this app.
+from .notify.models import (  # noqa: E402
+    AlertWatcher,
+    NoticeTemplate,
+    Notification,
+    NotificationPreference,
+)
+
+__all__ = [
+    "Alert",
+    "AlertComment",
+    "AlertEvent",
+    "AlertWatcher",
+    "NoticeTemplate",
+    "Notification",
+    "NotificationPreference",
+]

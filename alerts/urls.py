@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .notify import urls as notify_urls
 
 app_name = "alerts"
 
@@ -13,3 +14,6 @@ urlpatterns = [
     path("alerts/<int:pk>/assign/", views.alert_assign, name="assign"),
     path("alerts/<int:pk>/comments/", views.alert_comment, name="comment"),
 ]
+
+# Notifications and notices (alerts/notify/).
+urlpatterns += notify_urls.urlpatterns

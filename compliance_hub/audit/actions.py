@@ -108,6 +108,12 @@ ACTION_LABELS: dict[str, str] = {
     "alert.reopened": "Closed alert reopened",
     "alert.assigned": "Alert assigned",
     "alert.commented": "Alert commented on",
+    "alert.watched": "Alert watched",
+    "alert.unwatched": "Alert no longer watched",
+    "alert.notifications_chosen": "Alert notification choices saved",
+    "alert.notice_sent": "Notice sent to the employee from an alert",
+    "alert.notice_template_saved": "Notice wording to employees saved",
+    "alert.notice_template_reset": "Notice wording to employees back to the built-in one",
 }
 
 # Groups for the audit trail's filter: a code prefix and what it covers.
@@ -183,6 +189,7 @@ TARGET_LABELS: dict[str, str] = {
     "alert": "Alert",
     "alertevent": "Alert history entry",
     "alertcomment": "Alert comment",
+    "noticetemplate": "Notice wording",
 }
 
 
