@@ -22,3 +22,13 @@ class AlertsConfig(AppConfig):
         register_decision_source("alerts", decisions_on_messages)
         # Closed alerts are the firm's training examples (the learning loop, alerts/learning/).
         register_example_source("alerts", firm_decisions)
+
+        from django.db.models.signals import post_save
+
+        from .models import AlertEvent
+        from .notify import tasks  # noqa: F401  (the notification tasks, for the worker)
+        from .notify.hooks import alerts_raised, event_saved
+
+        # Connected after "alerts.raise": the alerts exist when it looks for the new ones.
+        hits_raised.connect(alerts_raised, dispatch_uid="alerts.notify_raised")
+        post_save.connect(event_saved, sender=AlertEvent, dispatch_uid="alerts.notify_event")

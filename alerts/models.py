@@ -142,6 +142,8 @@ class AlertEvent(TenantOwnedModel):
         TRANSITIONED = "transitioned", "Status changed"
         ASSIGNED = "assigned", "Assigned"
         COMMENTED = "commented", "Commented"
+        OVERDUE = "overdue", "Past its due time (reminders sent)"
+        NOTICE_SENT = "notice_sent", "Notice sent to the employee"
 
     alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
@@ -231,6 +233,26 @@ class Unmasking(TenantOwnedModel):
         return f"Unmasking of alert {self.alert_id}"
 
 
-# The learning loop's model lives in its own module (alerts/learning/); Django finds an app's
-# models through this one.
-from .learning.models import ExampleExclusion  # noqa: E402, F401
+# The learning loop's model (alerts/learning/) and notifications' models (watchers,
+# preferences, notifications, notice templates) live with their feature; importing them here
+# registers them under this app.
+from .learning.models import ExampleExclusion  # noqa: E402
+from .notify.models import (  # noqa: E402
+    AlertWatcher,
+    NoticeTemplate,
+    Notification,
+    NotificationPreference,
+)
+
+__all__ = [
+    "Alert",
+    "AlertComment",
+    "AlertEvent",
+    "AlertWatcher",
+    "ExampleExclusion",
+    "NoticeTemplate",
+    "Notification",
+    "NotificationPreference",
+    "ReviewSettings",
+    "Unmasking",
+]

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import review_views, views
 from .learning import views as learning
+from .notify import urls as notify_urls
 
 app_name = "alerts"
 
@@ -25,3 +26,6 @@ urlpatterns = [
     path("alerts/learning/models/<int:pk>/", learning.model_page, name="learning_model"),
     path("alerts/learning/models/<int:pk>/promote/", learning.promote, name="learning_promote"),
 ]
+
+# Notifications and notices (alerts/notify/).
+urlpatterns += notify_urls.urlpatterns

@@ -357,6 +357,8 @@ EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", IS_PRODUCTION)
+# The file backend's folder (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Compliance Hub <no-reply@localhost>")
 
 # --- API: DRF + drf-spectacular.
@@ -507,6 +509,16 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-expire-claims": {
         "task": "alerts.expire_claims",
         "schedule": timedelta(minutes=1),
+    },
+    # Alerts past their due time tell whoever is responsible, once (alerts/notify/).
+    "alerts-notify-overdue": {
+        "task": "alerts.notify_overdue",
+        "schedule": timedelta(minutes=5),
+    },
+    # The daily digest of notifications for those who chose it, 07:00 UTC.
+    "alerts-send-digests": {
+        "task": "alerts.send_digests",
+        "schedule": crontab(hour=7, minute=0),
     },
     "ingestion-requeue-missing-media": {
         "task": "ingestion.requeue_missing_media",

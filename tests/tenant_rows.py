@@ -329,6 +329,31 @@ def make_review_rows(tenant: Tenant) -> None:
     unmask_alert(alert=alert, actor=Actor.for_user(officer), reason=f"Checking {tenant.slug}")
 
 
+def make_notification_rows(tenant: Tenant) -> None:
+    """The officer of make_alert_rows (made before) watches the alert and chooses a daily
+    digest, so a notification to them waits for it; the admin words a notice."""
+    from alerts.models import Alert
+    from alerts.notify.delivery import Occasion, notify
+    from alerts.notify.models import Kind
+    from alerts.notify.services import save_notice_template, save_preferences, set_watching
+    from compliance_hub.accounts.models import User
+    from compliance_hub.tenancy.context import tenant_scope
+
+    officer = User.objects.get(email=f"officer-rows@{tenant.slug}.example")
+    actor = Actor.for_user(officer)
+    with tenant_scope(tenant):
+        alert = Alert.objects.select_related("employee", "policy", "tenant").first()
+        assert alert is not None
+        set_watching(alert=alert, actor=actor, watching=True)
+        save_preferences(tenant=tenant, actor=actor, kinds=[Kind.OVERDUE], daily_digest=True)
+        overdue = Occasion(alert=alert, kind=Kind.OVERDUE, key="overdue")
+        assert notify(tenant=tenant, occasion=overdue, recipients=[officer]) == 0  # waits
+    save_notice_template(
+        tenant=tenant, actor=Actor.system(), kind="warning", language="en",
+        subject=f"Warning from {tenant.slug}", body="Hello {employee}",
+    )  # fmt: skip
+
+
 def make_scan_job(tenant: Tenant) -> None:
     """A backtest as it waits for a worker, of the policy make_policy made (made directly:
     queueing one would leave a task in Redis for whichever test's worker comes next)."""
@@ -412,6 +437,10 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "alerts.Unmasking": make_review_rows,
     "policies.FirmModel": make_learning_rows,
     "alerts.ExampleExclusion": make_learning_rows,
+    "alerts.AlertWatcher": make_notification_rows,
+    "alerts.NotificationPreference": make_notification_rows,
+    "alerts.Notification": make_notification_rows,
+    "alerts.NoticeTemplate": make_notification_rows,
 }
 
 

@@ -116,6 +116,12 @@ ACTION_LABELS: dict[str, str] = {
     "alert_settings.changed": "Alert review settings changed (pseudonyms, times to review)",
     "alert.example_excluded": "Alert left out of the model's training examples",
     "alert.example_included": "Alert counted again in the model's training examples",
+    "alert.watched": "Alert watched",
+    "alert.unwatched": "Alert no longer watched",
+    "alert.notifications_chosen": "Alert notification choices saved",
+    "alert.notice_sent": "Notice sent to the employee from an alert",
+    "alert.notice_template_saved": "Notice wording to employees saved",
+    "alert.notice_template_reset": "Notice wording to employees back to the built-in one",
 }
 
 # Groups for the audit trail's filter: a code prefix and what it covers.
@@ -195,6 +201,7 @@ TARGET_LABELS: dict[str, str] = {
     "alertcomment": "Alert comment",
     "reviewsettings": "Alert review settings",
     "unmasking": "Alert unmasking",
+    "noticetemplate": "Notice wording",
 }
 
 
