@@ -108,6 +108,8 @@ ACTION_LABELS: dict[str, str] = {
     "alert.reopened": "Closed alert reopened",
     "alert.assigned": "Alert assigned",
     "alert.commented": "Alert commented on",
+    "alert.bulk_transitioned": "Alerts changed in bulk",
+    "alert.bulk_assigned": "Alerts assigned in bulk",
 }
 
 # Groups for the audit trail's filter: a code prefix and what it covers.
