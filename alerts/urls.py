@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import bulk_views, views
 
 app_name = "alerts"
 
 urlpatterns = [
     path("alerts/", views.queue_page, name="queue"),
+    path("alerts/bulk/", bulk_views.queue_bulk, name="bulk"),
     path("alerts/<int:pk>/", views.alert_page, name="alert"),
     path("alerts/<int:pk>/claim/", views.alert_claim, name="claim"),
     path("alerts/<int:pk>/release/", views.alert_release, name="release"),

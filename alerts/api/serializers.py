@@ -136,7 +136,7 @@ class AlertDetailSerializer(AlertSerializer):
     """One alert with what its page shows (the view attaches ``people``, ``context``,
     ``events`` and ``group``)."""
 
-    message = MessageTextSerializer()  # type: ignore[assignment]
+    message = MessageTextSerializer()
     findings = FindingSerializer(many=True, source="hit.findings")
     explanation = serializers.CharField(source="hit.explanation", allow_blank=True)
     policy_version = PolicyVersionRefSerializer()
