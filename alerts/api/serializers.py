@@ -43,13 +43,13 @@ def people_of(alert: Alert) -> dict[str, dict[str, Any]]:
     }
 
 
-class EmployeeSerializer(serializers.Serializer):
+class AlertEmployeeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(help_text="The employee's name")
     employee_id = serializers.CharField(help_text="The firm's own id for the employee")
 
 
-class CounterpartySerializer(serializers.Serializer):
+class AlertCounterpartySerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True, help_text="WhatsApp profile name")
     wa_id = serializers.CharField(allow_blank=True, help_text="WhatsApp id (usually the number)")
 
@@ -57,19 +57,19 @@ class CounterpartySerializer(serializers.Serializer):
 # --- alerts -------------------------------------------------------------------------------------
 
 
-class PolicyRefSerializer(serializers.Serializer):
+class AlertPolicySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class MessageRefSerializer(serializers.Serializer):
+class AlertMessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     whatsapp_id = serializers.CharField(source="wamid", help_text="The message's wamid")
     direction = serializers.ChoiceField(choices=Direction.choices)
     sent_at = serializers.DateTimeField(source="whatsapp_timestamp", help_text="WhatsApp's time")
 
 
-class MessageTextSerializer(MessageRefSerializer):
+class AlertMessageTextSerializer(AlertMessageSerializer):
     type = serializers.CharField(help_text="text, image, ...")
     text = serializers.CharField(allow_blank=True)
 
@@ -91,17 +91,17 @@ class AlertSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=list(SEVERITIES))
     score = serializers.FloatField(help_text="The detectors' highest confidence")
     risk = serializers.FloatField(help_text="Severity weight x score: the queue's default order")
-    policy = PolicyRefSerializer()
+    policy = AlertPolicySerializer()
     categories = serializers.ListField(child=serializers.CharField())
-    message = MessageRefSerializer()
-    employee = EmployeeSerializer(source="people.employee")
-    counterparty = CounterpartySerializer(source="people.counterparty")
+    message = AlertMessageSerializer()
+    employee = AlertEmployeeSerializer(source="people.employee")
+    counterparty = AlertCounterpartySerializer(source="people.counterparty")
     assignee = PersonField(allow_null=True)
     claimed_by = PersonField(allow_null=True, help_text="Who is reviewing it now")
     due_at = serializers.DateTimeField(help_text="When the review is due (SLA)")
     overdue = serializers.BooleanField()
     disposition = serializers.ChoiceField(
-        choices=[("", "not decided"), *Disposition.choices], allow_blank=True
+        choices=Disposition.choices, allow_blank=True, help_text="Empty until it is closed"
     )
     rationale = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
@@ -111,19 +111,19 @@ class AlertSerializer(serializers.Serializer):
     )
 
 
-class PolicyVersionRefSerializer(serializers.Serializer):
+class AlertPolicyVersionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.IntegerField()
     note = serializers.CharField(allow_blank=True)
 
 
-class ContextSerializer(serializers.Serializer):
+class AlertContextSerializer(serializers.Serializer):
     conversation = serializers.IntegerField(help_text="Conversation id (/api/v1/conversations/)")
-    before = MessageTextSerializer(many=True, help_text="Messages before it, oldest first")
-    after = MessageTextSerializer(many=True, help_text="Messages after it, oldest first")
+    before = AlertMessageTextSerializer(many=True, help_text="Messages before it, oldest first")
+    after = AlertMessageTextSerializer(many=True, help_text="Messages after it, oldest first")
 
 
-class EventSerializer(serializers.Serializer):
+class AlertEventSerializer(serializers.Serializer):
     action = serializers.CharField()
     actor = serializers.CharField(source="actor_label")
     from_status = serializers.CharField(allow_blank=True)
@@ -136,20 +136,20 @@ class AlertDetailSerializer(AlertSerializer):
     """One alert with what its page shows (the view attaches ``people``, ``context``,
     ``events`` and ``group``)."""
 
-    message = MessageTextSerializer()
+    message = AlertMessageTextSerializer()
     findings = FindingSerializer(many=True, source="hit.findings")
     explanation = serializers.CharField(source="hit.explanation", allow_blank=True)
-    policy_version = PolicyVersionRefSerializer()
+    policy_version = AlertPolicyVersionSerializer()
     # A field named like Field.context: SerializerMetaclass would otherwise shadow it.
-    conversation_context = ContextSerializer(source="around")
+    conversation_context = AlertContextSerializer(source="around")
     group = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="The other alerts of the same conversation and time window",
     )
-    history = EventSerializer(many=True, source="events_shown")
+    history = AlertEventSerializer(many=True, source="events_shown")
 
 
-class CommentSerializer(serializers.Serializer):
+class AlertCommentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     author = serializers.CharField(source="author_label")
     body = serializers.CharField(help_text="As typed (escape it when you show it in HTML)")
@@ -219,11 +219,6 @@ class QueueQuerySerializer(serializers.Serializer):
     page_size = serializers.IntegerField(min_value=1, max_value=200, required=False)
 
 
-class AlertPageSerializer(serializers.Serializer):
-    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last")
-    results = AlertSerializer(many=True)
-
-
 class TransitionInputSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Status.choices)
     disposition = serializers.ChoiceField(
@@ -254,7 +249,7 @@ class CommentInputSerializer(serializers.Serializer):
     )
 
 
-class ChosenSerializer(serializers.Serializer):
+class BulkChoiceSerializer(serializers.Serializer):
     id = IdField()
     expected_version = _version_field(required=False, allow_null=True)
 
@@ -262,7 +257,7 @@ class ChosenSerializer(serializers.Serializer):
 class ChosenListField(serializers.ListField):
     """The selection, its size checked (alerts.bulk's cap) before any item is parsed."""
 
-    child = ChosenSerializer()
+    child = BulkChoiceSerializer()
 
     def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
         if isinstance(data, list):
@@ -278,7 +273,7 @@ class BulkTransitionInputSerializer(TransitionInputSerializer):
     expected_version = None  # type: ignore[assignment]
 
 
-class SkippedSerializer(serializers.Serializer):
+class BulkSkippedSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="alert_id")
     reason = serializers.CharField(help_text="Why it was left as it was")
 
@@ -286,4 +281,4 @@ class SkippedSerializer(serializers.Serializer):
 class BulkOutcomeSerializer(serializers.Serializer):
     message = serializers.CharField(source="summary")
     changed = serializers.ListField(child=serializers.IntegerField())
-    skipped = SkippedSerializer(many=True)
+    skipped = BulkSkippedSerializer(many=True)

@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -54,14 +55,13 @@ from ..services import (
     transition_alert,
 )
 from .serializers import (
+    AlertCommentSerializer,
     AlertDetailSerializer,
-    AlertPageSerializer,
     AlertSerializer,
     AssignInputSerializer,
     BulkOutcomeSerializer,
     BulkTransitionInputSerializer,
     CommentInputSerializer,
-    CommentSerializer,
     QueueQuerySerializer,
     TransitionInputSerializer,
     VersionInputSerializer,
@@ -82,6 +82,50 @@ ACTED = {
         "Someone else holds the alert, or changed it since you read it (the message says which)"
     ),
 }
+
+
+class AlertKeysetPagination(BasePagination):
+    """The queue's keyset pages (alerts.selectors.after_cursor, the page's rule): ``after`` the
+    last alert of the page before, in the chosen sort; no OFFSET, no COUNT. Reads the query
+    the view checked (``queue_query``, ``queue_sort``)."""
+
+    following: str | None = None
+
+    def paginate_queryset(self, queryset, request, view=None):  # type: ignore[no-untyped-def]
+        assert isinstance(view, AlertViewSet)
+        query = view.queue_query
+        if query.get("after") is not None:
+            last = Alert.objects.filter(tenant=view.tenant, pk=query["after"]).first()
+            if last is None:
+                raise ValidationError({"after": "No alert of yours to continue after."})
+            queryset = after_cursor(queryset, sort=view.queue_sort, last=last)
+        size = query.get("page_size") or PAGE_SIZE
+        page = list(queryset[: size + 1])
+        if len(page) > size:
+            page = page[:size]
+            self.following = replace_query_param(request.build_absolute_uri(), "after", page[-1].pk)
+        return page
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"next": self.following, "results": data})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {
+                    "type": "string",
+                    "format": "uri",
+                    "nullable": True,
+                    "description": "The next page; null on the last",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return []  # after and page_size are among the queue's parameters
 
 
 class RefusedChange(APIException):
@@ -110,7 +154,7 @@ def with_people(alerts: list[Alert]) -> list[Alert]:
 @extend_schema_view(
     list=extend_schema(
         parameters=[QueueQuerySerializer],
-        responses={200: AlertPageSerializer, 400: INVALID},
+        responses={200: AlertSerializer(many=True), 400: INVALID},
     ),
     retrieve=extend_schema(responses={200: AlertDetailSerializer, 404: NOT_FOUND}),
     claim=extend_schema(request=None, responses=ACTED),
@@ -118,7 +162,9 @@ def with_people(alerts: list[Alert]) -> list[Alert]:
     transition=extend_schema(request=TransitionInputSerializer, responses=ACTED),
     assign=extend_schema(request=AssignInputSerializer, responses=ACTED),
     comments=extend_schema(
-        methods=["GET"], request=None, responses={200: CommentSerializer(many=True), 404: NOT_FOUND}
+        methods=["GET"],
+        request=None,
+        responses={200: AlertCommentSerializer(many=True), 404: NOT_FOUND},
     ),
     bulk_transition=extend_schema(
         request=BulkTransitionInputSerializer,
@@ -141,7 +187,9 @@ class AlertViewSet(TenantViewSet):
     model = Alert
     serializer_class = AlertSerializer
     filter_backends: list[type] = []
-    pagination_class = None
+    pagination_class = AlertKeysetPagination
+    queue_query: dict[str, Any]
+    queue_sort: str
 
     def tenant_queryset(self):
         return Alert.objects.filter(tenant=self.tenant)
@@ -193,22 +241,9 @@ class AlertViewSet(TenantViewSet):
         )
         if data.get("whatsapp_id"):
             rows = rows.filter(message__wamid=data["whatsapp_id"])
-        if data.get("after") is not None:
-            last = Alert.objects.filter(tenant=self.tenant, pk=data["after"]).first()
-            if last is None:
-                raise ValidationError({"after": "No alert of yours to continue after."})
-            rows = after_cursor(rows, sort=filters.sort, last=last)
-        size = data.get("page_size") or PAGE_SIZE
-        page = list(rows[: size + 1])
-        more = len(page) > size
-        page = page[:size]
-        following = (
-            replace_query_param(request.build_absolute_uri(), "after", page[-1].pk)
-            if more
-            else None
-        )
-        body = {"next": following, "results": with_people(page)}
-        return Response(AlertPageSerializer(body).data)
+        self.queue_query, self.queue_sort = data, filters.sort
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(AlertSerializer(with_people(page), many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One alert with its findings, the policy version that fired, the conversation around
@@ -304,9 +339,9 @@ class AlertViewSet(TenantViewSet):
     @extend_schema(
         methods=["POST"],
         request=CommentInputSerializer,
-        responses={201: CommentSerializer, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={201: AlertCommentSerializer, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def comments(self, request: Request, pk: str | None = None) -> Response:
         """The officers' comments, oldest first; POST adds one (stored as typed: escape it
         when you show it)."""
@@ -315,7 +350,7 @@ class AlertViewSet(TenantViewSet):
             rows = AlertComment.objects.filter(tenant=self.tenant, alert=alert).order_by(
                 "created_at", "id"
             )
-            return Response(CommentSerializer(rows, many=True).data)
+            return Response(AlertCommentSerializer(rows, many=True).data)
         incoming = CommentInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
@@ -323,7 +358,7 @@ class AlertViewSet(TenantViewSet):
             comment = add_comment(alert=alert, actor=self.actor, body=body)
         except AlertError as error:
             raise refused(error) from None
-        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        return Response(AlertCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @action(detail=False, methods=["post"], url_path="bulk-transition")
     def bulk_transition(self, request: Request) -> Response:
