@@ -91,7 +91,7 @@ class AlertKeysetPagination(BasePagination):
 
     following: str | None = None
 
-    def paginate_queryset(self, queryset, request, view=None):  # type: ignore[no-untyped-def]
+    def paginate_queryset(self, queryset, request, view=None):
         assert isinstance(view, AlertViewSet)
         query = view.queue_query
         if query.get("after") is not None:
@@ -242,7 +242,7 @@ class AlertViewSet(TenantViewSet):
         if data.get("whatsapp_id"):
             rows = rows.filter(message__wamid=data["whatsapp_id"])
         self.queue_query, self.queue_sort = data, filters.sort
-        page = self.paginate_queryset(rows)
+        page = list(self.paginate_queryset(rows) or [])
         return self.get_paginated_response(AlertSerializer(with_people(page), many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
