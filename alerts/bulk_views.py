@@ -5,7 +5,7 @@ each skipped alert was left), never an error page for a selection that is too bi
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -22,7 +22,9 @@ SKIPPED_SHOWN = 10  # reasons listed one by one; the rest are counted
 
 
 def _back(form: BulkForm) -> HttpResponse:
-    query = form.cleaned_data.get("query", "") if hasattr(form, "cleaned_data") else ""
+    raw = form.cleaned_data.get("query", "") if hasattr(form, "cleaned_data") else ""
+    # Re-encoded: the filters come back as sent, and nothing typed can break the header.
+    query = QueryDict(raw).urlencode()
     return HttpResponseRedirect(reverse("alerts:queue") + (f"?{query}" if query else ""))
 
 

@@ -130,6 +130,7 @@ def test_too_many_chosen_on_the_queue_is_a_message_not_an_error(alerts, login_as
         {"alert": ["1:²"], "action": "escalate"},
         {"alert": [], "action": "escalate"},
         {"alert": ["1:1"], "action": "delete"},
+        {"alert": ["999999999:1"], "action": "escalate", "query": "a=1\r\nSet-Cookie: x=1"},
     ],
 )
 def test_a_bad_bulk_form_is_a_message_and_changes_nothing(alerts, login_as, oscar, form):
