@@ -406,7 +406,10 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKey": []}],
     # Serializers with a field named "status" of other choices: each set gets its own name
     # (a path, read when the schema is made, never when settings load).
-    "ENUM_NAME_OVERRIDES": {"LegalHoldStatusEnum": "archive.holds.models.LegalHold.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "LegalHoldStatusEnum": "archive.holds.models.LegalHold.Status",
+        "AlertStatusEnum": "alerts.models.Status",
+    },
     # Request bodies are documented as JSON; the few that take files say multipart themselves.
     "PARSER_WHITELIST": ["compliance_hub.api.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": [
