@@ -21,6 +21,7 @@ from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import REVIEWER_ROLES, role_required
 from consent.selectors import consent_state_of
 
+from .bulk_forms import BulkForm
 from .forms import AssignForm, CommentForm, QueueFilterForm, TransitionForm
 from .highlight import highlighted
 from .masking import mask_employee_choices, masking_for
@@ -86,6 +87,7 @@ def queue_page(request: TenantRequest) -> HttpResponse:
             "query": query.urlencode(),
             "next_after": page[-1].pk if has_next else None,
             "continued": last is not None,
+            "bulk_form": BulkForm(auto_id="bulk-%s"),
         },
     )
 

@@ -408,7 +408,10 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKey": []}],
     # Serializers with a field named "status" of other choices: each set gets its own name
     # (a path, read when the schema is made, never when settings load).
-    "ENUM_NAME_OVERRIDES": {"LegalHoldStatusEnum": "archive.holds.models.LegalHold.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "LegalHoldStatusEnum": "archive.holds.models.LegalHold.Status",
+        "AlertStatusEnum": "alerts.models.Status",
+    },
     # Request bodies are documented as JSON; the few that take files say multipart themselves.
     "PARSER_WHITELIST": ["compliance_hub.api.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": [
@@ -558,6 +561,8 @@ ALERTS_SEVERITY_WEIGHTS = {"low": 1.0, "medium": 2.0, "high": 3.0, "critical": 4
 ALERTS_GROUP_WINDOW = timedelta(minutes=int(os.environ.get("ALERTS_GROUP_WINDOW_MINUTES", "60")))
 # A claim untouched for this long returns the alert to the queue.
 ALERTS_CLAIM_TIMEOUT = timedelta(minutes=int(os.environ.get("ALERTS_CLAIM_TIMEOUT_MINUTES", "30")))
+# The most alerts one bulk change may touch (each is its own transaction: a click must answer).
+ALERTS_BULK_MAX = int(os.environ.get("ALERTS_BULK_MAX", "500"))
 
 # --- Security
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -28,6 +28,7 @@ OTHER_WRITE_MODULES = {
     "policies/runs.py",  # backtest and lookback jobs: created, cancelled (audited), run
     "policies/backtests.py",  # asks for a backtest (audited) and runs it
     "policies/lookback.py",  # asks for a lookback (audited) and raises its hits
+    "alerts/bulk.py",  # moves and assigns chosen alerts through the services (audited)
 }
 
 # Where ``Any`` is the honest type, by (module, function, parameter or "return"), with why.

@@ -122,6 +122,8 @@ ACTION_LABELS: dict[str, str] = {
     "alert.notice_sent": "Notice sent to the employee from an alert",
     "alert.notice_template_saved": "Notice wording to employees saved",
     "alert.notice_template_reset": "Notice wording to employees back to the built-in one",
+    "alert.bulk_transitioned": "Alerts changed in bulk",
+    "alert.bulk_assigned": "Alerts assigned in bulk",
 }
 
 # Groups for the audit trail's filter: a code prefix and what it covers.
