@@ -13,40 +13,23 @@ import logging
 from collections.abc import Sequence
 from functools import lru_cache
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
-from django.utils.crypto import salted_hmac
 
 from archive.models import Message
 from archive.retention.selectors import restricted_q
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
-from consent.models import Employee
 
 from .detectors.findings import Finding
-from .documents.evaluate import MessageContext
-from .engine import Classify, Engine, PolicyRun
-from .engine import Message as EngineMessage
+from .engine import Engine, PolicyRun
 from .hooks import hits_raised
 from .models import MessageScan, PolicyHit, PolicyVersion
+from .scan_inputs import classifiers, engine_messages, phone_region, sampling_seed
 
 logger = logging.getLogger(__name__)
 
 SCAN_BATCH = 500  # messages per engine call: the classifiers' vectorizing is shared per batch
-
-
-def _classify() -> Classify | None:
-    # The classifiers load a model on first use; imported here so that light callers (pages,
-    # the dashboard) never import scikit-learn.
-    from .detectors.classifier import classify
-
-    return classify
-
-
-def _seed(tenant_id: int, policy_id: int) -> str:
-    # Secret per firm and policy: an employee cannot work out which messages a sample takes.
-    return salted_hmac("policies.sampling", f"{tenant_id}:{policy_id}").hexdigest()
 
 
 @lru_cache(maxsize=64)
@@ -54,10 +37,10 @@ def _engine(tenant_id: int, version_ids: tuple[int, ...], region: str) -> Engine
     """Compiled once per worker and set of versions (lexicons take up to a second to compile)."""
     versions = PolicyVersion.objects.filter(pk__in=version_ids).select_related("policy")
     runs = [
-        PolicyRun(ref=str(v.pk), document=v.document, seed=_seed(tenant_id, v.policy_id))
+        PolicyRun(ref=str(v.pk), document=v.document, seed=sampling_seed(tenant_id, v.policy_id))
         for v in sorted(versions, key=lambda v: v.pk)
     ]
-    return Engine(runs, classify=_classify(), region=region)
+    return Engine(runs, classify=classifiers(), region=region)
 
 
 def active_versions(tenant: Tenant) -> list[PolicyVersion]:
@@ -107,11 +90,8 @@ def _scan_chunk(
     readable = [m for m in rows if m.pk not in restricted and m.text]
     hits: list[PolicyHit] = []
     if readable and running:
-        engine = _engine(tenant.pk, tuple(sorted(v.pk for v in running)), _region(tenant))
-        contexts = _contexts(tenant, readable)
-        outcomes = engine.scan(
-            [EngineMessage(m.text, contexts[m.pk], key=(m.employee_id, m.pk)) for m in readable]
-        )
+        engine = _engine(tenant.pk, tuple(sorted(v.pk for v in running)), phone_region(tenant))
+        outcomes = engine.scan(engine_messages(tenant, readable))
         by_ref = {str(v.pk): v for v in running}
         already = _already_fired(tenant, readable, running) if lookback else set()
         for message, outcome in zip(readable, outcomes, strict=True):
@@ -155,38 +135,6 @@ def _skipped(message: Message, restricted: set[int]) -> str:
     if message.pk in restricted:
         return "restricted"
     return "" if message.text else "no text"
-
-
-def _region(tenant: Tenant) -> str:
-    return str(getattr(settings, "POLICIES_DEFAULT_REGION", "BR"))
-
-
-def _contexts(tenant: Tenant, messages: Sequence[Message]) -> dict[int, MessageContext]:
-    employees = {
-        e.pk: e
-        for e in Employee.objects.filter(
-            tenant=tenant, pk__in={m.employee_id for m in messages}
-        ).select_related("team")
-    }
-    numbers = {
-        m.conversation.counterparty_wa_id for m in messages if m.conversation.counterparty_wa_id
-    }
-    colleagues = set(
-        Employee.objects.filter(
-            tenant=tenant, phone_number__in=[f"+{n}" for n in numbers]
-        ).values_list("phone_number", flat=True)
-    )
-    contexts = {}
-    for m in messages:
-        employee = employees.get(m.employee_id)
-        contexts[m.pk] = MessageContext(
-            employee=employee.employee_id if employee else "",
-            team=employee.team.name if employee and employee.team else "",
-            region=employee.region if employee else "",
-            direction=m.direction,
-            counterparty_internal=f"+{m.conversation.counterparty_wa_id}" in colleagues,
-        )
-    return contexts
 
 
 def _already_fired(
