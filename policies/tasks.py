@@ -13,6 +13,7 @@ from compliance_hub.tenancy.models import Tenant
 from .backtests import run_backtest
 from .lookback import run_lookback
 from .models import Policy, ScanJob
+from .runs import fail_stale_jobs
 from .scanning import scan_unscanned
 
 
@@ -58,3 +59,19 @@ def run_scan_job_task(*, tenant_id: int, job_id: int) -> str | None:
         )
         done = run_lookback(tenant=tenant, actor=Actor.task(user=requester), job_id=job_id)
     return done.status if done is not None else None
+
+
+@shared_task(name="policies.sweep_stale_jobs", queue="default")
+def sweep_stale_jobs_task() -> int:
+    """Beat, every few minutes: fail the backtests and lookbacks whose worker went silent (its
+    task lost, the worker killed), so none shows "running" forever. Returns how many."""
+    with unscoped():  # platform code: which tenants have a running job, nothing of their content
+        tenant_ids = list(
+            ScanJob.all_tenants.filter(status=ScanJob.Status.RUNNING)
+            .values_list("tenant_id", flat=True)
+            .distinct()
+        )
+    failed = 0
+    for tenant in Tenant.objects.filter(pk__in=tenant_ids):
+        failed += fail_stale_jobs(tenant=tenant)
+    return failed
