@@ -13,10 +13,21 @@ from policies.backtests import request_backtest
 from policies.models import ScanJob
 from policies.runs import advance, claim
 from policies.tasks import sweep_stale_jobs_task
-from tests.policies.run_helpers import ADMIN, AFTER, BEFORE, DRAFT_DOCUMENT, policy_of
+from tests.policies.run_helpers import (
+    ADMIN,
+    AFTER,
+    BEFORE,
+    DRAFT_DOCUMENT,
+    GUARANTEE,
+    PLAIN,
+    archived,
+    policy_of,
+)
 
 
 def _running(tenant, policy) -> ScanJob:
+    if not archived(tenant, []):
+        archived(tenant, [GUARANTEE, PLAIN])  # the range must hold messages to be asked for
     with tenant_scope(tenant):
         job = request_backtest(
             tenant=tenant, actor=ADMIN, policy=policy, document=DRAFT_DOCUMENT,
