@@ -26,8 +26,6 @@ from tests.policies.run_helpers import (
 
 
 def _running(tenant, policy) -> ScanJob:
-    if not archived(tenant, []):
-        archived(tenant, [GUARANTEE, PLAIN])  # the range must hold messages to be asked for
     with tenant_scope(tenant):
         job = request_backtest(
             tenant=tenant, actor=ADMIN, policy=policy, document=DRAFT_DOCUMENT,
@@ -46,6 +44,7 @@ def _silent_for(tenant, job: ScanJob, minutes: int) -> None:
 
 
 def test_a_run_whose_worker_went_silent_is_failed_and_the_policy_can_run_again(tenant_a):
+    archived(tenant_a, [GUARANTEE, PLAIN])  # a run is asked for a range that holds messages
     policy = policy_of(tenant_a)
     job = _running(tenant_a, policy)
     _silent_for(tenant_a, job, 20)
@@ -64,6 +63,7 @@ def test_a_run_whose_worker_went_silent_is_failed_and_the_policy_can_run_again(t
 
 
 def test_a_run_that_makes_progress_is_left_alone(tenant_a):
+    archived(tenant_a, [GUARANTEE, PLAIN])
     job = _running(tenant_a, policy_of(tenant_a))
     _silent_for(tenant_a, job, 20)
     assert advance(job, done=500, results={}) is True  # a batch done: a new heartbeat
