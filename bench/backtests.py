@@ -48,7 +48,8 @@ from policies.engine import Engine, PolicyRun  # noqa: E402
 from policies.engine import Message as EngineMessage  # noqa: E402
 from policies.models import Policy  # noqa: E402
 from policies.packs import pack  # noqa: E402
-from policies.scanning import SCAN_BATCH, _classify  # noqa: E402
+from policies.scan_inputs import classifiers  # noqa: E402
+from policies.scanning import SCAN_BATCH  # noqa: E402
 from policies.services import create_policy  # noqa: E402
 
 ACTOR = Actor.command("bench-backtests")
@@ -92,7 +93,7 @@ def baseline(tenant: Tenant, saved: dict, draft: dict) -> tuple[float, float]:
         texts = list(Message.objects.filter(tenant=tenant).values_list("text", flat=True))
     engine = Engine(
         [PolicyRun(ref="draft", document=draft), PolicyRun(ref="saved", document=saved)],
-        classify=_classify(),
+        classify=classifiers(),
     )
     started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(texts), SCAN_BATCH):

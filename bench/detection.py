@@ -13,33 +13,49 @@ policy, personal data, links, the ML classifiers; text normalized once per batch
    the classifiers trained on, so that figure flatters them).
 
 CPU time, not wall time: the machine is shared. Run: ``.venv/bin/python bench/detection.py
-[--messages 20000] [--runs 3]`` (no database). Figures: docs/benchmarks.md ("Detection: the
-whole set").
+[--messages 20000] [--runs 3] [--baseline DIR]`` (no database). Figures: docs/benchmarks.md
+("Detection: the whole set").
+
+``--baseline DIR`` times an older checkout of the code in the same run, for a before/after
+figure under the same load: ``git archive 53cf2fd | tar -x -C DIR`` (the commit before the
+speed work). Its runs alternate with this checkout's, each in a process of its own importing the
+code from DIR (``--root DIR``), over the same messages; it also says whether the two give the
+same verdicts on them.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The code timed: this checkout, or another one given by --root (the baseline's process). Read
+# before the imports below, which must come from it; the messages always come from ROOT.
+CODE = Path(sys.argv[sys.argv.index("--root") + 1]).resolve() if "--root" in sys.argv else ROOT
+sys.path.insert(0, str(CODE))
 
 from policies.detectors import links, pii  # noqa: E402
 from policies.detectors.classifier import active_model, classify  # noqa: E402
 from policies.detectors.lexicon import match  # noqa: E402
 from policies.detectors.normalize import normalize_batch  # noqa: E402
+from policies.documents.evaluate import MessageContext  # noqa: E402
 from policies.engine import Engine, Message, PolicyRun  # noqa: E402
-from policies.ml import corpus  # noqa: E402
+from policies.ml import corpus, runtime  # noqa: E402
 from policies.packs import packs  # noqa: E402
 
 BATCH = 500
+# As sent by the firm's side: every pack policy applies (the employee-only ones look at outbound
+# messages), the most work a message can cost.
+SENT = MessageContext(direction="outbound")
 
 
 def realistic_mix() -> list[str]:
@@ -72,31 +88,71 @@ def alert_rate(scanner: Engine, texts: list[str]) -> tuple[float, Counter[str]]:
     fired: Counter[str] = Counter()
     flagged = 0
     for chunk in batches(texts):
-        for outcome in scanner.scan([Message(t) for t in chunk]):
+        for outcome in scanner.scan([Message(t, SENT) for t in chunk]):
             names = [ref for ref, v in outcome.verdicts.items() if v.fired]
             flagged += bool(names)
             fired.update(names)
     return flagged / len(texts), fired
 
 
+def verdicts_digest(scanner: Engine, texts: list[str]) -> str:
+    """A digest of every verdict on `texts` (fired or not, and why): same digest, same verdicts."""
+    digest = hashlib.sha256()
+    for chunk in batches(texts):
+        for outcome in scanner.scan([Message(t, SENT) for t in chunk]):
+            for ref, verdict in outcome.verdicts.items():
+                digest.update(
+                    f"{ref}|{verdict.fired}|{verdict.reason}|{verdict.explanation}\n".encode()
+                )
+    return digest.hexdigest()
+
+
+def whole_set(scanner: Engine, texts: list[str]) -> float:
+    return cpu(
+        lambda: [scanner.scan([Message(t, SENT) for t in chunk]) for chunk in batches(texts)]
+    )
+
+
+def baseline_run(directory: Path, messages: int) -> dict[str, object]:
+    """One timed run of the code in `directory`, in a process of its own (pinned as this one)."""
+    out = subprocess.run(  # noqa: S603 (this script, run again on a checkout the person named)
+        [sys.executable, __file__, "--root", str(directory), "--whole-only", "--messages",
+         str(messages)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(out.stdout.splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="an older checkout to time alongside")
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--whole-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    # The built-in model is trained once and kept on disk by its corpus hash, so the baseline's
+    # processes load the very same model instead of training it again.
+    runtime.configure(Path(tempfile.gettempdir()) / "compliance-hub-bench-models")
 
     mix = realistic_mix()
     texts = (mix * (args.messages // len(mix) + 1))[: args.messages]
     scanner = engine()
     model = active_model().model  # load (or train and cache) the model before timing
-    scanner.scan([Message(t) for t in texts[:BATCH]])  # warm caches, compile lexicons
+    scanner.scan([Message(t, SENT) for t in texts[:BATCH]])  # warm caches, compile lexicons
+    if args.whole_only:
+        result = {"seconds": whole_set(scanner, texts), "verdicts": verdicts_digest(scanner, mix)}
+        print(json.dumps(result))
+        return
 
-    whole = statistics.median(
-        cpu(lambda: [scanner.scan([Message(t) for t in chunk]) for chunk in batches(texts)])
-        for _ in range(args.runs)
-    )
+    runs, before = [], []
+    for _ in range(args.runs):
+        runs.append(whole_set(scanner, texts))
+        if args.baseline:
+            before.append(baseline_run(args.baseline, args.messages))
+    whole = statistics.median(runs)
     lexicons = [scanner._lexicon] if scanner._lexicon is not None else []
     parts = {
         "normalize": lambda c: normalize_batch(c),
@@ -122,6 +178,14 @@ def main() -> None:
     print(f"messages: {len(texts):,} (the realistic mix repeated), batches of {BATCH}, one core")
     print(f"policies: {len(scanner.policies)} (five built-in packs)")
     print(f"whole set: {len(texts) / whole:,.0f} messages per CPU second")
+    if before:
+        seconds = statistics.median(float(str(run["seconds"])) for run in before)
+        same = {run["verdicts"] for run in before} == {verdicts_digest(scanner, mix)}
+        print(
+            f"  baseline ({args.baseline}), same run, runs alternating: "
+            f"{len(texts) / seconds:,.0f} messages per CPU second; verdicts on the realistic "
+            f"mix {'the same' if same else 'DIFFERENT'}"
+        )
     for name, seconds in shares.items():
         print(
             f"  {name:32s} {len(texts) / seconds:>10,.0f} msg/CPU-s alone, "

@@ -24,7 +24,10 @@ What runs (all on 127.0.0.1, bounded; what is started is stopped by its pid):
 5. the open loop: gunicorn of its own, the generator of bench/_loadgen.py sending the mix at
    ``--rate`` for ``--duration`` seconds to the packs tenant; a poller times, for each message,
    the first sight of its scan mark (MessageScan) and, for the lines that trip, of its finding
-   (PolicyHit), from the moment its POST was written. Then every acknowledged delivery is checked
+   (PolicyHit) and of its alert in the officers' queue, as the queue page reads it
+   (``alerts.selectors.alert_queue``, default filters), high-severity ones apart (issue 12: a new
+   high-severity message visible in the queue within 2 s p95 of the webhook), from the moment
+   its POST was written. Then every acknowledged delivery is checked
    archived exactly once, every message scanned once and every tripping line found.
 
 Run: ``.venv/bin/python bench/pipeline.py [--backlog 6000 --repeats 3 --rate 100 --duration 60]``
@@ -66,6 +69,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from alerts.selectors import QueueFilters, alert_queue  # noqa: E402
 from archive.models import Message  # noqa: E402
 from bench._fixtures import BenchTenant, fresh_tenant  # noqa: E402
 from bench._loadgen import build_body, wamid  # noqa: E402
@@ -273,6 +277,10 @@ class Poller:
         self.bench = bench
         self.scanned: dict[str, float] = {}
         self.found: dict[str, float] = {}
+        # Seen in the officers' queue (alerts.selectors.alert_queue, its default filters: the
+        # work still to do), with the alert's severity: issue 12's "visible in the queue".
+        self.queued: dict[str, float] = {}
+        self.severity: dict[str, str] = {}
         self.polls = 0
 
     def _query(self, sql: str, names: list[str], into: dict[str, float]) -> None:
@@ -286,9 +294,28 @@ class Poller:
         for (name,) in rows:
             into.setdefault(name, now)
 
+    def _queue(self, names: list[str]) -> None:
+        if not names:
+            return
+        tenant = self.bench.tenant
+        with tenant_scope(tenant):
+            rows = list(
+                alert_queue(tenant=tenant, filters=QueueFilters())
+                .filter(message__wamid__in=names)
+                .values_list("message__wamid", "severity")
+            )
+        now = time.monotonic()
+        for name, severity in rows:
+            self.queued.setdefault(name, now)
+            if severity in ("high", "critical"):
+                self.severity[name] = severity
+            else:
+                self.severity.setdefault(name, severity)
+
     def poll(self, scan_names: list[str], hit_names: list[str]) -> None:
         self._query(_SCANNED_SQL, [n for n in scan_names if n not in self.scanned], self.scanned)
         self._query(_HIT_SQL, [n for n in hit_names if n not in self.found], self.found)
+        self._queue([n for n in hit_names if n not in self.queued])
         self.polls += 1
 
 
@@ -315,7 +342,7 @@ def open_loop(args, bench: BenchTenant, mix: Mix, *, port: int, first: int, work
         while (
             low < due
             and names[low] in poller.scanned
-            and (not trips[low] or names[low] in poller.found)
+            and (not trips[low] or (names[low] in poller.found and names[low] in poller.queued))
         ):
             low += 1
         poller.poll(
@@ -327,7 +354,11 @@ def open_loop(args, bench: BenchTenant, mix: Mix, *, port: int, first: int, work
     deadline = time.monotonic() + args.settle
     while time.monotonic() < deadline:
         scan_left = [names[i] for i in ok if names[i] not in poller.scanned]
-        hit_left = [names[i] for i in ok if trips[i] and names[i] not in poller.found]
+        hit_left = [
+            names[i]
+            for i in ok
+            if trips[i] and (names[i] not in poller.found or names[i] not in poller.queued)
+        ]
         if not scan_left and not hit_left:
             break
         poller.poll(scan_left, hit_left)
@@ -346,8 +377,26 @@ def open_loop(args, bench: BenchTenant, mix: Mix, *, port: int, first: int, work
         for i in ok
         if trips[i] and names[i] in poller.found
     ]
+    to_queue = {
+        severity: [
+            poller.queued[names[i]] - result["sent"][i]
+            for i in ok
+            if trips[i]
+            and names[i] in poller.queued
+            and (severity == "any" or poller.severity[names[i]] in ("high", "critical"))
+        ]
+        for severity in ("any", "high")
+    }
     figures = summarise(result, duration=args.duration)
     return {
+        "queue_p50": percentile(to_queue["any"], 50),
+        "queue_p95": percentile(to_queue["any"], 95),
+        "queue_seen": len(to_queue["any"]),
+        "high_p50": percentile(to_queue["high"], 50),
+        "high_p95": percentile(to_queue["high"], 95),
+        "high_p99": percentile(to_queue["high"], 99),
+        "high_max": max(to_queue["high"], default=float("nan")),
+        "high_seen": len(to_queue["high"]),
         "ack_hit_p50": percentile(after_ack, 50),
         "ack_hit_p95": percentile(after_ack, 95),
         "webhook": figures,
@@ -605,6 +654,16 @@ def main() -> None:
             f"tripping lines found): p50 {latency['hit_p50']:.3f} s, p95 "
             f"{latency['hit_p95']:.3f} s, p99 {latency['hit_p99']:.3f} s, max "
             f"{latency['hit_max']:.3f} s"
+        )
+        say(
+            f"    POST -> visible in the alert queue (alerts.selectors.alert_queue; "
+            f"{latency['queue_seen']}/{latency['hits_expected']}): p50 {latency['queue_p50']:.3f} "
+            f"s, p95 {latency['queue_p95']:.3f} s"
+        )
+        say(
+            f"    POST -> high-severity alert in the queue ({latency['high_seen']} lines; target "
+            f"p95 2 s, issue 12): p50 {latency['high_p50']:.3f} s, p95 {latency['high_p95']:.3f} "
+            f"s, p99 {latency['high_p99']:.3f} s, max {latency['high_max']:.3f} s"
         )
         say(
             f"    200 answered -> finding: p50 {latency['ack_hit_p50']:.3f} s, p95 "

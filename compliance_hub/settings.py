@@ -503,6 +503,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "policies.sweep_unscanned",
         "schedule": timedelta(minutes=1),
     },
+    # Backtests and lookbacks whose worker went silent are failed, not left "running".
+    "policies-sweep-stale-jobs": {
+        "task": "policies.sweep_stale_jobs",
+        "schedule": timedelta(minutes=5),
+    },
     # Every hit gets an alert: what the after-scan receiver missed.
     "alerts-sweep-missing": {
         "task": "alerts.sweep_missing",

@@ -14,6 +14,7 @@ from compliance_hub.dashboard import Activity, Panel, register_activity, registe
 from compliance_hub.tenancy.roles import REVIEWER_ROLES
 from consent.timeline import REASON_TEXT
 
+from .column_fit import OVERSIZED, OVERSIZED_TEXT
 from .notices import open_notices
 from .selectors import capture_running, pipeline_health
 
@@ -29,7 +30,9 @@ def capture_health(request: HttpRequest) -> Panel | None:
         return None
     context = pipeline_health(tenant=tenant)
     for row in context["refused_numbers"]:
-        row["reason_text"] = REASON_TEXT.get(row["reason"], "")
+        row["reason_text"] = REASON_TEXT.get(row["reason"], "") or (
+            OVERSIZED_TEXT if row["reason"] == OVERSIZED else ""
+        )
     context["notices"] = list(open_notices(tenant=tenant)[:OPEN_NOTICES_SHOWN])
     # Meta guarantees no order: an edit or deletion counts as orphaned only once its message
     # has had an hour to arrive.

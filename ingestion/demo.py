@@ -77,6 +77,9 @@ def demo_payloads(now: int) -> list[dict[str, Any]]:
                  {"body": "Hi Priya, can you guarantee 12% returns on the new fund?"}),
         _echo(priya, "wamid.demo.priya.2", now + 26, kumar[0], "text",
               {"body": "No one can guarantee returns; I will send you the factsheet and risks."}),
+        # A colleague's promise that is a breach (the client's question above is not one).
+        _echo(priya, "wamid.demo.priya.3", now + 28, kumar[0], "text",
+              {"body": "Off the record: I guarantee you 12% returns, zero risk."}),
         _inbound(rahul, "wamid.demo.rahul.1", now + 30, mehta_client, "text",
                  {"body": "Rahul, please call me about the transfer."}),
         _inbound(nobody, "wamid.demo.nobody.1", now + 33, stranger, "text",

@@ -40,6 +40,7 @@ from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 from consent import gate
 
+from .column_fit import OVERSIZED, fit_display_fields, overlong_event_ids, overlong_message_ids
 from .media import record_attachments
 from .models import Delivery, Refusal
 from .notices import drafts_for_delivery, drafts_for_refusals, raise_notices
@@ -235,36 +236,60 @@ def _plan(tenant: Tenant, delivery: Delivery, parsed: ParsedDelivery) -> _Plan:
         moment = _moment(item.timestamp, delivery)
         decision = gate.decide(tenant_id=tenant.pk, phone_number_id=phone_id, at=moment)
         if not decision.capture:
-            item_id = _item_id(item)
-            plan.refused_ids[item_id] = decision.reason.value
+            plan.refused_ids[_item_id(item)] = decision.reason.value
             plan.refusals.append(
-                Refusal(
-                    tenant=tenant,
-                    delivery=delivery,
-                    phone_number_id=phone_id[:32],
-                    wamid=storable_text(item_id)[:255],
-                    kind=_kind(item),
-                    direction=_direction(item),
-                    whatsapp_timestamp=moment,
-                    reason=decision.reason.value,
-                    employee_pk=decision.employee_id,
-                )
-            )
+                _refusal(tenant, delivery, item, moment, decision.reason.value,
+                         decision.employee_id)
+            )  # fmt: skip
             continue
         employee_id = decision.employee_id
         assert employee_id is not None, "a capture decision always names its employee (timeline)"
         if isinstance(item, Message):
-            plan.messages.append(_message_record(item, delivery, employee_id))
-        elif isinstance(item, Change):
-            plan.events.append(_change_record(item, delivery))
+            record = _message_record(item, delivery, employee_id)
+            if overlong_message_ids(record):
+                # Kept in the stored body (not redacted): refused for its size, not its consent.
+                plan.refusals.append(
+                    _refusal(tenant, delivery, item, moment, OVERSIZED, employee_id)
+                )
+                continue
+            plan.messages.append(fit_display_fields(record))
         elif isinstance(item, Call):
             plan.calls.append(_call_record(item, delivery, employee_id))
         else:
-            plan.events.append(_status_record(item, delivery))
+            event = (
+                _change_record(item, delivery)
+                if isinstance(item, Change)
+                else _status_record(item, delivery)
+            )
+            if overlong_event_ids(event):
+                plan.refusals.append(
+                    _refusal(tenant, delivery, item, moment, OVERSIZED, employee_id)
+                )
+                continue
+            plan.events.append(event)
     plan.display_numbers = {
         item.envelope.phone_number_id: item.envelope.display_phone_number for item in items
     }
     return plan
+
+
+def _refusal(
+    tenant: Tenant, delivery: Delivery, item: Item, moment: datetime, reason: str,
+    employee_id: int | None,
+) -> Refusal:  # fmt: skip
+    """The metadata of an item not archived (never its content), cut to the columns: a refusal
+    is a record of what happened, not a key anything is found by."""
+    return Refusal(
+        tenant=tenant,
+        delivery=delivery,
+        phone_number_id=item.envelope.phone_number_id[:32],
+        wamid=storable_text(_item_id(item))[:255],
+        kind=_kind(item)[:16],
+        direction=_direction(item)[:8],
+        whatsapp_timestamp=moment,
+        reason=reason,
+        employee_pk=employee_id,
+    )
 
 
 def _mark_unparseable(delivery: Delivery, now: datetime) -> list[str]:

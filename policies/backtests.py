@@ -27,8 +27,6 @@ from .decisions import decided
 from .documents.evaluate import Verdict
 from .documents.schema import validate_document
 from .engine import Engine, PolicyRun
-from .engine import Message as EngineMessage
-from .learning import scoring_model
 from .models import Policy, ScanJob
 from .runs import (
     FAILED_MESSAGE,
@@ -43,7 +41,7 @@ from .runs import (
 )
 
 # The scan pipeline's helpers: a backtest must see a message exactly as scanning would.
-from .scanning import _classify, _contexts, _region, _seed
+from .scan_inputs import build_engine, engine_messages, sampling_seed
 
 logger = logging.getLogger(__name__)
 
@@ -154,12 +152,12 @@ def run_backtest(*, tenant: Tenant, job_id: int) -> ScanJob | None:
 
 
 def _engine(tenant: Tenant, job: ScanJob) -> Engine:
-    seed = _seed(tenant.pk, job.policy_id)  # the same supervision sample the policy draws
+    seed = sampling_seed(tenant.pk, job.policy_id)
     runs = [PolicyRun(ref=DRAFT, document=job.document, seed=seed)]
     if job.version is not None:
         runs.append(PolicyRun(ref=SAVED, document=job.version.document, seed=seed))
     # The firm's own model when one is in use: a backtest measures what scanning would do.
-    return Engine(runs, classify=_classify(scoring_model(tenant)[1]), region=_region(tenant))
+    return build_engine(tenant, runs)
 
 
 def _backtest_batch(tenant: Tenant, engine: Engine, ids: list[int], tally: Tally) -> None:
@@ -171,16 +169,14 @@ def _backtest_batch(tenant: Tenant, engine: Engine, ids: list[int], tally: Tally
         tally.skipped += len(messages) - len(readable)
         if not readable:
             return
-        contexts = _contexts(tenant, readable)
+        read = engine_messages(tenant, readable)
         decisions = decided(tenant, [m.pk for m in readable])
         names = dict(
             Employee.objects.filter(
                 tenant=tenant, pk__in={m.employee_id for m in readable}
             ).values_list("pk", "full_name")
         )
-    outcomes = engine.scan(
-        [EngineMessage(m.text, contexts[m.pk], key=(m.employee_id, m.pk)) for m in readable]
-    )
+    outcomes = engine.scan(read)
     for message, outcome in zip(readable, outcomes, strict=True):
         tally.scanned += 1
         decision = decisions.get(message.pk)

@@ -14,7 +14,8 @@ from .detectors import links, pii, sampling
 from .detectors.findings import Finding
 from .detectors.lexicon import CompiledLexicon, compile_lexicon, match
 from .detectors.normalize import normalize_batch
-from .documents.evaluate import MessageContext, Verdict, evaluate, needs, satisfied
+from .documents.compiled import compile_document
+from .documents.evaluate import MessageContext, Verdict, needs, satisfied
 
 Classify = Callable[[Sequence[str]], list[list[Finding]]]
 _NOTHING_MET = Verdict(fired=False, reason="no condition met")
@@ -85,25 +86,36 @@ class Engine:
             if w.sampling_rates
         }
         # Most messages give a policy nothing to look at: its verdict is then known without
-        # evaluating it, unless its conditions hold on no findings at all (a "none" group).
-        self._uses = {run.ref: w.detectors for run, w in zip(self.policies, wanted, strict=True)}
-        self._holds_on_nothing = {
-            run.ref: satisfied(run.document["detect"], [])[0] for run in self.policies
-        }
+        # evaluating it, unless its conditions hold on no findings at all (a "none" group). So
+        # each message evaluates only the policies that use a detector which found something in
+        # it (found by detector name once per message), each compiled once (documents/compiled).
+        self._refs = [run.ref for run in self.policies]
+        self._compiled = [compile_document(run.document) for run in self.policies]
+        self._uses = [w.detectors for w in wanted]
+        self._always = [
+            index
+            for index, run in enumerate(self.policies)
+            if satisfied(run.document["detect"], [])[0]
+        ]
+        self._users: dict[str, list[int]] = {}
+        for index, uses in enumerate(self._uses):
+            for detector in uses:
+                self._users.setdefault(detector, []).append(index)
 
     def scan(self, messages: Sequence[Message]) -> list[Outcome]:
         texts = [message.text for message in messages]
         shared: list[list[Finding]] = [[] for _ in texts]
-        # Every policy's term rules run as one automaton over the batch (one pass per message
-        # instead of one per policy); each finding goes back to the policy whose rule it is.
-        own_by_run: list[list[list[Finding]]] = [[[] for _ in texts] for _ in self.policies]
+        # Each policy's own findings (term rules, sampling): per message, by policy index.
+        own: list[dict[int, list[Finding]]] = [{} for _ in texts]
         if self._lexicon is not None:
+            # Every policy's term rules run as one automaton over the batch (one pass per
+            # message instead of one per policy); each finding goes back to its policy's rule.
             found = match(self._lexicon, texts, normalized=normalize_batch(texts))
             for index, findings in enumerate(found):
                 for finding in findings:
                     merged = finding.attributes["rule"]
                     run_index, rule = self._rule_names[merged]
-                    own_by_run[run_index][index].append(
+                    own[index].setdefault(run_index, []).append(
                         replace(
                             finding,
                             explanation=finding.explanation.replace(f"'{merged}'", f"'{rule}'"),
@@ -116,22 +128,31 @@ class Engine:
             _extend(shared, links.detect(texts, allow=self.allow, deny=self.deny))
         if "classifier" in self._detectors and self.classify is not None:
             _extend(shared, self.classify(texts))
-        outcomes = [Outcome(tuple(found)) for found in shared]
-        for run, own in zip(self.policies, own_by_run, strict=True):
+        for run_index, run in enumerate(self.policies):
             if run.ref in self._sampling:
-                _extend(own, _sample(messages, run, self._sampling[run.ref]))
-            uses = self._uses[run.ref]
-            for index, (message, outcome) in enumerate(zip(messages, outcomes, strict=True)):
-                visible: Sequence[Finding] = outcome.findings
-                if own[index]:
-                    outcome.own[run.ref] = tuple(own[index])
-                    visible = [*outcome.findings, *own[index]]
-                if not self._holds_on_nothing[run.ref] and not any(
-                    finding.detector in uses for finding in visible
-                ):
-                    outcome.verdicts[run.ref] = _NOTHING_MET
-                    continue
-                outcome.verdicts[run.ref] = evaluate(run.document, message.context, visible)
+                drawn = _sample(messages, run, self._sampling[run.ref])
+                for index, findings in enumerate(drawn):
+                    if findings:
+                        own[index].setdefault(run_index, []).extend(findings)
+        nothing = dict.fromkeys(self._refs, _NOTHING_MET)
+        outcomes: list[Outcome] = []
+        for message, theirs, mine in zip(messages, shared, own, strict=True):
+            outcome = Outcome(tuple(theirs), dict(nothing))
+            outcomes.append(outcome)
+            candidates = set(self._always)
+            for detector in {finding.detector for finding in theirs}:
+                candidates.update(self._users.get(detector, ()))
+            for run_index in sorted(mine):
+                outcome.own[self._refs[run_index]] = tuple(mine[run_index])
+                if not self._uses[run_index].isdisjoint(f.detector for f in mine[run_index]):
+                    candidates.add(run_index)
+            for run_index in sorted(candidates):
+                visible = (
+                    [*outcome.findings, *mine[run_index]] if run_index in mine else outcome.findings
+                )
+                outcome.verdicts[self._refs[run_index]] = self._compiled[run_index](
+                    message.context, visible
+                )
         return outcomes
 
 

@@ -144,6 +144,9 @@ class ScanJob(TenantOwnedModel):
     requested_by_label = models.CharField(max_length=254)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # The worker's last sign of life (claimed, or a batch done): a running job whose heartbeat
+    # stopped lost its worker, and the beat's sweeper fails it (runs.fail_stale_jobs).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -32,13 +32,21 @@ class Pack:
     documents: tuple[dict[str, Any], ...]
 
 
+# What only the firm's side can breach (a promise of returns, promoting an unapproved use) is
+# looked for in what employees send: a client asking "can you guarantee 12%?" is a question, not
+# a breach. Both sides can move a chat off the record, hide things, tip or bribe, complain.
+EMPLOYEE_ONLY = {"direction": "outbound"}
+
+
 def _category_policy(
-    name: str, category: str, severity: str, description: str, *, extra: tuple[Any, ...] = ()
-) -> dict[str, Any]:
+    name: str, category: str, severity: str, description: str, *, extra: tuple[Any, ...] = (),
+    scope: dict[str, str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     return {
         "name": name,
         "description": description,
         "severity": severity,
+        **({"scope": dict(scope)} if scope else {}),
         "detect": {
             "any": [
                 {"detector": "classifier", "category": category, "min_score": CLASSIFIER_MIN},
@@ -88,7 +96,9 @@ def _packs() -> tuple[Pack, ...]:
                     "Guaranteed or risk-free returns",
                     "guarantee",
                     "medium",
-                    "Promises of guaranteed returns or misleading performance claims.",
+                    "Promises of guaranteed returns or misleading performance claims by the "
+                    "firm's people.",
+                    scope=EMPLOYEE_ONLY,
                 ),
                 _category_policy(
                     "Inside information",
@@ -121,7 +131,8 @@ def _packs() -> tuple[Pack, ...]:
                     "Off-label promotion",
                     "off_label",
                     "high",
-                    "Promoting a medicine for a use it is not approved for.",
+                    "The firm's people promoting a medicine for a use it is not approved for.",
+                    scope=EMPLOYEE_ONLY,
                 ),
                 _pii_policy(
                     "Patient health information",

@@ -8,13 +8,14 @@ API says UTC), kept as UTC instants: [starts_at, ends_at).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from archive.models import Message
@@ -28,6 +29,8 @@ from compliance_hub.tenancy.models import Tenant
 from .documents.schema import Problem
 from .models import Policy, PolicyVersion, ScanJob
 from .scanning import SCAN_BATCH
+
+logger = logging.getLogger(__name__)
 
 FAILED_MESSAGE = (
     "The run stopped because of a problem on our side. Start it again; if it fails again, tell "
@@ -197,7 +200,10 @@ def claim(*, tenant: Tenant, job_id: int) -> ScanJob | None:
     """Mark the job running; None when it is gone, cancelled or finished (a redelivered task)."""
     with tenant_scope(tenant):
         claimed = ScanJob.objects.filter(tenant=tenant, pk=job_id, status__in=ScanJob.OPEN).update(
-            status=ScanJob.Status.RUNNING, started_at=timezone.now(), error=""
+            status=ScanJob.Status.RUNNING,
+            started_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+            error="",
         )
         if not claimed:
             return None
@@ -237,7 +243,7 @@ def advance(job: ScanJob, *, done: int, results: dict[str, object]) -> bool:
     with tenant_scope(job.tenant_id):
         moved = ScanJob.objects.filter(
             tenant=job.tenant_id, pk=job.pk, status=ScanJob.Status.RUNNING
-        ).update(progress_done=done, results=results)
+        ).update(progress_done=done, results=results, heartbeat_at=timezone.now())
     job.progress_done, job.results = done, results
     return bool(moved)
 
@@ -253,3 +259,41 @@ def finish(job: ScanJob, *, status: str, results: dict[str, object], error: str 
         ).update(results=results, progress_done=job.progress_done)
         job.refresh_from_db()
     return job
+
+
+STALE_MESSAGE = (
+    "The worker running this stopped before it finished (no progress for {minutes} minutes). "
+    "Nothing more will happen to it: start it again."
+)
+
+
+def stale_after() -> timedelta:
+    """How long a running job may go without a batch done before it counts as lost. A batch of
+    SCAN_BATCH messages takes seconds; the first one also loads the model (up to a minute)."""
+    return timedelta(minutes=int(getattr(settings, "POLICY_RUN_STALE_MINUTES", 15)))
+
+
+def fail_stale_jobs(*, tenant: Tenant, now: datetime | None = None) -> int:
+    """Fail the tenant's running jobs whose worker went silent (killed, its task lost), so they
+    do not show "running" forever and the policy's next run is not refused; returns how many.
+    Failed, not queued again: a job that kills its worker would otherwise do so forever, and a
+    lookback run again from the start would redo work the person can see was cut short. A
+    worker that was only slow finds its job failed at its next batch and stops."""
+    limit = (now or timezone.now()) - stale_after()
+    minutes = int(stale_after().total_seconds() // 60)
+    silent = Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, started_at__lt=limit)
+    with tenant_scope(tenant):
+        stale = list(
+            ScanJob.objects.filter(tenant=tenant, status=ScanJob.Status.RUNNING)
+            .filter(silent)
+            .values_list("pk", flat=True)
+        )
+        failed = ScanJob.objects.filter(
+            tenant=tenant, pk__in=stale, status=ScanJob.Status.RUNNING
+        ).update(
+            status=ScanJob.Status.FAILED, error=STALE_MESSAGE.format(minutes=minutes),
+            finished_at=timezone.now(),
+        )  # fmt: skip
+    if failed:
+        logger.warning("policies: %d run(s) of tenant %s lost their worker", failed, tenant.slug)
+    return failed

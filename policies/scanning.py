@@ -9,53 +9,32 @@ and not read.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
-from django.utils.crypto import salted_hmac
 
 from archive.models import Message
 from archive.retention.selectors import restricted_q
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
-from consent.models import Employee
 
 from .detectors.findings import Finding
-from .documents.evaluate import MessageContext
-from .engine import Classify, Engine, PolicyRun
-from .engine import Message as EngineMessage
+from .engine import Engine, PolicyRun
 from .hooks import hits_raised
 from .learning import cached_model, scoring_model
 from .models import MessageScan, PolicyHit, PolicyVersion
+from .scan_inputs import classifiers, engine_messages, phone_region, sampling_seed
 
 if TYPE_CHECKING:
-    from .detectors.classifier import ActiveModel
+    pass
 
 logger = logging.getLogger(__name__)
 
 SCAN_BATCH = 500  # messages per engine call: the classifiers' vectorizing is shared per batch
-
-
-def _classify(model: ActiveModel | None = None) -> Classify | None:
-    """The classifiers with a firm's model (None: the process's built-in model)."""
-    # The classifiers load a model on first use; imported here so that light callers (pages,
-    # the dashboard) never import scikit-learn.
-    from .detectors.classifier import classify
-
-    if model is None:
-        return classify
-    return functools.partial(classify, model=model)
-
-
-def _seed(tenant_id: int, policy_id: int) -> str:
-    # Secret per firm and policy: an employee cannot work out which messages a sample takes.
-    return salted_hmac("policies.sampling", f"{tenant_id}:{policy_id}").hexdigest()
 
 
 @lru_cache(maxsize=64)
@@ -67,7 +46,7 @@ def _engine(
     one), loaded and checked by `scoring_model` just before."""
     versions = PolicyVersion.objects.filter(pk__in=version_ids).select_related("policy")
     runs = [
-        PolicyRun(ref=str(v.pk), document=v.document, seed=_seed(tenant_id, v.policy_id))
+        PolicyRun(ref=str(v.pk), document=v.document, seed=sampling_seed(tenant_id, v.policy_id))
         for v in sorted(versions, key=lambda v: v.pk)
     ]
     model = cached_model(model_key) if model_key else None
@@ -75,7 +54,7 @@ def _engine(
         # Evicted between scoring_model and here (other threads loading many firms' models):
         # fail this batch (the sweeper rescans it) rather than cache the wrong model under it.
         raise LookupError(f"firm model {model_key[:12]} left the cache before use")
-    return Engine(runs, classify=_classify(model), region=region)
+    return Engine(runs, classify=classifiers(model), region=region)
 
 
 def active_versions(tenant: Tenant) -> list[PolicyVersion]:
@@ -128,12 +107,9 @@ def _scan_chunk(
         # The firm's own model when an admin promoted one (the learning loop), else built-in.
         model_key, _ = scoring_model(tenant)
         engine = _engine(
-            tenant.pk, tuple(sorted(v.pk for v in running)), _region(tenant), model_key
+            tenant.pk, tuple(sorted(v.pk for v in running)), phone_region(tenant), model_key
         )
-        contexts = _contexts(tenant, readable)
-        outcomes = engine.scan(
-            [EngineMessage(m.text, contexts[m.pk], key=(m.employee_id, m.pk)) for m in readable]
-        )
+        outcomes = engine.scan(engine_messages(tenant, readable))
         by_ref = {str(v.pk): v for v in running}
         already = _already_fired(tenant, readable, running) if lookback else set()
         for message, outcome in zip(readable, outcomes, strict=True):
@@ -177,38 +153,6 @@ def _skipped(message: Message, restricted: set[int]) -> str:
     if message.pk in restricted:
         return "restricted"
     return "" if message.text else "no text"
-
-
-def _region(tenant: Tenant) -> str:
-    return str(getattr(settings, "POLICIES_DEFAULT_REGION", "BR"))
-
-
-def _contexts(tenant: Tenant, messages: Sequence[Message]) -> dict[int, MessageContext]:
-    employees = {
-        e.pk: e
-        for e in Employee.objects.filter(
-            tenant=tenant, pk__in={m.employee_id for m in messages}
-        ).select_related("team")
-    }
-    numbers = {
-        m.conversation.counterparty_wa_id for m in messages if m.conversation.counterparty_wa_id
-    }
-    colleagues = set(
-        Employee.objects.filter(
-            tenant=tenant, phone_number__in=[f"+{n}" for n in numbers]
-        ).values_list("phone_number", flat=True)
-    )
-    contexts = {}
-    for m in messages:
-        employee = employees.get(m.employee_id)
-        contexts[m.pk] = MessageContext(
-            employee=employee.employee_id if employee else "",
-            team=employee.team.name if employee and employee.team else "",
-            region=employee.region if employee else "",
-            direction=m.direction,
-            counterparty_internal=f"+{m.conversation.counterparty_wa_id}" in colleagues,
-        )
-    return contexts
 
 
 def _already_fired(

@@ -14,6 +14,7 @@ from .backtests import run_backtest
 from .learning import run_retrain
 from .lookback import run_lookback
 from .models import Policy, ScanJob
+from .runs import fail_stale_jobs
 from .scanning import scan_unscanned
 
 
@@ -72,3 +73,19 @@ def retrain_firm_model_task(*, tenant_id: int, model_id: int) -> str | None:
         return None
     row = run_retrain(tenant=tenant, model_id=model_id)
     return row.status if row is not None else None
+
+
+@shared_task(name="policies.sweep_stale_jobs", queue="default")
+def sweep_stale_jobs_task() -> int:
+    """Beat, every few minutes: fail the backtests and lookbacks whose worker went silent (its
+    task lost, the worker killed), so none shows "running" forever. Returns how many."""
+    with unscoped():  # platform code: which tenants have a running job, nothing of their content
+        tenant_ids = list(
+            ScanJob.all_tenants.filter(status=ScanJob.Status.RUNNING)
+            .values_list("tenant_id", flat=True)
+            .distinct()
+        )
+    failed = 0
+    for tenant in Tenant.objects.filter(pk__in=tenant_ids):
+        failed += fail_stale_jobs(tenant=tenant)
+    return failed

@@ -38,7 +38,7 @@ def test_seed_demo_connects_whatsapp_and_captures_through_the_gate_once(db):
             assert valid is (not delivery.redacted)
         assert sorted(Message.objects.values_list("wamid", flat=True)) == [
             "wamid.demo.ana.1", "wamid.demo.ana.2", "wamid.demo.ana.6", "wamid.demo.priya.1",
-            "wamid.demo.priya.2",
+            "wamid.demo.priya.2", "wamid.demo.priya.3",
         ]  # fmt: skip
         kinds = sorted(MessageEvent.objects.values_list("kind", flat=True))
         assert kinds == ["edit", "reaction", "revoke", "revoke", "status", "status"]

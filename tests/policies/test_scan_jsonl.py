@@ -52,6 +52,15 @@ def test_each_message_gets_its_categories_and_findings_without_a_database(tmp_pa
     assert by_id["quiet"] == {"id": "quiet", "categories": [], "findings": []}
 
 
+def test_lines_are_read_as_the_firms_side_so_every_pack_policy_applies(tmp_path, models_dir):
+    # Lines carry no direction; the packs' employee-only policies (guarantees, off-label) look
+    # at outbound messages, and a bulk test of the packs must still show what they catch.
+    lines = [json.dumps({"id": 1, "text": "I guarantee you 12% returns, zero risk"})]
+    rows, stderr, code = scan(tmp_path, lines, models_dir)
+    assert code == 0, stderr
+    assert "guarantee" in rows[0]["categories"]
+
+
 def test_unreadable_lines_are_answered_and_the_rest_scanned(tmp_path, models_dir):
     lines = [
         "not json",

@@ -15,10 +15,14 @@ from typing import Any, TextIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from policies.detectors.classifier import classify
+from policies.documents.evaluate import MessageContext
 from policies.engine import Engine, Message, PolicyRun
 from policies.packs import packs
 
 BATCH = 500
+# A line says nothing of who wrote it: it is read as sent by the firm's side, so that every pack
+# policy applies, the employee-only ones (guarantees, off-label promotion) too.
+AS_SENT = MessageContext(direction="outbound")
 MAX_LINE = 1_000_000  # characters: a longer line is reported, not read into memory twice
 
 
@@ -59,7 +63,7 @@ class Command(BaseCommand):
         batches = _batches(_records(lines))
         for batch in batches:
             readable = [(ident, text) for ident, text, error in batch if error is None]
-            outcomes = iter(engine.scan([Message(text) for _, text in readable]))
+            outcomes = iter(engine.scan([Message(text, AS_SENT) for _, text in readable]))
             for ident, _text, error in batch:
                 if error is not None:
                     errors += 1
