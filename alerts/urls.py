@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import dashboard_views, views
 
 app_name = "alerts"
 
 urlpatterns = [
     path("alerts/", views.queue_page, name="queue"),
+    path("alerts/dashboard/", dashboard_views.dashboard_page, name="dashboard"),
     path("alerts/<int:pk>/", views.alert_page, name="alert"),
     path("alerts/<int:pk>/claim/", views.alert_claim, name="claim"),
     path("alerts/<int:pk>/release/", views.alert_release, name="release"),
