@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
@@ -327,26 +327,30 @@ def false_positive_rates(*, tenant: Tenant, span: StatsRange) -> Series:
     the stored scores show one would have removed most of them."""
     closed = Q(disposition=Disposition.FALSE_POSITIVE)
     true = Q(disposition__in=list(TRUE_POSITIVES))
+    key = {t: f"{t:.2f}".replace(".", "_") for t in CANDIDATE_THRESHOLDS}
     below = {}
     for threshold in CANDIDATE_THRESHOLDS:
-        key = f"{threshold:.2f}".replace(".", "_")
-        below[f"fp_{key}"] = Count("pk", filter=closed & Q(score__lt=threshold))
-        below[f"tp_{key}"] = Count("pk", filter=true & Q(score__lt=threshold))
-    grouped = list(
-        Alert.objects.filter(
-            tenant=tenant,
-            status=Status.CLOSED,
-            closed_at__gte=span.start,
-            closed_at__lt=span.end,
-        )
-        .order_by()
-        .values("policy_id")
-        .annotate(
-            closed=Count("pk"),
-            false_positives=Count("pk", filter=closed),
-            true_positives=Count("pk", filter=true),
-            **below,
-        )
+        below[f"fp_{key[threshold]}"] = Count("pk", filter=closed & Q(score__lt=threshold))
+        below[f"tp_{key[threshold]}"] = Count("pk", filter=true & Q(score__lt=threshold))
+    # Typed loosely: the threshold columns are named at run time.
+    grouped = cast(
+        list[dict[str, Any]],
+        list(
+            Alert.objects.filter(
+                tenant=tenant,
+                status=Status.CLOSED,
+                closed_at__gte=span.start,
+                closed_at__lt=span.end,
+            )
+            .order_by()
+            .values("policy_id")
+            .annotate(
+                closed=Count("pk"),
+                false_positives=Count("pk", filter=closed),
+                true_positives=Count("pk", filter=true),
+                **below,
+            )
+        ),
     )
     policy_ids = [row["policy_id"] for row in grouped]
     names = _policy_names(tenant, policy_ids)
@@ -354,7 +358,6 @@ def false_positive_rates(*, tenant: Tenant, span: StatsRange) -> Series:
     rows = []
     for row in grouped:
         decided = row["false_positives"] + row["true_positives"]
-        key = {t: f"{t:.2f}".replace(".", "_") for t in CANDIDATE_THRESHOLDS}
         counts = ThresholdCounts(
             current=current.get(row["policy_id"]),
             false_positives=row["false_positives"],

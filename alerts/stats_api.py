@@ -90,12 +90,13 @@ class StatsQuerySerializer(serializers.Serializer):
         try:
             return StatsRange(first=start, last=end, zone=zone, bucket=data.get("bucket", "day"))
         except StatsError as error:
-            raise serializers.ValidationError({"detail": str(error)}) from error
+            raise serializers.ValidationError({"non_field_errors": [str(error)]}) from error
 
 
 class StatsColumnSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The key of this column in each row")
-    label = serializers.CharField(help_text="The column's heading, in words")
+    # A field named like Field.label: the serializer's metaclass takes it as a field.
+    label = serializers.CharField(help_text="The column's heading, in words")  # type: ignore[assignment]
 
 
 class StatsChartSerializer(serializers.Serializer):

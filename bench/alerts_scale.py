@@ -98,12 +98,14 @@ def fresh_tenant(total: int) -> Tenant:
     )
 
 
-def reusable_tenant(total: int) -> Tenant | None:
-    """The newest earlier tenant of this size whose load finished (it has all its alerts)."""
+def reusable_tenant(total: int) -> tuple[Tenant, int] | None:
+    """The newest earlier tenant of this size that has alerts, and how many it has (fewer than
+    ``total`` when its load was stopped: loading resumes where it stopped)."""
     for tenant in Tenant.objects.filter(slug__startswith=f"bench-alerts-{total}-").order_by("-pk"):
         with tenant_scope(tenant), transaction.atomic():
-            if Alert.objects.filter(tenant=tenant).count() == total:
-                return tenant
+            loaded = Alert.objects.filter(tenant=tenant).count()
+        if loaded:
+            return tenant, loaded
     return None
 
 
@@ -195,7 +197,7 @@ SELECT g, 'bench.alerts.' || %(t)s || '.' || g AS wamid,
        1 + floor(power(random(), 2.2) * %(npol)s)::int AS pol,
        random() AS r_score, random() AS r_status, random() AS r_disp, random() AS r_assign,
        1 + floor(random() * %(nrev)s)::int AS reviewer, random() AS r_close
-FROM generate_series(%(lo)s, %(hi)s - 1) g;
+FROM generate_series(%(lo)s::bigint, %(hi)s::bigint - 1) g;
 CREATE INDEX ON bench_chunk (wamid);
 ANALYZE bench_chunk;
 
@@ -275,10 +277,9 @@ WHERE a.tenant_id = %(t)s AND a.message_id > %(after_message)s AND a.status = 'c
 """
 
 
-def load(tenant: Tenant, total: int) -> None:
+def load(tenant: Tenant, total: int, done: int = 0) -> None:
     now = timezone.now()
     lookup_tables(tenant)
-    done = 0
     while done < total:
         n = min(CHUNK, total - done)
         started = time.perf_counter()
@@ -430,8 +431,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-    tenant = reusable_tenant(args.alerts) if args.reuse else None
-    if tenant is None:
+    found = reusable_tenant(args.alerts) if args.reuse else None
+    if found is None:
         tenant = fresh_tenant(args.alerts)
         print(f"{tenant.slug}: loading {args.alerts:,} alerts")
         started = time.perf_counter()
@@ -439,6 +440,10 @@ def main() -> None:
         load(tenant, args.alerts)
         print(f"  loaded in {time.perf_counter() - started:,.0f} s")
     else:
+        tenant, loaded = found
+        if loaded < args.alerts:
+            print(f"{tenant.slug}: resuming its load at {loaded:,} alerts")
+            load(tenant, args.alerts, done=loaded)
         print(f"{tenant.slug}: reusing its {args.alerts:,} alerts")
     with tenant_scope(tenant), transaction.atomic():
         counts = dict(

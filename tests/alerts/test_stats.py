@@ -8,14 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import Max, Min
 from django.utils import timezone
 
-from alerts.models import Alert, Disposition, Status
+from alerts.models import TO_DO, Alert, Disposition, Status
+from alerts.selectors import ACTIVE_STATUSES
 from alerts.services import transition_alert
 from alerts.stats import (
-    ThresholdCounts,
     StatsError,
     StatsRange,
+    ThresholdCounts,
     alerts_over_time,
     coverage,
     default_range,
@@ -25,6 +27,7 @@ from alerts.stats import (
     series,
     suggest_threshold,
 )
+from archive.models import Message
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from tests.alerts.helpers import raise_alerts_for
@@ -42,8 +45,11 @@ def _set(alert: Alert, **fields) -> None:
 
 
 def _close(alert: Alert, person, disposition: str) -> None:
+    with tenant_scope(alert.tenant_id):
+        alert = Alert.objects.get(pk=alert.pk)
     transition_alert(
         alert=alert,
+        expected_version=alert.version,
         actor=Actor.for_user(person.user),
         to=Status.CLOSED,
         disposition=disposition,
@@ -193,13 +199,30 @@ def test_a_high_false_positive_rate_suggests_the_threshold_the_scores_support():
 
 def test_coverage_counts_employees_messages_and_the_pipelines_lag(alerts, tenant_a):
     with tenant_scope(tenant_a):
-        rows = {r["measure"]: r for r in coverage(tenant=tenant_a, span=_today_range()).rows}
+        sent = Message.objects.filter(tenant=tenant_a).aggregate(
+            first=Min("whatsapp_timestamp"), last=Max("whatsapp_timestamp")
+        )
+    span = StatsRange(first=sent["first"].date(), last=sent["last"].date(), zone=UTC_ZONE)
+    with tenant_scope(tenant_a):
+        rows = {r["measure"]: r for r in coverage(tenant=tenant_a, span=span).rows}
     assert rows["Employees covered by consent"]["value"] == 1
     assert rows["Employees covered by consent"]["of"] == 1
     assert rows["Messages captured"]["value"] == 3
     assert (rows["Messages scanned"]["value"], rows["Messages scanned"]["of"]) == (3, 3)
     assert rows["Oldest delivery waiting to be processed (seconds)"]["value"] == 0
     assert rows["Oldest message waiting to be scanned (seconds)"]["value"] == 0
+    # A range without the messages captures none of them.
+    before = StatsRange(
+        first=span.first - timedelta(days=9), last=span.first - timedelta(days=1), zone=UTC_ZONE
+    )
+    with tenant_scope(tenant_a):
+        rows = {r["measure"]: r for r in coverage(tenant=tenant_a, span=before).rows}
+    assert rows["Messages captured"]["value"] == 0
+
+
+def test_the_dashboards_partial_indexes_cover_the_queues_statuses():
+    # alerts.models.TO_DO must stay the queue's `status IN (...)`, or the planner ignores them.
+    assert TO_DO.children == [("status__in", [s.value for s in ACTIVE_STATUSES])]
 
 
 def test_a_firm_sees_only_its_own_figures(alerts, tenant_a, tenant_b):
