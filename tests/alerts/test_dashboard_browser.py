@@ -27,7 +27,7 @@ def test_an_officer_sees_the_dashboard_change_after_closing_an_alert(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     log_in(page, live_server.url, oscar)
     page.goto(f"{live_server.url}/alerts/")
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("link", name="Alerts dashboard").click()
     expect(page.get_by_role("heading", name="Alerts dashboard")).to_be_visible()
 
     waiting = _card(page, "Open alerts by age")
