@@ -503,7 +503,8 @@ def main() -> None:
 
     if args.explain:
         for p95, label, filters in sorted(results, key=lambda r: -r[0])[:3]:
-            sql, params = queryset_sql(alert_queue(tenant=tenant, filters=filters)[:PAGE])
+            with tenant_scope(tenant), transaction.atomic():  # the team filter reads employees
+                sql, params = queryset_sql(alert_queue(tenant=tenant, filters=filters)[:PAGE])
             print(f"\n--- plan: queue, {label} (p95 {p95:.1f} ms)\n{explain(tenant, sql, params)}")
         print_series_plans(tenant, spans["last 30 days by day"])
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
