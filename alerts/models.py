@@ -130,6 +130,9 @@ class Alert(TenantOwnedModel):
                 fields=["tenant", "-created_at", "-id"], name="alert_todo_new", condition=TO_DO
             ),
             models.Index(fields=["tenant", "due_at", "id"], name="alert_todo_due", condition=TO_DO),
+            # Every status by severity, riskiest first: without it, a page of "high" alerts
+            # skipped every critical one (riskier by weight) row by row.
+            models.Index(fields=["tenant", "severity", "-risk", "-id"], name="alert_severity_risk"),
             # ...and the dashboard's aggregates (alerts/stats.py), read from the index alone.
             models.Index(
                 fields=["tenant", "created_at"],

@@ -17,6 +17,12 @@ class Migration(migrations.Migration):
         AddIndexConcurrently(
             model_name="alert",
             index=models.Index(
+                fields=["tenant", "severity", "-risk", "-id"], name="alert_severity_risk"
+            ),
+        ),
+        AddIndexConcurrently(
+            model_name="alert",
+            index=models.Index(
                 condition=models.Q(("status__in", ["open", "in_review", "escalated"])),
                 fields=["tenant", "-risk", "-id"],
                 name="alert_todo_risk",
