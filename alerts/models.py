@@ -39,6 +39,11 @@ class Level(models.IntegerChoices):
     SENIOR = 2, "Senior review"
 
 
+# The statuses still to review (alerts.selectors.ACTIVE_STATUSES), in the same order, so the
+# planner matches the queue's `status IN (...)` to the partial indexes below.
+TO_DO = Q(status__in=["open", "in_review", "escalated"])
+
+
 class Alert(TenantOwnedModel):
     """One policy hit under review. Never two for one hit (the one-to-one is the database's
     guarantee, so the receiver and the sweeper can both run without coordination)."""
@@ -115,6 +120,37 @@ class Alert(TenantOwnedModel):
                 fields=["claimed_at"], name="alert_claimed", condition=Q(claimed_by__isnull=False)
             ),
             GinIndex(fields=["categories"], name="alert_categories"),
+            # At a million alerts (bench/alerts_scale.py, docs/benchmarks.md): the queue's
+            # default view (the work still to do) in each sort's order, so its first page is
+            # the first rows of one index whatever else is filtered...
+            models.Index(
+                fields=["tenant", "-risk", "-id"], name="alert_todo_risk", condition=TO_DO
+            ),
+            models.Index(
+                fields=["tenant", "-created_at", "-id"], name="alert_todo_new", condition=TO_DO
+            ),
+            models.Index(fields=["tenant", "due_at", "id"], name="alert_todo_due", condition=TO_DO),
+            # Every status by severity, riskiest first: without it, a page of "high" alerts
+            # skipped every critical one (riskier by weight) row by row.
+            models.Index(fields=["tenant", "severity", "-risk", "-id"], name="alert_severity_risk"),
+            # ...and the dashboard's aggregates (alerts/stats.py), read from the index alone.
+            models.Index(
+                fields=["tenant", "created_at"],
+                name="alert_created",
+                include=["policy", "severity"],
+            ),
+            models.Index(
+                fields=["tenant", "closed_at"],
+                name="alert_closed",
+                condition=Q(status="closed"),
+                include=["policy", "disposition", "score"],
+            ),
+            models.Index(
+                fields=["tenant", "created_at"],
+                name="alert_waiting",
+                condition=~Q(status="closed"),
+                include=["severity"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -158,7 +194,16 @@ class AlertEvent(TenantOwnedModel):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["tenant", "alert", "at"], name="alertevent_alert")]
+        indexes = [
+            models.Index(fields=["tenant", "alert", "at"], name="alertevent_alert"),
+            # The dashboard's reviewer throughput: closings by time.
+            models.Index(
+                fields=["tenant", "at"],
+                name="alertevent_closed",
+                condition=Q(to_status="closed"),
+                include=["actor"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} of alert {self.alert_id}"

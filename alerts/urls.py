@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bulk_views, review_views, views
+from . import bulk_views, dashboard_views, review_views, views
 from .learning import views as learning
 from .notify import urls as notify_urls
 
@@ -9,6 +9,7 @@ app_name = "alerts"
 urlpatterns = [
     path("alerts/", views.queue_page, name="queue"),
     path("alerts/bulk/", bulk_views.queue_bulk, name="bulk"),
+    path("alerts/dashboard/", dashboard_views.dashboard_page, name="dashboard"),
     path("alerts/<int:pk>/", views.alert_page, name="alert"),
     path("alerts/<int:pk>/claim/", views.alert_claim, name="claim"),
     path("alerts/<int:pk>/release/", views.alert_release, name="release"),

@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/v1/", include("policies.api_urls")),
     path("api/v1/", include("policies.run_api_urls")),
     path("api/v1/", include("alerts.api_urls")),
+    path("api/v1/", include("alerts.stats_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script for the CSP to block.
     path(

@@ -230,3 +230,18 @@ def test_an_empty_filter_is_documented_as_no_filter_and_paging_is_strict(documen
 def test_the_whatsapp_settings_input_says_what_it_refuses(document):
     schema = document["components"]["schemas"]["PatchedWhatsAppSettingsInputRequest"]
     assert schema["minProperties"] == 1 and schema["additionalProperties"] is False
+
+
+def test_the_dashboards_series_are_documented_as_json_and_csv(document):
+    operation = document["paths"]["/api/v1/stats/{series}/"]["get"]
+    assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+    assert sorted(parameters["series"]["schema"]["enum"]) == [
+        "alerts-over-time",
+        "coverage",
+        "false-positives",
+        "open-by-age",
+        "reviewer-throughput",
+    ]
+    assert sorted(parameters["format"]["schema"]["enum"]) == ["csv", "json"]
+    assert {"start", "end", "bucket", "time_zone"} <= set(parameters)
