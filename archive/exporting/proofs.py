@@ -11,15 +11,17 @@ queries. Every proof is checked against the checkpoint's root before it is writt
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
 
 from django.db.models import Q
 
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
+from ..export.bag import SegmentedWriter
 from ..ledger import merkle
 from ..ledger.models import LogCheckpoint, LogLeaf, LogNode, LogSigningKey
 from ..ledger.services import TILE_HEIGHT, LogIntegrityError, checkpoint_document
@@ -51,19 +53,45 @@ def checkpoint_json(*, tenant: Tenant, checkpoint: LogCheckpoint) -> bytes:
     return (json.dumps(document, sort_keys=True, indent=2) + "\n").encode("ascii")
 
 
+def proof_groups(proven: ProvenRecords) -> int:
+    """How many groups of proofs (segments of ``log/proofs.jsonl``) the records make: one per
+    TILES_PER_QUERY tiles of the log holding exported records, in leaf order."""
+    tiles = len({index >> TILE_HEIGHT for index in proven.indexes})
+    return -(-tiles // TILES_PER_QUERY)
+
+
 def write_proofs(
-    *, tenant: Tenant, checkpoint: LogCheckpoint, proven: ProvenRecords, out: IO[bytes]
+    *,
+    tenant: Tenant,
+    checkpoint: LogCheckpoint,
+    proven: ProvenRecords,
+    out: SegmentedWriter,
+    groups: range | None = None,
 ) -> int:
     """One JSON line per exported record, in leaf order: ``table``, ``id``, ``leaf_index``,
     ``leaf_hash``, ``path`` (hex, nearest sibling first); a message's also ``message_id`` (its
     wamid, read per group of tiles: a million wamids are not held in memory), a stored file's
     ``record`` (its canonical bytes, whose leaf hash verify.py recomputes). Returns the number
-    of proofs."""
+    of proofs.
+
+    Written a segment per group of tiles (:func:`proof_groups`); ``groups`` (all when None)
+    picks a range of them, so processes can share the work: the segments, and so the file and
+    its deflate, are the same however the groups are shared out."""
     size, root = checkpoint.size, bytes(checkpoint.root_hash)
     written = 0
+    order = sorted(range(len(proven)), key=proven.indexes.__getitem__)
+    if groups is not None:
+        tiles = sorted({index >> TILE_HEIGHT for index in proven.indexes})
+        chosen = tiles[groups.start * TILES_PER_QUERY : groups.stop * TILES_PER_QUERY]
+        if not chosen:
+            return 0
+        indexes = [proven.indexes[i] for i in order]
+        low = bisect.bisect_left(indexes, chosen[0] << TILE_HEIGHT)
+        high = bisect.bisect_left(indexes, (chosen[-1] + 1) << TILE_HEIGHT)
+        order = order[low:high]
+        del indexes
     with tenant_scope(tenant):
         tree = _Tree(tenant, size)
-        order = sorted(range(len(proven)), key=proven.indexes.__getitem__)
         for group in tree.proofs([proven.indexes[i] for i in order], order):
             message_ids = [
                 proven.ids[p] for p, _, _ in group if TABLES[proven.tables[p]] == MESSAGE
@@ -71,6 +99,7 @@ def write_proofs(
             wamids = dict(
                 Message.objects.filter(tenant=tenant, pk__in=message_ids).values_list("pk", "wamid")
             )
+            lines: list[bytes] = []
             for position, leaf_hash, path in group:
                 index = proven.indexes[position]
                 if not merkle.verify_inclusion(leaf_hash, index, size, path, root):
@@ -89,8 +118,9 @@ def write_proofs(
                     line["message_id"] = wamids[record_id]
                 elif table == STORED_FILE:
                     line["record"] = proven.records[record_id]
-                out.write(json.dumps(line, sort_keys=True, separators=(",", ":")).encode() + b"\n")
-                written += 1
+                lines.append(json.dumps(line, sort_keys=True, separators=(",", ":")).encode())
+            out.segment(lambda handle, lines=lines: handle.write(b"\n".join(lines) + b"\n"))
+            written += len(lines)
     return written
 
 
