@@ -30,6 +30,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,6 +188,8 @@ def export_child(slug: str, target: str, profile: bool) -> None:
         date_until=None, formats=FORMATS, created_at=datetime(2026, 4, 1, tzinfo=UTC),
     )  # fmt: skip
     before = peak_rss_mb()
+    sampler = TreeMemory()
+    sampler.start()
     started, cpu = time.perf_counter(), time.process_time()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
@@ -205,6 +208,7 @@ def export_child(slug: str, target: str, profile: bool) -> None:
     else:
         run()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    sampler.stop()
     # The parts' processes (archive/exporting/parts.py), reaped by now: their CPU counts too.
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     parts_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
@@ -220,6 +224,61 @@ def export_child(slug: str, target: str, profile: bool) -> None:
         f"largest_part_peak_rss_mb={after.ru_maxrss / 1024 if parts_cpu else 0:.0f} "
         f"bag_mb={size / 1e6:.1f} load_average={os.getloadavg()[0]:.1f}"
     )
+    print(
+        f"MEMORY all export processes at once (VmRSS summed, sampled every "
+        f"{TreeMemory.EVERY} s): peak {sampler.peak / 1024:.0f} MB; each process's VmHWM: "
+        + ", ".join(f"{pid} {kb / 1024:.0f} MB" for pid, kb in sampler.hwm.items())
+        + f"; their sum {sum(sampler.hwm.values()) / 1024:.0f} MB"
+    )
+
+
+class TreeMemory(threading.Thread):
+    """This process and its children (the export's parts and proof writers), sampled from
+    /proc: the largest sum of their resident memory at one moment, and each one's VmHWM."""
+
+    EVERY = 0.5
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0  # kB
+        self.hwm: dict[int, int] = {}  # pid -> kB
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self.done.wait(self.EVERY):
+            pids = [me]
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    try:
+                        stat = Path(f"/proc/{entry}/stat").read_text()
+                    except OSError:
+                        continue
+                    if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                        pids.append(int(entry))
+            total = 0
+            for pid in pids:
+                fields = _status(pid)
+                total += fields.get("VmRSS", 0)
+                if "VmHWM" in fields:
+                    self.hwm[pid] = max(self.hwm.get(pid, 0), fields["VmHWM"])
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
+def _status(pid: int) -> dict[str, int]:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {
+        line.split(":")[0]: int(line.split()[1])
+        for line in lines
+        if line.startswith(("VmRSS:", "VmHWM:"))
+    }
 
 
 def peak_rss_mb() -> float:

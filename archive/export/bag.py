@@ -324,10 +324,10 @@ def _zip_payload(
             raw=tuple(os.path.join(p.folder, "data", name) for p in holders),
             deflated=tuple(os.path.join(p.folder, SEGMENTS, name) for p in holders),
         )
-        digest, length = _zip_pieces(zipped, f"{root}/data/{name}", whole, None)
-        manifest.write(f"{digest}  {_encode_filename('data/' + name)}\n")
+        whole_digest, whole_size = _zip_pieces(zipped, f"{root}/data/{name}", whole, None)
+        manifest.write(f"{whole_digest}  {_encode_filename('data/' + name)}\n")
         files += 1
-        size += length
+        size += whole_size
     return files, size
 
 

@@ -103,10 +103,19 @@ class ZipWriter:
         offset = self.offset
         self._write(
             _LOCAL.pack(
-                b"PK\x03\x04", version, 0, flags, DEFLATED, DOS_TIME, DOS_DATE, crc,
-                LIMIT if zip64 else compressed, LIMIT if zip64 else size,
-                len(encoded), len(extra),
-            )  # fmt: skip
+                b"PK\x03\x04",
+                version,
+                0,
+                flags,
+                DEFLATED,
+                DOS_TIME,
+                DOS_DATE,
+                crc,
+                LIMIT if zip64 else compressed,
+                LIMIT if zip64 else size,
+                len(encoded),
+                len(extra),
+            )
             + encoded
             + extra
         )
@@ -124,11 +133,26 @@ class ZipWriter:
         version = 45 if wide else 20
         self.directory.write(
             _CENTRAL.pack(
-                b"PK\x01\x02", version, UNIX, version, 0, flags, DEFLATED, DOS_TIME, DOS_DATE,
-                crc, LIMIT if zip64 else compressed, LIMIT if zip64 else size,
-                len(encoded), len(central_extra), 0, 0, 0, PERMISSIONS,
+                b"PK\x01\x02",
+                version,
+                UNIX,
+                version,
+                0,
+                flags,
+                DEFLATED,
+                DOS_TIME,
+                DOS_DATE,
+                crc,
+                LIMIT if zip64 else compressed,
+                LIMIT if zip64 else size,
+                len(encoded),
+                len(central_extra),
+                0,
+                0,
+                0,
+                PERMISSIONS,
                 LIMIT if offset >= LIMIT else offset,
-            )  # fmt: skip
+            )
             + encoded
             + central_extra
         )
@@ -154,16 +178,30 @@ class ZipWriter:
             end64 = self.offset
             self._write(
                 _END64.pack(
-                    b"PK\x06\x06", _END64.size - 12, 45, 45, 0, 0, self.count, self.count,
-                    size, start,
-                )  # fmt: skip
+                    b"PK\x06\x06",
+                    _END64.size - 12,
+                    45,
+                    45,
+                    0,
+                    0,
+                    self.count,
+                    self.count,
+                    size,
+                    start,
+                )
             )
             self._write(_LOCATOR64.pack(b"PK\x06\x07", 0, end64, 1))
         self._write(
             _END.pack(
-                b"PK\x05\x06", 0, 0, min(self.count, COUNT_LIMIT), min(self.count, COUNT_LIMIT),
-                min(size, LIMIT), min(start, LIMIT), 0,
-            )  # fmt: skip
+                b"PK\x05\x06",
+                0,
+                0,
+                min(self.count, COUNT_LIMIT),
+                min(self.count, COUNT_LIMIT),
+                min(size, LIMIT),
+                min(start, LIMIT),
+                0,
+            )
         )
 
 
@@ -186,5 +224,3 @@ def copy_chunks(path: str, start: int = 0, length: int | None = None) -> Iterabl
             if left is not None:
                 left -= len(chunk)
             yield chunk
-
-

@@ -40,6 +40,7 @@ from ..export.bag import (
     BagInfo,
     Segmented,
     SegmentedWriter,
+    TagContent,
     stage_payload,
     write_staged_bag_zip,
 )
@@ -178,11 +179,16 @@ def write_export(
                     software_version=software_version(), formats=request.formats,
                     counts=tally.counts(), legal_hold=request.legal_hold,
                 )  # fmt: skip
-                log_files = lambda: {  # noqa: E731  # called once the payload is zipped
-                    "log/checkpoint.json": checkpoint_json(tenant=tenant, checkpoint=checkpoint),
-                    "log/proofs.jsonl": proofs(),
-                    "log/public-key.pem": public_key_pem(bytes(key.public_key)).encode("ascii"),
-                }
+
+                def log_files() -> dict[str, TagContent]:  # called once the payload is zipped
+                    return {
+                        "log/checkpoint.json": checkpoint_json(
+                            tenant=tenant, checkpoint=checkpoint
+                        ),
+                        "log/proofs.jsonl": proofs(),
+                        "log/public-key.pem": public_key_pem(bytes(key.public_key)).encode("ascii"),
+                    }
+
                 digest = write_staged_bag_zip(
                     staged,
                     info=info,

@@ -279,7 +279,8 @@ class ProofsInParts:
                     ]
                     if lost and self.results.empty():
                         raise PartFailed(
-                            f"an export's proofs stopped without finishing (exit {lost[0].exitcode})"
+                            "an export's proofs stopped without finishing"
+                            f" (exit {lost[0].exitcode})"
                         ) from None
                     continue
                 if message[0] == "done":

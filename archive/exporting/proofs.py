@@ -11,6 +11,7 @@ queries. Every proof is checked against the checkpoint's root before it is writt
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -81,7 +82,7 @@ def write_proofs(
     size, root = checkpoint.size, bytes(checkpoint.root_hash)
     written = 0
     # numpy, not lists: a million records' order as Python ints took ~80 MB (docs/benchmarks.md).
-    indexes = np.frombuffer(proven.indexes, dtype=np.int64) if len(proven) else np.zeros(0, np.int64)
+    indexes = np.frombuffer(proven.indexes, dtype=np.int64)
     order = np.argsort(indexes, kind="stable")
     ordered = indexes[order]
     if groups is not None:
@@ -102,8 +103,14 @@ def write_proofs(
                 Message.objects.filter(tenant=tenant, pk__in=message_ids).values_list("pk", "wamid")
             )
             out.segment(
-                lambda handle, group=group, wamids=wamids: _write_group(
-                    handle, group, wamids, proven, size, root, tenant.slug
+                functools.partial(
+                    _write_group,
+                    group=group,
+                    wamids=wamids,
+                    proven=proven,
+                    size=size,
+                    root=root,
+                    slug=tenant.slug,
                 )
             )
             written += len(group)
@@ -112,6 +119,7 @@ def write_proofs(
 
 def _write_group(
     out: IO[bytes],
+    *,
     group: list[tuple[int, bytes, list[bytes]]],
     wamids: dict[int, str],
     proven: ProvenRecords,
