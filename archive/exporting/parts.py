@@ -231,12 +231,14 @@ def _reported(slices: Iterator[ConversationSlice], results: Any) -> Iterator[Con
 
 
 class ProofsInParts:
-    """``log/proofs.jsonl`` written by up to ``workers`` forked processes, each a range of the
-    proofs' groups of tiles (:func:`archive.exporting.proofs.proof_groups`), while the parent
-    zips the payload. The proofs were the largest serial share of a million-message export
-    (~1.4 GB of JSON Lines proved, encoded and deflated in one process: docs/benchmarks.md).
-    The children inherit ``proven`` by the fork (nothing pickled). :meth:`wait` gives the file
-    as the bag takes it (:class:`archive.export.bag.Segmented`)."""
+    """``log/proofs.jsonl`` written by ``workers`` processes, each a range of the proofs'
+    groups of tiles (:func:`archive.exporting.proofs.proof_groups`): ``workers - 1`` forked
+    children, started at once (they run while this process zips the payload), and this process
+    for the first range once it has zipped the payload (:meth:`wait`). The proofs were the
+    largest serial share of a million-message export (~1.4 GB of JSON Lines proved, encoded
+    and deflated in one process: docs/benchmarks.md); one child fewer is one Django process
+    fewer in memory. The children inherit ``proven`` by the fork (nothing pickled).
+    :meth:`wait` gives the file as the bag takes it (:class:`archive.export.bag.Segmented`)."""
 
     def __init__(
         self,
@@ -250,32 +252,38 @@ class ProofsInParts:
         groups = proof_groups(proven)
         workers = max(1, min(workers, groups))
         bounds = [groups * n // workers for n in range(workers + 1)]
-        self.pieces = [
-            (os.path.join(folder, f"proofs{n:03d}.jsonl"), os.path.join(folder, f"proofs{n:03d}.z"))
+        self.jobs = [
+            _ProofJob(
+                index=n,
+                tenant=tenant,
+                checkpoint=checkpoint,
+                proven=proven,
+                groups=range(bounds[n], bounds[n + 1]),
+                raw=os.path.join(folder, f"proofs{n:03d}.jsonl"),
+                deflated=os.path.join(folder, f"proofs{n:03d}.z"),
+            )
             for n in range(workers)
         ]
         context = billiard.get_context("fork")
         self.results = context.Queue()
         self.children = []
-        for n in range(workers):
-            job = _ProofJob(
-                index=n, tenant=tenant, checkpoint=checkpoint, proven=proven,
-                groups=range(bounds[n], bounds[n + 1]), raw=self.pieces[n][0],
-                deflated=self.pieces[n][1],
-            )  # fmt: skip
+        for job in self.jobs[1:]:
             child = context.Process(target=_prove, args=(job, self.results), daemon=True)
             child.start()
             self.children.append(child)
 
     def wait(self) -> Segmented:
-        done: set[int] = set()
         try:
+            _write_proof_job(self.jobs[0])
+            done: set[int] = set()
             while len(done) < len(self.children):
                 try:
                     message: Any = self.results.get(timeout=WAIT)
                 except queues.Empty:
                     lost = [
-                        c for i, c in enumerate(self.children) if i not in done and not c.is_alive()
+                        c
+                        for i, c in enumerate(self.children, start=1)
+                        if i not in done and not c.is_alive()
                     ]
                     if lost and self.results.empty():
                         raise PartFailed(
@@ -291,8 +299,8 @@ class ProofsInParts:
         finally:
             self.stop()
         return Segmented(
-            raw=tuple(raw for raw, _ in self.pieces),
-            deflated=tuple(deflated for _, deflated in self.pieces),
+            raw=tuple(job.raw for job in self.jobs),
+            deflated=tuple(job.deflated for job in self.jobs),
         )
 
     __call__ = wait
@@ -318,14 +326,18 @@ class _ProofJob:
     deflated: str
 
 
+def _write_proof_job(job: _ProofJob) -> None:
+    with open(job.raw, "wb") as raw, open(job.deflated, "wb") as deflated:
+        write_proofs(
+            tenant=job.tenant, checkpoint=job.checkpoint, proven=job.proven,
+            out=SegmentedWriter(raw, deflated), groups=job.groups,
+        )  # fmt: skip
+
+
 def _prove(job: _ProofJob, results: Any) -> None:
     detach_inherited_connections()
     try:
-        with open(job.raw, "wb") as raw, open(job.deflated, "wb") as deflated:
-            write_proofs(
-                tenant=job.tenant, checkpoint=job.checkpoint, proven=job.proven,
-                out=SegmentedWriter(raw, deflated), groups=job.groups,
-            )  # fmt: skip
+        _write_proof_job(job)
         results.put(("done", job.index))
     except BaseException as error:  # every failure goes to the parent, as raised if it pickles
         try:
