@@ -26,14 +26,12 @@ a MIME boundary and Message-ID derived from the content).
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import io
 import json
 import zipfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -156,22 +154,21 @@ def mime_document(
     here is the fixed MIME structure around them and the two bodies, encoded by the library's
     own quoted-printable and base64 functions."""
     nl = b"\r\n"
-    out = [HEADER_POLICY.fold_binary(name, POLICY.header_store_parse(name, value)[1])
-           for name, value in headers]  # fmt: skip
+    out = [mailpolicy.header_bytes(name, value) for name, value in headers]
     dash = f"--{boundary}".encode("ascii")
     out += [
         b"MIME-Version: 1.0\r\n",
-        _header("Content-Type", f'multipart/mixed; boundary="{boundary}"'),
+        mailpolicy.header_bytes("Content-Type", f'multipart/mixed; boundary="{boundary}"'),
         nl, dash, nl,
         b'Content-Type: text/plain; charset="utf-8"\r\n',
         b"Content-Transfer-Encoding: quoted-printable\r\n",
-        nl, _quoted_printable(body),
+        nl, mailpolicy.quoted_printable(body),
         nl, dash, nl,
         b"Content-Type: application/zip\r\n",
         b"Content-Transfer-Encoding: base64\r\n",
         f'Content-Disposition: attachment; filename="{ZIP_NAME}"\r\n'.encode("ascii"),
         b"MIME-Version: 1.0\r\n",
-        nl, _base64(archive),
+        nl, mailpolicy.base64_body(archive),
         nl, dash, b"--", nl,
     ]  # fmt: skip
     return b"".join(out)
@@ -189,29 +186,6 @@ def mime_document_by_email(
     mail.add_attachment(archive, maintype="application", subtype="zip", filename=ZIP_NAME)
     mail.set_boundary(boundary)
     return mail.as_bytes(policy=HEADER_POLICY)
-
-
-def _header(name: str, value: str) -> bytes:
-    return HEADER_POLICY.fold_binary(name, POLICY.header_store_parse(name, value)[1])
-
-
-def _quoted_printable(text: str) -> bytes:
-    # As email.contentmanager writes a text part with cte="quoted-printable": its lines joined
-    # by LF, encoded to lines of at most POLICY.max_line_length, then the generator's CRLFs.
-    lines = text.encode("utf-8").splitlines()
-    data = quoprimime.body_encode(
-        (b"\n".join(lines) + b"\n").decode("latin-1"), POLICY.max_line_length
-    )
-    return data.replace("\n", "\r\n").encode("ascii")
-
-
-def _base64(data: bytes) -> bytes:
-    # As email.contentmanager encodes bytes: base64 lines of max_line_length // 4 * 3 bytes.
-    step = POLICY.max_line_length // 4 * 3
-    return b"".join(
-        binascii.b2a_base64(data[i : i + step]).replace(b"\n", b"\r\n")
-        for i in range(0, len(data), step)
-    )
 
 
 def participant_ids(conversation: Conversation) -> dict[str, str]:
