@@ -30,6 +30,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,6 +188,8 @@ def export_child(slug: str, target: str, profile: bool) -> None:
         date_until=None, formats=FORMATS, created_at=datetime(2026, 4, 1, tzinfo=UTC),
     )  # fmt: skip
     before = peak_rss_mb()
+    sampler = TreeMemory()
+    sampler.start()
     started, cpu = time.perf_counter(), time.process_time()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
@@ -205,6 +208,7 @@ def export_child(slug: str, target: str, profile: bool) -> None:
     else:
         run()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    sampler.stop()
     # The parts' processes (archive/exporting/parts.py), reaped by now: their CPU counts too.
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     parts_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
@@ -219,6 +223,118 @@ def export_child(slug: str, target: str, profile: bool) -> None:
         f"peak_rss_mb={peak:.0f} (at start {before:.0f}) "
         f"largest_part_peak_rss_mb={after.ru_maxrss / 1024 if parts_cpu else 0:.0f} "
         f"bag_mb={size / 1e6:.1f} load_average={os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"MEMORY all export processes at once (VmRSS summed, sampled every "
+        f"{TreeMemory.EVERY} s): peak {sampler.peak / 1024:.0f} MB (PSS, shared pages once: "
+        f"{sampler.peak_pss / 1024:.0f} MB); each process's VmHWM: "
+        + ", ".join(f"{pid} {kb / 1024:.0f} MB" for pid, kb in sampler.hwm.items())
+        + f"; their sum {sum(sampler.hwm.values()) / 1024:.0f} MB"
+    )
+
+
+class TreeMemory(threading.Thread):
+    """This process and its children (the export's parts and proof writers), sampled from
+    /proc: the largest sum of their resident memory at one moment, and each one's VmHWM."""
+
+    EVERY = 0.5
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0  # kB
+        # PSS: a page shared by the forked processes counted once (RSS counts it in each).
+        self.peak_pss = 0
+        self.hwm: dict[int, int] = {}  # pid -> kB
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self.done.wait(self.EVERY):
+            # The kernel's list of our children: scanning all of /proc took more CPU than the
+            # export's own process on this busy machine.
+            try:
+                children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+            except OSError:
+                children = []
+            pids = [me, *map(int, children)]
+            total = proportional = 0
+            for pid in pids:
+                fields = _status(pid)
+                total += fields.get("VmRSS", 0)
+                proportional += fields.get("Pss", 0)
+                if "VmHWM" in fields:
+                    self.hwm[pid] = max(self.hwm.get(pid, 0), fields["VmHWM"])
+            self.peak = max(self.peak, total)
+            self.peak_pss = max(self.peak_pss, proportional)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
+def _status(pid: int) -> dict[str, int]:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        lines += Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return {}
+    return {
+        line.split(":")[0]: int(line.split()[1])
+        for line in lines
+        if line.startswith(("VmRSS:", "VmHWM:", "Pss:"))
+    }
+
+
+def proofs_child(slug: str, folder: str) -> None:
+    """The inclusion proofs of every message and event of the tenant (what a whole-tenant
+    export proves), written as an export writes them (``EXPORT_PARTS`` processes, while the
+    parent would zip the payload): the coordinator's serial share after the parts, timed alone
+    so it can be measured at 1,000,000 without the hour of the whole export on a loaded machine."""
+    from archive.exporting.feed import EVENT, MESSAGE, TABLES, ProvenRecords
+    from archive.exporting.parts import ProofsInParts
+    from archive.ledger.models import LogLeaf
+
+    tenant = Tenant.objects.get(slug=slug)
+    with tenant_scope(tenant):
+        checkpoint = LogCheckpoint.objects.filter(tenant=tenant).order_by("-size").first()
+        assert checkpoint is not None
+        proven = ProvenRecords(tree_size=checkpoint.size)
+        rows = (
+            LogLeaf.objects.filter(
+                tenant=tenant, record_table__in=(MESSAGE, EVENT), leaf_index__lt=checkpoint.size
+            )
+            .values_list("record_table", "record_id", "leaf_index")
+            .iterator(chunk_size=20_000)
+        )
+        for table, record_id, index in rows:
+            proven.tables.append(TABLES.index(table))
+            proven.ids.append(record_id)
+            proven.indexes.append(index)
+    sampler = TreeMemory()
+    sampler.start()
+    started, cpu = time.perf_counter(), time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers = ProofsInParts(
+        tenant=tenant, checkpoint=checkpoint, proven=proven, folder=folder,
+        workers=int(settings.EXPORT_PARTS),
+    )  # fmt: skip
+    written = workers.wait()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    sampler.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+    raw = sum(Path(p).stat().st_size for p in written.raw)
+    deflated = sum(Path(p).stat().st_size for p in written.deflated)
+    print(
+        f"PROOFS records={len(proven)} seconds={seconds:.1f} cpu_seconds={cpu + workers_cpu:.1f}"
+        f" (of which workers {workers_cpu:.1f}) workers={settings.EXPORT_PARTS}"
+        f" proofs_mb={raw / 1e6:.0f} deflated_mb={deflated / 1e6:.0f}"
+        f" load_average={os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"MEMORY peak {sampler.peak / 1024:.0f} MB at once (PSS {sampler.peak_pss / 1024:.0f}"
+        " MB); each process's VmHWM: "
+        + ", ".join(f"{pid} {kb / 1024:.0f} MB" for pid, kb in sampler.hwm.items())
     )
 
 
@@ -258,9 +374,16 @@ def main() -> None:
         "--reuse", action="store_true", help="export an earlier run's data of this size if any"
     )
     parser.add_argument("--setup-only", action="store_true", help="load and adopt, no export")
+    parser.add_argument(
+        "--proofs-only", action="store_true", help="time only the proofs of every record"
+    )
+    parser.add_argument("--proofs-child", nargs=2, metavar=("SLUG", "FOLDER"))
     args = parser.parse_args()
     if args.export_child:
         export_child(*args.export_child, profile=args.profile)
+        return
+    if args.proofs_child:
+        proofs_child(*args.proofs_child)
         return
 
     tenant = reusable_tenant(args.messages) if args.reuse else None
@@ -272,6 +395,15 @@ def main() -> None:
         return
 
     folder = tempfile.mkdtemp(prefix="bench-export-")
+    if args.proofs_only:
+        command = [sys.executable, __file__, "--proofs-child", tenant.slug, folder]
+        try:
+            subprocess.run(command, check=True)  # noqa: S603 - this script, our own arguments
+        finally:
+            for leftover in Path(folder).iterdir():
+                leftover.unlink()
+            Path(folder).rmdir()
+        return
     target = str(Path(folder) / f"{tenant.slug}.zip")
     command = [sys.executable, __file__, "--export-child", tenant.slug, target]
     if args.profile:

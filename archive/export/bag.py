@@ -28,9 +28,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import tempfile
-import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -39,7 +38,7 @@ from typing import IO
 
 from .payload import Counts, PayloadFile
 from .records import utc_text
-from .zips import zip_entry
+from .zipstream import FINAL_BLOCK, Deflating, ZipWriter
 
 VERIFY_SCRIPT = Path(__file__).with_name("verify.py")
 CHUNK = 1 << 20
@@ -96,51 +95,108 @@ class BagInfo:
         }
 
 
-TagContent = bytes | Callable[[IO[bytes]], object]
+@dataclass(frozen=True)
+class Segmented:
+    """A file written elsewhere (another process) as its bytes in ``raw`` pieces and their raw
+    deflate in ``deflated`` pieces, each piece a whole number of deflate streams ended by a
+    sync flush (:class:`SegmentedWriter`): the bag concatenates both, adds the final block and
+    deflates nothing itself."""
+
+    raw: tuple[str, ...]
+    deflated: tuple[str, ...]
+
+
+TagContent = bytes | Callable[[IO[bytes]], object] | Segmented
 SIGNATURE_SUFFIX = ".sig"
 MANIFEST = "manifest-sha256.txt"
 TAG_MANIFEST = "tagmanifest-sha256.txt"
 BAGIT_TXT = b"BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n"  # as bagit writes it
-LISTING = (
-    "listing.txt"  # a staged part's whole files, in the order written: "<sha256> <size> <path>"
-)
+# A staged part's whole files, in the order written, one line each:
+# "<sha256> <size> <crc32> <deflated size> <path>"; their deflated bytes follow each other in
+# DEFLATED.
+LISTING = "listing.txt"
+DEFLATED = "deflated.bin"
+SEGMENTS = "segments"  # the deflated segments of the appended files: segments/<path>
 MEDIA = "data/media/"
+
+
+class SegmentedWriter:
+    """Writes a file in segments: each segment's bytes go to ``raw`` as they are and to
+    ``deflated`` through a deflate stream of its own, ended on a byte boundary (sync flush).
+    A segment's deflate depends on its bytes alone, so the file's deflate is the same however
+    its segments are shared out between processes, provided the segments are the same (a
+    conversation's rows, a group of proofs)."""
+
+    def __init__(self, raw: IO[bytes], deflated: IO[bytes]) -> None:
+        self.raw = raw
+        self.deflated = deflated
+
+    def segment(self, write: Callable[[IO[bytes]], object]) -> None:
+        """One segment: what ``write`` writes to the stream it is given."""
+        sink = _Tee(self.raw, Deflating(self.deflated))
+        write(sink)  # type: ignore[arg-type]  # write is all a writer calls
+        sink.deflating.finish(zlib.Z_SYNC_FLUSH)
+
+
+class _Tee:
+    def __init__(self, raw: IO[bytes], deflating: Deflating) -> None:
+        self.raw = raw
+        self.deflating = deflating
+
+    def write(self, data: bytes) -> int:
+        self.raw.write(data)
+        return self.deflating.write(data)
 
 
 @dataclass(frozen=True)
 class StagedPart:
-    """A part of the payload written into ``folder`` by :func:`stage_payload`: its files under
-    ``folder/data/``, the ones written whole listed (in order, with SHA-256 and size) in
-    ``folder/listing.txt``, and the files it appended to (the CSV and JSON Lines: each part
-    holds its rows; the bag concatenates the parts). Plain data: it crosses process bounds."""
+    """A part of the payload written into ``folder`` by :func:`stage_payload`: its whole files
+    deflated one after another in ``folder/deflated.bin`` and listed (in order, with SHA-256,
+    size, CRC-32 and deflated size) in ``folder/listing.txt``, and the files it appended to
+    (the CSV and JSON Lines: each part holds its rows, under ``folder/data/`` as they are and
+    under ``folder/segments/`` deflated a conversation at a time; the bag concatenates the
+    parts). Plain data: it crosses process bounds."""
 
     folder: str
     appended: tuple[str, ...]  # payload paths ("messages.csv"), in the order first written
 
 
 def stage_payload(payload: Iterable[PayloadFile], folder: str) -> StagedPart:
-    """Write ``payload`` into ``folder`` (empty or new), hashing each whole file as it is written
-    and appending its line to the part's listing: nothing per file stays in memory."""
-    data = os.path.join(folder, "data")
-    made: set[str] = set()  # folders created: a handful (rsmf/, eml/, html/, media/)
-    appended: dict[str, None] = {}
-    with open(os.path.join(folder, LISTING), "w", encoding="utf-8") as listing:
-        for file in payload:
-            relative = str(_inside(file.path))
-            target = os.path.join(data, relative)
-            parent = os.path.dirname(target)
-            if parent not in made:
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            if file.append:
-                with open(target, "ab") as handle:
-                    file.write(handle)
-                appended.setdefault(relative)
-                continue
-            with open(target, "wb") as handle:
-                hashing = _Hashing(handle)
-                file.write(hashing)  # type: ignore[arg-type]  # write is all a writer calls
-            listing.write(f"{hashing.hexdigest()} {hashing.size} data/{relative}\n")
+    """Write ``payload`` into ``folder`` (empty or new), hashing and deflating each whole file
+    as it is written and appending its line to the part's listing: nothing per file stays in
+    memory, and the process that bags the parts deflates none of these files again."""
+    appended: dict[str, SegmentedWriter] = {}
+    handles: list[IO[bytes]] = []
+    try:
+        with (
+            open(os.path.join(folder, LISTING), "w", encoding="utf-8") as listing,
+            open(os.path.join(folder, DEFLATED), "wb") as deflated,
+        ):
+            for file in payload:
+                relative = str(_inside(file.path))
+                if file.append:
+                    writer = appended.get(relative)
+                    if writer is None:
+                        raw_path = os.path.join(folder, "data", relative)
+                        segments_path = os.path.join(folder, SEGMENTS, relative)
+                        for path in (raw_path, segments_path):
+                            os.makedirs(os.path.dirname(path), exist_ok=True)
+                        raw, segments = open(raw_path, "wb"), open(segments_path, "wb")  # noqa: SIM115
+                        handles += [raw, segments]
+                        writer = appended[relative] = SegmentedWriter(raw, segments)
+                    writer.segment(file.write)
+                    continue
+                digest = hashlib.sha256()
+                deflating = Deflating(deflated, digest)
+                file.write(deflating)  # type: ignore[arg-type]  # write is all a writer calls
+                deflating.finish()
+                listing.write(
+                    f"{digest.hexdigest()} {deflating.size} {deflating.crc} "
+                    f"{deflating.compressed} data/{relative}\n"
+                )
+    finally:
+        for handle in handles:
+            handle.close()
     return StagedPart(folder=folder, appended=tuple(appended))
 
 
@@ -156,11 +212,12 @@ def write_bag_zip(
     SHA-256 (hex) of its ``tagmanifest-sha256.txt``.
 
     ``info`` and ``tag_files`` may be callables, called once the payload is written (counts and
-    proofs are known only after the records streamed past). A tag file is bytes or a function
-    writing them (large ones: inclusion proofs). ``sign`` (when given) turns the final tag
-    manifest's bytes into a detached signature, stored as ``tagmanifest-sha256.txt.sig``: the
-    one file no manifest lists (it signs the last one), which RFC 8493 allows (2.2.4: tag files
-    need not be listed) and ``bagit`` accepts."""
+    proofs are known only after the records streamed past). A tag file is bytes, a function
+    writing them, or a :class:`Segmented` file written elsewhere (large ones: inclusion
+    proofs). ``sign`` (when given) turns the final tag manifest's bytes into a detached
+    signature, stored as ``tagmanifest-sha256.txt.sig``: the one file no manifest lists (it
+    signs the last one), which RFC 8493 allows (2.2.4: tag files need not be listed) and
+    ``bagit`` accepts."""
     with tempfile.TemporaryDirectory(prefix="bag-part-") as folder:
         part = stage_payload(payload, folder)
         return write_staged_bag_zip([part], info=info, out=out, tag_files=tag_files, sign=sign)
@@ -177,41 +234,48 @@ def write_staged_bag_zip(
     """:func:`write_bag_zip` of a payload staged in ``parts`` (in order): their whole files as
     listed, a media file once (the same name is the same bytes: content-addressed), then each
     appended file as its parts' pieces concatenated."""
-    # Callables are called now: the payload is staged, so the counts are known.
     info = info() if callable(info) else info
     root = _safe_name(f"export-{info.tenant}-{info.export_id}")
-    with tempfile.TemporaryDirectory(prefix="bag-") as scratch, zipfile.ZipFile(out, "w") as zipped:
-        tags = os.path.join(scratch, "tags")
-        os.makedirs(tags)
-        with open(os.path.join(tags, MANIFEST), "w", encoding="utf-8") as manifest:
-            files, size = _zip_payload(parts, zipped, root, manifest)
-        _write(os.path.join(tags, "bagit.txt"), BAGIT_TXT)
-        _write(os.path.join(tags, "bag-info.txt"), tag_file_text(info, size, files))
-        shutil.copyfile(VERIFY_SCRIPT, os.path.join(tags, "verify.py"))
-        extra = tag_files() if callable(tag_files) else (tag_files or {})
-        for name, content in sorted(extra.items()):
-            inside = _inside(name)
-            if inside.parts[0] == "data":
-                raise ValueError(f"tag file {name!r} would land in the payload")
-            target = os.path.join(tags, str(inside))
-            os.makedirs(os.path.dirname(target), exist_ok=True)
+    zipped = ZipWriter(out)
+    with tempfile.TemporaryDirectory(prefix="bag-") as scratch:
+        # The tag files by name: written here (one raw piece, deflated when zipped) or elsewhere.
+        tags: dict[str, Segmented] = {}
+
+        def local(name: str, content: bytes | Callable[[IO[bytes]], object]) -> None:
+            target = os.path.join(scratch, f"tag{len(tags)}")
             with open(target, "wb") as handle:
                 if isinstance(content, bytes):
                     handle.write(content)
                 else:
                     content(handle)
-        names = sorted(_files_under(tags), key=lambda name: name.split("/"))
+            tags[name] = Segmented(raw=(target,), deflated=())
+
+        manifest_path = os.path.join(scratch, "manifest")
+        with open(manifest_path, "w", encoding="utf-8") as manifest:
+            files, size = _zip_payload(parts, zipped, root, manifest)
+        tags[MANIFEST] = Segmented(raw=(manifest_path,), deflated=())
+        local("bagit.txt", BAGIT_TXT)
+        local("bag-info.txt", tag_file_text(info, size, files))
+        local("verify.py", VERIFY_SCRIPT.read_bytes())
+        # Callables are called now: the payload is staged, so the counts are known.
+        extra = tag_files() if callable(tag_files) else (tag_files or {})
+        for name, content in sorted(extra.items()):
+            inside = _inside(name)
+            if inside.parts[0] == "data":
+                raise ValueError(f"tag file {name!r} would land in the payload")
+            if isinstance(content, Segmented):
+                tags[str(inside)] = content
+            else:
+                local(str(inside), content)
         # bagit's tag manifest: "<sha256> <name>" (one space), every tag file but the manifest.
-        lines = sorted(
-            f"{_file_sha256(os.path.join(tags, n))} {n}\n" for n in names if n != TAG_MANIFEST
-        )
+        lines = sorted(f"{_pieces_sha256(tags[n].raw)[0]} {n}\n" for n in tags)
         signed = "".join(lines).encode("utf-8")
-        _write(os.path.join(tags, TAG_MANIFEST), signed)
+        local(TAG_MANIFEST, signed)
         if sign is not None:
-            _write(os.path.join(tags, TAG_MANIFEST + SIGNATURE_SUFFIX), sign(signed))
-        for name in sorted(_files_under(tags), key=lambda name: name.split("/")):
-            source = os.path.join(tags, name)
-            _zip_file(zipped, f"{root}/{name}", [source], os.path.getsize(source))
+            local(TAG_MANIFEST + SIGNATURE_SUFFIX, sign(signed))
+        for name in sorted(tags, key=lambda name: name.split("/")):
+            _zip_pieces(zipped, f"{root}/{name}", tags[name], scratch)
+        zipped.close()
     return hashlib.sha256(signed).hexdigest()
 
 
@@ -229,65 +293,97 @@ _NEWLINES = re.compile(r"[\r\n]")
 
 
 def _zip_payload(
-    parts: Sequence[StagedPart], zipped: zipfile.ZipFile, root: str, manifest: IO[str]
+    parts: Sequence[StagedPart], zipped: ZipWriter, root: str, manifest: IO[str]
 ) -> tuple[int, int]:
     """Zip the parts' payload and write its manifest; returns (files, bytes) for Payload-Oxum."""
     files = size = 0
     media: set[str] = set()  # media zipped so far (their names: few next to the other files)
     for part in parts:
-        with open(os.path.join(part.folder, LISTING), encoding="utf-8") as listing:
+        with (
+            open(os.path.join(part.folder, LISTING), encoding="utf-8") as listing,
+            open(os.path.join(part.folder, DEFLATED), "rb") as deflated,
+        ):
             for line in listing:
-                digest, length, path = line.rstrip("\n").split(" ", 2)
+                digest, length, crc, compressed, path = line.rstrip("\n").split(" ", 4)
                 if path.startswith(MEDIA):
                     if path in media:
+                        deflated.seek(int(compressed), os.SEEK_CUR)
                         continue
                     media.add(path)
-                _zip_file(zipped, f"{root}/{path}", [os.path.join(part.folder, path)], int(length))
+                zipped.add_deflated(
+                    f"{root}/{path}", crc=int(crc), size=int(length), compressed=int(compressed),
+                    chunks=_read(deflated, int(compressed)),
+                )  # fmt: skip
                 manifest.write(f"{digest}  {_encode_filename(path)}\n")
                 files += 1
                 size += int(length)
     appended = dict.fromkeys(name for part in parts for name in part.appended)
     for name in appended:
-        pieces = [os.path.join(p.folder, "data", name) for p in parts if name in p.appended]
-        total = sum(os.path.getsize(piece) for piece in pieces)
-        whole = f"data/{name}"
-        digest = _zip_file(zipped, f"{root}/{whole}", pieces, total)
-        manifest.write(f"{digest}  {_encode_filename(whole)}\n")
+        holders = [p for p in parts if name in p.appended]
+        whole = Segmented(
+            raw=tuple(os.path.join(p.folder, "data", name) for p in holders),
+            deflated=tuple(os.path.join(p.folder, SEGMENTS, name) for p in holders),
+        )
+        whole_digest, whole_size = _zip_pieces(zipped, f"{root}/data/{name}", whole, None)
+        manifest.write(f"{whole_digest}  {_encode_filename('data/' + name)}\n")
         files += 1
-        size += total
+        size += whole_size
     return files, size
 
 
-def _zip_file(zipped: zipfile.ZipFile, name: str, sources: list[str], length: int) -> str:
-    """Zip the concatenation of ``sources`` (``length`` bytes) as ``name``; returns its SHA-256."""
-    entry = zip_entry(name)
-    entry.file_size = length
+def _zip_pieces(
+    zipped: ZipWriter, name: str, file: Segmented, scratch: str | None
+) -> tuple[str, int]:
+    """Zip ``file`` as ``name``; returns its SHA-256 (hex) and size. A file with no deflated
+    pieces (a tag file written here) is deflated now, into ``scratch``."""
+    digest, size, crc = _pieces_sha256(file.raw)
+    if file.deflated:
+        pieces, tail = file.deflated, FINAL_BLOCK
+    else:
+        assert scratch is not None and len(file.raw) == 1
+        target = os.path.join(scratch, "deflating")
+        with open(target, "wb") as handle, open(file.raw[0], "rb") as source:
+            deflating = Deflating(handle)
+            while chunk := source.read(CHUNK):
+                deflating.write(chunk)
+            deflating.finish()
+        pieces, tail = (target,), b""
+    compressed = sum(os.path.getsize(piece) for piece in pieces) + len(tail)
+    zipped.add_deflated(
+        name, crc=crc, size=size, compressed=compressed, chunks=_chained(pieces, tail)
+    )
+    return digest, size
+
+
+def _chained(pieces: Sequence[str], tail: bytes) -> Iterator[bytes]:
+    for piece in pieces:
+        with open(piece, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+    if tail:
+        yield tail
+
+
+def _read(handle: IO[bytes], length: int) -> Iterator[bytes]:
+    while length > 0:
+        chunk = handle.read(min(CHUNK, length))
+        if not chunk:
+            raise ValueError("a staged part's deflated file ends early")
+        length -= len(chunk)
+        yield chunk
+
+
+def _pieces_sha256(pieces: Sequence[str]) -> tuple[str, int, int]:
+    """SHA-256 (hex), size and CRC-32 of the concatenation of the files ``pieces``."""
     digest = hashlib.sha256()
-    large = length >= zipfile.ZIP64_LIMIT
-    with zipped.open(entry, "w", force_zip64=large) as target:
-        for source in sources:
-            with open(source, "rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    digest.update(chunk)
-                    target.write(chunk)
-    return digest.hexdigest()
-
-
-class _Hashing:
-    """A write-only stream that hashes and counts what passes through it to ``target``."""
-
-    def __init__(self, target: IO[bytes]) -> None:
-        self.target = target
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        self.size += len(data)
-        return self.target.write(data)
-
-    def hexdigest(self) -> str:
-        return self.digest.hexdigest()
+    size = crc = 0
+    for piece in pieces:
+        with open(piece, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                crc = zlib.crc32(chunk, crc)
+                size += len(chunk)
+    return digest.hexdigest(), size, crc
 
 
 def _encode_filename(path: str) -> str:
@@ -295,32 +391,11 @@ def _encode_filename(path: str) -> str:
     return path.replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _write(path: str, content: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(content)
-
-
 def _inside(path: str) -> PurePosixPath:
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts or not pure.parts:
         raise ValueError(f"{path!r} is not a path inside the bag")
     return pure
-
-
-def _files_under(root: str) -> Iterator[str]:
-    for folder, _, files in os.walk(root):
-        relative = os.path.relpath(folder, root)
-        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-        for file in files:
-            yield prefix + file
 
 
 def _safe_name(text: str) -> str:

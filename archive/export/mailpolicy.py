@@ -17,8 +17,10 @@ costs a dictionary lookup; the bytes are the library's own (tests/archive/test_e
 
 from __future__ import annotations
 
+import binascii
 import email.policy
 from collections import OrderedDict
+from email import quoprimime
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.policy import EmailPolicy
 from typing import Any
@@ -79,3 +81,30 @@ POLICY = CachingPolicy(**email.policy.SMTPUTF8.__dict__).clone(
 # Headers written unfolded up to RFC 5322's 998-character line limit: a folded X-RSMF header reads
 # back with the fold's whitespace, and Relativity compares some of them exactly.
 HEADER_POLICY = POLICY.clone(max_line_length=998)
+# The body line length set_content encodes to (SMTPUTF8's 78).
+BODY_LINE_LENGTH: int = POLICY.max_line_length or 78
+
+
+def header_bytes(name: str, value: object) -> bytes:
+    """A header as ``EmailMessage`` stores it (parsed by POLICY) and its generator writes it
+    (folded by HEADER_POLICY): for the writers that lay out the MIME structure themselves."""
+    return HEADER_POLICY.fold_binary(name, POLICY.header_store_parse(name, value)[1])
+
+
+def quoted_printable(text: str) -> bytes:
+    """A text part's body as ``set_content(text, charset="utf-8", cte="quoted-printable")``
+    stores it and the generator writes it: the lines joined by LF, encoded by the library's
+    quoted-printable to lines of at most BODY_LINE_LENGTH, then CRLF line ends."""
+    lines = text.encode("utf-8").splitlines()
+    data = quoprimime.body_encode((b"\n".join(lines) + b"\n").decode("latin-1"), BODY_LINE_LENGTH)
+    return data.replace("\n", "\r\n").encode("ascii")
+
+
+def base64_body(data: bytes) -> bytes:
+    """Bytes as ``set_content(data, ...)`` encodes them (base64 lines of
+    BODY_LINE_LENGTH // 4 * 3 bytes) and the generator writes them (CRLF)."""
+    step = BODY_LINE_LENGTH // 4 * 3
+    return b"".join(
+        binascii.b2a_base64(data[i : i + step]).replace(b"\n", b"\r\n")
+        for i in range(0, len(data), step)
+    )

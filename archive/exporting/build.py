@@ -23,6 +23,7 @@ signature).
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -35,7 +36,14 @@ from django.db.models import QuerySet
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
-from ..export.bag import BagInfo, TagContent, stage_payload, write_staged_bag_zip
+from ..export.bag import (
+    BagInfo,
+    Segmented,
+    SegmentedWriter,
+    TagContent,
+    stage_payload,
+    write_staged_bag_zip,
+)
 from ..export.payload import FORMATS, Counts, Tally, payload_files
 from ..export.records import ConversationSlice
 from ..ledger.models import LogCheckpoint, PendingLeaf
@@ -43,7 +51,7 @@ from ..ledger.services import checkpoint_log
 from ..ledger.signing import public_key_pem, sign
 from ..models import Message
 from .feed import ProvenRecords, conversation_slices
-from .parts import conversation_ranges, part_count, stage_in_parts
+from .parts import ProofsInParts, conversation_ranges, part_count, stage_in_parts
 from .proofs import checkpoint_json, write_proofs
 
 PROGRESS_EVERY = 0.5  # seconds between progress calls
@@ -158,30 +166,39 @@ def write_export(
                     generator=generator, tally=tally,
                 )  # fmt: skip
                 staged = [stage_payload(payload, staging)]
-        with tenant_scope(tenant):
-            key = checkpoint.key
-            sink = _Counting(out)
-            info = BagInfo(
-                tenant=tenant.slug, export_id=request.export_id, requester=request.requester,
-                matter=request.matter, query=request.query, date_from=request.date_from,
-                date_until=request.date_until, created_at=request.created_at,
-                software_version=software_version(), formats=request.formats,
-                counts=tally.counts(), legal_hold=request.legal_hold,
-            )  # fmt: skip
-            log_files: dict[str, TagContent] = {
-                "log/checkpoint.json": checkpoint_json(tenant=tenant, checkpoint=checkpoint),
-                "log/proofs.jsonl": lambda handle: write_proofs(
-                    tenant=tenant, checkpoint=checkpoint, proven=proven, out=handle
-                ),
-                "log/public-key.pem": public_key_pem(bytes(key.public_key)).encode("ascii"),
-            }
-            digest = write_staged_bag_zip(
-                staged,
-                info=info,
-                out=sink,  # type: ignore[arg-type]  # write and flush are all zipfile needs
-                tag_files=log_files,
-                sign=lambda manifest: sign(key, manifest),
-            )
+        # Started outside the tenant's scope (its transaction): the children open their own.
+        proofs = _proofs(tenant, checkpoint, proven, staging, parts)
+        try:
+            with tenant_scope(tenant):
+                key = checkpoint.key
+                sink = _Counting(out)
+                info = BagInfo(
+                    tenant=tenant.slug, export_id=request.export_id, requester=request.requester,
+                    matter=request.matter, query=request.query, date_from=request.date_from,
+                    date_until=request.date_until, created_at=request.created_at,
+                    software_version=software_version(), formats=request.formats,
+                    counts=tally.counts(), legal_hold=request.legal_hold,
+                )  # fmt: skip
+
+                def log_files() -> dict[str, TagContent]:  # called once the payload is zipped
+                    return {
+                        "log/checkpoint.json": checkpoint_json(
+                            tenant=tenant, checkpoint=checkpoint
+                        ),
+                        "log/proofs.jsonl": proofs(),
+                        "log/public-key.pem": public_key_pem(bytes(key.public_key)).encode("ascii"),
+                    }
+
+                digest = write_staged_bag_zip(
+                    staged,
+                    info=info,
+                    out=sink,  # type: ignore[arg-type]  # write and flush are all we need
+                    tag_files=log_files,
+                    sign=lambda manifest: sign(key, manifest),
+                )
+        finally:
+            if isinstance(proofs, ProofsInParts):
+                proofs.stop()
     return ExportResult(
         tag_manifest_sha256=digest,
         counts=tally.counts(),
@@ -189,6 +206,30 @@ def write_export(
         tree_size=checkpoint.size,
         size=sink.written,
     )
+
+
+def _proofs(
+    tenant: Tenant, checkpoint: LogCheckpoint, proven: ProvenRecords, staging: str, parts: int
+) -> Callable[[], Segmented]:
+    """``log/proofs.jsonl``: started now in ``parts`` processes (they run while this one zips
+    the payload) when the export is written in parts, else written here when asked for."""
+    folder = os.path.join(staging, "log")
+    os.makedirs(folder)
+    if parts > 1:
+        return ProofsInParts(
+            tenant=tenant, checkpoint=checkpoint, proven=proven, folder=folder, workers=parts
+        )
+
+    def here() -> Segmented:
+        raw, deflated = os.path.join(folder, "proofs.jsonl"), os.path.join(folder, "proofs.z")
+        with open(raw, "wb") as raw_out, open(deflated, "wb") as deflated_out:
+            write_proofs(
+                tenant=tenant, checkpoint=checkpoint, proven=proven,
+                out=SegmentedWriter(raw_out, deflated_out),
+            )  # fmt: skip
+        return Segmented(raw=(raw,), deflated=(deflated,))
+
+    return here
 
 
 class _Reporter:

@@ -33,11 +33,13 @@ from django.db.models import Count, QuerySet
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
-from ..export.bag import StagedPart, stage_payload
+from ..export.bag import Segmented, SegmentedWriter, StagedPart, stage_payload
 from ..export.payload import Tally, payload_files
 from ..export.records import ConversationSlice
+from ..ledger.models import LogCheckpoint
 from ..models import Message
 from .feed import ProvenRecords, conversation_slices
+from .proofs import proof_groups, write_proofs
 
 WAIT = 2.0  # seconds between checks that every child is still alive
 
@@ -226,3 +228,126 @@ def _reported(slices: Iterator[ConversationSlice], results: Any) -> Iterator[Con
     for selection in slices:
         yield selection
         results.put(("progress", len(selection.messages)))
+
+
+class ProofsInParts:
+    """``log/proofs.jsonl`` written by ``workers`` processes, each a range of the proofs'
+    groups of tiles (:func:`archive.exporting.proofs.proof_groups`): ``workers - 1`` forked
+    children, started at once (they run while this process zips the payload), and this process
+    for the first range once it has zipped the payload (:meth:`wait`). The proofs were the
+    largest serial share of a million-message export (~1.4 GB of JSON Lines proved, encoded
+    and deflated in one process: docs/benchmarks.md); one child fewer is one Django process
+    fewer in memory. The children inherit ``proven`` by the fork (nothing pickled).
+    :meth:`wait` gives the file as the bag takes it (:class:`archive.export.bag.Segmented`)."""
+
+    def __init__(
+        self,
+        *,
+        tenant: Tenant,
+        checkpoint: LogCheckpoint,
+        proven: ProvenRecords,
+        folder: str,
+        workers: int,
+    ) -> None:
+        groups = proof_groups(proven)
+        workers = max(1, min(workers, groups))
+        bounds = [groups * n // workers for n in range(workers + 1)]
+        self.jobs = [
+            _ProofJob(
+                index=n,
+                tenant=tenant,
+                checkpoint=checkpoint,
+                proven=proven,
+                groups=range(bounds[n], bounds[n + 1]),
+                raw=os.path.join(folder, f"proofs{n:03d}.jsonl"),
+                deflated=os.path.join(folder, f"proofs{n:03d}.z"),
+            )
+            for n in range(workers)
+        ]
+        context = billiard.get_context("fork")
+        self.results = context.Queue()
+        self.children = []
+        for job in self.jobs[1:]:
+            child = context.Process(target=_prove, args=(job, self.results), daemon=True)
+            child.start()
+            self.children.append(child)
+
+    def wait(self) -> Segmented:
+        try:
+            _write_proof_job(self.jobs[0])
+            done: set[int] = set()
+            while len(done) < len(self.children):
+                try:
+                    message: Any = self.results.get(timeout=WAIT)
+                except queues.Empty:
+                    lost = [
+                        c
+                        for i, c in enumerate(self.children, start=1)
+                        if i not in done and not c.is_alive()
+                    ]
+                    if lost and self.results.empty():
+                        raise PartFailed(
+                            "an export's proofs stopped without finishing"
+                            f" (exit {lost[0].exitcode})"
+                        ) from None
+                    continue
+                if message[0] == "done":
+                    done.add(message[1])
+                else:
+                    error = message[2]
+                    raise error if isinstance(error, BaseException) else PartFailed(str(error))
+        finally:
+            self.stop()
+        return Segmented(
+            raw=tuple(job.raw for job in self.jobs),
+            deflated=tuple(job.deflated for job in self.jobs),
+        )
+
+    __call__ = wait
+
+    def stop(self) -> None:
+        """End the children (when the export fails before waiting for them)."""
+        for child in self.children:
+            if child.is_alive() and child.exitcode is None:
+                child.terminate()
+            child.join()
+        self.results.close()
+        self.children = []
+
+
+@dataclass(frozen=True)
+class _ProofJob:
+    index: int
+    tenant: Tenant
+    checkpoint: LogCheckpoint
+    proven: ProvenRecords
+    groups: range
+    raw: str
+    deflated: str
+
+
+def _write_proof_job(job: _ProofJob) -> None:
+    with open(job.raw, "wb") as raw, open(job.deflated, "wb") as deflated:
+        write_proofs(
+            tenant=job.tenant, checkpoint=job.checkpoint, proven=job.proven,
+            out=SegmentedWriter(raw, deflated), groups=job.groups,
+        )  # fmt: skip
+
+
+def _prove(job: _ProofJob, results: Any) -> None:
+    detach_inherited_connections()
+    try:
+        _write_proof_job(job)
+        results.put(("done", job.index))
+    except BaseException as error:  # every failure goes to the parent, as raised if it pickles
+        try:
+            pickle.dumps(error)
+            results.put(("error", job.index, error))
+        except Exception:
+            results.put(("error", job.index, f"{type(error).__name__}: {error}"))
+    finally:
+        for connection in connections.all(initialized_only=True):
+            if connection.connection is not None:
+                connection.close()
+        results.close()
+        results.join_thread()

@@ -11,15 +11,19 @@ queries. Every proof is checked against the checkpoint's root before it is writt
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import IO, Any
 
+import numpy as np
+import numpy.typing as npt
 from django.db.models import Q
 
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
+from ..export.bag import SegmentedWriter
 from ..ledger import merkle
 from ..ledger.models import LogCheckpoint, LogLeaf, LogNode, LogSigningKey
 from ..ledger.services import TILE_HEIGHT, LogIntegrityError, checkpoint_document
@@ -51,47 +55,95 @@ def checkpoint_json(*, tenant: Tenant, checkpoint: LogCheckpoint) -> bytes:
     return (json.dumps(document, sort_keys=True, indent=2) + "\n").encode("ascii")
 
 
+def proof_groups(proven: ProvenRecords) -> int:
+    """How many groups of proofs (segments of ``log/proofs.jsonl``) the records make: one per
+    TILES_PER_QUERY tiles of the log holding exported records, in leaf order."""
+    tiles = len(np.unique(np.frombuffer(proven.indexes, dtype=np.int64) >> TILE_HEIGHT))
+    return -(-tiles // TILES_PER_QUERY)
+
+
 def write_proofs(
-    *, tenant: Tenant, checkpoint: LogCheckpoint, proven: ProvenRecords, out: IO[bytes]
+    *,
+    tenant: Tenant,
+    checkpoint: LogCheckpoint,
+    proven: ProvenRecords,
+    out: SegmentedWriter,
+    groups: range | None = None,
 ) -> int:
     """One JSON line per exported record, in leaf order: ``table``, ``id``, ``leaf_index``,
     ``leaf_hash``, ``path`` (hex, nearest sibling first); a message's also ``message_id`` (its
     wamid, read per group of tiles: a million wamids are not held in memory), a stored file's
     ``record`` (its canonical bytes, whose leaf hash verify.py recomputes). Returns the number
-    of proofs."""
+    of proofs.
+
+    Written a segment per group of tiles (:func:`proof_groups`); ``groups`` (all when None)
+    picks a range of them, so processes can share the work: the segments, and so the file and
+    its deflate, are the same however the groups are shared out."""
     size, root = checkpoint.size, bytes(checkpoint.root_hash)
     written = 0
+    # numpy, not lists: a million records' order as Python ints took ~80 MB (docs/benchmarks.md).
+    indexes = np.frombuffer(proven.indexes, dtype=np.int64)
+    order = np.argsort(indexes, kind="stable")
+    ordered = indexes[order]
+    if groups is not None:
+        tiles = np.unique(ordered >> TILE_HEIGHT)
+        chosen = tiles[groups.start * TILES_PER_QUERY : groups.stop * TILES_PER_QUERY]
+        if not len(chosen):
+            return 0
+        low = int(np.searchsorted(ordered, int(chosen[0]) << TILE_HEIGHT))
+        high = int(np.searchsorted(ordered, (int(chosen[-1]) + 1) << TILE_HEIGHT))
+        order, ordered = order[low:high], ordered[low:high]
     with tenant_scope(tenant):
         tree = _Tree(tenant, size)
-        order = sorted(range(len(proven)), key=proven.indexes.__getitem__)
-        for group in tree.proofs([proven.indexes[i] for i in order], order):
+        for group in tree.proofs(ordered, order):
             message_ids = [
                 proven.ids[p] for p, _, _ in group if TABLES[proven.tables[p]] == MESSAGE
             ]
             wamids = dict(
                 Message.objects.filter(tenant=tenant, pk__in=message_ids).values_list("pk", "wamid")
             )
-            for position, leaf_hash, path in group:
-                index = proven.indexes[position]
-                if not merkle.verify_inclusion(leaf_hash, index, size, path, root):
-                    raise LogIntegrityError(
-                        f"the stored tree of {tenant.slug} does not prove leaf {index}"
-                    )
-                table, record_id = TABLES[proven.tables[position]], proven.ids[position]
-                line: dict[str, Any] = {
-                    "table": table,
-                    "id": record_id,
-                    "leaf_index": index,
-                    "leaf_hash": leaf_hash.hex(),
-                    "path": [node.hex() for node in path],
-                }
-                if table == MESSAGE:
-                    line["message_id"] = wamids[record_id]
-                elif table == STORED_FILE:
-                    line["record"] = proven.records[record_id]
-                out.write(json.dumps(line, sort_keys=True, separators=(",", ":")).encode() + b"\n")
-                written += 1
+            out.segment(
+                functools.partial(
+                    _write_group,
+                    group=group,
+                    wamids=wamids,
+                    proven=proven,
+                    size=size,
+                    root=root,
+                    slug=tenant.slug,
+                )
+            )
+            written += len(group)
     return written
+
+
+def _write_group(
+    out: IO[bytes],
+    *,
+    group: list[tuple[int, bytes, list[bytes]]],
+    wamids: dict[int, str],
+    proven: ProvenRecords,
+    size: int,
+    root: bytes,
+    slug: str,
+) -> None:
+    for position, leaf_hash, path in group:
+        index = proven.indexes[position]
+        if not merkle.verify_inclusion(leaf_hash, index, size, path, root):
+            raise LogIntegrityError(f"the stored tree of {slug} does not prove leaf {index}")
+        table, record_id = TABLES[proven.tables[position]], proven.ids[position]
+        line: dict[str, Any] = {
+            "table": table,
+            "id": record_id,
+            "leaf_index": index,
+            "leaf_hash": leaf_hash.hex(),
+            "path": [node.hex() for node in path],
+        }
+        if table == MESSAGE:
+            line["message_id"] = wamids[record_id]
+        elif table == STORED_FILE:
+            line["record"] = proven.records[record_id]
+        out.write(json.dumps(line, sort_keys=True, separators=(",", ":")).encode() + b"\n")
 
 
 class _Tree:
@@ -126,12 +178,12 @@ class _Tree:
             self.tiles[last] = self._levels(self._read([last])[last])
 
     def proofs(
-        self, indexes: list[int], positions: list[int]
+        self, indexes: npt.NDArray[np.int64], positions: npt.NDArray[np.intp]
     ) -> Iterator[list[tuple[int, bytes, list[bytes]]]]:
         """(position, leaf hash, path) for each leaf index (sorted ascending), a list per group
         of tiles read together."""
         subtree = lambda start, end: merkle.range_root(start, end, self._perfect)  # noqa: E731
-        wanted = sorted({index >> TILE_HEIGHT for index in indexes})
+        wanted: list[int] = np.unique(indexes >> TILE_HEIGHT).tolist()
         cursor = 0
         for group_start in range(0, len(wanted), TILES_PER_QUERY):
             group = wanted[group_start : group_start + TILES_PER_QUERY]
@@ -146,11 +198,15 @@ class _Tree:
                             "with its stored node"
                         )
                     self.tiles[tile] = levels
-                while cursor < len(indexes) and indexes[cursor] >> TILE_HEIGHT == tile:
-                    index = indexes[cursor]
+                while cursor < len(indexes) and int(indexes[cursor]) >> TILE_HEIGHT == tile:
+                    index = int(indexes[cursor])
                     leaf = self.tiles[tile][0][index - (tile << TILE_HEIGHT)]
                     done.append(
-                        (positions[cursor], leaf, merkle.inclusion_path(index, self.size, subtree))
+                        (
+                            int(positions[cursor]),
+                            leaf,
+                            merkle.inclusion_path(index, self.size, subtree),
+                        )
                     )
                     cursor += 1
                 if tile != self.size >> TILE_HEIGHT:
