@@ -1,7 +1,8 @@
 """One shared vectorizing pass, one calibrated linear model per category (multi-label).
 
-Training: a TF-IDF of character n-grams within words (char_wb 2..5) next to one of words and word
-pairs, both over folded text and fitted once (the word block added 4.5 macro-F1 points on the
+Training: a TF-IDF of character n-grams within words (char_wb 2..5; a negated word's n-grams are
+features of their own, CharGrams) next to one of words and word pairs, both over folded text and
+fitted once (the word block added 4.5 macro-F1 points on the
 held-out groups of 2026-12-06 at the same hard-negative rate: "signal processing" is a pair);
 per category a LinearSVC on those features, and a Platt sigmoid fitted on out-of-fold decision
 scores, the folds made of whole groups. Scoring: one sparse product gives every category's score
