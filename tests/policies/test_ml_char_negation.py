@@ -124,3 +124,13 @@ def test_the_fast_path_and_the_explanations_agree_with_negated_char_features(
         score = model.scores(model.features([text]))[0, 0]
         shares = model.word_contributions(text, ["guarantee"])["guarantee"]
         assert sum(s for _, _, s in shares) == pytest.approx(score - model.bias[0], abs=1e-4)
+
+
+def test_a_text_without_a_known_word_has_no_evidence(models: dict[bool, TextModel]) -> None:
+    # "x" * 100_000 folds to "xx": two generic char n-grams and no word the model knows scored
+    # 0.52 for secrecy in tests/policies/test_classifier.py's model, over its cut.
+    model = models[True]
+    texts = ["x" * 100_000, "qzqzqz wvwvwv", "guaranteed 12%"]
+    probabilities = model.predict_proba(texts)[:, 0]
+    assert probabilities[0] == probabilities[1] == 0.0
+    assert probabilities[2] >= model.thresholds["guarantee"]
