@@ -28,8 +28,9 @@ from policies.ml import corpus  # noqa: E402
 from policies.ml.model import Params  # noqa: E402
 from policies.ml.training import train_from_corpus  # noqa: E402
 
-# The setup before this comparison; Params() is now "hard negatives weigh 3, negation".
-BASE = Params(negation=False, hard_negative_weight=1.0)
+# The setup before this comparison; Params() is now "hard negatives weigh 3, negation" with the
+# negation reaching the char block too.
+BASE = Params(negation=False, char_negation=False, hard_negative_weight=1.0)
 GRID = (0.1, 0.25, 0.5, 1.0, 2.0)
 VARIANTS: dict[str, Params] = {
     "baseline (svm C=0.5, char_wb 2..5 + words 1..2)": BASE,
@@ -56,6 +57,8 @@ VARIANTS: dict[str, Params] = {
     "hard negatives weigh 3, negation, char_wb 3..5": replace(
         BASE, hard_negative_weight=3.0, negation=True, ngram_min=3
     ),
+    "hard negatives weigh 3, negation in both blocks (kept: Params())": Params(),
+    "hard negatives weigh 3, negation in the word block only": Params(char_negation=False),
     "word block x1.5 (+ negation, hard negatives 3)": Params(word_scale=1.5),
     "word block x2 (+ negation, hard negatives 3)": Params(word_scale=2.0),
     "C 1.0": replace(BASE, c=1.0),

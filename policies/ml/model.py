@@ -1,7 +1,8 @@
 """One shared vectorizing pass, one calibrated linear model per category (multi-label).
 
-Training: a TF-IDF of character n-grams within words (char_wb 2..5) next to one of words and word
-pairs, both over folded text and fitted once (the word block added 4.5 macro-F1 points on the
+Training: a TF-IDF of character n-grams within words (char_wb 2..5; a negated word's n-grams are
+features of their own, CharGrams) next to one of words and word pairs, both over folded text and
+fitted once (the word block added 4.5 macro-F1 points on the
 held-out groups of 2026-12-06 at the same hard-negative rate: "signal processing" is a pair);
 per category a LinearSVC on those features, and a Platt sigmoid fitted on out-of-fold decision
 scores, the folds made of whole groups. Scoring: one sparse product gives every category's score
@@ -37,10 +38,10 @@ from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
 
 from policies.ml.corpus import Example
-from policies.ml.text import fold, tokens, word_tokens
+from policies.ml.text import fold, negated_words, tokens, word_tokens
 
 MIN_POSITIVES = 10  # a category with fewer training positives is left out of the model
-FORMAT = 2
+FORMAT = 3  # 3: the char block's analyzer is CharGrams (negation reaches it)
 THRESHOLD_FLOOR = 0.5
 
 
@@ -56,6 +57,9 @@ class Params:
     # NEG_ on the words after a negator (text.word_tokens): with hard negatives weighing 3,
     # +0.8 macro-F1 points and a fifth fewer hard negatives flagged (docs/benchmarks.md).
     negation: bool = True
+    # The same scopes in the char block: a negated word's n-grams are features of their own
+    # (CharGrams), or "no garantizada" keeps every n-gram of "garantizada" (guarantee 1.00).
+    char_negation: bool = True
     loss: str = "svm"  # "svm" (LinearSVC) or "logreg" (LogisticRegression, liblinear)
     balanced: bool = True  # class_weight="balanced"
     # Weigh each line by 1 / its group's size, so a phrasing written in six variants does not
@@ -125,9 +129,15 @@ class TextModel:
     def probabilities(self, matrix: object) -> NDArray[np.float64]:
         scores = self.scores(matrix)
         probabilities = 1.0 / (1.0 + np.exp(-(self.platt_a * scores + self.platt_b)))
-        # A text with no known n-gram (empty, emoji the corpus never used, another script) has
-        # no evidence: its score would be the bias alone, which says nothing about the text.
-        silent = np.asarray(matrix.getnnz(axis=1)) == 0  # type: ignore[attr-defined]
+        # A text with no known word or word pair (empty, emoji the corpus never used, another
+        # script, "x" * 100_000 folded to "xx") has no evidence: its score is the bias plus a
+        # few generic char n-grams, near the cut, and says nothing about the text (the 'xx'
+        # message scored 0.52 for secrecy). No held-out or unseen corpus line lacks a known
+        # word, so this changes none of the reported figures.
+        indptr = matrix.indptr  # type: ignore[attr-defined]
+        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        words = matrix.indices >= len(self.vectorizer.vocabulary_)  # type: ignore[attr-defined]
+        silent = np.bincount(rows[words], minlength=len(indptr) - 1) == 0
         probabilities[silent] = 0.0
         return probabilities
 
@@ -150,10 +160,11 @@ class TextModel:
         if fast is not None:
             char_columns = fast.char_columns
         else:
-            chars, chars_vocabulary = _analyzer(self.vectorizer), self.vectorizer.vocabulary_
+            chars_vocabulary = self.vectorizer.vocabulary_
+            grams = char_grams(self.vectorizer)
 
-            def char_columns(word: str) -> list[int]:
-                return [chars_vocabulary[g] for g in chars(word) if g in chars_vocabulary]
+            def char_columns(word: str, negated: bool = False) -> list[int]:
+                return [chars_vocabulary[g] for g in grams(word, negated) if g in chars_vocabulary]
 
         word_vocabulary: dict[str, int] = self.words.vocabulary_
         offset = len(self.vectorizer.vocabulary_)
@@ -168,11 +179,19 @@ class TextModel:
         # The word block's tokens of the whole text (negation scopes cross whitespace), handed
         # out to the whitespace-separated words they came from.
         marked = iter(word_tokens(fold(text), negation=negation))
+        char_analyzer = self.vectorizer.analyzer
+        scopes = (
+            negated_words(fold(text))
+            if isinstance(char_analyzer, CharGrams) and char_analyzer.negation
+            else None
+        )
         recent: list[tuple[str, int]] = []  # the last words, with their numbers
         spans: list[tuple[int, int]] = []
         for number, (start, end, folded) in enumerate(tokens(text)):
             spans.append((start, end))
-            found = char_columns(folded)
+            found = char_columns(
+                folded, scopes is not None and number < len(scopes) and scopes[number]
+            )
             owners += [number] * len(found)
             features += found
             counts += [1.0] * len(found)
@@ -211,12 +230,71 @@ class TextModel:
         return out
 
 
+# Prefixed to each n-gram of a word in a negator's scope: "¬gar" is not "gar". A character
+# fold() keeps and chat hardly uses, so a real n-gram almost never looks like a negated one.
+NEGATED_GRAM = "\u00ac"
+
+
+@dataclass(frozen=True, slots=True)
+class CharGrams:
+    """The char block's analyzer: scikit-learn's char_wb n-grams (each whitespace-separated
+    word padded with one space each side, n-grams within it), the same list in the same order,
+    except that with `negation` the n-grams of a word in a negator's scope (text.negated_words)
+    carry NEGATED_GRAM. A class, not a closure, so the fitted vectorizer pickles.
+
+    Written here rather than wrapping build_analyzer(): the word is the unit the fast path
+    caches, and the negation flag is per word, which scikit-learn's analyzer has no place for.
+    tests/policies/test_ml_char_negation.py checks it against scikit-learn's char_wb.
+    """
+
+    min_n: int = 2
+    max_n: int = 5
+    negation: bool = False
+
+    def word(self, word: str, negated: bool = False) -> list[str]:
+        padded = f" {word} "
+        size = len(padded)
+        grams: list[str] = []
+        for n in range(self.min_n, self.max_n + 1):
+            if size <= n:  # the whole padded word is shorter than n: counted once, then stop
+                grams.append(padded)
+                break
+            grams.extend(padded[i : i + n] for i in range(size - n + 1))
+        if negated:
+            return [NEGATED_GRAM + gram for gram in grams]
+        return grams
+
+    def __call__(self, folded: str) -> list[str]:
+        words = folded.split()
+        scopes = negated_words(folded) if self.negation else None
+        if scopes is None:
+            return [gram for word in words for gram in self.word(word)]
+        return [
+            gram
+            for word, negated in zip(words, scopes, strict=True)
+            for gram in self.word(word, negated)
+        ]
+
+
 @functools.lru_cache(maxsize=4)
-def _analyzer(vectorizer: TfidfVectorizer) -> Callable[[str], list[str]]:
-    """The vectorizer's own n-gram function, built once per loaded model (estimators hash by
-    identity, so a retrained model gets its own)."""
-    analyzer: Callable[[str], list[str]] = vectorizer.build_analyzer()
-    return analyzer
+def char_grams(vectorizer: TfidfVectorizer) -> Callable[[str, bool], list[str]]:
+    """One word's char n-grams as this fitted vectorizer makes them (negated or not), built once
+    per loaded model (estimators hash by identity, so a retrained model gets its own). A model
+    from before CharGrams used scikit-learn's own char_wb, which has no negated n-grams."""
+    analyzer = vectorizer.analyzer
+    if isinstance(analyzer, CharGrams):
+        return analyzer.word
+    built: Callable[[str], list[str]] = vectorizer.build_analyzer()
+
+    def plain(word: str, negated: bool = False) -> list[str]:
+        return built(word)
+
+    return plain
+
+
+# The cache key of a word in a negator's scope: a character fold() never leaves inside a word
+# (split() cuts at it), so it cannot collide with a word's own key.
+_NEGATED_KEY = "\n"
 
 
 class FastFeatures:
@@ -235,7 +313,9 @@ class FastFeatures:
     MAX_CACHED_WORDS = 200_000  # ~100 MB at worst; a full cache starts again rather than grow
 
     def __init__(self, chars: TfidfVectorizer, words: TfidfVectorizer) -> None:
-        self._char_grams: Callable[[str], list[str]] = chars.build_analyzer()
+        self._char_grams = char_grams(chars)
+        analyzer = chars.analyzer
+        self._char_negation = isinstance(analyzer, CharGrams) and analyzer.negation
         self._char_vocabulary: dict[str, int] = chars.vocabulary_
         # Our own analyzer is called as is (build_analyzer would wrap it in a decode step that
         # does nothing for str input).
@@ -261,24 +341,29 @@ class FastFeatures:
         return all(
             (v.norm, v.use_idf, v.binary, v.sublinear_tf) == ("l2", True, False, chars.sublinear_tf)
             for v in (chars, words)
-        ) and (chars.analyzer, chars.preprocessor, chars.lowercase) == ("char_wb", None, False)
+        ) and (
+            (chars.analyzer, chars.preprocessor, chars.lowercase) == ("char_wb", None, False)
+            or isinstance(chars.analyzer, CharGrams)
+        )
 
-    def char_columns(self, word: str) -> list[int]:
+    def char_columns(self, word: str, negated: bool = False) -> list[int]:
         """The char block's columns of one folded word, an n-gram as often as it occurs."""
-        packed = self._cache.get(word)
+        key = _NEGATED_KEY + word if negated else word
+        packed = self._cache.get(key)
         columns: list[int] = np.frombuffer(
-            self._word(word) if packed is None else packed, np.int32
+            self._word(word, negated) if packed is None else packed, np.int32
         ).tolist()
         return columns
 
-    def _word(self, word: str) -> bytes:
+    def _word(self, word: str, negated: bool = False) -> bytes:
         vocabulary = self._char_vocabulary
-        columns = [vocabulary[g] for g in self._char_grams(word) if g in vocabulary]
+        columns = [vocabulary[g] for g in self._char_grams(word, negated) if g in vocabulary]
         if len(self._cache) >= self.MAX_CACHED_WORDS:
             self._cache.clear()
         # Kept as int32 bytes: a message's columns are then one bytes.join, and the batch's one
         # np.frombuffer, instead of a Python list of ints converted number by number.
-        packed = self._cache[word] = np.asarray(columns, dtype=np.int32).tobytes()
+        packed = np.asarray(columns, dtype=np.int32).tobytes()
+        self._cache[_NEGATED_KEY + word if negated else word] = packed
         return packed
 
     def __call__(self, texts: Sequence[str], word_scale: float = 1.0) -> sparse.csr_matrix:
@@ -289,9 +374,16 @@ class FastFeatures:
         for text in texts:
             folded = fold(text)
             parts = []
-            for word in folded.split():
-                packed = cache.get(word)
-                parts.append(self._word(word) if packed is None else packed)
+            scopes = negated_words(folded) if self._char_negation else None
+            if scopes is None:
+                for word in folded.split():
+                    packed = cache.get(word)
+                    parts.append(self._word(word) if packed is None else packed)
+            else:
+                for word, negated in zip(folded.split(), scopes, strict=True):
+                    key = _NEGATED_KEY + word if negated else word
+                    packed = cache.get(key)
+                    parts.append(self._word(word, negated) if packed is None else packed)
             char_parts.append(b"".join(parts))
             before = len(word_columns)
             word_columns += [c for g in self._word_grams(folded) if (c := columns_of.get(g))]
@@ -371,8 +463,7 @@ def _words(params: Params) -> TfidfVectorizer:
 
 def _vectorizer(params: Params) -> TfidfVectorizer:
     return TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(params.ngram_min, params.ngram_max),
+        analyzer=CharGrams(params.ngram_min, params.ngram_max, negation=params.char_negation),
         min_df=params.min_df,
         sublinear_tf=params.sublinear,
         lowercase=False,  # fold() already did, with accents and stretched letters

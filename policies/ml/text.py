@@ -54,6 +54,9 @@ NEGATORS = frozenset(
         "nahi", "nahin", "nhi", "mat", "bina",
     }
 )  # fmt: skip
+# Hindi negates after the word too: "guaranteed nahi hai", "delete nahi karunga". The word just
+# before one of these (in the same clause) is in scope as well as the words after it.
+POSTPOSED = frozenset({"nahi", "nahin", "nhi"})
 NEGATED = "neg_"
 # The scope of a negator ends at punctuation or a line break ("don't worry. I guarantee it").
 _WORD = re.compile(r"(?u)\w+")
@@ -81,9 +84,47 @@ def word_tokens(folded: str, *, negation: bool = False) -> list[str]:
             previous = ""
             continue
         if token in NEGATORS or (token == "t" and previous.endswith("n")):
+            if token in POSTPOSED and previous and previous not in NEGATORS:
+                out[-1] = NEGATED + previous
             out.append(token)
             negated = True
         else:
             out.append(NEGATED + token if negated else token)
         previous = token
     return out
+
+
+def negated_words(folded: str) -> list[bool] | None:
+    """For each whitespace-separated word of already folded text, whether it stands in a
+    negator's scope (its first letter/digit run is one `word_tokens` marks NEG_); None when the
+    text has no negator at all, the usual case, so callers skip the work.
+
+    The char n-gram block reads whole words, so this is the word-level view of the same scopes:
+    "rentabilidad no garantizada" gives [False, False, True].
+    """
+    found = _WORD.findall(folded)
+    if NEGATORS.isdisjoint(found) and "t" not in found:
+        return None
+    flags: list[bool] = []
+    negated = False
+    previous = ""
+    previous_word = -1  # the whitespace word holding `previous`
+    for number, word in enumerate(folded.split()):
+        flag: bool | None = None
+        for token in _WORD_OR_STOP.findall(word):
+            if token in _STOPS:
+                negated = False
+                previous = ""
+                continue
+            negator = token in NEGATORS or (token == "t" and previous.endswith("n"))
+            if token in POSTPOSED and previous and previous not in NEGATORS:
+                if previous_word < number:
+                    flags[previous_word] = True
+                else:  # "guaranteed-nahi": one whitespace word
+                    flag = True
+            if flag is None:
+                flag = negated and not negator
+            negated = negated or negator
+            previous, previous_word = token, number
+        flags.append(bool(flag))
+    return flags

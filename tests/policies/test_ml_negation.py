@@ -26,7 +26,8 @@ def _marked(text: str) -> list[str]:
         ("no te garantizo nada\nmañana hablamos",
          ["te", "garantizo", "nada"], ["manana", "hablamos"]),
         ("ye baat kisi ko mat batana, theek hai", ["batana"], ["theek", "hai"]),
-        ("guarantee nahi de sakta? bol", ["de", "sakta"], ["bol"]),
+        # Hindi negates after the word too: the word before "nahi" is in scope.
+        ("guarantee nahi de sakta? bol", ["guarantee", "de", "sakta"], ["bol"]),
     ],
 )  # fmt: skip
 def test_words_in_a_negator_s_scope_are_marked_up_to_punctuation(
