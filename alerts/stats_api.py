@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from archive.selectors import READ_ROLES
-from compliance_hub.api.base import TenantGenericAPIView
+from compliance_hub.api.base import TenantAPIMixin, TenantGenericAPIView
 from compliance_hub.api.responses import INVALID
 from compliance_hub.csv_cells import spreadsheet_safe
 
@@ -155,12 +155,11 @@ def series_payload(found: Series, span: StatsRange) -> dict[str, Any]:
 # --- views ---------------------------------------------------------------------------
 
 
-class StatsIndexView(TenantGenericAPIView):
-    """The dashboard's series, each at its own address."""
+class StatsIndexView(TenantAPIMixin):
+    """The dashboard's series, each at its own address. A plain view (no queryset): what it
+    lists is the code's, not the database's."""
 
     allowed_roles = READ_ROLES
-    serializer_class = StatsIndexEntrySerializer
-    pagination_class = None
 
     @extend_schema(responses=StatsIndexEntrySerializer(many=True))
     def get(self, request: Request) -> Response:
