@@ -26,6 +26,7 @@ from .services import (
     AlertError,
     ClaimConflict,
     InvalidTransition,
+    SeniorReviewOnly,
     StaleAlert,
     assign_alert,
     transition_alert,
@@ -148,7 +149,7 @@ def bulk_transition(
                 alert=alert, actor=actor, to=to, disposition=disposition, rationale=rationale,
                 expected_version=choice.expected_version,
             )  # fmt: skip
-        except (ClaimConflict, StaleAlert, InvalidTransition) as refused:
+        except (ClaimConflict, StaleAlert, InvalidTransition, SeniorReviewOnly) as refused:
             outcome.skipped.append(Skipped(alert.pk, str(refused)))
             continue
         outcome.changed.append(alert.pk)

@@ -79,7 +79,7 @@ t=$SECONDS
 rc=0
 workers=()
 if [ "${TEST_WORKERS:-2}" != 0 ]; then
-    workers=(-n "${TEST_WORKERS:-2}" --dist loadgroup)
+    workers=(-n "${TEST_WORKERS:-2}")
 fi
 .venv/bin/python -m pytest "${workers[@]}" "$@" || rc=$?
 lap pytest "$t"

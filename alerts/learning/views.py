@@ -27,6 +27,7 @@ from policies.learning import (
 )
 from policies.models import FirmModel
 
+from ..models import Alert
 from .comparison import rows
 from .selectors import example_counts, false_positive_rates, recent_examples
 from .services import ExampleError, exclude_example, include_example
@@ -133,9 +134,16 @@ def rollback(request: TenantRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("alerts:learning"))
 
 
+def _own_alert_or_404(request: TenantRequest, pk: int) -> None:
+    """Another firm's alert (or none) is a 404, as everywhere, not a message on our page."""
+    if not Alert.objects.filter(tenant=request.tenant, pk=pk).exists():
+        raise Http404("No such alert.")
+
+
 @role_required(Role.ADMIN)
 @require_POST
 def exclude(request: TenantRequest, pk: int) -> HttpResponse:
+    _own_alert_or_404(request, pk)
     try:
         exclude_example(tenant=request.tenant, actor=Actor.from_request(request), alert_id=pk)
     except ExampleError as error:
@@ -148,6 +156,7 @@ def exclude(request: TenantRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_POST
 def include(request: TenantRequest, pk: int) -> HttpResponse:
+    _own_alert_or_404(request, pk)
     try:
         include_example(tenant=request.tenant, actor=Actor.from_request(request), alert_id=pk)
     except ExampleError as error:

@@ -35,17 +35,32 @@ def test_bulk_escalation_moves_each_alert_with_its_own_history(alerts, tenant_a,
     assert bulk.actor_id == oscar.user.pk and bulk.details["to"] == "escalated"
 
 
-def test_an_illegal_move_for_one_alert_skips_only_that_one(alerts, tenant_a, oscar):
+def test_an_illegal_move_for_one_alert_skips_only_that_one(alerts, tenant_a, oscar, alice):
+    first, second = alerts
+    bulk_transition(
+        tenant=tenant_a, actor=Actor.for_user(oscar.user), chosen=[Chosen(first.pk)],
+        to=Status.ESCALATED,
+    )  # fmt: skip
+    outcome = bulk_transition(
+        tenant=tenant_a, actor=Actor.for_user(alice.user),
+        chosen=[Chosen(first.pk), Chosen(second.pk)], to=Status.IN_REVIEW,
+    )  # fmt: skip
+    assert outcome.changed == [second.pk]
+    assert [s.alert_id for s in outcome.skipped] == [first.pk]
+    assert outcome.skipped[0].reason == "An alert that is escalated cannot be in review directly."
+    assert _stored(first).status == Status.ESCALATED
+
+
+def test_a_plain_officers_bulk_skips_the_second_level_alerts(alerts, tenant_a, oscar):
     first, second = alerts
     actor = Actor.for_user(oscar.user)
     bulk_transition(tenant=tenant_a, actor=actor, chosen=[Chosen(first.pk)], to=Status.ESCALATED)
     outcome = bulk_transition(
         tenant=tenant_a, actor=actor, chosen=[Chosen(first.pk), Chosen(second.pk)],
-        to=Status.IN_REVIEW,
+        to=Status.CLOSED, disposition="false_positive", rationale="noise",
     )  # fmt: skip
     assert outcome.changed == [second.pk]
-    assert [s.alert_id for s in outcome.skipped] == [first.pk]
-    assert outcome.skipped[0].reason == "An alert that is escalated cannot be in review directly."
+    assert outcome.skipped[0].reason == "Only senior officers and admins work escalated alerts."
     assert _stored(first).status == Status.ESCALATED
 
 

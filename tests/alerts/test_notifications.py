@@ -55,9 +55,12 @@ def _assert_leaks_nothing(message: mail.EmailMessage) -> None:
     assert "5511999" not in message.body  # the client's number
 
 
-def test_supervisors_are_the_admins(tenant_a, alice, oscar, audrey, bob):
-    assert SUPERVISOR_ROLES == (Role.ADMIN,)
-    assert [u.email for u in supervisors(tenant_a)] == [alice.email]
+def test_supervisors_are_the_senior_officers_and_admins(
+    tenant_a, alice, oscar, audrey, bob, person_factory
+):
+    assert SUPERVISOR_ROLES == (Role.SENIOR_OFFICER, Role.ADMIN)
+    senior = person_factory("sam@firm-a.example", tenant=tenant_a, role=Role.SENIOR_OFFICER)
+    assert sorted(u.email for u in supervisors(tenant_a)) == sorted([alice.email, senior.email])
 
 
 def test_assignment_emails_the_new_assignee_only(alerts, tenant_a, alice, oscar, audrey, bob):

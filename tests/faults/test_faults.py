@@ -4,7 +4,9 @@ arriving. After each: every acknowledged delivery archived exactly once and scan
 lost, nothing stored or logged twice; each prints its figure line. At the end the firm's archive
 still verifies against its signed Merkle log.
 
-The tests share one stack and run in order in one process (xdist_group)."""
+One test runs the drills in order on one stack: the stack is a single set of ports and data, so
+two pytest processes must never start it at once (a module of several tests can be split
+between xdist's workers, and each would start and stop the same servers)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,6 @@ import time
 import pytest
 
 from tests.faults.harness import FaultStack, Ledger, Sender, stack, wait_for
-
-pytestmark = pytest.mark.xdist_group("faults")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def assert_whole(ledger: Ledger) -> None:
     assert ledger.acknowledged == ledger.sent == ledger.archived == ledger.scanned, ledger
 
 
-def test_a_worker_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(faults, capsys):
+def drill_kill_the_worker(faults, capsys):
     sender = Sender(faults, "kill-worker", count=400, rate=80).start()
     wait_for(lambda: rig_archived(faults, sender) >= 20, timeout=120,
              what="the worker to start archiving")  # fmt: skip
@@ -70,9 +70,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(faul
     assert_whole(ledger)
 
 
-def test_redis_gone_for_30_seconds_webhooks_still_answer_200_and_the_sweeper_catches_up(
-    faults, capsys
-):
+def drill_redis_gone_for_30_seconds(faults, capsys):
     sender = Sender(faults, "redis-down", count=250, rate=5).start()
     time.sleep(8)
     stack("stop-redis")
@@ -88,9 +86,7 @@ def test_redis_gone_for_30_seconds_webhooks_still_answer_200_and_the_sweeper_cat
     assert_whole(ledger)
 
 
-def test_postgresql_stopped_webhooks_answer_5xx_never_200_and_retries_are_archived_once(
-    faults, capsys
-):
+def drill_postgresql_stopped(faults, capsys):
     sender = Sender(faults, "postgres-down", count=200, rate=5).start()
     time.sleep(8)
     stack("stop-postgres")
@@ -107,7 +103,7 @@ def test_postgresql_stopped_webhooks_answer_5xx_never_200_and_retries_are_archiv
     assert_whole(ledger)
 
 
-def test_gunicorn_restarted_under_load_loses_no_acknowledged_delivery(faults, capsys):
+def drill_restart_gunicorn(faults, capsys):
     sender = Sender(faults, "restart-web", count=400, rate=20).start()
     time.sleep(5)
     faults.web.stop()  # TERM: gunicorn finishes the requests it has, then exits
@@ -118,7 +114,7 @@ def test_gunicorn_restarted_under_load_loses_no_acknowledged_delivery(faults, ca
     assert_whole(ledger)
 
 
-def test_after_every_fault_the_archive_still_verifies_against_its_log(faults):
+def drill_verify_the_archive(faults):
     faults.manage("checkpoint_log", "demo", "--force")
     out = faults.manage("verify_archive", "demo")
     assert "OK" in out or "verified" in out.lower(), out
@@ -129,3 +125,13 @@ def rig_archived(rig: FaultStack, sender: Sender) -> int:
         "SELECT count(*) FROM archive_message WHERE wamid LIKE %s", (sender.prefix + "%",)
     )
     return int(str(count))
+
+
+def test_each_fault_loses_nothing_and_stores_nothing_twice(faults, capsys):
+    """A worker killed mid-batch; Redis gone 30 s (webhooks still 200); PostgreSQL stopped
+    (5xx, never 200); gunicorn restarted under load; then the archive still verifies."""
+    drill_kill_the_worker(faults, capsys)
+    drill_redis_gone_for_30_seconds(faults, capsys)
+    drill_postgresql_stopped(faults, capsys)
+    drill_restart_gunicorn(faults, capsys)
+    drill_verify_the_archive(faults)

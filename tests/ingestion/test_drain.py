@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from archive.ledger.models import PendingLeaf
 from archive.models import Conversation, Message
+from compliance_hub.db_roles import set_role
 from compliance_hub.tenancy.context import tenant_scope
 from ingestion import processing, wakeup
 from ingestion.models import Delivery
@@ -174,16 +176,24 @@ def test_a_message_two_deliveries_of_one_batch_carry_is_archived_once(tenant_a, 
 
 
 def test_a_delivery_that_fails_in_a_batch_fails_alone(tenant_a, connected_employee):
-    """A wamid longer than the archive's column makes its delivery fail: the batch is undone
-    and processed one by one, so the others are archived and only that one waits, failed, for
-    the sweeper."""
+    """A delivery the database refuses makes its batch fail: the batch is undone and processed
+    one by one, so the others are archived and only that one waits, failed, for the sweeper.
+    (The database itself refuses it: a check constraint on one wamid, for this test only; an
+    overlong wamid, the old way to fail one, is now refused as oversized and never fails.)"""
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+        cursor.execute(
+            "ALTER TABLE archive_message ADD CONSTRAINT test_refuses_one "
+            "CHECK (wamid <> 'wamid.REFUSED50')"
+        )
+    set_role(connection, settings.DB_APP_ROLE)
     good = store(tenant_a, 3)
-    [bad] = store(tenant_a, 1, first=50, wamid="wamid." + "X" * 300 + "{}")
+    [bad] = store(tenant_a, 1, first=50, wamid="wamid.REFUSED{}")
     assert process_pending_batch(tenant=tenant_a) == 4
     with tenant_scope(tenant_a):
         failed = Delivery.objects.get(pk=bad)
         assert failed.status == Delivery.Status.FAILED and failed.attempts == 1
-        assert "DataError" in failed.last_error
+        assert "IntegrityError" in failed.last_error
         done = Delivery.objects.filter(pk__in=good)
         assert [d.status for d in done] == [Delivery.Status.PROCESSED] * 3
         assert [d.attempts for d in done] == [1, 1, 1]
