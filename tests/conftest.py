@@ -30,13 +30,33 @@ def _flush_as_owner(original):
             cursor.execute("RESET ROLE")
             cursor.execute("SELECT set_config('app.allow_flush', 'on', false)")
         try:
-            return original(ops, sql_list)
+            return _retrying_deadlocks(lambda: original(ops, sql_list))
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('app.allow_flush', '', false)")
             set_role(connection, settings.DB_APP_ROLE)
 
     return execute_sql_flush
+
+
+def _retrying_deadlocks(flush, attempts: int = 5):
+    """A real Celery worker may still be finishing a test's follow-up tasks (notifications, the
+    sweeps) while the TRUNCATE takes its locks; PostgreSQL then breaks the deadlock by failing
+    one side, sometimes the TRUNCATE (seen in CI). The flush runs in its own transaction, so
+    running it again once the worker's transaction is gone is safe."""
+    import time
+
+    from psycopg2 import errors
+
+    for attempt in range(attempts):
+        try:
+            return flush()
+        except Exception as exc:  # Django wraps nothing here: psycopg2's error arrives as is
+            cause = exc.__cause__ or exc
+            retriable = isinstance(cause, (errors.DeadlockDetected, errors.LockNotAvailable))
+            if not retriable or attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 @pytest.fixture(scope="session")
