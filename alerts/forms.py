@@ -47,7 +47,11 @@ class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(choices=STATUS_FILTER, required=False)
     severity = forms.ChoiceField(choices=SEVERITIES, required=False)
     policy = forms.ModelChoiceField(queryset=Policy.objects.none(), required=False)
-    category = forms.CharField(max_length=64, required=False)
+    # Free text, since a firm's own term rules name their own categories; the built-in ones are
+    # offered by name (the page's datalist "alert-categories").
+    category = forms.CharField(
+        max_length=64, required=False, widget=forms.TextInput(attrs={"list": "alert-categories"})
+    )
     employee = forms.ModelChoiceField(queryset=Employee.objects.none(), required=False)
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
     assignee = forms.ChoiceField(required=False)

@@ -31,12 +31,23 @@ def pipeline_health(*, tenant: Tenant, window: timedelta = timedelta(hours=24)) 
     ).aggregate(oldest=Min("received_at"))["oldest"]
     refusals = Refusal.objects.filter(tenant=tenant, created_at__gte=since)
     by_reason = dict(refusals.order_by().values_list("reason").annotate(n=Count("pk")))
-    numbers = list(
-        refusals.order_by()
-        .values("phone_number_id", "reason")
+    numbers: list[dict[str, Any]] = [
+        dict(row)
+        for row in refusals.order_by()
+        .values("phone_number_id", "reason", "employee_pk")
         .annotate(n=Count("pk"), last=Max("created_at"))
         .order_by("-n")[:5]
-    )
+    ]
+    # Named as people know them (the employee and their number), not by Meta's number id.
+    known = [row["employee_pk"] for row in numbers if row["employee_pk"] is not None]
+    people = {
+        e.pk: e
+        for e in Employee.objects.filter(tenant=tenant, pk__in=known).only(
+            "full_name", "phone_number"
+        )
+    }
+    for row in numbers:
+        row["employee"] = people.get(row["employee_pk"])
     return {
         "received": sum(by_status.values()),
         "by_status": {status: by_status.get(status, 0) for status in Delivery.Status.values},

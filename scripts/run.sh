@@ -15,7 +15,9 @@ SIMULATE_RATE=${SIMULATE_RATE:-2}
 STATE=$REPO_ROOT/.stack/run
 LOG_DIR=$STATE/logs
 PIDS_FILE=$STATE/app.pids
-READY_TIMEOUT=${READY_TIMEOUT:-60}
+# A busy machine (other builds, a test run) can take minutes to import the app and load the
+# classifiers in every gunicorn worker: give up only when the web server has died, or after this.
+READY_TIMEOUT=${READY_TIMEOUT:-300}
 
 say() { echo "run: $*"; }
 die() {
@@ -160,12 +162,12 @@ show_logs() {
 
 http_status() { # URL -> HTTP status code, or 000
     if command -v curl >/dev/null 2>&1; then
-        curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" 2>/dev/null || true
+        curl -s -o /dev/null -m 10 -w '%{http_code}' "$1" 2>/dev/null || true
     else
         .venv/bin/python - "$1" <<'PY' 2>/dev/null || echo 000
 import sys, urllib.error, urllib.request
 try:
-    print(urllib.request.urlopen(sys.argv[1], timeout=2).status)
+    print(urllib.request.urlopen(sys.argv[1], timeout=10).status)
 except urllib.error.HTTPError as e:
     print(e.code)
 PY
@@ -173,6 +175,7 @@ PY
 }
 
 deadline=$((SECONDS + READY_TIMEOUT))
+waited_from=$SECONDS
 until [ "$(http_status "http://127.0.0.1:$PORT/readyz")" = 200 ]; do
     kill -0 "$WEB_PID" 2>/dev/null || {
         show_logs
@@ -181,6 +184,10 @@ until [ "$(http_status "http://127.0.0.1:$PORT/readyz")" = 200 ]; do
     if [ $SECONDS -ge $deadline ]; then
         show_logs
         die "http://127.0.0.1:$PORT/readyz did not answer 200 within ${READY_TIMEOUT}s"
+    fi
+    if [ $((SECONDS - waited_from)) -ge 20 ]; then
+        say "still waiting for the web server to answer (a busy machine is slow to start it)"
+        waited_from=$SECONDS
     fi
     sleep 0.5
 done

@@ -102,6 +102,27 @@ def test_the_capture_panel_speaks_plainly_without_codes_or_api_paths(client, ten
     assert "/api/v1/" not in page and "Not JSON" not in page
 
 
+@pytest.mark.usefixtures("connected_employee")
+def test_refused_messages_name_the_employee_and_their_number(client, tenant_a, alice):
+    """Refusals of a known employee's number are listed by the person and the number people
+    know, not by Meta's number id."""
+    from tests.consent.employees import add_employee
+
+    add_employee(tenant_a, "Fay Rocha", "+5511987655555", "777000778")
+    delivery = deliver(
+        client,
+        tenant_a,
+        payloads.inbound_text(
+            phone_number_id="777000778", wamid="wamid.F1", text="x", timestamp=now_seconds()
+        ),
+    )
+    process(tenant_a, delivery)
+    login(client, alice)
+    page = words(client.get("/"))
+    assert "Fay Rocha (+55 11 98765-5555): 1 message refused." in page
+    assert "WhatsApp number id 777000778" not in page
+
+
 def test_the_consent_panel_does_not_claim_capture_and_counts_in_good_english(
     client, tenant_a, oscar
 ):

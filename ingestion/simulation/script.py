@@ -31,7 +31,16 @@ CLIENT_NAMES = {
     "en": ["Anil Kapoor", "Meera Kumar", "Sarah Collins", "David Chen"],
     "hi": ["Rohit Verma", "Neha Gupta", "Vikram Singh", "Pooja Iyer"],
 }
-COUNTRY_CODE = {"pt": "55119", "es": "34611", "en": "91981", "hi": "91982"}
+# Each language's clients get mobile numbers of a country that speaks it: the prefix and how
+# many digits follow, so that every number is a valid one (São Paulo mobiles are 55 11 9 and
+# eight digits, Spanish mobiles 34 6 and eight, Indian mobiles 91 and ten).
+MOBILE_PLAN = {"pt": ("55119", 8), "es": ("346", 8), "en": ("91981", 7), "hi": ("91982", 7)}
+
+
+def mobile_number(language: str, serial: int) -> str:
+    """The digits of a valid mobile number for ``language``'s country, unique per ``serial``."""
+    prefix, digits = MOBILE_PLAN[language]
+    return f"{prefix}{serial % 10**digits:0{digits}d}"
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,7 @@ class Simulation:
             for index in range(3):
                 language = languages[index % len(languages)]
                 name = CLIENT_NAMES[language][(index + len(self.conversations)) % 4]
-                wa_id = f"{COUNTRY_CODE[language]}{seed % 1000:03d}{len(self.conversations):04d}"
+                wa_id = mobile_number(language, (seed % 1000) * 10_000 + len(self.conversations))
                 self.conversations.append(_Conversation(employee, (wa_id, name), language))
         self.weights = [c.employee.weight for c in self.conversations]
 
@@ -226,7 +235,7 @@ class Simulation:
     def _contacts(self, c: _Conversation, at: int) -> Event:
         other = self.random.choice([n for n in CLIENT_NAMES[c.language] if n != c.client[1]])
         first, _, last = other.partition(" ")
-        phone = f"+{COUNTRY_CODE[c.language]}5550101"
+        phone = f"+{mobile_number(c.language, 5_550_101)}"
         card = {"name": {"first_name": first, "last_name": last, "formatted_name": other},
                 "phones": [{"phone": phone, "type": "CELL"}]}  # fmt: skip
         e = c.employee

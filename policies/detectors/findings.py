@@ -24,6 +24,20 @@ ML_CATEGORIES: tuple[str, ...] = (
 PII = "pii"
 MALICIOUS_LINK = "malicious_link"
 CATEGORIES: tuple[str, ...] = (*ML_CATEGORIES, PII, MALICIOUS_LINK)
+# How pages name them: officers read "Inside information", not "mnpi". A firm's own lexicon
+# categories have no entry and are shown as the firm wrote them.
+CATEGORY_LABELS: Mapping[str, str] = {
+    "off_channel": "Moving the conversation off WhatsApp",
+    "secrecy": "Hiding things from the records",
+    "guarantee": "Guaranteed or risk-free returns",
+    "mnpi": "Inside information",
+    "bribery": "Gifts and kickbacks",
+    "off_label": "Off-label promotion",
+    "harassment": "Harassment",
+    "complaint": "Customer complaint",
+    PII: "Personal data",
+    MALICIOUS_LINK: "Risky link",
+}
 
 PII_TYPES: tuple[str, ...] = (
     "credit_card",

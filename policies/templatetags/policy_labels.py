@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from policies.detectors.findings import CATEGORY_LABELS
+
 register = template.Library()
 
 DETECTOR_LABELS = {
@@ -34,3 +36,24 @@ def combine_label(op: str) -> str:
 def words(slug: str) -> str:
     """A slug as words: "off_channel" -> "off channel"."""
     return str(slug).replace("_", " ")
+
+
+@register.filter
+def category_label(slug: str) -> str:
+    """A finding's category in the officers' words; a firm's own category as the firm wrote it."""
+    text = str(slug)
+    return CATEGORY_LABELS.get(text) or text.replace("_", " ")
+
+
+@register.filter
+def category_labels(slugs: object) -> str:
+    """Several categories, named and joined: "Inside information, Personal data"."""
+    if not isinstance(slugs, (list, tuple)):
+        return ""
+    return ", ".join(category_label(slug) for slug in slugs)
+
+
+@register.simple_tag
+def built_in_categories() -> list[tuple[str, str]]:
+    """(slug, name) of every built-in category, for pickers."""
+    return list(CATEGORY_LABELS.items())

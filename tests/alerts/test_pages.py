@@ -55,6 +55,20 @@ def test_the_queue_filters_and_marks_overdue_alerts(alerts, login_as, oscar):
     assert f"Alert {first.pk}<" in page and f"Alert {second.pk}<" in page
 
 
+def test_the_queue_names_categories_in_the_officers_words(alerts, login_as, oscar):
+    """Built-in categories by name ("Inside information", not "mnpi"); a firm's own term-rule
+    category as the firm wrote it; the filter offers the built-in ones by name."""
+    first, _ = alerts
+    with tenant_scope(first.tenant_id):
+        Alert.objects.filter(pk=first.pk).update(categories=["mnpi", "off_channel", "promise"])
+    page = login_as(oscar).get(reverse("alerts:queue"), {"status": "all"}).content.decode()
+    assert "Inside information, Moving the conversation off WhatsApp, promise" in page
+    assert "mnpi" not in page.split('<datalist id="alert-categories">')[0]
+    assert '<option value="mnpi" label="Inside information">' in page
+    page = login_as(oscar).get(reverse("alerts:queue"), {"category": "mnpi"}).content.decode()
+    assert f"Alert {first.pk}<" in page
+
+
 def test_bad_filters_get_an_answer_not_an_error(alerts, login_as, oscar):
     response = login_as(oscar).get(
         reverse("alerts:queue"), {"policy": "abc", "age": "forever", "after": "x'--"}

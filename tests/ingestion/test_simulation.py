@@ -68,6 +68,30 @@ def test_both_directions_several_languages_replies_and_a_small_share_of_risky_li
     assert "¿" in joined  # Spanish
 
 
+def test_every_client_number_is_a_valid_mobile_number():
+    """Clients' numbers (senders, recipients, shared contact cards) are real-shaped numbers of a
+    country speaking the conversation's language, so pages format them as people write them."""
+    import phonenumbers
+
+    numbers = set()
+    for event in events(3000, media=False):
+        for value in event.payload["entry"][0]["changes"][0]["value"].get("contacts", []):
+            numbers.add(value["wa_id"])
+        for m in event.payload["entry"][0]["changes"][0]["value"].get("messages", []):
+            numbers.update(m.get(side, "") for side in ("from", "to"))
+            for card in m.get("contacts", []):
+                numbers.update(p["phone"] for p in card.get("phones", []))
+    numbers.discard("")
+    assert len(numbers) >= 4
+    for number in numbers:
+        parsed_number = phonenumbers.parse(number if number.startswith("+") else f"+{number}")
+        assert phonenumbers.is_valid_number(parsed_number), number
+        assert phonenumbers.number_type(parsed_number) in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ), number
+
+
 def test_the_same_seed_gives_the_same_traffic_and_another_seed_does_not():
     first = [e.payload for e in events(200, seed=5)]
     assert first == [e.payload for e in events(200, seed=5)]
