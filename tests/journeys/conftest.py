@@ -17,6 +17,7 @@ from consent import services as consent
 from consent.models import Employee
 from ingestion.services import save_whatsapp_settings
 from policies.services import enable_pack
+from tests.alerts.learning_helpers import write_tiny_corpus
 from tests.ingestion.fake_graph import FakeGraph
 from tests.journeys.recorder import Journey
 from tests.journeys.webhooks import ACCESS_TOKEN, APP_SECRET, PHONE_ID
@@ -28,21 +29,28 @@ PAGE_TIMEOUT_MS = 45_000
 EXPECT_TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def worker_folders(live_server, tmp_path_factory):
     """The worker's mail folder and media folder, and the live server's address for the links
-    in its emails: set in the environment before the module's worker starts (it reads it once)."""
+    in its emails: set in the environment before the module's worker starts (it reads it once),
+    so a module asks for it first (``usefixtures``, which comes before its tests' arguments)."""
     mail = tmp_path_factory.mktemp("journeys-mail")
     media = tmp_path_factory.mktemp("journeys-media")
+    # A fresh worker trains the built-in classifiers on its first scan (no artifact in its own
+    # MODELS_DIR): 8 s on the shipped corpus on a quiet machine, minutes on a loaded one, all of
+    # it inside "the officer sees the alert within seconds". The journeys' alerts come from the
+    # PII and link detectors, so the worker trains on the learning tests' tiny corpus instead.
+    corpus = write_tiny_corpus(tmp_path_factory.mktemp("journeys-corpus"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
         patch.setenv("EMAIL_FILE_PATH", str(mail))
         patch.setenv("MEDIA_ROOT", str(media))
         patch.setenv("SITE_URL", live_server.url)
+        patch.setenv("ML_CORPUS_DIR", str(corpus))
         yield {"mail": mail, "media": media}
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def same_media_as_the_worker(settings, worker_folders):
     """The live server serves what the worker stored (previews, exports)."""
     settings.MEDIA_ROOT = str(worker_folders["media"])
