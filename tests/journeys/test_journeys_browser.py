@@ -62,6 +62,9 @@ NEW_STAFF_CSV = (
     f"Ana Souza,ana.souza@firm-a.example,A-1,,BR,+55 11 98765-4301,{PHONE_ID},\n"
     "Bruno Lima,bruno.lima@firm-a.example,A-2,,BR,+55 11 98765-4302,,\n"
 )
+# A worker that has just started (and trains its classifiers on the first scan) on a loaded
+# two-core CI machine: twice the shared worker timeout.
+PIPELINE_TIMEOUT = 120.0
 # What the employee writes after she withdrew: ASCII, so it would show in the stored raw body.
 AFTER_WITHDRAWAL = "Liga no meu celular pessoal 11 99876 5432 hoje a noite"
 
@@ -109,7 +112,11 @@ def _wait_archived(firm) -> None:
             files = list(Attachment.objects.values_list("status", flat=True))
         return f"deliveries {deliveries}, messages {messages}, attachments {files}"
 
-    wait_until(lambda: _archived(firm), failure=lambda: "not archived in time: " + state())
+    wait_until(
+        lambda: _archived(firm),
+        failure=lambda: "not archived in time: " + state(),
+        timeout=PIPELINE_TIMEOUT,
+    )
 
 
 def _scanned(firm) -> str:
@@ -203,6 +210,7 @@ def test_journey_2_the_officer_sees_the_alert_within_seconds_reviews_and_closes_
         wait_until(
             listed,
             failure=lambda: "the CPF alert never reached the officer's queue: " + _scanned(firm),
+            timeout=PIPELINE_TIMEOUT,
             interval=0.5,
         )
         seconds = time.monotonic() - started
