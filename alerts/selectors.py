@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from archive.models import Message
+from archive.models import Message, MessageEvent
+from archive.selectors import events_by_target
+from archive.thread import type_label
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee
@@ -137,6 +139,36 @@ def messages_around(
         ).order_by("whatsapp_timestamp", "id")[:n]
     )
     return list(reversed(before)), after
+
+
+@dataclass(frozen=True)
+class ContextLine:
+    """A message of the conversation around an alert, as it stands now: an officer must see
+    that a message was edited or deleted for everyone (hiding the record is itself a finding),
+    and a voice note or a photo named in words, not by WhatsApp's type code."""
+
+    message: Message
+    text: str  # the text after the last edit, or what kind of message it is
+    edited: bool
+    deleted: bool
+
+
+def context_lines(*, tenant: Tenant, messages: Sequence[Message]) -> dict[int, ContextLine]:
+    """Each message's line (by its pk), from its edits and deletions: one query."""
+    events = events_by_target(tenant=tenant, wamids=[m.wamid for m in messages])
+    lines = {}
+    for message in messages:
+        text, edited, deleted = message.text, False, False
+        for event in events.get(message.wamid, []):
+            if event.kind == MessageEvent.Kind.EDIT:
+                text = str((event.payload.get("message") or {}).get("text", ""))
+                edited = True
+            elif event.kind == MessageEvent.Kind.REVOKE:
+                deleted = True
+        lines[message.pk] = ContextLine(
+            message=message, text=text or type_label(message.type), edited=edited, deleted=deleted
+        )
+    return lines
 
 
 def earlier_alerts(*, tenant: Tenant, alert: Alert, limit: int = 10) -> list[Alert]:

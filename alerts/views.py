@@ -32,6 +32,7 @@ from .selectors import (
     after_cursor,
     alert_for,
     alert_queue,
+    context_lines,
     earlier_alerts,
     group_of,
     messages_around,
@@ -110,6 +111,7 @@ def _render_alert(
 ) -> HttpResponse:
     tenant = request.tenant
     before, after = messages_around(tenant=tenant, alert=alert)
+    lines = context_lines(tenant=tenant, messages=[*before, alert.message, *after])
     role = request.membership.role
     can_act = role in REVIEWER_ROLES and may_work(alert, role)
     forms = {
@@ -136,8 +138,9 @@ def _render_alert(
             "alert": alert,
             "pieces": highlighted(alert.message.text, alert.hit.findings),
             "findings": alert.hit.findings,
-            "before": before,
-            "after": after,
+            "before": [lines[m.pk] for m in before],
+            "flagged": lines[alert.message_id],
+            "after": [lines[m.pk] for m in after],
             # The archive names people: a masked reviewer unmasks the alert before going there.
             "conversation_url": ""
             if masking.masks(alert)
