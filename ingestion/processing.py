@@ -464,7 +464,7 @@ def _save_processed(deliveries: list[Delivery], now: datetime) -> None:
         params += [delivery.pk, json.dumps(delivery.summary), delivery.attempts]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Delivery._meta.db_table} AS d SET status = %s, processed_at = %s, "  # noqa: S608 - our table's name
+            f"UPDATE {Delivery._meta.db_table} AS d SET status = %s, processed_at = %s, "  # noqa: S608  # nosec B608  # our table's name
             "last_error = '', summary = v.summary, attempts = v.attempts "
             f"FROM (VALUES {rows}) AS v (id, summary, attempts) WHERE d.id = v.id",
             params,

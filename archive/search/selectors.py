@@ -43,22 +43,22 @@ _M = '"archive_message"'
 # The sender and the recipient of a message, as searchable vectors: the client's profile name,
 # username and number (with and without "+"), or the employee's name and number.
 _CLIENT = (
-    "(SELECT public.ch_search_vector(concat_ws(' ', c.counterparty_name, c.counterparty_username,"
+    "(SELECT public.ch_search_vector(concat_ws(' ', c.counterparty_name, c.counterparty_username,"  # nosec B608  # constants; values are bound parameters
     " c.counterparty_wa_id, '+' || c.counterparty_wa_id)) FROM archive_conversation c"
     f" WHERE c.id = {_M}.conversation_id)"
 )
 _EMPLOYEE = (
-    "(SELECT public.ch_search_vector(concat_ws(' ', e.full_name, e.phone_number,"
+    "(SELECT public.ch_search_vector(concat_ws(' ', e.full_name, e.phone_number,"  # nosec B608  # constants; values are bound parameters
     f" ltrim(e.phone_number, '+'))) FROM consent_employee e WHERE e.id = {_M}.employee_id)"
 )
 _SENDER = f"(CASE WHEN {_M}.direction = 'inbound' THEN {_CLIENT} ELSE {_EMPLOYEE} END)"
 _RECIPIENT = f"(CASE WHEN {_M}.direction = 'inbound' THEN {_EMPLOYEE} ELSE {_CLIENT} END)"
 _FILENAME = (
-    "EXISTS (SELECT 1 FROM archive_attachment a WHERE a.tenant_id = "
+    "EXISTS (SELECT 1 FROM archive_attachment a WHERE a.tenant_id = "  # nosec B608  # constants; values are bound parameters
     f"{_M}.tenant_id AND a.message_id = {_M}.id AND a.filename_vector @@ %s::tsquery)"
 )
 _EDITS = (
-    f"SELECT 1 FROM archive_messageevent ev WHERE ev.tenant_id = {_M}.tenant_id"
+    f"SELECT 1 FROM archive_messageevent ev WHERE ev.tenant_id = {_M}.tenant_id"  # nosec B608  # constants; values are bound parameters
     f" AND ev.target_wamid = {_M}.wamid AND ev.kind = 'edit'"
 )
 ORIGINAL = Columns(f"{_M}.search_vector", _SENDER, _RECIPIENT, _FILENAME)
@@ -181,7 +181,7 @@ def matching_condition(
     wanted = None
     if query.strip():
         sql, params, wanted = _text_condition(tenant=tenant, query=query)
-        condition &= Q(RawSQL(sql, params, output_field=BooleanField()))
+        condition &= Q(RawSQL(sql, params, output_field=BooleanField()))  # nosec B611  # constants; values are bound parameters
     condition &= _filters(tenant=tenant, filters=filters)
     condition &= _flag_filters(tenant=tenant, filters=filters)
     if filters.legal_hold is not None:
@@ -247,13 +247,13 @@ def search_messages(
         rank_params: list[str] = []
         if wanted is not None:
             rank_sql = (
-                f"GREATEST(ts_rank_cd({_M}.search_vector, %s::tsquery), coalesce((SELECT "
+                f"GREATEST(ts_rank_cd({_M}.search_vector, %s::tsquery), coalesce((SELECT "  # nosec B608  # constants; values are bound parameters
                 f"max(ts_rank_cd(ev.search_vector, %s::tsquery)) FROM archive_messageevent ev"
                 f" WHERE ev.tenant_id = {_M}.tenant_id AND ev.target_wamid = {_M}.wamid"
                 " AND ev.kind = 'edit'), 0))::float8"
             )
             rank_params = [wanted, wanted]
-        rows = rows.annotate(rank=RawSQL(rank_sql, rank_params, output_field=FloatField()))
+        rows = rows.annotate(rank=RawSQL(rank_sql, rank_params, output_field=FloatField()))  # nosec B611  # constants; values are bound parameters
         ordering = ["-rank", "-whatsapp_timestamp", "-id"]
     else:
         ordering = ["-whatsapp_timestamp", "-id"]
@@ -288,7 +288,7 @@ def _text_condition(*, tenant: Tenant, query: str) -> tuple[str, list[object], s
         # EXISTS would make it test the condition on every row of the tenant.
         edit = compile_search(tree, known, EDIT)
         condition = (
-            f"({condition} OR ({_M}.tenant_id = %s AND {_M}.wamid = ANY(ARRAY("
+            f"({condition} OR ({_M}.tenant_id = %s AND {_M}.wamid = ANY(ARRAY("  # nosec B608  # constants; values are bound parameters
             "SELECT ev.target_wamid FROM archive_messageevent ev WHERE ev.tenant_id = %s"
             f" AND ev.kind = 'edit' AND {edit.sql}))))"
         )
@@ -392,7 +392,7 @@ def _snippets(*, tenant: Tenant, messages: list[Message], wanted: str | None) ->
             marked = f"ts_headline('public.{configuration}'::regconfig, {marked}, %s::tsquery, %s)"
             params = [*params, wanted, _HEADLINE_OPTIONS]
     sql = (
-        f"SELECT v.message_id, {marked} FROM ("
+        f"SELECT v.message_id, {marked} FROM ("  # nosec B608  # constants; values are bound parameters
         " SELECT m.id AS message_id, 0 AS n, m.whatsapp_timestamp AS at, m.id AS event_id,"
         " m.text AS text FROM archive_message m WHERE m.tenant_id = %s AND m.id = ANY(%s)"
         " UNION ALL"
