@@ -12,7 +12,7 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from compliance_hub.crypto import decrypt_text
@@ -41,6 +41,10 @@ _LOOKUP_SQL = (
     f"LEFT JOIN {_SETTINGS} s ON s.tenant_id = t.id "
     "WHERE t.slug = %(slug)s AND t.status = %(status)s"
 )
+
+
+# JsonResponse's bytes, made once rather than serialised on every delivery.
+_RECEIVED = b'{"status": "received"}'
 
 
 def _plain(text: str, status: int) -> HttpResponse:
@@ -134,11 +138,11 @@ def _accept_delivery(request: HttpRequest, tenant: Tenant, encrypted_secret: str
     if not signature_is_valid(body, header, app_secret):
         return _plain("Invalid signature.", 403)
     try:
-        receive_delivery(tenant=tenant, body=body, headers=dict(request.headers))
+        receive_delivery(tenant=tenant, body=body, headers=request.headers)
     except DatabaseError:
         # Nothing of this request may commit, and the failed statement left the transaction
         # unusable: roll it back whole (TenantMiddleware then touches it no more).
         transaction.set_rollback(True)
         logger.exception("delivery for tenant %s not stored; asking Meta to retry", tenant.pk)
         return _retry_later()
-    return JsonResponse({"status": "received"})
+    return HttpResponse(_RECEIVED, content_type="application/json")
