@@ -25,17 +25,25 @@ class Nginx:
     def __init__(self, *, upstream: str, max_body: int, workdir: Path) -> None:
         if not Path(NGINX).exists():
             raise RuntimeError(f"nginx not found at {NGINX}: apt-get install nginx")
-        self.port = free_port()
         # Not under a private temp folder: nginx's workers (user nobody when started as root)
         # must reach their temp folders.
         self.prefix = Path(tempfile.mkdtemp(prefix="bench-nginx-", dir=workdir))
-        for folder in (self.prefix, *self.prefix.parents[:1]):
-            folder.chmod(0o755)
+        self.prefix.chmod(0o755)
+        self.max_body, self.upstream = max_body, upstream
+        # A free port can be taken by someone else before nginx binds it (a shared machine):
+        # then nginx exits, and another port is tried.
+        for _ in range(5):
+            if self._start():
+                return
+        raise RuntimeError(f"nginx did not start:\n{(self.prefix / 'error.log').read_text()}")
+
+    def _start(self) -> bool:
+        self.port = free_port()
         text = TEMPLATE.read_text()
         for name, value in {
             "NGINX_PORT": str(self.port),
-            "UPSTREAM": upstream,
-            "WEBHOOK_MAX_BODY_BYTES": str(max_body),
+            "UPSTREAM": self.upstream,
+            "WEBHOOK_MAX_BODY_BYTES": str(self.max_body),
         }.items():
             text = text.replace("${" + name + "}", value)
         (self.prefix / "default.conf").write_text(text)
@@ -57,15 +65,18 @@ class Nginx:
             {},
             self.prefix / "stdout.log",
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            if self.process.process.poll() is not None:
+                self.process.stop()
+                return False
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
-                    return
+                    return True
             except OSError:
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"nginx did not answer within 30 s:\n{log.read_text()}")
+        raise RuntimeError(f"nginx did not answer within 60 s:\n{log.read_text()}")
 
     @property
     def pid(self) -> int:

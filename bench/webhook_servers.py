@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._stack import (
+    STARTUP_SECONDS,
     VENV_BIN,
     BrokerDb,
     CpuMeter,
@@ -82,7 +83,7 @@ def start_granian(*, port: int, workers: int, threads: int, broker_db: int, log:
         "compliance_hub.wsgi:application",
     ]
     server = Started("granian", argv, bench_environment(broker_db=broker_db), log)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"granian exited during start-up:\n{server.tail()}")
@@ -93,7 +94,9 @@ def start_granian(*, port: int, workers: int, threads: int, broker_db: int, log:
         except OSError:
             time.sleep(0.3)
     server.stop()
-    raise RuntimeError(f"granian did not answer /healthz within 60 s:\n{server.tail()}")
+    raise RuntimeError(
+        f"granian did not answer /healthz within {STARTUP_SECONDS} s:\n{server.tail()}"
+    )
 
 
 def parse_args() -> argparse.Namespace:
