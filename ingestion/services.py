@@ -128,9 +128,10 @@ def _insert_delivery(tenant: Tenant, body: bytes, headers: Mapping[str, str]) ->
 
 def receive_delivery(*, tenant: Tenant, body: bytes, headers: Mapping[str, str]) -> Delivery:
     """Store one signed delivery in a single insert (``headers``: the request's, of which only
-    ``KEPT_HEADERS`` are kept; Django's case-insensitive mapping is fine); after commit, a drain of the tenant's
-    pending deliveries is queued unless one is waiting already (ingestion/wakeup.py). If the
-    queue is unreachable the delivery still stands: the sweeper picks it up."""
+    ``KEPT_HEADERS`` are kept; Django's case-insensitive mapping is fine); after commit, a
+    drain of the tenant's pending deliveries is queued unless one is waiting already
+    (ingestion/wakeup.py). If the queue is unreachable the delivery still stands: the sweeper
+    picks it up."""
     if current_tenant_id() == tenant.pk and connection.in_atomic_block:
         # The webhook: its request transaction is already the tenant's, and one INSERT needs
         # no savepoint to be all-or-nothing.
