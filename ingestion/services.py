@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -111,7 +112,7 @@ _INSERT_DELIVERY_SQL = (
 )
 
 
-def _insert_delivery(tenant: Tenant, body: bytes, headers: dict[str, str]) -> Delivery:
+def _insert_delivery(tenant: Tenant, body: bytes, headers: Mapping[str, str]) -> Delivery:
     digest = hashlib.sha256(body).hexdigest()
     kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
     with connection.cursor() as cursor:
@@ -125,10 +126,12 @@ def _insert_delivery(tenant: Tenant, body: bytes, headers: dict[str, str]) -> De
     )
 
 
-def receive_delivery(*, tenant: Tenant, body: bytes, headers: dict[str, str]) -> Delivery:
-    """Store one signed delivery in a single insert; after commit, a drain of the tenant's
-    pending deliveries is queued unless one is waiting already (ingestion/wakeup.py). If the
-    queue is unreachable the delivery still stands: the sweeper picks it up."""
+def receive_delivery(*, tenant: Tenant, body: bytes, headers: Mapping[str, str]) -> Delivery:
+    """Store one signed delivery in a single insert (``headers``: the request's, of which only
+    ``KEPT_HEADERS`` are kept; Django's case-insensitive mapping is fine); after commit, a
+    drain of the tenant's pending deliveries is queued unless one is waiting already
+    (ingestion/wakeup.py). If the queue is unreachable the delivery still stands: the sweeper
+    picks it up."""
     if current_tenant_id() == tenant.pk and connection.in_atomic_block:
         # The webhook: its request transaction is already the tenant's, and one INSERT needs
         # no savepoint to be all-or-nothing.

@@ -12,12 +12,12 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from compliance_hub.crypto import decrypt_text
 from compliance_hub.digits import parse_count
-from compliance_hub.tenancy.context import activate_in_transaction, deactivate
+from compliance_hub.tenancy.context import activated_by_caller, deactivate
 from compliance_hub.tenancy.models import Tenant
 
 from .models import WhatsAppSettings
@@ -26,14 +26,25 @@ from .whatsapp.signature import signature_is_valid
 
 logger = logging.getLogger(__name__)
 
-# The hot path reads the tenant and its app secret with two plain statements: through the ORM's
-# query compiler they cost ~1 ms of CPU per delivery, a third of the whole request
-# (docs/benchmarks.md, webhook acceptance). Both are read on every delivery, never cached, so a
-# suspended tenant or a changed secret takes effect with the next delivery.
-_ACTIVE_TENANT_SQL = f"SELECT id FROM {Tenant._meta.db_table} WHERE slug = %s AND status = %s"  # noqa: S608  # nosec B608  # our table's name
-_APP_SECRET_SQL = (
-    f"SELECT app_secret_encrypted FROM {WhatsAppSettings._meta.db_table} WHERE tenant_id = %s"  # noqa: S608  # nosec B608  # our table's name
+# The hot path learns the tenant, sets it for the transaction (RLS) and reads its app secret in
+# one round trip to PostgreSQL: two statements in one execute, the second reading the secret
+# under the setting the first made (transaction-local, so it never outlives this request). Three
+# round trips through the ORM's compiler cost ~1 ms of CPU per delivery, then ~0.3 ms as three
+# plain statements (docs/benchmarks.md, webhook acceptance and headroom). Both are read on every
+# delivery, never cached, so a suspended tenant or a changed secret takes effect with the next one.
+_TENANT = Tenant._meta.db_table
+_SETTINGS = WhatsAppSettings._meta.db_table
+_LOOKUP_SQL = (
+    "SELECT set_config('app.tenant_id', COALESCE("  # noqa: S608  # nosec B608  # our tables' names
+    f"(SELECT id::text FROM {_TENANT} WHERE slug = %(slug)s AND status = %(status)s), ''), true); "  # nosec B608  # our table's name
+    f"SELECT t.id, s.app_secret_encrypted FROM {_TENANT} t "  # nosec B608  # our table's name
+    f"LEFT JOIN {_SETTINGS} s ON s.tenant_id = t.id "  # nosec B608  # our table's name
+    "WHERE t.slug = %(slug)s AND t.status = %(status)s"
 )
+
+
+# JsonResponse's bytes, made once rather than serialised on every delivery.
+_RECEIVED = b'{"status": "received"}'
 
 
 def _plain(text: str, status: int) -> HttpResponse:
@@ -46,33 +57,33 @@ def _retry_later() -> HttpResponse:
     return response
 
 
-def _active_tenant(slug: str) -> Tenant | None:
+def _active_tenant(slug: str) -> tuple[Tenant, str] | None:
+    """The active tenant of this slug, set for the rest of the request's transaction, and its
+    encrypted app secret ("" when not configured); None when there is no such active tenant.
+    The view opened the transaction and deactivates the tenant when the request ends."""
     with connection.cursor() as cursor:
-        cursor.execute(_ACTIVE_TENANT_SQL, [slug, Tenant.Status.ACTIVE])
+        cursor.execute(_LOOKUP_SQL, {"slug": slug, "status": Tenant.Status.ACTIVE})
         row = cursor.fetchone()
     if row is None:
         return None
+    activated_by_caller(row[0])
     # The fields read, the others deferred (loaded on access, which the webhook never needs).
-    return Tenant.from_db(
+    tenant = Tenant.from_db(
         connection.alias, ["id", "slug", "status"], [row[0], slug, Tenant.Status.ACTIVE]
     )
-
-
-def _app_secret(tenant: Tenant) -> str:
-    """The tenant's Meta app secret ("" when not configured), read inside its scope: the rest of
-    the request (the delivery's insert) runs in that tenant too; the view opened the transaction
-    and deactivates the tenant when the request ends."""
-    activate_in_transaction(tenant.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(_APP_SECRET_SQL, [tenant.pk])
-        row = cursor.fetchone()
-    return decrypt_text(row[0]) if row and row[0] else ""
+    return tenant, row[1] or ""
 
 
 @csrf_exempt
 def whatsapp_webhook(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     """Owns its transaction (ingestion/middleware.py sends these requests here directly, past
     TenantMiddleware): the tenant is set inside it, and it commits before the answer leaves."""
+    # No health check of a reused connection (CONN_HEALTH_CHECKS sends a "SELECT 1" before each
+    # request's first query: a round trip and a tenth of the delivery's CPU). Here a connection
+    # that died while idle fails the first statement instead: the answer is 503, so Meta
+    # retries, and Django drops the connection at the end of this request (errors occurred),
+    # so the retry gets a fresh one. Browser pages keep the check.
+    connection.health_check_done = True  # type: ignore[attr-defined]  # not in django-stubs
     try:
         with transaction.atomic():
             try:
@@ -86,14 +97,15 @@ def whatsapp_webhook(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 def _handle(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    tenant = _active_tenant(tenant_slug)
-    if tenant is None:
+    found = _active_tenant(tenant_slug)
+    if found is None:
         return _plain("Unknown or suspended tenant.", 404)
+    tenant, encrypted_secret = found
     if request.method == "GET":
         return _verify_subscription(request, tenant)
     if request.method != "POST":
         return _plain("Method not allowed.", 405)
-    return _accept_delivery(request, tenant)
+    return _accept_delivery(request, tenant, encrypted_secret)
 
 
 def _verify_subscription(request: HttpRequest, tenant: Tenant) -> HttpResponse:
@@ -109,7 +121,7 @@ def _verify_subscription(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return _plain("Verification failed.", 403)
 
 
-def _accept_delivery(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def _accept_delivery(request: HttpRequest, tenant: Tenant, encrypted_secret: str) -> HttpResponse:
     length = parse_count(request.META.get("CONTENT_LENGTH") or "0")
     if length is None:
         return _plain("Invalid Content-Length.", 400)
@@ -119,18 +131,18 @@ def _accept_delivery(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     header = request.headers.get("X-Hub-Signature-256")
     if not header:
         return _plain("Missing X-Hub-Signature-256.", 401)
-    app_secret = _app_secret(tenant)
+    app_secret = decrypt_text(encrypted_secret) if encrypted_secret else ""
     if not app_secret:
         # Nothing can be verified, so nothing is stored; Meta retries once it is configured.
         return _plain("WhatsApp is not configured for this tenant.", 403)
     if not signature_is_valid(body, header, app_secret):
         return _plain("Invalid signature.", 403)
     try:
-        receive_delivery(tenant=tenant, body=body, headers=dict(request.headers))
+        receive_delivery(tenant=tenant, body=body, headers=request.headers)
     except DatabaseError:
         # Nothing of this request may commit, and the failed statement left the transaction
         # unusable: roll it back whole (TenantMiddleware then touches it no more).
         transaction.set_rollback(True)
         logger.exception("delivery for tenant %s not stored; asking Meta to retry", tenant.pk)
         return _retry_later()
-    return JsonResponse({"status": "received"})
+    return HttpResponse(_RECEIVED, content_type="application/json")
