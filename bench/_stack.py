@@ -27,9 +27,15 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BROKER_DBS = range(2, 16)
 
 
+STACK_KEYS = ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL")
+
+
 def stack_env() -> dict[str, str]:
-    """The local stack's .stack/env (scripts/stack.sh writes it)."""
+    """The local stack's .stack/env (scripts/stack.sh writes it), or, without one, the stack
+    named by the environment (a test checking a script's --help runs in the test stack's)."""
     path = REPO / ".stack" / "env"
+    if not path.exists() and all(os.environ.get(key) for key in STACK_KEYS):
+        return {key: os.environ[key] for key in STACK_KEYS}
     if not path.exists():
         sys.exit("no .stack/env: start the local stack first (make run, or make bench)")
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._results import add_json_option, write_json
 from bench._stack import (
     BrokerDb,
     CpuMeter,
@@ -414,8 +415,9 @@ def open_loop(args, bench: BenchTenant, mix: Mix, *, port: int, first: int, work
     }
 
 
-def check_scan_tenant(bench: BenchTenant, mix: Mix, *, sent: int) -> list[str]:
-    """Exactly once over everything the packs tenant got: deliveries, archive, scans, findings."""
+def check_scan_tenant(bench: BenchTenant, mix: Mix, *, sent: int) -> tuple[bool, list[str]]:
+    """Exactly once over everything the packs tenant got: deliveries, archive, scans, findings:
+    whether it holds, and the lines that say so."""
     expected_hits = sum(1 for i in range(sent) if mix.trips[i % len(mix.trips)])
     with tenant_scope(bench.tenant):
         deliveries = Delivery.objects.count()
@@ -431,7 +433,7 @@ def check_scan_tenant(bench: BenchTenant, mix: Mix, *, sent: int) -> list[str]:
         and hit_messages == expected_hits
         and hits == hit_keys
     )
-    return [
+    return ok, [
         f"  exactly once ({'OK' if ok else 'FAILED'}): {deliveries:,} deliveries ({processed:,} "
         f"processed), {messages:,} archived ({wamids:,} distinct wamids), {scans:,} scanned; "
         f"{hit_messages:,} messages with findings (tripping lines sent: {expected_hits:,}), "
@@ -511,6 +513,7 @@ def parse_args() -> argparse.Namespace:
         type=Path,
         help="instead: profile the drain in this process (both tenants) into this folder",
     )
+    add_json_option(parser)
     return parser.parse_args()
 
 
@@ -670,8 +673,36 @@ def main() -> None:
             f"{latency['ack_hit_p95']:.3f} s (the webhook's own queue left out)"
         )
     sent = next_index["packs"] + (int(args.rate * args.duration) if latency else 0)
-    for line in check_scan_tenant(scan, mix, sent=sent):
+    once, checked = check_scan_tenant(scan, mix, sent=sent)
+    for line in checked:
         say(line)
+    figures: dict[str, object] = {
+        "backlog": args.backlog,
+        "repeats": args.repeats,
+        "baseline_rate": b_rate,
+        "packs_rate": p_rate,
+        "all_done": all_done,
+        "exactly_once": once,
+        "target": f">= {TARGET_RATE}/s with scanning",
+        "target_met": p_rate >= TARGET_RATE,
+    }
+    if latency is not None:
+        figures["open_loop"] = {
+            "rate": args.rate,
+            "duration_s": args.duration,
+            "acknowledged": latency["webhook"]["ok"],
+            "sent": latency["webhook"]["sent"],
+            "webhook_p99_ms": latency["webhook"]["p99"],
+            **{
+                key: latency[key]
+                for key in (
+                    "scan_p50", "scan_p95", "hit_p50", "hit_p95", "hit_p99", "hits_seen",
+                    "hits_expected", "queue_p50", "queue_p95", "queue_seen", "high_p50",
+                    "high_p95", "high_p99", "high_seen",
+                )
+            },
+        }  # fmt: skip
+    write_json(args.json, figures)
     say(f"  load average at the end {load()}; files of this run: {workdir}")
 
 
