@@ -448,8 +448,8 @@ def main() -> None:
     parser.add_argument(
         "--reuse-largest",
         action="store_true",
-        help="measure the earlier fully loaded tenant with the most alerts, of any size (a"
-        " million takes most of an hour to load); load --alerts only when there is none",
+        help="measure the earlier fully loaded tenant with the most alerts when it holds at"
+        " least --alerts (a million takes most of an hour to load); else load --alerts",
     )
     add_json_option(parser)
     args = parser.parse_args()
@@ -457,10 +457,12 @@ def main() -> None:
 
     found = reusable_tenant(args.alerts) if args.reuse else None
     if args.reuse_largest:
-        found = largest_complete_tenant()
-        if found is not None:
-            args.alerts = found[1]
-    reused = found is not None
+        largest = largest_complete_tenant()
+        if largest is not None and largest[1] >= args.alerts:
+            found, args.alerts = largest, largest[1]
+        else:
+            found = reusable_tenant(args.alerts)  # this size, perhaps a stopped load to resume
+    reused = found is not None and found[1] >= args.alerts
     if found is None:
         tenant = fresh_tenant(args.alerts)
         print(f"{tenant.slug}: loading {args.alerts:,} alerts")

@@ -38,8 +38,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from compliance_hub.audit.actors import Actor
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._results import add_json_option, write_json
 from bench._stack import (
@@ -69,6 +67,7 @@ from bench._fixtures import (  # noqa: E402
 )
 from bench._loadgen import build_body, wamid  # noqa: E402
 from bench._openloop import Generator, median, summarise  # noqa: E402
+from compliance_hub.audit.actors import Actor  # noqa: E402
 from compliance_hub.tenancy.models import Tenant  # noqa: E402
 from compliance_hub.tenancy.services import set_tenant_status  # noqa: E402
 from ingestion.whatsapp.signature import sign  # noqa: E402
