@@ -210,6 +210,23 @@ def test_a_failed_overrun_or_unread_benchmark_gives_a_row_saying_so() -> None:
     assert "a / b" in row[1]
 
 
+def test_an_overrun_benchmark_shows_the_figures_it_wrote_marked_as_partial() -> None:
+    partial = {
+        "backlog": 1500,
+        "repeats": 1,
+        "baseline_rate": 87.0,
+        "packs_rate": 67.0,
+        "exactly_once": None,
+        "partial": True,
+        "target_met": False,
+    }
+    stopped = outcome("pipeline", "overran", seconds=200.0, figures=partial)
+    (row,) = table_rows(bench_all.render([stopped], MACHINE))
+    assert row[0] == "Processing behind the webhook (bench/pipeline.py, backlog)"
+    assert "67 deliveries/s with the demo packs" in row[1] and "not checked" in row[1]
+    assert row[3] == "not met (stopped after its budget of 200 s; figures so far)"
+
+
 def test_the_section_is_replaced_and_the_rest_of_the_file_untouched() -> None:
     document = "# Benchmarks\n\nIntro.\n\n## Consent gate\n\nText.\n"
     first = bench_all.render([outcome("export")], MACHINE)
