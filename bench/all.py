@@ -120,16 +120,6 @@ def _verdict(met: object) -> str:
     return "met" if met is True else "not met" if met is False else "not shown at this size"
 
 
-def _f(figures: Figures, *path: str) -> object:
-    """A nested figure, or None when the benchmark did not give it."""
-    value: object = figures
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
 # --- each benchmark's rows from its figures -----------------------------------------------------
 
 
@@ -589,7 +579,12 @@ def main() -> None:
         "--total-budget", type=float, default=TOTAL_BUDGET, help="seconds for all of them"
     )
     parser.add_argument("--doc", type=Path, default=DOC, help="the file the table goes into")
-    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help="print the table only (the default with --only: a few rows would replace them all)",
+    )
+    parser.add_argument("--write", action="store_true", help="with --only: write it anyway")
     args = parser.parse_args()
     chosen = list(BENCHES)
     if args.only:
@@ -614,7 +609,7 @@ def main() -> None:
     section = render(outcomes, machine)
     print()
     print(section)
-    if not args.no_write:
+    if not args.no_write and (args.write or not args.only):
         args.doc.write_text(replace_section(args.doc.read_text(), section))
         print(f"written to {args.doc}")
     print(f"each benchmark's output and figures: {folder}")
