@@ -203,7 +203,8 @@ def test_a_failed_overrun_or_unread_benchmark_gives_a_row_saying_so() -> None:
     assert "time budget was spent" in rows[2][1]
     assert rows[3][1].startswith("n/a messages/s per core") and "Presidio n/a" in rows[3][1]
     assert "gave no search figures" in rows[4][1]
-    assert all(row[5].startswith("2 cores") and row[6] for row in rows)
+    # Rows without figures still state the target, the size asked for, machine and date.
+    assert all(row[2] and row[4] and row[5].startswith("2 cores") and row[6] for row in rows)
     # A pipe in a failure's text cannot break the table.
     piped = outcome("export", "failed", detail="exit 2: a | b")
     (row,) = table_rows(bench_all.render([piped], MACHINE).replace("\\|", "/"))
@@ -245,7 +246,7 @@ def test_the_budgets_fit_fifteen_minutes() -> None:
     benches = list(bench_all.BENCHES)
     assert sum(bench_all.budgets(benches, bench_all.TOTAL_BUDGET)) <= 15 * 60 + 1e-6
     assert bench_all.budgets(benches[:1], bench_all.TOTAL_BUDGET) == [benches[0].budget]
-    assert {b.key for b in benches} == set(CANNED)
+    assert {b.key for b in benches} == set(CANNED) == set(bench_all.ASKED)
 
 
 def test_every_script_answers_help_and_offers_json() -> None:
@@ -262,7 +263,7 @@ def test_every_script_answers_help_and_offers_json() -> None:
         for script in scripts
     }
     for script, process in running.items():
-        out, _ = process.communicate(timeout=180)
+        out, _ = process.communicate(timeout=300)
         assert process.returncode == 0, f"{script.name} --help failed:\n{out}"
         assert "usage:" in out
         if script.name != "all.py":
