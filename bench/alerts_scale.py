@@ -44,6 +44,8 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._results import add_json_option, write_json
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance_hub.settings")
 
 import django
@@ -107,6 +109,21 @@ def reusable_tenant(total: int) -> tuple[Tenant, int] | None:
         if loaded:
             return tenant, loaded
     return None
+
+
+def largest_complete_tenant() -> tuple[Tenant, int] | None:
+    """The earlier tenant holding the most alerts among those fully loaded (as many alerts as
+    its slug says), of any size: bench/all.py measures a million when one was made before."""
+    best: tuple[Tenant, int] | None = None
+    for tenant in Tenant.objects.filter(slug__startswith="bench-alerts-").order_by("-pk"):
+        size = tenant.slug.split("-")[2]
+        if not size.isascii() or not size.isdigit() or (best and int(size) <= best[1]):
+            continue
+        with tenant_scope(tenant), transaction.atomic():
+            loaded = Alert.objects.filter(tenant=tenant).count()
+        if loaded == int(size):
+            best = (tenant, loaded)
+    return best
 
 
 def people(tenant: Tenant) -> None:
@@ -428,10 +445,24 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--reuse", action="store_true", help="measure the newest complete tenant")
     parser.add_argument("--explain", action="store_true", help="print the plans too")
+    parser.add_argument(
+        "--reuse-largest",
+        action="store_true",
+        help="measure the earlier fully loaded tenant with the most alerts when it holds at"
+        " least --alerts (a million takes most of an hour to load); else load --alerts",
+    )
+    add_json_option(parser)
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     found = reusable_tenant(args.alerts) if args.reuse else None
+    if args.reuse_largest:
+        largest = largest_complete_tenant()
+        if largest is not None and largest[1] >= args.alerts:
+            found, args.alerts = largest, largest[1]
+        else:
+            found = reusable_tenant(args.alerts)  # this size, perhaps a stopped load to resume
+    reused = found is not None and found[1] >= args.alerts
     if found is None:
         tenant = fresh_tenant(args.alerts)
         print(f"{tenant.slug}: loading {args.alerts:,} alerts")
@@ -478,6 +509,7 @@ def main() -> None:
         print(f"  {label:<45} {p50:7.1f}  {p95:7.1f}")
     worst = max(results, key=lambda r: r[0])
     print(f"  worst p95: {worst[0]:.1f} ms ({worst[1]})")
+    dashboard: dict[str, float] = {}
 
     zone = timezone.get_current_timezone()
     spans = {
@@ -500,6 +532,7 @@ def main() -> None:
             total95 += p95
             print(f"  {name:<45} {p50:7.1f}  {p95:7.1f}")
         print(f"  {'the five together (sum)':<45} {total50:7.1f}  {total95:7.1f}")
+        dashboard[span_label] = total95
 
     if args.explain:
         for p95, label, filters in sorted(results, key=lambda r: -r[0])[:3]:
@@ -508,6 +541,29 @@ def main() -> None:
             print(f"\n--- plan: queue, {label} (p95 {p95:.1f} ms)\n{explain(tenant, sql, params)}")
         print_series_plans(tenant, spans["last 30 days by day"])
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    total = sum(counts.values())
+    write_json(
+        args.json,
+        {
+            "alerts": total,
+            "reused": reused,
+            "runs": args.runs,
+            "baseline_p50_ms": base[0],
+            "baseline_p95_ms": base[1],
+            "queue": [{"filters": label, "p95_ms": p95} for p95, label, _ in results],
+            "queue_worst_p95_ms": worst[0],
+            "queue_worst_filters": worst[1],
+            "dashboard_sum_p95_ms": dashboard,
+            "target": "queue first page p95 < 200 ms with any filters, dashboard < 500 ms,"
+            " at 1,000,000 alerts",
+            "target_met": (
+                # The page's default range, its five series asked for at once.
+                worst[0] < 200 and dashboard["last 30 days by day"] < 500
+                if total >= 1_000_000
+                else None
+            ),
+        },
+    )
 
 
 def print_series_plans(tenant: Tenant, span: StatsRange) -> None:

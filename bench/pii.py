@@ -33,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._results import add_json_option, write_json  # noqa: E402
+
 # tldextract (inside Presidio's email recognizer) fetches the public suffix list on first use
 # unless told not to; the bundled snapshot is what we want (docs: detection reference, §8).
 os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
@@ -186,10 +188,41 @@ def cell(tally: Counter[str]) -> str:
     return f"{precision:.3f} / {recall:.3f} / **{f1:.3f}**"
 
 
+def figures(
+    args: argparse.Namespace,
+    rows: list[dict[str, object]],
+    rates: tuple[float, float],
+    our_counts: dict[str, Counter[str]],
+    peer_counts: dict[float, dict[str, Counter[str]]],
+) -> dict[str, object]:
+    """The run's figures for --json: speed per core, both, and F1 on the shared types."""
+    mine, theirs = rates
+    our_f1 = prf(total(our_counts, SHARED))[2]
+    peer_f1 = {t: prf(total(peer_counts[t], SHARED))[2] for t in PRESIDIO_THRESHOLDS}
+    return {
+        "messages": len(rows),
+        "quick": args.quick,  # speed in CPU time of one pass, else wall time (median of runs)
+        "ours_per_second": mine,
+        "presidio_per_second": theirs,
+        "ratio_to_presidio": mine / theirs,
+        "shared_types_f1": our_f1,
+        "presidio_shared_types_f1": {str(t): f1 for t, f1 in peer_f1.items()},
+        "target": "at least as accurate as Presidio on its types, >= 10x faster",
+        "target_met": mine / theirs >= 10 and all(our_f1 >= f1 for f1 in peer_f1.values()),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--presidio-runs", type=int, default=3)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="speed from the accuracy pass itself (one run each), no held-out set, no"
+        " ordinary-chat speed (bench/all.py, for its time budget: Presidio is slow)",
+    )
+    add_json_option(parser)
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # "per core": one CPU
@@ -197,10 +230,25 @@ def main() -> None:
     rows = load()
     texts = [str(row["text"]) for row in rows]
     peer = presidio()
+    ours(texts[:100])  # warm-up: imports, compiled patterns (the quick speed is this pass's)
+    peer(texts[:100])
+    # --quick's speed: CPU time of this pass (the machine is shared; the runs below, wall time).
+    started = time.process_time()
     ours_found = ours(texts)
+    our_quick = len(texts) / (time.process_time() - started)
+    started = time.process_time()
     peer_found = peer(texts)
+    peer_quick = len(texts) / (time.process_time() - started)
     our_counts = score(rows, ours_found, pii.DEFAULT_THRESHOLD)
     peer_counts = {t: score(rows, peer_found, t) for t in PRESIDIO_THRESHOLDS}
+    if args.quick:
+        write_json(args.json, figures(args, rows, (our_quick, peer_quick), our_counts, peer_counts))
+        print(
+            f"quick: {our_quick:,.0f} messages/s per core, Presidio {peer_quick:,.0f}/s "
+            f"({our_quick / peer_quick:,.1f}x); F1 on the 7 shared types: ours "
+            f"{prf(total(our_counts, SHARED))[2]:.3f}"
+        )
+        return
     # Speed after accuracy, so both have warmed up (caches, imports) once.
     our_rate = throughput(ours, texts, args.runs)
     peer_rate = throughput(peer, texts, args.presidio_runs)
@@ -261,6 +309,7 @@ def main() -> None:
             f"| messages/s per core, {label} (median of {args.runs} / {args.presidio_runs} runs)"
             f" | {mine:,.0f} | " + " | ".join(rate for _ in PRESIDIO_THRESHOLDS) + " |"
         )
+    write_json(args.json, figures(args, rows, (our_rate, peer_rate), our_counts, peer_counts))
 
 
 if __name__ == "__main__":

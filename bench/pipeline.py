@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._results import add_json_option, write_json
 from bench._stack import (
     BrokerDb,
     CpuMeter,
@@ -414,8 +415,9 @@ def open_loop(args, bench: BenchTenant, mix: Mix, *, port: int, first: int, work
     }
 
 
-def check_scan_tenant(bench: BenchTenant, mix: Mix, *, sent: int) -> list[str]:
-    """Exactly once over everything the packs tenant got: deliveries, archive, scans, findings."""
+def check_scan_tenant(bench: BenchTenant, mix: Mix, *, sent: int) -> tuple[bool, list[str]]:
+    """Exactly once over everything the packs tenant got: deliveries, archive, scans, findings:
+    whether it holds, and the lines that say so."""
     expected_hits = sum(1 for i in range(sent) if mix.trips[i % len(mix.trips)])
     with tenant_scope(bench.tenant):
         deliveries = Delivery.objects.count()
@@ -431,7 +433,7 @@ def check_scan_tenant(bench: BenchTenant, mix: Mix, *, sent: int) -> list[str]:
         and hit_messages == expected_hits
         and hits == hit_keys
     )
-    return [
+    return ok, [
         f"  exactly once ({'OK' if ok else 'FAILED'}): {deliveries:,} deliveries ({processed:,} "
         f"processed), {messages:,} archived ({wamids:,} distinct wamids), {scans:,} scanned; "
         f"{hit_messages:,} messages with findings (tripping lines sent: {expected_hits:,}), "
@@ -494,6 +496,21 @@ def profile(bench: BenchTenant, mix: Mix, *, count: int, first: int, out: Path) 
 # --- the run ---------------------------------------------------------------------------------
 
 
+def backlog_figures(args: argparse.Namespace, rounds: dict[str, list[dict]]) -> dict[str, object]:
+    """The backlog rounds' figures for --json (medians), marked partial until the run ends."""
+    p_rate = median([r["rate"] for r in rounds["packs"]])
+    return {
+        "backlog": args.backlog,
+        "repeats": args.repeats,
+        "baseline_rate": median([r["rate"] for r in rounds["baseline"]]),
+        "packs_rate": p_rate,
+        "exactly_once": None,
+        "partial": True,
+        "target": f">= {TARGET_RATE}/s with scanning",
+        "target_met": p_rate >= TARGET_RATE,
+    }
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backlog", type=int, default=6000, help="deliveries per round")
@@ -507,10 +524,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=60)
     parser.add_argument("--timeout", type=float, default=600, help="per backlog round")
     parser.add_argument(
+        "--no-in-process",
+        dest="in_process",
+        action="store_false",
+        help="skip the drain timed in this process (the scan step's share of its CPU)",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         help="instead: profile the drain in this process (both tenants) into this folder",
     )
+    add_json_option(parser)
     return parser.parse_args()
 
 
@@ -576,7 +600,7 @@ def main() -> None:
                         f"cores (others {run['else_cores']:.2f}); load {load()}"
                     )
             in_process: dict[str, list[dict]] = {"baseline": [], "packs": []}
-            for _ in range(args.repeats):
+            for _ in range(args.repeats if args.in_process else 0):
                 for name in ("baseline", "packs"):
                     timed = timed_in_process(
                         benches[name], mix, count=args.backlog // 2, first=next_index[name]
@@ -587,6 +611,8 @@ def main() -> None:
                         f"  in this process, {name:<8}: {timed['total_ms']:.2f} ms CPU per "
                         f"delivery, of which the scan step {timed['scan_ms']:.2f} ms"
                     )
+            # Written now too: a run stopped during the open loop still leaves these.
+            write_json(args.json, backlog_figures(args, rounds))
             latency = None
             if args.duration > 0:
                 port = free_port()
@@ -627,7 +653,7 @@ def main() -> None:
         f"{(p_cpu + p_pg - b_cpu - b_pg) / (p_cpu + p_pg):.0%} of worker + PostgreSQL; "
         f"throughput packs / baseline {p_rate / b_rate:.2f}"
     )
-    for name in ("baseline", "packs"):
+    for name in ("baseline", "packs") if args.in_process else ():
         total = median([t["total_ms"] for t in in_process[name]])
         scan_ms = median([t["scan_ms"] for t in in_process[name]])
         say(f"    in one process (the worker's code, CPU time, the database's not counted), "
@@ -670,8 +696,28 @@ def main() -> None:
             f"{latency['ack_hit_p95']:.3f} s (the webhook's own queue left out)"
         )
     sent = next_index["packs"] + (int(args.rate * args.duration) if latency else 0)
-    for line in check_scan_tenant(scan, mix, sent=sent):
+    once, checked = check_scan_tenant(scan, mix, sent=sent)
+    for line in checked:
         say(line)
+    figures = backlog_figures(args, rounds)
+    figures.update(all_done=all_done, exactly_once=once, partial=False)
+    if latency is not None:
+        figures["open_loop"] = {
+            "rate": args.rate,
+            "duration_s": args.duration,
+            "acknowledged": latency["webhook"]["ok"],
+            "sent": latency["webhook"]["sent"],
+            "webhook_p99_ms": latency["webhook"]["p99"],
+            **{
+                key: latency[key]
+                for key in (
+                    "scan_p50", "scan_p95", "hit_p50", "hit_p95", "hit_p99", "hits_seen",
+                    "hits_expected", "queue_p50", "queue_p95", "queue_seen", "high_p50",
+                    "high_p95", "high_p99", "high_seen",
+                )
+            },
+        }  # fmt: skip
+    write_json(args.json, figures)
     say(f"  load average at the end {load()}; files of this run: {workdir}")
 
 
