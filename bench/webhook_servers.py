@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._stack import (
-    STARTUP_SECONDS,
+    STARTUP_TIMEOUT,
     VENV_BIN,
     BrokerDb,
     CpuMeter,
@@ -83,7 +83,7 @@ def start_granian(*, port: int, workers: int, threads: int, broker_db: int, log:
         "compliance_hub.wsgi:application",
     ]
     server = Started("granian", argv, bench_environment(broker_db=broker_db), log)
-    deadline = time.monotonic() + STARTUP_SECONDS
+    deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"granian exited during start-up:\n{server.tail()}")
@@ -95,7 +95,7 @@ def start_granian(*, port: int, workers: int, threads: int, broker_db: int, log:
             time.sleep(0.3)
     server.stop()
     raise RuntimeError(
-        f"granian did not answer /healthz within {STARTUP_SECONDS} s:\n{server.tail()}"
+        f"granian did not answer /healthz within {STARTUP_TIMEOUT:.0f} s:\n{server.tail()}"
     )
 
 
