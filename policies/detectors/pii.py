@@ -13,6 +13,7 @@ Values are returned in the findings (the officer needs them) and never logged he
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -210,21 +211,22 @@ _HEALTH_WORDS = _automaton(
 # --- the one candidate pass -------------------------------------------------------------------
 # Every alternative starts where no word, number or address continues to the left, so the engine
 # gives up at a position inside a word after one look-behind instead of trying each alternative.
-_CANDIDATES = re.compile(
-    r"""
-    (?<![\w.%+/-])(?:
+_EMAIL = r"""
     (?P<email>[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}
         (?![\w-]))
-    |(?P<cnpj>[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-[0-9]{2}(?![\w/-])
+    |"""
+_IDENTIFIERS = r"""
+    (?P<cnpj>[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-[0-9]{2}(?![\w/-])
         |(?=[0-9]{0,11}[A-Z])[0-9A-Z]{12}[0-9]{2}(?![\w/-]))
     |(?P<iban>(?i:[a-z]{2}[0-9]{2}(?:\ ?[a-z0-9]{4}){2,7}(?:\ ?[a-z0-9]{1,4})?)(?![\w/-]))
     |(?P<pan>(?i:[a-z]{3}[abcfghljptk][a-z][0-9]{4}[a-z])(?![\w/-]))
     |(?P<number>(?:\+[0-9]{1,3}[\ .-]?)?(?:\([0-9]{1,4}\)[\ .-]?)?[0-9]+(?:[\ .\-/][0-9]+)*
         (?![\w/]))
-    )
-    """,
-    re.VERBOSE,
-)
+    """
+_CANDIDATES = re.compile(r"(?<![\w.%+/-])(?:" + _EMAIL + _IDENTIFIERS + ")", re.VERBOSE)
+# The same without the email alternative, for the texts without an '@' (most): at the start of
+# every word the email alternative read the whole word before giving up.
+_CANDIDATES_WITHOUT_EMAIL = re.compile(r"(?<![\w.%+/-])(?:" + _IDENTIFIERS + ")", re.VERBOSE)
 # Identifiers all hold a digit or an '@': most chat messages hold neither and skip the regex.
 _MAY_HOLD_IDENTIFIER = re.compile(r"[0-9@]")
 
@@ -283,12 +285,52 @@ _IIN_RANGES: tuple[tuple[str, int, int, frozenset[int]], ...] = (
 )
 
 
+# The ranges with their prefix widths, worked out once (the scan checks thousands of numbers).
+_IIN_TABLE = tuple(
+    (brand, len(str(low)), low, high, lengths) for brand, low, high, lengths in _IIN_RANGES
+)
+
+
 def _card_brand(digits: str) -> str | None:
-    for brand, low, high, lengths in _IIN_RANGES:
-        width = len(str(low))
-        if len(digits) in lengths and low <= int(digits[:width]) <= high:
+    size = len(digits)
+    for brand, width, low, high, lengths in _IIN_TABLE:
+        if size in lengths and low <= int(digits[:width]) <= high:
             return brand
     return None
+
+
+# --- quick refusals before python-stdnum ----------------------------------------------------------
+# stdnum stays the judge of every number reported; these only refuse early, by a condition
+# every valid number meets (tests/policies/test_pii_refusals.py compares them with stdnum on
+# random numbers). stdnum cleans each number again character by character in Python before its
+# check, which cost more than the check: most numbers in chat fail the check digit.
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # 2d, less 9 when it has two digits
+
+
+def _luhn_valid(digits: str) -> bool:
+    """Whether a run of digits passes Luhn (stdnum's `luhn.checksum(digits) == 0`)."""
+    return sum(map(int, digits[-1::-2] + digits[-2::-2].translate(_LUHN_DOUBLED))) % 10 == 0
+
+
+def _cpf_digits_match(digits: str) -> bool:
+    """Whether 11 digits carry the CPF's two check digits (stdnum's own formula)."""
+    values = [int(digit) for digit in digits]
+    head = values[:9]
+    first: int = (11 - sum(map(operator.mul, head, range(10, 1, -1)))) % 11 % 10
+    second: int = (11 - sum(map(operator.mul, head, range(11, 2, -1))) - 2 * first) % 11 % 10
+    return values[9] == first and values[10] == second
+
+
+def _ssn_components_possible(digits: str) -> bool:
+    """Whether 9 digits could be an issued SSN (stdnum's refusals of area, group and serial)."""
+    area = digits[:3]
+    return (
+        area != "000"
+        and area != "666"
+        and area[0] != "9"
+        and digits[3:5] != "00"
+        and digits[5:] != "0000"
+    )
 
 
 # --- scoring ------------------------------------------------------------------------------------
@@ -397,6 +439,7 @@ def _number_readings(raw: str, region: str) -> list[_Reading]:
         if (
             13 <= n <= 19
             and any(f.fullmatch(raw) for f in _CARD_FORMATS)
+            and _luhn_valid(digits)
             and luhn.checksum(digits) == 0
         ):
             brand = _card_brand(digits)
@@ -412,7 +455,12 @@ def _number_readings(raw: str, region: str) -> list[_Reading]:
                     )
                 )
         cpf_formatted = bool(_CPF_FORMATTED.fullmatch(raw))
-        if n == 11 and (cpf_formatted or bare) and std_cpf.is_valid(digits):
+        if (
+            n == 11
+            and (cpf_formatted or bare)
+            and _cpf_digits_match(digits)
+            and std_cpf.is_valid(digits)
+        ):
             if cpf_formatted:
                 readings.append(_Reading("br_cpf", 0.75, 0.97, "with valid check digits"))
             else:
@@ -421,13 +469,19 @@ def _number_readings(raw: str, region: str) -> list[_Reading]:
             readings.append(_Reading("br_cnpj", 0.45, 0.93, "with valid check digits"))
         if (
             n == 12
+            and digits[0] not in "01"  # Aadhaar numbers start with 2 to 9
             and (bare or _AADHAAR_FORMATTED.fullmatch(raw))
             and verhoeff.checksum(digits) == 0
             and std_aadhaar.is_valid(digits)
         ):
             base = 0.45 if bare else 0.5
             readings.append(_Reading("in_aadhaar", base, 0.95, "with a valid Verhoeff check digit"))
-        if n == 9 and (bare or _SSN_FORMATTED.fullmatch(raw)) and std_ssn.is_valid(digits):
+        if (
+            n == 9
+            and (bare or _SSN_FORMATTED.fullmatch(raw))
+            and _ssn_components_possible(digits)
+            and std_ssn.is_valid(digits)
+        ):
             base = 0.2 if bare else 0.4
             readings.append(
                 _Reading("us_ssn", base, 0.9, "(in the issued ranges; SSNs have no check digit)")
@@ -457,7 +511,8 @@ def _candidates(text: str, lowered: str) -> list[tuple[str, int, int]]:
     """(kind of candidate, start, end) in the order they appear."""
     found: list[tuple[str, int, int]] = []
     if _MAY_HOLD_IDENTIFIER.search(text):
-        for m in _CANDIDATES.finditer(text):
+        pattern = _CANDIDATES if "@" in text else _CANDIDATES_WITHOUT_EMAIL
+        for m in pattern.finditer(text):
             start, end = m.span()
             # A number needs 8 digits to be any of the types: most numbers in chat are shorter.
             if end - start >= 8 or m.lastgroup != "number":

@@ -373,12 +373,18 @@ class FastFeatures:
         word_counts: list[int] = []
         for text in texts:
             folded = fold(text)
-            parts = []
             scopes = negated_words(folded) if self._char_negation else None
+            parts: list[bytes] = []
             if scopes is None:
-                for word in folded.split():
-                    packed = cache.get(word)
-                    parts.append(self._word(word) if packed is None else packed)
+                words = folded.split()
+                known = list(map(cache.get, words))
+                if None in known:  # words seen for the first time: worked out once, then kept
+                    parts = [
+                        self._word(word) if packed is None else packed
+                        for word, packed in zip(words, known, strict=True)
+                    ]
+                else:
+                    parts = known  # type: ignore[assignment]  # no None left in it
             else:
                 for word, negated in zip(folded.split(), scopes, strict=True):
                     key = _NEGATED_KEY + word if negated else word
@@ -386,7 +392,7 @@ class FastFeatures:
                     parts.append(self._word(word, negated) if packed is None else packed)
             char_parts.append(b"".join(parts))
             before = len(word_columns)
-            word_columns += [c for g in self._word_grams(folded) if (c := columns_of.get(g))]
+            word_columns += [c for c in map(columns_of.get, self._word_grams(folded)) if c]
             word_counts.append(len(word_columns) - before)
         rows = len(texts)
         char_columns = np.frombuffer(b"".join(char_parts), dtype=np.int32)
@@ -444,7 +450,7 @@ class WordGrams:
     def __call__(self, folded: str) -> list[str]:
         words = word_tokens(folded, negation=self.negation)
         if self.max_n == 2:  # the default, and the hot path: pairs without a generator
-            return [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]
+            return [*words, *map(" ".join, itertools.pairwise(words))]
         grams = list(words)
         for n in range(2, self.max_n + 1):
             grams.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
