@@ -33,6 +33,7 @@ from bench._stack import BrokerDb, bench_environment, stack_env
 os.environ.update(bench_environment())
 
 import django
+import redis
 
 django.setup()
 
@@ -41,11 +42,11 @@ from django.conf import settings  # noqa: E402
 from bench._fixtures import fresh_tenant  # noqa: E402
 from bench._loadgen import build_body  # noqa: E402
 from compliance_hub.accounts.models import User  # noqa: E402
+from compliance_hub.accounts.services import add_member  # noqa: E402
 from compliance_hub.audit.actors import Actor  # noqa: E402
 from compliance_hub.audit.models import AuditEvent  # noqa: E402
 from compliance_hub.tenancy.context import unscoped  # noqa: E402
 from compliance_hub.tenancy.models import Role  # noqa: E402
-from compliance_hub.tenancy.services import add_member  # noqa: E402
 from ingestion.whatsapp.signature import sign  # noqa: E402
 from tests.flood_probes import (  # noqa: E402
     Delivery,
@@ -56,7 +57,14 @@ from tests.flood_probes import (  # noqa: E402
     login_flood,
     slow_bodies,
 )
-from tests.proxied import Server, get, start_gunicorn, start_nginx, stop_nginx  # noqa: E402
+from tests.proxied import (  # noqa: E402
+    Server,
+    get,
+    nginx_limits,
+    start_gunicorn,
+    start_nginx,
+    stop_nginx,
+)
 
 
 def audit_rows() -> int:
@@ -79,30 +87,29 @@ def rss_mib(root: int) -> float:
     return total / 1024
 
 
-def hold(seconds: float) -> None:
-    time.sleep(seconds)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--slow", type=int, default=500, help="slow-body connections")
-    parser.add_argument("--idle", type=int, default=800, help="idle keep-alive connections")
+    parser.add_argument("--slow", type=int, default=1000, help="slow-body connections")
+    parser.add_argument("--idle", type=int, default=1000, help="idle keep-alive connections")
     parser.add_argument("--attempts", type=int, default=10_000, help="wrong-password sign-ins")
     parser.add_argument("--addresses", type=int, default=4, help="attacking client addresses")
     parser.add_argument("--hold", type=float, default=30.0, help="seconds each hold lasts")
+    parser.add_argument("--before", type=int, default=0, metavar="N",
+                        help="first, N sign-ins against nginx without its sign-in limits "
+                             "(the figures before they were added)")  # fmt: skip
     args = parser.parse_args()
 
     bench = fresh_tenant("flood", "78")
     existing = []
     for n in range(4):
         email = f"member{n}@{bench.tenant.slug}.bench.example"
-        user = User.objects.create_user(email, f"the-right-password-{n}-{bench.prefix}")
+        user = User.objects.create_user(email, f"the-right-password-{n}-{bench.wamid_prefix}")
         add_member(tenant=bench.tenant, user=user, role=Role.OFFICER, actor=Actor.system())
         existing.append(email)
 
     def make(index: int) -> tuple[bytes, dict[str, str]]:
-        body = build_body(prefix=bench.prefix, index=index,
-                          phone_number_id=bench.phone_number_id, timestamp=int(time.time()))  # fmt: skip
+        body = build_body(prefix=bench.wamid_prefix, index=index, timestamp=int(time.time()),
+                          phone_number_id=bench.phone_number_id)  # fmt: skip
         return body, {"Content-Type": "application/json",
                       "X-Hub-Signature-256": sign(body, bench.app_secret)}  # fmt: skip
 
@@ -120,8 +127,11 @@ def main() -> None:
         web = start_gunicorn(env=env, log=logs / "gunicorn.log")
         nginx: Server | None = None
         try:
-            nginx, prefix = start_nginx(upstream_port=web.port,
-                                        webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES)  # fmt: skip
+            if args.before:
+                before_fix(args, web, delivery, existing, env["REDIS_CACHE_URL"])
+            nginx, prefix = start_nginx(
+                upstream_port=web.port, webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES
+            )
             run(args, nginx, web, delivery, existing)
         finally:
             if nginx is not None:
@@ -129,43 +139,75 @@ def main() -> None:
             web.stop()
 
 
+def sign_in_flood(nginx: Server, delivery: Delivery, existing: list[str], *, attempts: int,
+                  addresses: int, limits: dict[str, int] | None, label: str) -> None:  # fmt: skip
+    before, started = audit_rows(), time.monotonic()
+    with Watch(nginx.port, delivery) as watch:
+        flood = login_flood(nginx.port, attempts=attempts, existing=existing, addresses=addresses)
+    grown, seconds = audit_rows() - before, time.monotonic() - started
+    bound = audit_bound(addresses=addresses, seconds=seconds,
+                        rates=settings.ACCOUNT_RATE_LIMITS, limits=limits)  # fmt: skip
+    print(Outcome(f"{attempts:,} wrong-password sign-ins ({addresses} addresses){label}", watch,
+                  grown, seconds, f"bound {bound} rows; the flood's answers: {flood.words()}",
+                  ).line(), flush=True)  # fmt: skip
+
+
+def before_fix(args: argparse.Namespace, web: Server, delivery: Delivery, existing: list[str],
+               cache_url: str) -> None:  # fmt: skip
+    """The sign-in flood against nginx without its sign-in limits (only the application's)."""
+    nginx, prefix = start_nginx(upstream_port=web.port,
+                                webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES,
+                                without=("limit_req ",))  # fmt: skip
+    try:
+        sign_in_flood(nginx, delivery, existing, attempts=args.before, addresses=args.addresses,
+                      limits=None, label=", nginx without sign-in limits")  # fmt: skip
+    finally:
+        stop_nginx(nginx, prefix)
+    # The application's lock-outs of these addresses would hide the next probe's cost.
+    cache = redis.Redis.from_url(cache_url)
+    for pattern in ("*allauth*", "*lockout-audited*"):
+        for key in cache.scan_iter(match=pattern):
+            cache.delete(key)
+
+
 def run(args: argparse.Namespace, nginx: Server, web: Server, delivery: Delivery,
         existing: list[str]) -> None:  # fmt: skip
     memory = f"nginx {rss_mib(nginx.pid):.0f} MiB, gunicorn {rss_mib(web.pid):.0f} MiB"
     print(f"  at rest: {memory}", flush=True)
 
-    before, started = audit_rows(), time.monotonic()
+    started = time.monotonic()
     with Watch(nginx.port, delivery) as watch:
-        with slow_bodies(nginx.port, delivery.path, count=args.slow, announced=3_000_000,
-                         addresses=args.addresses) as held:  # fmt: skip
-            hold(args.hold)
-            still, peak = held(), rss_mib(nginx.pid)
+        time.sleep(args.hold)
+    print(Outcome("no attack (the baseline)", watch, 0, time.monotonic() - started).line(),
+          flush=True)  # fmt: skip
+
+    before, started = audit_rows(), time.monotonic()
+    with (
+        Watch(nginx.port, delivery) as watch,
+        slow_bodies(nginx.port, delivery.path, count=args.slow, announced=3_000_000,
+                    addresses=args.addresses) as held,
+    ):  # fmt: skip
+        time.sleep(args.hold)
+        still, peak = held(), rss_mib(nginx.pid)
     print(Outcome(f"{args.slow} slow bodies ({args.addresses} addresses)", watch,
                   audit_rows() - before, time.monotonic() - started,
                   f"{still} still held after {args.hold:.0f} s, nginx {peak:.0f} MiB").line(),
           flush=True)  # fmt: skip
 
     before, started = audit_rows(), time.monotonic()
-    with Watch(nginx.port, delivery) as watch:
-        with idle_keepalive(nginx.port, count=args.idle, addresses=args.addresses) as held:
-            hold(args.hold)
-            still, peak = held(), rss_mib(nginx.pid)
+    with (
+        Watch(nginx.port, delivery) as watch,
+        idle_keepalive(nginx.port, count=args.idle, addresses=args.addresses) as held,
+    ):
+        time.sleep(args.hold)
+        still, peak = held(), rss_mib(nginx.pid)
     print(Outcome(f"{args.idle} idle keep-alive connections ({args.addresses} addresses)", watch,
                   audit_rows() - before, time.monotonic() - started,
                   f"{still} still open after {args.hold:.0f} s, nginx {peak:.0f} MiB").line(),
           flush=True)  # fmt: skip
 
-    before, started = audit_rows(), time.monotonic()
-    with Watch(nginx.port, delivery) as watch:
-        flood = login_flood(nginx.port, attempts=args.attempts, existing=existing,
-                            addresses=args.addresses)  # fmt: skip
-    grown = audit_rows() - before
-    bound = audit_bound(addresses=args.addresses, seconds=time.monotonic() - started,
-                        rates=settings.ACCOUNT_RATE_LIMITS)  # fmt: skip
-    print(Outcome(f"{args.attempts:,} wrong-password sign-ins ({args.addresses} addresses)", watch,
-                  grown, time.monotonic() - started,
-                  f"bound {bound} rows; the flood's answers: {flood.words()}").line(),
-          flush=True)  # fmt: skip
+    sign_in_flood(nginx, delivery, existing, attempts=args.attempts, addresses=args.addresses,
+                  limits=nginx_limits(), label="")  # fmt: skip
 
     health = get(nginx.port, "/healthz", timeout=10)[0], get(web.port, "/readyz", timeout=10)[0]
     memory = f"nginx {rss_mib(nginx.pid):.0f} MiB, gunicorn {rss_mib(web.pid):.0f} MiB"

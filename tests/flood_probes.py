@@ -25,12 +25,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 
 ATTACKERS = tuple(f"127.0.0.{n}" for n in range(2, 10))
 WATCHER = "127.0.0.1"
-TIMEOUT = 10.0  # seconds a watched request may take before it counts as unanswered
+TIMEOUT = 30.0  # seconds a watched request may take before it counts as unanswered
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -128,7 +128,20 @@ class Watch:
             answers.seconds.append(time.monotonic() - started)
             self._stop.wait(max(0.0, self.every - (time.monotonic() - started)))
 
+    def wait(self, *, answers: int, at_least: float, timeout: float = 180.0) -> None:
+        """Return when both endpoints have ``answers`` answers (answered or timed out) and
+        ``at_least`` seconds have passed since the watch began; on a loaded machine the first
+        takes longer than the second."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            enough = min(self.webhook.count, self.health.count) >= answers
+            if enough and time.monotonic() - self._started >= at_least:
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"fewer than {answers} answers from each watched endpoint in time")
+
     def __enter__(self) -> Watch:
+        self._started = time.monotonic()
         for thread in self._threads:
             thread.start()
         return self
@@ -199,10 +212,8 @@ def slow_bodies(port: int, path: str, *, count: int, announced: int, addresses: 
         def trickle() -> None:
             while not stop.wait(trickle_every):
                 for sock in socks:
-                    try:
+                    with suppress(OSError):  # dropped by the server: it protected itself
                         sock.send(b" ")
-                    except OSError:
-                        pass
 
         thread = threading.Thread(target=trickle, daemon=True)
         thread.start()
@@ -221,8 +232,9 @@ def idle_keepalive(port: int, *, count: int, addresses: int = 4) -> Iterator[Cal
     with ExitStack() as stack:
         socks: list[socket.socket] = []
         for n in range(count):
+            source = sources[n % len(sources)]
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT,
-                                              source_address=(sources[n % len(sources)], 0))  # fmt: skip
+                                              source_address=(source, 0))  # fmt: skip
             stack.callback(conn.close)
             try:
                 conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
@@ -275,7 +287,7 @@ def _sign_in_form(port: int, source: str) -> tuple[str, str]:
 
 
 def login_flood(port: int, *, attempts: int, existing: list[str], addresses: int = 4,
-                threads: int = 8) -> LoginFlood:  # fmt: skip
+                threads: int = 16) -> LoginFlood:  # fmt: skip
     """``attempts`` wrong-password sign-ins from ``addresses`` addresses over ``threads``
     keep-alive connections: every other one for an address in ``existing``, the rest for
     addresses nobody has."""
@@ -330,18 +342,20 @@ def login_flood(port: int, *, attempts: int, existing: list[str], addresses: int
 
 
 def audit_bound(*, addresses: int, seconds: float, rates: dict[str, str],
+                limits: dict[str, int] | None = None,
                 tenants_per_account: int = 1) -> int:  # fmt: skip
-    """The most rows a login flood from ``addresses`` addresses lasting ``seconds`` may add to
-    the audit trail, from the sign-in limits (settings.ACCOUNT_RATE_LIMITS; see
-    compliance_hub/accounts/throttle.py):
+    """The most rows a sign-in flood from ``addresses`` addresses lasting ``seconds`` may add to
+    the audit trail. Two walls, the smaller bound wins:
 
-    - a failed sign-in writes a row (one per firm of the account), but only while the address
-      is under its ceiling: at most ``ip`` failures per address per window of the ceiling;
-    - past a limit, attempts are refused before the password is checked and written once per
-      lock-out, not once per attempt: per address and window, one lock-out of the address,
-      at most ``ip / address_account`` lock-outs of one account from that address and
-      ``ip / account`` lock-outs of an account (each needs that many counted failures).
-    Everything else a flood sends (429 pages, nginx's refusals) writes nothing."""
+    - the application's limits (settings.ACCOUNT_RATE_LIMITS, compliance_hub/accounts/
+      throttle.py): a failed sign-in writes a row (one per firm of the account) only while its
+      address is under its ceiling, ``ip`` failures a window; past a limit an attempt is refused
+      before the password is checked and written once per lock-out, not once per attempt: per
+      address and window one lock-out of the address, at most ``ip / address_account`` of one
+      account from it and ``ip / account`` of an account (each needs that many failures);
+    - nginx's (``limits``, tests/proxied.py nginx_limits): it passes on at most ``burst + rate x
+      seconds`` sign-in POSTs per address and overall, and each writes at most one row per firm.
+    429 pages, nginx's refusals and the sign-in page itself write nothing."""
     from allauth.core.internal.ratelimit import parse_rates
 
     per_address = next(r for r in parse_rates(rates["login_failed"]) if r.per == "ip")
@@ -350,4 +364,14 @@ def audit_bound(*, addresses: int, seconds: float, rates: dict[str, str],
     windows = math.ceil(max(seconds, 1.0) / per_address.duration)
     failures = per_address.amount
     lockouts = 1 + failures // per_pair.amount + failures // per_account.amount
-    return windows * addresses * tenants_per_account * (failures + lockouts)
+    application = windows * addresses * tenants_per_account * (failures + lockouts)
+    if limits is None:
+        return application
+    # nginx's bucket lets the first burst + 1 through at once, then ``rate`` a second.
+    passed_on = min(
+        addresses * (limits["sign_in_burst_per_address"] + 1
+                     + math.ceil(limits["sign_in_rate_per_address"] * seconds)),
+        limits["sign_in_burst_overall"] + 1
+        + math.ceil(limits["sign_in_rate_overall"] * seconds),
+    )  # fmt: skip
+    return min(application, passed_on * tenants_per_account)

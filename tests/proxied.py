@@ -77,7 +77,9 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"{self.name} gave no answer on port {self.port} in time:\n{self.tail()}")
+        raise RuntimeError(
+            f"{self.name} gave no answer on port {self.port} in time:\n{self.tail()}"
+        )
 
     def stop(self) -> None:
         if self.alive():
@@ -145,9 +147,11 @@ def render_main_config(prefix: Path) -> str:
     return "daemon off;\n" + text.replace("http {", "http {\n" + temp_paths, 1)
 
 
-def start_nginx(*, upstream_port: int, webhook_max_body_bytes: int) -> tuple[Server, Path]:
+def start_nginx(*, upstream_port: int, webhook_max_body_bytes: int,
+                without: tuple[str, ...] = ()) -> tuple[Server, Path]:  # fmt: skip
     """nginx with the shipped configuration in front of ``upstream_port``; returns the server
-    and its folder (removed by ``stop_nginx``)."""
+    and its folder (removed by ``stop_nginx``). ``without``: directives to leave out, by the
+    start of their line (a benchmark's "before")."""
     if not Path(NGINX).exists():
         raise RuntimeError(f"nginx not found at {NGINX}: apt-get install nginx (scripts/stack.sh)")
     port = free_port()
@@ -156,13 +160,13 @@ def start_nginx(*, upstream_port: int, webhook_max_body_bytes: int) -> tuple[Ser
     prefix = Path(tempfile.mkdtemp(prefix="ch-nginx-"))
     prefix.chmod(0o755)
     (prefix / "conf.d").mkdir()
-    (prefix / "conf.d" / "default.conf").write_text(
-        render_template(
-            listen_port=port,
-            upstream=f"127.0.0.1:{upstream_port}",
-            webhook_max_body_bytes=webhook_max_body_bytes,
-        )
+    server_block = render_template(
+        listen_port=port,
+        upstream=f"127.0.0.1:{upstream_port}",
+        webhook_max_body_bytes=webhook_max_body_bytes,
     )
+    kept = [line for line in server_block.splitlines() if not line.strip().startswith(without)]
+    (prefix / "conf.d" / "default.conf").write_text("\n".join(kept) + "\n")
     (prefix / "nginx.conf").write_text(render_main_config(prefix))
     log = prefix / "error.log"
     log.touch()
@@ -181,3 +185,25 @@ def start_nginx(*, upstream_port: int, webhook_max_body_bytes: int) -> tuple[Ser
 def stop_nginx(server: Server, prefix: Path) -> None:
     server.stop()
     shutil.rmtree(prefix, ignore_errors=True)
+
+
+def nginx_limits() -> dict[str, int]:
+    """The limits the shipped server block sets, read from it: requests in progress per address,
+    and the sign-in POST rates (a second) and bursts per address and overall."""
+    import re
+
+    text = TEMPLATE.read_text()
+
+    def number(pattern: str) -> int:
+        match = re.search(pattern, text)
+        if match is None:
+            raise RuntimeError(f"{TEMPLATE.name} no longer says {pattern!r}")
+        return int(match.group(1))
+
+    return {
+        "requests_per_address": number(r"limit_conn requests_per_address (\d+);"),
+        "sign_in_rate_per_address": number(r"zone=sign_in_per_address:\S+ rate=(\d+)r/s;"),
+        "sign_in_burst_per_address": number(r"zone=sign_in_per_address burst=(\d+)"),
+        "sign_in_rate_overall": number(r"zone=sign_in_overall:\S+ rate=(\d+)r/s;"),
+        "sign_in_burst_overall": number(r"zone=sign_in_overall burst=(\d+)"),
+    }

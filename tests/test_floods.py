@@ -1,21 +1,23 @@
 """Slow clients and floods cannot stop webhook intake behind nginx (issue 13).
 
 Real gunicorn (as `make run` starts it) behind real nginx with the shipped configuration
-(tests/proxied.py), on this test's database. Three attacks from a few client addresses, each
+(tests/proxied.py), on this test's database. Three attacks from four client addresses, each
 while a signed webhook delivery and /healthz are sent a few times a second from another
-(tests/flood_probes.py): connections trickling a large announced body, hundreds of idle
-keep-alive connections, and a burst of wrong-password sign-ins for existing and unknown
-accounts. During each: every webhook delivery and every /healthz answered 2xx; the audit trail
-grows by no more than the sign-in limits allow; afterwards both servers still answer.
+(tests/flood_probes.py): connections trickling a large announced body (more than nginx lets one
+address have in progress), hundreds of idle keep-alive connections, and a burst of
+wrong-password sign-ins for existing and unknown accounts (nginx passes on a few a second, the
+application counts and locks out). During each: every webhook delivery and every /healthz
+answered 2xx; the audit trail grows by no more than the two walls of sign-in limits allow
+(flood_probes.audit_bound); afterwards both servers still answer.
 
-bench/floods.py runs the same probes at the issue's sizes (10,000 sign-ins) and prints figures.
+The test settings check passwords with a cheap hasher; bench/floods.py runs the same probes at
+the issue's sizes (10,000 sign-ins) with the production hasher and prints figures.
 One test: it starts the servers once and runs the probes in order.
 """
 
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from django.conf import settings
@@ -35,15 +37,16 @@ from tests.flood_probes import (
     slow_bodies,
 )
 from tests.ingestion.delivering import APP_SECRET, BODY
-from tests.proxied import get, start_gunicorn, start_nginx, stop_nginx
+from tests.proxied import get, nginx_limits, start_gunicorn, start_nginx, stop_nginx
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ADDRESSES = 4
-SLOW_BODIES = 120
+SLOW_BODIES = 300  # 75 an address: past nginx's 64 requests in progress per address
 IDLE = 300
-SIGN_INS = 600  # 150 an address: past the per-address ceiling of failures (100 in 5 minutes)
-HOLD = 4.0  # seconds each attack is held while the watch keeps sending
+SIGN_INS = 400
+HOLD = 4.0  # seconds each attack is held at least, while the watch keeps sending
+ANSWERS = 5  # ... and until each watched endpoint has had this many answers
 
 
 @pytest.fixture
@@ -74,9 +77,9 @@ def _audit_rows() -> int:
         return AuditEvent.objects.count()
 
 
-def _assert_answered(watch: Watch, attack: str) -> None:
+def _assert_answered(watch: Watch, attack: str, *, at_least: int = ANSWERS) -> None:
     for answers in (watch.webhook, watch.health):
-        assert answers.count >= 3, f"{attack}: too few {answers.name} requests to judge"
+        assert answers.count >= at_least, f"{attack}: too few {answers.name} requests to judge"
         assert not answers.failures, f"{attack}: {answers.name} got {answers.failures}"
 
 
@@ -93,20 +96,27 @@ def test_slow_bodies_idle_connections_and_a_login_flood_leave_intake_answering(
     lines = []
 
     before = _audit_rows()
-    with Watch(nginx.port, delivery, every=0.25) as watch:
-        with slow_bodies(nginx.port, delivery.path, count=SLOW_BODIES, announced=3_000_000,
-                         addresses=ADDRESSES) as held:  # fmt: skip
-            time.sleep(HOLD)
-            still = held()
+    with (
+        Watch(nginx.port, delivery, every=0.25) as watch,
+        slow_bodies(nginx.port, delivery.path, count=SLOW_BODIES, announced=3_000_000,
+                    addresses=ADDRESSES) as held,
+    ):  # fmt: skip
+        watch.wait(answers=ANSWERS, at_least=HOLD)
+        still = held()
     lines.append(Outcome(f"{SLOW_BODIES} slow bodies", watch, _audit_rows() - before, HOLD,
                          f"{still} held").line())  # fmt: skip
     _assert_answered(watch, "slow bodies")
     assert _audit_rows() == before
+    # nginx holds some for each address and refuses the rest at once (429).
+    per_address = nginx_limits()["requests_per_address"]
+    assert per_address <= still <= ADDRESSES * per_address, still
 
-    with Watch(nginx.port, delivery, every=0.25) as watch:
-        with idle_keepalive(nginx.port, count=IDLE, addresses=ADDRESSES) as held:
-            time.sleep(HOLD)
-            still = held()
+    with (
+        Watch(nginx.port, delivery, every=0.25) as watch,
+        idle_keepalive(nginx.port, count=IDLE, addresses=ADDRESSES) as held,
+    ):
+        watch.wait(answers=ANSWERS, at_least=HOLD)
+        still = held()
     lines.append(Outcome(f"{IDLE} idle keep-alive", watch, _audit_rows() - before, HOLD,
                          f"{still} open").line())  # fmt: skip
     _assert_answered(watch, "idle keep-alive connections")
@@ -122,19 +132,22 @@ def test_slow_bodies_idle_connections_and_a_login_flood_leave_intake_answering(
         )
     grown = _audit_rows() - before
     bound = audit_bound(
-        addresses=ADDRESSES, seconds=flood.seconds, rates=settings.ACCOUNT_RATE_LIMITS
+        addresses=ADDRESSES,
+        seconds=flood.seconds,
+        rates=settings.ACCOUNT_RATE_LIMITS,
+        limits=nginx_limits(),
     )
     lines.append(Outcome(f"{SIGN_INS} sign-ins", watch, grown, flood.seconds,
                          f"bound {bound}; {flood.words()}").line())  # fmt: skip
-    _assert_answered(watch, "login flood")
+    # The flood lasts as long as the client takes to send it: at least one of each meanwhile.
+    _assert_answered(watch, "login flood", at_least=1)
     assert flood.attempts == SIGN_INS and 0 not in flood.statuses, flood.words()
     assert not [s for s in flood.statuses if s >= 500], flood.words()
-    # Every address went past its ceiling, so each was locked out (and audited) at least once;
-    # past that, attempts are counted, not written.
-    assert ADDRESSES <= grown <= bound, (grown, bound)
-    with unscoped():
-        locked = AuditEvent.objects.filter(action="auth.login_throttled").count()
-    assert locked >= ADDRESSES
+    # nginx refused most at once; the ones it passed on were checked, and each wrote at most
+    # one row (a failure, or a lock-out once per window).
+    assert flood.statuses.get(429, 0) > SIGN_INS // 2, flood.words()
+    assert flood.statuses.get(200, 0) >= 1, flood.words()
+    assert 1 <= grown <= bound, (grown, bound)
 
     assert get(nginx.port, "/healthz", timeout=10)[0] == 200
     assert get(web.port, "/readyz", timeout=10)[0] == 200
