@@ -367,11 +367,17 @@ def audit_bound(*, addresses: int, seconds: float, rates: dict[str, str],
     application = windows * addresses * tenants_per_account * (failures + lockouts)
     if limits is None:
         return application
-    # nginx's bucket lets the first burst + 1 through at once, then ``rate`` a second.
-    passed_on = min(
+    return min(application, passed_on(addresses=addresses, seconds=seconds, limits=limits)
+               * tenants_per_account)  # fmt: skip
+
+
+def passed_on(*, addresses: int, seconds: float, limits: dict[str, int]) -> int:
+    """The most sign-in POSTs nginx passes on to the application from ``addresses`` addresses
+    in ``seconds``: its buckets let the first burst + 1 through at once, then ``rate`` a
+    second, per address and overall."""
+    return min(
         addresses * (limits["sign_in_burst_per_address"] + 1
                      + math.ceil(limits["sign_in_rate_per_address"] * seconds)),
         limits["sign_in_burst_overall"] + 1
         + math.ceil(limits["sign_in_rate_overall"] * seconds),
     )  # fmt: skip
-    return min(application, passed_on * tenants_per_account)

@@ -66,13 +66,15 @@ class Server:
         except OSError:
             return ""
 
-    def wait_healthy(self, timeout: float = 90) -> None:
+    def wait_healthy(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
                 raise RuntimeError(f"{self.name} exited during start-up:\n{self.tail()}")
             try:
-                if get(self.port, "/healthz", timeout=2)[0] == 200:
+                # Generous: the first request loads the application, and an abandoned one
+                # would still hold a thread on a loaded machine.
+                if get(self.port, "/healthz", timeout=15)[0] == 200:
                     return
             except OSError:
                 pass

@@ -34,6 +34,7 @@ from tests.flood_probes import (
     audit_bound,
     idle_keepalive,
     login_flood,
+    passed_on,
     slow_bodies,
 )
 from tests.ingestion.delivering import APP_SECRET, BODY
@@ -143,10 +144,16 @@ def test_slow_bodies_idle_connections_and_a_login_flood_leave_intake_answering(
     _assert_answered(watch, "login flood", at_least=1)
     assert flood.attempts == SIGN_INS and 0 not in flood.statuses, flood.words()
     assert not [s for s in flood.statuses if s >= 500], flood.words()
-    # nginx refused most at once; the ones it passed on were checked, and each wrote at most
-    # one row (a failure, or a lock-out once per window).
-    assert flood.statuses.get(429, 0) > SIGN_INS // 2, flood.words()
-    assert flood.statuses.get(200, 0) >= 1, flood.words()
+    # nginx passed on no more than its rates allow for the time the flood took (on a quiet
+    # machine it refuses most at once; on a loaded one the flood itself is slower), and each
+    # it passed on was checked and wrote at most one row (a failure, or a lock-out once).
+    answered = flood.statuses.get(200, 0)
+    assert (
+        1
+        <= answered
+        <= passed_on(addresses=ADDRESSES, seconds=flood.seconds, limits=nginx_limits())
+    ), flood.words()
+    assert answered + flood.statuses.get(429, 0) == SIGN_INS, flood.words()
     assert 1 <= grown <= bound, (grown, bound)
 
     assert get(nginx.port, "/healthz", timeout=10)[0] == 200
