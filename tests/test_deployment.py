@@ -60,6 +60,8 @@ def test_gunicorn_is_not_published_and_nginx_is():
         "./docker/nginx/default.conf.template",
         "/etc/nginx/templates/default.conf.template",
     ] in (mounts)
+    # The shipped nginx.conf carries the connection limits the flood probes need.
+    assert ["./docker/nginx/nginx.conf", "/etc/nginx/nginx.conf"] in mounts
 
 
 def test_nginx_and_the_application_share_the_webhook_body_limit():

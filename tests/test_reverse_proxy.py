@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import socket
-import subprocess
-import sys
-import tempfile
 import time
 from contextlib import ExitStack, closing
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -28,44 +23,12 @@ from compliance_hub.tenancy.context import tenant_scope
 from ingestion.models import Delivery
 from ingestion.whatsapp.signature import sign
 from tests.ingestion.delivering import APP_SECRET, BODY
-from tests.polling import wait_until
+from tests.proxied import get, start_gunicorn, start_nginx, stop_nginx
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "docker" / "nginx" / "default.conf.template"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SLOW_CLIENTS = 40  # 5x gunicorn's 2 x 4 threads, however its two workers share them
 QUICK = 2.0  # seconds an answer may take while the slow clients wait
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
-    def healthy() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"exited during start-up:\n{log.read_text()}")
-        try:
-            status, _ = _get(port, "/healthz", timeout=2)
-        except OSError:
-            return False
-        return status == 200
-
-    wait_until(healthy, failure=lambda: f"no answer on port {port} in time:\n{log.read_text()}")
-
-
-def _get(port: int, path: str, timeout: float) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path, headers={"Host": "127.0.0.1"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 def _post(port: int, path: str, body: bytes, headers: dict[str, str], timeout: float):
@@ -78,98 +41,39 @@ def _post(port: int, path: str, body: bytes, headers: dict[str, str], timeout: f
         conn.close()
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def gunicorn(django_db_setup, tmp_path_factory):
     """gunicorn as scripts/run.sh starts it, on the test database; started once for the module
     (each test's transactional database is emptied between tests, the servers keep running)."""
-    port = _free_port()
     env = {
         **os.environ,
         "DJANGO_ENV": "test",
         "DATABASE_NAME": connection.settings_dict["NAME"],
         "DB_SET_ROLE": settings.DB_APP_ROLE,
     }
-    extra = []
-    help_text = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--help"], capture_output=True, text=True
-    ).stdout
-    if "--no-control-socket" in help_text:
-        extra.append("--no-control-socket")
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "compliance_hub.wsgi", "--bind",
-             f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread",
-             "--threads", "4", *extra],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
     try:
-        _wait_for(port, process, log)
-        yield port
+        server = start_gunicorn(env=env, log=log)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
+        yield server.port
     finally:
-        _stop(process)
-
-
-def render_template(*, listen_port: int, upstream: str) -> str:
-    """docker/nginx/default.conf.template as the nginx image renders it (envsubst of the names
-    it is given; nginx's own $variables stay)."""
-    text = TEMPLATE.read_text()
-    values = {
-        "NGINX_PORT": str(listen_port),
-        "UPSTREAM": upstream,
-        "WEBHOOK_MAX_BODY_BYTES": str(settings.WEBHOOK_MAX_BODY_BYTES),
-    }
-    for name, value in values.items():
-        text = text.replace("${" + name + "}", value)
-    return text
+        server.stop()
 
 
 @pytest.fixture(scope="module")
 def nginx(gunicorn):
-    if not Path(NGINX).exists():
-        pytest.fail(f"nginx not found at {NGINX}: apt-get install nginx (scripts/stack.sh does)")
-    port = _free_port()
-    # Not under pytest's private tmp folder: nginx's workers (user nobody when started as root)
-    # must reach their temp folders.
-    prefix = Path(tempfile.mkdtemp(prefix="ch-nginx-"))
-    prefix.chmod(0o755)
-    (prefix / "conf.d").mkdir()
-    (prefix / "conf.d" / "default.conf").write_text(
-        render_template(listen_port=port, upstream=f"127.0.0.1:{gunicorn}")
-    )
-    temp_paths = "\n".join(
-        f"    {kind}_temp_path {prefix}/{kind}_temp;"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    # The image's nginx.conf, as far as it matters here: the server block is the shipped one.
-    (prefix / "nginx.conf").write_text(
-        f"daemon off;\nworker_processes 1;\npid {prefix}/nginx.pid;\n"
-        f"error_log {prefix}/error.log warn;\n"
-        "events { worker_connections 512; }\n"
-        f"http {{\n    access_log off;\n{temp_paths}\n    include {prefix}/conf.d/*.conf;\n}}\n"
-    )
-    log = prefix / "error.log"
-    log.touch()
-    process = subprocess.Popen(
-        [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(log)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        _wait_for(port, process, log)
-        yield port
+        server, prefix = start_nginx(
+            upstream_port=gunicorn, webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES
+        )
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
+        yield server.port
     finally:
-        _stop(process)
-        shutil.rmtree(prefix, ignore_errors=True)
+        stop_nginx(server, prefix)
 
 
 def _open_slow_clients(stack: ExitStack, port: int, path: str) -> None:
@@ -196,7 +100,7 @@ def test_slow_clients_do_not_stop_intake_behind_nginx(gunicorn, nginx, connected
         _open_slow_clients(slow, nginx, path)
 
         started = time.monotonic()
-        status, body = _get(nginx, "/healthz", timeout=10)
+        status, body = get(nginx, "/healthz", timeout=10)
         health_seconds = time.monotonic() - started
         assert status == 200 and b"ok" in body
         assert health_seconds < QUICK
@@ -215,9 +119,7 @@ def test_slow_clients_do_not_stop_intake_behind_nginx(gunicorn, nginx, connected
         assert _deliveries(connected_tenant) == 1
 
         # Static files come through too (whitenoise, DEBUG off).
-        status, _ = _get(
-            nginx, "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css", 10
-        )
+        status, _ = get(nginx, "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css", 10)
         assert status == 200
 
     # The same clients straight against gunicorn: every thread waits for a body.
@@ -225,7 +127,7 @@ def test_slow_clients_do_not_stop_intake_behind_nginx(gunicorn, nginx, connected
         _open_slow_clients(slow, gunicorn, path)
         started = time.monotonic()
         try:
-            status, _ = _get(gunicorn, "/healthz", timeout=5)
+            status, _ = get(gunicorn, "/healthz", timeout=5)
             direct = f"answered {status} in {time.monotonic() - started:.2f} s"
         except OSError as error:
             direct = f"no answer within {time.monotonic() - started:.1f} s ({type(error).__name__})"
