@@ -27,6 +27,8 @@ from compliance_hub.tenancy.models import Membership, Role, Tenant
 from compliance_hub.tenancy.roles import REVIEWER_ROLES, SENIOR_ROLES
 
 from .models import Alert, AlertComment, AlertEvent, Level, Status
+from .stats_days import FALSE_POSITIVES
+from .stats_days import forget as forget_days
 from .tiers import may_work
 from .workflow import TransitionRefused, check_move
 
@@ -82,14 +84,14 @@ def _person(actor: Actor) -> User:
     return actor.user
 
 
-def _role_of(tenant_id: int, user: User) -> str | None:
+def role_of(tenant_id: int, user: User) -> str | None:
     membership = Membership.objects.active().filter(tenant_id=tenant_id, user=user).first()
     return membership.role if membership else None
 
 
 def _check_level(alert: Alert, user: User | None) -> None:
     """Second-level alerts are worked only by senior officers and admins (alerts/tiers.py)."""
-    if user is not None and not may_work(alert, _role_of(alert.tenant_id, user)):
+    if user is not None and not may_work(alert, role_of(alert.tenant_id, user)):
         raise SeniorReviewOnly("Only senior officers and admins work escalated alerts.")
 
 
@@ -262,6 +264,8 @@ def transition_alert(
         elif reopening:
             # The decision being undone stays in the history; the alert is undecided again.
             details["rationale"], details["disposition"] = rationale, current.disposition
+            if current.closed_at is not None:  # the dashboard's kept days that counted it
+                forget_days(tenant=current.tenant, series=FALSE_POSITIVES, at=current.closed_at)
             current.disposition, current.rationale, current.closed_at = "", "", None
         elif rationale:
             details["rationale"] = rationale

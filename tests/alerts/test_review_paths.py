@@ -1,0 +1,75 @@
+"""Every path to an alert applies the second-level rule (alerts/tiers.py) the same way, because
+the rule lives in the reads every path calls (alerts/selectors.py takes the viewer's role, with
+no default) and in the one helper pages use to find an alert (alerts/alert_page.py): a plain
+officer meets an escalated alert nowhere, not on a page, the API, the bulk bar, watching,
+notices or unmasking."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from alerts import selectors
+from alerts.models import Alert, Status
+from alerts.selectors import QueueFilters, alert_for, alert_queue, group_of
+from alerts.services import transition_alert
+from compliance_hub.audit.actors import Actor
+from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.models import Role
+
+
+@pytest.mark.parametrize("read", ["alert_queue", "alert_for", "earlier_alerts", "group_of"])
+def test_every_read_of_alerts_takes_the_viewers_role(read):
+    role = inspect.signature(getattr(selectors, read)).parameters["role"]
+    assert role.kind is inspect.Parameter.KEYWORD_ONLY
+    assert role.default is inspect.Parameter.empty  # a new caller cannot leave it out
+
+
+def _escalated(alerts: list[Alert], oscar) -> tuple[Alert, Alert]:
+    escalated, other = alerts
+    transition_alert(alert=escalated, actor=Actor.for_user(oscar.user), to=Status.ESCALATED,
+                     expected_version=None)  # fmt: skip
+    with tenant_scope(escalated.tenant_id):
+        return Alert.objects.get(pk=escalated.pk), other
+
+
+def test_the_reads_leave_second_level_alerts_to_the_roles_that_see_them(alerts, oscar, tenant_a):
+    escalated, other = _escalated(alerts, oscar)
+    everything = QueueFilters(status="all")
+    with tenant_scope(tenant_a):
+        officers = {a.pk for a in alert_queue(tenant=tenant_a, filters=everything, role="officer")}
+        seniors = {
+            a.pk for a in alert_queue(tenant=tenant_a, filters=everything, role=Role.SENIOR_OFFICER)
+        }
+        assert alert_for(tenant=tenant_a, pk=escalated.pk, role=Role.OFFICER) is None
+        assert alert_for(tenant=tenant_a, pk=escalated.pk, role=Role.AUDITOR) is not None
+        assert group_of(tenant=tenant_a, alert=other, role=Role.OFFICER) == []
+        assert [a.pk for a in group_of(tenant=tenant_a, alert=other, role=Role.ADMIN)] == [
+            escalated.pk
+        ]
+    assert officers == {other.pk} and seniors == {escalated.pk, other.pk}
+
+
+def test_a_plain_officer_meets_a_second_level_alert_on_no_path(alerts, login_as, oscar):
+    escalated, other = _escalated(alerts, oscar)
+    client = login_as(oscar)
+    for name in ("watch", "notice", "unmask"):
+        url = reverse(f"alerts:{name}", args=[escalated.pk])
+        response = client.post(url, {"watch": "1", "reason": "x"})
+        assert response.status_code == 404, name
+    # The bulk bar: as unknown as another firm's alert, not "for senior review only".
+    response = client.post(
+        reverse("alerts:bulk"),
+        {"alert": [f"{escalated.pk}:{escalated.version}"], "action": "escalate",
+         "rationale": "Needs a second look"},
+    )  # fmt: skip
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert f"Alert {escalated.pk}: No such alert in your firm." in said
+    # The API: the queue, the alert and the group of the alert beside it.
+    assert client.get(f"/api/v1/alerts/{escalated.pk}/").status_code == 404
+    listed = client.get("/api/v1/alerts/", {"status": "all"}).json()
+    assert [a["id"] for a in listed["results"]] == [other.pk]
+    assert client.get(f"/api/v1/alerts/{other.pk}/").json()["group"] == []
