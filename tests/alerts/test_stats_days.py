@@ -18,8 +18,9 @@ from archive.models import Message
 from archive.services import archive_messages
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
+from consent.models import Employee
 from policies.scanning import scan_messages
-from tests.archive.ledger_helpers import MOMENT, employee_of, message_record
+from tests.archive.ledger_helpers import MOMENT, message_record
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -102,7 +103,8 @@ def test_a_message_scanned_late_is_counted_once_the_beat_drops_its_day(
     with tenant_scope(tenant_a):
         assert StatsDay.objects.filter(series="coverage", day=MOMENT.date()).exists()
     # A history back-fill months later: a message of that day, archived and scanned now.
-    employee = employee_of(tenant_a)
+    with tenant_scope(tenant_a):
+        employee = Employee.objects.get(employee_id=f"E-{tenant_a.slug}")
     late = replace(message_record(employee, 60), text="Back-filled", is_history=True)
     with tenant_scope(tenant_a):
         archive_messages(tenant=tenant_a, records=[late])
