@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import QuerySet
 
 from compliance_hub.accounts.models import User
 from compliance_hub.audit.actors import Actor
@@ -30,10 +29,8 @@ from .services import (
     SeniorReviewOnly,
     StaleAlert,
     assign_alert,
-    role_of,
     transition_alert,
 )
-from .tiers import visible_to
 from .workflow import MOVES, STATUSES, TransitionRefused, check_move
 
 
@@ -98,16 +95,9 @@ def check_bulk_move(to: str, *, disposition: str, rationale: str) -> None:
         raise InvalidTransition(str(refused)) from refused
 
 
-def _alerts(tenant: Tenant, chosen: Sequence[Chosen], actor: Actor) -> dict[int, Alert]:
-    """The chosen alerts the actor reaches: a second-level alert is, for a plain officer, as
-    unknown as another firm's (alerts/tiers.py), not a refusal that says it exists. An API key
-    has no person: the services decide what it may do."""
+def _alerts(tenant: Tenant, chosen: Sequence[Chosen]) -> dict[int, Alert]:
     with tenant_scope(tenant):
-        rows: QuerySet[Alert] = Alert.objects.filter(
-            tenant=tenant, pk__in=[c.alert_id for c in chosen]
-        )
-        if actor.user is not None:
-            rows = visible_to(rows, role_of(tenant.pk, actor.user))
+        rows = Alert.objects.filter(tenant=tenant, pk__in=[c.alert_id for c in chosen])
         return {alert.pk: alert for alert in rows.select_related("tenant")}
 
 
@@ -147,7 +137,7 @@ def bulk_transition(
     _check_size(chosen)
     rationale = rationale.strip()
     check_bulk_move(to, disposition=disposition, rationale=rationale)
-    found = _alerts(tenant, chosen, actor)
+    found = _alerts(tenant, chosen)
     outcome = BulkOutcome()
     for choice in chosen:
         alert = found.get(choice.alert_id)
@@ -175,7 +165,7 @@ def bulk_assign(
     me" on a page of the queue). Alerts already assigned that way, or changed since seen, are
     skipped with the reason. One ``alert.bulk_assigned`` audit entry."""
     _check_size(chosen)
-    found = _alerts(tenant, chosen, actor)
+    found = _alerts(tenant, chosen)
     outcome = BulkOutcome()
     for choice in chosen:
         alert = found.get(choice.alert_id)

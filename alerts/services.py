@@ -84,14 +84,14 @@ def _person(actor: Actor) -> User:
     return actor.user
 
 
-def role_of(tenant_id: int, user: User) -> str | None:
+def _role_of(tenant_id: int, user: User) -> str | None:
     membership = Membership.objects.active().filter(tenant_id=tenant_id, user=user).first()
     return membership.role if membership else None
 
 
 def _check_level(alert: Alert, user: User | None) -> None:
     """Second-level alerts are worked only by senior officers and admins (alerts/tiers.py)."""
-    if user is not None and not may_work(alert, role_of(alert.tenant_id, user)):
+    if user is not None and not may_work(alert, _role_of(alert.tenant_id, user)):
         raise SeniorReviewOnly("Only senior officers and admins work escalated alerts.")
 
 

@@ -1,16 +1,15 @@
 """Every path to an alert applies the second-level rule (alerts/tiers.py) the same way, because
 the rule lives in the reads every path calls (alerts/selectors.py takes the viewer's role, with
 no default) and in the one helper pages use to find an alert (alerts/alert_page.py): a plain
-officer meets an escalated alert nowhere, not on a page, the API, the bulk bar, watching,
-notices or unmasking. Likewise a firm's pseudonyms (alerts/masking.py) on every path that shows
-people."""
+officer meets an escalated alert nowhere, not on a page, the API, watching, notices or
+unmasking (the bulk bar skips it with the services' reason: tests/alerts/test_bulk.py).
+Likewise a firm's pseudonyms (alerts/masking.py) on every path that shows people."""
 
 from __future__ import annotations
 
 import inspect
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from alerts import selectors
@@ -64,14 +63,6 @@ def test_a_plain_officer_meets_a_second_level_alert_on_no_path(alerts, login_as,
         url = reverse(f"alerts:{name}", args=[escalated.pk])
         response = client.post(url, {"watch": "1", "reason": "x"})
         assert response.status_code == 404, name
-    # The bulk bar: as unknown as another firm's alert, not "for senior review only".
-    response = client.post(
-        reverse("alerts:bulk"),
-        {"alert": [f"{escalated.pk}:{escalated.version}"], "action": "escalate",
-         "rationale": "Needs a second look"},
-    )  # fmt: skip
-    said = [str(m) for m in get_messages(response.wsgi_request)]
-    assert f"Alert {escalated.pk}: No such alert in your firm." in said
     # The API: the queue, the alert and the group of the alert beside it.
     assert client.get(f"/api/v1/alerts/{escalated.pk}/").status_code == 404
     listed = client.get("/api/v1/alerts/", {"status": "all"}).json()
