@@ -27,8 +27,7 @@ class AlertsConfig(AppConfig):
 
         from .models import AlertEvent
         from .notify import tasks  # noqa: F401  (the notification tasks, for the worker)
-        from .notify.hooks import alerts_raised, event_saved
+        from .notify.hooks import event_saved
 
-        # Connected after "alerts.raise": the alerts exist when it looks for the new ones.
-        hits_raised.connect(alerts_raised, dispatch_uid="alerts.notify_raised")
+        # New alerts are announced by alerts/raising.py itself (every raising path), not here.
         post_save.connect(event_saved, sender=AlertEvent, dispatch_uid="alerts.notify_event")

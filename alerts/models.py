@@ -278,6 +278,30 @@ class Unmasking(TenantOwnedModel):
         return f"Unmasking of alert {self.alert_id}"
 
 
+class StatsDay(TenantOwnedModel):
+    """One settled day of one dashboard series in one time zone: the day's grouped counts
+    (``rows``, lists in the order the series' day query returns them), kept so a year of the
+    dashboard reads 365 small rows instead of every alert of the year. Written and dropped
+    only by alerts/stats_days.py; a day is kept once it is over (see SETTLE there), and dropped
+    when something changes it later (a reopened alert, a message scanned late)."""
+
+    zone = models.CharField(max_length=64)
+    series = models.CharField(max_length=32)
+    day = models.DateField()
+    rows = models.JSONField(default=list)
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "series", "zone", "day"], name="statsday_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} of {self.day} ({self.zone})"
+
+
 # The learning loop's model (alerts/learning/) and notifications' models (watchers,
 # preferences, notifications, notice templates) live with their feature; importing them here
 # registers them under this app.
@@ -299,5 +323,6 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "ReviewSettings",
+    "StatsDay",
     "Unmasking",
 ]

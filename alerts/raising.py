@@ -15,6 +15,7 @@ from compliance_hub.tenancy.models import Tenant
 from policies.models import PolicyHit
 
 from .models import Alert
+from .notify.hooks import announce_raised
 from .review_settings import sla_hours_of
 
 SWEEP_BATCH = 2000
@@ -74,6 +75,11 @@ def _raise(hits: Sequence[PolicyHit]) -> int:
     Alert.objects.bulk_create(
         [_alert_for(h, now, sla[h.tenant_id]) for h in hits], ignore_conflicts=True
     )
+    # The one place alerts are raised is the one place they are announced: the receiver, the
+    # sweeper and a retried task all end here (created_at >= now: only those raised just now).
+    for tenant_id in sla:
+        ids = [h.pk for h in hits if h.tenant_id == tenant_id]
+        announce_raised(tenant_id=tenant_id, hit_ids=ids, since=now)
     return len(hits)
 
 

@@ -15,6 +15,7 @@ from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import REVIEWER_ROLES, role_required
 
+from .alert_page import alert_or_404, refused
 from .masking import UnmaskRefused, unmask_alert, unmaskings
 from .review_forms import ReviewSettingsForm, UnmaskForm
 from .review_settings import (
@@ -24,7 +25,6 @@ from .review_settings import (
     update_review_settings,
 )
 from .services import AlertError
-from .views import _alert_or_404, _refused
 
 
 @role_required(Role.ADMIN)
@@ -70,16 +70,16 @@ def review_settings_page(request: TenantRequest) -> HttpResponse:
 @role_required(*REVIEWER_ROLES)
 @require_POST
 def alert_unmask(request: TenantRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
+    alert = alert_or_404(request, pk)
     form = UnmaskForm(request.POST)
     if not form.is_valid():
         problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _refused(request, alert, AlertError(problem), unmask_form=form)
+        return refused(request, alert, AlertError(problem), unmask_form=form)
     try:
         unmask_alert(
             alert=alert, actor=Actor.from_request(request), reason=form.cleaned_data["reason"]
         )
-    except UnmaskRefused as refused:
-        return _refused(request, alert, AlertError(str(refused)), unmask_form=form)
+    except UnmaskRefused as refusal:
+        return refused(request, alert, AlertError(str(refusal)), unmask_form=form)
     messages.success(request, "Unmasked for you on this alert; the reason is recorded.")
     return HttpResponseRedirect(reverse("alerts:alert", args=[alert.pk]))

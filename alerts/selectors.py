@@ -1,5 +1,6 @@
 """Reads of alerts: the queue, one alert with its context, and the officers' decisions for
-policies' backtests."""
+policies' backtests. Every read a member makes takes their ``role`` (no default): the
+second-level rule (alerts/tiers.py) is applied here, once, for every page, API and bulk path."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee
 
 from .models import TRUE_POSITIVES, Alert, Disposition, Status
+from .tiers import may_see, visible_to
 
 ACTIVE_STATUSES = (Status.OPEN, Status.IN_REVIEW, Status.ESCALATED)
 CONTEXT_MESSAGES = 5  # messages shown before and after the flagged one
@@ -50,10 +52,12 @@ SORTS = {
 
 
 def alert_queue(
-    *, tenant: Tenant, filters: QueueFilters, now: datetime | None = None
+    *, tenant: Tenant, filters: QueueFilters, role: str | None, now: datetime | None = None
 ) -> QuerySet[Alert]:
+    """The queue as a member with ``role`` sees it: second-level alerts only for the roles that
+    see them (alerts/tiers.py), applied here so no page, API or export can forget it."""
     now = now or timezone.now()
-    rows = Alert.objects.filter(tenant=tenant)
+    rows = visible_to(Alert.objects.filter(tenant=tenant), role)
     if filters.status == "all":
         pass
     elif filters.status:
@@ -100,9 +104,10 @@ def after_cursor(rows: QuerySet[Alert], *, sort: str, last: Alert) -> QuerySet[A
     return rows.filter(Q(risk__lt=last.risk) | Q(risk=last.risk, id__lt=last.pk))
 
 
-def alert_for(*, tenant: Tenant, pk: int) -> Alert | None:
-    """One alert of the tenant with what its page shows; None when missing or another firm's."""
-    return (
+def alert_for(*, tenant: Tenant, pk: int, role: str | None) -> Alert | None:
+    """One alert of the tenant with what its page shows, as a member with ``role`` reaches it;
+    None when missing, another firm's, or of a level the role does not see (the same 404)."""
+    found = (
         Alert.objects.filter(tenant=tenant, pk=pk)
         .select_related(
             "message",
@@ -118,6 +123,7 @@ def alert_for(*, tenant: Tenant, pk: int) -> Alert | None:
         )
         .first()
     )
+    return found if found is not None and may_see(found, role) else None
 
 
 def messages_around(
@@ -171,22 +177,24 @@ def context_lines(*, tenant: Tenant, messages: Sequence[Message]) -> dict[int, C
     return lines
 
 
-def earlier_alerts(*, tenant: Tenant, alert: Alert, limit: int = 10) -> list[Alert]:
-    """The employee's alerts raised before this one, newest first."""
+def earlier_alerts(
+    *, tenant: Tenant, alert: Alert, role: str | None, limit: int = 10
+) -> list[Alert]:
+    """The employee's alerts raised before this one that ``role`` sees, newest first."""
     return list(
-        Alert.objects.filter(
-            tenant=tenant, employee_id=alert.employee_id, created_at__lte=alert.created_at
-        )
+        visible_to(Alert.objects.all(), role)
+        .filter(tenant=tenant, employee_id=alert.employee_id, created_at__lte=alert.created_at)
         .exclude(pk=alert.pk)
         .select_related("policy")
         .order_by("-created_at", "-id")[:limit]
     )
 
 
-def group_of(*, tenant: Tenant, alert: Alert) -> list[Alert]:
-    """The other alerts of the alert's group (same conversation, same window)."""
+def group_of(*, tenant: Tenant, alert: Alert, role: str | None) -> list[Alert]:
+    """The other alerts of the alert's group (same conversation, same window) ``role`` sees."""
     return list(
-        Alert.objects.filter(tenant=tenant, group_key=alert.group_key)
+        visible_to(Alert.objects.all(), role)
+        .filter(tenant=tenant, group_key=alert.group_key)
         .exclude(pk=alert.pk)
         .select_related("policy")
         .order_by("pk")

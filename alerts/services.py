@@ -27,6 +27,8 @@ from compliance_hub.tenancy.models import Membership, Role, Tenant
 from compliance_hub.tenancy.roles import REVIEWER_ROLES, SENIOR_ROLES
 
 from .models import Alert, AlertComment, AlertEvent, Level, Status
+from .stats_days import FALSE_POSITIVES
+from .stats_days import forget as forget_days
 from .tiers import may_work
 from .workflow import TransitionRefused, check_move
 
@@ -262,6 +264,8 @@ def transition_alert(
         elif reopening:
             # The decision being undone stays in the history; the alert is undecided again.
             details["rationale"], details["disposition"] = rationale, current.disposition
+            if current.closed_at is not None:  # the dashboard's kept days that counted it
+                forget_days(tenant=current.tenant, series=FALSE_POSITIVES, at=current.closed_at)
             current.disposition, current.rationale, current.closed_at = "", "", None
         elif rationale:
             details["rationale"] = rationale

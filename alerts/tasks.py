@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db.models import Exists, OuterRef
 
+from compliance_hub.celery import tenant_task
 from compliance_hub.tenancy.context import unscoped
 from compliance_hub.tenancy.models import Tenant
 from policies.models import PolicyHit
@@ -13,6 +14,7 @@ from policies.models import PolicyHit
 from .models import Alert
 from .raising import raise_missing_alerts
 from .services import expire_claims, tenants_with_expired_claims
+from .stats_days import forget_scanned, tenants_with_kept_coverage
 
 
 @shared_task(name="alerts.raise_missing", queue="default")
@@ -48,4 +50,18 @@ def expire_claims_task() -> int:
     tenant_ids = tenants_with_expired_claims()
     for tenant_id in tenant_ids:
         expire_claims_of_tenant_task.delay(tenant_id=tenant_id)
+    return len(tenant_ids)
+
+
+@tenant_task(name="alerts.forget_scanned_days_of_tenant", queue="default")
+def forget_scanned_days_of_tenant_task(*, tenant_id: int) -> int:
+    return forget_scanned(tenant=Tenant.objects.get(pk=tenant_id))
+
+
+@shared_task(name="alerts.forget_scanned_days", queue="default")
+def forget_scanned_days_task() -> int:
+    """Beat, every 5 minutes: each tenant with kept dashboard days of coverage."""
+    tenant_ids = tenants_with_kept_coverage()
+    for tenant_id in tenant_ids:
+        forget_scanned_days_of_tenant_task.delay(tenant_id=tenant_id)
     return len(tenant_ids)

@@ -7,40 +7,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from archive.selectors import READ_ROLES
-from archive.services import record_archive_read
 from compliance_hub.audit.actors import Actor
 from compliance_hub.digits import parse_id
-from compliance_hub.tenancy.models import Tenant
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import REVIEWER_ROLES, role_required
-from consent.selectors import consent_state_of
 
+from .alert_page import alert_or_404, refused, render_alert
 from .bulk_forms import BulkForm
 from .forms import AssignForm, CommentForm, QueueFilterForm, TransitionForm
-from .highlight import highlighted
 from .masking import mask_employee_choices, masking_for
-from .models import Alert, AlertEvent, Disposition, Status
-from .review_forms import UnmaskForm
-from .selectors import (
-    QueueFilters,
-    after_cursor,
-    alert_for,
-    alert_queue,
-    context_lines,
-    earlier_alerts,
-    group_of,
-    messages_around,
-)
+from .models import Alert, Status
+from .selectors import QueueFilters, after_cursor, alert_queue
 from .services import (
     AlertError,
-    ClaimConflict,
-    StaleAlert,
     add_comment,
     assign_alert,
     claim_alert,
@@ -48,8 +33,7 @@ from .services import (
     release_alert,
     transition_alert,
 )
-from .tiers import may_see, may_work, only_visible, visible_to
-from .workflow import STATUS_WORDS, allowed_targets
+from .workflow import STATUS_WORDS
 
 PAGE_SIZE = 50
 
@@ -60,7 +44,7 @@ def queue_page(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     form = QueueFilterForm(request.GET or None, tenant=tenant)
     filters = form.filters() if form.is_bound and form.is_valid() else QueueFilters()
-    rows = visible_to(alert_queue(tenant=tenant, filters=filters), request.membership.role)
+    rows = alert_queue(tenant=tenant, filters=filters, role=request.membership.role)
     if form.errors:
         rows = rows.none()
     after = request.GET.get("after", "")
@@ -93,96 +77,10 @@ def queue_page(request: TenantRequest) -> HttpResponse:
     )
 
 
-def _alert_or_404(request: TenantRequest, pk: int) -> Alert:
-    alert = alert_for(tenant=request.tenant, pk=pk)
-    # A second-level alert is, for a plain officer, as absent as another firm's (alerts/tiers.py).
-    if alert is None or not may_see(alert, request.membership.role):
-        raise Http404("No such alert.")
-    return alert
-
-
-def _render_alert(
-    request: TenantRequest,
-    alert: Alert,
-    *,
-    status: int = 200,
-    error: str = "",
-    bound: dict[str, Any] | None = None,
-) -> HttpResponse:
-    tenant = request.tenant
-    before, after = messages_around(tenant=tenant, alert=alert)
-    lines = context_lines(tenant=tenant, messages=[*before, alert.message, *after])
-    role = request.membership.role
-    can_act = role in REVIEWER_ROLES and may_work(alert, role)
-    forms = {
-        "transition_form": TransitionForm(initial={"version": alert.version}),
-        "assign_form": AssignForm(
-            initial={"version": alert.version, "assignee": alert.assignee_id},
-            tenant=tenant,
-            level=alert.level,
-        ),
-        "comment_form": CommentForm(),
-    }
-    masking = masking_for(tenant=tenant, viewer=request.user, role=role, alerts=[alert])
-    forms["unmask_form"] = UnmaskForm()
-    forms.update(bound or {})
-    shown = [m.pk for m in before] + [alert.message_id] + [m.pk for m in after]
-    record_archive_read(
-        tenant=tenant, actor=Actor.from_request(request), endpoint=request.path, kind="message",
-        ids=shown, filters={"alert": str(alert.pk)}, where="on an alert page",
-    )  # fmt: skip
-    return render(
-        request,
-        "alerts/alert.html",
-        {
-            "alert": alert,
-            "pieces": highlighted(alert.message.text, alert.hit.findings),
-            "findings": alert.hit.findings,
-            "before": [lines[m.pk] for m in before],
-            "flagged": lines[alert.message_id],
-            "after": [lines[m.pk] for m in after],
-            # The archive names people: a masked reviewer unmasks the alert before going there.
-            "conversation_url": ""
-            if masking.masks(alert)
-            else reverse("archive:conversation", args=[alert.conversation_id])
-            + f"#m-{alert.message_id}",
-            "masking": masking,
-            "masked": masking.masks(alert),
-            "consent_state": consent_state_of(employee=alert.employee),
-            "earlier": only_visible(earlier_alerts(tenant=tenant, alert=alert), role),
-            "group": only_visible(group_of(tenant=tenant, alert=alert), role),
-            "events": _history(tenant, alert),
-            "comments": alert.comments.filter(tenant=tenant).order_by("created_at", "id"),
-            "targets": [(to, STATUS_WORDS[to]) for to in allowed_targets(alert.status)],
-            "can_act": can_act,
-            "holds_it": alert.claimed_by_id == request.user.pk,
-            "error": error,
-            **forms,
-        },
-        status=status,
-    )
-
-
-def _history(tenant: Tenant, alert: Alert) -> list[AlertEvent]:
-    events = list(AlertEvent.objects.filter(tenant=tenant, alert=alert).order_by("at", "id"))
-    words = dict(Disposition.choices)
-    for event in events:
-        # Read by the template only: the disposition in the officers' words, not its code.
-        setattr(event, "disposition_words", words.get(event.details.get("disposition", ""), ""))  # noqa: B010
-    return events
-
-
 @role_required(*READ_ROLES)
 @require_GET
 def alert_page(request: TenantRequest, pk: int) -> HttpResponse:
-    return _render_alert(request, _alert_or_404(request, pk))
-
-
-def _refused(request: TenantRequest, alert: Alert, error: AlertError, **bound: Any) -> HttpResponse:
-    # A conflict (someone else holds it or changed it) is 409; anything else is bad input.
-    status = 409 if isinstance(error, ClaimConflict | StaleAlert) else 400
-    fresh = alert_for(tenant=request.tenant, pk=alert.pk) or alert
-    return _render_alert(request, fresh, status=status, error=str(error), bound=bound)
+    return render_alert(request, alert_or_404(request, pk))
 
 
 def _done(request: TenantRequest, alert: Alert, note: str) -> HttpResponse:
@@ -198,32 +96,32 @@ def _form_problem(form: Any) -> str:
 @role_required(*REVIEWER_ROLES)
 @require_POST
 def alert_claim(request: TenantRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
+    alert = alert_or_404(request, pk)
     try:
         claim_alert(alert=alert, actor=Actor.from_request(request))
     except AlertError as error:
-        return _refused(request, alert, error)
+        return refused(request, alert, error)
     return _done(request, alert, "You are reviewing this alert; others see it as yours.")
 
 
 @role_required(*REVIEWER_ROLES)
 @require_POST
 def alert_release(request: TenantRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
+    alert = alert_or_404(request, pk)
     try:
         release_alert(alert=alert, actor=Actor.from_request(request))
     except AlertError as error:
-        return _refused(request, alert, error)
+        return refused(request, alert, error)
     return _done(request, alert, "Released: the alert is back in the queue.")
 
 
 @role_required(*REVIEWER_ROLES)
 @require_POST
 def alert_transition(request: TenantRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
+    alert = alert_or_404(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        return _refused(request, alert, AlertError(_form_problem(form)), transition_form=form)
+        return refused(request, alert, AlertError(_form_problem(form)), transition_form=form)
     data = form.cleaned_data
     try:
         moved = transition_alert(
@@ -232,7 +130,7 @@ def alert_transition(request: TenantRequest, pk: int) -> HttpResponse:
             expected_version=data["version"],
         )  # fmt: skip
     except AlertError as error:
-        return _refused(request, alert, error, transition_form=form)
+        return refused(request, alert, error, transition_form=form)
     note = f"The alert is now {STATUS_WORDS[moved.status]}."
     if moved.status == Status.CLOSED and data["with_group"]:
         others = close_group(
@@ -248,13 +146,13 @@ def alert_transition(request: TenantRequest, pk: int) -> HttpResponse:
 @role_required(*REVIEWER_ROLES)
 @require_POST
 def alert_assign(request: TenantRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
+    alert = alert_or_404(request, pk)
     form = AssignForm(request.POST, tenant=request.tenant, level=alert.level)
     if not form.is_valid():
         problem = "Alerts can be assigned only to this firm's compliance officers and admins."
         if "assignee" not in form.errors:
             problem = _form_problem(form)
-        return _refused(request, alert, AlertError(problem), assign_form=form)
+        return refused(request, alert, AlertError(problem), assign_form=form)
     data = form.cleaned_data
     try:
         assigned = assign_alert(
@@ -262,7 +160,7 @@ def alert_assign(request: TenantRequest, pk: int) -> HttpResponse:
             expected_version=data["version"],
         )  # fmt: skip
     except AlertError as error:
-        return _refused(request, alert, error, assign_form=form)
+        return refused(request, alert, error, assign_form=form)
     who = assigned.assignee.email if assigned.assignee else "nobody"
     return _done(request, alert, f"Assigned to {who}.")
 
@@ -270,12 +168,12 @@ def alert_assign(request: TenantRequest, pk: int) -> HttpResponse:
 @role_required(*REVIEWER_ROLES)
 @require_POST
 def alert_comment(request: TenantRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
+    alert = alert_or_404(request, pk)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        return _refused(request, alert, AlertError(_form_problem(form)), comment_form=form)
+        return refused(request, alert, AlertError(_form_problem(form)), comment_form=form)
     try:
         add_comment(alert=alert, actor=Actor.from_request(request), body=form.cleaned_data["body"])
     except AlertError as error:
-        return _refused(request, alert, error, comment_form=form)
+        return refused(request, alert, error, comment_form=form)
     return _done(request, alert, "Comment added.")

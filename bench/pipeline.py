@@ -78,6 +78,7 @@ from bench._openloop import Generator, median, percentile, summarise  # noqa: E4
 from compliance_hub.audit.actors import Actor  # noqa: E402
 from compliance_hub.celery import app as celery_app  # noqa: E402
 from compliance_hub.tenancy.context import tenant_scope  # noqa: E402
+from compliance_hub.tenancy.models import Role  # noqa: E402
 from ingestion.models import Delivery  # noqa: E402
 from ingestion.wakeup import wake_drain  # noqa: E402
 from policies.demo import DEMO_PACKS, seed_demo_policies  # noqa: E402
@@ -301,7 +302,7 @@ class Poller:
         tenant = self.bench.tenant
         with tenant_scope(tenant):
             rows = list(
-                alert_queue(tenant=tenant, filters=QueueFilters())
+                alert_queue(tenant=tenant, filters=QueueFilters(), role=Role.ADMIN)
                 .filter(message__wamid__in=names)
                 .values_list("message__wamid", "severity")
             )

@@ -523,6 +523,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.notify_overdue",
         "schedule": timedelta(minutes=5),
     },
+    # The dashboard's kept days that a late scan changed are dropped (alerts/stats_days.py).
+    "alerts-stats-days": {
+        "task": "alerts.forget_scanned_days",
+        "schedule": timedelta(minutes=5),
+    },
     # The daily digest of notifications for those who chose it, 07:00 UTC.
     "alerts-send-digests": {
         "task": "alerts.send_digests",

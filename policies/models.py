@@ -71,6 +71,8 @@ class MessageScan(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "message"], name="messagescan_unique"),
         ]
+        # The dashboard's coverage (alerts/stats_days.py) finds the days a late scan changed.
+        indexes = [models.Index(fields=["tenant", "scanned_at"], name="messagescan_recent")]
 
 
 class PolicyHit(TenantOwnedModel):

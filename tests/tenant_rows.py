@@ -7,6 +7,7 @@ one, so no table escapes the isolation tests.
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from compliance_hub.accounts.services import invite_user
 from compliance_hub.audit.actors import Actor
@@ -329,6 +330,14 @@ def make_review_rows(tenant: Tenant) -> None:
     unmask_alert(alert=alert, actor=Actor.for_user(officer), reason=f"Checking {tenant.slug}")
 
 
+def make_stats_days(tenant: Tenant) -> None:
+    """The dashboard's alerts of the last 30 days, shown once: its days that are over are
+    kept."""
+    from alerts.stats import default_range, series
+
+    series(tenant=tenant, name="alerts-over-time", span=default_range(zone=ZoneInfo("UTC")))
+
+
 def make_notification_rows(tenant: Tenant) -> None:
     """The officer of make_alert_rows (made before) watches the alert and chooses a daily
     digest, so a notification to them waits for it; the admin words a notice."""
@@ -435,6 +444,7 @@ ROW_MAKERS: dict[str, Callable[[Tenant], None]] = {
     "alerts.AlertComment": make_alert_rows,
     "alerts.ReviewSettings": make_review_rows,
     "alerts.Unmasking": make_review_rows,
+    "alerts.StatsDay": make_stats_days,
     "policies.FirmModel": make_learning_rows,
     "alerts.ExampleExclusion": make_learning_rows,
     "alerts.AlertWatcher": make_notification_rows,

@@ -57,7 +57,6 @@ from ..services import (
     release_alert,
     transition_alert,
 )
-from ..tiers import may_see, visible_to
 from .serializers import (
     AlertCommentSerializer,
     AlertDetailSerializer,
@@ -203,9 +202,10 @@ class AlertViewSet(TenantViewSet):
 
     def _alert(self) -> Alert:
         pk = parse_id(self.kwargs.get("pk"))
-        alert = alert_for(tenant=self.tenant, pk=pk) if pk is not None else None
+        role = request_role(self.request)
         # A second-level alert is, for a first-level officer, as if it did not exist.
-        if alert is None or not may_see(alert, request_role(self.request)):
+        alert = alert_for(tenant=self.tenant, pk=pk, role=role) if pk is not None else None
+        if alert is None:
             raise NotFound("No such alert.")
         return alert
 
@@ -217,7 +217,7 @@ class AlertViewSet(TenantViewSet):
             )
 
     def _answer(self, alert: Alert) -> Response:
-        fresh = alert_for(tenant=self.tenant, pk=alert.pk) or alert
+        fresh = alert_for(tenant=self.tenant, pk=alert.pk, role=request_role(self.request)) or alert
         return Response(
             AlertSerializer(with_people([fresh], tenant=self.tenant, request=self.request)[0]).data
         )
@@ -246,8 +246,8 @@ class AlertViewSet(TenantViewSet):
             overdue=bool(data.get("overdue")),
             sort=data.get("sort") or "risk",
         )
-        rows = visible_to(
-            alert_queue(tenant=self.tenant, filters=filters), request_role(request)
+        rows = alert_queue(
+            tenant=self.tenant, filters=filters, role=request_role(request)
         ).select_related("message", "conversation")
         if data.get("whatsapp_id"):
             rows = rows.filter(message__wamid=data["whatsapp_id"])
@@ -264,7 +264,8 @@ class AlertViewSet(TenantViewSet):
         before, after = messages_around(tenant=self.tenant, alert=alert)
         around = {"conversation": alert.conversation_id, "before": before, "after": after}
         setattr(alert, "around", around)  # noqa: B010
-        setattr(alert, "group", [g.pk for g in group_of(tenant=self.tenant, alert=alert)])  # noqa: B010
+        group = group_of(tenant=self.tenant, alert=alert, role=request_role(request))
+        setattr(alert, "group", [g.pk for g in group])  # noqa: B010
         events = AlertEvent.objects.filter(tenant=self.tenant, alert=alert).order_by("at", "id")
         setattr(alert, "events_shown", list(events))  # noqa: B010
         shown = [m.pk for m in before] + [alert.message_id] + [m.pk for m in after]

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
-
-from compliance_hub.tenancy.context import tenant_scope
-from compliance_hub.tenancy.models import Tenant
 
 from ..models import Alert, AlertEvent
 from .reactions import NOTIFYING_ACTIONS
 from .selectors import HIGH_SEVERITIES
 
 log = logging.getLogger(__name__)
-# Alerts of the announced hits raised longer ago than this were announced before.
-RAISED_RECENTLY = timedelta(hours=1)
 
 
 def event_saved(*, instance: AlertEvent, created: bool, **_: object) -> None:
@@ -36,26 +30,24 @@ def event_saved(*, instance: AlertEvent, created: bool, **_: object) -> None:
     transaction.on_commit(lambda: notify_event_task.delay(tenant_id=tenant_id, event_id=event_id))
 
 
-def alerts_raised(
-    *, tenant: Tenant, message_ids: Sequence[int], version_ids: Sequence[int], **_: object
-) -> None:
-    """Receiver of policies.hooks.hits_raised, connected after the one that raises the alerts:
-    the new high-severity ones among them go to notify_raised_task. Never raises into the scan."""
+def announce_raised(*, tenant_id: int, hit_ids: Sequence[int], since: datetime) -> None:
+    """The new high-severity alerts among those of ``hit_ids`` raised at ``since`` or later go to
+    notify_raised_task after the raise commits. Called by alerts/raising.py's one raising step,
+    so every path that raises an alert (the scan's receiver, the sweeper, a retried task) tells
+    people the same way; the notification is keyed per alert, so two raisers racing on the same
+    hits tell nobody twice. Never raises into the scan or the sweep."""
     from .tasks import notify_raised_task
 
     try:
-        with tenant_scope(tenant):
-            ids = list(
-                Alert.objects.filter(
-                    tenant=tenant, message_id__in=message_ids, policy_version_id__in=version_ids,
-                    severity__in=HIGH_SEVERITIES,
-                    created_at__gte=timezone.now() - RAISED_RECENTLY,
-                ).values_list("pk", flat=True)
-            )  # fmt: skip
+        ids = list(
+            Alert.objects.filter(
+                tenant_id=tenant_id, hit_id__in=hit_ids, severity__in=HIGH_SEVERITIES,
+                created_at__gte=since,
+            ).values_list("pk", flat=True)
+        )  # fmt: skip
         if ids:
-            tenant_id = tenant.pk
             transaction.on_commit(
                 lambda: notify_raised_task.delay(tenant_id=tenant_id, alert_ids=ids)
             )
     except Exception:
-        log.exception("new-alert notifications of tenant %s not queued", tenant.pk)
+        log.exception("new-alert notifications of tenant %s not queued", tenant_id)

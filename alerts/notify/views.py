@@ -16,8 +16,8 @@ from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
 
+from ..alert_page import alert_or_404
 from ..models import Alert
-from ..selectors import alert_for
 from ..services import REVIEWER_ROLES, AlertError
 from .forms import LANGUAGE_CHOICES, NoticeForm, NoticeTemplateForm, PreferencesForm
 from .models import NoticeKind, NoticeTemplate
@@ -30,13 +30,6 @@ from .services import (
     send_employee_notice,
     set_watching,
 )
-
-
-def _alert_or_404(request: TenantRequest, pk: int) -> Alert:
-    alert = alert_for(tenant=request.tenant, pk=pk)
-    if alert is None:
-        raise Http404("No such alert.")
-    return alert
 
 
 def _back_to(alert: Alert) -> HttpResponseRedirect:
@@ -65,7 +58,7 @@ def notifications_page(request: TenantRequest) -> HttpResponse:
 @role_required(*REVIEWER_ROLES)
 @require_POST
 def alert_watch(request: TenantRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
+    alert = alert_or_404(request, pk)
     watching = request.POST.get("watch") == "1"
     set_watching(alert=alert, actor=Actor.from_request(request), watching=watching)
     messages.success(
@@ -80,7 +73,7 @@ def alert_watch(request: TenantRequest, pk: int) -> HttpResponse:
 @role_required(*REVIEWER_ROLES)
 @require_POST
 def alert_notice(request: TenantRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
+    alert = alert_or_404(request, pk)
     form = NoticeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose one of the notices and languages listed.")

@@ -20,6 +20,11 @@ def notify_panel(context: template.Context) -> dict[str, Any]:
     request = context["request"]
     alert = context["alert"]
     can_act = bool(context.get("can_act"))
+    # How the page names people (alerts/masking.py): a masked reviewer reads the pseudonym
+    # here too, and not the address the notice goes to.
+    masking = context.get("masking")
+    masked = masking is None or masking.masks(alert)
+    employee = masking.employee(alert) if masking is not None else "the employee"
     language = alert.employee.language
     if language not in dict(LANGUAGE_CHOICES):
         language = DEFAULT_LANGUAGE
@@ -30,6 +35,8 @@ def notify_panel(context: template.Context) -> dict[str, Any]:
         "can_act": can_act,
         "is_admin": request.membership.role == Role.ADMIN,
         "watching": can_act and is_watching(request.tenant, alert, request.user),
-        "employee_email": alert.employee.email.strip(),
+        "employee": employee,
+        "has_email": bool(alert.employee.email.strip()),
+        "employee_email": "" if masked else alert.employee.email.strip(),
         "notice_form": NoticeForm(initial={"language": language}),
     }

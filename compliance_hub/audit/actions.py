@@ -203,6 +203,7 @@ TARGET_LABELS: dict[str, str] = {
     "alertcomment": "Alert comment",
     "reviewsettings": "Alert review settings",
     "unmasking": "Alert unmasking",
+    "statsday": "Dashboard figures of a day",
     "noticetemplate": "Notice wording",
 }
 

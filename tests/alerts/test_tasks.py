@@ -10,6 +10,8 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert, Status
+from alerts.notify.models import Kind, Notification
+from alerts.notify.services import save_preferences
 from alerts.services import claim_alert
 from alerts.tasks import expire_claims_task, sweep_missing_alerts_task
 from compliance_hub.audit.actors import Actor
@@ -46,6 +48,9 @@ def test_a_signed_webhook_becomes_an_alert_through_a_real_worker(client, worker)
 
 def test_the_beat_sweeps_reach_each_tenant_through_the_worker(worker, alerts, oscar, tenant_a):
     first, second = alerts
+    # Oscar wants to hear of new high alerts: the sweeper's alert tells him like the scan's would.
+    save_preferences(tenant=tenant_a, actor=Actor.for_user(oscar.user),
+                     kinds=[Kind.HIGH_SEVERITY], daily_digest=False)  # fmt: skip
     with tenant_scope(tenant_a):
         Alert.objects.filter(pk=second.pk).delete()  # as if the receiver had failed
     claim_alert(alert=first, actor=Actor.for_user(oscar.user))
@@ -63,3 +68,13 @@ def test_the_beat_sweeps_reach_each_tenant_through_the_worker(worker, alerts, os
     wait_until(swept, failure="the sweeps did not reach the firm")
     with tenant_scope(tenant_a):
         assert Alert.objects.get(pk=first.pk).status == Status.OPEN
+        raised = Alert.objects.exclude(pk=first.pk).get()
+    assert raised.severity == "high"
+
+    def announced():
+        with tenant_scope(tenant_a):
+            return Notification.objects.filter(
+                alert=raised, user=oscar.user, kind=Kind.HIGH_SEVERITY, sent_at__isnull=False
+            ).exists()
+
+    wait_until(announced, failure="the sweeper's new alert was not announced")
