@@ -268,10 +268,15 @@ def start_gunicorn(
     ]
     env = bench_environment(broker_db=broker_db, PYTHONPATH=str(code))
     server = Started("gunicorn", argv, env, log, cwd=code)
+    return wait_healthy(server, "gunicorn", port)
+
+
+def wait_healthy(server: Started, name: str, port: int) -> Started:
+    """Wait for a started web server's /healthz; stop it and say why when it dies or is late."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited during start-up:\n{server.tail()}")
+            raise RuntimeError(f"{name} exited during start-up:\n{server.tail()}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
                 if r.status == 200:
@@ -280,7 +285,7 @@ def start_gunicorn(
             time.sleep(0.3)
     server.stop()
     raise RuntimeError(
-        f"gunicorn did not answer /healthz within {STARTUP_TIMEOUT:.0f} s:\n{server.tail()}"
+        f"{name} did not answer /healthz within {STARTUP_TIMEOUT:.0f} s:\n{server.tail()}"
     )
 
 

@@ -20,13 +20,10 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._stack import (
-    STARTUP_TIMEOUT,
     VENV_BIN,
     BrokerDb,
     CpuMeter,
@@ -36,6 +33,7 @@ from bench._stack import (
     postgres_pid,
     redis_pid,
     start_gunicorn,
+    wait_healthy,
 )
 
 os.environ.update(bench_environment())
@@ -83,20 +81,7 @@ def start_granian(*, port: int, workers: int, threads: int, broker_db: int, log:
         "compliance_hub.wsgi:application",
     ]
     server = Started("granian", argv, bench_environment(broker_db=broker_db), log)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"granian exited during start-up:\n{server.tail()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    server.stop()
-    raise RuntimeError(
-        f"granian did not answer /healthz within {STARTUP_TIMEOUT:.0f} s:\n{server.tail()}"
-    )
+    return wait_healthy(server, "granian", port)
 
 
 def parse_args() -> argparse.Namespace:
