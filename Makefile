@@ -16,6 +16,7 @@ fmt:
 	bash scripts/bootstrap.sh && .venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
 stop:
+	bash scripts/run.sh stop
 	bash scripts/stack.sh stop run
 
 bench:

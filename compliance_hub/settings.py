@@ -492,6 +492,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"ingestion.*": {"queue": "ingestion"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Reconnects when Redis goes away with messages in hand, where Celery's own consumer exits.
+CELERY_WORKER_CONSUMER = "compliance_hub.celery_consumer:Consumer"
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
     "ingestion-sweep": {

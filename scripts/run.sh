@@ -36,14 +36,17 @@ port_in_use() {
     fi
 }
 
-# Processes left by an earlier run that was killed hard (its trap never ran).
+# Processes of an earlier run that was killed hard (its trap never ran), or of one still running.
 stop_leftovers() {
     local pid i leftovers=()
     [ -f "$PIDS_FILE" ] || return 0
     while read -r pid; do
         if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then continue; fi
-        if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$REPO_ROOT/.venv/"; then
-            say "stopping a leftover process of an earlier run (pid $pid)"
+        # Ours if it runs in this checkout from its venv (a pid may have been reused since): the
+        # simulator's command line names the venv's python by a relative path, so look at both.
+        if [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$REPO_ROOT" ] &&
+            tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF ".venv/bin/"; then
+            say "stopping a process of make run (pid $pid)"
             kill -TERM "$pid" 2>/dev/null || true
             leftovers+=("$pid")
         fi
@@ -57,6 +60,13 @@ stop_leftovers() {
     done
     rm -f "$PIDS_FILE"
 }
+
+# `scripts/run.sh stop` (make stop): the web server, worker, beat and simulator of a run that is
+# still going in another terminal or in the background; PostgreSQL and Redis are stack.sh's.
+if [ "${1:-}" = stop ]; then
+    stop_leftovers
+    exit 0
+fi
 
 bash scripts/bootstrap.sh
 bash scripts/stack.sh start run

@@ -175,6 +175,20 @@ class FaultStack:
         finally:
             connection.close()
 
+    def redis_queue_length(self, queue: str) -> int:
+        """Messages waiting in one of the broker's queues (Celery's Redis transport keeps each
+        queue as a list named after it); -1 while Redis does not answer."""
+        import redis
+
+        try:
+            client = redis.Redis.from_url(self.env["REDIS_URL"], socket_timeout=5)
+            try:
+                return int(client.llen(queue))
+            finally:
+                client.close()
+        except redis.RedisError:
+            return -1
+
     def ledger(self, sender: Sender) -> Ledger:
         prefix = sender.prefix + "%"
         [(rows, distinct)] = self.sql(

@@ -70,6 +70,33 @@ def drill_kill_the_worker(faults, capsys):
     assert_whole(ledger)
 
 
+def drill_redis_stopped_with_tasks_in_hand(faults, capsys):
+    """Redis stopped while the worker holds messages it has not acknowledged (a backlog keeps
+    its prefetch full): the worker must reconnect, not exit (Celery 5.7 exits here unless
+    compliance_hub/celery_consumer.py is its consumer), and finish the backlog afterwards."""
+    faults.manage("shell", "-c", "from compliance_hub.tasks import heartbeat_task\n"
+                  "for _ in range(3000): heartbeat_task.delay()")  # fmt: skip
+    waiting = faults.redis_queue_length("default")
+    stack("stop-redis")
+    time.sleep(5)
+    stack("start")
+
+    def worker_alive() -> bool:
+        return faults.worker.process is not None and faults.worker.process.poll() is None
+
+    wait_for(lambda: faults.redis_queue_length("default") == 0 or not worker_alive(),
+             timeout=300, what="the backlog to be finished after Redis came back")  # fmt: skip
+    alive = worker_alive()
+    with capsys.disabled():
+        print(
+            f"\nfault: Redis stopped with {waiting} tasks queued and some in hand: "
+            f"worker alive {alive}"
+        )
+    assert waiting > 0, "the worker had finished the backlog before Redis stopped"
+    assert alive, f"the worker exited when Redis went away:\n{faults.worker.tail(80)}"
+    assert faults.redis_queue_length("default") == 0
+
+
 def drill_redis_gone_for_30_seconds(faults, capsys):
     sender = Sender(faults, "redis-down", count=250, rate=5).start()
     time.sleep(8)
@@ -128,9 +155,11 @@ def rig_archived(rig: FaultStack, sender: Sender) -> int:
 
 
 def test_each_fault_loses_nothing_and_stores_nothing_twice(faults, capsys):
-    """A worker killed mid-batch; Redis gone 30 s (webhooks still 200); PostgreSQL stopped
+    """A worker killed mid-batch; Redis stopped under a worker's backlog (it reconnects); Redis
+    gone 30 s (webhooks still 200); PostgreSQL stopped
     (5xx, never 200); gunicorn restarted under load; then the archive still verifies."""
     drill_kill_the_worker(faults, capsys)
+    drill_redis_stopped_with_tasks_in_hand(faults, capsys)
     drill_redis_gone_for_30_seconds(faults, capsys)
     drill_postgresql_stopped(faults, capsys)
     drill_restart_gunicorn(faults, capsys)
