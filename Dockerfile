@@ -19,8 +19,8 @@ COPY . .
 RUN pip install --no-deps --require-hashes -r requirements-production.lock \
     && pip install --no-deps --no-build-isolation . \
     && pip check \
-    && mkdir -p /data/media \
-    && chown app:app /data/media
+    && mkdir -p /data/media /data/models \
+    && chown app:app /data/media /data/models
 
 # Static files are collected into the image (served by WhiteNoise). Production settings demand
 # secrets, so this build step gets throw-away values that never reach a running container.

@@ -74,3 +74,16 @@ def test_nginx_and_the_application_share_the_webhook_body_limit():
     # The template's own names are the ones the proxy service sets.
     names = set(re.findall(r"\$\{([A-Z_]+)\}", template))
     assert names == set(services["proxy"]["environment"])
+
+
+def test_web_and_workers_share_one_models_folder_that_the_deploy_trains():
+    """Without it each container trained the classifiers on its first scan, into a folder of its
+    own that `train_models` run in another container never reached."""
+    services = _compose()["services"]
+    for name in ("migrate", "web", "worker", "beat"):
+        service = services[name]
+        assert service["environment"]["MODELS_DIR"] == "/data/models", name
+        assert "models:/data/models" in service["volumes"], name
+    assert "models" in _compose()["volumes"]
+    assert "train_models --if-needed" in " ".join(services["migrate"]["command"])
+    assert "/data/models" in (ROOT / "Dockerfile").read_text()  # exists, owned by the app user

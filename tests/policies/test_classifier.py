@@ -9,6 +9,7 @@ import json
 import logging
 import shutil
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -223,6 +224,32 @@ def test_train_models_writes_a_versioned_artifact_that_scoring_then_uses(
     [findings] = classifier.classify(["te mando no signal, aqui não"])
     assert _categories(findings) == {"off_channel"}
     assert findings[0].attributes == {"model": version}
+
+
+def test_if_needed_trains_only_when_no_current_model_matches_the_corpus(
+    models_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = _copy_corpus(tmp_path_factory.mktemp("corpus-if-needed"))
+    out = StringIO()
+    call_command("train_models", "--if-needed", corpus=root, models_dir=models_dir, stdout=out)
+    first = artifact.active_version(models_dir)
+    assert first and "written" in out.getvalue()
+
+    out = StringIO()
+    call_command("train_models", "--if-needed", corpus=root, models_dir=models_dir, stdout=out)
+    assert artifact.active_version(models_dir) == first
+    assert "nothing to train" in out.getvalue()
+    assert [p.name for p in models_dir.iterdir() if p.is_dir()] == [first]
+
+    some_file = sorted((root / "train").iterdir())[0]
+    example = json.loads(some_file.read_text(encoding="utf-8").splitlines()[0])
+    example["text"] = "so, " + example["text"]  # the corpus changed: the model is out of date
+    with some_file.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(example) + "\n")
+    out = StringIO()
+    call_command("train_models", "--if-needed", corpus=root, models_dir=models_dir, stdout=out)
+    assert artifact.active_version(models_dir) not in (None, first)
+    assert "written" in out.getvalue()
 
 
 def test_the_unseen_set_is_evaluated_on_its_own_and_may_not_repeat_training_text(

@@ -3,6 +3,8 @@ versioned artifact under MODELS_DIR (made active unless ``--no-activate``).
 
     manage.py train_models
     manage.py train_models --corpus path/to/corpus --models-dir /srv/models --no-activate
+    manage.py train_models --if-needed    (a deploy's step: nothing when the active model loads
+                                           and was trained from this corpus)
 
 Reproducible: the same corpus and the same scikit-learn give the same model and the same
 metrics (fixed seeds, a held-out split by hash of whole groups). Prints the summary of
@@ -30,6 +32,21 @@ def _figure(report: Any, category: str) -> str:
     return f"{figures['f1']:5.2f}"
 
 
+def _current_model(models_dir: Path, root: Path) -> str | None:
+    """The active model's version when it loads in this process (same scikit-learn, intact
+    file) and was trained from the corpus at `root` as it is now; None: train one."""
+    try:
+        loaded = artifact.load(models_dir)
+        data = corpus.data_hash(
+            [*corpus.load(root, corpus.TRAIN), *corpus.load(root, corpus.UNSEEN)]
+        )
+    except (artifact.ArtifactError, corpus.CorpusError, OSError, ValueError):
+        return None
+    if loaded is None or loaded.manifest.get("data_sha256") != data:
+        return None
+    return loaded.version
+
+
 class Command(BaseCommand):
     help = "Train the ML classifiers from the corpus and write a versioned model artifact."
 
@@ -41,8 +58,19 @@ class Command(BaseCommand):
             "--no-activate", action="store_true", help="write the artifact but keep the current one"
         )
 
+        parser.add_argument(
+            "--if-needed",
+            action="store_true",
+            help="train only when no active model loads here or it was trained on other data",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         models_dir: Path = options["models_dir"] or Path(settings.MODELS_DIR)
+        if options["if_needed"]:
+            current = _current_model(models_dir, options["corpus"])
+            if current:
+                self.stdout.write(f"Model {current} is active and up to date: nothing to train")
+                return
         try:
             trained = train_from_corpus(options["corpus"], Params(seed=options["seed"]))
         except (corpus.CorpusError, ValueError) as exc:
