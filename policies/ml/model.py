@@ -41,7 +41,9 @@ from policies.ml.corpus import Example
 from policies.ml.text import fold, negated_words, tokens, word_tokens
 
 MIN_POSITIVES = 10  # a category with fewer training positives is left out of the model
-FORMAT = 3  # 3: the char block's analyzer is CharGrams (negation reaches it)
+# 3: the char block's analyzer is CharGrams (negation reaches it); 4: fold drops invisible
+# characters and the diacritic blocks as the detectors' normalize does.
+FORMAT = 4
 THRESHOLD_FLOOR = 0.5
 
 

@@ -11,9 +11,21 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-# Combining diacritical marks only (U+0300..U+036F): "não" -> "nao". Wider classes would also strip
-# the vowel signs and viramas of Devanagari, which change the word rather than accent it.
-_ACCENTS = re.compile("[\u0300-\u036f]")
+# What the detectors' normalize (policies/detectors/normalize.py) drops, so a classifier reads a
+# word as the lexicon does: the generic combining diacritics ("não" -> "nao"; not the vowel signs
+# and viramas of Devanagari, which change the word rather than accent it), variation selectors,
+# and the invisible format characters (Unicode category Cf: zero-width space and joiners, bidi
+# marks, soft hyphen, BOM, tags), so "guar\u200banteed" is "guaranteed" and not two unknown halves.
+# Listed, not computed from unicodedata at import (a scan of 1.1M code points);
+# tests/policies/test_ml_fold.py checks the list against every Cf character Python knows.
+_ACCENTS = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f"
+    "\U000e0100-\U000e01ef"  # the diacritic blocks and variation selectors normalize drops
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]"  # category Cf
+)
 # "apagaaaa", "kkkkkk", "😂😂😂😂": three or more of one character read like two.
 _STRETCHED = re.compile(r"(.)\1{2,}")
 _TOKEN = re.compile(r"\S+")
