@@ -14,11 +14,12 @@ from .detectors import links, pii, sampling
 from .detectors.findings import Finding
 from .detectors.lexicon import CompiledLexicon, compile_lexicon, match
 from .detectors.normalize import normalize_batch
-from .documents.compiled import compile_document
+from .documents.compiled import compile_document, score_floors
 from .documents.evaluate import MessageContext, Verdict, needs, satisfied
 
 Classify = Callable[[Sequence[str]], list[list[Finding]]]
 _NOTHING_MET = Verdict(fired=False, reason="no condition met")
+_NONE_OWN: dict[int, list[Finding]] = {}  # a message without own findings (read, never written)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +98,22 @@ class Engine:
             for index, run in enumerate(self.policies)
             if satisfied(run.document["detect"], [])[0]
         ]
-        self._users: dict[str, list[int]] = {}
-        for index, uses in enumerate(self._uses):
+        # Which policies a shared detector's finding can concern: (policy index, the lowest
+        # score any of its leaves needs). Most findings (personal data "with no telling word
+        # nearby") are under every policy's minimum: those messages evaluate nothing.
+        self._users: dict[str, list[tuple[int, float]]] = {}
+        for index, (run, uses) in enumerate(zip(self.policies, self._uses, strict=True)):
+            floors = score_floors(run.document)
             for detector in uses:
-                self._users.setdefault(detector, []).append(index)
+                floor = 0.0 if floors is None else floors.get(detector, 0.0)
+                self._users.setdefault(detector, []).append((index, floor))
 
     def scan(self, messages: Sequence[Message]) -> list[Outcome]:
         texts = [message.text for message in messages]
         shared: list[list[Finding]] = [[] for _ in texts]
-        # Each policy's own findings (term rules, sampling): per message, by policy index.
-        own: list[dict[int, list[Finding]]] = [{} for _ in texts]
+        # Each policy's own findings (term rules, sampling), by message index then policy index:
+        # only for the messages that have some (most have none).
+        own: dict[int, dict[int, list[Finding]]] = {}
         if self._lexicon is not None:
             # Every policy's term rules run as one automaton over the batch (one pass per
             # message instead of one per policy); each finding goes back to its policy's rule.
@@ -115,7 +122,7 @@ class Engine:
                 for finding in findings:
                     merged = finding.attributes["rule"]
                     run_index, rule = self._rule_names[merged]
-                    own[index].setdefault(run_index, []).append(
+                    own.setdefault(index, {}).setdefault(run_index, []).append(
                         replace(
                             finding,
                             explanation=finding.explanation.replace(f"'{merged}'", f"'{rule}'"),
@@ -133,15 +140,20 @@ class Engine:
                 drawn = _sample(messages, run, self._sampling[run.ref])
                 for index, findings in enumerate(drawn):
                     if findings:
-                        own[index].setdefault(run_index, []).extend(findings)
+                        own.setdefault(index, {}).setdefault(run_index, []).extend(findings)
         nothing = dict.fromkeys(self._refs, _NOTHING_MET)
         outcomes: list[Outcome] = []
-        for message, theirs, mine in zip(messages, shared, own, strict=True):
+        for index, (message, theirs) in enumerate(zip(messages, shared, strict=True)):
             outcome = Outcome(tuple(theirs), dict(nothing))
             outcomes.append(outcome)
+            mine = own.get(index, _NONE_OWN)
+            if not theirs and not mine and not self._always:
+                continue  # nothing found: every verdict is "no condition met" (most messages)
             candidates = set(self._always)
-            for detector in {finding.detector for finding in theirs}:
-                candidates.update(self._users.get(detector, ()))
+            for finding in theirs:
+                for run_index, floor in self._users.get(finding.detector, ()):
+                    if finding.score >= floor:
+                        candidates.add(run_index)
             for run_index in sorted(mine):
                 outcome.own[self._refs[run_index]] = tuple(mine[run_index])
                 if not self._uses[run_index].isdisjoint(f.detector for f in mine[run_index]):
@@ -172,8 +184,11 @@ def _merged_lexicon(
 
 
 def _extend(into: list[list[Finding]], found: list[list[Finding]]) -> None:
-    for bucket, more in zip(into, found, strict=True):
-        bucket.extend(more)
+    if len(into) != len(found):
+        raise ValueError(f"a detector gave {len(found)} results for {len(into)} texts")
+    for index, more in enumerate(found):
+        if more:  # most texts: nothing to add
+            into[index].extend(more)
 
 
 def _sample(messages: Sequence[Message], run: PolicyRun, rate: float) -> list[list[Finding]]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from policies.detectors.findings import Finding, Span
 from policies.ml import artifact, corpus, runtime
-from policies.ml.model import TextModel
+from policies.ml.model import TextModel, matrix_row
 from policies.ml.training import train_from_corpus
 
 logger = logging.getLogger(__name__)
@@ -177,9 +177,7 @@ def classify(
                 results.append([])
                 continue
             shares = active.model.word_contributions(
-                text,
-                [categories[c] for c in columns],
-                matrix[row],  # type: ignore[index]
+                text, [categories[c] for c in columns], matrix_row(matrix, row)
             )
             findings = []
             for column in columns:

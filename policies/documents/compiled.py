@@ -110,6 +110,29 @@ def _scope(scope: Mapping[str, Any]) -> Callable[[MessageContext], str] | None:
     return lambda context: out_of_scope(frozen, context)
 
 
+def score_floors(document: Mapping[str, Any]) -> dict[str, float] | None:
+    """Per detector, the lowest score a finding of it needs to satisfy any leaf of the
+    document's `detect`: a finding under it changes no leaf, so a message whose findings are all
+    under their floors gets the verdict of no findings at all. None when the document has a
+    scope, whose verdict on an out-of-scope message says so even when nothing was found."""
+    if _scope(document.get("scope", {})) is not None:
+        return None
+    floors: dict[str, float] = {}
+
+    def walk(condition: Mapping[str, Any]) -> None:
+        if "detector" in condition:
+            detector = condition["detector"]
+            floor = float(condition.get("min_score", 0.0))
+            floors[detector] = min(floors.get(detector, floor), floor)
+            return
+        for children in condition.values():
+            for child in children:
+                walk(child)
+
+    walk(document["detect"])
+    return floors
+
+
 def compile_document(document: Mapping[str, Any]) -> Evaluate:
     """`evaluate.evaluate` for one document, compiled: call it with (context, findings)."""
     scope = _scope(document.get("scope", {}))

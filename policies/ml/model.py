@@ -27,7 +27,7 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -150,7 +150,8 @@ class TextModel:
         self, text: str, categories: Sequence[str], row: Any = None
     ) -> dict[str, list[tuple[int, int, float]]]:
         """Per category, (start, end, share of the decision score) for each word of the ORIGINAL
-        text. `row` is the text's row of the batch's matrix when the caller has it.
+        text. `row` is the text's row of the batch's matrix when the caller has it (anything
+        with the row's `indices` and `data`, such as `matrix_row`).
 
         Each n-gram's term (its TF-IDF value times its weight) is split over the words it occurs
         in by count, so the words' shares add up to the score (minus the bias).
@@ -178,12 +179,13 @@ class TextModel:
         owners: list[int] = []
         features: list[int] = []
         counts: list[float] = []
+        folded_text = fold(text)  # once, for both the word block's tokens and the scopes
         # The word block's tokens of the whole text (negation scopes cross whitespace), handed
         # out to the whitespace-separated words they came from.
-        marked = iter(word_tokens(fold(text), negation=negation))
+        marked = iter(word_tokens(folded_text, negation=negation))
         char_analyzer = self.vectorizer.analyzer
         scopes = (
-            negated_words(fold(text))
+            negated_words(folded_text)
             if isinstance(char_analyzer, CharGrams) and char_analyzer.negation
             else None
         )
@@ -226,10 +228,24 @@ class TextModel:
             weights = self.weights[feature, column].astype(np.float64)
             shares = np.bincount(owners, weights=term * weights, minlength=len(spans))
             out[category] = [
-                (start, end, float(share))
-                for (start, end), share in zip(spans, shares, strict=True)
+                (start, end, share)
+                for (start, end), share in zip(spans, shares.tolist(), strict=True)
             ]
         return out
+
+
+class MatrixRow(NamedTuple):
+    """One row of a CSR matrix as `word_contributions` reads it: its columns and values."""
+
+    indices: NDArray[np.int32]
+    data: NDArray[np.float32]
+
+
+def matrix_row(matrix: Any, number: int) -> MatrixRow:
+    """Row `number` of a CSR matrix as views of its arrays: what scipy's `matrix[number]` holds,
+    without building a sparse matrix per row (which cost more than the explanation itself)."""
+    begin, end = matrix.indptr[number], matrix.indptr[number + 1]
+    return MatrixRow(matrix.indices[begin:end], matrix.data[begin:end])
 
 
 # Prefixed to each n-gram of a word in a negator's scope: "¬gar" is not "gar". A character
@@ -394,7 +410,8 @@ class FastFeatures:
                     parts.append(self._word(word, negated) if packed is None else packed)
             char_parts.append(b"".join(parts))
             before = len(word_columns)
-            word_columns += [c for c in map(columns_of.get, self._word_grams(folded)) if c]
+            # filter(None, ...) drops the unknown grams (None; a column is never 0) in C.
+            word_columns.extend(filter(None, map(columns_of.get, self._word_grams(folded))))
             word_counts.append(len(word_columns) - before)
         rows = len(texts)
         char_columns = np.frombuffer(b"".join(char_parts), dtype=np.int32)
