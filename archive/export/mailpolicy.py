@@ -22,8 +22,16 @@ import email.policy
 import re
 from collections import OrderedDict
 from email import quoprimime
-from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
+from email.headerregistry import (
+    Address,
+    BaseHeader,
+    DateHeader,
+    HeaderRegistry,
+    MessageIDHeader,
+    UnstructuredHeader,
+)
 from email.policy import EmailPolicy
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 PARSED_KEPT = 256  # (name, text) pairs kept parsed, least recently used dropped (~5 KB each)
@@ -90,14 +98,17 @@ def header_bytes(name: str, value: object) -> bytes:
     """A header as ``EmailMessage`` stores it (parsed by POLICY) and its generator writes it
     (folded by HEADER_POLICY): for the writers that lay out the MIME structure themselves.
 
-    Two shortcuts give the library's bytes without its parser, which was a third of an
-    export's CPU (cProfile of bench/export.py, 2026-12-07): a plain unstructured value (printable
-    ASCII words separated by single spaces, no encoded-word marker, one line) is written as it
-    is, which is what parsing and refolding it gives; and an address header's bytes are kept
-    per list of addresses (a conversation's From and To repeat on each of its days).
-    tests/archive/test_export_mailpolicy.py checks both against the library."""
-    if type(value) is str and _plain(name, value):
-        return f"{name}: {value}\r\n".encode("ascii")
+    Shortcuts give the library's bytes without its parser, which was a third of an export's
+    CPU (cProfile of bench/export.py, 2026-12-07), then a seventh (after the first two):
+    a plain unstructured value (printable words, in any script, separated by single spaces, no
+    encoded-word marker, one line) is written as it is, which is what parsing and refolding it
+    gives under this UTF-8 policy; so are the exact shapes the writers give the Date (as
+    ``format_datetime`` writes it), Message-ID and multipart Content-Type headers, each unique
+    to its file; and an address header's bytes are kept per list of addresses (a
+    conversation's From and To repeat on each of its days).
+    tests/archive/test_export_mailpolicy.py checks each against the library."""
+    if type(value) is str and (_plain(name, value) or _verbatim(name, value)):
+        return f"{name}: {value}\r\n".encode()
     key = _address_key(name, value)
     if key is not None:
         folded = _addresses.get(key)
@@ -110,11 +121,23 @@ def header_bytes(name: str, value: object) -> bytes:
     return HEADER_POLICY.fold_binary(name, POLICY.header_store_parse(name, value)[1])
 
 
-_PLAIN_VALUE = re.compile(r"[!-~]+(?: [!-~]+)*")
+# Words of non-space characters separated by single ASCII spaces; with str.isprintable (no
+# control, format, private-use, unassigned or non-ASCII space characters) the parser's
+# unstructured tokens are exactly these words, and the UTF-8 policy writes them unencoded.
+_PLAIN_VALUE = re.compile(r"[^\s]+(?: [^\s]+)*")
 _HEADER_LINE = HEADER_POLICY.max_line_length or 998
 _REGISTRY = CachedHeaderRegistry()  # the header classes POLICY's factory makes
 _unstructured: dict[str, bool] = {}
 _addresses: dict[tuple[object, ...], bytes] = {}
+# The writers' own shapes of three structured headers (tests/archive/test_export_mailpolicy.py
+# compares each with the library, which writes them back unchanged).
+_DATE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-3]\d"
+    r" (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} [0-2]\d:[0-5]\d:[0-5]\d \+0000",
+    re.ASCII,
+)
+_MESSAGE_ID = re.compile(r"<[0-9a-z]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,4}>", re.ASCII)
+_MULTIPART = re.compile(r'multipart/(?:mixed|alternative); boundary="[0-9a-z-]{1,100}"', re.ASCII)
 
 
 def _plain(name: str, value: str) -> bool:
@@ -125,8 +148,26 @@ def _plain(name: str, value: str) -> bool:
         kind
         and len(name) + 2 + len(value) <= _HEADER_LINE
         and "=?" not in value
+        and value.isprintable()
         and _PLAIN_VALUE.fullmatch(value) is not None
     )
+
+
+def _verbatim(name: str, value: str) -> bool:
+    """A Date, Message-ID or multipart Content-Type in the exact shape the writers give it."""
+    header = _REGISTRY[name]
+    if issubclass(header, DateHeader):
+        # The library keeps format_datetime(parsedate_to_datetime(value)): the same text only
+        # for a real date in that format (a 31 February is not).
+        if _DATE.fullmatch(value) is None:
+            return False
+        try:
+            return format_datetime(parsedate_to_datetime(value)) == value
+        except ValueError:
+            return False
+    if issubclass(header, MessageIDHeader):
+        return _MESSAGE_ID.fullmatch(value) is not None
+    return name.lower() == "content-type" and _MULTIPART.fullmatch(value) is not None
 
 
 def _address_key(name: str, value: object) -> tuple[object, ...] | None:
