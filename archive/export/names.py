@@ -5,6 +5,7 @@ a conversation has one file stem and one event collection id in every format."""
 from __future__ import annotations
 
 from email.headerregistry import Address
+from functools import lru_cache
 
 from compliance_hub.digits import is_digits
 
@@ -40,7 +41,15 @@ def mail_address(participant: Participant) -> Address:
     if not addr:
         local = "".join(c for c in participant.key if c.isascii() and c.isalnum()) or "unknown"
         addr = f"{participant.role.value}-{local}@whatsapp.invalid"
-    return Address(display_name=display_name(participant), addr_spec=addr)
+    return _address(display_name(participant), addr)
+
+
+@lru_cache(maxsize=1024)
+def _address(display: str, addr_spec: str) -> Address:
+    # Address parses its addr_spec with the email package's header parser (a tenth of an
+    # export's CPU, per file: cProfile of bench/export.py); a conversation's people repeat on
+    # each of its days. Address is immutable, so one object can serve every file.
+    return Address(display_name=display, addr_spec=addr_spec)
 
 
 def file_stem(conversation: Conversation) -> str:

@@ -208,24 +208,53 @@ def write_csv(
     if header:
         writer.writerow(COLUMNS)
         out.write((BOM + buffer.getvalue()).encode("utf-8"))
+        _empty(buffer)
     count = 0
     for row in rows(selections):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([spreadsheet_safe(_cell(row[column])) for column in COLUMNS])
-        out.write(buffer.getvalue().encode("utf-8"))
+        # Text cells (most of them) skip _cell; rows reach ``out`` a batch at a time (each
+        # write is hashed, CRC'd and deflated by the stream: per row, that was its own cost).
+        writer.writerow(
+            [
+                spreadsheet_safe(value if type(value) is str else _cell(value))
+                for value in map(row.__getitem__, COLUMNS)
+            ]
+        )
         count += 1
+        if buffer.tell() >= _BATCH:
+            out.write(buffer.getvalue().encode("utf-8"))
+            _empty(buffer)
+    if buffer.tell():
+        out.write(buffer.getvalue().encode("utf-8"))
     return count
 
 
 def write_jsonl(selections: Iterable[ConversationSlice], out: IO[bytes]) -> int:
     """Write one JSON object per line to a binary stream; returns the number of rows."""
     count = 0
+    lines: list[str] = []
+    size = 0
     for row in rows(selections):
-        line = json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        out.write(line.encode("utf-8") + b"\n")
+        line = _JSONL.encode(row)
+        lines.append(line)
+        size += len(line)
         count += 1
+        if size >= _BATCH:
+            out.write(("\n".join(lines) + "\n").encode("utf-8"))
+            lines, size = [], 0
+    if lines:
+        out.write(("\n".join(lines) + "\n").encode("utf-8"))
     return count
+
+
+# What json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":")) makes for
+# each call (an encoder per row): one, kept.
+_JSONL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_BATCH = 64 * 1024  # characters of rows written to the stream at once
+
+
+def _empty(buffer: io.StringIO) -> None:
+    buffer.seek(0)
+    buffer.truncate()
 
 
 def _cell(value: Any) -> str:
