@@ -26,7 +26,10 @@ from tests.ingestion.delivering import APP_SECRET, BODY
 from tests.proxied import get, start_gunicorn, start_nginx, stop_nginx
 
 SLOW_CLIENTS = 40  # 5x gunicorn's 2 x 4 threads, however its two workers share them
-QUICK = 2.0  # seconds an answer may take while the slow clients wait
+# Seconds an answer may take while the slow clients wait. Not a latency target (a loaded
+# machine took 6.3 s once): a server whose threads the slow clients hold answers nothing
+# before the clients give up, and they wait 10 s.
+QUICK = 8.0
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
