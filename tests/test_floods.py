@@ -1,7 +1,8 @@
 """Slow clients and floods cannot stop webhook intake behind nginx (issue 13).
 
 Real gunicorn (as `make run` starts it) behind real nginx with the shipped configuration
-(tests/proxied.py), on this test's database. Three attacks from four client addresses, each
+(tests/proxied.py), on this test's database: as in docker-compose.yml, one gunicorn for pages
+and one for webhook intake and /healthz, and their access logs show nginx sends each its own. Three attacks from four client addresses, each
 while a signed webhook delivery and /healthz are sent a few times a second from another
 (tests/flood_probes.py): connections trickling a large announced body (more than nginx lets one
 address have in progress), hundreds of idle keep-alive connections, and a burst of
@@ -38,7 +39,8 @@ from tests.flood_probes import (
     slow_bodies,
 )
 from tests.ingestion.delivering import APP_SECRET, BODY
-from tests.proxied import get, nginx_limits, start_gunicorn, start_nginx, stop_nginx
+from tests.polling import wait_until
+from tests.proxied import Server, get, nginx_limits, start_gunicorns, start_nginx, stop_nginx
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,16 +62,21 @@ def servers(tmp_path):
         # nginx is the one proxy in front: the sign-in limits count the client's address.
         "TRUSTED_PROXY_COUNT": "1",
     }
-    web = start_gunicorn(env=env, log=tmp_path / "gunicorn.log")
+    web, intake = start_gunicorns(
+        env=env, logs=[tmp_path / "pages.log", tmp_path / "intake.log"], access_log=True
+    )
     try:
         nginx, prefix = start_nginx(
-            upstream_port=web.port, webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES
+            upstream_port=web.port,
+            intake_port=intake.port,
+            webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES,
         )
         try:
-            yield web, nginx
+            yield web, intake, nginx
         finally:
             stop_nginx(nginx, prefix)
     finally:
+        intake.stop()
         web.stop()
 
 
@@ -84,10 +91,15 @@ def _assert_answered(watch: Watch, attack: str, *, at_least: int = ANSWERS) -> N
         assert not answers.failures, f"{attack}: {answers.name} got {answers.failures}"
 
 
+def _requests(server: Server, method: str, path: str) -> int:
+    """How many requests for paths starting with ``path`` the server's access log shows."""
+    return server.log.read_text(errors="replace").count(f'"{method} {path}')
+
+
 def test_slow_bodies_idle_connections_and_a_login_flood_leave_intake_answering(
     servers, connected_tenant, person_factory, capsys
 ):
-    web, nginx = servers
+    web, intake, nginx = servers
     members = [
         person_factory(f"member{n}@firm-a.example", tenant=connected_tenant, role=Role.OFFICER)
         for n in range(2)
@@ -158,6 +170,16 @@ def test_slow_bodies_idle_connections_and_a_login_flood_leave_intake_answering(
 
     assert get(nginx.port, "/healthz", timeout=10)[0] == 200
     assert get(web.port, "/readyz", timeout=10)[0] == 200
-    assert web.alive() and nginx.alive()
+    assert web.alive() and intake.alive() and nginx.alive()
+
+    # Each gunicorn got its own: the deliveries (logged once answered) on intake's, the
+    # sign-ins on the pages', and neither the other's.
+    path = delivery.path
+    wait_until(lambda: _requests(intake, "POST", path) >= 1, failure=intake.tail, timeout=30)
+    assert _requests(web, "POST", path) == 0, web.tail()
+    assert _requests(intake, "POST", "/accounts/") == 0, intake.tail()
+    sign_ins = _requests(web, "POST", "/accounts/")
+    assert 1 <= sign_ins <= passed_on(addresses=ADDRESSES, seconds=flood.seconds,
+                                      limits=nginx_limits()), web.tail()  # fmt: skip
     with capsys.disabled():
         print("\n" + "\n".join(lines))
