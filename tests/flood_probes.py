@@ -341,6 +341,22 @@ def login_flood(port: int, *, attempts: int, existing: list[str], addresses: int
     return result
 
 
+def posts(port: int, path: str, *, count: int, source: str, threads: int = 10) -> LoginFlood:
+    """``count`` bare POSTs (no form, no cookie) to ``path`` from ``source``, ``threads`` at a
+    time, each on a new connection: what nginx lets through, and what it refuses."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    result = LoginFlood()
+    started = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        statuses = list(pool.map(lambda _n: _request(port, "POST", path, b"", source=source),
+                                 range(count)))  # fmt: skip
+    result.seconds = time.monotonic() - started
+    for status in statuses:
+        result.statuses[status] = result.statuses.get(status, 0) + 1
+    return result
+
+
 def audit_bound(*, addresses: int, seconds: float, rates: dict[str, str],
                 limits: dict[str, int] | None = None,
                 tenants_per_account: int = 1) -> int:  # fmt: skip

@@ -129,7 +129,7 @@ def start_gunicorns(*, env: dict[str, str], logs: list[Path], access_log: bool =
     for future in futures:
         try:
             started.append(future.result())
-        except BaseException as error:  # noqa: BLE001 - the others are stopped, then it is raised
+        except BaseException as error:  # the others are stopped, then it is raised
             errors.append(error)
     if errors:
         for server in started:
