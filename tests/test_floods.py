@@ -43,7 +43,15 @@ from tests.flood_probes import (
 )
 from tests.ingestion.delivering import APP_SECRET, BODY
 from tests.polling import wait_until
-from tests.proxied import Server, get, nginx_limits, start_gunicorns, start_nginx, stop_nginx
+from tests.proxied import (
+    Server,
+    get,
+    nginx_limits,
+    start_gunicorns,
+    start_nginx,
+    stop_all,
+    stop_nginx,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,8 +88,7 @@ def servers(tmp_path):
         finally:
             stop_nginx(nginx, prefix)
     finally:
-        intake.stop()
-        web.stop()
+        stop_all([intake, web])
 
 
 def _audit_rows() -> int:
