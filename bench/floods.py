@@ -101,6 +101,10 @@ def main() -> None:
     parser.add_argument("--before", type=int, default=0, metavar="N",
                         help="first, N sign-ins against nginx without its sign-in limits "
                              "(the figures before they were added)")  # fmt: skip
+    parser.add_argument("--flood-seconds", type=float, default=None, metavar="S",
+                        help="stop a sign-in flood after S seconds, attempts or not (each "
+                             "attacking thread waits for its answer: on a loaded machine "
+                             "10,000 attempts can take hours)")  # fmt: skip
     parser.add_argument("--shared", action="store_true",
                         help="first, the sign-in flood with one gunicorn for pages and intake "
                              "(the layout before intake had its own)")  # fmt: skip
@@ -139,6 +143,9 @@ def main() -> None:
                 before_fix(args, web, delivery, existing, env["REDIS_CACHE_URL"])
             if args.shared:
                 shared_pool(args, web, delivery, existing, env["REDIS_CACHE_URL"])
+                # A fresh one: the old one may still be checking abandoned passwords.
+                web.stop()
+                web = start_gunicorn(env=env, log=logs / "gunicorn-after.log")
             intake = start_gunicorn(env=env, log=logs / "intake.log")
             nginx, prefix = start_nginx(
                 upstream_port=web.port, intake_port=intake.port,
@@ -154,16 +161,19 @@ def main() -> None:
 
 
 def sign_in_flood(nginx: Server, delivery: Delivery, existing: list[str], *, attempts: int,
-                  addresses: int, limits: dict[str, int] | None, label: str) -> None:  # fmt: skip
+                  addresses: int, limits: dict[str, int] | None, label: str,
+                  seconds: float | None = None) -> None:  # fmt: skip
     before, started = audit_rows(), time.monotonic()
     with Watch(nginx.port, delivery) as watch:
-        flood = login_flood(nginx.port, attempts=attempts, existing=existing, addresses=addresses)
+        flood = login_flood(nginx.port, attempts=attempts, existing=existing,
+                            addresses=addresses, seconds=seconds)  # fmt: skip
     grown, seconds = audit_rows() - before, time.monotonic() - started
     bound = audit_bound(addresses=addresses, seconds=seconds,
                         rates=settings.ACCOUNT_RATE_LIMITS, limits=limits)  # fmt: skip
-    print(Outcome(f"{attempts:,} wrong-password sign-ins ({addresses} addresses){label}", watch,
-                  grown, seconds, f"bound {bound} rows; the flood's answers: {flood.words()}",
-                  ).line(), flush=True)  # fmt: skip
+    attack = f"{flood.attempts:,} wrong-password sign-ins ({addresses} addresses){label}"
+    print(Outcome(attack, watch, grown, seconds,
+                  f"bound {bound} rows; the flood's answers: {flood.words()}").line(),
+          flush=True)  # fmt: skip
 
 
 def before_fix(args: argparse.Namespace, web: Server, delivery: Delivery, existing: list[str],
@@ -180,6 +190,15 @@ def before_fix(args: argparse.Namespace, web: Server, delivery: Delivery, existi
     settle(web, cache_url)
 
 
+def forget_lockouts(cache_url: str) -> None:
+    """The application's lock-outs of the attacking addresses would hide the next flood's
+    cost."""
+    cache = redis.Redis.from_url(cache_url)
+    for pattern in ("*allauth*", "*lockout-audited*"):
+        for key in cache.scan_iter(match=pattern):
+            cache.delete(key)
+
+
 def shared_pool(args: argparse.Namespace, web: Server, delivery: Delivery, existing: list[str],
                 cache_url: str) -> None:  # fmt: skip
     """The sign-in flood with the shipped limits and one gunicorn for pages and intake."""
@@ -188,10 +207,11 @@ def shared_pool(args: argparse.Namespace, web: Server, delivery: Delivery, exist
     try:
         sign_in_flood(nginx, delivery, existing, attempts=args.attempts,
                       addresses=args.addresses, limits=nginx_limits(),
-                      label=", one gunicorn for pages and intake")  # fmt: skip
+                      label=", one gunicorn for pages and intake",
+                      seconds=args.flood_seconds)  # fmt: skip
     finally:
         stop_nginx(nginx, prefix)
-    settle(web, cache_url)
+    forget_lockouts(cache_url)
 
 
 def settle(web: Server, cache_url: str) -> None:
@@ -199,10 +219,7 @@ def settle(web: Server, cache_url: str) -> None:
     (abandoned ones included), and the application's lock-outs of the attacking addresses are
     forgotten (they would hide the next flood's cost)."""
     web.wait_healthy(timeout=600)
-    cache = redis.Redis.from_url(cache_url)
-    for pattern in ("*allauth*", "*lockout-audited*"):
-        for key in cache.scan_iter(match=pattern):
-            cache.delete(key)
+    forget_lockouts(cache_url)
 
 
 def memory(nginx: Server, web: Server, intake: Server) -> str:
@@ -246,7 +263,8 @@ def run(args: argparse.Namespace, nginx: Server, web: Server, intake: Server,
           flush=True)  # fmt: skip
 
     sign_in_flood(nginx, delivery, existing, attempts=args.attempts, addresses=args.addresses,
-                  limits=nginx_limits(), label=", intake on a gunicorn of its own")  # fmt: skip
+                  limits=nginx_limits(), label=", intake on a gunicorn of its own",
+                  seconds=args.flood_seconds)  # fmt: skip
 
     health = get(nginx.port, "/healthz", timeout=10)[0], get(web.port, "/readyz", timeout=10)[0]
     print(f"  afterwards: /healthz {health[0]}, /readyz {health[1]}; "
