@@ -20,6 +20,7 @@ before intake had its own), in the same run.
 Run: .venv/bin/python bench/floods.py   (or make bench, with the others)
      .venv/bin/python bench/floods.py --slow 100 --idle 200 --attempts 1000   (quicker)
      .venv/bin/python bench/floods.py --shared   (the sign-in flood before and after the split)
+     .venv/bin/python bench/floods.py --shared --flood-seconds 300   (a loaded machine)
 """
 
 from __future__ import annotations
