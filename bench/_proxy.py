@@ -43,6 +43,8 @@ class Nginx:
         for name, value in {
             "NGINX_PORT": str(self.port),
             "UPSTREAM": self.upstream,
+            # One server for pages and intake alike (the template can split them).
+            "INTAKE_UPSTREAM": self.upstream,
             "WEBHOOK_MAX_BODY_BYTES": str(self.max_body),
         }.items():
             text = text.replace("${" + name + "}", value)

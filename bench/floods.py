@@ -11,11 +11,16 @@ Each prints a figure line: the webhook's and /healthz's share of 2xx answers and
 attack ran, and how many rows the audit trail grew by; then nginx's and gunicorn's memory and
 a last check that both still answer.
 
-The web server runs DJANGO_ENV=local, so passwords are checked with the production hasher
-(PBKDF2, about 0.5 s of CPU each here): that cost is what a login flood spends.
+The web servers run DJANGO_ENV=local, so passwords are checked with the production hasher
+(PBKDF2, about 0.5 s of CPU each here): that cost is what a login flood spends. As in
+docker-compose.yml, two gunicorns: one for pages (sign-in included), one for webhook intake and
+/healthz; ``--shared`` first runs the sign-in flood with one gunicorn for both (the layout
+before intake had its own), in the same run.
 
 Run: .venv/bin/python bench/floods.py   (or make bench, with the others)
      .venv/bin/python bench/floods.py --slow 100 --idle 200 --attempts 1000   (quicker)
+     .venv/bin/python bench/floods.py --shared   (the sign-in flood before and after the split)
+     .venv/bin/python bench/floods.py --shared --flood-seconds 300   (a loaded machine)
 """
 
 from __future__ import annotations
@@ -97,6 +102,13 @@ def main() -> None:
     parser.add_argument("--before", type=int, default=0, metavar="N",
                         help="first, N sign-ins against nginx without its sign-in limits "
                              "(the figures before they were added)")  # fmt: skip
+    parser.add_argument("--flood-seconds", type=float, default=None, metavar="S",
+                        help="stop a sign-in flood after S seconds, attempts or not (each "
+                             "attacking thread waits for its answer: on a loaded machine "
+                             "10,000 attempts can take hours)")  # fmt: skip
+    parser.add_argument("--shared", action="store_true",
+                        help="first, the sign-in flood with one gunicorn for pages and intake "
+                             "(the layout before intake had its own)")  # fmt: skip
     args = parser.parse_args()
 
     bench = fresh_tenant("flood", "78")
@@ -125,31 +137,44 @@ def main() -> None:
             TRUSTED_PROXY_COUNT="1",
         )  # fmt: skip
         web = start_gunicorn(env=env, log=logs / "gunicorn.log")
+        intake: Server | None = None
         nginx: Server | None = None
         try:
             if args.before:
                 before_fix(args, web, delivery, existing, env["REDIS_CACHE_URL"])
+            if args.shared:
+                shared_pool(args, web, delivery, existing, env["REDIS_CACHE_URL"])
+                # A fresh one: the old one may still be checking abandoned passwords.
+                web.stop()
+                web = start_gunicorn(env=env, log=logs / "gunicorn-after.log")
+            intake = start_gunicorn(env=env, log=logs / "intake.log")
             nginx, prefix = start_nginx(
-                upstream_port=web.port, webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES
-            )
-            run(args, nginx, web, delivery, existing)
+                upstream_port=web.port, intake_port=intake.port,
+                webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES,
+            )  # fmt: skip
+            run(args, nginx, web, intake, delivery, existing)
         finally:
             if nginx is not None:
                 stop_nginx(nginx, prefix)
+            if intake is not None:
+                intake.stop()
             web.stop()
 
 
 def sign_in_flood(nginx: Server, delivery: Delivery, existing: list[str], *, attempts: int,
-                  addresses: int, limits: dict[str, int] | None, label: str) -> None:  # fmt: skip
+                  addresses: int, limits: dict[str, int] | None, label: str,
+                  seconds: float | None = None) -> None:  # fmt: skip
     before, started = audit_rows(), time.monotonic()
     with Watch(nginx.port, delivery) as watch:
-        flood = login_flood(nginx.port, attempts=attempts, existing=existing, addresses=addresses)
+        flood = login_flood(nginx.port, attempts=attempts, existing=existing,
+                            addresses=addresses, seconds=seconds)  # fmt: skip
     grown, seconds = audit_rows() - before, time.monotonic() - started
     bound = audit_bound(addresses=addresses, seconds=seconds,
                         rates=settings.ACCOUNT_RATE_LIMITS, limits=limits)  # fmt: skip
-    print(Outcome(f"{attempts:,} wrong-password sign-ins ({addresses} addresses){label}", watch,
-                  grown, seconds, f"bound {bound} rows; the flood's answers: {flood.words()}",
-                  ).line(), flush=True)  # fmt: skip
+    attack = f"{flood.attempts:,} wrong-password sign-ins ({addresses} addresses){label}"
+    print(Outcome(attack, watch, grown, seconds,
+                  f"bound {bound} rows; the flood's answers: {flood.words()}").line(),
+          flush=True)  # fmt: skip
 
 
 def before_fix(args: argparse.Namespace, web: Server, delivery: Delivery, existing: list[str],
@@ -163,17 +188,49 @@ def before_fix(args: argparse.Namespace, web: Server, delivery: Delivery, existi
                       limits=None, label=", nginx without sign-in limits")  # fmt: skip
     finally:
         stop_nginx(nginx, prefix)
-    # The application's lock-outs of these addresses would hide the next probe's cost.
+    settle(web, cache_url)
+
+
+def forget_lockouts(cache_url: str) -> None:
+    """The application's lock-outs of the attacking addresses would hide the next flood's
+    cost."""
     cache = redis.Redis.from_url(cache_url)
     for pattern in ("*allauth*", "*lockout-audited*"):
         for key in cache.scan_iter(match=pattern):
             cache.delete(key)
 
 
-def run(args: argparse.Namespace, nginx: Server, web: Server, delivery: Delivery,
-        existing: list[str]) -> None:  # fmt: skip
-    memory = f"nginx {rss_mib(nginx.pid):.0f} MiB, gunicorn {rss_mib(web.pid):.0f} MiB"
-    print(f"  at rest: {memory}", flush=True)
+def shared_pool(args: argparse.Namespace, web: Server, delivery: Delivery, existing: list[str],
+                cache_url: str) -> None:  # fmt: skip
+    """The sign-in flood with the shipped limits and one gunicorn for pages and intake."""
+    nginx, prefix = start_nginx(upstream_port=web.port,
+                                webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES)  # fmt: skip
+    try:
+        sign_in_flood(nginx, delivery, existing, attempts=args.attempts,
+                      addresses=args.addresses, limits=nginx_limits(),
+                      label=", one gunicorn for pages and intake",
+                      seconds=args.flood_seconds)  # fmt: skip
+    finally:
+        stop_nginx(nginx, prefix)
+    forget_lockouts(cache_url)
+
+
+def settle(web: Server, cache_url: str) -> None:
+    """Between two sign-in floods: gunicorn finishes the password checks it still has queued
+    (abandoned ones included), and the application's lock-outs of the attacking addresses are
+    forgotten (they would hide the next flood's cost)."""
+    web.wait_healthy(timeout=600)
+    forget_lockouts(cache_url)
+
+
+def memory(nginx: Server, web: Server, intake: Server) -> str:
+    return (f"nginx {rss_mib(nginx.pid):.0f} MiB, gunicorn (pages) {rss_mib(web.pid):.0f} MiB, "
+            f"gunicorn (intake) {rss_mib(intake.pid):.0f} MiB")  # fmt: skip
+
+
+def run(args: argparse.Namespace, nginx: Server, web: Server, intake: Server,
+        delivery: Delivery, existing: list[str]) -> None:  # fmt: skip
+    print(f"  at rest: {memory(nginx, web, intake)}", flush=True)
 
     started = time.monotonic()
     with Watch(nginx.port, delivery) as watch:
@@ -207,11 +264,12 @@ def run(args: argparse.Namespace, nginx: Server, web: Server, delivery: Delivery
           flush=True)  # fmt: skip
 
     sign_in_flood(nginx, delivery, existing, attempts=args.attempts, addresses=args.addresses,
-                  limits=nginx_limits(), label="")  # fmt: skip
+                  limits=nginx_limits(), label=", intake on a gunicorn of its own",
+                  seconds=args.flood_seconds)  # fmt: skip
 
     health = get(nginx.port, "/healthz", timeout=10)[0], get(web.port, "/readyz", timeout=10)[0]
-    memory = f"nginx {rss_mib(nginx.pid):.0f} MiB, gunicorn {rss_mib(web.pid):.0f} MiB"
-    print(f"  afterwards: /healthz {health[0]}, /readyz {health[1]}; {memory}", flush=True)
+    print(f"  afterwards: /healthz {health[0]}, /readyz {health[1]}; "
+          f"{memory(nginx, web, intake)}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -287,10 +287,11 @@ def _sign_in_form(port: int, source: str) -> tuple[str, str]:
 
 
 def login_flood(port: int, *, attempts: int, existing: list[str], addresses: int = 4,
-                threads: int = 16) -> LoginFlood:  # fmt: skip
+                threads: int = 16, seconds: float | None = None) -> LoginFlood:  # fmt: skip
     """``attempts`` wrong-password sign-ins from ``addresses`` addresses over ``threads``
     keep-alive connections: every other one for an address in ``existing``, the rest for
-    addresses nobody has."""
+    addresses nobody has. ``seconds``: no new attempt after that long (each thread waits for
+    its answer, so on a loaded machine the attempts can take hours)."""
     from urllib.parse import urlencode
 
     sources = ATTACKERS[:addresses]
@@ -298,11 +299,14 @@ def login_flood(port: int, *, attempts: int, existing: list[str], addresses: int
     result = LoginFlood()
     lock = threading.Lock()
     counter = iter(range(attempts))
+    started = time.monotonic()
 
     def worker(source: str) -> None:
         cookie, token = forms[source]
         conn: http.client.HTTPConnection | None = None
         for n in counter:
+            if seconds is not None and time.monotonic() - started > seconds:
+                break
             email = existing[n % len(existing)] if n % 2 == 0 else f"nobody{n}@flood.example"
             body = urlencode({"login": email, "password": f"wrong-password-{n}",
                               "csrfmiddlewaretoken": token}).encode()  # fmt: skip
@@ -330,7 +334,6 @@ def login_flood(port: int, *, attempts: int, existing: list[str], addresses: int
         if conn is not None:
             conn.close()
 
-    started = time.monotonic()
     workers = [threading.Thread(target=worker, args=(sources[n % len(sources)],), daemon=True)
                for n in range(threads)]  # fmt: skip
     for thread in workers:
@@ -338,6 +341,22 @@ def login_flood(port: int, *, attempts: int, existing: list[str], addresses: int
     for thread in workers:
         thread.join()
     result.seconds = time.monotonic() - started
+    return result
+
+
+def posts(port: int, path: str, *, count: int, source: str, threads: int = 10) -> LoginFlood:
+    """``count`` bare POSTs (no form, no cookie) to ``path`` from ``source``, ``threads`` at a
+    time, each on a new connection: what nginx lets through, and what it refuses."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    result = LoginFlood()
+    started = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        statuses = list(pool.map(lambda _n: _request(port, "POST", path, b"", source=source),
+                                 range(count)))  # fmt: skip
+    result.seconds = time.monotonic() - started
+    for status in statuses:
+        result.statuses[status] = result.statuses.get(status, 0) + 1
     return result
 
 

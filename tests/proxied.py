@@ -84,19 +84,29 @@ class Server:
         )
 
     def stop(self) -> None:
-        if self.alive():
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_all([self])
 
 
-def start_gunicorn(*, env: dict[str, str], log: Path, workers: int = 2, threads: int = 4) -> Server:
-    """gunicorn as scripts/run.sh starts it, on a free port, answering /healthz when returned."""
+def stop_all(servers: list[Server]) -> None:
+    """TERM to every one first, then wait for each (KILL after 20 s): servers stopping side by
+    side take the longest one's time, not the sum."""
+    for server in servers:
+        if server.alive():
+            server.process.terminate()
+    for server in servers:
+        try:
+            server.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+def start_gunicorn(*, env: dict[str, str], log: Path, workers: int = 2, threads: int = 4,
+                   access_log: bool = False) -> Server:  # fmt: skip
+    """gunicorn as scripts/run.sh starts it, on a free port, answering /healthz when returned.
+    ``access_log``: a line per request in ``log`` (which paths reached this server)."""
     port = free_port()
-    extra = []
+    extra = ["--access-logfile", "-"] if access_log else []
     help_text = subprocess.run(
         [sys.executable, "-m", "gunicorn", "--help"], capture_output=True, text=True, check=False
     ).stdout
@@ -114,13 +124,37 @@ def start_gunicorn(*, env: dict[str, str], log: Path, workers: int = 2, threads:
     return server
 
 
-def render_template(*, listen_port: int, upstream: str, webhook_max_body_bytes: int) -> str:
+def start_gunicorns(*, env: dict[str, str], logs: list[Path], access_log: bool = False,
+                    ) -> list[Server]:  # fmt: skip
+    """One gunicorn per log, started side by side (a loaded machine takes seconds to start
+    each); every one answers /healthz when returned, or none is left running."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(logs)) as pool:
+        futures = [pool.submit(start_gunicorn, env=env, log=log, access_log=access_log)
+                   for log in logs]  # fmt: skip
+    started, errors = [], []
+    for future in futures:
+        try:
+            started.append(future.result())
+        except BaseException as error:  # the others are stopped, then it is raised
+            errors.append(error)
+    if errors:
+        stop_all(started)
+        raise errors[0]
+    return started
+
+
+def render_template(*, listen_port: int, upstream: str, webhook_max_body_bytes: int,
+                    intake_upstream: str | None = None) -> str:  # fmt: skip
     """docker/nginx/default.conf.template as the nginx image renders it (envsubst of the names
-    it is given; nginx's own $variables stay)."""
+    it is given; nginx's own $variables stay). Without ``intake_upstream``, webhook intake and
+    /healthz go to ``upstream`` too (one gunicorn for everything)."""
     text = TEMPLATE.read_text()
     values = {
         "NGINX_PORT": str(listen_port),
         "UPSTREAM": upstream,
+        "INTAKE_UPSTREAM": intake_upstream or upstream,
         "WEBHOOK_MAX_BODY_BYTES": str(webhook_max_body_bytes),
     }
     for name, value in values.items():
@@ -150,10 +184,12 @@ def render_main_config(prefix: Path) -> str:
 
 
 def start_nginx(*, upstream_port: int, webhook_max_body_bytes: int,
-                without: tuple[str, ...] = ()) -> tuple[Server, Path]:  # fmt: skip
-    """nginx with the shipped configuration in front of ``upstream_port``; returns the server
-    and its folder (removed by ``stop_nginx``). ``without``: directives to leave out, by the
-    start of their line (a benchmark's "before")."""
+                without: tuple[str, ...] = (),
+                intake_port: int | None = None) -> tuple[Server, Path]:  # fmt: skip
+    """nginx with the shipped configuration in front of ``upstream_port`` (pages) and
+    ``intake_port`` (webhook intake and /healthz; without one, ``upstream_port`` serves them
+    too); returns the server and its folder (removed by ``stop_nginx``). ``without``: directives
+    to leave out, by the start of their line (a benchmark's "before")."""
     if not Path(NGINX).exists():
         raise RuntimeError(f"nginx not found at {NGINX}: apt-get install nginx (scripts/stack.sh)")
     port = free_port()
@@ -166,6 +202,7 @@ def start_nginx(*, upstream_port: int, webhook_max_body_bytes: int,
         listen_port=port,
         upstream=f"127.0.0.1:{upstream_port}",
         webhook_max_body_bytes=webhook_max_body_bytes,
+        intake_upstream=f"127.0.0.1:{intake_port}" if intake_port else None,
     )
     kept = [line for line in server_block.splitlines() if not line.strip().startswith(without)]
     (prefix / "conf.d" / "default.conf").write_text("\n".join(kept) + "\n")

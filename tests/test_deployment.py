@@ -34,7 +34,9 @@ def _references() -> list[re.Match]:
 
 def test_the_compose_file_parses_and_describes_the_stack():
     services = _compose()["services"]
-    assert {"postgres", "redis", "migrate", "web", "worker", "beat", "proxy"} <= set(services)
+    assert {"postgres", "redis", "migrate", "web", "intake", "worker", "beat", "proxy"} <= set(
+        services
+    )
 
 
 def test_every_secret_is_required_and_none_has_a_fallback():
@@ -49,12 +51,16 @@ def test_every_secret_is_required_and_none_has_a_fallback():
 
 def test_gunicorn_is_not_published_and_nginx_is():
     services = _compose()["services"]
-    assert "ports" not in services["web"]
-    assert services["web"]["expose"] == ["8000"]
+    for gunicorn in ("web", "intake"):
+        assert "ports" not in services[gunicorn]
+        assert services[gunicorn]["expose"] == ["8000"]
     proxy = services["proxy"]
     assert proxy["image"].startswith("nginx:")
     assert proxy["ports"] == ["127.0.0.1:8000:80"]
     assert proxy["environment"]["UPSTREAM"] == "web:8000"
+    # Webhook intake and /healthz have a gunicorn of their own (a sign-in flood holds web's).
+    assert proxy["environment"]["INTAKE_UPSTREAM"] == "intake:8000"
+    assert {"web", "intake"} <= set(proxy["depends_on"])
     mounts = [volume.split(":")[:2] for volume in proxy["volumes"]]
     assert [
         "./docker/nginx/default.conf.template",
@@ -69,6 +75,7 @@ def test_nginx_and_the_application_share_the_webhook_body_limit():
     default = f"${{WEBHOOK_MAX_BODY_BYTES:-{settings.WEBHOOK_MAX_BODY_BYTES}}}"
     assert services["proxy"]["environment"]["WEBHOOK_MAX_BODY_BYTES"] == default
     assert services["web"]["environment"]["WEBHOOK_MAX_BODY_BYTES"] == default
+    assert services["intake"]["environment"]["WEBHOOK_MAX_BODY_BYTES"] == default
     template = TEMPLATE.read_text()
     assert "client_max_body_size ${WEBHOOK_MAX_BODY_BYTES};" in template
     # The template's own names are the ones the proxy service sets.

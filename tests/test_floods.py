@@ -1,14 +1,16 @@
 """Slow clients and floods cannot stop webhook intake behind nginx (issue 13).
 
 Real gunicorn (as `make run` starts it) behind real nginx with the shipped configuration
-(tests/proxied.py), on this test's database. Three attacks from four client addresses, each
-while a signed webhook delivery and /healthz are sent a few times a second from another
-(tests/flood_probes.py): connections trickling a large announced body (more than nginx lets one
-address have in progress), hundreds of idle keep-alive connections, and a burst of
-wrong-password sign-ins for existing and unknown accounts (nginx passes on a few a second, the
-application counts and locks out). During each: every webhook delivery and every /healthz
-answered 2xx; the audit trail grows by no more than the two walls of sign-in limits allow
-(flood_probes.audit_bound); afterwards both servers still answer.
+(tests/proxied.py), on this test's database: as in docker-compose.yml, one gunicorn for pages
+and one for webhook intake and /healthz, and their access logs show nginx sends each its own.
+Three attacks from four client addresses, each while a signed webhook delivery and /healthz are
+sent a few times a second from another (tests/flood_probes.py): connections trickling a large
+announced body (more than nginx lets one address have in progress), hundreds of idle keep-alive
+connections, and a burst of wrong-password sign-ins for existing and unknown accounts (nginx
+passes on a few a second, the application counts and locks out). During each: every webhook
+delivery and every /healthz answered 2xx; the audit trail grows by no more than the two walls of
+sign-in limits allow (flood_probes.audit_bound); the Django admin's sign-in page is held to the
+same rates; afterwards every server still answers.
 
 The test settings check passwords with a cheap hasher; bench/floods.py runs the same probes at
 the issue's sizes (10,000 sign-ins) with the production hasher and prints figures.
@@ -28,6 +30,7 @@ from compliance_hub.tenancy.context import unscoped
 from compliance_hub.tenancy.models import Role
 from ingestion.whatsapp.signature import sign
 from tests.flood_probes import (
+    ATTACKERS,
     Delivery,
     Outcome,
     Watch,
@@ -35,10 +38,20 @@ from tests.flood_probes import (
     idle_keepalive,
     login_flood,
     passed_on,
+    posts,
     slow_bodies,
 )
 from tests.ingestion.delivering import APP_SECRET, BODY
-from tests.proxied import get, nginx_limits, start_gunicorn, start_nginx, stop_nginx
+from tests.polling import wait_until
+from tests.proxied import (
+    Server,
+    get,
+    nginx_limits,
+    start_gunicorns,
+    start_nginx,
+    stop_all,
+    stop_nginx,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,6 +61,7 @@ IDLE = 300
 SIGN_INS = 400
 HOLD = 4.0  # seconds each attack is held at least, while the watch keeps sending
 ANSWERS = 5  # ... and until each watched endpoint has had this many answers
+ADMIN_POSTS = 100  # far more than nginx passes on from one address in the seconds they take
 
 
 @pytest.fixture
@@ -60,17 +74,21 @@ def servers(tmp_path):
         # nginx is the one proxy in front: the sign-in limits count the client's address.
         "TRUSTED_PROXY_COUNT": "1",
     }
-    web = start_gunicorn(env=env, log=tmp_path / "gunicorn.log")
+    web, intake = start_gunicorns(
+        env=env, logs=[tmp_path / "pages.log", tmp_path / "intake.log"], access_log=True
+    )
     try:
         nginx, prefix = start_nginx(
-            upstream_port=web.port, webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES
+            upstream_port=web.port,
+            intake_port=intake.port,
+            webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES,
         )
         try:
-            yield web, nginx
+            yield web, intake, nginx
         finally:
             stop_nginx(nginx, prefix)
     finally:
-        web.stop()
+        stop_all([intake, web])
 
 
 def _audit_rows() -> int:
@@ -84,10 +102,15 @@ def _assert_answered(watch: Watch, attack: str, *, at_least: int = ANSWERS) -> N
         assert not answers.failures, f"{attack}: {answers.name} got {answers.failures}"
 
 
+def _requests(server: Server, method: str, path: str) -> int:
+    """How many requests for paths starting with ``path`` the server's access log shows."""
+    return server.log.read_text(errors="replace").count(f'"{method} {path}')
+
+
 def test_slow_bodies_idle_connections_and_a_login_flood_leave_intake_answering(
     servers, connected_tenant, person_factory, capsys
 ):
-    web, nginx = servers
+    web, intake, nginx = servers
     members = [
         person_factory(f"member{n}@firm-a.example", tenant=connected_tenant, role=Role.OFFICER)
         for n in range(2)
@@ -156,8 +179,28 @@ def test_slow_bodies_idle_connections_and_a_login_flood_leave_intake_answering(
     assert answered + flood.statuses.get(429, 0) == SIGN_INS, flood.words()
     assert 1 <= grown <= bound, (grown, bound)
 
+    # The Django admin's sign-in page checks passwords too, outside allauth's limits: nginx
+    # holds it to the same rates (a fresh address: the flood's are spent).
+    admin = posts(nginx.port, "/admin/login/", count=ADMIN_POSTS, source=ATTACKERS[-1])
+    refused = admin.statuses.get(429, 0)
+    allowed = passed_on(addresses=1, seconds=admin.seconds, limits=nginx_limits())
+    assert refused >= max(1, ADMIN_POSTS - allowed), admin.words()
+    # The rest reached Django, which refused a POST without its form's token.
+    assert refused + admin.statuses.get(403, 0) == ADMIN_POSTS, admin.words()
+
     assert get(nginx.port, "/healthz", timeout=10)[0] == 200
     assert get(web.port, "/readyz", timeout=10)[0] == 200
-    assert web.alive() and nginx.alive()
+    assert web.alive() and intake.alive() and nginx.alive()
+
+    # Each gunicorn got its own: the deliveries (logged once answered) on intake's, the
+    # sign-ins on the pages', and neither the other's.
+    path = delivery.path
+    wait_until(lambda: _requests(intake, "POST", path) >= 1, failure=intake.tail, timeout=30)
+    assert _requests(web, "POST", path) == 0, web.tail()
+    assert _requests(intake, "POST", "/accounts/") == 0, intake.tail()
+    assert _requests(intake, "POST", "/admin/") == 0, intake.tail()
+    sign_ins = _requests(web, "POST", "/accounts/")
+    assert 1 <= sign_ins <= passed_on(addresses=ADDRESSES, seconds=flood.seconds,
+                                      limits=nginx_limits()), web.tail()  # fmt: skip
     with capsys.disabled():
         print("\n" + "\n".join(lines))
