@@ -63,7 +63,19 @@ stop_leftovers() {
 
 # `scripts/run.sh stop` (make stop): the web server, worker, beat and simulator of a run that is
 # still going in another terminal or in the background; PostgreSQL and Redis are stack.sh's.
+# The running script is asked first, so it stops them in order and says so in its terminal.
 if [ "${1:-}" = stop ]; then
+    if [ -f "$STATE/run.pid" ] && pid=$(cat "$STATE/run.pid") && [ -n "$pid" ] &&
+        [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$REPO_ROOT" ] &&
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "scripts/run.sh"; then
+        say "stopping make run (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 300; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+    fi
+    rm -f "$STATE/run.pid"
     stop_leftovers
     exit 0
 fi
@@ -118,12 +130,13 @@ stop_all() {
         for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     fi
     if [ -n "$TAIL_PID" ]; then kill "$TAIL_PID" 2>/dev/null || true; fi
-    rm -f "$PIDS_FILE"
+    rm -f "$PIDS_FILE" "$STATE/run.pid"
     say "PostgreSQL and Redis are still running; scripts/stack.sh stop run (or make stop) stops them"
 }
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+echo "$$" >"$STATE/run.pid"
 
 # Each in its own session, so a Ctrl-C reaches only this script, which then stops them in order.
 start_bg() { # LOG PROGRAM ARGS...
