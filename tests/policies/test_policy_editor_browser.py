@@ -10,13 +10,21 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from policies.detectors import classifier
 from tests.browser import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def model_loaded():
+    """The classifiers' model, loaded (trained from the shipped corpus, minutes on a loaded
+    machine) in this process before the page asks for it: the live server shares it."""
+    return classifier.active_model()
+
+
 def test_an_officer_switches_on_a_pack_tunes_a_policy_tests_it_and_saves_version_2(
-    live_server, page, tenant_a, oscar
+    live_server, page, tenant_a, oscar, model_loaded
 ):
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -37,7 +45,6 @@ def test_an_officer_switches_on_a_pack_tunes_a_policy_tests_it_and_saves_version
     page.get_by_label("Message to test").fill("<b>shut up</b>, you idiot!")
     page.get_by_role("button", name="Test this text").click()
     result = page.locator("#trial-result")
-    # The classifier's model loads on the first test (seconds on a busy machine).
     expect(result).to_contain_text("The policy fires on this message.", timeout=90_000)
     expect(result.locator("mark", has_text="you idiot")).to_have_count(1)
     expect(result.locator(".trial-text")).to_contain_text("<b>shut up</b>")
