@@ -40,6 +40,8 @@ from .review_settings import review_choices
 PSEUDONYM_DIGITS = 6
 REASON_MAX_LENGTH = 1000
 _SALT = "compliance_hub.alerts.masking"
+# Keys of AlertEvent.details that name the employee (alerts.notify.services.send_employee_notice).
+NAMING_DETAILS = frozenset({"to", "subject", "body"})
 
 
 class UnmaskRefused(ValueError):
@@ -93,6 +95,13 @@ class Masking:
         number = phone_for_display(conversation.counterparty_wa_id)
         name = conversation.counterparty_name or conversation.counterparty_username
         return f"{name} ({number})" if name and number else name or number or "Unknown"
+
+    def event_details(self, alert: Alert, details: dict[str, object]) -> dict[str, object]:
+        """An entry of the alert's history as this viewer reads it: a notice sent to the
+        employee holds their address and the text that greets them by name."""
+        if not self.masks(alert):
+            return details
+        return {key: value for key, value in details.items() if key not in NAMING_DETAILS}
 
     def people(self, alert: Alert) -> People:
         return {

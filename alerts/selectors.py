@@ -177,6 +177,34 @@ def context_lines(*, tenant: Tenant, messages: Sequence[Message]) -> dict[int, C
     return lines
 
 
+@dataclass(frozen=True, kw_only=True)
+class AlertContext:
+    """The conversation around an alert as every view shows it (page and API alike): the lines
+    before and after the flagged message and the flagged message's own line."""
+
+    conversation_id: int
+    before: list[ContextLine]
+    flagged: ContextLine
+    after: list[ContextLine]
+
+    @property
+    def message_ids(self) -> list[int]:
+        """The messages shown, for the archive-read audit entry."""
+        return [line.message.pk for line in (*self.before, self.flagged, *self.after)]
+
+
+def alert_context(*, tenant: Tenant, alert: Alert, n: int = CONTEXT_MESSAGES) -> AlertContext:
+    """The messages around ``alert`` with their edits and deletions (:func:`context_lines`)."""
+    before, after = messages_around(tenant=tenant, alert=alert, n=n)
+    lines = context_lines(tenant=tenant, messages=[*before, alert.message, *after])
+    return AlertContext(
+        conversation_id=alert.conversation_id,
+        before=[lines[m.pk] for m in before],
+        flagged=lines[alert.message_id],
+        after=[lines[m.pk] for m in after],
+    )
+
+
 def earlier_alerts(
     *, tenant: Tenant, alert: Alert, role: str | None, limit: int = 10
 ) -> list[Alert]:

@@ -40,10 +40,10 @@ from ..models import Alert, AlertComment, AlertEvent
 from ..selectors import (
     QueueFilters,
     after_cursor,
+    alert_context,
     alert_for,
     alert_queue,
     group_of,
-    messages_around,
 )
 from ..services import (
     REVIEWER_ROLES,
@@ -261,21 +261,34 @@ class AlertViewSet(TenantViewSet):
         """One alert with its findings, the policy version that fired, the conversation around
         the message and its history. Recorded in the audit trail as a read of the archive."""
         alert = self._alert()
-        before, after = messages_around(tenant=self.tenant, alert=alert)
-        around = {"conversation": alert.conversation_id, "before": before, "after": after}
-        setattr(alert, "around", around)  # noqa: B010
-        group = group_of(tenant=self.tenant, alert=alert, role=request_role(request))
-        setattr(alert, "group", [g.pk for g in group])  # noqa: B010
-        events = AlertEvent.objects.filter(tenant=self.tenant, alert=alert).order_by("at", "id")
-        setattr(alert, "events_shown", list(events))  # noqa: B010
-        shown = [m.pk for m in before] + [alert.message_id] + [m.pk for m in after]
+        role = request_role(request)
+        masking = masking_for(tenant=self.tenant, viewer=request.user, role=role, alerts=[alert])
+        people = people_of(alert, masking)
+        # The page's rule for the conversation (edits, deletions, media in words).
+        context = alert_context(tenant=self.tenant, alert=alert)
+        around = {
+            "conversation": people["conversation"],
+            "before": context.before,
+            "flagged": context.flagged,
+            "after": context.after,
+        }
+        group = group_of(tenant=self.tenant, alert=alert, role=role)
+        events = list(
+            AlertEvent.objects.filter(tenant=self.tenant, alert=alert).order_by("at", "id")
+        )
+        for event in events:
+            setattr(event, "details_shown", masking.event_details(alert, event.details))  # noqa: B010
+        # Read by the serializers only (source=...): what the view prepared.
+        for name, value in (
+            ("people", people), ("around", around), ("group", [g.pk for g in group]),
+            ("events_shown", events),
+        ):  # fmt: skip
+            setattr(alert, name, value)
         record_archive_read(
             tenant=self.tenant, actor=self.actor, endpoint=f"/api/v1/alerts/{alert.pk}/",
-            kind="message", ids=shown, filters={"alert": str(alert.pk)},
+            kind="message", ids=context.message_ids, filters={"alert": str(alert.pk)},
         )  # fmt: skip
-        return Response(
-            AlertDetailSerializer(with_people([alert], tenant=self.tenant, request=request)[0]).data
-        )
+        return Response(AlertDetailSerializer(alert).data)
 
     # --- actions -----------------------------------------------------------------------------
 
