@@ -23,7 +23,7 @@ from .highlight import highlighted
 from .masking import masking_for
 from .models import Alert, AlertEvent, Disposition
 from .review_forms import UnmaskForm
-from .selectors import alert_context, alert_for, earlier_alerts, group_of
+from .selectors import alert_context, alert_for, counterparty_alerts, earlier_alerts, group_of
 from .services import AlertError, ClaimConflict, StaleAlert
 from .tiers import may_work
 from .workflow import STATUS_WORDS, allowed_targets
@@ -85,6 +85,7 @@ def render_alert(
             "masked": masking.masks(alert),
             "consent_state": consent_state_of(employee=alert.employee),
             "earlier": earlier_alerts(tenant=tenant, alert=alert, role=role),
+            "client_earlier": counterparty_alerts(tenant=tenant, alert=alert, role=role),
             "group": group_of(tenant=tenant, alert=alert, role=role),
             "events": history(tenant, alert),
             "comments": alert.comments.filter(tenant=tenant).order_by("created_at", "id"),

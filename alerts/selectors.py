@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from archive.models import Message, MessageEvent
+from archive.models import Conversation, Message, MessageEvent
 from archive.selectors import events_by_target
 from archive.thread import type_label
 from compliance_hub.tenancy.context import tenant_scope
@@ -212,6 +212,29 @@ def earlier_alerts(
     return list(
         visible_to(Alert.objects.all(), role)
         .filter(tenant=tenant, employee_id=alert.employee_id, created_at__lte=alert.created_at)
+        .exclude(pk=alert.pk)
+        .select_related("policy")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def counterparty_alerts(
+    *, tenant: Tenant, alert: Alert, role: str | None, limit: int = 10
+) -> list[Alert]:
+    """The alerts raised before this one on messages with the same client, with any of the
+    firm's employees, that ``role`` sees, newest first: a client who draws promises from
+    several advisers shows up here, not in one employee's list."""
+    counterparty = alert.conversation.counterparty_key
+    # The client's conversations first (a short list, index conversation_counterparty), then
+    # their alerts by the conversation's foreign-key index.
+    conversations = list(
+        Conversation.objects.filter(tenant=tenant, counterparty_key=counterparty).values_list(
+            "pk", flat=True
+        )
+    )
+    return list(
+        visible_to(Alert.objects.all(), role)
+        .filter(tenant=tenant, conversation_id__in=conversations, created_at__lte=alert.created_at)
         .exclude(pk=alert.pk)
         .select_related("policy")
         .order_by("-created_at", "-id")[:limit]
