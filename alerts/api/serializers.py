@@ -294,6 +294,21 @@ class TransitionInputSerializer(serializers.Serializer):
         help_text="Why: needed to close and to reopen a closed alert",
     )  # fmt: skip
     expected_version = _version_field(required=False, allow_null=True)
+    with_group = serializers.BooleanField(
+        required=False, default=False,
+        help_text="When closing: also close the other open alerts of its group (same "
+        "conversation, close in time) with the same decision; those another officer holds "
+        "are left",
+    )  # fmt: skip
+
+
+class TransitionOutcomeSerializer(AlertSerializer):
+    """The alert after the move, and the other alerts of its group closed with it."""
+
+    group_closed = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids of the group's alerts closed with it (with_group); empty otherwise",
+    )
 
 
 class VersionInputSerializer(serializers.Serializer):
@@ -335,6 +350,7 @@ class ChosenListField(serializers.ListField):
 class BulkTransitionInputSerializer(TransitionInputSerializer):
     alerts = ChosenListField(help_text="The alerts to change, each with the version you saw")
     expected_version = None  # type: ignore[assignment]
+    with_group = None  # type: ignore[assignment]
 
 
 class BulkSkippedSerializer(serializers.Serializer):

@@ -36,7 +36,7 @@ from compliance_hub.tenancy.models import Tenant
 
 from ..bulk import Chosen, bulk_transition
 from ..masking import masking_for
-from ..models import Alert, AlertComment, AlertEvent
+from ..models import Alert, AlertComment, AlertEvent, Status
 from ..selectors import (
     QueueFilters,
     after_cursor,
@@ -54,6 +54,7 @@ from ..services import (
     add_comment,
     assign_alert,
     claim_alert,
+    close_group,
     release_alert,
     transition_alert,
 )
@@ -67,6 +68,7 @@ from .serializers import (
     CommentInputSerializer,
     QueueQuerySerializer,
     TransitionInputSerializer,
+    TransitionOutcomeSerializer,
     VersionInputSerializer,
     people_of,
 )
@@ -165,7 +167,9 @@ def with_people(alerts: list[Alert], *, tenant: Tenant, request: Request) -> lis
     retrieve=extend_schema(responses={200: AlertDetailSerializer, 404: NOT_FOUND}),
     claim=extend_schema(request=None, responses=ACTED),
     release=extend_schema(request=VersionInputSerializer, responses=ACTED),
-    transition=extend_schema(request=TransitionInputSerializer, responses=ACTED),
+    transition=extend_schema(
+        request=TransitionInputSerializer, responses={**ACTED, 200: TransitionOutcomeSerializer}
+    ),
     assign=extend_schema(request=AssignInputSerializer, responses=ACTED),
     comments=extend_schema(
         methods=["GET"],
@@ -330,13 +334,23 @@ class AlertViewSet(TenantViewSet):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         try:
-            transition_alert(
+            moved = transition_alert(
                 alert=alert, actor=self.actor, to=data["to"], disposition=data["disposition"],
                 rationale=data["rationale"], expected_version=data.get("expected_version"),
             )  # fmt: skip
         except AlertError as error:
             raise refused(error) from None
-        return self._answer(alert)
+        closed = []
+        if moved.status == Status.CLOSED and data["with_group"]:
+            # As the page's "also close the other open alerts of this group".
+            closed = close_group(
+                alert=moved, actor=self.actor, disposition=data["disposition"],
+                rationale=data["rationale"],
+            )  # fmt: skip
+        fresh = alert_for(tenant=self.tenant, pk=alert.pk, role=request_role(request)) or alert
+        shown = with_people([fresh], tenant=self.tenant, request=request)[0]
+        setattr(shown, "group_closed", [c.pk for c in closed])  # noqa: B010
+        return Response(TransitionOutcomeSerializer(shown).data)
 
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str | None = None) -> Response:
