@@ -126,13 +126,10 @@ class AlertPolicyVersionSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
-EDITED_HELP = "Edited by its sender since it was sent"
-DELETED_HELP = "Deleted for everyone by its sender (the archive keeps it)"
-
-
-class ContextLineSerializer(serializers.Serializer):
-    """A message around the alert as it stands now (alerts.selectors.ContextLine: the rule the
-    alert page draws by), so page and API agree on edits and deletions."""
+class LineSerializer(serializers.Serializer):
+    """A message of the conversation around an alert, read from its line (alerts.selectors.
+    ContextLine: the rule the alert page draws by), so page and API agree on edits and
+    deletions."""
 
     id = serializers.IntegerField(source="message.pk")
     whatsapp_id = serializers.CharField(source="message.wamid", help_text="The message's wamid")
@@ -141,36 +138,32 @@ class ContextLineSerializer(serializers.Serializer):
         source="message.whatsapp_timestamp", help_text="WhatsApp's time"
     )
     type = serializers.CharField(source="message.type", help_text="text, image, audio, ...")
-    text = serializers.CharField(
-        allow_blank=True,
-        help_text="Its text after its last edit; for media without a caption, what it is in "
-        "words (Photo, Voice message, ...)",
+    edited = serializers.BooleanField(help_text="Edited by its sender since it was sent")
+    deleted = serializers.BooleanField(
+        help_text="Deleted for everyone by its sender (the archive keeps it)"
     )
-    edited = serializers.BooleanField(help_text=EDITED_HELP)
-    deleted = serializers.BooleanField(help_text=DELETED_HELP)
 
 
-class FlaggedMessageSerializer(serializers.Serializer):
+NOW_HELP = (
+    "Its text after its last edit; for media without a caption, what it is in words (Photo, "
+    "Voice message, ...)"
+)
+
+
+class ContextLineSerializer(LineSerializer):
+    """A message before or after the flagged one, as it stands now."""
+
+    text = serializers.CharField(allow_blank=True, help_text=NOW_HELP)
+
+
+class FlaggedMessageSerializer(LineSerializer):
     """The flagged message: its text as it was scanned (the findings' spans point into it),
-    and what became of it since, by the same rule as the context's lines."""
+    and as it stands now."""
 
-    id = serializers.IntegerField(source="message.pk")
-    whatsapp_id = serializers.CharField(source="message.wamid", help_text="The message's wamid")
-    direction = serializers.ChoiceField(source="message.direction", choices=Direction.choices)
-    sent_at = serializers.DateTimeField(
-        source="message.whatsapp_timestamp", help_text="WhatsApp's time"
-    )
-    type = serializers.CharField(source="message.type", help_text="text, image, audio, ...")
     text = serializers.CharField(
         source="message.text", allow_blank=True, help_text="As it was scanned"
     )
-    text_now = serializers.CharField(
-        source="text",
-        allow_blank=True,
-        help_text="Its text after its last edit (the same as text when never edited)",
-    )
-    edited = serializers.BooleanField(help_text=EDITED_HELP)
-    deleted = serializers.BooleanField(help_text=DELETED_HELP)
+    text_now = serializers.CharField(source="text", allow_blank=True, help_text=NOW_HELP)
 
 
 class AlertContextSerializer(serializers.Serializer):
