@@ -23,7 +23,7 @@ from .highlight import highlighted
 from .masking import masking_for
 from .models import Alert, AlertEvent, Disposition
 from .review_forms import UnmaskForm
-from .selectors import alert_for, context_lines, earlier_alerts, group_of, messages_around
+from .selectors import alert_context, alert_for, counterparty_alerts, earlier_alerts, group_of
 from .services import AlertError, ClaimConflict, StaleAlert
 from .tiers import may_work
 from .workflow import STATUS_WORDS, allowed_targets
@@ -47,8 +47,7 @@ def render_alert(
     bound: dict[str, Any] | None = None,
 ) -> HttpResponse:
     tenant = request.tenant
-    before, after = messages_around(tenant=tenant, alert=alert)
-    lines = context_lines(tenant=tenant, messages=[*before, alert.message, *after])
+    context = alert_context(tenant=tenant, alert=alert)
     role = request.membership.role
     can_act = role in REVIEWER_ROLES and may_work(alert, role)
     forms = {
@@ -63,10 +62,9 @@ def render_alert(
     masking = masking_for(tenant=tenant, viewer=request.user, role=role, alerts=[alert])
     forms["unmask_form"] = UnmaskForm()
     forms.update(bound or {})
-    shown = [m.pk for m in before] + [alert.message_id] + [m.pk for m in after]
     record_archive_read(
         tenant=tenant, actor=Actor.from_request(request), endpoint=request.path, kind="message",
-        ids=shown, filters={"alert": str(alert.pk)}, where="on an alert page",
+        ids=context.message_ids, filters={"alert": str(alert.pk)}, where="on an alert page",
     )  # fmt: skip
     return render(
         request,
@@ -75,9 +73,9 @@ def render_alert(
             "alert": alert,
             "pieces": highlighted(alert.message.text, alert.hit.findings),
             "findings": alert.hit.findings,
-            "before": [lines[m.pk] for m in before],
-            "flagged": lines[alert.message_id],
-            "after": [lines[m.pk] for m in after],
+            "before": context.before,
+            "flagged": context.flagged,
+            "after": context.after,
             # The archive names people: a masked reviewer unmasks the alert before going there.
             "conversation_url": ""
             if masking.masks(alert)
@@ -87,6 +85,7 @@ def render_alert(
             "masked": masking.masks(alert),
             "consent_state": consent_state_of(employee=alert.employee),
             "earlier": earlier_alerts(tenant=tenant, alert=alert, role=role),
+            "client_earlier": counterparty_alerts(tenant=tenant, alert=alert, role=role),
             "group": group_of(tenant=tenant, alert=alert, role=role),
             "events": history(tenant, alert),
             "comments": alert.comments.filter(tenant=tenant).order_by("created_at", "id"),

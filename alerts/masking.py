@@ -40,6 +40,8 @@ from .review_settings import review_choices
 PSEUDONYM_DIGITS = 6
 REASON_MAX_LENGTH = 1000
 _SALT = "compliance_hub.alerts.masking"
+# Keys of AlertEvent.details that name the employee (alerts.notify.services.send_employee_notice).
+NAMING_DETAILS = frozenset({"to", "subject", "body"})
 
 
 class UnmaskRefused(ValueError):
@@ -94,6 +96,17 @@ class Masking:
         name = conversation.counterparty_name or conversation.counterparty_username
         return f"{name} ({number})" if name and number else name or number or "Unknown"
 
+    def employee_name(self, alert: Alert) -> str:
+        """The employee in a sentence (an email's subject): the pseudonym, or their name."""
+        return self.employee(alert) if self.masks(alert) else alert.employee.full_name
+
+    def event_details(self, alert: Alert, details: dict[str, object]) -> dict[str, object]:
+        """An entry of the alert's history as this viewer reads it: a notice sent to the
+        employee holds their address and the text that greets them by name."""
+        if not self.masks(alert):
+            return details
+        return {key: value for key, value in details.items() if key not in NAMING_DETAILS}
+
     def people(self, alert: Alert) -> People:
         return {
             "employee": self.employee(alert),
@@ -123,12 +136,16 @@ def masking_for(
         return Masking(tenant_id=tenant.pk, on=on, unmasked=frozenset(unmasked))
 
 
+def masking_of_member(*, tenant: Tenant, user: User, alerts: Iterable[Alert] = ()) -> Masking:
+    """:func:`masking_for` a member whose role is looked up: for what reaches them outside a
+    request (emails), where no membership was resolved."""
+    return masking_for(tenant=tenant, viewer=user, role=_role(tenant.pk, user), alerts=alerts)
+
+
 def display_people(alert: Alert, viewer: User) -> People:
     """How ``viewer`` (a member of the alert's firm) sees the employee and the counterparty of
     ``alert``; for the REST API and any page that shows one alert."""
-    tenant = alert.tenant
-    role = _role(tenant.pk, viewer)
-    return masking_for(tenant=tenant, viewer=viewer, role=role, alerts=[alert]).people(alert)
+    return masking_of_member(tenant=alert.tenant, user=viewer, alerts=[alert]).people(alert)
 
 
 def mask_employee_choices(form: forms.Form, *, tenant_id: int) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from archive.models import Message, MessageEvent
+from archive.models import Conversation, Message, MessageEvent
 from archive.selectors import events_by_target
 from archive.thread import type_label
 from compliance_hub.tenancy.context import tenant_scope
@@ -177,6 +177,34 @@ def context_lines(*, tenant: Tenant, messages: Sequence[Message]) -> dict[int, C
     return lines
 
 
+@dataclass(frozen=True, kw_only=True)
+class AlertContext:
+    """The conversation around an alert as every view shows it (page and API alike): the lines
+    before and after the flagged message and the flagged message's own line."""
+
+    conversation_id: int
+    before: list[ContextLine]
+    flagged: ContextLine
+    after: list[ContextLine]
+
+    @property
+    def message_ids(self) -> list[int]:
+        """The messages shown, for the archive-read audit entry."""
+        return [line.message.pk for line in (*self.before, self.flagged, *self.after)]
+
+
+def alert_context(*, tenant: Tenant, alert: Alert, n: int = CONTEXT_MESSAGES) -> AlertContext:
+    """The messages around ``alert`` with their edits and deletions (:func:`context_lines`)."""
+    before, after = messages_around(tenant=tenant, alert=alert, n=n)
+    lines = context_lines(tenant=tenant, messages=[*before, alert.message, *after])
+    return AlertContext(
+        conversation_id=alert.conversation_id,
+        before=[lines[m.pk] for m in before],
+        flagged=lines[alert.message_id],
+        after=[lines[m.pk] for m in after],
+    )
+
+
 def earlier_alerts(
     *, tenant: Tenant, alert: Alert, role: str | None, limit: int = 10
 ) -> list[Alert]:
@@ -184,6 +212,29 @@ def earlier_alerts(
     return list(
         visible_to(Alert.objects.all(), role)
         .filter(tenant=tenant, employee_id=alert.employee_id, created_at__lte=alert.created_at)
+        .exclude(pk=alert.pk)
+        .select_related("policy")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def counterparty_alerts(
+    *, tenant: Tenant, alert: Alert, role: str | None, limit: int = 10
+) -> list[Alert]:
+    """The alerts raised before this one on messages with the same client, with any of the
+    firm's employees, that ``role`` sees, newest first: a client who draws promises from
+    several advisers shows up here, not in one employee's list."""
+    counterparty = alert.conversation.counterparty_key
+    # The client's conversations first (a short list, index conversation_counterparty), then
+    # their alerts by the conversation's foreign-key index.
+    conversations = list(
+        Conversation.objects.filter(tenant=tenant, counterparty_key=counterparty).values_list(
+            "pk", flat=True
+        )
+    )
+    return list(
+        visible_to(Alert.objects.all(), role)
+        .filter(tenant=tenant, conversation_id__in=conversations, created_at__lte=alert.created_at)
         .exclude(pk=alert.pk)
         .select_related("policy")
         .order_by("-created_at", "-id")[:limit]

@@ -38,7 +38,11 @@ class Conversation(TenantOwnedModel):
                 name="conversation_unique_per_counterparty",
             )
         ]
-        indexes = [models.Index(fields=["tenant", "employee"], name="conversation_employee")]
+        indexes = [
+            models.Index(fields=["tenant", "employee"], name="conversation_employee"),
+            # A client's conversations with every employee (alerts: the client's earlier alerts).
+            models.Index(fields=["tenant", "counterparty_key"], name="conversation_counterparty"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.counterparty_name or self.counterparty_key} ↔ {self.employee_id}"

@@ -26,16 +26,18 @@ from ..services import COMMENT_MAX_LENGTH, RATIONALE_MAX_LENGTH, AlertError
 # --- people -------------------------------------------------------------------------------------
 
 
-def people_of(alert: Alert, masking: Masking) -> dict[str, dict[str, Any]]:
+def people_of(alert: Alert, masking: Masking) -> dict[str, Any]:
     """The employee and the counterparty of ``alert`` as every answer of the API shows them:
     the one place that decides how people are rendered. A firm that pseudonymises its review
     (alerts/masking.py) gets the same pseudonyms as its pages, and no id or number that would
-    name the person."""
+    name the person; nor the conversation's id (the archive names them: the page withholds
+    its link too)."""
     if masking.masks(alert):
         shown = masking.people(alert)
         return {
             "employee": {"id": None, "name": shown["employee"], "employee_id": ""},
             "counterparty": {"name": shown["counterparty"], "wa_id": ""},
+            "conversation": None,
         }
     employee = alert.employee
     conversation = alert.conversation
@@ -49,6 +51,7 @@ def people_of(alert: Alert, masking: Masking) -> dict[str, dict[str, Any]]:
             "name": conversation.counterparty_name,
             "wa_id": conversation.counterparty_wa_id,
         },
+        "conversation": conversation.pk,
     }
 
 
@@ -78,11 +81,6 @@ class AlertMessageSerializer(serializers.Serializer):
     whatsapp_id = serializers.CharField(source="wamid", help_text="The message's wamid")
     direction = serializers.ChoiceField(choices=Direction.choices)
     sent_at = serializers.DateTimeField(source="whatsapp_timestamp", help_text="WhatsApp's time")
-
-
-class AlertMessageTextSerializer(AlertMessageSerializer):
-    type = serializers.CharField(help_text="text, image, ...")
-    text = serializers.CharField(allow_blank=True)
 
 
 @extend_schema_field(
@@ -128,10 +126,54 @@ class AlertPolicyVersionSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
+class LineSerializer(serializers.Serializer):
+    """A message of the conversation around an alert, read from its line (alerts.selectors.
+    ContextLine: the rule the alert page draws by), so page and API agree on edits and
+    deletions."""
+
+    id = serializers.IntegerField(source="message.pk")
+    whatsapp_id = serializers.CharField(source="message.wamid", help_text="The message's wamid")
+    direction = serializers.ChoiceField(source="message.direction", choices=Direction.choices)
+    sent_at = serializers.DateTimeField(
+        source="message.whatsapp_timestamp", help_text="WhatsApp's time"
+    )
+    type = serializers.CharField(source="message.type", help_text="text, image, audio, ...")
+    edited = serializers.BooleanField(help_text="Edited by its sender since it was sent")
+    deleted = serializers.BooleanField(
+        help_text="Deleted for everyone by its sender (the archive keeps it)"
+    )
+
+
+NOW_HELP = (
+    "Its text after its last edit; for media without a caption, what it is in words (Photo, "
+    "Voice message, ...)"
+)
+
+
+class ContextLineSerializer(LineSerializer):
+    """A message before or after the flagged one, as it stands now."""
+
+    text = serializers.CharField(allow_blank=True, help_text=NOW_HELP)
+
+
+class FlaggedMessageSerializer(LineSerializer):
+    """The flagged message: its text as it was scanned (the findings' spans point into it),
+    and as it stands now."""
+
+    text = serializers.CharField(
+        source="message.text", allow_blank=True, help_text="As it was scanned"
+    )
+    text_now = serializers.CharField(source="text", allow_blank=True, help_text=NOW_HELP)
+
+
 class AlertContextSerializer(serializers.Serializer):
-    conversation = serializers.IntegerField(help_text="Conversation id (/api/v1/conversations/)")
-    before = AlertMessageTextSerializer(many=True, help_text="Messages before it, oldest first")
-    after = AlertMessageTextSerializer(many=True, help_text="Messages after it, oldest first")
+    conversation = serializers.IntegerField(
+        allow_null=True,
+        help_text="Conversation id (/api/v1/conversations/); null while the review is "
+        "pseudonymised (the archive names people)",
+    )
+    before = ContextLineSerializer(many=True, help_text="Messages before it, oldest first")
+    after = ContextLineSerializer(many=True, help_text="Messages after it, oldest first")
 
 
 class AlertEventSerializer(serializers.Serializer):
@@ -139,7 +181,11 @@ class AlertEventSerializer(serializers.Serializer):
     actor = serializers.CharField(source="actor_label")
     from_status = serializers.CharField(allow_blank=True)
     to_status = serializers.CharField(allow_blank=True)
-    details = serializers.DictField()
+    details = serializers.DictField(
+        source="details_shown",
+        help_text="What changed; while the review is pseudonymised, without what names the "
+        "employee (a notice's address and text)",
+    )
     at = serializers.DateTimeField()
 
 
@@ -147,7 +193,7 @@ class AlertDetailSerializer(AlertSerializer):
     """One alert with what its page shows (the view attaches ``people``, ``context``,
     ``events`` and ``group``)."""
 
-    message = AlertMessageTextSerializer()
+    message = FlaggedMessageSerializer(source="around.flagged")  # type: ignore[assignment]
     findings = FindingSerializer(many=True, source="hit.findings")
     explanation = serializers.CharField(source="hit.explanation", allow_blank=True)
     policy_version = AlertPolicyVersionSerializer()
@@ -241,6 +287,21 @@ class TransitionInputSerializer(serializers.Serializer):
         help_text="Why: needed to close and to reopen a closed alert",
     )  # fmt: skip
     expected_version = _version_field(required=False, allow_null=True)
+    with_group = serializers.BooleanField(
+        required=False, default=False,
+        help_text="When closing: also close the other open alerts of its group (same "
+        "conversation, close in time) with the same decision; those another officer holds "
+        "are left",
+    )  # fmt: skip
+
+
+class TransitionOutcomeSerializer(AlertSerializer):
+    """The alert after the move, and the other alerts of its group closed with it."""
+
+    group_closed = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids of the group's alerts closed with it (with_group); empty otherwise",
+    )
 
 
 class VersionInputSerializer(serializers.Serializer):
@@ -282,6 +343,7 @@ class ChosenListField(serializers.ListField):
 class BulkTransitionInputSerializer(TransitionInputSerializer):
     alerts = ChosenListField(help_text="The alerts to change, each with the version you saw")
     expected_version = None  # type: ignore[assignment]
+    with_group = None  # type: ignore[assignment]
 
 
 class BulkSkippedSerializer(serializers.Serializer):

@@ -36,14 +36,14 @@ from compliance_hub.tenancy.models import Tenant
 
 from ..bulk import Chosen, bulk_transition
 from ..masking import masking_for
-from ..models import Alert, AlertComment, AlertEvent
+from ..models import Alert, AlertComment, AlertEvent, Status
 from ..selectors import (
     QueueFilters,
     after_cursor,
+    alert_context,
     alert_for,
     alert_queue,
     group_of,
-    messages_around,
 )
 from ..services import (
     REVIEWER_ROLES,
@@ -54,6 +54,7 @@ from ..services import (
     add_comment,
     assign_alert,
     claim_alert,
+    close_group,
     release_alert,
     transition_alert,
 )
@@ -67,6 +68,7 @@ from .serializers import (
     CommentInputSerializer,
     QueueQuerySerializer,
     TransitionInputSerializer,
+    TransitionOutcomeSerializer,
     VersionInputSerializer,
     people_of,
 )
@@ -165,7 +167,9 @@ def with_people(alerts: list[Alert], *, tenant: Tenant, request: Request) -> lis
     retrieve=extend_schema(responses={200: AlertDetailSerializer, 404: NOT_FOUND}),
     claim=extend_schema(request=None, responses=ACTED),
     release=extend_schema(request=VersionInputSerializer, responses=ACTED),
-    transition=extend_schema(request=TransitionInputSerializer, responses=ACTED),
+    transition=extend_schema(
+        request=TransitionInputSerializer, responses={**ACTED, 200: TransitionOutcomeSerializer}
+    ),
     assign=extend_schema(request=AssignInputSerializer, responses=ACTED),
     comments=extend_schema(
         methods=["GET"],
@@ -261,21 +265,34 @@ class AlertViewSet(TenantViewSet):
         """One alert with its findings, the policy version that fired, the conversation around
         the message and its history. Recorded in the audit trail as a read of the archive."""
         alert = self._alert()
-        before, after = messages_around(tenant=self.tenant, alert=alert)
-        around = {"conversation": alert.conversation_id, "before": before, "after": after}
-        setattr(alert, "around", around)  # noqa: B010
-        group = group_of(tenant=self.tenant, alert=alert, role=request_role(request))
-        setattr(alert, "group", [g.pk for g in group])  # noqa: B010
-        events = AlertEvent.objects.filter(tenant=self.tenant, alert=alert).order_by("at", "id")
-        setattr(alert, "events_shown", list(events))  # noqa: B010
-        shown = [m.pk for m in before] + [alert.message_id] + [m.pk for m in after]
+        role = request_role(request)
+        masking = masking_for(tenant=self.tenant, viewer=request.user, role=role, alerts=[alert])
+        people = people_of(alert, masking)
+        # The page's rule for the conversation (edits, deletions, media in words).
+        context = alert_context(tenant=self.tenant, alert=alert)
+        around = {
+            "conversation": people["conversation"],
+            "before": context.before,
+            "flagged": context.flagged,
+            "after": context.after,
+        }
+        group = group_of(tenant=self.tenant, alert=alert, role=role)
+        events = list(
+            AlertEvent.objects.filter(tenant=self.tenant, alert=alert).order_by("at", "id")
+        )
+        for event in events:
+            setattr(event, "details_shown", masking.event_details(alert, event.details))  # noqa: B010
+        # Read by the serializers only (source=...): what the view prepared.
+        for name, value in (
+            ("people", people), ("around", around), ("group", [g.pk for g in group]),
+            ("events_shown", events),
+        ):  # fmt: skip
+            setattr(alert, name, value)
         record_archive_read(
             tenant=self.tenant, actor=self.actor, endpoint=f"/api/v1/alerts/{alert.pk}/",
-            kind="message", ids=shown, filters={"alert": str(alert.pk)},
+            kind="message", ids=context.message_ids, filters={"alert": str(alert.pk)},
         )  # fmt: skip
-        return Response(
-            AlertDetailSerializer(with_people([alert], tenant=self.tenant, request=request)[0]).data
-        )
+        return Response(AlertDetailSerializer(alert).data)
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -317,13 +334,23 @@ class AlertViewSet(TenantViewSet):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         try:
-            transition_alert(
+            moved = transition_alert(
                 alert=alert, actor=self.actor, to=data["to"], disposition=data["disposition"],
                 rationale=data["rationale"], expected_version=data.get("expected_version"),
             )  # fmt: skip
         except AlertError as error:
             raise refused(error) from None
-        return self._answer(alert)
+        closed = []
+        if moved.status == Status.CLOSED and data["with_group"]:
+            # As the page's "also close the other open alerts of this group".
+            closed = close_group(
+                alert=moved, actor=self.actor, disposition=data["disposition"],
+                rationale=data["rationale"],
+            )  # fmt: skip
+        fresh = alert_for(tenant=self.tenant, pk=alert.pk, role=request_role(request)) or alert
+        shown = with_people([fresh], tenant=self.tenant, request=request)[0]
+        setattr(shown, "group_closed", [c.pk for c in closed])  # noqa: B010
+        return Response(TransitionOutcomeSerializer(shown).data)
 
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str | None = None) -> Response:

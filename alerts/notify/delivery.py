@@ -1,7 +1,8 @@
 """Telling people about alerts: who is told of what (the recipients of each kind), their
 preferences, the Notification row that makes it happen once, and the email itself.
 
-What an email says: the kind, the alert's number, the employee's name, the policy and a link.
+What an email says: the kind, the alert's number, the employee's name (their pseudonym for a
+reviewer of a firm that pseudonymises, alerts/masking.py), the policy and a link.
 Never the message or the client's number: email leaves the archive, the link does not (the page
 asks the reader to sign in and records the read)."""
 
@@ -20,6 +21,7 @@ from django.utils import timezone
 from compliance_hub.accounts.models import User
 from compliance_hub.tenancy.models import Tenant
 
+from ..masking import masking_of_member
 from ..models import Alert
 from .models import Kind, Notification
 from .notices import one_line
@@ -51,11 +53,13 @@ def alert_link(alert: Alert) -> str:
     return site_link(reverse("alerts:alert", args=[alert.pk]))
 
 
-def _words(occasion: Occasion) -> dict[str, str]:
+def _words(occasion: Occasion, person: User) -> dict[str, str]:
     alert = occasion.alert
+    # A reviewer of a firm that pseudonymises reads the pseudonym in their inbox too.
+    masking = masking_of_member(tenant=alert.tenant, user=person, alerts=[alert])
     return {
         "alert": str(alert.pk),
-        "employee": alert.employee.full_name,
+        "employee": masking.employee_name(alert),
         "severity": alert.severity,
         "actor": occasion.actor_name or "Someone",
         "policy": alert.policy.name,
@@ -63,7 +67,7 @@ def _words(occasion: Occasion) -> dict[str, str]:
 
 
 def _send(occasion: Occasion, person: User) -> None:
-    words = _words(occasion)
+    words = _words(occasion, person)
     subject = one_line(SUBJECTS[occasion.kind].format(**words))
     body = render_to_string(
         "alerts/notify/email.txt",
@@ -108,10 +112,12 @@ def send_digest(*, tenant: Tenant, user: User) -> int:
     )
     if not pending or not user.email:
         return 0
+    masking = masking_of_member(tenant=tenant, user=user, alerts=[n.alert for n in pending])
     items = [
-        {"kind": n.get_kind_display(), "alert": n.alert, "link": alert_link(n.alert)}
+        {"kind": n.get_kind_display(), "alert": n.alert, "link": alert_link(n.alert),
+         "employee": masking.employee_name(n.alert)}
         for n in pending
-    ]
+    ]  # fmt: skip
     count = len(items)
     subject = f"Your alerts digest: {count} update{'' if count == 1 else 's'} in {tenant.name}"
     body = render_to_string(

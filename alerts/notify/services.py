@@ -129,9 +129,10 @@ def send_employee_notice(*, alert: Alert, actor: Actor, kind: str, language: str
             raise NoticeRefused("Close the alert before telling the employee about it.")
         employee = current.employee
         if not employee.email.strip():
+            # Not named: the officer may be reviewing under pseudonyms (alerts/masking.py).
             raise NoticeRefused(
-                f"{employee.full_name} has no email address on record: add one on their "
-                "employee page first."
+                "This employee has no email address on record: add one on their employee page "
+                "first."
             )
         text = notice_text(current.tenant, kind, language)
         values = {

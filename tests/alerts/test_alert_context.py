@@ -1,7 +1,8 @@
 """The conversation around an alert shows messages as they stand: an edited message with its
 new text and "edited", a message deleted for everyone marked so (the flagged one too), and a
 voice note named in words, not by WhatsApp's type code (the end-to-end journey found the page
-showing the original text, no mark, and "audio")."""
+showing the original text, no mark, and "audio"). The API's alert gives the same lines by the
+same rule (it gave the original text and no mark)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,45 @@ def test_edits_deletions_and_voice_notes_show_in_the_context(alerts, login_as, o
     context = page.split('class="alert-context"', 1)[1].split("</ol>", 1)[0]
     assert "flagged · deleted for everyone</span>" in context
     assert "<br>Audio</li>" in context and "<br>audio</li>" not in context
+
+
+def test_the_api_gives_the_context_as_the_page_shows_it(alerts, login_as, oscar):
+    first, second = alerts  # on messages 0 and 2
+    tenant = first.tenant
+    with tenant_scope(tenant):
+        voice = replace(message_record(first.employee, 3), type="audio", text="")
+        archive_messages(tenant=tenant, records=[voice])
+        archive_events(
+            tenant=tenant,
+            records=[
+                _event(tenant, "edit", 0, {"message": {"text": "Returns are never certain"}}),
+                _event(tenant, "edit", 1, {"message": {"text": "Bom dia, reunião às 16h"}}),
+                _event(tenant, "revoke", 2, {}),
+            ],
+        )
+    client = login_as(oscar)
+
+    body = client.get(f"/api/v1/alerts/{first.pk}/").json()
+    flagged = body["message"]
+    assert flagged["text"] == "I guarantee returns of 20% a month, <b>trust me</b>"  # as scanned
+    assert flagged["text_now"] == "Returns are never certain"
+    assert (flagged["edited"], flagged["deleted"]) == (True, False)
+    lines = [(m["text"], m["edited"], m["deleted"]) for m in body["conversation_context"]["after"]]
+    assert lines == [
+        ("Bom dia, reunião às 16h", True, False),
+        ("Guaranteed profit, keep it between us", False, True),
+        ("Audio", False, False),
+    ]
+    page = client.get(reverse("alerts:alert", args=[first.pk])).content.decode()
+    assert "edited since: now “Returns are never certain”" in page
+    assert "Bom dia, reunião às 16h" in page and "às 15h" not in page
+
+    body = client.get(f"/api/v1/alerts/{second.pk}/").json()
+    assert (body["message"]["edited"], body["message"]["deleted"]) == (False, True)
+    assert body["message"]["text_now"] == body["message"]["text"]
+    before = body["conversation_context"]["before"]
+    assert [(m["text"], m["edited"]) for m in before] == [
+        ("Returns are never certain", True),
+        ("Bom dia, reunião às 16h", True),
+    ]
+    assert [m["text"] for m in body["conversation_context"]["after"]] == ["Audio"]

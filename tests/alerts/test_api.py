@@ -164,6 +164,27 @@ def test_an_officer_claims_and_closes_an_alert(alert, login_as, oscar):
     )  # fmt: skip
 
 
+def test_closing_with_its_group_closes_the_groups_other_open_alerts(alerts, login_as, oscar):
+    """The page could close a group in one review; the API could not (issue 12: "grouped so one
+    review can close them together")."""
+    first, second = alerts
+    client = login_as(oscar)
+    assert client.get(f"{BASE}{first.pk}/").json()["group"] == [second.pk]
+    alone = _post(client, f"{BASE}{first.pk}/transition/", {"to": "in_review", "with_group": True})
+    assert alone.json()["group_closed"] == [] and _stored(second).status == Status.OPEN
+    answer = _post(
+        client, f"{BASE}{first.pk}/transition/",
+        {"to": "closed", "disposition": "false_positive", "rationale": "Banter",
+         "with_group": True},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] == "closed" and answer.json()["group_closed"] == [second.pk]
+    stored = _stored(second)
+    assert (stored.status, stored.disposition, stored.rationale) == (
+        Status.CLOSED, "false_positive", "Banter"
+    )  # fmt: skip
+
+
 def test_closing_without_a_rationale_is_a_400_with_the_reason(alert, login_as, oscar):
     answer = _post(
         login_as(oscar), f"{BASE}{alert.pk}/transition/",

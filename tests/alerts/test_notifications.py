@@ -12,6 +12,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from alerts.masking import employee_pseudonym, unmask_alert
 from alerts.models import Alert, AlertEvent
 from alerts.notify.hooks import event_saved
 from alerts.notify.models import Kind, Notification, NotificationPreference
@@ -23,6 +24,7 @@ from alerts.notify.tasks import (
     notify_raised_task,
     send_digests_of_tenant_task,
 )
+from alerts.review_settings import update_review_settings
 from alerts.services import add_comment, assign_alert, claim_alert, transition_alert
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.models import AuditEvent
@@ -248,3 +250,33 @@ def test_watching_from_the_alert_page(login_as, alerts, tenant_a, oscar, audrey,
         assert AuditEvent.objects.filter(action="alert.unwatched").count() == 1
     assert login_as(audrey).post(url, {"watch": "1"}).status_code == 403
     assert login_as(bob).post(url, {"watch": "1"}).status_code == 404
+
+
+def test_a_pseudonymising_firm_emails_its_reviewers_the_pseudonym(
+    tenant_a, alice, oscar, django_capture_on_commit_callbacks
+):
+    """Emails named the employee to reviewers who see only a pseudonym on every page."""
+    update_review_settings(tenant=tenant_a, actor=Actor.system(), pseudonymise=True, sla_hours={})
+    save_preferences(tenant=tenant_a, actor=Actor.for_user(oscar.user),
+                     kinds=[Kind.HIGH_SEVERITY, Kind.ASSIGNED], daily_digest=False)  # fmt: skip
+    first, second = raise_alerts_for(tenant_a, capture=django_capture_on_commit_callbacks)
+    with tenant_scope(tenant_a):
+        name = first.employee.full_name
+    pseudonym = employee_pseudonym(tenant_a.pk, first.employee_id)
+    notify_raised_task.apply(kwargs={"tenant_id": tenant_a.pk, "alert_ids": [first.pk]})
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == f"New high alert on a message from {pseudonym}"
+    assert name not in mail.outbox[0].body and pseudonym in mail.outbox[0].body
+
+    save_preferences(tenant=tenant_a, actor=Actor.for_user(oscar.user),
+                     kinds=[Kind.ASSIGNED], daily_digest=True)  # fmt: skip
+    for alert in (first, second):
+        assign_alert(alert=alert, actor=Actor.for_user(alice.user), assignee=oscar.user,
+                     expected_version=None)  # fmt: skip
+    _deliver(tenant_a)
+    unmask_alert(alert=second, actor=Actor.for_user(oscar.user), reason="Checking the record")
+    assert send_digests_of_tenant_task.apply(kwargs={"tenant_id": tenant_a.pk}).get() == 2
+    digest = mail.outbox[-1].body
+    # The alert Oscar unmasked names the employee; the other keeps the pseudonym.
+    assert f"alert {first.pk}, high-severity, on a message from {pseudonym}" in digest
+    assert f"alert {second.pk}, high-severity, on a message from {name}" in digest

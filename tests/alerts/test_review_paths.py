@@ -24,7 +24,9 @@ from compliance_hub.tenancy.models import Role
 from consent.models import Employee
 
 
-@pytest.mark.parametrize("read", ["alert_queue", "alert_for", "earlier_alerts", "group_of"])
+@pytest.mark.parametrize(
+    "read", ["alert_queue", "alert_for", "earlier_alerts", "counterparty_alerts", "group_of"]
+)
 def test_every_read_of_alerts_takes_the_viewers_role(read):
     role = inspect.signature(getattr(selectors, read)).parameters["role"]
     assert role.kind is inspect.Parameter.KEYWORD_ONLY
