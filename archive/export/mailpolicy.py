@@ -132,8 +132,9 @@ _addresses: dict[tuple[object, ...], bytes] = {}
 # The writers' own shapes of three structured headers (tests/archive/test_export_mailpolicy.py
 # compares each with the library, which writes them back unchanged).
 _DATE = re.compile(
-    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-3]\d"
-    r" (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} [0-2]\d:[0-5]\d:[0-5]\d \+0000",
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-3][0-9]"
+    r" (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4}"
+    r" [0-2][0-9]:[0-5][0-9]:[0-5][0-9] \+0000",
     re.ASCII,
 )
 _MESSAGE_ID = re.compile(r"<[0-9a-z]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,4}>", re.ASCII)
