@@ -130,6 +130,19 @@ class Alert(TenantOwnedModel):
                 fields=["tenant", "-created_at", "-id"], name="alert_todo_new", condition=TO_DO
             ),
             models.Index(fields=["tenant", "due_at", "id"], name="alert_todo_due", condition=TO_DO),
+            # The work still to do of one severity or one policy, riskiest first: without them
+            # the planner walked alert_todo_risk and skipped every riskier row of the other
+            # severities or policies (48,000 rows for "low", 136-266 ms at a million alerts).
+            models.Index(
+                fields=["tenant", "severity", "-risk", "-id"],
+                name="alert_todo_severity",
+                condition=TO_DO,
+            ),
+            models.Index(
+                fields=["tenant", "policy", "-risk", "-id"],
+                name="alert_todo_policy",
+                condition=TO_DO,
+            ),
             # Every status by severity, riskiest first: without it, a page of "high" alerts
             # skipped every critical one (riskier by weight) row by row.
             models.Index(fields=["tenant", "severity", "-risk", "-id"], name="alert_severity_risk"),

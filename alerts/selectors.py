@@ -107,20 +107,13 @@ def after_cursor(rows: QuerySet[Alert], *, sort: str, last: Alert) -> QuerySet[A
 def alert_for(*, tenant: Tenant, pk: int, role: str | None) -> Alert | None:
     """One alert of the tenant with what its page shows, as a member with ``role`` reaches it;
     None when missing, another firm's, or of a level the role does not see (the same 404)."""
+    # Joined: the rows the page reads most; the other five in small queries of their own. One
+    # query joining all eleven tables took PostgreSQL 16 ms to plan for 0.5 ms of work (at a
+    # million alerts, bench/alerts_scale.py "alert page"); a few primary-key lookups cost less.
     found = (
         Alert.objects.filter(tenant=tenant, pk=pk)
-        .select_related(
-            "message",
-            "employee",
-            "employee__team",
-            "conversation",
-            "policy",
-            "policy_version",
-            "hit",
-            "assignee",
-            "claimed_by",
-            "tenant",
-        )
+        .select_related("message", "employee", "employee__team", "conversation", "hit")
+        .prefetch_related("policy", "policy_version", "assignee", "claimed_by", "tenant")
         .first()
     )
     return found if found is not None and may_see(found, role) else None
@@ -205,6 +198,11 @@ def alert_context(*, tenant: Tenant, alert: Alert, n: int = CONTEXT_MESSAGES) ->
     )
 
 
+# The alert page's lists load their policies in a second query (prefetch), not by a join: with
+# the join, PostgreSQL walked the policies and intersected each one's alerts (the policy index,
+# 83,000 rows a policy at a million alerts) with the employee's or conversation's, ~50 ms a list;
+# alone, the ten newest come from the employee's or conversation's index (bench/alerts_scale.py,
+# "alert page").
 def earlier_alerts(
     *, tenant: Tenant, alert: Alert, role: str | None, limit: int = 10
 ) -> list[Alert]:
@@ -213,7 +211,7 @@ def earlier_alerts(
         visible_to(Alert.objects.all(), role)
         .filter(tenant=tenant, employee_id=alert.employee_id, created_at__lte=alert.created_at)
         .exclude(pk=alert.pk)
-        .select_related("policy")
+        .prefetch_related("policy")
         .order_by("-created_at", "-id")[:limit]
     )
 
@@ -236,7 +234,7 @@ def counterparty_alerts(
         visible_to(Alert.objects.all(), role)
         .filter(tenant=tenant, conversation_id__in=conversations, created_at__lte=alert.created_at)
         .exclude(pk=alert.pk)
-        .select_related("policy")
+        .prefetch_related("policy")
         .order_by("-created_at", "-id")[:limit]
     )
 

@@ -58,8 +58,17 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from alerts.alert_page import history  # noqa: E402
 from alerts.models import Alert, StatsDay  # noqa: E402
-from alerts.selectors import QueueFilters, alert_queue  # noqa: E402
+from alerts.selectors import (  # noqa: E402
+    QueueFilters,
+    alert_context,
+    alert_for,
+    alert_queue,
+    counterparty_alerts,
+    earlier_alerts,
+    group_of,
+)
 from alerts.stats import SERIES, StatsRange, default_range  # noqa: E402
 from compliance_hub.accounts.models import User  # noqa: E402
 from compliance_hub.audit.actors import Actor  # noqa: E402
@@ -429,6 +438,44 @@ def queue_cases(tenant: Tenant) -> list[tuple[str, QueueFilters]]:
     ]
 
 
+def page_cases(tenant: Tenant) -> list[tuple[str, int]]:
+    """Alerts whose page reads the most: the newest of the employee and of the client with the
+    most alerts (their earlier-alerts lists have the most to choose from), and a middle one."""
+    with tenant_scope(tenant), transaction.atomic():
+        alerts = Alert.objects.filter(tenant=tenant)
+        employee = (
+            alerts.values("employee_id").annotate(n=Count("pk")).order_by("-n")[0]["employee_id"]
+        )
+        client = (
+            alerts.values("conversation__counterparty_key")
+            .annotate(n=Count("pk"))
+            .order_by("-n")[0]["conversation__counterparty_key"]
+        )
+        busiest = alerts.filter(employee_id=employee).order_by("-pk").values_list("pk", flat=True)
+        of_client = alerts.filter(conversation__counterparty_key=client).order_by("-pk")
+        middle = alerts.order_by("pk").values_list("pk", flat=True)[alerts.count() // 2]
+        return [
+            ("newest of the busiest employee", busiest[0]),
+            ("newest of the busiest client", of_client.values_list("pk", flat=True)[0]),
+            ("a middle one", middle),
+        ]
+
+
+def page_reads(tenant: Tenant, pk: int) -> object:
+    """What the alert page reads from the database (alerts/alert_page.py's render_alert, without
+    the template): the alert, the conversation around it, the employee's and the client's
+    earlier alerts, its group and its history."""
+    alert = alert_for(tenant=tenant, pk=pk, role=Role.ADMIN)
+    assert alert is not None
+    return (
+        alert_context(tenant=tenant, alert=alert),
+        earlier_alerts(tenant=tenant, alert=alert, role=Role.ADMIN),
+        counterparty_alerts(tenant=tenant, alert=alert, role=Role.ADMIN),
+        group_of(tenant=tenant, alert=alert, role=Role.ADMIN),
+        history(tenant, alert),
+    )
+
+
 def explain(tenant: Tenant, sql: str, params: object) -> str:
     with tenant_scope(tenant), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}", params)
@@ -515,6 +562,10 @@ def main() -> None:
     worst = max(results, key=lambda r: r[0]) if results else None  # None: --no-queue
     if worst is not None:
         print(f"  worst p95: {worst[0]:.1f} ms ({worst[1]})")
+        print(f"\nalert page, its database reads ({args.runs} runs each)  p50 ms   p95 ms")
+        for label, pk in page_cases(tenant):
+            p50, p95 = timed(in_request(tenant, lambda pk=pk: page_reads(tenant, pk)), args.runs)
+            print(f"  {label:<45} {p50:7.1f}  {p95:7.1f}")
     dashboard: dict[str, float] = {}
 
     zone = timezone.get_current_timezone()
