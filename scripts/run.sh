@@ -69,13 +69,15 @@ if [ "${1:-}" = stop ]; then
         [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$REPO_ROOT" ] &&
         tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "scripts/run.sh"; then
         say "stopping make run (pid $pid)"
+        # Tells the run that PostgreSQL and Redis are being stopped too (its last words differ).
+        touch "$STATE/stopping"
         kill -TERM "$pid" 2>/dev/null || true
         for ((i = 0; i < 300; i++)); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.2
         done
     fi
-    rm -f "$STATE/run.pid"
+    rm -f "$STATE/run.pid" "$STATE/stopping"
     stop_leftovers
     exit 0
 fi
@@ -131,11 +133,16 @@ stop_all() {
     fi
     if [ -n "$TAIL_PID" ]; then kill "$TAIL_PID" 2>/dev/null || true; fi
     rm -f "$PIDS_FILE" "$STATE/run.pid"
-    say "PostgreSQL and Redis are still running; scripts/stack.sh stop run (or make stop) stops them"
+    if [ -f "$STATE/stopping" ]; then
+        say "make stop is stopping PostgreSQL and Redis too"
+    else
+        say "PostgreSQL and Redis are still running; scripts/stack.sh stop run (or make stop) stops them"
+    fi
 }
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+rm -f "$STATE/stopping"
 echo "$$" >"$STATE/run.pid"
 
 # Each in its own session, so a Ctrl-C reaches only this script, which then stops them in order.
