@@ -651,7 +651,10 @@ def train(
     blocks = [vectorizer.fit_transform(folded), words.fit_transform(folded) * params.word_scale]
     concepts = _concepts(params) if params.concept_scale else None
     if concepts is not None:
-        blocks.append(concepts.fit_transform(folded) * params.concept_scale)
+        try:
+            blocks.append(concepts.fit_transform(folded) * params.concept_scale)
+        except ValueError:  # scikit-learn's "empty vocabulary": no line names any concept
+            concepts = None
     matrix = sparse.hstack(blocks, format="csr")
     # Only needed while fitting; dropping it keeps the artifact small (sklearn's own advice).
     for fitted in (vectorizer, words, concepts):
