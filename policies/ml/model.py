@@ -38,6 +38,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
 
 from policies.ml.concepts import PAIR, ConceptGrams
+from policies.ml.concepts import label as concept_label
 from policies.ml.corpus import Example
 from policies.ml.text import fold, negated_words, tokens, word_tokens
 
@@ -47,6 +48,9 @@ MIN_POSITIVES = 10  # a category with fewer training positives is left out of th
 # (policies/ml/concepts.py) and its vectorizer.
 FORMAT = 5
 THRESHOLD_FLOOR = 0.5
+# The share of a score's upward push that the concept block must give before an explanation
+# names the concept: below it, the quoted words say more than the meaning does.
+MEANING_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +157,32 @@ class TextModel:
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         return self.probabilities(self.features(texts))
 
+    def concept_meanings(self, row: Any, categories: Sequence[str]) -> dict[str, str]:
+        """Per category, the concept (in the officers' words, concepts.label) that pushed its
+        score up most, for the categories where the concept block gave at least MEANING_SHARE
+        of what pushed the score up; `row` is the text's row (`matrix_row`). An explanation
+        names it: "meaning: deleting or erasing + the record or its trail"."""
+        if self.concepts is None:
+            return {}
+        start = len(self.vectorizer.vocabulary_) + len(self.words.vocabulary_)
+        indices = np.asarray(row.indices)
+        data = np.asarray(row.data, dtype=np.float64)
+        block = indices >= start
+        if not block.any():
+            return {}
+        tokens = _concept_tokens(self.concepts)
+        out: dict[str, str] = {}
+        for category in categories:
+            terms = data * self.weights[indices, self.categories.index(category)]
+            pushed = float(terms[terms > 0].sum())
+            concept_terms = terms[block]
+            best = int(np.argmax(concept_terms))
+            if pushed > 0 and concept_terms[concept_terms > 0].sum() >= MEANING_SHARE * pushed:
+                said = concept_label(tokens[int(indices[block][best]) - start])
+                if said:
+                    out[category] = said
+        return out
+
     def word_contributions(
         self, text: str, categories: Sequence[str], row: Any = None
     ) -> dict[str, list[tuple[int, int, float]]]:
@@ -249,6 +279,12 @@ class TextModel:
                 for (start, end), share in zip(spans, shares.tolist(), strict=True)
             ]
         return out
+
+
+@functools.lru_cache(maxsize=4)
+def _concept_tokens(concepts: TfidfVectorizer) -> list[str]:
+    """The concept block's tokens by column, once per loaded model."""
+    return [str(token) for token in concepts.get_feature_names_out()]
 
 
 class MatrixRow(NamedTuple):

@@ -133,6 +133,17 @@ def test_a_risky_message_gets_a_finding_that_quotes_the_words_that_weighed(
     assert finding.attributes == {"model": "test-model"}
 
 
+@pytest.mark.parametrize("text", ["wipe the thread pls", "borra el historial"])
+def test_a_finding_the_concepts_pushed_names_its_meaning(
+    active: classifier.ActiveModel, text: str
+) -> None:
+    # Short lines whose words the secrecy lines use only a few times: the concept block
+    # (erase + record) gives more than a fifth of the push, so the explanation names it.
+    [findings] = classifier.classify([text], model=active)
+    [finding] = [f for f in findings if f.category == "secrecy"]
+    assert "(meaning: deleting or erasing + the record or its trail)" in finding.explanation
+
+
 @pytest.mark.parametrize(
     "text",
     [
