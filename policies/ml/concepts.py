@@ -611,50 +611,66 @@ def _index() -> dict[str, tuple[_Phrase, ...]]:
     }
 
 
+_Entry = tuple[tuple[str, ...], tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]]
+_NOTHING: _Entry = ((), ())
+
+
 class ConceptMatcher:
-    """Finds the lexicon's phrases in a list of words. The candidate phrases of each distinct
-    word are worked out once and remembered (chat repeats its words)."""
+    """Finds the lexicon's phrases in a list of words. What can start at each distinct word
+    (the concepts of its one-word phrases, and the longer phrases with their remaining words)
+    is worked out once and remembered: chat repeats its words, and most words start nothing."""
 
     MAX_CACHED_WORDS = 200_000
 
     def __init__(self) -> None:
         self._index = _index()
-        self._cache: dict[str, tuple[_Phrase, ...]] = {}
+        self._cache: dict[str, _Entry] = {}
 
-    def _candidates(self, word: str) -> tuple[_Phrase, ...]:
-        found = self._cache.get(word)
-        if found is None:
-            index = self._index
-            found = index.get(word, ())
-            for size in range(MIN_STEM, len(word) + 1):
-                more = index.get(word[:size] + "*")
-                if more:
-                    found = found + more
-            if len(self._cache) >= self.MAX_CACHED_WORDS:
-                self._cache.clear()
-            self._cache[word] = found
-        return found
+    def _entry(self, word: str) -> _Entry:
+        index = self._index
+        phrases = list(index.get(word, ()))
+        for size in range(MIN_STEM, len(word) + 1):
+            phrases.extend(index.get(word[:size] + "*", ()))
+        singles = tuple(dict.fromkeys(p.concept for p in phrases if len(p.words) == 1))
+        longer = tuple(
+            (p.concept, p.words[1:])
+            for p in phrases
+            if len(p.words) > 1 and p.concept not in singles
+        )
+        entry = (singles, longer) if singles or longer else _NOTHING
+        if len(self._cache) >= self.MAX_CACHED_WORDS:
+            self._cache.clear()
+        self._cache[word] = entry
+        return entry
 
     def matches(self, words: list[str]) -> list[tuple[str, int, int]]:
-        """(concept, first word, end word) for each phrase found, by position; a concept is
-        found once per position however many of its phrases start there."""
+        """(concept, first word, end word) for each phrase found; a concept is found once per
+        starting word however many of its phrases start there."""
         out: list[tuple[str, int, int]] = []
+        cache = self._cache
         count = len(words)
         for start, word in enumerate(words):
-            seen: set[str] = set()
-            for phrase in self._candidates(word):
-                if phrase.concept in seen:
+            entry = cache.get(word)
+            if entry is None:
+                entry = self._entry(word)
+            if entry is _NOTHING:
+                continue
+            singles, longer = entry
+            for concept in singles:
+                out.append((concept, start, start + 1))
+            found: list[str] = []
+            for concept, rest in longer:
+                end = start + 1 + len(rest)
+                if end > count or concept in found:
                     continue
-                end = start + len(phrase.words)
-                if end > count:
-                    continue
-                if not all(
-                    words[at].startswith(want) if stem else words[at] == want
-                    for at, (want, stem) in enumerate(phrase.words[1:], start + 1)
-                ):
-                    continue
-                seen.add(phrase.concept)
-                out.append((phrase.concept, start, end))
+                at = start + 1
+                for want, stem in rest:
+                    if not (words[at].startswith(want) if stem else words[at] == want):
+                        break
+                    at += 1
+                else:
+                    found.append(concept)
+                    out.append((concept, start, end))
         return out
 
 
@@ -674,17 +690,14 @@ class ConceptGrams:
 
     def spans(self, folded: str) -> list[tuple[str, int, int]]:
         """(token, first word, end word) over the word block's words (`word_tokens`)."""
+        found = matcher().matches(word_tokens(folded))
+        if not found or not self.negation:
+            return found
+        # The same words, NEG_-marked in a negator's scope (None when there is no negator).
         marked = word_tokens(folded, negation=True)
-        words = [w[len(NEGATED) :] if w.startswith(NEGATED) else w for w in marked]
         return [
-            (
-                NEGATED + concept
-                if self.negation and marked[start].startswith(NEGATED)
-                else concept,
-                start,
-                end,
-            )
-            for concept, start, end in matcher().matches(words)
+            (NEGATED + concept if marked[start].startswith(NEGATED) else concept, start, end)
+            for concept, start, end in found
         ]
 
     def __call__(self, folded: str) -> list[str]:
