@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -21,38 +22,28 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 from scipy import sparse  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
 from bench import classifier_heads as heads  # noqa: E402
-from bench.classifier_heads import Bench, svm  # noqa: E402
-from policies.ml.concepts import ConceptGrams  # noqa: E402
+from bench.classifier_heads import Bench, run_table, svm  # noqa: E402
+from policies.ml.model import Params, _concepts  # noqa: E402
 from policies.ml.text import fold  # noqa: E402
 
 
-def concept_block(bench: Bench, scale: float, *, pairs: bool, negation: bool) -> tuple:
-    vectorizer = TfidfVectorizer(
-        analyzer=ConceptGrams(pairs=pairs, negation=negation),
-        sublinear_tf=True,
-        lowercase=False,
-        dtype=np.float32,
-    )
+def concepts(bench: Bench, *, pairs: bool = True, negation: bool = True) -> tuple:
+    """The concept block of the fit and validation parts, as `train` builds it (unscaled)."""
+    vectorizer = _concepts(replace(Params(), concept_pairs=pairs, negation=negation))
     fit = vectorizer.fit_transform([fold(e.text) for e in bench.fit])
     validation = vectorizer.transform([fold(e.text) for e in bench.validation])
     lit = np.mean(np.diff(fit.indptr) > 0)
     print(f"    ({len(vectorizer.vocabulary_)} concept tokens; {lit:.0%} of fit lines light one)")
+    return fit, validation
+
+
+def concept_block(bench: Bench, scale: float, *, pairs: bool, negation: bool) -> tuple:
+    fit, validation = concepts(bench, pairs=pairs, negation=negation)
     return (
         sparse.hstack([bench.x, fit * scale], format="csr"),
         sparse.hstack([bench.x_validation, validation * scale], format="csr"),
-    )
-
-
-def concept_only(bench: Bench) -> tuple:
-    vectorizer = TfidfVectorizer(
-        analyzer=ConceptGrams(), sublinear_tf=True, lowercase=False, dtype=np.float32
-    )
-    return (
-        vectorizer.fit_transform([fold(e.text) for e in bench.fit]),
-        vectorizer.transform([fold(e.text) for e in bench.validation]),
     )
 
 
@@ -82,16 +73,9 @@ def main() -> None:
     variants["only"] = lambda: bench.run(
         "concepts alone (x1, pairs, negation; no n-grams)",
         head,
-        features=concept_only(bench),
+        features=concepts(bench),
     )
-    chosen = arguments or ["shipped", "c0.5pn", "c1.0pn", "c0.5n", "c0.5p"]
-    print(f"fit {len(bench.fit)} lines, validation {len(bench.validation)} lines")
-    print(
-        "| variant | validation macro F1 | lowest | hard neg. flagged | ordinary flagged | CPU s |"
-    )
-    print("|---|---|---|---|---|---|")
-    for name in chosen:
-        variants[name]()
+    run_table(bench, variants, arguments or ["shipped", "c0.2pn"])
 
 
 if __name__ == "__main__":
