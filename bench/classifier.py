@@ -12,6 +12,7 @@ Quality: the metrics of the model trained here (train_from_corpus: held-out whol
 thresholds per category; the unseen set reported on its own).
 
 Run: .venv/bin/python bench/classifier.py [--messages 20000] [--batch 500] [--json]
+     [--concept-scale 0]   (0: without the concept block, i.e. main's model before format 5)
 Nothing here needs the database; the model is trained from policies/ml/corpus/ in this run.
 """
 
@@ -24,6 +25,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from policies.detectors import classifier  # noqa: E402
 from policies.ml import corpus  # noqa: E402
+from policies.ml.model import Params  # noqa: E402
 from policies.ml.text import fold  # noqa: E402
 from policies.ml.training import train_from_corpus  # noqa: E402
 
@@ -55,10 +58,17 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--json", action="store_true", help="print the quality metrics in full")
     parser.add_argument("--corpus", type=Path, default=corpus.CORPUS_DIR)
+    parser.add_argument(
+        "--concept-scale",
+        type=float,
+        default=Params().concept_scale,
+        help="the concept block's weight (0: the model without it, as before format 5)",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
-    trained = train_from_corpus(args.corpus)
+    params = replace(Params(), concept_scale=args.concept_scale)
+    trained = train_from_corpus(args.corpus, params)
     print(
         f"trained in {time.perf_counter() - started:.1f} s (wall clock); "
         f"data sha256 {trained.data_hash[:12]}; categories {', '.join(trained.model.categories)}"
@@ -98,6 +108,8 @@ def main() -> None:
     print(f"| baseline: fold only | {baseline:,.0f} | {full / baseline:.0%} |")
     params = trained.model.params
     blocks = f"char_wb {params.ngram_min}..{params.ngram_max} + words 1..{params.word_max}"
+    if params.concept_scale:
+        blocks += f" + concepts x{params.concept_scale}"
     print(
         f"| vectorize, scikit-learn's transform (TF-IDF: {blocks}) | {reference:,.0f} | "
         f"{full / reference:.0%} |"

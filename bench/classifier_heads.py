@@ -229,7 +229,11 @@ def main() -> None:
             "+ cross-language LSI block (300)", head(svm()), features=bench.latent(300, 1.0)
         ),
     }
-    chosen = sys.argv[1:] or list(variants)
+    run_table(bench, variants, sys.argv[1:] or list(variants))
+
+
+def run_table(bench: Bench, variants: dict[str, Callable[[], None]], chosen: list[str]) -> None:
+    """The table's head, then a row (and its per-category line) per chosen variant."""
     print(f"fit {len(bench.fit)} lines, validation {len(bench.validation)} lines")
     print(
         "| variant | validation macro F1 | lowest | hard neg. flagged | ordinary flagged | CPU s |"

@@ -121,11 +121,16 @@ def whole_set(scanner: Engine, texts: list[str]) -> float:
 
 
 def baseline_run(directory: Path, messages: int) -> dict[str, object]:
-    """One timed run of the code in `directory`, in a process of its own (pinned as this one)."""
+    """One timed run of the code in `directory`, in a process of its own (pinned as this one).
+
+    Its built-in model is cached in a temporary folder of its own: a checkout of another model
+    format cannot read this one's pickle (and would overwrite it with its own)."""
+    cache = Path(tempfile.gettempdir()) / "baseline"
+    cache.mkdir(exist_ok=True)
     out = subprocess.run(  # noqa: S603 (this script, run again on a checkout the person named)
         [sys.executable, __file__, "--root", str(directory), "--whole-only", "--messages",
          str(messages)],
-        check=True, capture_output=True, text=True,
+        check=True, capture_output=True, text=True, env={**os.environ, "TMPDIR": str(cache)},
     )  # fmt: skip
     return json.loads(out.stdout.splitlines()[-1])
 

@@ -122,10 +122,15 @@ def _trim(text: str, phrase: tuple[float, int, int]) -> tuple[float, int, int]:
 
 
 def explain(
-    words: list[tuple[int, int, float]], text: str, category: str, score: float
+    words: list[tuple[int, int, float]],
+    text: str,
+    category: str,
+    score: float,
+    meaning: str | None = None,
 ) -> tuple[tuple[Span, ...], str]:
     """The phrases that pushed `category` up most (from the words' shares of its score), as
-    spans and as an officer's sentence."""
+    spans and as an officer's sentence; `meaning`, the concept that weighed (model.concept_
+    meanings), is named after the quotes."""
     top = max((share for _, _, share in words), default=0.0)
     phrases: list[tuple[float, int, int]] = []
     run: list[tuple[int, int, float]] = []
@@ -147,6 +152,8 @@ def explain(
     sentence = f"Reads as {READS_AS.get(category, category)} ({score:.2f})"
     if quotes:
         sentence += ": " + ", ".join(quotes)
+    if meaning:
+        sentence += f" (meaning: {meaning})"
     spans = tuple(Span(start, end) for start, end in sorted((s, e) for _, s, e in chosen))
     return spans, sentence
 
@@ -176,13 +183,16 @@ def classify(
             if not columns:
                 results.append([])
                 continue
-            shares = active.model.word_contributions(
-                text, [categories[c] for c in columns], matrix_row(matrix, row)
-            )
+            view = matrix_row(matrix, row)
+            names = [categories[c] for c in columns]
+            shares = active.model.word_contributions(text, names, view)
+            meanings = active.model.concept_meanings(view, names)
             findings = []
             for column in columns:
                 category, score = categories[column], float(probabilities[row, column])
-                spans, sentence = explain(shares[category], text, category, score)
+                spans, sentence = explain(
+                    shares[category], text, category, score, meanings.get(category)
+                )
                 findings.append(
                     Finding(
                         category=category,

@@ -37,14 +37,20 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
 
+from policies.ml.concepts import PAIR, ConceptGrams
+from policies.ml.concepts import label as concept_label
 from policies.ml.corpus import Example
 from policies.ml.text import fold, negated_words, tokens, word_tokens
 
 MIN_POSITIVES = 10  # a category with fewer training positives is left out of the model
 # 3: the char block's analyzer is CharGrams (negation reaches it); 4: fold drops invisible
-# characters and the diacritic blocks as the detectors' normalize does.
-FORMAT = 4
+# characters and the diacritic blocks as the detectors' normalize does; 5: the concept block
+# (policies/ml/concepts.py) and its vectorizer.
+FORMAT = 5
 THRESHOLD_FLOOR = 0.5
+# The share of a score's upward push that the concept block must give before an explanation
+# names the concept: below it, the quoted words say more than the meaning does.
+MEANING_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,9 @@ class Params:
     word_min_df: int = 1
     sublinear: bool = True
     word_scale: float = 1.0  # the word block's weight beside the char block (each l2-normed)
+    # The concept block (policies/ml/concepts.py) beside them, l2-normed and scaled; 0: none.
+    concept_scale: float = 0.2
+    concept_pairs: bool = True  # a token per pair of concepts of a message ("erase+record")
     # NEG_ on the words after a negator (text.word_tokens): with hard negatives weighing 3,
     # +0.8 macro-F1 points and a fifth fewer hard negatives flagged (docs/benchmarks.md).
     negation: bool = True
@@ -100,6 +109,8 @@ class TextModel:
     thresholds: dict[str, float] = field(default_factory=dict)
     params: Params = field(default_factory=Params)
     c_chosen: dict[str, float] = field(default_factory=dict)
+    # Concept tokens (ConceptGrams); its columns follow the word columns. None: no such block.
+    concepts: TfidfVectorizer | None = None
     # Bumped when the fields or the features change: artifact.load refuses an older pickle
     # (it would unpickle, then fail mid-scan) and asks for a retrain.
     format: int = FORMAT
@@ -107,21 +118,21 @@ class TextModel:
     def features(self, texts: Sequence[str]) -> object:
         """The batch's sparse TF-IDF matrix (the one costly step), by the fast path: the same
         matrix as `reference_features` (to float32 rounding), several times quicker."""
-        fast = _fast_features(self.vectorizer, self.words)
+        fast = _fast_features(self.vectorizer, self.words, self.concepts)
         if fast is None:
             return self.reference_features(texts)
-        return fast(texts, self.params.word_scale)
+        return fast(texts, self.params.word_scale, self.params.concept_scale)
 
     def reference_features(self, texts: Sequence[str]) -> object:
         """The batch's matrix as scikit-learn's vectorizers compute it (what training used)."""
         folded = [fold(text) for text in texts]
-        return sparse.hstack(
-            [
-                self.vectorizer.transform(folded),
-                self.words.transform(folded) * self.params.word_scale,
-            ],
-            format="csr",
-        )
+        blocks = [
+            self.vectorizer.transform(folded),
+            self.words.transform(folded) * self.params.word_scale,
+        ]
+        if self.concepts is not None:
+            blocks.append(self.concepts.transform(folded) * self.params.concept_scale)
+        return sparse.hstack(blocks, format="csr")
 
     def scores(self, matrix: object) -> NDArray[np.float64]:
         """Decision scores (texts, categories) from an already vectorized batch."""
@@ -131,10 +142,10 @@ class TextModel:
     def probabilities(self, matrix: object) -> NDArray[np.float64]:
         scores = self.scores(matrix)
         probabilities = 1.0 / (1.0 + np.exp(-(self.platt_a * scores + self.platt_b)))
-        # A text with no known word or word pair (empty, emoji the corpus never used, another
-        # script, "x" * 100_000 folded to "xx") has no evidence: its score is the bias plus a
-        # few generic char n-grams, near the cut, and says nothing about the text (the 'xx'
-        # message scored 0.52 for secrecy). No held-out or unseen corpus line lacks a known
+        # A text with no known word, word pair or concept (empty, emoji the corpus never used,
+        # another script, "x" * 100_000 folded to "xx") has no evidence: its score is the bias
+        # plus a few generic char n-grams, near the cut, and says nothing about the text (the
+        # 'xx' message scored 0.52 for secrecy). No held-out or unseen corpus line lacks a known
         # word, so this changes none of the reported figures.
         indptr = matrix.indptr  # type: ignore[attr-defined]
         rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
@@ -145,6 +156,32 @@ class TextModel:
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         return self.probabilities(self.features(texts))
+
+    def concept_meanings(self, row: Any, categories: Sequence[str]) -> dict[str, str]:
+        """Per category, the concept (in the officers' words, concepts.label) that pushed its
+        score up most, for the categories where the concept block gave at least MEANING_SHARE
+        of what pushed the score up; `row` is the text's row (`matrix_row`). An explanation
+        names it: "meaning: deleting or erasing + the record or its trail"."""
+        if self.concepts is None:
+            return {}
+        start = len(self.vectorizer.vocabulary_) + len(self.words.vocabulary_)
+        indices = np.asarray(row.indices)
+        data = np.asarray(row.data, dtype=np.float64)
+        block = indices >= start
+        if not block.any():
+            return {}
+        tokens = _concept_tokens(self.concepts)
+        out: dict[str, str] = {}
+        for category in categories:
+            terms = data * self.weights[indices, self.categories.index(category)]
+            pushed = float(terms[terms > 0].sum())
+            concept_terms = terms[block]
+            best = int(np.argmax(concept_terms))
+            if pushed > 0 and concept_terms[concept_terms > 0].sum() >= MEANING_SHARE * pushed:
+                said = concept_label(tokens[int(indices[block][best]) - start])
+                if said:
+                    out[category] = said
+        return out
 
     def word_contributions(
         self, text: str, categories: Sequence[str], row: Any = None
@@ -159,7 +196,7 @@ class TextModel:
         columns = [self.categories.index(category) for category in categories]
         if row is None:
             row = self.features([text])
-        fast = _fast_features(self.vectorizer, self.words)
+        fast = _fast_features(self.vectorizer, self.words, self.concepts)
         if fast is not None:
             char_columns = fast.char_columns
         else:
@@ -191,6 +228,7 @@ class TextModel:
         )
         recent: list[tuple[str, int]] = []  # the last words, with their numbers
         spans: list[tuple[int, int]] = []
+        token_owner: list[int] = []  # the whitespace word of each word-block token
         for number, (start, end, folded) in enumerate(tokens(text)):
             spans.append((start, end))
             found = char_columns(
@@ -200,6 +238,7 @@ class TextModel:
             features += found
             counts += [1.0] * len(found)
             for _ in _WORD.findall(folded):
+                token_owner.append(number)
                 recent.append((next(marked, ""), number))
                 recent = recent[-max_n:]
                 for n in range(1, len(recent) + 1):
@@ -209,6 +248,14 @@ class TextModel:
                             owners.append(owner)
                             features.append(offset + index)
                             counts.append(1.0 / n)
+        if self.concepts is not None:
+            concept_offset = offset + len(word_vocabulary)
+            for gram, words in _concept_owners(self.concepts.analyzer, folded_text, token_owner):
+                index = self.concepts.vocabulary_.get(gram)
+                if index is not None and words:
+                    owners += words
+                    features += [concept_offset + index] * len(words)
+                    counts += [1.0 / len(words)] * len(words)
         out: dict[str, list[tuple[int, int, float]]] = {}
         if not features:
             return {category: [(s, e, 0.0) for s, e in spans] for category in categories}
@@ -234,6 +281,12 @@ class TextModel:
         return out
 
 
+@functools.lru_cache(maxsize=4)
+def _concept_tokens(concepts: TfidfVectorizer) -> list[str]:
+    """The concept block's tokens by column, once per loaded model."""
+    return [str(token) for token in concepts.get_feature_names_out()]
+
+
 class MatrixRow(NamedTuple):
     """One row of a CSR matrix as `word_contributions` reads it: its columns and values."""
 
@@ -246,6 +299,23 @@ def matrix_row(matrix: Any, number: int) -> MatrixRow:
     without building a sparse matrix per row (which cost more than the explanation itself)."""
     begin, end = matrix.indptr[number], matrix.indptr[number + 1]
     return MatrixRow(matrix.indices[begin:end], matrix.data[begin:end])
+
+
+def _concept_owners(
+    analyzer: ConceptGrams, folded: str, token_owner: Sequence[int]
+) -> list[tuple[str, list[int]]]:
+    """Each concept token the analyzer counts for `folded` (the same tokens, as often), with the
+    whitespace words it came from: a concept's own words, a pair's the words of both concepts."""
+    found: dict[str, list[list[int]]] = {}
+    for token, start, end in analyzer.spans(folded):
+        words = sorted({token_owner[at] for at in range(start, min(end, len(token_owner)))})
+        found.setdefault(token, []).append(words)
+    out = [(token, words) for token, each in found.items() for words in each]
+    if analyzer.pairs and len(found) > 1:
+        for a, b in itertools.combinations(sorted(found), 2):
+            words = sorted({w for each in (*found[a], *found[b]) for w in each})
+            out.append((a + PAIR + b, words))
+    return out
 
 
 # Prefixed to each n-gram of a word in a negator's scope: "¬gar" is not "gar". A character
@@ -330,7 +400,12 @@ class FastFeatures:
 
     MAX_CACHED_WORDS = 200_000  # ~100 MB at worst; a full cache starts again rather than grow
 
-    def __init__(self, chars: TfidfVectorizer, words: TfidfVectorizer) -> None:
+    def __init__(
+        self,
+        chars: TfidfVectorizer,
+        words: TfidfVectorizer,
+        concepts: TfidfVectorizer | None = None,
+    ) -> None:
         self._char_grams = char_grams(chars)
         analyzer = chars.analyzer
         self._char_negation = isinstance(analyzer, CharGrams) and analyzer.negation
@@ -348,20 +423,40 @@ class FastFeatures:
             gram: self._offset + column for gram, column in words.vocabulary_.items()
         }
         self._width = self._offset + len(self._word_columns)
+        # The concept block's analyzer and columns, after the word columns (see _concept_columns).
+        self._concept_grams: Callable[[str], list[str]] | None = None
+        self._concept_columns: dict[str, int] = {}
+        self._concept_offset = self._width
+        idf = [chars.idf_, words.idf_]
+        if concepts is not None:
+            self._concept_grams = concepts.analyzer
+            self._concept_columns = {
+                gram: self._width + column for gram, column in concepts.vocabulary_.items()
+            }
+            self._width += len(self._concept_columns)
+            idf.append(concepts.idf_)
         self._cache: dict[str, bytes] = {}
-        self._idf = np.concatenate([chars.idf_, words.idf_]).astype(np.float32)
+        self._idf = np.concatenate(idf).astype(np.float32)
         self._sublinear = bool(chars.sublinear_tf)
 
     @staticmethod
-    def supports(chars: TfidfVectorizer, words: TfidfVectorizer) -> bool:
+    def supports(
+        chars: TfidfVectorizer, words: TfidfVectorizer, concepts: TfidfVectorizer | None = None
+    ) -> bool:
         """Whether the fast path computes what these vectorizers compute (the settings we train
         with); anything else goes through the reference path."""
-        return all(
-            (v.norm, v.use_idf, v.binary, v.sublinear_tf) == ("l2", True, False, chars.sublinear_tf)
-            for v in (chars, words)
-        ) and (
-            (chars.analyzer, chars.preprocessor, chars.lowercase) == ("char_wb", None, False)
-            or isinstance(chars.analyzer, CharGrams)
+        blocks = (chars, words) if concepts is None else (chars, words, concepts)
+        return (
+            all(
+                (v.norm, v.use_idf, v.binary, v.sublinear_tf)
+                == ("l2", True, False, chars.sublinear_tf)
+                for v in blocks
+            )
+            and (concepts is None or isinstance(concepts.analyzer, ConceptGrams))
+            and (
+                (chars.analyzer, chars.preprocessor, chars.lowercase) == ("char_wb", None, False)
+                or isinstance(chars.analyzer, CharGrams)
+            )
         )
 
     def char_columns(self, word: str, negated: bool = False) -> list[int]:
@@ -384,8 +479,11 @@ class FastFeatures:
         self._cache[_NEGATED_KEY + word if negated else word] = packed
         return packed
 
-    def __call__(self, texts: Sequence[str], word_scale: float = 1.0) -> sparse.csr_matrix:
+    def __call__(
+        self, texts: Sequence[str], word_scale: float = 1.0, concept_scale: float = 1.0
+    ) -> sparse.csr_matrix:
         cache, columns_of = self._cache, self._word_columns
+        concept_grams, concept_columns = self._concept_grams, self._concept_columns
         char_parts: list[bytes] = []
         word_columns: list[int] = []
         word_counts: list[int] = []
@@ -412,6 +510,8 @@ class FastFeatures:
             before = len(word_columns)
             # filter(None, ...) drops the unknown grams (None; a column is never 0) in C.
             word_columns.extend(filter(None, map(columns_of.get, self._word_grams(folded))))
+            if concept_grams is not None:
+                word_columns.extend(filter(None, map(concept_columns.get, concept_grams(folded))))
             word_counts.append(len(word_columns) - before)
         rows = len(texts)
         char_columns = np.frombuffer(b"".join(char_parts), dtype=np.int32)
@@ -436,19 +536,29 @@ class FastFeatures:
         data *= self._idf[matrix.indices]
         # l2 norm per row and per block (each vectorizer normalizes its own part).
         row_of = np.repeat(numbers, np.diff(matrix.indptr))
-        key = 2 * row_of + (matrix.indices >= self._offset)
-        norms = np.sqrt(np.bincount(key, weights=data * data, minlength=2 * rows))
+        indices = matrix.indices
+        block = (indices >= self._offset).astype(np.int64)
+        if concept_grams is not None:
+            block += indices >= self._concept_offset
+        key = 3 * row_of + block
+        norms = np.sqrt(np.bincount(key, weights=data * data, minlength=3 * rows))
         data /= norms[key].astype(np.float32)
         if word_scale != 1.0:
-            data[matrix.indices >= self._offset] *= word_scale
+            data[block == 1] *= word_scale
+        if concept_grams is not None and concept_scale != 1.0:
+            data[block == 2] *= concept_scale
         return matrix
 
 
 @functools.lru_cache(maxsize=4)
-def _fast_features(chars: TfidfVectorizer, words: TfidfVectorizer) -> FastFeatures | None:
+def _fast_features(
+    chars: TfidfVectorizer, words: TfidfVectorizer, concepts: TfidfVectorizer | None = None
+) -> FastFeatures | None:
     """One FastFeatures (and its word cache) per loaded model, kept beside it rather than in it
     so the artifact does not pickle a cache."""
-    return FastFeatures(chars, words) if FastFeatures.supports(chars, words) else None
+    if not FastFeatures.supports(chars, words, concepts):
+        return None
+    return FastFeatures(chars, words, concepts)
 
 
 # The word block's tokens (a letter or digit run): the same pattern in the vectorizer and in
@@ -480,6 +590,15 @@ def _words(params: Params) -> TfidfVectorizer:
     return TfidfVectorizer(
         analyzer=WordGrams(negation=params.negation, max_n=params.word_max),
         min_df=params.word_min_df,
+        sublinear_tf=params.sublinear,
+        lowercase=False,
+        dtype=np.float32,
+    )
+
+
+def _concepts(params: Params) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer=ConceptGrams(pairs=params.concept_pairs, negation=params.negation),
         sublinear_tf=params.sublinear,
         lowercase=False,
         dtype=np.float32,
@@ -565,13 +684,18 @@ def train(
         raise ValueError("no category has enough positives to train on")
     vectorizer, words = _vectorizer(params), _words(params)
     folded = [fold(example.text) for example in examples]
-    matrix = sparse.hstack(
-        [vectorizer.fit_transform(folded), words.fit_transform(folded) * params.word_scale],
-        format="csr",
-    )
+    blocks = [vectorizer.fit_transform(folded), words.fit_transform(folded) * params.word_scale]
+    concepts = _concepts(params) if params.concept_scale else None
+    if concepts is not None:
+        try:
+            blocks.append(concepts.fit_transform(folded) * params.concept_scale)
+        except ValueError:  # scikit-learn's "empty vocabulary": no line names any concept
+            concepts = None
+    matrix = sparse.hstack(blocks, format="csr")
     # Only needed while fitting; dropping it keeps the artifact small (sklearn's own advice).
-    vectorizer.stop_words_ = None
-    words.stop_words_ = None
+    for fitted in (vectorizer, words, concepts):
+        if fitted is not None:
+            fitted.stop_words_ = None
     groups = np.array([example.group for example in examples])
     labels = label_matrix(examples, categories)
     n_splits = min(params.folds, len(set(groups.tolist())))
@@ -621,6 +745,7 @@ def train(
         thresholds=thresholds,
         params=params,
         c_chosen=c_chosen,
+        concepts=concepts,
     )
     return model, out_of_fold
 

@@ -133,6 +133,17 @@ def test_a_risky_message_gets_a_finding_that_quotes_the_words_that_weighed(
     assert finding.attributes == {"model": "test-model"}
 
 
+@pytest.mark.parametrize("text", ["wipe the thread pls", "borra el historial"])
+def test_a_finding_the_concepts_pushed_names_its_meaning(
+    active: classifier.ActiveModel, text: str
+) -> None:
+    # Short lines whose words the secrecy lines use only a few times: the concept block
+    # (erase + record) gives more than a fifth of the push, so the explanation names it.
+    [findings] = classifier.classify([text], model=active)
+    [finding] = [f for f in findings if f.category == "secrecy"]
+    assert "(meaning: deleting or erasing + the record or its trail)" in finding.explanation
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -343,6 +354,12 @@ FAST_PATH_TEXTS = [
 def test_the_fast_features_give_the_reference_probabilities(trained: Trained) -> None:
     model = trained.model
     texts = [*FAST_PATH_TEXTS, *(e.text for e in corpus.load(part=corpus.TRAIN)[::7])]
+    # The concept block is part of what must match (format 5): these texts light it.
+    assert model.concepts is not None
+    concept_columns = model.reference_features(texts).indices >= (  # type: ignore[attr-defined]
+        len(model.vectorizer.vocabulary_) + len(model.words.vocabulary_)
+    )
+    assert concept_columns.sum() > len(texts)
     reference = model.probabilities(model.reference_features(texts))
     for _ in range(2):  # the second time every word comes from the cache
         fast = model.features(texts)
@@ -360,9 +377,11 @@ def test_a_model_from_an_older_format_is_refused_and_asks_for_a_retrain(
         artifact.load(tmp_path)
 
 
-def test_negation_marks_the_word_block_and_the_shares_still_add_up(corpus_dir: Path) -> None:
+def test_negation_marks_the_word_block_and_the_shares_still_add_up_with_concepts(
+    corpus_dir: Path,
+) -> None:
     examples = corpus.load(corpus_dir)
-    params = Params(negation=True, word_scale=1.5, hard_negative_weight=2.0)
+    params = Params(negation=True, word_scale=1.5, hard_negative_weight=2.0, concept_scale=0.5)
     model, _ = train(examples, ["off_channel", "secrecy"], params)
     assert "neg_tell" in model.words.vocabulary_  # "don't tell anyone" in the secrecy lines
     reference = model.probabilities(model.reference_features(FAST_PATH_TEXTS))

@@ -76,8 +76,15 @@ def test_findings_quote_the_same_words_as_the_plain_explanation(model: TextModel
         if not findings:
             continue
         shares = model.word_contributions(text, [f.category for f in findings])
+        meanings = model.concept_meanings(
+            matrix_row(model.features([text]), 0), [f.category for f in findings]
+        )
         for finding in findings:
             spans, sentence = classifier.explain(
-                shares[finding.category], text, finding.category, finding.score
+                shares[finding.category],
+                text,
+                finding.category,
+                finding.score,
+                meanings.get(finding.category),
             )
             assert (finding.spans, finding.explanation) == (spans, sentence), text
