@@ -79,6 +79,9 @@ class Message(TenantOwnedModel):
             ),
             models.Index(fields=["tenant", "employee", "whatsapp_timestamp"], name="message_emp"),
             models.Index(fields=["tenant", "whatsapp_timestamp"], name="message_time"),
+            # What a drain's batch archived, for the scan that follows it (policies/scanning.py):
+            # without it every batch read all of the tenant's messages.
+            models.Index(fields=["tenant", "delivery_id"], name="message_delivery"),
         ]
 
     def __str__(self) -> str:

@@ -235,12 +235,47 @@ def last_message_id(bench: BenchTenant) -> int:
         return Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
+_STATEMENTS_SQL = (
+    "SELECT queryid, calls, total_exec_time, rows, shared_blks_hit + shared_blks_read, "
+    "left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_statements "
+    "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+def statements() -> dict[int, tuple]:
+    """pg_stat_statements of this database, by query id (empty where the server lacks it: the
+    local stack loads it where PostgreSQL's contrib is installed, scripts/stack.sh)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_STATEMENTS_SQL)
+            return {row[0]: row[1:] for row in cursor.fetchall()}
+    except Exception:  # no extension here: no breakdown, the round still counts
+        return {}
+
+
+def statement_lines(before: dict[int, tuple], after: dict[int, tuple], count: int, top: int):
+    """The ``top`` statements by execution time in a round, per delivery: what grows."""
+    deltas = []
+    for key, (calls, spent, rows, blocks, text) in after.items():
+        was = before.get(key, (0, 0.0, 0, 0, text))
+        if calls > was[0]:
+            deltas.append((spent - was[1], calls - was[0], rows - was[2], blocks - was[3], text))
+    deltas.sort(reverse=True)
+    for spent, calls, rows, blocks, text in deltas[:top]:
+        yield (
+            f"      {spent / count * 1e3:7.1f} us/delivery {calls / count:5.2f} calls "
+            f"{rows / max(calls, 1):8.1f} rows {blocks / max(calls, 1):8.1f} blocks/call  {text}"
+        )
+
+
 def process_backlog(
-    bench: BenchTenant, mix: Mix, *, count: int, first: int, roots: dict, timeout: float
-) -> dict:
+    bench: BenchTenant, mix: Mix, *, count: int, first: int, roots: dict, timeout: float,
+    top_statements: int = 0,
+) -> dict:  # fmt: skip
     """Insert a backlog, wake the drain, time it until everything is archived and scanned."""
     insert_backlog(bench, mix, count=count, first=first)
     after = last_message_id(bench)
+    seen = statements() if top_statements else {}
     meter = CpuMeter(dict(roots))
     meter.start()
     started = time.monotonic()
@@ -256,6 +291,9 @@ def process_backlog(
     seconds = time.monotonic() - started
     meter.stop()
     used = {name: meter.used.get(name, 0.0) / count * 1e3 for name in roots}
+    if top_statements:
+        for line in statement_lines(seen, statements(), count, top_statements):
+            say(line)
     return {
         "done": done,
         "seconds": seconds,
@@ -525,6 +563,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=60)
     parser.add_argument("--timeout", type=float, default=600, help="per backlog round")
     parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        help="after each round, its N costliest statements per delivery (pg_stat_statements)",
+    )
+    parser.add_argument(
         "--no-in-process",
         dest="in_process",
         action="store_false",
@@ -588,6 +632,7 @@ def main() -> None:
                         first=next_index[name],
                         roots=roots,
                         timeout=args.timeout,
+                        top_statements=args.statements,
                     )
                     next_index[name] += args.backlog
                     rounds[name].append(run)

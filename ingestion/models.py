@@ -81,7 +81,9 @@ class Delivery(TenantOwnedModel):
     class Meta:
         ordering = ["received_at", "id"]
         indexes = [
-            models.Index(fields=["tenant", "status", "received_at"], name="delivery_queue"),
+            # The drain's claim walks this in its own order (received_at, id) and stops after a
+            # batch: with the id in the key no sort has to read every pending row first.
+            models.Index(fields=["tenant", "status", "received_at", "id"], name="delivery_claim"),
             models.Index(fields=["tenant", "-received_at"], name="delivery_recent"),
         ]
 

@@ -544,8 +544,10 @@ def _process_pending(tenant: Tenant, size: int, max_bytes: int) -> tuple[int, bo
             taken.append(row)
             weight += row.body_bytes
         ids = [delivery.pk for delivery in taken]
-        # The bodies of the taken ones only, in one query (deferred: a query each otherwise).
-        bodies = dict(Delivery.objects.filter(pk__in=ids).values_list("pk", "body"))
+        # The bodies of the taken ones only, in one query (deferred: a query each otherwise);
+        # unordered, so that the model's ordering does not tempt PostgreSQL into walking the
+        # tenant's deliveries in time order instead of looking the ids up.
+        bodies = dict(Delivery.objects.filter(pk__in=ids).order_by().values_list("pk", "body"))
         for delivery in taken:
             delivery.body = bodies[delivery.pk]
         process_batch(tenant=tenant, claims=taken)

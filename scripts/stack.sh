@@ -306,6 +306,10 @@ EOF
     return 0
 }
 
+pg_has_statements() { # whether this server ships pg_stat_statements (PostgreSQL's contrib)
+    [ -f "$(dirname "$(pg_tool postgres)")/../lib/pg_stat_statements.so" ]
+}
+
 pg_write_conf() { # PORT
     local conf=$PGDATA_DIR/compliance_hub.conf
     {
@@ -323,6 +327,16 @@ pg_write_conf() { # PORT
         echo "max_wal_size = '4GB'"
         echo "wal_compression = on"
         echo "shared_buffers = '512MB'"
+        # The drain's tables get vacuum and analyze thresholds of a few thousand rows (migrations
+        # ingestion/0005, archive/0013): look for them every 15 s, not every minute, so that a
+        # tenant's statistics and its deliveries' dead versions never lag far (docs/operations.md).
+        echo "autovacuum_naptime = '15s'"
+        # Which statements cost what (docs/benchmarks.md, the pipeline): loaded only where the
+        # server ships it (PostgreSQL's contrib), so a bare server still starts.
+        if pg_has_statements; then
+            echo "shared_preload_libraries = 'pg_stat_statements'"
+            echo "pg_stat_statements.track = top"
+        fi
         if [ "$INSTANCE" = test ]; then
             echo "# Throw-away test data: durability off for speed."
             echo "fsync = off"
@@ -425,6 +439,12 @@ ALTER SCHEMA public OWNER TO $OWNER_ROLE;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO $APP_ROLE;
 SQL
+    if pg_has_statements; then
+        psql_super "$DB_NAME" <<SQL || die "could not create pg_stat_statements in $DB_NAME"
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+SQL
+    fi
 }
 
 pg_stop() {
