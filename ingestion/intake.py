@@ -10,8 +10,8 @@ the size limit before the body is read.
 
 Two round trips to PostgreSQL per delivery, each one implicit transaction (the connection is in
 autocommit; a string of several statements runs as one transaction): the tenant, its RLS
-setting and its app secret; then the setting again and the insert, committed before the call
-returns. The explicit BEGIN and COMMIT of a transaction around both cost two more round trips,
+setting and its app secret (statements prepared once per connection); then the setting again
+and the insert, committed before the call returns. The explicit BEGIN and COMMIT of a transaction around both cost two more round trips,
 a fifth of the delivery's PostgreSQL CPU (docs/benchmarks.md, headroom on the webhook), and buy
 nothing: the read needs no lock (a tenant suspended a moment after the read could as well have
 been suspended a moment after a commit), and the write is one statement.
@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 
 from compliance_hub.crypto import decrypt_text
 from compliance_hub.digits import parse_count
@@ -41,14 +42,26 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 # The tenant, its RLS setting (transaction-local) and its app secret in one round trip: two
 # statements in one execute, the second reading the secret under the setting the first made.
+# Both are prepared once per connection: planning them (a join, a subquery and the settings
+# table's RLS policy) cost PostgreSQL four times what executing them does, 0.19 of its 0.24 ms
+# per delivery (docs/benchmarks.md, headroom on the webhook). The prepared plans still read the
+# rows and the setting on every execution.
 _TENANT = Tenant._meta.db_table
 _SETTINGS = WhatsAppSettings._meta.db_table
-LOOKUP_SQL = (
-    "SELECT set_config('app.tenant_id', COALESCE("  # noqa: S608  # nosec B608  # our tables' names
-    f"(SELECT id::text FROM {_TENANT} WHERE slug = %(slug)s AND status = %(status)s), ''), true); "  # nosec B608  # our table's name
-    f"SELECT t.id, s.app_secret_encrypted FROM {_TENANT} t "  # nosec B608  # our table's name
-    f"LEFT JOIN {_SETTINGS} s ON s.tenant_id = t.id "  # nosec B608  # our table's name
-    "WHERE t.slug = %(slug)s AND t.status = %(status)s"
+_PREPARED = {
+    "intake_set_tenant": (
+        "PREPARE intake_set_tenant(text, text) AS SELECT set_config('app.tenant_id', COALESCE("  # noqa: S608  # nosec B608  # our table's name
+        f"(SELECT id::text FROM {_TENANT} WHERE slug = $1 AND status = $2), ''), true); "  # nosec B608  # our table's name
+    ),
+    "intake_secret": (
+        "PREPARE intake_secret(text, text) AS "  # noqa: S608  # nosec B608  # our table's name
+        f"SELECT t.id, s.app_secret_encrypted FROM {_TENANT} t "  # nosec B608  # our table's name
+        f"LEFT JOIN {_SETTINGS} s ON s.tenant_id = t.id "  # nosec B608  # our table's name
+        "WHERE t.slug = $1 AND t.status = $2; "
+    ),
+}
+_LOOKUP_SQL = (
+    "EXECUTE intake_set_tenant(%(slug)s, %(status)s); EXECUTE intake_secret(%(slug)s, %(status)s)"
 )
 
 
@@ -80,11 +93,31 @@ def _statements() -> Iterator[None]:
     # No health check of a reused connection (CONN_HEALTH_CHECKS sends a "SELECT 1" before a
     # request's first query: a round trip and a tenth of the delivery's CPU). A connection that
     # died while idle fails the first statement instead: the answer is 503, so Meta retries, and
-    # the connection is dropped when the request ends (errors occurred), so the retry gets a
-    # fresh one. Browser pages keep the check.
+    # the connection is dropped (below), so the retry gets a fresh one. Pages keep the check.
     connection.health_check_done = True  # type: ignore[attr-defined]  # not in django-stubs
-    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    try:
         yield
+    except DatabaseError:
+        # Whatever failed (the database went away, a migration changed a prepared statement's
+        # table under it), the next delivery starts on a fresh connection and prepares anew.
+        connection.close()
+        raise
+
+
+def _prepare_lookup(cursor: CursorWrapper) -> None:
+    """Prepare the lookup's statements on this session, once: those it lacks (a PREPARE
+    survives the rollback of the transaction it ran in, so after a failure some may exist)."""
+    cursor.execute(
+        "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)", [list(_PREPARED)]
+    )
+    have = {name for (name,) in cursor.fetchall()}
+    missing = "".join(sql for name, sql in _PREPARED.items() if name not in have)
+    if missing:
+        cursor.execute(missing)
 
 
 def active_tenant(tenant_slug: str) -> tuple[int, str] | None:
@@ -92,7 +125,15 @@ def active_tenant(tenant_slug: str) -> tuple[int, str] | None:
     is not configured), or None; ``app.tenant_id`` is set to it for the rest of the current
     transaction (the handshake's, which the view opened; a delivery's ends with the read)."""
     with connection.cursor() as cursor:
-        cursor.execute(LOOKUP_SQL, {"slug": tenant_slug, "status": Tenant.Status.ACTIVE})
+        # The connection this thread holds now (opened by cursor() if there was none). Kept
+        # itself, not its id: a new connection may reuse a closed one's address, and psycopg2's
+        # connections take no weak references.
+        session = connection.connection
+        if getattr(connection, "intake_prepared_on", None) is not session:
+            connection.intake_prepared_on = None  # type: ignore[attr-defined]
+            _prepare_lookup(cursor)
+            connection.intake_prepared_on = session  # type: ignore[attr-defined]
+        cursor.execute(_LOOKUP_SQL, {"slug": tenant_slug, "status": Tenant.Status.ACTIVE})
         row = cursor.fetchone()
     if row is None:
         return None

@@ -226,3 +226,23 @@ def test_everything_else_goes_to_django(connected_tenant):
     assert handshake == 403  # the view's answer to a wrong verify token
     assert put == 405
     assert stored(connected_tenant) == []
+
+
+def test_a_new_secret_or_a_suspension_applies_to_the_next_delivery_on_the_same_connection(
+    connected_tenant,
+):
+    """The lookup's statements are prepared once per connection; the rows they read are not
+    cached: Meta's next delivery is checked against what the database says now."""
+    from compliance_hub.audit.actors import Actor
+    from compliance_hub.tenancy.services import set_tenant_status
+    from ingestion.services import save_whatsapp_settings
+
+    assert delivery(connected_tenant, BODY, sign(BODY, APP_SECRET))[0] == 200
+    save_whatsapp_settings(
+        tenant=connected_tenant, app_secret=OTHER_APP_SECRET, actor=Actor.system()
+    )
+    assert delivery(connected_tenant, BODY, sign(BODY, APP_SECRET))[0] == 403
+    assert delivery(connected_tenant, BODY, sign(BODY, OTHER_APP_SECRET))[0] == 200
+    set_tenant_status(tenant=connected_tenant, status="suspended", actor=Actor.system())
+    assert delivery(connected_tenant, BODY, sign(BODY, OTHER_APP_SECRET))[0] == 404
+    assert len(stored(connected_tenant)) == 2
