@@ -11,9 +11,9 @@ the size limit before the body is read.
 Two round trips to PostgreSQL per delivery, each one implicit transaction (the connection is in
 autocommit; a string of several statements runs as one transaction): the tenant, its RLS
 setting and its app secret (statements prepared once per connection); then the setting again
-and the insert, committed before the call returns. The explicit BEGIN and COMMIT of a transaction around both cost two more round trips,
-a fifth of the delivery's PostgreSQL CPU (docs/benchmarks.md, headroom on the webhook), and buy
-nothing: the read needs no lock (a tenant suspended a moment after the read could as well have
+and the insert, committed before the call returns. An explicit BEGIN and COMMIT around both
+would cost two more round trips (docs/benchmarks.md, headroom on the webhook) and buy nothing:
+the read needs no lock (a tenant suspended a moment after the read could as well have
 been suspended a moment after a commit), and the write is one statement.
 """
 
