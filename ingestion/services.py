@@ -18,7 +18,7 @@ from compliance_hub.tenancy.context import current_tenant_id, tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from .models import Delivery, WhatsAppSettings
-from .wakeup import wake_drain
+from .wakeup import wake_drain, wake_drain_soon
 
 logger = logging.getLogger(__name__)
 
@@ -138,13 +138,14 @@ def _insert_delivery(tenant: Tenant, body: bytes, headers: Mapping[str, str]) ->
 
 def store_signed_delivery(*, tenant_id: int, body: bytes, headers: Mapping[str, str]) -> None:
     """The webhook's store of a delivery whose signature it checked (ingestion/intake.py): the
-    same row as :func:`receive_delivery`, and the same wake-up after its commit, from a
+    same row as :func:`receive_delivery`, and a wake-up after its commit (at most a window
+    later, ingestion/wakeup.py: wake_drain_soon), from a
     connection in autocommit, where the insert commits before this returns (inside a caller's
     transaction, with it)."""
     _, _, values = _delivery_row(tenant_id, body, headers)
     with connection.cursor() as cursor:
         cursor.execute(_STORE_DELIVERY_SQL, [str(tenant_id), *values])
-    transaction.on_commit(lambda: wake_drain(tenant_id))
+    transaction.on_commit(lambda: wake_drain_soon(tenant_id))
 
 
 def receive_delivery(*, tenant: Tenant, body: bytes, headers: Mapping[str, str]) -> Delivery:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import time
 
 import pytest
 from django.db import connection
@@ -245,4 +246,31 @@ def test_a_new_secret_or_a_suspension_applies_to_the_next_delivery_on_the_same_c
     assert delivery(connected_tenant, BODY, sign(BODY, OTHER_APP_SECRET))[0] == 200
     set_tenant_status(tenant=connected_tenant, status="suspended", actor=Actor.system())
     assert delivery(connected_tenant, BODY, sign(BODY, OTHER_APP_SECRET))[0] == 404
+    assert len(stored(connected_tenant)) == 2
+
+
+def test_a_delivery_while_a_drain_starts_wakes_the_next_one_when_the_window_ends(
+    connected_tenant, settings
+):
+    """The webhook coalesces its wake-ups (at most one Redis attempt per tenant per window and
+    process), and still wakes a drain after every commit: a delivery that arrives just after a
+    drain took the mark away, within the window, gets its drain when the window ends."""
+    from ingestion import wakeup
+
+    settings.WEBHOOK_WAKE_WINDOW_SECONDS = 3  # long enough for a loaded machine
+    mark = wakeup._mark(connected_tenant.pk)
+    redis = wakeup._redis()
+    redis.delete(mark)
+    try:
+        assert delivery(connected_tenant, BODY, sign(BODY, APP_SECRET))[0] == 200
+        assert redis.exists(mark)  # the first delivery's attempt is at once
+        wakeup.drain_starting(connected_tenant.pk)  # a drain starts: the mark is gone
+        assert delivery(connected_tenant, BODY, sign(BODY, APP_SECRET))[0] == 200
+        assert not redis.exists(mark)  # within the window: noted, not yet attempted
+        deadline = time.monotonic() + 15
+        while not redis.exists(mark) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert redis.exists(mark)  # the window ended: the next drain is queued
+    finally:
+        redis.delete(mark)
     assert len(stored(connected_tenant)) == 2
