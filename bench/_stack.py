@@ -236,6 +236,12 @@ class Started:
             return ""
 
 
+def intake_application(code: Path) -> str:
+    """The WSGI module the intake server runs in checkout ``code``: ingestion.wsgi (the
+    webhook's lean path) since issue 13's headroom work, compliance_hub.wsgi before it."""
+    return "ingestion.wsgi" if (code / "ingestion" / "wsgi.py").exists() else "compliance_hub.wsgi"
+
+
 def start_gunicorn(
     *,
     port: int,
@@ -246,10 +252,11 @@ def start_gunicorn(
     worker_class: str = "gthread",
     code: Path = REPO,
 ) -> Started:
-    """``code``: the checkout whose application is served (another one for A/B comparisons)."""
+    """``code``: the checkout whose application is served (another one for A/B comparisons):
+    its intake's, as the proxy sends Meta's deliveries to the intake."""
     argv = [
         str(VENV_BIN / "gunicorn"),
-        "compliance_hub.wsgi",
+        intake_application(code),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

@@ -3,8 +3,9 @@
 Issue 13 ("Headroom on the webhook") asks for at most 1.0 ms of server CPU (web + PostgreSQL) per
 acknowledged delivery. Over HTTP on this shared machine that figure drowns in the other
 sessions' load (an open-loop run measures the machine, not the code), so this one calls the WSGI
-application gunicorn serves (compliance_hub.wsgi.application) directly, in one thread, with the
-same signed deliveries as bench/_loadgen.py, and reads three CPU clocks around each round:
+application the intake server runs (ingestion.wsgi; compliance_hub.wsgi before issue 13's lean
+path) directly, in one thread, with the same signed deliveries as bench/_loadgen.py, and reads
+three CPU clocks around each round:
 
 - this process's CPU (Django: the fast lane, the view, signature, insert, commit, drain mark);
 - the CPU of the PostgreSQL backend serving this process's connection (from /proc);
@@ -23,6 +24,7 @@ Run: .venv/bin/python bench/webhook_headroom.py [--deliveries 3000 --rounds 5 --
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import os
@@ -93,7 +95,8 @@ def child(args: argparse.Namespace) -> None:
 
     from bench._fixtures import fresh_tenant
     from bench._loadgen import build_body
-    from compliance_hub.wsgi import application
+
+    application = importlib.import_module(args.app).application
     from ingestion.whatsapp.signature import sign
 
     bench = fresh_tenant("headroom", "78")
@@ -119,7 +122,8 @@ def child(args: argparse.Namespace) -> None:
             for _ in result:
                 pass
         finally:
-            result.close()
+            if hasattr(result, "close"):  # optional in WSGI (PEP 3333)
+                result.close()
 
     for environ in requests[: args.warmup]:
         serve(environ)
@@ -175,12 +179,26 @@ def child(args: argparse.Namespace) -> None:
 # --- the parent: alternate checkouts, medians ------------------------------------------------
 
 
-def run_child(code: Path, args: argparse.Namespace, *, profile: bool = False) -> dict:
+def parse_code(spec: str) -> tuple[Path, str]:
+    """``DIR`` (its intake application) or ``DIR=MODULE`` (e.g. ``.=compliance_hub.wsgi``: this
+    checkout through Django's handler, to see what the lean path buys)."""
+    # Only in the parent: a child imports the bench package of the checkout it serves.
+    sys.path.insert(0, str(REPO))
+    from bench._stack import intake_application
+
+    folder, _, module = spec.partition("=")
+    code = Path(folder).resolve()
+    return code, module or intake_application(code)
+
+
+def run_child(code: Path, app: str, args: argparse.Namespace, *, profile: bool = False) -> dict:
     argv = [
         sys.executable,
         str(Path(__file__).resolve()),
         "--child",
         str(code),
+        "--app",
+        app,
         "--deliveries",
         str(args.deliveries),
         "--warmup",
@@ -206,12 +224,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--code",
-        type=Path,
         action="append",
-        help="a checkout to serve (repeatable; default: this one)",
+        help="a checkout to serve, DIR or DIR=WSGI_MODULE (repeatable; default: this one with "
+        "its intake's application)",
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the first checkout")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--app", default="ingestion.wsgi", help=argparse.SUPPRESS)
     parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -221,36 +240,39 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    codes = [c.resolve() for c in (args.code or [REPO])]
+    codes = [parse_code(c) for c in (args.code or [str(REPO)])]
     say("webhook headroom: server CPU per acknowledged delivery, WSGI application called directly")
     say(
         f"  {args.deliveries:,} signed deliveries per round and checkout (+{args.warmup} warm-up), "
-        f"{args.rounds} rounds, checkouts alternated: {', '.join(str(c) for c in codes)}"
+        f"{args.rounds} rounds, checkouts alternated: "
+        + ", ".join(f"{code} ({app})" for code, app in codes)
     )
     if args.profile:
-        run_child(codes[0], args, profile=True)
-    results: dict[Path, list[dict]] = {c: [] for c in codes}
+        run_child(*codes[0], args, profile=True)
+    results: dict[tuple[Path, str], list[dict]] = {c: [] for c in codes}
     for number in range(args.rounds):
         order = codes if number % 2 == 0 else list(reversed(codes))
-        for code in order:
-            figures = run_child(code, args)
-            results[code].append(figures)
+        for code, app in order:
+            figures = run_child(code, app, args)
+            results[(code, app)].append(figures)
             say(
-                f"  round {number + 1} {code.name}: web {figures['web_ms']:.3f} + PostgreSQL "
-                f"{figures['pg_ms']:.3f} + Redis {figures['redis_ms']:.3f} ms CPU per delivery "
+                f"  round {number + 1} {code.name} ({app}): web {figures['web_ms']:.3f} + "
+                f"PostgreSQL {figures['pg_ms']:.3f} + Redis {figures['redis_ms']:.3f} ms CPU per "
+                "delivery "
                 f"({figures['ok']:,}/{figures['sent']:,} acknowledged, one backend: "
                 f"{figures['same_backend']}); load average {load_average()}"
             )
     say()
     say("  medians of the rounds (ms of CPU per acknowledged delivery):")
-    for code, rounds in results.items():
+    for (code, app), rounds in results.items():
         web = statistics.median(r["web_ms"] for r in rounds)
         pg = statistics.median(r["pg_ms"] for r in rounds)
         rds = statistics.median(r["redis_ms"] for r in rounds)
         verdict = "met" if web + pg <= TARGET_MS else "NOT met"
         say(
-            f"    {code}: web {web:.3f}, PostgreSQL {pg:.3f}, web + PostgreSQL {web + pg:.3f} "
-            f"(target <= {TARGET_MS} without the HTTP server: {verdict}), Redis {rds:.3f}"
+            f"    {code} ({app}): web {web:.3f}, PostgreSQL {pg:.3f}, web + PostgreSQL "
+            f"{web + pg:.3f} (target <= {TARGET_MS} without the HTTP server: {verdict}), "
+            f"Redis {rds:.3f}"
         )
     say(f"  load average at the end: {load_average()}")
 

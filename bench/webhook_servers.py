@@ -1,7 +1,7 @@
 """Benchmark: gunicorn (gthread) against granian (WSGI mode), both behind nginx, same run.
 
 Issue 13 ("Headroom on the webhook") asks to compare the servers before choosing. Both serve
-the same application (compliance_hub.wsgi) with the same shape (``--workers`` processes x
+the same application (the intake's, ingestion.wsgi) with the same shape (``--workers`` processes x
 ``--threads`` threads), each behind its own nginx with the shipped configuration (the buffering
 proxy production runs, docs/operations.md). Rounds alternate the order of the servers; in each
 round the open-loop generator (bench/_loadgen.py) sends unique signed deliveries through nginx
@@ -78,7 +78,7 @@ def start_granian(*, port: int, workers: int, threads: int, broker_db: int, log:
         "--backlog",
         "2048",
         "--no-ws",
-        "compliance_hub.wsgi:application",
+        "ingestion.wsgi:application",
     ]
     server = Started("granian", argv, bench_environment(broker_db=broker_db), log)
     return wait_healthy(server, "granian", port)

@@ -272,6 +272,12 @@ CSRF_COOKIE_HTTPONLY = True
 # Meta sends at most 3 MB per delivery; anything larger is refused before it is read.
 WEBHOOK_MAX_BODY_BYTES = int(env("WEBHOOK_MAX_BODY_BYTES", str(4 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024 * 1024
+# The webhook wakes a tenant's drain at most once per this many seconds per server process
+# (ingestion/wakeup.py: wake_drain_soon), and never later than this after a commit. 0: after
+# every delivery, as the tests that watch a single wake-up expect (their own tests set it).
+WEBHOOK_WAKE_WINDOW_SECONDS = float(
+    env("WEBHOOK_WAKE_WINDOW_SECONDS", "0" if DJANGO_ENV == "test" else "0.05")
+)
 # Deliveries a drain claims and archives as one unit (ingestion/processing.py), and the most
 # their bodies may weigh together (one delivery is always taken, however big).
 INGESTION_DRAIN_BATCH = int(env("INGESTION_DRAIN_BATCH", "100") or "100")

@@ -18,7 +18,7 @@ from compliance_hub.tenancy.context import current_tenant_id, tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from .models import Delivery, WhatsAppSettings
-from .wakeup import wake_drain
+from .wakeup import wake_drain, wake_drain_soon
 
 logger = logging.getLogger(__name__)
 
@@ -112,18 +112,40 @@ _INSERT_DELIVERY_SQL = (
 )
 
 
-def _insert_delivery(tenant: Tenant, body: bytes, headers: Mapping[str, str]) -> Delivery:
+# The webhook's store: the tenant's RLS setting and the insert in one execute, so in autocommit
+# one round trip and one implicit transaction, committed when execute() returns.
+_STORE_DELIVERY_SQL = "SELECT set_config('app.tenant_id', %s, true); " + _INSERT_DELIVERY_SQL
+
+
+def _delivery_row(
+    tenant_id: int, body: bytes, headers: Mapping[str, str]
+) -> tuple[str, dict[str, str], list[Any]]:
+    """The insert's parameters: (the body's digest, the headers kept, the row's values)."""
     digest = hashlib.sha256(body).hexdigest()
     kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
+    return digest, kept, [tenant_id, body, digest, json.dumps(kept), Delivery.Status.PENDING]
+
+
+def _insert_delivery(tenant: Tenant, body: bytes, headers: Mapping[str, str]) -> Delivery:
+    digest, kept, values = _delivery_row(tenant.pk, body, headers)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_DELIVERY_SQL,
-            [tenant.pk, body, digest, json.dumps(kept), Delivery.Status.PENDING],
-        )
+        cursor.execute(_INSERT_DELIVERY_SQL, values)
         pk, received_at = cursor.fetchone()
     return Delivery(
         pk=pk, tenant=tenant, received_at=received_at, body=body, body_sha256=digest, headers=kept
     )
+
+
+def store_signed_delivery(*, tenant_id: int, body: bytes, headers: Mapping[str, str]) -> None:
+    """The webhook's store of a delivery whose signature it checked (ingestion/intake.py): the
+    same row as :func:`receive_delivery`, and a wake-up after its commit (at most a window
+    later, ingestion/wakeup.py: wake_drain_soon), from a
+    connection in autocommit, where the insert commits before this returns (inside a caller's
+    transaction, with it)."""
+    _, _, values = _delivery_row(tenant_id, body, headers)
+    with connection.cursor() as cursor:
+        cursor.execute(_STORE_DELIVERY_SQL, [str(tenant_id), *values])
+    transaction.on_commit(lambda: wake_drain_soon(tenant_id))
 
 
 def receive_delivery(*, tenant: Tenant, body: bytes, headers: Mapping[str, str]) -> Delivery:

@@ -162,8 +162,9 @@ fi
 
 say "starting web (gunicorn on 127.0.0.1:$PORT), worker and beat"
 # Threads, as measured in bench/webhook_acceptance.py: Meta's webhook connections are kept
-# alive, which sync workers cannot do.
-start_bg "$WEB_LOG" .venv/bin/gunicorn compliance_hub.wsgi --bind "127.0.0.1:$PORT" --workers 2 \
+# alive, which sync workers cannot do. One server is web and intake here, so it runs the
+# intake's application (ingestion/wsgi.py: the webhook's lean path, Django for the rest).
+start_bg "$WEB_LOG" .venv/bin/gunicorn ingestion.wsgi --bind "127.0.0.1:$PORT" --workers 2 \
     --worker-class gthread --threads 4 --access-logfile - "${gunicorn_extra[@]}"
 WEB_PID=${PIDS[0]}
 start_bg "$WORKER_LOG" .venv/bin/celery -A compliance_hub worker -l info \

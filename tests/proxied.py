@@ -113,7 +113,7 @@ def start_gunicorn(*, env: dict[str, str], log: Path, workers: int = 2, threads:
     if "--no-control-socket" in help_text:
         extra.append("--no-control-socket")
     server = Server("gunicorn", [
-        sys.executable, "-m", "gunicorn", "compliance_hub.wsgi", "--bind", f"127.0.0.1:{port}",
+        sys.executable, "-m", "gunicorn", "ingestion.wsgi", "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads), *extra,
     ], env, log, port)  # fmt: skip
     try:

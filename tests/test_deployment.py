@@ -94,3 +94,12 @@ def test_web_and_workers_share_one_models_folder_that_the_deploy_trains():
     assert "models" in _compose()["volumes"]
     assert "train_models --if-needed" in " ".join(services["migrate"]["command"])
     assert "/data/models" in (ROOT / "Dockerfile").read_text()  # exists, owned by the app user
+
+
+def test_the_intake_serves_the_lean_webhook_path_and_web_serves_django():
+    """The proxy sends Meta's deliveries to the intake, which runs ingestion/wsgi.py (the lean
+    path, Django for the rest); make run's one server is both, and runs it too."""
+    services = _compose()["services"]
+    assert services["intake"]["command"][:2] == ["gunicorn", "ingestion.wsgi"]
+    assert services["web"]["command"][:2] == ["gunicorn", "compliance_hub.wsgi"]
+    assert ".venv/bin/gunicorn ingestion.wsgi" in (ROOT / "scripts" / "run.sh").read_text()

@@ -115,7 +115,7 @@ class FaultStack:
         self.tenant_id = int(str(tenant_id))
         python = str(VENV_BIN / "python")
         self.web = Process("web", [
-            str(VENV_BIN / "gunicorn"), "compliance_hub.wsgi", "--bind", f"127.0.0.1:{self.port}",
+            str(VENV_BIN / "gunicorn"), "ingestion.wsgi", "--bind", f"127.0.0.1:{self.port}",
             "--workers", "2", "--worker-class", "gthread", "--threads", "4",
             "--graceful-timeout", "20", "--keep-alive", "5",
         ], self.env, self.logs / "web.log")  # fmt: skip
