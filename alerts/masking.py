@@ -24,6 +24,7 @@ from typing import TypedDict
 from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.crypto import salted_hmac
 
 from compliance_hub.accounts.models import User
@@ -33,6 +34,9 @@ from compliance_hub.phones import phone_for_display
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Membership, Tenant
 from compliance_hub.tenancy.roles import REVIEWER_ROLES
+from compliance_hub.tenancy.walls import OPEN, ReaderWall
+from consent.models import Team
+from consent.selectors import team_list
 
 from .models import Alert, Unmasking
 from .review_settings import review_choices
@@ -42,6 +46,10 @@ REASON_MAX_LENGTH = 1000
 _SALT = "compliance_hub.alerts.masking"
 # Keys of AlertEvent.details that name the employee (alerts.notify.services.send_employee_notice).
 NAMING_DETAILS = frozenset({"to", "subject", "body"})
+# A team smaller than this is named to a masked reviewer as "a small team": a team of one names
+# its member, and of a handful narrows them down to a guess.
+SMALL_TEAM = 5
+SMALL_TEAM_WORDS = "a small team"
 
 
 class UnmaskRefused(ValueError):
@@ -107,6 +115,15 @@ class Masking:
             return details
         return {key: value for key, value in details.items() if key not in NAMING_DETAILS}
 
+    def team(self, alert: Alert) -> str:
+        """The employee's team as this viewer reads it ("" when they have none)."""
+        team = alert.employee.team
+        if team is None:
+            return ""
+        if self.masks(alert) and not team_is_named(team):
+            return SMALL_TEAM_WORDS
+        return team.name
+
     def people(self, alert: Alert) -> People:
         return {
             "employee": self.employee(alert),
@@ -156,6 +173,41 @@ def mask_employee_choices(form: forms.Form, *, tenant_id: int) -> None:
     field.label_from_instance = lambda employee: employee_pseudonym(tenant_id, employee.pk)  # type: ignore[method-assign,assignment]
     if field.queryset is not None:
         field.queryset = field.queryset.order_by("pk")
+
+
+def named_teams(tenant: Tenant) -> QuerySet[Team]:
+    """The teams a masked reviewer may see by name (and filter the queue by): at least
+    SMALL_TEAM active employees."""
+    # team_list's annotation (the count the teams page shows), which its return type hides.
+    return team_list(tenant=tenant).filter(**{"active_employee_count__gte": SMALL_TEAM})
+
+
+def team_is_named(team: Team) -> bool:
+    """Whether a masked reviewer sees ``team``'s name (one count of its active employees)."""
+    return team.employees.filter(active=True).count() >= SMALL_TEAM
+
+
+def mask_team_choices(form: forms.Form, *, tenant: Tenant) -> None:
+    """The queue's team filter, for a masked reviewer: only the teams named to them, so a small
+    team is neither offered nor accepted."""
+    field = form.fields["team"]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = named_teams(tenant)
+
+
+def reader_wall_of(tenant: Tenant, user_id: int | None) -> ReaderWall:
+    """The wall source registered with compliance_hub.tenancy.walls: closed when the firm
+    pseudonymises; the conversations of the alerts this person unmasked stay open to them.
+    Called only for the walled roles (officers, senior officers)."""
+    if not review_choices(tenant).pseudonymise:
+        return OPEN
+    if user_id is None:  # a key acting for nobody unmasks nothing
+        return ReaderWall(closed=True)
+    with tenant_scope(tenant):
+        opened = Unmasking.objects.filter(tenant=tenant, user_id=user_id).values_list(
+            "alert__conversation_id", flat=True
+        )
+        return ReaderWall(closed=True, open_conversations=frozenset(opened))
 
 
 def unmask_alert(*, alert: Alert, actor: Actor, reason: str) -> Unmasking:
