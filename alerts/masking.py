@@ -8,11 +8,9 @@ review masks people, not what they wrote); phone numbers and names are never sho
 Auditors are not masked: they examine the review, and their archive search and exports are not
 pseudonymised either.
 
-A pseudonym is a keyed HMAC (Django's ``salted_hmac`` with the server's SECRET_KEY) of the firm
-and the person: stable across pages and days, the same in every alert of that person, and not
-guessable from the person's id without the key. Six hex digits keep two employees of a firm of
-a few thousand apart (four would collide in a firm of a few hundred). Rotating SECRET_KEY
-changes every pseudonym.
+The pseudonyms themselves are compliance_hub/tenancy/pseudonyms.py (a keyed HMAC of firm and
+person); outside the alert pages the wall (compliance_hub/tenancy/walls.py) decides what a
+masked officer may read, from the source this module registers (:func:`reader_wall_of`).
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils.crypto import salted_hmac
 
 from compliance_hub.accounts.models import User
 from compliance_hub.audit.actors import Actor
@@ -33,6 +30,9 @@ from compliance_hub.audit.services import record_event
 from compliance_hub.phones import phone_for_display
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Membership, Tenant
+
+# The pure rule lives below the apps (the archive and policies draw the same pseudonyms).
+from compliance_hub.tenancy.pseudonyms import client_pseudonym, employee_pseudonym
 from compliance_hub.tenancy.roles import REVIEWER_ROLES
 from compliance_hub.tenancy.walls import OPEN, ReaderWall
 from consent.models import Team
@@ -41,9 +41,7 @@ from consent.selectors import team_list
 from .models import Alert, Unmasking
 from .review_settings import review_choices
 
-PSEUDONYM_DIGITS = 6
 REASON_MAX_LENGTH = 1000
-_SALT = "compliance_hub.alerts.masking"
 # Keys of AlertEvent.details that name the employee (alerts.notify.services.send_employee_notice).
 NAMING_DETAILS = frozenset({"to", "subject", "body"})
 # A team smaller than this is named to a masked reviewer as "a small team": a team of one names
@@ -54,20 +52,6 @@ SMALL_TEAM_WORDS = "a small team"
 
 class UnmaskRefused(ValueError):
     """``str(error)`` is the sentence the page shows."""
-
-
-def pseudonym(kind: str, tenant_id: int, key: object) -> str:
-    """``kind`` ("Employee", "Client") and the first hex digits of HMAC(tenant, key)."""
-    digest = salted_hmac(f"{_SALT}.{kind}", f"{tenant_id}:{key}", algorithm="sha256")
-    return f"{kind} {digest.hexdigest()[:PSEUDONYM_DIGITS].upper()}"
-
-
-def employee_pseudonym(tenant_id: int, employee_id: int) -> str:
-    return pseudonym("Employee", tenant_id, employee_id)
-
-
-def client_pseudonym(tenant_id: int, counterparty_key: str) -> str:
-    return pseudonym("Client", tenant_id, counterparty_key)
 
 
 class People(TypedDict):

@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from django.urls import reverse
 
-from alerts.masking import SMALL_TEAM, SMALL_TEAM_WORDS, unmask_alert
+from alerts.masking import SMALL_TEAM, SMALL_TEAM_WORDS, employee_pseudonym, unmask_alert
 from alerts.models import Alert
 from alerts.review_settings import update_review_settings
 from archive.models import Attachment, Conversation, Message
@@ -81,6 +81,7 @@ def _page_urls(alert: Alert, attachment: Attachment) -> dict[str, str]:
         "employee": reverse("consent:employee", args=[alert.employee_id]),
         "register": reverse("consent:register"),
         "register_csv": reverse("consent:register_csv"),
+        "coverage": reverse("ingestion:coverage"),
     }
 
 
@@ -312,3 +313,17 @@ def test_the_apis_team_filter_refuses_a_small_team_to_a_masked_reviewer(
     assert officer.get("/api/v1/alerts/", {"team": big.pk}).status_code == 200
     auditor = api_client_for(masked, Role.AUDITOR)
     assert len(auditor.get("/api/v1/alerts/", {"team": tiny.pk}).json()["results"]) == 2
+
+
+def test_a_backtests_sample_names_employees_by_pseudonym_to_a_masked_officer(alerts, masked):
+    from compliance_hub.tenancy.walls import OPEN, reader_wall
+    from policies.backtests import sample_as_read
+
+    alert = alerts[0]
+    sample = [{"message_id": alert.message_id, "employee": "Employee of firm-a", "snippet": "x"}]
+    wall = reader_wall(tenant=masked, role=Role.OFFICER, user_id=None)
+    shown = sample_as_read(tenant=masked, sample=sample, wall=wall)
+    assert shown == [{**sample[0], "employee": employee_pseudonym(masked.pk, alert.employee_id)}]
+    assert sample_as_read(tenant=masked, sample=sample, wall=OPEN) == sample
+    auditor = reader_wall(tenant=masked, role=Role.AUDITOR, user_id=None)
+    assert sample_as_read(tenant=masked, sample=sample, wall=auditor) == sample
