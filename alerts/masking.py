@@ -28,7 +28,7 @@ from compliance_hub.accounts.models import User
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.phones import phone_for_display
-from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.context import read_scope, tenant_scope
 from compliance_hub.tenancy.models import Membership, Tenant
 
 # The pure rule lives below the apps (the archive and policies draw the same pseudonyms).
@@ -122,11 +122,18 @@ def _role(tenant_id: int, user: User) -> str | None:
 
 
 def masking_for(
-    *, tenant: Tenant, viewer: User | AnonymousUser, role: str | None, alerts: Iterable[Alert] = ()
+    *,
+    tenant: Tenant,
+    viewer: User | AnonymousUser,
+    role: str | None,
+    alerts: Iterable[Alert] = (),
+    on: bool | None = None,
 ) -> Masking:
     """The masking of a page that shows ``alerts`` to ``viewer`` (whose role in the firm is
-    ``role``). One query for the setting, one for the viewer's unmaskings among ``alerts``."""
-    on = role in REVIEWER_ROLES and review_choices(tenant).pseudonymise
+    ``role``). One query for the setting (none when ``on`` is what an earlier call of the same
+    request answered), one for the viewer's unmaskings among ``alerts``."""
+    if on is None:
+        on = role in REVIEWER_ROLES and review_choices(tenant).pseudonymise
     ids = [a.pk for a in alerts]
     if not on or not ids or viewer.pk is None:
         return Masking(tenant_id=tenant.pk, on=on)
@@ -187,7 +194,7 @@ def reader_wall_of(tenant: Tenant, user_id: int | None) -> ReaderWall:
         return OPEN
     if user_id is None:  # a key acting for nobody unmasks nothing
         return ReaderWall(closed=True)
-    with tenant_scope(tenant):
+    with read_scope(tenant):
         opened = Unmasking.objects.filter(tenant=tenant, user_id=user_id).values_list(
             "alert__conversation_id", flat=True
         )

@@ -43,7 +43,8 @@ PAGE_SIZE = 50
 def queue_page(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     form = QueueFilterForm(request.GET or None, tenant=tenant)
-    if masking_for(tenant=tenant, viewer=request.user, role=request.membership.role).on:
+    masked = masking_for(tenant=tenant, viewer=request.user, role=request.membership.role).on
+    if masked:
         # Before validation: a small team's id is refused, not only left out of the list.
         mask_employee_choices(form, tenant_id=tenant.pk)
         mask_team_choices(form, tenant=tenant)
@@ -60,7 +61,7 @@ def queue_page(request: TenantRequest) -> HttpResponse:
     has_next = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     masking = masking_for(
-        tenant=tenant, viewer=request.user, role=request.membership.role, alerts=page
+        tenant=tenant, viewer=request.user, role=request.membership.role, alerts=page, on=masked
     )
     query = request.GET.copy()
     query.pop("after", None)
