@@ -83,6 +83,7 @@ def render_alert(
             + f"#m-{alert.message_id}",
             "masking": masking,
             "masked": masking.masks(alert),
+            "team": masking.team(alert),
             "consent_state": consent_state_of(employee=alert.employee),
             "earlier": earlier_alerts(tenant=tenant, alert=alert, role=role),
             "client_earlier": counterparty_alerts(tenant=tenant, alert=alert, role=role),

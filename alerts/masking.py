@@ -8,11 +8,9 @@ review masks people, not what they wrote); phone numbers and names are never sho
 Auditors are not masked: they examine the review, and their archive search and exports are not
 pseudonymised either.
 
-A pseudonym is a keyed HMAC (Django's ``salted_hmac`` with the server's SECRET_KEY) of the firm
-and the person: stable across pages and days, the same in every alert of that person, and not
-guessable from the person's id without the key. Six hex digits keep two employees of a firm of
-a few thousand apart (four would collide in a firm of a few hundred). Rotating SECRET_KEY
-changes every pseudonym.
+The pseudonyms themselves are compliance_hub/tenancy/pseudonyms.py (a keyed HMAC of firm and
+person); outside the alert pages the wall (compliance_hub/tenancy/walls.py) decides what a
+masked officer may read, from the source this module registers (:func:`reader_wall_of`).
 """
 
 from __future__ import annotations
@@ -24,42 +22,36 @@ from typing import TypedDict
 from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
-from django.utils.crypto import salted_hmac
+from django.db.models import QuerySet
 
 from compliance_hub.accounts.models import User
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
 from compliance_hub.phones import phone_for_display
-from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.context import read_scope, tenant_scope
 from compliance_hub.tenancy.models import Membership, Tenant
+
+# The pure rule lives below the apps (the archive and policies draw the same pseudonyms).
+from compliance_hub.tenancy.pseudonyms import client_pseudonym, employee_pseudonym
 from compliance_hub.tenancy.roles import REVIEWER_ROLES
+from compliance_hub.tenancy.walls import OPEN, ReaderWall
+from consent.models import Team
+from consent.selectors import team_list
 
 from .models import Alert, Unmasking
 from .review_settings import review_choices
 
-PSEUDONYM_DIGITS = 6
 REASON_MAX_LENGTH = 1000
-_SALT = "compliance_hub.alerts.masking"
 # Keys of AlertEvent.details that name the employee (alerts.notify.services.send_employee_notice).
 NAMING_DETAILS = frozenset({"to", "subject", "body"})
+# A team smaller than this is named to a masked reviewer as "a small team": a team of one names
+# its member, and of a handful narrows them down to a guess.
+SMALL_TEAM = 5
+SMALL_TEAM_WORDS = "a small team"
 
 
 class UnmaskRefused(ValueError):
     """``str(error)`` is the sentence the page shows."""
-
-
-def pseudonym(kind: str, tenant_id: int, key: object) -> str:
-    """``kind`` ("Employee", "Client") and the first hex digits of HMAC(tenant, key)."""
-    digest = salted_hmac(f"{_SALT}.{kind}", f"{tenant_id}:{key}", algorithm="sha256")
-    return f"{kind} {digest.hexdigest()[:PSEUDONYM_DIGITS].upper()}"
-
-
-def employee_pseudonym(tenant_id: int, employee_id: int) -> str:
-    return pseudonym("Employee", tenant_id, employee_id)
-
-
-def client_pseudonym(tenant_id: int, counterparty_key: str) -> str:
-    return pseudonym("Client", tenant_id, counterparty_key)
 
 
 class People(TypedDict):
@@ -107,6 +99,15 @@ class Masking:
             return details
         return {key: value for key, value in details.items() if key not in NAMING_DETAILS}
 
+    def team(self, alert: Alert) -> str:
+        """The employee's team as this viewer reads it ("" when they have none)."""
+        team = alert.employee.team
+        if team is None:
+            return ""
+        if self.masks(alert) and not team_is_named(team):
+            return SMALL_TEAM_WORDS
+        return team.name
+
     def people(self, alert: Alert) -> People:
         return {
             "employee": self.employee(alert),
@@ -121,11 +122,18 @@ def _role(tenant_id: int, user: User) -> str | None:
 
 
 def masking_for(
-    *, tenant: Tenant, viewer: User | AnonymousUser, role: str | None, alerts: Iterable[Alert] = ()
+    *,
+    tenant: Tenant,
+    viewer: User | AnonymousUser,
+    role: str | None,
+    alerts: Iterable[Alert] = (),
+    on: bool | None = None,
 ) -> Masking:
     """The masking of a page that shows ``alerts`` to ``viewer`` (whose role in the firm is
-    ``role``). One query for the setting, one for the viewer's unmaskings among ``alerts``."""
-    on = role in REVIEWER_ROLES and review_choices(tenant).pseudonymise
+    ``role``). One query for the setting (none when ``on`` is what an earlier call of the same
+    request answered), one for the viewer's unmaskings among ``alerts``."""
+    if on is None:
+        on = role in REVIEWER_ROLES and review_choices(tenant).pseudonymise
     ids = [a.pk for a in alerts]
     if not on or not ids or viewer.pk is None:
         return Masking(tenant_id=tenant.pk, on=on)
@@ -156,6 +164,41 @@ def mask_employee_choices(form: forms.Form, *, tenant_id: int) -> None:
     field.label_from_instance = lambda employee: employee_pseudonym(tenant_id, employee.pk)  # type: ignore[method-assign,assignment]
     if field.queryset is not None:
         field.queryset = field.queryset.order_by("pk")
+
+
+def named_teams(tenant: Tenant) -> QuerySet[Team]:
+    """The teams a masked reviewer may see by name (and filter the queue by): at least
+    SMALL_TEAM active employees."""
+    # team_list's annotation (the count the teams page shows), which its return type hides.
+    return team_list(tenant=tenant).filter(**{"active_employee_count__gte": SMALL_TEAM})
+
+
+def team_is_named(team: Team) -> bool:
+    """Whether a masked reviewer sees ``team``'s name (one count of its active employees)."""
+    return team.employees.filter(active=True).count() >= SMALL_TEAM
+
+
+def mask_team_choices(form: forms.Form, *, tenant: Tenant) -> None:
+    """The queue's team filter, for a masked reviewer: only the teams named to them, so a small
+    team is neither offered nor accepted."""
+    field = form.fields["team"]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = named_teams(tenant)
+
+
+def reader_wall_of(tenant: Tenant, user_id: int | None) -> ReaderWall:
+    """The wall source registered with compliance_hub.tenancy.walls: closed when the firm
+    pseudonymises; the conversations of the alerts this person unmasked stay open to them.
+    Called only for the walled roles (officers, senior officers)."""
+    if not review_choices(tenant).pseudonymise:
+        return OPEN
+    if user_id is None:  # a key acting for nobody unmasks nothing
+        return ReaderWall(closed=True)
+    with read_scope(tenant):
+        opened = Unmasking.objects.filter(tenant=tenant, user_id=user_id).values_list(
+            "alert__conversation_id", flat=True
+        )
+        return ReaderWall(closed=True, open_conversations=frozenset(opened))
 
 
 def unmask_alert(*, alert: Alert, actor: Actor, reason: str) -> Unmasking:

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from compliance_hub.audit.actors import Actor
 from compliance_hub.audit.services import record_event
-from compliance_hub.tenancy.context import tenant_scope
+from compliance_hub.tenancy.context import read_scope, tenant_scope
 from compliance_hub.tenancy.models import Tenant
 
 from .models import ReviewSettings
@@ -66,7 +66,7 @@ def pseudonymised_by_default(tenant: Tenant) -> bool:
 
 
 def review_choices(tenant: Tenant) -> ReviewChoices:
-    with tenant_scope(tenant):
+    with read_scope(tenant):
         stored = ReviewSettings.objects.filter(tenant=tenant).first()
     hours = default_sla_hours()
     if stored is None:

@@ -21,7 +21,7 @@ from compliance_hub.tenancy.roles import REVIEWER_ROLES, role_required
 from .alert_page import alert_or_404, refused, render_alert
 from .bulk_forms import BulkForm
 from .forms import AssignForm, CommentForm, QueueFilterForm, TransitionForm
-from .masking import mask_employee_choices, masking_for
+from .masking import mask_employee_choices, mask_team_choices, masking_for
 from .models import Alert, Status
 from .selectors import QueueFilters, after_cursor, alert_queue
 from .services import (
@@ -43,6 +43,11 @@ PAGE_SIZE = 50
 def queue_page(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     form = QueueFilterForm(request.GET or None, tenant=tenant)
+    masked = masking_for(tenant=tenant, viewer=request.user, role=request.membership.role).on
+    if masked:
+        # Before validation: a small team's id is refused, not only left out of the list.
+        mask_employee_choices(form, tenant_id=tenant.pk)
+        mask_team_choices(form, tenant=tenant)
     filters = form.filters() if form.is_bound and form.is_valid() else QueueFilters()
     rows = alert_queue(tenant=tenant, filters=filters, role=request.membership.role)
     if form.errors:
@@ -56,10 +61,8 @@ def queue_page(request: TenantRequest) -> HttpResponse:
     has_next = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     masking = masking_for(
-        tenant=tenant, viewer=request.user, role=request.membership.role, alerts=page
+        tenant=tenant, viewer=request.user, role=request.membership.role, alerts=page, on=masked
     )
-    if masking.on:
-        mask_employee_choices(form, tenant_id=tenant.pk)
     query = request.GET.copy()
     query.pop("after", None)
     return render(

@@ -36,9 +36,11 @@ from compliance_hub.api.base import TenantViewSet
 from compliance_hub.api.errors import Conflict, InvalidSearch
 from compliance_hub.api.filters import BooleanFilter, IdFilter, TimeFilter
 from compliance_hub.api.pagination import StrictCursorPagination
+from compliance_hub.api.permissions import BehindTheWall, HasTenantRole, request_wall
 from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role, Tenant
+from compliance_hub.tenancy.walls import REFUSAL
 
 from . import services
 from .downloads import attachment_response
@@ -63,6 +65,7 @@ from .search.services import (
 from .selectors import (
     EVENT_NAMES,
     READ_ROLES,
+    attachment_conversation,
     conversations,
     counterparty_q,
     events_by_target,
@@ -428,6 +431,9 @@ class AuditedArchiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
     ``archive.read`` event naming ``read_endpoint`` and the ids shown."""
 
     allowed_roles = READ_ROLES
+    # Pseudonymised review: a masked officer lists nothing and reads one object only in a
+    # conversation they unmasked through an alert (compliance_hub/tenancy/walls.py).
+    permission_classes = [HasTenantRole, BehindTheWall]
     read_endpoint = ""  # "/api/v1/messages/"
     read_kind = ""  # "message": the audit event's details say "message_ids"
 
@@ -472,6 +478,9 @@ class ConversationViewSet(AuditedArchiveViewSet):
     def tenant_queryset(self):
         return conversations(tenant=self.tenant)
 
+    def wall_conversation(self, conversation: Conversation) -> int:
+        return conversation.pk
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -500,9 +509,13 @@ class MessageViewSet(AuditedArchiveViewSet):
     filterset_class = MessageFilter
     pagination_class = MessageListPagination
     read_endpoint, read_kind = "/api/v1/messages/", "message"
+    wall_actions = ("retrieve", "versions")
 
     def tenant_queryset(self):
         return messages(tenant=self.tenant)
+
+    def wall_conversation(self, message: Message) -> int:
+        return message.conversation_id
 
     def loaded(self, rows: list[Message]) -> list[Message]:
         grouped = events_by_target(tenant=self.tenant, wamids=[row.wamid for row in rows])
@@ -755,6 +768,9 @@ class SavedSearchViewSet(
     messages search that runs it. Every change is audited."""
 
     allowed_roles = READ_ROLES
+    # A search names people in its results: refused to a masked officer (no object is open).
+    permission_classes = [HasTenantRole, BehindTheWall]
+    wall_actions: tuple[str, ...] = ()
     model = SavedSearch
     serializer_class = SavedSearchSerializer
     filter_backends: list = []
@@ -871,6 +887,13 @@ class AttachmentViewSet(TenantViewSet):
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
+        wall = request_wall(request)
+        if wall.closed:
+            conversation_id = attachment_conversation(
+                tenant=self.tenant, attachment_id=int(pk or 0)
+            )
+            if conversation_id is not None and not wall.opens(conversation_id):
+                raise PermissionDenied(REFUSAL)
         try:
             download = services.download_attachment(
                 tenant=self.tenant, actor=self.actor, attachment_id=int(pk or 0),

@@ -244,3 +244,13 @@ def preview_kinds(attachments: Iterable[Attachment]) -> dict[int, Preview]:
         if (preview := sniff(head)) is not None:
             shown[attachment.pk] = preview
     return shown
+
+
+def attachment_conversation(*, tenant: Tenant, attachment_id: int) -> int | None:
+    """The conversation an attachment belongs to (None: no such attachment of this firm); what
+    the pseudonymised-review wall asks before a download."""
+    return (
+        Attachment.objects.filter(tenant=tenant, pk=attachment_id)
+        .values_list("message__conversation_id", flat=True)
+        .first()
+    )

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
+from compliance_hub.tenancy.walls import request_wall, walled_page
 
 from .downloads import attachment_response, preview_response
 from .exporting.selectors import EXPORT_ROLES
@@ -31,6 +32,7 @@ from .search.selectors import search_messages
 from .search.services import record_search
 from .selectors import (
     READ_ROLES,
+    attachment_conversation,
     conversation_list,
     conversation_messages,
     conversations,
@@ -55,10 +57,22 @@ def _start_of(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
+def _walled_attachment(request: TenantRequest, pk: int) -> bool:
+    """Whether a masked officer asks for media outside the conversations they unmasked (a
+    missing attachment is left to the view's 404, as for everyone)."""
+    wall = request_wall(request)
+    if not wall.closed:
+        return False
+    conversation_id = attachment_conversation(tenant=request.tenant, attachment_id=pk)
+    return conversation_id is not None and not wall.opens(conversation_id)
+
+
 @role_required(*READ_ROLES)
 @require_GET
 def conversation_list_page(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
+    if request_wall(request).closed:  # the list names employees and clients
+        return walled_page(request)
     form = ConversationFilterForm(request.GET or None, tenant=tenant)
     filters: dict = {}
     if form.is_bound and form.is_valid():
@@ -97,6 +111,9 @@ def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
     conversation = conversations(tenant=tenant).filter(pk=pk).first()
     if conversation is None:
         raise Http404("No such conversation.")
+    wall = request_wall(request)
+    if not wall.opens(conversation.pk):
+        return walled_page(request)
     rows = conversation_messages(tenant=tenant, conversation=conversation)
     holding = held_by(tenant=tenant, message_ids=[row.pk for row in rows])
     for row in rows:
@@ -111,7 +128,11 @@ def conversation_page(request: TenantRequest, pk: int) -> HttpResponse:
     thread = bubbles(rows, employee_name=conversation.employee.full_name, client_name=client)
     record_archive_read(
         tenant=tenant, actor=Actor.from_request(request), endpoint=request.path, kind="message",
-        ids=[row.pk for row in rows], filters={}, where="on a conversation page",
+        ids=[row.pk for row in rows], filters={},
+        # A masked officer is here through an alert they unmasked (its unmasking is audited).
+        where="on a conversation page, through an alert they unmasked"
+        if wall.closed
+        else "on a conversation page",
     )  # fmt: skip
     return render(
         request,
@@ -134,6 +155,8 @@ def message_proof_page(request: TenantRequest, pk: int) -> HttpResponse:
     message = Message.objects.filter(tenant=tenant, pk=pk).first()
     if message is None:
         raise Http404("No such message.")
+    if not request_wall(request).opens(message.conversation_id):
+        return walled_page(request)
     proof, problem = None, ""
     try:
         proof = inclusion_proof(
@@ -167,6 +190,8 @@ def search_page(request: TenantRequest) -> HttpResponse:
     """The archive searched with the query language and filters; every search run (each page of
     it) is one ``archive.search`` event, through the same service as the API."""
     tenant = request.tenant
+    if request_wall(request).closed:  # results name people; auditors search the archive
+        return walled_page(request)
     form = MessageSearchForm(request.GET or None, tenant=tenant)
     found, next_link = None, ""
     if form.is_bound and form.is_valid():
@@ -232,6 +257,8 @@ def message_history_page(request: TenantRequest, pk: int) -> HttpResponse:
     message = Message.objects.filter(tenant=tenant, pk=pk).select_related("conversation").first()
     if message is None:
         raise Http404("No such message.")
+    if not request_wall(request).opens(message.conversation_id):
+        return walled_page(request)
     history = message_history(tenant=tenant, message=message)
     record_archive_read(
         tenant=tenant, actor=Actor.from_request(request), endpoint=request.path, kind="message",
@@ -253,6 +280,8 @@ def message_history_page(request: TenantRequest, pk: int) -> HttpResponse:
 @require_GET
 def attachment_download(request: TenantRequest, pk: int) -> HttpResponse | FileResponse:
     tenant = request.tenant
+    if _walled_attachment(request, pk):
+        return walled_page(request)
     try:
         download = download_attachment(
             tenant=tenant, actor=Actor.from_request(request), attachment_id=pk,
@@ -271,6 +300,8 @@ def attachment_download(request: TenantRequest, pk: int) -> HttpResponse | FileR
 def attachment_preview(request: TenantRequest, pk: int) -> HttpResponse | FileResponse:
     """The attachment shown in the conversation page, when its bytes are an image, a sound or a
     video; anything else (whatever the sender declared) gets the download page's answer."""
+    if _walled_attachment(request, pk):
+        return walled_page(request)
     try:
         preview = preview_attachment(
             tenant=request.tenant, actor=Actor.from_request(request), attachment_id=pk,

@@ -27,9 +27,13 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "tenant", "role", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name", "tenant", "role", "user", "prefix", "created_at", "last_used_at", "revoked_at"
+    ]  # fmt: skip
     list_filter = ["role", "tenant"]
-    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+    # The member a key acts for is chosen when it is issued (compliance_hub/api/keys.py checks
+    # the role ceiling there), never changed afterwards.
+    readonly_fields = ["prefix", "key_hash", "user", "created_at", "last_used_at"]
 
 
 @admin.register(User)

@@ -61,6 +61,26 @@ class MembershipForm(forms.Form):
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. 'HR sync'.")
     role = forms.ChoiceField(choices=CHOOSE_ROLE)
+    # A member's id the browser sends back (compliance_hub/digits.py); "" is a machine's key.
+    member = forms.ChoiceField(
+        required=False,
+        label="Acts for",
+        help_text="A key acting for a member claims and moves alerts as them, with no more than "
+        "their role, and stops working when they leave or their role drops.",
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        field = self.fields["member"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
+            ("", "Nobody (a system's key)"),
+            *[(str(pk), label) for pk, label in members],
+        ]
+
+    def member_id(self) -> int | None:
+        """The chosen member's user id (call after is_valid())."""
+        return parse_id(self.cleaned_data.get("member") or "")
 
 
 class AuditFilterForm(forms.Form):

@@ -242,20 +242,38 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 def api_keys(request: TenantRequest) -> HttpResponse:
-    form = ApiKeyForm(request.POST or None)
+    members = {
+        m.user_id: m.user
+        for m in Membership.objects.active()
+        .filter(tenant=request.tenant)
+        .select_related("user")
+        .order_by("user__email")
+    }
+    choices = [(pk, f"{user} ({user.email})") for pk, user in members.items()]
+    form = ApiKeyForm(request.POST or None, members=choices)
     issued = None
     if request.method == "POST" and form.is_valid():
-        issued = keys.issue_api_key(
-            tenant=request.tenant,
-            role=form.cleaned_data["role"],
-            name=form.cleaned_data["name"],
-            actor=Actor.from_request(request),
-        )
-        form = ApiKeyForm()
+        try:
+            issued = keys.issue_api_key(
+                tenant=request.tenant,
+                role=form.cleaned_data["role"],
+                name=form.cleaned_data["name"],
+                actor=Actor.from_request(request),
+                for_user=members.get(form.member_id() or 0),
+            )
+        except keys.KeyRefused as error:
+            form.add_error("role", str(error))
+        else:
+            form = ApiKeyForm(members=choices)
     return render(
         request,
         "api_keys/list.html",
-        {"api_keys": ApiKey.objects.filter(tenant=request.tenant), "form": form, "issued": issued},
+        {
+            "api_keys": ApiKey.objects.filter(tenant=request.tenant).select_related("user"),
+            "form": form,
+            "issued": issued,
+        },
+        status=400 if form.errors else 200,
     )
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from archive.selectors import unseen_originals
 from compliance_hub.dashboard import Activity, Panel, register_activity, register_panel
 from compliance_hub.tenancy.roles import REVIEWER_ROLES
+from compliance_hub.tenancy.walls import request_wall
 from consent.timeline import REASON_TEXT
 
 from .column_fit import OVERSIZED, OVERSIZED_TEXT
@@ -29,7 +30,10 @@ def capture_health(request: HttpRequest) -> Panel | None:
     if tenant is None or membership is None or membership.role not in REVIEWER_ROLES:
         return None
     context = pipeline_health(tenant=tenant)
+    walled = request_wall(request).closed
     for row in context["refused_numbers"]:
+        if walled:  # pseudonymised review: the number's id, not the employee's name and phone
+            row["employee"] = None
         row["reason_text"] = REASON_TEXT.get(row["reason"], "") or (
             OVERSIZED_TEXT if row["reason"] == OVERSIZED else ""
         )

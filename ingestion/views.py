@@ -17,6 +17,7 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import READER_ROLES, role_required
+from compliance_hub.tenancy.walls import request_wall, walled_page
 
 from .connection_check import check_connection
 from .coverage import REFUSAL_WINDOW, capture_coverage
@@ -122,6 +123,8 @@ def connection_check(request: TenantRequest) -> HttpResponse:
 @role_required(*READER_ROLES)
 def coverage_page(request: TenantRequest) -> HttpResponse:
     """Capture coverage per connected employee, with the limits of coexistence spelt out."""
+    if request_wall(request).closed:  # a list of employees by name: the wall
+        return walled_page(request)
     rows = capture_coverage(tenant=request.tenant)
     context = {"rows": rows, "refusal_days": REFUSAL_WINDOW.days}
     return render(request, "ingestion/coverage.html", context)

@@ -20,9 +20,10 @@ from archive.services import record_archive_read
 from compliance_hub.accounts.time_zones import DEFAULT_TIME_ZONE
 from compliance_hub.api.base import TenantViewSet
 from compliance_hub.api.errors import Conflict
+from compliance_hub.api.permissions import request_wall
 from compliance_hub.api.responses import NOT_FOUND, error_response
 
-from .backtests import request_backtest
+from .backtests import request_backtest, sample_as_read
 from .lookback import request_lookback
 from .models import Policy, ScanJob
 from .run_selectors import READ_ROLES, RUN_ROLES, scan_jobs, status_text, tenant_policy
@@ -224,6 +225,9 @@ class _RunViewSet(mixins.RetrieveModelMixin, TenantViewSet):
         job = self.get_object()
         data = ScanJobSerializer(job, context={"with_sample": True}).data
         sample = data["results"].get("sample") or []
+        if sample:
+            sample = sample_as_read(tenant=self.tenant, sample=sample, wall=request_wall(request))
+            data["results"]["sample"] = sample
         if sample:
             # The sample shows what employees wrote: a read of the archive like any other.
             record_archive_read(

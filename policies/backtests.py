@@ -21,6 +21,8 @@ from archive.models import Message
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.context import tenant_scope
 from compliance_hub.tenancy.models import Tenant
+from compliance_hub.tenancy.pseudonyms import employee_pseudonym
+from compliance_hub.tenancy.walls import ReaderWall
 from consent.models import Employee
 
 from .decisions import decided
@@ -234,3 +236,27 @@ def snippet_pieces(entry: Mapping[str, object]) -> list[tuple[str, bool]]:
     if at < len(text):
         pieces.append((text[at:], False))
     return pieces
+
+
+def sample_as_read(
+    *, tenant: Tenant, sample: list[dict[str, Any]], wall: ReaderWall
+) -> list[dict[str, Any]]:
+    """A run's sample as this reader may see it: a masked officer (pseudonymised review,
+    compliance_hub/tenancy/walls.py) gets each employee as the pseudonym the alert pages use
+    (the words stay, as on an alert); everyone else the stored names. One query when masked."""
+    if not wall.closed or not sample:
+        return sample
+    ids = [entry["message_id"] for entry in sample]
+    with tenant_scope(tenant):
+        employees = dict(
+            Message.objects.filter(tenant=tenant, pk__in=ids).values_list("pk", "employee_id")
+        )
+    return [
+        {
+            **entry,
+            "employee": employee_pseudonym(tenant.pk, employees[entry["message_id"]])
+            if entry["message_id"] in employees
+            else "",
+        }
+        for entry in sample
+    ]

@@ -19,8 +19,9 @@ from archive.services import record_archive_read
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
+from compliance_hub.tenancy.walls import request_wall
 
-from .backtests import request_backtest, snippet_pieces
+from .backtests import request_backtest, sample_as_read, snippet_pieces
 from .lookback import request_lookback
 from .models import Policy, ScanJob
 from .run_forms import BacktestForm, LookbackForm, RunRangeForm
@@ -135,9 +136,12 @@ def lookback_new_page(request: TenantRequest, pk: int) -> HttpResponse:
 def run_page(request: TenantRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     results = job.results or {}
+    shown = sample_as_read(
+        tenant=request.tenant, sample=results.get("sample", []), wall=request_wall(request)
+    )
     sample = [
         {**entry, "pieces": snippet_pieces(entry), "sent_at": datetime.fromisoformat(entry["at"])}
-        for entry in results.get("sample", [])
+        for entry in shown
     ]
     if sample:
         # The sample shows what employees wrote: a read of the archive like any other.

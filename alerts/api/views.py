@@ -7,7 +7,9 @@ findings, the policy version that fired and the conversation around it, and is a
 alerts.services (or alerts.bulk): conflicts (someone else holds it, it changed since you read it)
 are 409 with the service's sentence, bad input 400, another firm's alert 404. Auditors read;
 officers and admins act. Claiming, releasing and moving an alert is a person's work (the
-services refuse anyone else), so an API key gets a 403 there; keys may assign and comment.
+services refuse anyone else): a key issued for a member (``create_api_key --for``) acts as that
+member, with their masking; a key acting for nobody gets a 403 there, and may read, assign and
+comment.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -29,13 +32,13 @@ from archive.services import record_archive_read
 from compliance_hub.accounts.models import User
 from compliance_hub.api.base import TenantViewSet
 from compliance_hub.api.errors import Conflict
-from compliance_hub.api.permissions import request_role
+from compliance_hub.api.permissions import request_person, request_role
 from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
 from compliance_hub.digits import parse_id
 from compliance_hub.tenancy.models import Tenant
 
 from ..bulk import Chosen, bulk_transition
-from ..masking import masking_for
+from ..masking import SMALL_TEAM, masking_for, named_teams
 from ..models import Alert, AlertComment, AlertEvent, Status
 from ..selectors import (
     QueueFilters,
@@ -76,7 +79,7 @@ from .serializers import (
 PAGE_SIZE = 50
 FORBIDDEN = error_response(
     "Auditors read alerts; officers and admins act on them. Claiming, releasing and moving an "
-    "alert is a signed-in person's work (not an API key's)"
+    "alert is a person's work: signed in, or through a key an admin issued for them"
 )
 ACTED = {
     200: AlertSerializer,
@@ -149,9 +152,22 @@ def refused(error: AlertError) -> APIException:
     return RefusedChange(str(error))
 
 
+def _viewer(request: Request) -> User | AnonymousUser:
+    """Whose unmaskings count: the signed-in person, or the member a key acts for; a key acting
+    for nobody unmasked nothing."""
+    return request_person(request) or AnonymousUser()
+
+
+def _team_filter_allowed(request: Request, *, tenant: Tenant, team_id: int) -> bool:
+    """The queue page's rule (alerts.masking.mask_team_choices): a masked reviewer filters by
+    the teams named to them only."""
+    masking = masking_for(tenant=tenant, viewer=_viewer(request), role=request_role(request))
+    return not masking.on or named_teams(tenant).filter(pk=team_id).exists()
+
+
 def with_people(alerts: list[Alert], *, tenant: Tenant, request: Request) -> list[Alert]:
     masking = masking_for(
-        tenant=tenant, viewer=request.user, role=request_role(request), alerts=alerts
+        tenant=tenant, viewer=_viewer(request), role=request_role(request), alerts=alerts
     )
     for alert in alerts:
         # Read by the serializers only (source="people..."): how people are shown.
@@ -216,8 +232,9 @@ class AlertViewSet(TenantViewSet):
     def _person_only(self) -> None:
         if self.actor.user is None:
             raise PermissionDenied(
-                "Only a signed-in person can claim, release or move an alert; API keys may "
-                "read, assign and comment."
+                "Claiming, releasing and moving an alert is a person's decision, and this key "
+                "acts for nobody. Ask an admin for a key issued for you (the API keys page, or "
+                "create_api_key SLUG --role ROLE --for EMAIL): it acts as you."
             )
 
     def _answer(self, alert: Alert) -> Response:
@@ -237,6 +254,15 @@ class AlertViewSet(TenantViewSet):
         assignee_id = parse_id(assignee)
         if assignee and assignee != "none" and assignee_id is None:
             raise ValidationError({"assignee": "A user id, or none."})
+        if data.get("team") is not None and not _team_filter_allowed(
+            request, tenant=self.tenant, team_id=data["team"]
+        ):
+            raise ValidationError(
+                {
+                    "team": "In this firm reviews are pseudonymised: a team of fewer than "
+                    f"{SMALL_TEAM} active employees is not a filter (it would name its members)."
+                }
+            )
         filters = QueueFilters(
             status=data.get("status") or "",
             severity=data.get("severity") or "",
@@ -266,7 +292,9 @@ class AlertViewSet(TenantViewSet):
         the message and its history. Recorded in the audit trail as a read of the archive."""
         alert = self._alert()
         role = request_role(request)
-        masking = masking_for(tenant=self.tenant, viewer=request.user, role=role, alerts=[alert])
+        masking = masking_for(
+            tenant=self.tenant, viewer=_viewer(request), role=role, alerts=[alert]
+        )
         people = people_of(alert, masking)
         # The page's rule for the conversation (edits, deletions, media in words).
         context = alert_context(tenant=self.tenant, alert=alert)

@@ -20,6 +20,16 @@ class ApiKey(models.Model):
     created_by = models.ForeignKey(
         "compliance_hub.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A key that acts for a person (issued for a member): it carries at most their role and
+    # their masking, works only while they are an active member whose role allows it, and may
+    # claim and move alerts as them. Empty: a machine's key, acting for nobody.
+    user = models.ForeignKey(
+        "compliance_hub.User",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="personal_api_keys",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -15,7 +15,10 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Api-Key <key>`; keys are issued per tenant and role by its admins.",
+            "description": "`Api-Key <key>`; keys are issued per tenant and role by its admins. "
+            "A key issued for a member acts as that person (claims and moves alerts as them, "
+            "with their masking and at most their role); a key for nobody reads, assigns and "
+            "comments.",
         }
 
 
@@ -49,8 +52,10 @@ ERROR_SCHEMA = {
 }
 # What any operation can answer besides its own documented outcomes.
 EVERY_OPERATION = {
-    "401": "No API key, or one that is unknown, revoked or of a suspended tenant",
-    "403": "Your role may not do this",
+    "401": "No API key, or one that is unknown, revoked or of a suspended tenant, or a key "
+    "issued for a member who is no longer active or whose role no longer allows the key's",
+    "403": "Your role may not do this; or, in a firm with pseudonymised review, an officer's "
+    "read of the archive or the employees outside the conversations of alerts they unmasked",
     "404": "No such object in your tenant, no such page of results, or no such address",
     "429": "Too many requests from this key; retry after the seconds in Retry-After",
 }

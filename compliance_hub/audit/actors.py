@@ -102,9 +102,14 @@ class Actor:
             )
         api_key: ApiKey | None = getattr(request, "api_key", None)
         if api_key is not None:
+            person = person_or_none(api_key.user) if api_key.user_id is not None else None
             return cls(
                 kind=ActorKind.API_KEY,
-                label=f"{API_KEY_PREFIX}{api_key.prefix}",
+                # A key issued for a member acts as them: the trail names both.
+                label=f"{person}, through API key '{api_key.name}'"
+                if person is not None
+                else f"{API_KEY_PREFIX}{api_key.prefix}",
+                user=person,
                 api_key=api_key,
                 ip_address=address,
                 user_agent=agent,

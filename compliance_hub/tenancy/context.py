@@ -70,6 +70,19 @@ def tenant_scope(tenant: Tenant | int) -> Iterator[None]:
 
 
 @contextmanager
+def read_scope(tenant: Tenant | int) -> Iterator[None]:
+    """:func:`tenant_scope` for a read: when the transaction already runs as ``tenant`` (a
+    request's), no savepoint is opened (a read has nothing to undo), so a question asked on
+    every request (compliance_hub/tenancy/walls.py) costs its one query."""
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    if _current_tenant_id.get() == tenant_id and connection.in_atomic_block:
+        yield
+        return
+    with tenant_scope(tenant):
+        yield
+
+
+@contextmanager
 def unscoped() -> Iterator[None]:
     """DANGER: see every tenant's rows. Only for platform code (operator CLIs, sweepers) that
     must span tenants and says so at the call site. Never reachable from a tenant user's request.

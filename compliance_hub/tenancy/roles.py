@@ -22,6 +22,23 @@ REVIEWER_ROLES: tuple[str, ...] = (Role.OFFICER, Role.SENIOR_OFFICER, Role.ADMIN
 READER_ROLES: tuple[str, ...] = (*REVIEWER_ROLES, Role.AUDITOR)
 # The second level of review: escalated (level-2) alerts are seen and worked only by these.
 SENIOR_ROLES: tuple[str, ...] = (Role.SENIOR_OFFICER, Role.ADMIN)
+# Pseudonymised review is a wall for these (compliance_hub/tenancy/walls.py): in a firm that
+# pseudonymises, they read names only through an alert they unmasked. Auditors are never masked;
+# admins onboard employees and so know their names (alert pages still mask them).
+WALLED_ROLES: tuple[str, ...] = (Role.OFFICER, Role.SENIOR_OFFICER)
+# The roles a member may hand to a key acting for them (compliance_hub/api/keys.py): never more
+# than their own. An auditor's key reads unmasked, so an officer may not give one to a script.
+_ROLES_WITHIN: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(Role.values),
+    Role.SENIOR_OFFICER: frozenset({Role.SENIOR_OFFICER, Role.OFFICER}),
+    Role.OFFICER: frozenset({Role.OFFICER}),
+    Role.AUDITOR: frozenset({Role.AUDITOR}),
+}
+
+
+def role_within(role: str, member_role: str | None) -> bool:
+    """Whether ``role`` gives no more than ``member_role`` does (None: not a member)."""
+    return member_role is not None and role in _ROLES_WITHIN.get(member_role, frozenset())
 
 
 def role_denial(request: HttpRequest, roles: Iterable[str]) -> HttpResponse | None:

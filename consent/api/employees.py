@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from compliance_hub.api.base import TenantViewSet
 from compliance_hub.api.errors import conflict, error_body
-from compliance_hub.api.permissions import ALL_ROLES
+from compliance_hub.api.permissions import ALL_ROLES, BehindTheWall, HasTenantRole
 from compliance_hub.api.responses import CONFLICT, INVALID, NOT_FOUND, error_response
 from compliance_hub.tenancy.models import Role
 
@@ -86,6 +86,9 @@ class EmployeeViewSet(TenantViewSet):
 
     allowed_roles = ALL_ROLES
     write_roles = (Role.ADMIN,)
+    # Names and numbers: refused to a masked officer (pseudonymised review's wall); one
+    # employee is looked up first (another firm's is a 404), then refused (no wall_conversation).
+    permission_classes = [HasTenantRole, BehindTheWall]
     model = Employee
     serializer_class = EmployeeSerializer
     filterset_class = EmployeeFilter

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from compliance_hub.api.base import TenantViewSet
 from compliance_hub.api.errors import conflict
-from compliance_hub.api.permissions import ALL_ROLES
+from compliance_hub.api.permissions import ALL_ROLES, BehindTheWall, HasTenantRole
 from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
 from compliance_hub.tenancy.models import Role
 
@@ -59,6 +59,10 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
     rename (PATCH) and delete them. Employees name their team in /api/v1/employees/."""
 
     allowed_roles = ALL_ROLES
+    # A small team's name and size name its members: refused to a masked officer (the queue
+    # offers them the teams of at least alerts.masking.SMALL_TEAM active employees).
+    permission_classes = [HasTenantRole, BehindTheWall]
+    wall_actions: tuple[str, ...] = ()
     write_roles = (Role.ADMIN,)
     model = Team
     serializer_class = TeamSerializer

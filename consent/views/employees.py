@@ -18,6 +18,7 @@ from compliance_hub.emailed_links import emailed_links_shown_on_page
 from compliance_hub.tenancy.models import Role
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_denial, role_required
+from compliance_hub.tenancy.walls import request_wall, walled_page
 
 from .. import selectors, services
 from ..forms import (
@@ -48,6 +49,8 @@ def _employee_or_404(request: TenantRequest, pk: int) -> Employee:
 @role_required(*TENANT_ROLES)
 def employees(request: TenantRequest) -> HttpResponse:
     """The list with filters; admins also add employees and teams here."""
+    if request_wall(request).closed:  # names and numbers: pseudonymised review's wall
+        return walled_page(request)
     tenant = request.tenant
     is_admin = request.membership.role == Role.ADMIN
     form = EmployeeForm(tenant=tenant) if is_admin else None
@@ -146,7 +149,9 @@ def employee_detail(request: TenantRequest, pk: int) -> HttpResponse:
     """Details, the whole consent history, number assignments, open invitations; admins edit
     and act here (each action posts to its own URL)."""
     tenant = request.tenant
-    employee = _employee_or_404(request, pk)
+    employee = _employee_or_404(request, pk)  # another firm's employee: 404, as for everyone
+    if request_wall(request).closed:  # names and numbers: pseudonymised review's wall
+        return walled_page(request)
     role = request.membership.role
     is_admin = role == Role.ADMIN
     edit_form = None

@@ -16,6 +16,7 @@ from compliance_hub.audit.services import record_event
 from compliance_hub.csv_cells import spreadsheet_safe
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import role_required
+from compliance_hub.tenancy.walls import request_wall, walled_page
 
 from .. import selectors
 from ..capture import capture_states
@@ -26,6 +27,8 @@ from ._common import TENANT_ROLES, query_without_page
 
 @role_required(*TENANT_ROLES)
 def register(request: TenantRequest) -> HttpResponse:
+    if request_wall(request).closed:  # names and numbers: pseudonymised review's wall
+        return walled_page(request)
     tenant = request.tenant
     filters = EmployeeFilterForm(request.GET or None, tenant=tenant)
     rows = selectors.employee_list(tenant=tenant, **filters.selector_filters())
@@ -56,6 +59,8 @@ def register(request: TenantRequest) -> HttpResponse:
 @role_required(*TENANT_ROLES)
 @require_GET
 def register_csv(request: TenantRequest) -> HttpResponse:
+    if request_wall(request).closed:  # names and numbers: pseudonymised review's wall
+        return walled_page(request)
     tenant = request.tenant
     filters = EmployeeFilterForm(request.GET or None, tenant=tenant)
     rows = selectors.employee_list(tenant=tenant, **filters.selector_filters())

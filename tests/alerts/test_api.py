@@ -237,7 +237,9 @@ def test_an_alert_another_officer_holds_is_a_409(alert, login_as, oscar, alice):
 def test_an_api_key_may_assign_and_comment_but_not_claim(alert, api_client_for, tenant_a, oscar):
     client = api_client_for(tenant_a, Role.OFFICER)
     answer = client.post(f"{BASE}{alert.pk}/claim/", format="json")
-    assert answer.status_code == 403 and "signed-in person" in answer.json()["error"]["message"]
+    refusal = answer.json()["error"]["message"]
+    assert answer.status_code == 403 and "this key acts for nobody" in refusal
+    assert "create_api_key SLUG --role ROLE --for EMAIL" in refusal  # how to get a personal key
     answer = client.post(f"{BASE}{alert.pk}/assign/", {"assignee": oscar.user.pk}, format="json")
     assert answer.status_code == 200, answer.content
     assert answer.json()["assignee"] == oscar.email
