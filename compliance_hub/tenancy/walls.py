@@ -67,12 +67,18 @@ def reader_wall(*, tenant: Tenant, role: str | None, user_id: int | None) -> Rea
 
 
 def request_wall(request: HttpRequest) -> ReaderWall:
-    """The wall of a page's signed-in member (TenantMiddleware set the membership)."""
+    """The wall of a page's signed-in member (TenantMiddleware set the membership); asked once
+    per request, since the page and its menu both ask."""
+    cached = getattr(request, "_reader_wall", None)
+    if cached is not None:
+        return cached
     membership = getattr(request, "membership", None)
     tenant = getattr(request, "tenant", None)
     if membership is None or tenant is None:
         return OPEN
-    return reader_wall(tenant=tenant, role=membership.role, user_id=membership.user_id)
+    wall = reader_wall(tenant=tenant, role=membership.role, user_id=membership.user_id)
+    setattr(request, "_reader_wall", wall)  # noqa: B010  # HttpRequest declares no such slot
+    return wall
 
 
 def walled_page(request: HttpRequest) -> TemplateResponse:

@@ -327,3 +327,29 @@ def test_a_backtests_sample_names_employees_by_pseudonym_to_a_masked_officer(ale
     assert sample_as_read(tenant=masked, sample=sample, wall=OPEN) == sample
     auditor = reader_wall(tenant=masked, role=Role.AUDITOR, user_id=None)
     assert sample_as_read(tenant=masked, sample=sample, wall=auditor) == sample
+
+
+WALLED_MENU = (
+    "consent:employees",
+    "consent:register",
+    "archive:conversations",
+    "ingestion:coverage",
+)
+
+
+def _menu_links(page: str) -> set[str]:
+    menu = page.split('aria-label="Main"', 1)[1].split("</nav>", 1)[0]
+    return {name for name in WALLED_MENU if f'href="{reverse(name)}"' in menu}
+
+
+@pytest.mark.parametrize("pseudonymise", [True, False])
+def test_the_menu_offers_a_masked_officer_no_page_they_would_be_refused(
+    alerts, tenant_a, login_as, oscar, alice, pseudonymise
+):
+    update_review_settings(
+        tenant=tenant_a, actor=Actor.system(), pseudonymise=pseudonymise, sla_hours={}
+    )
+    officer_menu = _menu_links(login_as(oscar).get(reverse("alerts:queue")).content.decode())
+    admin_menu = _menu_links(login_as(alice).get(reverse("alerts:queue")).content.decode())
+    assert officer_menu == (set() if pseudonymise else set(WALLED_MENU))
+    assert admin_menu == set(WALLED_MENU)
