@@ -52,6 +52,10 @@ ALLOWED_ANY = {
     ("consent/imports.py", "error_dicts", "return"),
     # WhatsApp webhook payloads (JSON) for the demo.
     ("ingestion/demo.py", "demo_payloads", "return"),
+    # A backtest's sample as stored in the run's results (JSON entries that _sample_entry
+    # wrote): passed through, with the employee replaced for a masked reader.
+    ("policies/backtests.py", "sample_as_read", "sample"),
+    ("policies/backtests.py", "sample_as_read", "return"),
 }
 
 
