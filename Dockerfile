@@ -32,4 +32,4 @@ RUN DJANGO_SECRET_KEY=collectstatic-only \
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "compliance_hub.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "compliance_hub.wsgi", "-c", "python:compliance_hub.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,7 +1,8 @@
-"""Processes for the webhook benchmarks: a gunicorn and Celery workers of their own on free
-loopback ports, and the CPU time each group of processes used (from /proc), so a benchmark can
-say where the machine's two cores went: the web server, PostgreSQL, Redis, the load generator,
-or anything else running at the time (other people's tests on this shared machine).
+"""Processes for the webhook benchmarks: the intake's server (granian, as production runs it; or
+a gunicorn) and Celery workers of their own on free loopback ports, and the CPU time each group
+of processes used (from /proc), so a benchmark can say where the machine's two cores went: the
+web server, PostgreSQL, Redis, the load generator, or anything else running at the time (other
+people's tests on this shared machine).
 
 Everything started here is stopped by the same object (a context manager), by its own pid.
 """
@@ -17,6 +18,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ingestion.serve import intake_command
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
@@ -193,7 +196,7 @@ class CpuMeter:
         return out
 
 
-# --- gunicorn and Celery ---------------------------------------------------------------------
+# --- web servers and Celery -----------------------------------------------------------------
 
 
 class Started:
@@ -276,6 +279,23 @@ def start_gunicorn(
     env = bench_environment(broker_db=broker_db, PYTHONPATH=str(code))
     server = Started("gunicorn", argv, env, log, cwd=code)
     return wait_healthy(server, "gunicorn", port)
+
+
+def start_intake(
+    *, port: int, workers: int, threads: int, log: Path, broker_db: int, code: Path = REPO
+) -> Started:
+    """The webhook intake's server as production starts it (ingestion/serve.py: granian's WSGI
+    mode), serving checkout ``code``'s intake application."""
+    argv = intake_command(
+        port=port,
+        workers=workers,
+        threads=threads,
+        python=str(VENV_BIN / "python"),
+        application=f"{intake_application(code)}:application",
+    )
+    env = bench_environment(broker_db=broker_db, PYTHONPATH=str(code))
+    server = Started("granian", argv, env, log, cwd=code)
+    return wait_healthy(server, "granian", port)
 
 
 def wait_healthy(server: Started, name: str, port: int) -> Started:

@@ -8,11 +8,11 @@ the archive first sees the committed Message row with that wamid. The poll runs 
 that found it returned, so the figure is an upper bound by at most one interval plus one query.
 
 What runs (all on 127.0.0.1, bounded; what is started is stopped by its pid): a fresh
-``bench-e2e-<n>`` tenant with one consented employee; gunicorn of its own (gthread); a Celery
-worker of its own (``-Q ingestion,default``) on the benchmark's own Redis database; the
-open-loop generator of bench/_loadgen.py at ``--rate`` for ``--duration`` seconds, after a short
-warm-up that waits until the worker archives. Then the exactly-once check as in
-bench/webhook_acceptance.py.
+``bench-e2e-<n>`` tenant with one consented employee; the intake's granian of its own
+(ingestion/serve.py); a Celery worker of its own (``-Q ingestion,default``) on the benchmark's
+own Redis database; the open-loop generator of bench/_loadgen.py at ``--rate`` for
+``--duration`` seconds, after a short warm-up that waits until the worker archives. Then the
+exactly-once check as in bench/webhook_acceptance.py.
 
 Run: make bench   (or: .venv/bin/python bench/end_to_end.py [--rate 100 --duration 60])
 """
@@ -35,7 +35,7 @@ from bench._stack import (
     postgres_pid,
     redis_pid,
     start_celery,
-    start_gunicorn,
+    start_intake,
 )
 
 os.environ.update(bench_environment())
@@ -139,8 +139,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=100, help="deliveries/s offered")
     parser.add_argument("--duration", type=float, default=60, help="seconds")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=3, help="intake server worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="application threads per worker")
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument("--poll-interval", type=float, default=0.05)
     parser.add_argument("--settle", type=float, default=120, help="seconds to wait at the end")
@@ -154,7 +154,7 @@ def main() -> None:
     bench = fresh_tenant("e2e", "75")
     say(f"end-to-end benchmark — tenant {bench.tenant.slug}")
     say(
-        f"  offered: {args.rate:,.0f} deliveries/s for {args.duration:.0f} s; gunicorn gthread "
+        f"  offered: {args.rate:,.0f} deliveries/s for {args.duration:.0f} s; granian WSGI "
         f"{args.workers} x {args.threads}; Celery worker -c {args.celery_concurrency}; all on "
         f"{os.cpu_count()} shared cores"
     )
@@ -177,12 +177,12 @@ def main() -> None:
 
 def measure(args, bench: BenchTenant, broker_db: int, workdir: Path):
     port = free_port()
-    web = start_gunicorn(
+    web = start_intake(
         port=port,
         workers=args.workers,
         threads=args.threads,
         broker_db=broker_db,
-        log=workdir / "gunicorn.log",
+        log=workdir / "granian.log",
     )
     worker = start_celery(
         concurrency=args.celery_concurrency, log=workdir / "celery.log", broker_db=broker_db
@@ -212,7 +212,7 @@ def measure(args, bench: BenchTenant, broker_db: int, workdir: Path):
             first = warm + repeat * count
             meter = CpuMeter(
                 {
-                    "web (gunicorn)": web.pid,
+                    "web (granian)": web.pid,
                     "Celery worker": worker.pid,
                     "PostgreSQL": postgres_pid(),
                     "Redis": redis_pid(),

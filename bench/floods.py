@@ -1,4 +1,4 @@
-"""Benchmark: slow clients and floods (issue 13) against gunicorn behind nginx, both as
+"""Benchmark: slow clients and floods (issue 13) against the servers behind nginx, all as
 production runs them, while signed webhook deliveries and /healthz are watched.
 
 Three probes, one after the other (tests/flood_probes.py has the attacks and the watch):
@@ -8,12 +8,12 @@ Three probes, one after the other (tests/flood_probes.py has the attacks and the
 3. a login flood: ``--attempts`` wrong-password sign-ins (the issue's 10,000), half for existing
    members of the firm, half for addresses nobody has, from ``--addresses`` client addresses.
 Each prints a figure line: the webhook's and /healthz's share of 2xx answers and p99 while the
-attack ran, and how many rows the audit trail grew by; then nginx's and gunicorn's memory and
-a last check that both still answer.
+attack ran, and how many rows the audit trail grew by; then the memory of nginx and the servers
+and a last check that both still answer.
 
 The web servers run DJANGO_ENV=local, so passwords are checked with the production hasher
 (PBKDF2, about 0.5 s of CPU each here): that cost is what a login flood spends. As in
-docker-compose.yml, two gunicorns: one for pages (sign-in included), one for webhook intake and
+docker-compose.yml, gunicorn for pages (sign-in included) and granian for webhook intake and
 /healthz; ``--shared`` first runs the sign-in flood with one gunicorn for both (the layout
 before intake had its own), in the same run.
 
@@ -67,6 +67,7 @@ from tests.proxied import (  # noqa: E402
     get,
     nginx_limits,
     start_gunicorn,
+    start_intake,
     start_nginx,
     stop_nginx,
 )
@@ -147,7 +148,7 @@ def main() -> None:
                 # A fresh one: the old one may still be checking abandoned passwords.
                 web.stop()
                 web = start_gunicorn(env=env, log=logs / "gunicorn-after.log")
-            intake = start_gunicorn(env=env, log=logs / "intake.log")
+            intake = start_intake(env=env, log=logs / "intake.log")
             nginx, prefix = start_nginx(
                 upstream_port=web.port, intake_port=intake.port,
                 webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES,
@@ -225,7 +226,7 @@ def settle(web: Server, cache_url: str) -> None:
 
 def memory(nginx: Server, web: Server, intake: Server) -> str:
     return (f"nginx {rss_mib(nginx.pid):.0f} MiB, gunicorn (pages) {rss_mib(web.pid):.0f} MiB, "
-            f"gunicorn (intake) {rss_mib(intake.pid):.0f} MiB")  # fmt: skip
+            f"granian (intake) {rss_mib(intake.pid):.0f} MiB")  # fmt: skip
 
 
 def run(args: argparse.Namespace, nginx: Server, web: Server, intake: Server,

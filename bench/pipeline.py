@@ -58,7 +58,7 @@ from bench._stack import (
     postgres_pid,
     redis_pid,
     start_celery,
-    start_gunicorn,
+    start_intake,
 )
 
 os.environ.update(bench_environment())
@@ -666,9 +666,9 @@ def main() -> None:
             latency = None
             if args.duration > 0:
                 port = free_port()
-                web = start_gunicorn(
+                web = start_intake(
                     port=port, workers=3, threads=4, broker_db=broker_db,
-                    log=workdir / "gunicorn.log",
+                    log=workdir / "granian.log",
                 )  # fmt: skip
                 try:
                     latency = open_loop(

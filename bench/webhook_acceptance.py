@@ -9,7 +9,8 @@ PostgreSQL INSERT loop (one connection, autocommit, one durable commit per row).
 What runs (all on 127.0.0.1, every loop bounded, everything started is stopped by its pid):
 1. a fresh ``bench-webhook-<n>`` tenant, connected to WhatsApp, with one consented employee;
 2. the baseline INSERT loop (rounds before the load and after it);
-3. gunicorn of its own (gthread) on a free port, DEBUG off, its Celery tasks going to a Redis
+3. the intake's server of its own (granian as ingestion/serve.py starts it; ``--server gunicorn``
+   for gunicorn gthread) on a free port, DEBUG off, its Celery tasks going to a Redis
    database of their own (so no other worker processes them during the load);
 4. an open-loop generator (bench/_loadgen.py, its own process) sending unique signed deliveries
    (one text message each) at ``--rate`` for ``--duration`` seconds, ``--repeats`` times; latency
@@ -50,6 +51,7 @@ from bench._stack import (
     redis_pid,
     start_celery,
     start_gunicorn,
+    start_intake,
 )
 
 os.environ.update(bench_environment())
@@ -213,8 +215,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=60, help="seconds per repeat")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--warmup", type=float, default=3, help="seconds at the rate, first")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--server",
+        choices=("granian", "gunicorn"),
+        default="granian",
+        help="the intake's server: granian as production runs it (ingestion/serve.py), or gunicorn",
+    )
+    parser.add_argument("--workers", type=int, default=3, help="server worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="application threads per worker")
     parser.add_argument("--max-connections", type=int, default=256)
     parser.add_argument("--baseline-rounds", type=int, default=3, help="before and after")
     parser.add_argument("--baseline-seconds", type=float, default=3)
@@ -234,7 +242,9 @@ def parse_args() -> argparse.Namespace:
         default=REPO,
         help="serve the application of another checkout (A/B comparisons)",
     )
-    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
+    parser.add_argument(
+        "--worker-class", default="gthread", help="gunicorn worker class (--server gunicorn)"
+    )
     add_json_option(parser)
     return parser.parse_args()
 
@@ -303,7 +313,7 @@ def load_phase(args, bench: BenchTenant, port: int, roots: dict, workdir: Path):
             wamid(bench.wamid_prefix, next_index + i) for i in figures["ok_indices"]
         )
         next_index += count
-        server = sum(meter.used.get(k, 0.0) for k in ("web (gunicorn)", "PostgreSQL", "Redis"))
+        server = sum(meter.used.get(k, 0.0) for k in (args.web_group, "PostgreSQL", "Redis"))
         # Per answered request: requests never sent (the client gave up) cost the server nothing.
         figures["server_ms"] = server / max(figures["ok"], 1) * 1e3
         runs.append(figures)
@@ -391,17 +401,19 @@ def archive_phase(
 
 def main() -> None:
     args = parse_args()
+    args.web_group = f"web ({args.server})"
+    server_shape = f"gunicorn {args.worker_class}" if args.server == "gunicorn" else "granian WSGI"
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     bench = fresh_tenant("webhook", "77")
     body = build_body(prefix="x", index=0, phone_number_id=bench.phone_number_id, timestamp=0)
     say(f"webhook acceptance benchmark — tenant {bench.tenant.slug}")
     say(
-        f"  machine: {os.cpu_count()} cores shared by gunicorn, PostgreSQL, Redis and the load "
-        "generator (and whatever else runs: see 'everything else')"
+        f"  machine: {os.cpu_count()} cores shared by {args.server}, PostgreSQL, Redis and the "
+        "load generator (and whatever else runs: see 'everything else')"
     )
     say(
         f"  offered: {args.rate:,.0f} deliveries/s for {args.duration:.0f} s x {args.repeats} "
-        f"(+{args.warmup:.0f} s warm-up); gunicorn {args.worker_class} {args.workers} workers x "
+        f"(+{args.warmup:.0f} s warm-up); {server_shape} {args.workers} workers x "
         f"{args.threads} threads; request body {len(body)} bytes"
     )
     baseline = insert_baseline(
@@ -411,17 +423,27 @@ def main() -> None:
 
     with BrokerDb() as broker_db:
         port = free_port()
-        web = start_gunicorn(
-            port=port,
-            workers=args.workers,
-            threads=args.threads,
-            worker_class=args.worker_class,
-            code=args.code.resolve(),
-            broker_db=broker_db,
-            log=workdir / "gunicorn.log",
-        )
+        if args.server == "gunicorn":
+            web = start_gunicorn(
+                port=port,
+                workers=args.workers,
+                threads=args.threads,
+                worker_class=args.worker_class,
+                code=args.code.resolve(),
+                broker_db=broker_db,
+                log=workdir / "gunicorn.log",
+            )
+        else:
+            web = start_intake(
+                port=port,
+                workers=args.workers,
+                threads=args.threads,
+                code=args.code.resolve(),
+                broker_db=broker_db,
+                log=workdir / "granian.log",
+            )
         args.web_pid = web.pid
-        roots = {"web (gunicorn)": web.pid, "PostgreSQL": postgres_pid(), "Redis": redis_pid()}
+        roots = {args.web_group: web.pid, "PostgreSQL": postgres_pid(), "Redis": redis_pid()}
         try:
             runs, acknowledged = load_phase(args, bench, port, roots, workdir)
             wrk = wrk_phase(args, port, roots, workdir)
@@ -460,7 +482,7 @@ def main() -> None:
         f"= {achieved / baseline_rate:.3f}"
     )
     say(
-        f"    server CPU per delivery (gunicorn + PostgreSQL + Redis): {server_ms:.2f} ms, so "
+        f"    server CPU per delivery ({args.server} + PostgreSQL + Redis): {server_ms:.2f} ms, so "
         f"{cores} idle cores could take at most ~{cores * 1e3 / server_ms:,.0f}/s with the load "
         "generator elsewhere"
     )

@@ -24,7 +24,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._stack import (
-    VENV_BIN,
     BrokerDb,
     CpuMeter,
     Started,
@@ -33,7 +32,7 @@ from bench._stack import (
     postgres_pid,
     redis_pid,
     start_gunicorn,
-    wait_healthy,
+    start_intake,
 )
 
 os.environ.update(bench_environment())
@@ -58,30 +57,6 @@ def say(line: str = "") -> None:
 
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def start_granian(*, port: int, workers: int, threads: int, broker_db: int, log: Path) -> Started:
-    """granian's WSGI mode: HTTP parsed in Rust, the application called on ``threads``
-    blocking threads per worker process (the same shape as gunicorn's gthread)."""
-    argv = [
-        str(VENV_BIN / "granian"),
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--blocking-threads",
-        str(threads),
-        "--backlog",
-        "2048",
-        "--no-ws",
-        "ingestion.wsgi:application",
-    ]
-    server = Started("granian", argv, bench_environment(broker_db=broker_db), log)
-    return wait_healthy(server, "granian", port)
 
 
 def parse_args() -> argparse.Namespace:
@@ -125,7 +100,7 @@ def main() -> None:
                 workdir=workdir,
             )
             port = free_port()
-            servers["granian"] = start_granian(
+            servers["granian"] = start_intake(
                 port=port,
                 workers=args.workers,
                 threads=args.threads,

@@ -164,8 +164,9 @@ say "starting web (gunicorn on 127.0.0.1:$PORT), worker and beat"
 # Threads, as measured in bench/webhook_acceptance.py: Meta's webhook connections are kept
 # alive, which sync workers cannot do. One server is web and intake here, so it runs the
 # intake's application (ingestion/wsgi.py: the webhook's lean path, Django for the rest).
-start_bg "$WEB_LOG" .venv/bin/gunicorn ingestion.wsgi --bind "127.0.0.1:$PORT" --workers 2 \
-    --worker-class gthread --threads 4 --access-logfile - "${gunicorn_extra[@]}"
+start_bg "$WEB_LOG" .venv/bin/gunicorn ingestion.wsgi -c python:compliance_hub.gunicorn_conf \
+    --bind "127.0.0.1:$PORT" --workers 2 --worker-class gthread --threads 4 --access-logfile - \
+    "${gunicorn_extra[@]}"
 WEB_PID=${PIDS[0]}
 start_bg "$WORKER_LOG" .venv/bin/celery -A compliance_hub worker -l info \
     -Q default,ingestion,scoring,exports -c 2

@@ -1,9 +1,11 @@
-"""gunicorn behind nginx, both real, as production runs them: gunicorn as scripts/run.sh starts
-it (2 gthread workers x 4 threads) and nginx with the shipped configuration
-(docker/nginx/nginx.conf and default.conf.template, rendered with local ports and folders).
+"""The servers behind nginx, all real, as production runs them: gunicorn for pages as
+scripts/run.sh starts it (2 gthread workers x 4 threads), granian for the webhook intake as
+docker-compose.yml's intake starts it (ingestion/serve.py), and nginx with the shipped
+configuration (docker/nginx/nginx.conf and default.conf.template, rendered with local ports and
+folders).
 
 Shared by tests/test_reverse_proxy.py, tests/test_floods.py and bench/floods.py; the caller
-gives gunicorn its environment (the test database, or the local stack for a benchmark).
+gives the servers their environment (the test database, or the local stack for a benchmark).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
+
+from ingestion.serve import intake_command
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_DIR = ROOT / "docker" / "nginx"
@@ -113,9 +117,25 @@ def start_gunicorn(*, env: dict[str, str], log: Path, workers: int = 2, threads:
     if "--no-control-socket" in help_text:
         extra.append("--no-control-socket")
     server = Server("gunicorn", [
-        sys.executable, "-m", "gunicorn", "ingestion.wsgi", "--bind", f"127.0.0.1:{port}",
+        sys.executable, "-m", "gunicorn", "ingestion.wsgi",
+        "-c", "python:compliance_hub.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads), *extra,
     ], env, log, port)  # fmt: skip
+    return _healthy(server)
+
+
+def start_intake(*, env: dict[str, str], log: Path, workers: int = 2, threads: int = 4,
+                 access_log: bool = False) -> Server:  # fmt: skip
+    """The webhook intake's server as production starts it (ingestion/serve.py: granian), on a
+    free port, answering /healthz when returned."""
+    port = free_port()
+    argv = intake_command(
+        port=port, workers=workers, threads=threads, access_log=access_log, python=sys.executable
+    )
+    return _healthy(Server("granian", argv, env, log, port))
+
+
+def _healthy(server: Server) -> Server:
     try:
         server.wait_healthy()
     except BaseException:
@@ -124,15 +144,18 @@ def start_gunicorn(*, env: dict[str, str], log: Path, workers: int = 2, threads:
     return server
 
 
-def start_gunicorns(*, env: dict[str, str], logs: list[Path], access_log: bool = False,
-                    ) -> list[Server]:  # fmt: skip
-    """One gunicorn per log, started side by side (a loaded machine takes seconds to start
-    each); every one answers /healthz when returned, or none is left running."""
+def start_pages_and_intake(*, env: dict[str, str], pages_log: Path, intake_log: Path,
+                           access_log: bool = False) -> tuple[Server, Server]:  # fmt: skip
+    """The pages' gunicorn and the intake's granian, started side by side (a loaded machine
+    takes seconds to start each); both answer /healthz when returned, or neither is left
+    running."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(len(logs)) as pool:
-        futures = [pool.submit(start_gunicorn, env=env, log=log, access_log=access_log)
-                   for log in logs]  # fmt: skip
+    with ThreadPoolExecutor(2) as pool:
+        futures = [
+            pool.submit(start_gunicorn, env=env, log=pages_log, access_log=access_log),
+            pool.submit(start_intake, env=env, log=intake_log, access_log=access_log),
+        ]
     started, errors = [], []
     for future in futures:
         try:
@@ -142,7 +165,8 @@ def start_gunicorns(*, env: dict[str, str], logs: list[Path], access_log: bool =
     if errors:
         stop_all(started)
         raise errors[0]
-    return started
+    web, intake = started
+    return web, intake
 
 
 def render_template(*, listen_port: int, upstream: str, webhook_max_body_bytes: int,

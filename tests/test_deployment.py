@@ -1,5 +1,5 @@
 """docker-compose.yml, checked without Docker (there is none on the test machines): it parses,
-every secret is required (no fallback password), and gunicorn is reached only through nginx,
+every secret is required (no fallback password), and the servers are reached only through nginx,
 whose limits agree with the application's."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 from django.conf import settings
+
+from ingestion.serve import ACCESS_LOG_FORMAT, command_from_arguments
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -49,16 +51,16 @@ def test_every_secret_is_required_and_none_has_a_fallback():
         assert seen.get(name) == {":?"}, (name, seen.get(name))
 
 
-def test_gunicorn_is_not_published_and_nginx_is():
+def test_the_servers_are_not_published_and_nginx_is():
     services = _compose()["services"]
-    for gunicorn in ("web", "intake"):
-        assert "ports" not in services[gunicorn]
-        assert services[gunicorn]["expose"] == ["8000"]
+    for server in ("web", "intake"):
+        assert "ports" not in services[server]
+        assert services[server]["expose"] == ["8000"]
     proxy = services["proxy"]
     assert proxy["image"].startswith("nginx:")
     assert proxy["ports"] == ["127.0.0.1:8000:80"]
     assert proxy["environment"]["UPSTREAM"] == "web:8000"
-    # Webhook intake and /healthz have a gunicorn of their own (a sign-in flood holds web's).
+    # Webhook intake and /healthz have a server of their own (a sign-in flood holds web's).
     assert proxy["environment"]["INTAKE_UPSTREAM"] == "intake:8000"
     assert {"web", "intake"} <= set(proxy["depends_on"])
     mounts = [volume.split(":")[:2] for volume in proxy["volumes"]]
@@ -97,9 +99,20 @@ def test_web_and_workers_share_one_models_folder_that_the_deploy_trains():
 
 
 def test_the_intake_serves_the_lean_webhook_path_and_web_serves_django():
-    """The proxy sends Meta's deliveries to the intake, which runs ingestion/wsgi.py (the lean
-    path, Django for the rest); make run's one server is both, and runs it too."""
+    """The proxy sends Meta's deliveries to the intake, granian as ingestion/serve.py starts it,
+    serving ingestion/wsgi.py (the lean path, Django for the rest); make run's one server is
+    both, and runs it too. Both gunicorns take the settings that keep query strings out of their
+    access logs."""
     services = _compose()["services"]
-    assert services["intake"]["command"][:2] == ["gunicorn", "ingestion.wsgi"]
-    assert services["web"]["command"][:2] == ["gunicorn", "compliance_hub.wsgi"]
-    assert ".venv/bin/gunicorn ingestion.wsgi" in (ROOT / "scripts" / "run.sh").read_text()
+    intake = services["intake"]["command"]
+    assert intake[:3] == ["python", "-m", "ingestion.serve"]
+    command = command_from_arguments(intake[3:])
+    assert command[-1] == "ingestion.wsgi:application"
+    assert command[command.index("--interface") + 1] == "wsgi"
+    assert "--access-log" in command and "%(path)s" in ACCESS_LOG_FORMAT
+    assert "query" not in ACCESS_LOG_FORMAT
+    web = services["web"]["command"]
+    assert web[:2] == ["gunicorn", "compliance_hub.wsgi"]
+    assert web[web.index("-c") + 1] == "python:compliance_hub.gunicorn_conf"
+    run = (ROOT / "scripts" / "run.sh").read_text()
+    assert ".venv/bin/gunicorn ingestion.wsgi -c python:compliance_hub.gunicorn_conf" in run

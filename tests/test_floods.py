@@ -1,8 +1,8 @@
 """Slow clients and floods cannot stop webhook intake behind nginx (issue 13).
 
-Real gunicorn (as `make run` starts it) behind real nginx with the shipped configuration
-(tests/proxied.py), on this test's database: as in docker-compose.yml, one gunicorn for pages
-and one for webhook intake and /healthz, and their access logs show nginx sends each its own.
+Real servers behind real nginx with the shipped configuration (tests/proxied.py), on this test's
+database: as in docker-compose.yml, gunicorn for pages and granian (ingestion/serve.py) for
+webhook intake and /healthz, and their access logs show nginx sends each its own.
 Three attacks from four client addresses, each while a signed webhook delivery and /healthz are
 sent a few times a second from another (tests/flood_probes.py): connections trickling a large
 announced body (more than nginx lets one address have in progress), hundreds of idle keep-alive
@@ -47,8 +47,8 @@ from tests.proxied import (
     Server,
     get,
     nginx_limits,
-    start_gunicorns,
     start_nginx,
+    start_pages_and_intake,
     stop_all,
     stop_nginx,
 )
@@ -74,8 +74,11 @@ def servers(tmp_path):
         # nginx is the one proxy in front: the sign-in limits count the client's address.
         "TRUSTED_PROXY_COUNT": "1",
     }
-    web, intake = start_gunicorns(
-        env=env, logs=[tmp_path / "pages.log", tmp_path / "intake.log"], access_log=True
+    web, intake = start_pages_and_intake(
+        env=env,
+        pages_log=tmp_path / "pages.log",
+        intake_log=tmp_path / "intake.log",
+        access_log=True,
     )
     try:
         nginx, prefix = start_nginx(
@@ -192,7 +195,7 @@ def test_slow_bodies_idle_connections_and_a_login_flood_leave_intake_answering(
     assert get(web.port, "/readyz", timeout=10)[0] == 200
     assert web.alive() and intake.alive() and nginx.alive()
 
-    # Each gunicorn got its own: the deliveries (logged once answered) on intake's, the
+    # Each server got its own: the deliveries (logged once answered) on intake's, the
     # sign-ins on the pages', and neither the other's.
     path = delivery.path
     wait_until(lambda: _requests(intake, "POST", path) >= 1, failure=intake.tail, timeout=30)

@@ -1,10 +1,12 @@
 """Slow clients cannot stop webhook intake behind nginx.
 
-Real gunicorn, started as `make run` starts it (scripts/run.sh: 2 gthread workers x 4 threads),
-and real nginx with the shipped configuration (docker/nginx/default.conf.template, rendered with
-local ports). A dozen clients announce a 100-byte body and send 49 bytes, then wait: nginx holds
-them itself, so /healthz and a signed webhook delivery through it still answer at once. Straight
-against gunicorn the same clients hold every thread (the figure is printed, for the report).
+Each real server that answers webhooks, as it is started: gunicorn as `make run` starts it
+(scripts/run.sh: 2 gthread workers x 4 threads) and granian as docker-compose.yml's intake starts
+it (ingestion/serve.py), with real nginx and the shipped configuration
+(docker/nginx/default.conf.template, rendered with local ports). Forty clients announce a
+100-byte body and send 49 bytes, then wait: nginx holds them itself, so /healthz and a signed
+webhook delivery through it still answer at once. Straight against the server the same clients
+hold its threads (the figure is printed, for the report). Neither server logs a query string.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from compliance_hub.tenancy.context import tenant_scope
 from ingestion.models import Delivery
 from ingestion.whatsapp.signature import sign
 from tests.ingestion.delivering import APP_SECRET, BODY
-from tests.proxied import get, start_gunicorn, start_nginx, stop_nginx
+from tests.polling import wait_until
+from tests.proxied import get, start_gunicorn, start_intake, start_nginx, stop_nginx
 
-SLOW_CLIENTS = 40  # 5x gunicorn's 2 x 4 threads, however its two workers share them
+SLOW_CLIENTS = 40  # 5x the servers' 2 x 4 threads, however their two workers share them
 # Seconds an answer may take while the slow clients wait. Not a latency target (a loaded
 # machine took 6.3 s once): a server whose threads the slow clients hold answers nothing
 # before the clients give up, and they wait 10 s.
@@ -44,39 +47,43 @@ def _post(port: int, path: str, body: bytes, headers: dict[str, str], timeout: f
         conn.close()
 
 
-@pytest.fixture(scope="module")
-def gunicorn(django_db_setup, tmp_path_factory):
-    """gunicorn as scripts/run.sh starts it, on the test database; started once for the module
-    (each test's transactional database is emptied between tests, the servers keep running)."""
+STARTERS = {"gunicorn": start_gunicorn, "granian": start_intake}
+
+
+@pytest.fixture(scope="module", params=sorted(STARTERS))
+def server(request, django_db_setup, tmp_path_factory):
+    """The server, on the test database, with its access log; started once for the module per
+    kind (each test's transactional database is emptied between tests, the servers keep
+    running)."""
     env = {
         **os.environ,
         "DJANGO_ENV": "test",
         "DATABASE_NAME": connection.settings_dict["NAME"],
         "DB_SET_ROLE": settings.DB_APP_ROLE,
     }
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    log = tmp_path_factory.mktemp(request.param) / f"{request.param}.log"
     try:
-        server = start_gunicorn(env=env, log=log)
+        started = STARTERS[request.param](env=env, log=log, access_log=True)
     except RuntimeError as error:
         pytest.fail(str(error))
     try:
-        yield server.port
+        yield started
     finally:
-        server.stop()
+        started.stop()
 
 
 @pytest.fixture(scope="module")
-def nginx(gunicorn):
+def nginx(server):
     try:
-        server, prefix = start_nginx(
-            upstream_port=gunicorn, webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES
+        proxy, prefix = start_nginx(
+            upstream_port=server.port, webhook_max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES
         )
     except RuntimeError as error:
         pytest.fail(str(error))
     try:
-        yield server.port
+        yield proxy.port
     finally:
-        stop_nginx(server, prefix)
+        stop_nginx(proxy, prefix)
 
 
 def _open_slow_clients(stack: ExitStack, port: int, path: str) -> None:
@@ -97,7 +104,7 @@ def _deliveries(tenant) -> int:
         return Delivery.objects.count()
 
 
-def test_slow_clients_do_not_stop_intake_behind_nginx(gunicorn, nginx, connected_tenant):
+def test_slow_clients_do_not_stop_intake_behind_nginx(server, nginx, connected_tenant):
     path = f"/webhooks/whatsapp/{connected_tenant.slug}/"
     with ExitStack() as slow:
         _open_slow_clients(slow, nginx, path)
@@ -125,18 +132,19 @@ def test_slow_clients_do_not_stop_intake_behind_nginx(gunicorn, nginx, connected
         status, _ = get(nginx, "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css", 10)
         assert status == 200
 
-    # The same clients straight against gunicorn: every thread waits for a body.
+    # The same clients straight against the server: every thread waits for a body.
     with ExitStack() as slow:
-        _open_slow_clients(slow, gunicorn, path)
+        _open_slow_clients(slow, server.port, path)
         started = time.monotonic()
         try:
-            status, _ = get(gunicorn, "/healthz", timeout=5)
+            status, _ = get(server.port, "/healthz", timeout=5)
             direct = f"answered {status} in {time.monotonic() - started:.2f} s"
         except OSError as error:
             direct = f"no answer within {time.monotonic() - started:.1f} s ({type(error).__name__})"
     print(
         f"\n{SLOW_CLIENTS} slow clients: /healthz through nginx {health_seconds * 1000:.0f} ms, "
-        f"webhook through nginx {webhook_seconds * 1000:.0f} ms; straight to gunicorn: {direct}"
+        f"webhook through nginx {webhook_seconds * 1000:.0f} ms; "
+        f"straight to {server.name}: {direct}"
     )
 
 
@@ -150,3 +158,21 @@ def test_nginx_refuses_a_webhook_body_over_the_applications_limit(nginx, connect
         )
         assert sock.recv(64).startswith(b"HTTP/1.1 413")
     assert _deliveries(connected_tenant) == 0
+
+
+def test_the_access_log_names_the_path_never_the_query(server, nginx, connected_tenant):
+    """The handshake's verify token and a reader's search terms travel in query strings."""
+    secret = "verify-token-that-must-stay-out-of-logs"
+    path = f"/webhooks/whatsapp/{connected_tenant.slug}/"
+    status, _ = get(
+        nginx, f"{path}?hub.mode=subscribe&hub.verify_token={secret}&hub.challenge=7", 10
+    )
+    assert status == 403  # not this tenant's token
+    status, _ = get(nginx, "/healthz?probe=1", timeout=10)
+    assert status == 200
+
+    def logged() -> str:
+        return server.log.read_text(errors="replace")
+
+    wait_until(lambda: f'"GET {path} HTTP/1.' in logged(), failure=server.tail, timeout=20)
+    assert secret not in logged() and "probe=1" not in logged(), server.tail()

@@ -1,10 +1,12 @@
 """The whole product on a stack of its own, to break on purpose: PostgreSQL and Redis of the
-`faults` instance (scripts/stack.sh), gunicorn, a Celery worker and beat, and a sender that
+`faults` instance (scripts/stack.sh), the webhook intake's server (granian, as production's
+intake runs it; gunicorn, as `make run` serves webhooks, for its own drill), a Celery worker and
+beat, and a sender that
 posts signed webhooks the way Meta does (retrying anything but a 200) and remembers which were
 acknowledged. Then the ledger: what was sent, acknowledged, archived, stored twice, lost.
 
-Nothing here is faked: the processes are the ones `make run` starts, with the demo tenant
-(seed_demo) as the firm, and the faults are real (kill -9, servers stopped)."""
+Nothing here is faked: the processes are the ones production and `make run` start, with the
+demo tenant (seed_demo) as the firm, and the faults are real (kill -9, servers stopped)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from pathlib import Path
 import psycopg2
 
 from ingestion.demo import DEMO_APP_SECRET, DISPLAY
+from ingestion.serve import intake_command
 from ingestion.simulation import shapes
 from ingestion.whatsapp.signature import sign
 
@@ -91,7 +94,9 @@ class FaultStack:
         self.logs = logs
         self.port = _free_port()
         self.env: dict[str, str] = {}
-        self.web: Process | None = None
+        self.web: Process | None = None  # the server on the port now
+        self.intake: Process | None = None
+        self.gunicorn: Process | None = None
         self.worker: Process | None = None
         self.beat: Process | None = None
         self.tenant_id = 0
@@ -114,11 +119,20 @@ class FaultStack:
         [(tenant_id,)] = self.sql("SELECT id FROM compliance_hub_tenant WHERE slug = 'demo'")
         self.tenant_id = int(str(tenant_id))
         python = str(VENV_BIN / "python")
-        self.web = Process("web", [
+        self.web = Process(
+            "granian",
+            intake_command(port=self.port, python=python),
+            self.env,
+            self.logs / "granian.log",
+        )
+        # make run's one server, which takes the demo's webhooks: started in place of the intake
+        # for its own restart drill (use_server).
+        self.gunicorn = Process("gunicorn", [
             str(VENV_BIN / "gunicorn"), "ingestion.wsgi", "--bind", f"127.0.0.1:{self.port}",
             "--workers", "2", "--worker-class", "gthread", "--threads", "4",
             "--graceful-timeout", "20", "--keep-alive", "5",
-        ], self.env, self.logs / "web.log")  # fmt: skip
+        ], self.env, self.logs / "gunicorn.log")  # fmt: skip
+        self.intake = self.web
         self.worker = Process("worker", [
             python, "-m", "celery", "-A", "compliance_hub", "worker", "-l", "info",
             "-Q", "default,ingestion,scoring,exports", "-c", "2", "--without-gossip",
@@ -133,7 +147,7 @@ class FaultStack:
         self.wait_web()
 
     def down(self) -> None:
-        for process in (self.beat, self.worker, self.web):
+        for process in (self.beat, self.worker, self.web, self.gunicorn, self.intake):
             if process is not None:
                 process.stop()
         stack("stop")
@@ -144,6 +158,17 @@ class FaultStack:
         if done.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
+
+    def use_server(self, server: Process) -> None:
+        """Serve the port with ``server`` (the intake's granian or make run's gunicorn) from now
+        on: the one in place stops (TERM, its requests finished), the other starts."""
+        if server is self.web:
+            return
+        if self.web is not None:
+            self.web.stop()
+        self.web = server
+        server.start()
+        self.wait_web()
 
     def wait_web(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout

@@ -1,5 +1,6 @@
 """Faults on the real stack (tests/faults/harness.py): a worker killed in the middle of a batch,
-Redis gone for 30 s, PostgreSQL stopped, gunicorn restarted, each while signed webhooks keep
+Redis gone for 30 s, PostgreSQL stopped, the intake's server restarted (granian, as production
+runs it; then gunicorn, as `make run` serves the demo's webhooks), each while signed webhooks keep
 arriving. After each: every acknowledged delivery archived exactly once and scanned, nothing
 lost, nothing stored or logged twice; each prints its figure line. At the end the firm's archive
 still verifies against its signed Merkle log.
@@ -135,14 +136,15 @@ def drill_postgresql_stopped(faults, capsys):
     assert_whole(ledger)
 
 
-def drill_restart_gunicorn(faults, capsys):
-    sender = Sender(faults, "restart-web", count=400, rate=20).start()
+def drill_restart_the_server(faults, capsys, server):
+    faults.use_server(server)
+    sender = Sender(faults, f"restart-{server.name}", count=400, rate=20).start()
     time.sleep(5)
-    faults.web.stop()  # TERM: gunicorn finishes the requests it has, then exits
-    faults.web.start()
+    server.stop()  # TERM: the server finishes the requests it has, then exits
+    server.start()
     faults.wait_web()
     ledger = settle(faults, sender)
-    report(capsys, ledger, "gunicorn restarted under load")
+    report(capsys, ledger, f"{server.name} restarted under load")
     assert_whole(ledger)
 
 
@@ -162,10 +164,12 @@ def rig_archived(rig: FaultStack, sender: Sender) -> int:
 def test_each_fault_loses_nothing_and_stores_nothing_twice(faults, capsys):
     """A worker killed mid-batch; Redis stopped under a worker's backlog (it reconnects); Redis
     gone 30 s (webhooks still 200); PostgreSQL stopped
-    (5xx, never 200); gunicorn restarted under load; then the archive still verifies."""
+    (5xx, never 200); granian and gunicorn each restarted under load; then the archive still
+    verifies."""
     drill_kill_the_worker(faults, capsys)
     drill_redis_stopped_with_tasks_in_hand(faults, capsys)
     drill_redis_gone_for_30_seconds(faults, capsys)
     drill_postgresql_stopped(faults, capsys)
-    drill_restart_gunicorn(faults, capsys)
+    drill_restart_the_server(faults, capsys, faults.intake)
+    drill_restart_the_server(faults, capsys, faults.gunicorn)
     drill_verify_the_archive(faults)
