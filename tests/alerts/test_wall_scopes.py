@@ -29,6 +29,7 @@ from consent.pseudonymised import SMALL_TEAM, small_team_pseudonym
 from policies.models import PolicyVersion, ScanJob
 from policies.services import create_policy, save_version
 from tests.archive.ledger_helpers import MOMENT
+from tests.consent.employees import make_employee
 from tests.policies.editor_posts import editor_fields
 
 pytestmark = pytest.mark.django_db
@@ -46,17 +47,10 @@ SECRETS = ("Zelda Quintana", "ZQ-7781", "BX-5521", "Desk Zeta", "Bento")
 
 
 def _employee(tenant, name: str, firm_id: str, phone: str, team: Team | None = None) -> Employee:
-    return consent.create_employee(
-        tenant=tenant,
-        data=consent.EmployeeData(
-            full_name=name,
-            email=f"{firm_id.lower()}@example.com",
-            employee_id=firm_id,
-            phone_number=phone,
-            team=team,
-        ),
-        actor=Actor.system(),
-    )
+    return make_employee(
+        tenant, full_name=name, email=f"{firm_id.lower()}@example.com", employee_id=firm_id,
+        phone_number=phone, team=team, region="", whatsapp_phone_number_id="",
+    )  # fmt: skip
 
 
 @pytest.fixture
