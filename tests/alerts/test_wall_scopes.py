@@ -248,7 +248,7 @@ def test_a_scope_entry_that_is_no_pseudonym_of_the_firm_is_refused(
     assert answer.status_code == 400 and stored(masked, policy) == [DOCUMENT]
 
 
-def test_an_unmasked_firm_reads_and_writes_firm_ids(tenant_a, people, policy, login_as, oscar):
+def test_an_unmasked_firm_reads_firm_ids(tenant_a, people, policy, login_as, oscar):
     update_review_settings(tenant=tenant_a, actor=Actor.system(), pseudonymise=False, sla_hours={})
     body = login_as(oscar).get(_policy_pages(policy)["policy"]).content.decode()
     assert "ZQ-7781" in body
