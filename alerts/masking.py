@@ -22,7 +22,6 @@ from typing import TypedDict
 from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 
 from compliance_hub.accounts.models import User
 from compliance_hub.audit.actors import Actor
@@ -35,8 +34,12 @@ from compliance_hub.tenancy.models import Membership, Tenant
 from compliance_hub.tenancy.pseudonyms import client_pseudonym, employee_pseudonym
 from compliance_hub.tenancy.roles import REVIEWER_ROLES
 from compliance_hub.tenancy.walls import OPEN, ReaderWall
-from consent.models import Team
-from consent.selectors import team_list
+
+# The small-team rule lives below the apps (the policy editor and legal holds draw it too).
+from consent.pseudonymised import SMALL_TEAM as SMALL_TEAM
+from consent.pseudonymised import SMALL_TEAM_WORDS as SMALL_TEAM_WORDS
+from consent.pseudonymised import named_teams as named_teams
+from consent.pseudonymised import team_is_named as team_is_named
 
 from .models import Alert, Unmasking
 from .review_settings import review_choices
@@ -44,10 +47,6 @@ from .review_settings import review_choices
 REASON_MAX_LENGTH = 1000
 # Keys of AlertEvent.details that name the employee (alerts.notify.services.send_employee_notice).
 NAMING_DETAILS = frozenset({"to", "subject", "body"})
-# A team smaller than this is named to a masked reviewer as "a small team": a team of one names
-# its member, and of a handful narrows them down to a guess.
-SMALL_TEAM = 5
-SMALL_TEAM_WORDS = "a small team"
 
 
 class UnmaskRefused(ValueError):
@@ -164,18 +163,6 @@ def mask_employee_choices(form: forms.Form, *, tenant_id: int) -> None:
     field.label_from_instance = lambda employee: employee_pseudonym(tenant_id, employee.pk)  # type: ignore[method-assign,assignment]
     if field.queryset is not None:
         field.queryset = field.queryset.order_by("pk")
-
-
-def named_teams(tenant: Tenant) -> QuerySet[Team]:
-    """The teams a masked reviewer may see by name (and filter the queue by): at least
-    SMALL_TEAM active employees."""
-    # team_list's annotation (the count the teams page shows), which its return type hides.
-    return team_list(tenant=tenant).filter(**{"active_employee_count__gte": SMALL_TEAM})
-
-
-def team_is_named(team: Team) -> bool:
-    """Whether a masked reviewer sees ``team``'s name (one count of its active employees)."""
-    return team.employees.filter(active=True).count() >= SMALL_TEAM
 
 
 def mask_team_choices(form: forms.Form, *, tenant: Tenant) -> None:

@@ -23,11 +23,13 @@ from compliance_hub.api.errors import Conflict
 from compliance_hub.api.permissions import request_wall
 from compliance_hub.api.responses import NOT_FOUND, error_response
 
+from .api.serializers import DocumentAsRead
 from .backtests import request_backtest, sample_as_read
 from .lookback import request_lookback
 from .models import Policy, ScanJob
 from .run_selectors import READ_ROLES, RUN_ROLES, scan_jobs, status_text, tenant_policy
 from .runs import ScanJobRefused, cancel_job
+from .scope_people import document_as_written, lens_for
 
 # --- serializers -------------------------------------------------------------------------------
 
@@ -60,7 +62,7 @@ class RunProgressSerializer(serializers.Serializer):
     percent = serializers.IntegerField(help_text="0 to 100")
 
 
-class ScanJobSerializer(serializers.Serializer):
+class ScanJobSerializer(DocumentAsRead):
     id = serializers.IntegerField()
     kind = serializers.CharField(help_text="backtest or lookback")
     policy = serializers.IntegerField(source="policy_id")
@@ -126,7 +128,20 @@ def _refusal(error: ScanJobRefused) -> Exception:
 # --- a policy's runs ---------------------------------------------------------------------------
 
 
-class _PolicyRunsViewSet(mixins.ListModelMixin, TenantViewSet):
+class _PeopleAsRead:
+    """Every answer of these views gives a backtest's draft as its reader reads people."""
+
+    def lens(self: Any) -> Any:
+        return lens_for(tenant=self.tenant, wall=request_wall(self.request))
+
+    def get_serializer_context(self: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_serializer_context()  # type: ignore[misc]
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no reader
+            return context
+        return {**context, "lens": self.lens()}
+
+
+class _PolicyRunsViewSet(_PeopleAsRead, mixins.ListModelMixin, TenantViewSet):
     allowed_roles = READ_ROLES
     write_roles = RUN_ROLES
     model = ScanJob
@@ -162,9 +177,15 @@ class PolicyBacktestViewSet(mixins.CreateModelMixin, _PolicyRunsViewSet):
         incoming = BacktestInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
+        latest = policy.versions.filter(number=policy.version).first()
+        draft, refused = document_as_written(
+            data["document"], self.lens(), saved=latest.document if latest else None
+        )
+        if refused:
+            raise ValidationError({"document": [str(problem) for problem in refused]})
         try:
             job = request_backtest(
-                tenant=self.tenant, actor=self.actor, policy=policy, document=data["document"],
+                tenant=self.tenant, actor=self.actor, policy=policy, document=draft,
                 date_from=data["date_from"], date_to=data["date_to"],
                 time_zone=data["time_zone"],
             )  # fmt: skip
@@ -210,7 +231,7 @@ class PolicyLookbackViewSet(mixins.CreateModelMixin, _PolicyRunsViewSet):
 # --- one run -----------------------------------------------------------------------------------
 
 
-class _RunViewSet(mixins.RetrieveModelMixin, TenantViewSet):
+class _RunViewSet(_PeopleAsRead, mixins.RetrieveModelMixin, TenantViewSet):
     allowed_roles = READ_ROLES
     write_roles = RUN_ROLES
     model = ScanJob
@@ -223,7 +244,7 @@ class _RunViewSet(mixins.RetrieveModelMixin, TenantViewSet):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         job = self.get_object()
-        data = ScanJobSerializer(job, context={"with_sample": True}).data
+        data = ScanJobSerializer(job, context={"with_sample": True, "lens": self.lens()}).data
         sample = data["results"].get("sample") or []
         if sample:
             sample = sample_as_read(tenant=self.tenant, sample=sample, wall=request_wall(request))

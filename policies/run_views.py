@@ -27,6 +27,7 @@ from .models import Policy, ScanJob
 from .run_forms import BacktestForm, LookbackForm, RunRangeForm
 from .run_selectors import READ_ROLES, RUN_ROLES, scan_jobs, status_text, tenant_policy
 from .runs import ScanJobRefused, cancel_job, max_days
+from .scope_people import document_as_read, document_as_written, lens_for
 
 RECENT_RUNS = 50
 
@@ -76,13 +77,27 @@ def backtest_new_page(request: TenantRequest, pk: int) -> HttpResponse:
     go to its page (the editor's unsaved draft arrives the same way)."""
     policy = _policy_or_404(request, pk)
     problems: list[str] = []
+    # A masked reader reads the draft's people as pseudonyms and submits them so.
+    lens = lens_for(tenant=request.tenant, wall=request_wall(request))
+    latest = policy.versions.filter(number=policy.version).first()
+    saved = latest.document if latest is not None else {}
     if request.method == "POST":
         form = BacktestForm(request.POST)
-        if form.is_valid():
+        draft, refused = (
+            document_as_written(form.cleaned_data["document"], lens, saved=saved)
+            if form.is_valid()
+            else (None, [])
+        )
+        if refused:
+            form.add_error(
+                "document", "Choose the draft's employees by their pseudonym: see above."
+            )
+            problems = [str(problem) for problem in refused]
+        elif form.is_valid():
             try:
                 job = request_backtest(
                     tenant=request.tenant, actor=Actor.from_request(request), policy=policy,
-                    document=form.cleaned_data["document"],
+                    document=draft,
                     date_from=form.cleaned_data["date_from"],
                     date_to=form.cleaned_data["date_to"],
                     time_zone=timezone.get_current_timezone_name(),
@@ -92,8 +107,7 @@ def backtest_new_page(request: TenantRequest, pk: int) -> HttpResponse:
             else:
                 return redirect("policies:run", pk=job.pk)
     else:
-        latest = policy.versions.filter(number=policy.version).first()
-        document = latest.document if latest is not None else {}
+        document = document_as_read(saved, lens)
         form = BacktestForm(
             initial={"document": json.dumps(document, indent=2, ensure_ascii=False)}
         )

@@ -20,6 +20,7 @@ from compliance_hub.audit.actors import Actor
 from compliance_hub.digits import parse_count
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import READER_ROLES, REVIEWER_ROLES, role_required
+from compliance_hub.tenancy.walls import request_wall
 
 from .detectors.classifier import classify
 from .detectors.findings import CATEGORIES, PII_TYPES
@@ -29,6 +30,7 @@ from .documents.schema import Problem, validate_document
 from .forms import DocumentTextError, NoteForm, TrialForm, parse_document_text, pretty
 from .models import Policy, PolicyVersion
 from .packs import packs
+from .scope_people import PeopleLens, document_as_read, document_as_written, lens_for
 from .selectors import (
     pack_rows,
     policies,
@@ -55,6 +57,11 @@ WRITE_ROLES = REVIEWER_ROLES
 
 def _can_write(request: TenantRequest) -> bool:
     return getattr(request.membership, "role", None) in WRITE_ROLES
+
+
+def _lens(request: TenantRequest) -> PeopleLens:
+    """How this reader reads the firm's people in a scope (pseudonyms when the wall masks them)."""
+    return lens_for(tenant=request.tenant, wall=request_wall(request))
 
 
 def _policy_or_404(request: TenantRequest, pk: int) -> Policy:
@@ -136,8 +143,9 @@ def policy_page(request: TenantRequest, pk: int) -> HttpResponse:
     policy = _policy_or_404(request, pk)
     versions = policy_versions(tenant=request.tenant, policy=policy)
     latest = versions[0]
+    shown = document_as_read(latest.document, _lens(request))
     try:
-        summary: editor.PolicyForm | None = editor.form_from_document(latest.document, spares=False)
+        summary: editor.PolicyForm | None = editor.form_from_document(shown, spares=False)
     except editor.NotFormEditable:
         summary = None
     return render(
@@ -148,7 +156,7 @@ def policy_page(request: TenantRequest, pk: int) -> HttpResponse:
             "latest": latest,
             "versions": versions,
             "summary": summary,
-            "document_json": pretty(latest.document),
+            "document_json": pretty(shown),
             "can_write": _can_write(request),
         },
     )
@@ -164,7 +172,11 @@ def version_page(request: TenantRequest, pk: int, number: int) -> HttpResponse:
     return render(
         request,
         "policies/version.html",
-        {"policy": policy, "version": version, "document_json": pretty(version.document)},
+        {
+            "policy": policy,
+            "version": version,
+            "document_json": pretty(document_as_read(version.document, _lens(request))),
+        },
     )
 
 
@@ -174,14 +186,13 @@ class DiffLine:
     text: str
 
 
-def _diff(old: PolicyVersion, new: PolicyVersion) -> list[DiffLine]:
+def _diff(old: PolicyVersion, new: PolicyVersion, lens: PeopleLens) -> list[DiffLine]:
     """A line diff of the two documents written the same way (keys sorted, indented), so only
-    what changed shows."""
+    what changed shows; people as the reader reads them."""
 
     def lines(version: PolicyVersion) -> list[str]:
-        return json.dumps(version.document, indent=2, sort_keys=True, ensure_ascii=False).split(
-            "\n"
-        )
+        document = document_as_read(version.document, lens)
+        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False).split("\n")
 
     out = []
     for line in difflib.unified_diff(
@@ -218,7 +229,7 @@ def diff_page(request: TenantRequest, pk: int) -> HttpResponse:
             "old": old,
             "new": new,
             "versions": versions,
-            "lines": _diff(old, new),
+            "lines": _diff(old, new, _lens(request)),
         },
     )
 
@@ -293,14 +304,17 @@ def _context_of(trial: TrialForm) -> MessageContext:
 
 
 def _editor(request: TenantRequest, policy: Policy | None) -> HttpResponse:
+    # A masked reader's editor holds the document as they read it (pseudonyms) throughout:
+    # switching views and testing a text work on it as shown; only saving turns it back.
+    lens = _lens(request)
     state = EditorState()
     note = NoteForm(request.POST or None)
     trial = TrialForm(prefix="trial")
     status = 200
+    saved = policy.versions.get(number=policy.version).document if policy else None
     if request.method != "POST":
-        document = policy.versions.get(number=policy.version).document if policy else editor.STARTER
-        _show(state, document, problems=[])
-        return _render_editor(request, policy, state, note, trial)
+        _show(state, document_as_read(saved or editor.STARTER, lens), problems=[])
+        return _render_editor(request, policy, state, note, trial, lens)
 
     action = request.POST.get("action", "")
     parsed, document = _posted_document(request, state)
@@ -332,16 +346,22 @@ def _editor(request: TenantRequest, policy: Policy | None) -> HttpResponse:
                 status=status,
             )
     elif action == "save" and parsed and note.is_valid():
-        saved = _save(request, policy, document, note.cleaned_data["note"])
-        if isinstance(saved, Policy):
-            return redirect("policies:policy", saved.pk)
-        _show(state, document, problems=saved)
+        stored, refused = document_as_written(document, lens, saved=saved)
+        # Refused pseudonyms are shown with the document's other problems, so one round fixes all.
+        outcome = (
+            [*refused, *validate_document(document)]
+            if refused
+            else _save(request, policy, stored, note.cleaned_data["note"])
+        )
+        if isinstance(outcome, Policy):
+            return redirect("policies:policy", outcome.pk)
+        _show(state, document, problems=outcome)
         status = 400
     elif parsed:
         _show(state, document)
     if not parsed:
         status = 400
-    return _render_editor(request, policy, state, note, trial, status=status)
+    return _render_editor(request, policy, state, note, trial, lens, status=status)
 
 
 def _save(
@@ -411,6 +431,7 @@ def _render_editor(
     state: EditorState,
     note: NoteForm,
     trial: TrialForm,
+    lens: PeopleLens,
     *,
     status: int = 200,
 ) -> HttpResponse:
@@ -429,11 +450,18 @@ def _render_editor(
     }
     if state.form is not None:
         form = state.form
-        names = dict(choices.employees)
-        context["employee_choices"] = [
-            (e, names.get(e, e)) for e in editor.choices_with(form.employees, list(names))
-        ]
-        context["team_choices"] = editor.choices_with(form.teams, choices.teams)
+        if lens.masked:
+            context["employee_choices"] = [
+                (e, e) for e in editor.choices_with(form.employees, lens.employee_choices)
+            ]
+            context["team_choices"] = editor.choices_with(form.teams, lens.named_teams)
+            trial.fields["employee"].label = "Employee (pseudonym)"
+        else:
+            names = dict(choices.employees)
+            context["employee_choices"] = [
+                (e, names.get(e, e)) for e in editor.choices_with(form.employees, list(names))
+            ]
+            context["team_choices"] = editor.choices_with(form.teams, choices.teams)
         context["region_choices"] = editor.choices_with(form.regions, choices.regions)
         context["rules"] = [_rule_view(row) for row in form.rules]
     return render(request, "policies/editor.html", context, status=status)

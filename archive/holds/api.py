@@ -21,8 +21,10 @@ from rest_framework.response import Response
 
 from compliance_hub.api.base import TenantViewSet
 from compliance_hub.api.errors import Conflict
+from compliance_hub.api.permissions import request_wall
 from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
 from compliance_hub.tenancy.roles import REVIEWER_ROLES
+from consent.pseudonymised import PeopleLens, people_lens
 
 from ..selectors import READ_ROLES
 from .models import LegalHold
@@ -52,6 +54,9 @@ class SavedSearchScopeSerializer(serializers.Serializer):
 
 
 class ScopeSerializer(serializers.Serializer):
+    """For a masked reader (the context's ``masked``) the client and the saved search's words
+    are left empty, as the alerts API leaves a client's number: they may name a person."""
+
     employees = serializers.ListField(
         child=serializers.IntegerField(), source="employee_ids", help_text="Employee ids"
     )
@@ -66,6 +71,14 @@ class ScopeSerializer(serializers.Serializer):
     saved_search = SavedSearchScopeSerializer(
         source="saved_search_version", allow_null=True, help_text="At the version chosen"
     )
+
+    def to_representation(self, instance: LegalHold) -> dict:
+        data = super().to_representation(instance)
+        if self.context.get("masked"):
+            data["counterparty"] = ""
+            if data.get("saved_search"):
+                data["saved_search"] = {**data["saved_search"], "query": "", "filters": {}}
+        return data
 
 
 class LegalHoldSerializer(serializers.Serializer):
@@ -187,8 +200,18 @@ class LegalHoldViewSet(
     def tenant_queryset(self):
         return legal_holds(tenant=self.tenant)
 
+    def lens(self) -> PeopleLens:
+        """How this reader reads the firm's people (pseudonyms when the wall masks them)."""
+        return people_lens(tenant=self.tenant, masked=request_wall(self.request).closed)
+
+    def get_serializer_context(self) -> dict:
+        context = dict(super().get_serializer_context())
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no reader
+            return context
+        return {**context, "masked": request_wall(self.request).closed}
+
     def _described(self, holds: list[LegalHold], *, counted: bool) -> list[LegalHold]:
-        covers = describe_holds(tenant=self.tenant, holds=holds)
+        covers = describe_holds(tenant=self.tenant, holds=holds, lens=self.lens())
         counts = hold_counts(tenant=self.tenant, holds=holds) if counted else {}
         for hold in holds:
             # Read by the serializers only: a page's values, not columns.
@@ -200,12 +223,14 @@ class LegalHoldViewSet(
     def _answer(self, hold: LegalHold, code: int = status.HTTP_200_OK) -> Response:
         hold = self.tenant_queryset().get(pk=hold.pk)
         [hold] = self._described([hold], counted=True)
-        return Response(LegalHoldDetailSerializer(hold).data, status=code)
+        answer = LegalHoldDetailSerializer(hold, context=self.get_serializer_context())
+        return Response(answer.data, status=code)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         rows = self._described(list(page or []), counted=False)
-        return self.get_paginated_response(LegalHoldSerializer(rows, many=True).data)
+        answer = LegalHoldSerializer(rows, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(answer.data)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return self._answer(self.get_object())

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from compliance_hub.phones import phone_for_display
 from consent.models import Employee
+from consent.pseudonymised import PeopleLens, PseudonymRefused
 
 from ..models import Conversation
 from ..search.models import SavedSearch
@@ -23,6 +24,15 @@ class ConversationChoiceField(forms.ModelMultipleChoiceField):
             else obj.counterparty_key
         )
         return f"{obj.employee.full_name} with {client}"
+
+
+class PseudonymChoiceField(forms.MultipleChoiceField):
+    """A masked reader's employees, chosen by pseudonym: what they submit is resolved inside the
+    firm by the form (``clean_employees``), whose refusal says what is wrong in words, rather
+    than Django's "not one of the available choices"."""
+
+    def valid_value(self, value: str) -> bool:
+        return True
 
 
 class LegalHoldForm(forms.Form):
@@ -54,19 +64,53 @@ class LegalHoldForm(forms.Form):
         "the hold",
     )  # fmt: skip
 
-    def __init__(self, *args: Any, tenant: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, tenant: Any, lens: PeopleLens | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self._field("employees").queryset = Employee.objects.filter(tenant=tenant).order_by(
-            "full_name", "id"
-        )
-        self._field("conversations").queryset = (
-            Conversation.objects.filter(tenant=tenant)
-            .select_related("employee")
-            .order_by("employee__full_name", "counterparty_name", "id")
-        )
+        self.lens = lens if lens is not None and lens.masked else None
+        chats = Conversation.objects.filter(tenant=tenant).select_related("employee")
+        if self.lens is not None:
+            self._masked(self.lens, chats)
+        else:
+            self._field("employees").queryset = Employee.objects.filter(tenant=tenant).order_by(
+                "full_name", "id"
+            )
+            self._field("conversations").queryset = chats.order_by(
+                "employee__full_name", "counterparty_name", "id"
+            )
         saved = self._field("saved_search")
         saved.queryset = SavedSearch.objects.filter(tenant=tenant, deleted_at__isnull=True)
         saved.empty_label = "None"
+
+    def _masked(self, lens: PeopleLens, chats: Any) -> None:
+        """A masked reader (compliance_hub/tenancy/walls.py) chooses employees by the pseudonym
+        the alert pages show, and conversations by the two pseudonyms; both in the rows' order,
+        since the names' order would give them away."""
+        employees = self.fields["employees"]
+        self.fields["employees"] = PseudonymChoiceField(
+            choices=[(shown, shown) for shown in lens.hold_choices], required=False,
+            label=employees.label, help_text=employees.help_text,
+        )  # fmt: skip
+        conversations = self._field("conversations")
+        conversations.queryset = chats.order_by("id")
+        conversations.label_from_instance = lambda chat: (  # type: ignore[method-assign,assignment]
+            f"{lens.employee_by_pk(chat.employee_id)} with {lens.client(chat.counterparty_key)}"
+        )
+
+    def clean_employees(self) -> list[int]:
+        chosen = self.cleaned_data.get("employees") or []
+        if self.lens is None:
+            return [employee.pk for employee in chosen]
+        ids, refused = [], []
+        for shown in chosen:
+            try:
+                ids.append(self.lens.pk_of(shown))
+            except PseudonymRefused as error:
+                refused.append(str(error))
+        if refused:
+            raise forms.ValidationError(refused)
+        return list(dict.fromkeys(ids))
 
     def _field(self, name: str) -> forms.ModelChoiceField:
         field = self.fields[name]
@@ -92,7 +136,7 @@ class LegalHoldForm(forms.Form):
         return {
             "matter": data["matter"],
             "reason": data["reason"],
-            "employee_ids": [e.pk for e in data.get("employees") or []],
+            "employee_ids": list(data.get("employees") or []),
             "conversation_ids": [c.pk for c in data.get("conversations") or []],
             "counterparty": data.get("counterparty") or "",
             "since": start_of(data["since"]) if data.get("since") else None,

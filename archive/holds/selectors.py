@@ -30,6 +30,7 @@ from compliance_hub.digits import parse_id
 from compliance_hub.phones import phone_for_display
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee
+from consent.pseudonymised import PeopleLens
 
 from ..models import Conversation, Message
 from ..search.query import QueryError
@@ -208,23 +209,45 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%d %b %Y %H:%M UTC")
 
 
-def describe_holds(*, tenant: Tenant, holds: Iterable[LegalHold]) -> dict[int, list[str]]:
+# What a masked reader reads instead of the client or the saved search's words a hold names.
+CLIENT_WITHHELD = "With a client named in the hold (withheld: reviews are pseudonymised)"
+
+
+def describe_holds(
+    *, tenant: Tenant, holds: Iterable[LegalHold], lens: PeopleLens | None = None
+) -> dict[int, list[str]]:
     """What each hold covers, in the reviewers' words (one line per condition, all of which
-    apply): two queries for any number of holds."""
+    apply): two queries for any number of holds. A masked reader (``lens.masked``: the wall of
+    compliance_hub/tenancy/walls.py) reads employees and clients as the alert pages' pseudonyms,
+    and not the client or the words the hold was placed with."""
     holds = list(holds)
+    masked = lens is not None and lens.masked
     employee_ids = {pk for hold in holds for pk in hold.employee_ids}
     conversation_ids = {pk for hold in holds for pk in hold.conversation_ids}
-    names = dict(
-        Employee.objects.filter(tenant=tenant, pk__in=employee_ids).values_list("pk", "full_name")
-    )
-    chats = {
-        chat.pk: f"{chat.employee.full_name} with "
-        f"{chat.counterparty_name or chat.counterparty_wa_id or chat.counterparty_key}"
-        for chat in Conversation.objects.filter(tenant=tenant, pk__in=conversation_ids)
+    chats_of = (
+        Conversation.objects.filter(tenant=tenant, pk__in=conversation_ids)
         .select_related("employee")
-        .only("employee__full_name", "counterparty_name", "counterparty_wa_id",
+        .only("employee_id", "employee__full_name", "counterparty_name", "counterparty_wa_id",
               "counterparty_key")
-    }  # fmt: skip
+    )  # fmt: skip
+    if lens is not None and masked:
+        names = {pk: lens.employee_by_pk(pk) for pk in employee_ids}
+        chats = {
+            chat.pk: f"{lens.employee_by_pk(chat.employee_id)} with "
+            f"{lens.client(chat.counterparty_key)}"
+            for chat in chats_of
+        }
+    else:
+        names = dict(
+            Employee.objects.filter(tenant=tenant, pk__in=employee_ids).values_list(
+                "pk", "full_name"
+            )
+        )
+        chats = {
+            chat.pk: f"{chat.employee.full_name} with "
+            f"{chat.counterparty_name or chat.counterparty_wa_id or chat.counterparty_key}"
+            for chat in chats_of
+        }
     described: dict[int, list[str]] = {}
     for hold in holds:
         lines = []
@@ -236,7 +259,11 @@ def describe_holds(*, tenant: Tenant, holds: Iterable[LegalHold]) -> dict[int, l
             lines.append(f"In the conversation{'s' if len(hold.conversation_ids) > 1 else ''} "
                          f"of {talks}")  # fmt: skip
         if hold.counterparty:
-            lines.append(f"With the client “{phone_for_display(hold.counterparty)}”")
+            lines.append(
+                CLIENT_WITHHELD
+                if masked
+                else f"With the client “{phone_for_display(hold.counterparty)}”"
+            )
         if hold.since and hold.until:
             lines.append(f"Sent from {_when(hold.since)} until {_when(hold.until)}")
         elif hold.since:
@@ -244,7 +271,13 @@ def describe_holds(*, tenant: Tenant, holds: Iterable[LegalHold]) -> dict[int, l
         elif hold.until:
             lines.append(f"Sent before {_when(hold.until)}")
         version = hold.saved_search_version
-        if version is not None:
+        if version is not None and masked:
+            # Its words and filters may name a person or a number; its name is the firm's.
+            lines.append(
+                f"Found by the saved search “{version.name}” as it was at version "
+                f"{version.number} (its words are withheld: reviews are pseudonymised)"
+            )
+        elif version is not None:
             words = f"“{version.query}”" if version.query.strip() else "no words"
             filters = ", ".join(f"{key} {value}" for key, value in sorted(version.filters.items()))
             lines.append(

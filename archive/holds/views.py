@@ -14,6 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from compliance_hub.audit.actors import Actor
 from compliance_hub.tenancy.requests import TenantRequest
 from compliance_hub.tenancy.roles import REVIEWER_ROLES, role_denial, role_required
+from compliance_hub.tenancy.walls import request_wall
+from consent.pseudonymised import PeopleLens, people_lens
 
 from ..exporting.selectors import EXPORT_ROLES
 from ..selectors import READ_ROLES
@@ -38,6 +40,11 @@ def _hold_or_404(request: TenantRequest, pk: int) -> LegalHold:
     return hold
 
 
+def _lens(request: TenantRequest) -> PeopleLens:
+    """How this reader reads the firm's people: the alert pages' pseudonyms when masked."""
+    return people_lens(tenant=request.tenant, masked=request_wall(request).closed)
+
+
 def _can_write(request: TenantRequest) -> bool:
     return getattr(request.membership, "role", None) in WRITE_ROLES
 
@@ -47,7 +54,7 @@ def _can_write(request: TenantRequest) -> bool:
 def holds_page(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     holds = list(legal_holds(tenant=tenant))
-    covers = describe_holds(tenant=tenant, holds=holds)
+    covers = describe_holds(tenant=tenant, holds=holds, lens=_lens(request))
     counts = hold_counts(tenant=tenant, holds=[h for h in holds if h.is_active])
     rows = [(hold, covers[hold.pk], counts.get(hold.pk)) for hold in holds]
     return render(
@@ -59,7 +66,7 @@ def holds_page(request: TenantRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def hold_create_page(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
-    form = LegalHoldForm(request.POST or None, tenant=tenant)
+    form = LegalHoldForm(request.POST or None, tenant=tenant, lens=_lens(request))
     if request.method == "POST" and form.is_valid():
         try:
             hold = place_hold(tenant=tenant, actor=Actor.from_request(request), **form.scope())
@@ -116,7 +123,7 @@ def _render_hold(
         "archive/holds/detail.html",
         {
             "hold": hold,
-            "covers": describe_holds(tenant=tenant, holds=[hold])[hold.pk],
+            "covers": describe_holds(tenant=tenant, holds=[hold], lens=_lens(request))[hold.pk],
             "count": hold_counts(tenant=tenant, holds=[hold])[hold.pk],
             "search_link": search,
             "export_link": export,

@@ -11,6 +11,7 @@ from compliance_hub.api.serializers import ApiErrorBodySerializer
 
 from ..documents.schema import SEVERITIES
 from ..models import Policy
+from ..scope_people import document_as_read
 from ..trial import MAX_TRIAL_TEXT
 
 DOCUMENT_HELP = (
@@ -24,6 +25,18 @@ DOCUMENT_HELP = (
 class DocumentField(serializers.JSONField):
     """Any JSON: a document that is not an object is the services' problem to explain (in the
     same `problems` as any other mistake), not a bare type error."""
+
+
+class DocumentAsRead(serializers.Serializer):
+    """An answer holding a policy document (``document``) gives its scope's people as the reader
+    reads them: the view puts the reader's lens (policies/scope_people.py) in the context."""
+
+    def to_representation(self, instance: object) -> dict[str, object]:
+        data: dict[str, object] = super().to_representation(instance)
+        lens = self.context.get("lens")
+        if lens is not None and "document" in data:
+            data["document"] = document_as_read(data["document"], lens)
+        return data
 
 
 class TextField(serializers.CharField):
@@ -130,7 +143,7 @@ class PolicySerializer(serializers.Serializer):
         return str(policy.latest.document.get("severity", ""))  # type: ignore[attr-defined]
 
 
-class PolicyDetailSerializer(PolicySerializer):
+class PolicyDetailSerializer(DocumentAsRead, PolicySerializer):
     document = serializers.JSONField(source="latest.document", help_text="The latest version's")
     note = serializers.CharField(source="latest.note", help_text="Why the latest version changed")
     changed_at = serializers.DateTimeField(source="latest.created_at")
@@ -172,7 +185,7 @@ class PolicyVersionSerializer(serializers.Serializer):
     created_by = serializers.CharField(source="created_by_label")
 
 
-class PolicyVersionDetailSerializer(PolicyVersionSerializer):
+class PolicyVersionDetailSerializer(DocumentAsRead, PolicyVersionSerializer):
     policy = serializers.IntegerField(source="policy_id")
     document = serializers.JSONField()
 

@@ -28,6 +28,7 @@ from archive.services import record_archive_read
 from compliance_hub.api.base import TenantAPIMixin, TenantViewSet
 from compliance_hub.api.filters import BooleanFilter, IdFilter, TimeFilter
 from compliance_hub.api.pagination import StrictCursorPagination
+from compliance_hub.api.permissions import request_wall
 from compliance_hub.api.responses import INVALID, NOT_FOUND, error_response
 from compliance_hub.api.throttling import TenantRateThrottle
 from compliance_hub.digits import parse_id
@@ -38,6 +39,7 @@ from ..documents.evaluate import MessageContext
 from ..documents.schema import SEVERITIES, Problem
 from ..models import Policy, PolicyHit
 from ..packs import packs
+from ..scope_people import PeopleLens, document_as_read, document_as_written, lens_for
 from ..selectors import (
     latest_versions,
     policies,
@@ -213,6 +215,26 @@ class PolicyViewSet(
     def tenant_queryset(self):
         return policies(tenant=self.tenant)
 
+    def lens(self) -> PeopleLens:
+        """How this reader reads the scope's people (pseudonyms when the wall masks them);
+        asked once per request."""
+        if not hasattr(self, "_lens"):
+            self._lens = lens_for(tenant=self.tenant, wall=request_wall(self.request))
+        return self._lens
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no reader
+            return context
+        return {**context, "lens": self.lens()}
+
+    def _written(self, document: object, saved: object = None) -> object:
+        """A document this reader submitted, as it is stored (their pseudonyms resolved)."""
+        stored, refused = document_as_written(document, self.lens(), saved=saved)
+        if refused:
+            raise InvalidDocument(refused)
+        return stored
+
     def get_serializer_class(self):
         # Only the schema's fallback reads this: every handler names its serializers.
         return PolicyDetailSerializer if self.detail else PolicySerializer
@@ -235,7 +257,8 @@ class PolicyViewSet(
         setattr(policy, "changed", changed)  # noqa: B010
         setattr(policy, "message", message)  # noqa: B010
         setattr(policy, "warnings", [_problem(w) for w in warnings])  # noqa: B010
-        return Response(PolicySavedSerializer(policy).data, status=code)
+        answer = PolicySavedSerializer(policy, context=self.get_serializer_context())
+        return Response(answer.data, status=code)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -243,14 +266,16 @@ class PolicyViewSet(
         return self.get_paginated_response(PolicySerializer(rows, many=True).data)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return Response(PolicyDetailSerializer(self._detail(self.get_object())).data)
+        policy = self._detail(self.get_object())
+        return Response(PolicyDetailSerializer(policy, context=self.get_serializer_context()).data)
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         incoming = PolicyInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
             policy, warnings = create_policy(
-                tenant=self.tenant, actor=self.actor, document=incoming.validated_data["document"],
+                tenant=self.tenant, actor=self.actor,
+                document=self._written(incoming.validated_data["document"]),
                 note=incoming.validated_data["note"],
             )  # fmt: skip
         except PolicyDocumentError as error:
@@ -285,16 +310,21 @@ class PolicyViewSet(
         incoming = PolicyInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        return self._save(policy, data["document"], data["note"])
+        [policy] = self._with_latest([policy])
+        saved = policy.latest.document  # type: ignore[attr-defined]
+        return self._save(policy, self._written(data["document"], saved), data["note"])
 
     def _patch(self, request: Request, policy: Policy) -> Response:
         incoming = PolicyPatchSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         [policy] = self._with_latest([policy])
-        current: dict[str, Any] = dict(policy.latest.document)  # type: ignore[attr-defined]
+        saved = policy.latest.document  # type: ignore[attr-defined]
         if "document" not in data:
-            return self._save(policy, current, data["note"])
+            return self._save(policy, dict(saved), data["note"])
+        # The fields are the reader's: patched into the document as they read it, then turned
+        # back, so a masked reader's pseudonyms and the stored firm ids never mix.
+        current: dict[str, Any] = dict(document_as_read(saved, self.lens()))
         fields = data["document"]
         if not isinstance(fields, dict):
             raise InvalidDocument([Problem("", "give the fields to change as a JSON object")])
@@ -303,7 +333,7 @@ class PolicyViewSet(
                 current.pop(key, None)
             else:
                 current[key] = value
-        return self._save(policy, current, data["note"])
+        return self._save(policy, self._written(current, saved), data["note"])
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         raise MethodNotAllowed(
@@ -314,7 +344,8 @@ class PolicyViewSet(
 
     def _switch(self, active: bool) -> Response:
         policy = set_active(policy=self.get_object(), actor=self.actor, active=active)
-        return Response(PolicyDetailSerializer(self._detail(policy)).data)
+        answer = PolicyDetailSerializer(self._detail(policy), context=self.get_serializer_context())
+        return Response(answer.data)
 
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk: str | None = None) -> Response:
@@ -345,7 +376,8 @@ class PolicyViewSet(
         found = policy_version(tenant=self.tenant, policy=policy, number=wanted)
         if found is None:
             raise NotFound()
-        return Response(PolicyVersionDetailSerializer(found).data)
+        answer = PolicyVersionDetailSerializer(found, context=self.get_serializer_context())
+        return Response(answer.data)
 
     def _trial(self, document: object, data: dict[str, Any]) -> Response:
         # Counted here, once the input is good and the policy found: only runs cost CPU, and a
@@ -386,7 +418,9 @@ class PolicyViewSet(
         [policy] = self._with_latest([self.get_object()])
         incoming = SavedTrialInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        return self._trial(policy.latest.document, incoming.validated_data)  # type: ignore[attr-defined]
+        # Tried as its reader reads it: a masked reader's context names people by pseudonym.
+        document = document_as_read(policy.latest.document, self.lens())  # type: ignore[attr-defined]
+        return self._trial(document, incoming.validated_data)
 
 
 # --- packs -------------------------------------------------------------------------------------

@@ -60,3 +60,40 @@ def test_a_masked_officer_unmasks_an_alert_to_read_its_conversation(
     refused = "the server responded with a status of 403"
     assert [e for e in errors if refused not in e] == [], errors
     assert len(errors) == 2
+
+
+def test_a_masked_officer_scopes_a_policy_to_an_employee_by_pseudonym(
+    live_server, page, oscar, tenant_a
+):
+    from compliance_hub.tenancy.context import tenant_scope
+    from policies.models import PolicyVersion
+    from policies.services import create_policy
+    from tests.consent.employees import make_employee
+
+    update_review_settings(tenant=tenant_a, actor=Actor.system(), pseudonymise=True, sla_hours={})
+    with tenant_scope(tenant_a):
+        zelda = make_employee(tenant_a, full_name="Zelda Quintana", employee_id="ZQ-7781")
+        policy, _ = create_policy(
+            tenant=tenant_a, actor=Actor.system(),
+            document={"name": "Promises", "severity": "high", "detect": {"detector": "pii"}},
+        )  # fmt: skip
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    shown = employee_pseudonym(tenant_a.pk, zelda.pk)
+    log_in(page, live_server.url, oscar)
+
+    page.goto(f"{live_server.url}/policies/{policy.pk}/edit/")
+    employees = page.locator("#policy-employees")
+    expect(employees).to_contain_text(shown)
+    expect(page.get_by_text("Zelda Quintana")).to_have_count(0)
+    employees.select_option(label=shown)
+    page.get_by_label("Why it changed").fill("Only her desk")
+    page.get_by_role("button", name="Save as a new version").click()
+    expect(page.locator(".messages")).to_contain_text("Saved as version 2.")
+    expect(page.get_by_text(f"Employees {shown}.")).to_be_visible()
+    expect(page.get_by_text("ZQ-7781")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "wall-policy-scope.png"), full_page=True)
+    with tenant_scope(tenant_a):
+        latest = PolicyVersion.objects.get(policy=policy, number=2)
+    assert latest.document["scope"] == {"employees": ["ZQ-7781"]}
+    assert errors == []
