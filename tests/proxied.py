@@ -27,6 +27,7 @@ NGINX_DIR = ROOT / "docker" / "nginx"
 TEMPLATE = NGINX_DIR / "default.conf.template"
 MAIN_CONFIG = NGINX_DIR / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+BIND_ATTEMPTS = 5
 
 
 def free_port() -> int:
@@ -216,7 +217,23 @@ def start_nginx(*, upstream_port: int, webhook_max_body_bytes: int,
     to leave out, by the start of their line (a benchmark's "before")."""
     if not Path(NGINX).exists():
         raise RuntimeError(f"nginx not found at {NGINX}: apt-get install nginx (scripts/stack.sh)")
-    port = free_port()
+    # A port free_port() found free can be taken before nginx binds it (an outgoing connection
+    # of any process gets its local port from the same range): then another port is tried.
+    for attempt in range(1, BIND_ATTEMPTS + 1):
+        try:
+            return _start_nginx_on(free_port(), upstream_port=upstream_port,
+                                   webhook_max_body_bytes=webhook_max_body_bytes,
+                                   without=without, intake_port=intake_port)  # fmt: skip
+        except RuntimeError as error:
+            if "Address already in use" not in str(error) or attempt == BIND_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_nginx_on(
+    port: int, *, upstream_port: int, webhook_max_body_bytes: int, without: tuple[str, ...],
+    intake_port: int | None,
+) -> tuple[Server, Path]:  # fmt: skip
     # Not under pytest's private tmp folder: nginx's workers (user nobody when started as root)
     # must reach their temp folders.
     prefix = Path(tempfile.mkdtemp(prefix="ch-nginx-"))
