@@ -8,6 +8,7 @@ from django import forms
 
 from compliance_hub.accounts.models import User
 from compliance_hub.digits import parse_id
+from compliance_hub.forms import OptionListSelect
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee, Team
 from policies.models import Policy
@@ -44,20 +45,28 @@ UNASSIGNED = "none"
 
 
 class QueueFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=STATUS_FILTER, required=False)
-    severity = forms.ChoiceField(choices=SEVERITIES, required=False)
-    policy = forms.ModelChoiceField(queryset=Policy.objects.none(), required=False)
+    # Every select of the queue's filters writes its options in one pass (OptionListSelect):
+    # with hundreds of employees, Django's per-option templates were half of a page's CPU.
+    status = forms.ChoiceField(choices=STATUS_FILTER, required=False, widget=OptionListSelect)
+    severity = forms.ChoiceField(choices=SEVERITIES, required=False, widget=OptionListSelect)
+    policy = forms.ModelChoiceField(
+        queryset=Policy.objects.none(), required=False, widget=OptionListSelect
+    )
     # Free text, since a firm's own term rules name their own categories; the built-in ones are
     # offered by name (the page's datalist "alert-categories").
     category = forms.CharField(
         max_length=64, required=False, widget=forms.TextInput(attrs={"list": "alert-categories"})
     )
-    employee = forms.ModelChoiceField(queryset=Employee.objects.none(), required=False)
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
-    assignee = forms.ChoiceField(required=False)
-    age = forms.ChoiceField(choices=AGES, required=False)
+    employee = forms.ModelChoiceField(
+        queryset=Employee.objects.none(), required=False, widget=OptionListSelect
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, widget=OptionListSelect
+    )
+    assignee = forms.ChoiceField(required=False, widget=OptionListSelect)
+    age = forms.ChoiceField(choices=AGES, required=False, widget=OptionListSelect)
     overdue = forms.BooleanField(required=False, label="Overdue only")
-    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, widget=OptionListSelect)
 
     def __init__(self, *args: object, tenant: Tenant, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

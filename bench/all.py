@@ -145,6 +145,13 @@ def webhook_rows(f: Figures) -> list[Row]:
     ]
 
 
+# Where bench/pipeline.py's end-to-end figure comes from (the product's own timestamps).
+_SOURCES = {
+    "commit": "the alert rows' commit times",
+    "created_at": "the alerts' created_at",
+}
+
+
 def pipeline_rows(f: Figures) -> list[Row]:
     rows = []
     loop = f.get("open_loop")
@@ -156,7 +163,9 @@ def pipeline_rows(f: Figures) -> list[Row]:
                 benchmark="End to end, webhook -> alert (bench/pipeline.py, open loop)",
                 figure=(
                     f"POST -> high-severity alert in the officers' queue p95 {_s(high)} "
-                    f"(p50 {_s(loop.get('high_p50'))}, {_num(loop.get('high_seen'))} alerts); "
+                    f"(p50 {_s(loop.get('high_p50'))}, {_num(loop.get('high_seen'))} alerts; "
+                    f"from {_SOURCES.get(str(loop.get('source')), 'the database')}, the "
+                    f"observer's polls saw them at p95 {_s(loop.get('poll_high_p95'))}); "
                     f"any alert p95 {_s(loop.get('queue_p95'))}; POST -> finding p95 "
                     f"{_s(loop.get('hit_p95'))}; POST -> scanned p95 {_s(loop.get('scan_p95'))}; "
                     f"{_num(loop.get('acknowledged'))}/{_num(loop.get('sent'))} acknowledged"

@@ -22,12 +22,15 @@ What runs (all on 127.0.0.1, bounded; what is started is stopped by its pid):
    webhook wakes it, timed until every delivery is processed and every message scanned; CPU of
    the worker, PostgreSQL and Redis from /proc;
 5. the open loop: gunicorn of its own, the generator of bench/_loadgen.py sending the mix at
-   ``--rate`` for ``--duration`` seconds to the packs tenant; a poller times, for each message,
-   the first sight of its scan mark (MessageScan) and, for the lines that trip, of its finding
-   (PolicyHit) and of its alert in the officers' queue, as the queue page reads it
-   (``alerts.selectors.alert_queue``, default filters), high-severity ones apart (issue 12: a new
-   high-severity message visible in the queue within 2 s p95 of the webhook), from the moment
-   its POST was written. Then every acknowledged delivery is checked
+   ``--rate`` for ``--duration`` seconds to the packs tenant (the tables it reads ANALYZEd
+   first: its tenants are new). The figures, from the moment each POST was written, come from
+   the product's own timestamps, read after the loop: the scan mark's ``scanned_at``, the
+   finding's ``created_at`` and, for the lines that trip, the commit of their alert's row (or
+   its ``created_at`` where PostgreSQL keeps no commit times), high-severity ones apart (issue
+   12: a new high-severity message visible in the queue within 2 s p95 of the webhook). A
+   poller beside them times the first sight of each row, the alert as the queue page reads it
+   (``alerts.selectors.alert_queue``, default filters): the cross-check that the rows were
+   visible, printed beside the headline. Then every acknowledged delivery is checked
    archived exactly once, every message scanned once and every tripping line found.
 
 Run: ``.venv/bin/python bench/pipeline.py [--backlog 6000 --repeats 3 --rate 100 --duration 60]``
@@ -68,9 +71,11 @@ import django
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.db.models import Min  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from alerts.selectors import QueueFilters, alert_queue  # noqa: E402
+from alerts.models import Alert  # noqa: E402
+from alerts.selectors import ACTIVE_STATUSES, QueueFilters, alert_queue  # noqa: E402
 from archive.models import Message  # noqa: E402
 from bench._fixtures import BenchTenant, fresh_tenant  # noqa: E402
 from bench._loadgen import build_body, wamid  # noqa: E402
@@ -322,6 +327,7 @@ class Poller:
         self.queued: dict[str, float] = {}
         self.severity: dict[str, str] = {}
         self.polls = 0
+        self.seconds = 0.0  # spent polling: how slow the observer was
 
     def _query(self, sql: str, names: list[str], into: dict[str, float]) -> None:
         if not names:
@@ -357,10 +363,145 @@ class Poller:
                 self.severity.setdefault(name, severity)
 
     def poll(self, scan_names: list[str], hit_names: list[str]) -> None:
+        started = time.monotonic()
         self._query(_SCANNED_SQL, [n for n in scan_names if n not in self.scanned], self.scanned)
         self._query(_HIT_SQL, [n for n in hit_names if n not in self.found], self.found)
         self._queue([n for n in hit_names if n not in self.queued])
         self.polls += 1
+        self.seconds += time.monotonic() - started
+
+
+HIGH = ("high", "critical")
+# The tables the observer reads, analyzed before the open loop (see analyze_observed).
+OBSERVED_TABLES = (Message, MessageScan, PolicyHit, Alert)
+
+
+def analyze_observed() -> str:
+    """ANALYZE the tables the observer reads, so that PostgreSQL knows the bench's new tenant.
+
+    The product keeps these tables' statistics with autovacuum thresholds (ingestion 0004/0005,
+    archive 0013, policies 0006), which follow a tenant only once it has changed enough rows; a
+    bench tenant made a minute ago, in a database that holds another tenant's million alerts, is
+    still estimated at a row, and its polls were planned as nested loops over every row of the
+    tenant (0.7-1.3 s each, docs/benchmarks.md). There is nothing in the product to call for this
+    (autovacuum does it by itself), so the bench says ANALYZE once, after the backlog rounds
+    filled the tenant and before the clock of the open loop starts."""
+    import dj_database_url
+    import psycopg2
+    from django.conf import settings
+
+    # The application's role owns nothing, and PostgreSQL skips (with a warning) an ANALYZE by
+    # anyone but the owner: the migrations' role says it.
+    owner = dj_database_url.parse(bench_environment()["DATABASE_OWNER_URL"])
+    started = time.monotonic()
+    with (
+        psycopg2.connect(
+            dbname=settings.DATABASES["default"]["NAME"],
+            user=owner["USER"],
+            password=owner["PASSWORD"],
+            host=owner["HOST"],
+            port=owner["PORT"],
+        ) as owner_connection,
+        owner_connection.cursor() as cursor,
+    ):
+        for model in OBSERVED_TABLES:
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    owner_connection.close()
+    return f"ANALYZE {', '.join(m._meta.db_table for m in OBSERVED_TABLES)}: " + (
+        f"{time.monotonic() - started:.1f} s"
+    )
+
+
+def commit_timestamps_on() -> bool:
+    """Whether PostgreSQL records each commit's time (``track_commit_timestamp``; the local
+    run stack turns it on, scripts/stack.sh)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('track_commit_timestamp') = 'on'")
+        return bool(cursor.fetchone()[0])
+
+
+@dataclass
+class Stamps:
+    """What the product itself wrote, per Meta message id, as wall-clock seconds (time.time()):
+    the scan mark's ``scanned_at``, the first finding's ``created_at``, the first alert still to
+    review (the queue's default view) and the first high or critical one, each by the alert's
+    ``created_at`` and, where PostgreSQL records it, by its row's commit."""
+
+    scanned: dict[str, float] = field(default_factory=dict)
+    found: dict[str, float] = field(default_factory=dict)
+    queued: dict[str, float] = field(default_factory=dict)
+    high: dict[str, float] = field(default_factory=dict)
+    queued_commit: dict[str, float] = field(default_factory=dict)
+    high_commit: dict[str, float] = field(default_factory=dict)
+
+
+def product_stamps(bench: BenchTenant, names: list[str], *, commits: bool) -> Stamps:
+    """Read once, after the open loop: a few indexed queries over the run's messages, so the
+    figures do not depend on how fast the observer was while the run went on.
+
+    ``created_at`` and ``scanned_at`` are Django's ``auto_now_add``: the worker's clock when it
+    built the INSERT, inside the transaction, so a lower bound of the moment an officer could see
+    the row (it is visible from its commit). The commit's own time (``pg_xact_commit_timestamp``
+    of the row's ``xmin``) is that moment exactly; a row updated since (an officer claimed it)
+    has a later xmin, which only makes it later, so the figure errs towards slow."""
+    stamps = Stamps()
+    wamid = "message__wamid"
+    with tenant_scope(bench.tenant):
+        for start in range(0, len(names), 2000):
+            chunk = names[start : start + 2000]
+            scans = MessageScan.objects.filter(**{f"{wamid}__in": chunk})
+            for name, at in scans.values_list(wamid, "scanned_at"):
+                stamps.scanned[name] = at.timestamp()
+            hits = PolicyHit.objects.filter(**{f"{wamid}__in": chunk})
+            for name, at in (
+                hits.values(wamid).annotate(first=Min("created_at")).values_list(wamid, "first")
+            ):
+                stamps.found[name] = at.timestamp()
+            alerts = Alert.objects.filter(**{f"{wamid}__in": chunk}, status__in=ACTIVE_STATUSES)
+            for name, severity, at in alerts.values_list(wamid, "severity", "created_at"):
+                for into, wanted in ((stamps.queued, True), (stamps.high, severity in HIGH)):
+                    if wanted:
+                        into[name] = min(into.get(name, at.timestamp()), at.timestamp())
+            if commits:
+                for name, severity, at in _commits(bench, chunk):
+                    for into, wanted in (
+                        (stamps.queued_commit, True),
+                        (stamps.high_commit, severity in HIGH),
+                    ):
+                        if wanted and at is not None:
+                            into[name] = min(into.get(name, at), at)
+    return stamps
+
+
+_COMMIT_SQL = (
+    f"SELECT m.wamid, a.severity, extract(epoch FROM pg_xact_commit_timestamp(a.xmin)) "  # noqa: S608
+    f"FROM {Alert._meta.db_table} a JOIN {Message._meta.db_table} m ON m.id = a.message_id "
+    "WHERE a.tenant_id = %s AND m.tenant_id = %s AND m.wamid = ANY(%s) AND a.status = ANY(%s)"
+)
+
+
+def _commits(bench: BenchTenant, names: list[str]) -> list[tuple[str, str, float | None]]:
+    pk = bench.tenant.pk
+    with connection.cursor() as cursor:
+        cursor.execute(_COMMIT_SQL, [pk, pk, names, [str(s) for s in ACTIVE_STATUSES]])
+        return [(name, severity, float(at) if at is not None else None)
+                for name, severity, at in cursor.fetchall()]  # fmt: skip
+
+
+def wall_minus_monotonic() -> float:
+    """time.time() - time.monotonic(), the best of a few reads: the load generator stamps its
+    POSTs with time.monotonic() (one clock for every process of this machine) and the product
+    stamps its rows with the wall clock of the same machine, so one offset turns the one into
+    the other (a run of a minute drifts by microseconds under NTP's slewing)."""
+    best = None
+    for _ in range(5):
+        before = time.monotonic()
+        wall = time.time()
+        after = time.monotonic()
+        if best is None or after - before < best[0]:
+            best = (after - before, wall - (before + after) / 2)
+    assert best is not None
+    return best[1]
 
 
 def open_loop(args, bench: BenchTenant, mix: Mix, *, port: int, first: int, workdir: Path):
@@ -378,6 +519,7 @@ def open_loop(args, bench: BenchTenant, mix: Mix, *, port: int, first: int, work
         texts=mix.texts,
     )
     poller = Poller(bench)
+    offset_before = wall_minus_monotonic()
     started = time.monotonic()
     generator.go()
     low = 0
@@ -407,6 +549,29 @@ def open_loop(args, bench: BenchTenant, mix: Mix, *, port: int, first: int, work
             break
         poller.poll(scan_left, hit_left)
         time.sleep(args.poll_interval)
+    offset = (offset_before + wall_minus_monotonic()) / 2
+    commits = commit_timestamps_on()
+    stamps = product_stamps(bench, [names[i] for i in ok], commits=commits)
+    # The POST's send time on the wall clock: the product's stamps are wall-clock times of the
+    # same machine (the worker's for created_at and scanned_at, PostgreSQL's for commits).
+    posted = {names[i]: result["sent"][i] + offset for i in ok}
+    tripping = [names[i] for i in ok if trips[i]]
+
+    def since_post(stamped: dict[str, float], which: list[str]) -> list[float]:
+        return [stamped[n] - posted[n] for n in which if n in stamped]
+
+    stamped = {
+        "scan": since_post(stamps.scanned, [names[i] for i in ok]),
+        "hit": since_post(stamps.found, tripping),
+        "queue": since_post(stamps.queued, tripping),
+        "high": since_post(stamps.high, tripping),
+        "queue_commit": since_post(stamps.queued_commit, tripping),
+        "high_commit": since_post(stamps.high_commit, tripping),
+    }
+    # The headline: when the row became visible (its commit) where PostgreSQL records it, else
+    # the alert's created_at (a little earlier: the transaction commits after the INSERT).
+    headline = "high_commit" if commits and stamped["high_commit"] else "high"
+    queue_headline = "queue_commit" if headline == "high_commit" else "queue"
     to_scan = [
         poller.scanned[names[i]] - result["sent"][i] for i in ok if names[i] in poller.scanned
     ]
@@ -432,29 +597,45 @@ def open_loop(args, bench: BenchTenant, mix: Mix, *, port: int, first: int, work
         for severity in ("any", "high")
     }
     figures = summarise(result, duration=args.duration)
+    high, queue = stamped[headline], stamped[queue_headline]
     return {
-        "queue_p50": percentile(to_queue["any"], 50),
-        "queue_p95": percentile(to_queue["any"], 95),
-        "queue_seen": len(to_queue["any"]),
-        "high_p50": percentile(to_queue["high"], 50),
-        "high_p95": percentile(to_queue["high"], 95),
-        "high_p99": percentile(to_queue["high"], 99),
-        "high_max": max(to_queue["high"], default=float("nan")),
-        "high_seen": len(to_queue["high"]),
+        # The product's own timestamps (the headline: independent of the observer's speed).
+        "source": "commit" if headline == "high_commit" else "created_at",
+        "queue_p50": percentile(queue, 50),
+        "queue_p95": percentile(queue, 95),
+        "queue_seen": len(queue),
+        "high_p50": percentile(high, 50),
+        "high_p95": percentile(high, 95),
+        "high_p99": percentile(high, 99),
+        "high_max": max(high, default=float("nan")),
+        "high_seen": len(high),
+        "created_high_p50": percentile(stamped["high"], 50),
+        "created_high_p95": percentile(stamped["high"], 95),
+        "scan_p50": percentile(stamped["scan"], 50),
+        "scan_p95": percentile(stamped["scan"], 95),
+        "scans_seen": len(stamped["scan"]),
+        "hit_p50": percentile(stamped["hit"], 50),
+        "hit_p95": percentile(stamped["hit"], 95),
+        "hit_p99": percentile(stamped["hit"], 99),
+        "hit_max": max(stamped["hit"], default=float("nan")),
+        "hits_seen": len(stamped["hit"]),
+        # The poller's first sightings: the cross-check that the rows were visible (committed)
+        # to a reader of the queue, slower by up to a poll's length.
+        "poll_queue_p95": percentile(to_queue["any"], 95),
+        "poll_queue_seen": len(to_queue["any"]),
+        "poll_high_p50": percentile(to_queue["high"], 50),
+        "poll_high_p95": percentile(to_queue["high"], 95),
+        "poll_high_seen": len(to_queue["high"]),
+        "poll_scan_p95": percentile(to_scan, 95),
+        "poll_hit_p95": percentile(to_hit, 95),
+        "poll_hits_seen": len(to_hit),
         "ack_hit_p50": percentile(after_ack, 50),
         "ack_hit_p95": percentile(after_ack, 95),
         "webhook": figures,
         "acknowledged": {names[i] for i in ok},
-        "scan_p50": percentile(to_scan, 50),
-        "scan_p95": percentile(to_scan, 95),
-        "hit_p50": percentile(to_hit, 50),
-        "hit_p95": percentile(to_hit, 95),
-        "hit_p99": percentile(to_hit, 99),
-        "hit_max": max(to_hit, default=float("nan")),
         "hits_expected": sum(1 for i in ok if trips[i]),
-        "hits_seen": len(to_hit),
-        "scans_seen": len(to_scan),
         "polls": poller.polls,
+        "poll_seconds": poller.seconds,
     }
 
 
@@ -573,6 +754,12 @@ def parse_args() -> argparse.Namespace:
         help="after each round, its N costliest statements per delivery (pg_stat_statements)",
     )
     parser.add_argument(
+        "--no-analyze",
+        dest="analyze",
+        action="store_false",
+        help="no ANALYZE before the open loop (to see the observer's slow polls apart)",
+    )
+    parser.add_argument(
         "--no-in-process",
         dest="in_process",
         action="store_false",
@@ -665,6 +852,8 @@ def main() -> None:
             write_json(args.json, backlog_figures(args, rounds))
             latency = None
             if args.duration > 0:
+                if args.analyze:
+                    say(f"  {analyze_observed()} (the tenants are new: see analyze_observed)")
                 port = free_port()
                 web = start_intake(
                     port=port, workers=3, threads=4, broker_db=broker_db,
@@ -721,28 +910,45 @@ def main() -> None:
             f"    open loop {args.rate:,.0f}/s for {args.duration:.0f} s: "
             f"{w['ok']:,}/{w['sent']:,} acknowledged, webhook p99 {w['p99']:.1f} ms"
         )
+        source = {
+            "commit": "the alert row's commit (pg_xact_commit_timestamp)",
+            "created_at": "the alert's created_at (commit timestamps not recorded here)",
+        }[latency["source"]]
+        say("    from the product's own timestamps, minus the POST's send time (one clock):")
         say(
-            f"    POST -> scanned (every message, {latency['scans_seen']:,}): p50 "
-            f"{latency['scan_p50']:.3f} s, p95 {latency['scan_p95']:.3f} s"
+            f"    POST -> scanned (MessageScan.scanned_at, every message, "
+            f"{latency['scans_seen']:,}): p50 {latency['scan_p50']:.3f} s, p95 "
+            f"{latency['scan_p95']:.3f} s"
         )
         say(
-            f"    POST -> finding (PolicyHit; {latency['hits_seen']}/{latency['hits_expected']} "
-            f"tripping lines found): p50 {latency['hit_p50']:.3f} s, p95 "
-            f"{latency['hit_p95']:.3f} s, p99 {latency['hit_p99']:.3f} s, max "
+            f"    POST -> finding (PolicyHit.created_at; {latency['hits_seen']}/"
+            f"{latency['hits_expected']} tripping lines found): p50 {latency['hit_p50']:.3f} s, "
+            f"p95 {latency['hit_p95']:.3f} s, p99 {latency['hit_p99']:.3f} s, max "
             f"{latency['hit_max']:.3f} s"
         )
         say(
-            f"    POST -> visible in the alert queue (alerts.selectors.alert_queue; "
-            f"{latency['queue_seen']}/{latency['hits_expected']}): p50 {latency['queue_p50']:.3f} "
-            f"s, p95 {latency['queue_p95']:.3f} s"
+            f"    POST -> alert in the queue, by {source} ({latency['queue_seen']}/"
+            f"{latency['hits_expected']}): p50 {latency['queue_p50']:.3f} s, p95 "
+            f"{latency['queue_p95']:.3f} s"
         )
         say(
-            f"    POST -> high-severity alert in the queue ({latency['high_seen']} lines; target "
-            f"p95 2 s, issue 12): p50 {latency['high_p50']:.3f} s, p95 {latency['high_p95']:.3f} "
-            f"s, p99 {latency['high_p99']:.3f} s, max {latency['high_max']:.3f} s"
+            f"    POST -> high-severity alert in the queue, by {source} ({latency['high_seen']} "
+            f"lines; target p95 2 s, issue 12): p50 {latency['high_p50']:.3f} s, p95 "
+            f"{latency['high_p95']:.3f} s, p99 {latency['high_p99']:.3f} s, max "
+            f"{latency['high_max']:.3f} s (by Alert.created_at: p50 "
+            f"{latency['created_high_p50']:.3f} s, p95 {latency['created_high_p95']:.3f} s)"
+        )
+        polls = max(latency["polls"], 1)
+        say(
+            f"    the poller's first sightings (cross-check of visibility; {latency['polls']:,} "
+            f"polls, {latency['poll_seconds'] / polls * 1e3:.0f} ms each on average): "
+            f"high-severity in the queue p50 {latency['poll_high_p50']:.3f} s, p95 "
+            f"{latency['poll_high_p95']:.3f} s ({latency['poll_high_seen']} lines); any alert "
+            f"p95 {latency['poll_queue_p95']:.3f} s; finding p95 {latency['poll_hit_p95']:.3f} "
+            f"s ({latency['poll_hits_seen']} found); scanned p95 {latency['poll_scan_p95']:.3f} s"
         )
         say(
-            f"    200 answered -> finding: p50 {latency['ack_hit_p50']:.3f} s, p95 "
+            f"    200 answered -> finding, polled: p50 {latency['ack_hit_p50']:.3f} s, p95 "
             f"{latency['ack_hit_p95']:.3f} s (the webhook's own queue left out)"
         )
     sent = next_index["packs"] + (int(args.rate * args.duration) if latency else 0)
@@ -761,9 +967,11 @@ def main() -> None:
             **{
                 key: latency[key]
                 for key in (
-                    "scan_p50", "scan_p95", "hit_p50", "hit_p95", "hit_p99", "hits_seen",
-                    "hits_expected", "queue_p50", "queue_p95", "queue_seen", "high_p50",
-                    "high_p95", "high_p99", "high_seen",
+                    "source", "scan_p50", "scan_p95", "hit_p50", "hit_p95", "hit_p99",
+                    "hits_seen", "hits_expected", "queue_p50", "queue_p95", "queue_seen",
+                    "high_p50", "high_p95", "high_p99", "high_seen", "created_high_p95",
+                    "poll_high_p50", "poll_high_p95", "poll_high_seen", "poll_queue_p95",
+                    "poll_hit_p95", "polls", "poll_seconds",
                 )
             },
         }  # fmt: skip

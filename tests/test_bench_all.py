@@ -46,6 +46,8 @@ CANNED: dict[str, dict[str, object]] = {
             "high_p50": 0.54,
             "high_p95": 1.02,
             "high_seen": 40,
+            "source": "commit",
+            "poll_high_p95": 1.31,
             "queue_p95": 1.04,
             "hit_p95": 0.9,
             "scan_p95": 0.8,
@@ -155,6 +157,9 @@ def test_every_row_states_figure_target_verdict_size_machine_and_date() -> None:
     assert webhook[3] == "met"
     end_to_end = rows["End to end, webhook -> alert (bench/pipeline.py, open loop)"]
     assert "p95 1.02 s" in end_to_end[1] and end_to_end[3] == "met"
+    # The headline is the database's own timestamps; the observer's polls stand beside it.
+    assert "from the alert rows' commit times" in end_to_end[1]
+    assert "polls saw them at p95 1.31 s" in end_to_end[1]
     assert rows["Processing behind the webhook (bench/pipeline.py, backlog)"][3] == "not met"
     detectors = rows["Detectors, the whole set (bench/detection.py)"]
     # Each detector's share; the ML scoring comparison is not a detector.
