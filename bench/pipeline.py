@@ -21,17 +21,17 @@ What runs (all on 127.0.0.1, bounded; what is started is stopped by its pid):
    text message each, exactly the webhook's bodies) inserted as pending, the drain woken as the
    webhook wakes it, timed until every delivery is processed and every message scanned; CPU of
    the worker, PostgreSQL and Redis from /proc;
-5. the open loop: gunicorn of its own, the generator of bench/_loadgen.py sending the mix at
-   ``--rate`` for ``--duration`` seconds to the packs tenant (the tables it reads ANALYZEd
-   first: its tenants are new). The figures, from the moment each POST was written, come from
-   the product's own timestamps, read after the loop: the scan mark's ``scanned_at``, the
-   finding's ``created_at`` and, for the lines that trip, the commit of their alert's row (or
-   its ``created_at`` where PostgreSQL keeps no commit times), high-severity ones apart (issue
-   12: a new high-severity message visible in the queue within 2 s p95 of the webhook). A
+5. the open loop: the intake's granian of its own, the generator of bench/_loadgen.py sending
+   the mix at ``--rate`` for ``--duration`` seconds to the packs tenant (the tables it reads
+   ANALYZEd first: its tenants are new). The figures, from the moment each POST was written,
+   come from the product's own timestamps, read after the loop: the scan mark's ``scanned_at``,
+   the finding's ``created_at`` and, for the lines that trip, the commit of their alert's row
+   (or its ``created_at`` where PostgreSQL keeps no commit times), high-severity ones apart
+   (issue 12: a new high-severity message visible in the queue within 2 s p95 of the webhook). A
    poller beside them times the first sight of each row, the alert as the queue page reads it
    (``alerts.selectors.alert_queue``, default filters): the cross-check that the rows were
-   visible, printed beside the headline. Then every acknowledged delivery is checked
-   archived exactly once, every message scanned once and every tripping line found.
+   visible, printed beside the headline. Then every acknowledged delivery is checked archived
+   exactly once, every message scanned once and every tripping line found.
 
 Run: ``.venv/bin/python bench/pipeline.py [--backlog 6000 --repeats 3 --rate 100 --duration 60]``
 with the local stack up (``scripts/stack.sh start run``). Figures: docs/benchmarks.md
