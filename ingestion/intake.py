@@ -33,7 +33,7 @@ from compliance_hub.digits import parse_count
 from compliance_hub.tenancy.models import Tenant
 
 from .models import WhatsAppSettings
-from .services import store_signed_delivery
+from .services import STORE_PREPARED, store_signed_delivery
 from .whatsapp.signature import signature_is_valid
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ _PREPARED = {
         f"LEFT JOIN {_SETTINGS} s ON s.tenant_id = t.id "  # nosec B608  # our table's name
         "WHERE t.slug = $1 AND t.status = $2; "
     ),
+    STORE_PREPARED[0]: STORE_PREPARED[1],
 }
 _LOOKUP_SQL = (
     "EXECUTE intake_set_tenant(%(slug)s, %(status)s); EXECUTE intake_secret(%(slug)s, %(status)s)"

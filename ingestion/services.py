@@ -113,8 +113,20 @@ _INSERT_DELIVERY_SQL = (
 
 
 # The webhook's store: the tenant's RLS setting and the insert in one execute, so in autocommit
-# one round trip and one implicit transaction, committed when execute() returns.
-_STORE_DELIVERY_SQL = "SELECT set_config('app.tenant_id', %s, true); " + _INSERT_DELIVERY_SQL
+# one round trip and one implicit transaction, committed when execute() returns. The insert is
+# prepared once per connection, with the lookup's statements (ingestion/intake.py prepares all
+# of them before the first lookup, and this runs only after one): parsing and planning it (its
+# RLS check included) on every delivery cost PostgreSQL more than executing it.
+STORE_PREPARED = (
+    "intake_store",
+    "PREPARE intake_store(bigint, bytea, text, jsonb, text) AS "  # noqa: S608  # nosec B608  # our table's name
+    f"INSERT INTO {Delivery._meta.db_table} "  # nosec B608  # our table's name
+    "(tenant_id, received_at, body, body_sha256, headers, status, attempts, last_error, summary, "
+    "redacted) VALUES ($1, statement_timestamp(), $2, $3, $4, $5, 0, '', '{}', false); ",
+)
+_STORE_DELIVERY_SQL = (
+    "SELECT set_config('app.tenant_id', %s, true); EXECUTE intake_store(%s, %s, %s, %s, %s)"
+)
 
 
 def _delivery_row(
@@ -137,11 +149,11 @@ def _insert_delivery(tenant: Tenant, body: bytes, headers: Mapping[str, str]) ->
 
 
 def store_signed_delivery(*, tenant_id: int, body: bytes, headers: Mapping[str, str]) -> None:
-    """The webhook's store of a delivery whose signature it checked (ingestion/intake.py): the
-    same row as :func:`receive_delivery`, and a wake-up after its commit (at most a window
-    later, ingestion/wakeup.py: wake_drain_soon), from a
-    connection in autocommit, where the insert commits before this returns (inside a caller's
-    transaction, with it)."""
+    """The webhook's store of a delivery whose signature it checked (ingestion/intake.py, on a
+    connection where it prepared ``STORE_PREPARED``): the same row as :func:`receive_delivery`,
+    and a wake-up after its commit (at most a window later, ingestion/wakeup.py:
+    wake_drain_soon), from a connection in autocommit, where the insert commits before this
+    returns (inside a caller's transaction, with it)."""
     _, _, values = _delivery_row(tenant_id, body, headers)
     with connection.cursor() as cursor:
         cursor.execute(_STORE_DELIVERY_SQL, [str(tenant_id), *values])
