@@ -8,7 +8,7 @@ from django import forms
 
 from compliance_hub.accounts.models import User
 from compliance_hub.digits import parse_id
-from compliance_hub.forms import OptionListSelect
+from compliance_hub.forms import OptionListSelect, RecordChoiceField
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee, Team
 from policies.models import Policy
@@ -49,7 +49,7 @@ class QueueFilterForm(forms.Form):
     # with hundreds of employees, Django's per-option templates were half of a page's CPU.
     status = forms.ChoiceField(choices=STATUS_FILTER, required=False, widget=OptionListSelect)
     severity = forms.ChoiceField(choices=SEVERITIES, required=False, widget=OptionListSelect)
-    policy = forms.ModelChoiceField(
+    policy = RecordChoiceField(
         queryset=Policy.objects.none(), required=False, widget=OptionListSelect
     )
     # Free text, since a firm's own term rules name their own categories; the built-in ones are
@@ -57,12 +57,10 @@ class QueueFilterForm(forms.Form):
     category = forms.CharField(
         max_length=64, required=False, widget=forms.TextInput(attrs={"list": "alert-categories"})
     )
-    employee = forms.ModelChoiceField(
+    employee = RecordChoiceField(
         queryset=Employee.objects.none(), required=False, widget=OptionListSelect
     )
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, widget=OptionListSelect
-    )
+    team = RecordChoiceField(queryset=Team.objects.none(), required=False, widget=OptionListSelect)
     assignee = forms.ChoiceField(required=False, widget=OptionListSelect)
     age = forms.ChoiceField(choices=AGES, required=False, widget=OptionListSelect)
     overdue = forms.BooleanField(required=False, label="Overdue only")
@@ -134,7 +132,7 @@ class TransitionForm(VersionedForm):
     )
 
 
-class ReviewerField(forms.ModelChoiceField):
+class ReviewerField(RecordChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return obj.email
 

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from compliance_hub.forms import RecordChoiceField
 from consent.models import Employee
 
 from .holds.models import LegalHold
@@ -17,7 +18,7 @@ from .search.query import MAX_QUERY_LENGTH
 
 
 class ConversationFilterForm(forms.Form):
-    employee = forms.ModelChoiceField(queryset=Employee.objects.none(), required=False)
+    employee = RecordChoiceField(queryset=Employee.objects.none(), required=False)
     since = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -65,7 +66,7 @@ SEARCH_HELP = (
 )
 
 
-class HoldChoiceField(forms.ModelChoiceField):
+class HoldChoiceField(RecordChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return obj.matter if obj.is_active else f"{obj.matter} (released)"
 
@@ -78,7 +79,7 @@ class MessageSearchForm(forms.Form):
         required=False, label="Search", max_length=MAX_QUERY_LENGTH, strip=False,
         help_text=SEARCH_HELP, widget=forms.TextInput(attrs={"type": "search"}),
     )  # fmt: skip
-    employee = forms.ModelChoiceField(queryset=Employee.objects.none(), required=False)
+    employee = RecordChoiceField(queryset=Employee.objects.none(), required=False)
     direction = forms.ChoiceField(
         required=False, choices=[("", "Both directions"), *Direction.choices]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Model
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -48,6 +49,22 @@ class RecordChoiceField(forms.ModelChoiceField):
                 self.error_messages["invalid_choice"], code="invalid_choice"
             )
         return super().to_python(value)
+
+
+class RecordMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """RecordChoiceField's rule for several records: each key an id in ASCII digits."""
+
+    def clean(self, value: Any) -> Any:
+        for key in value if isinstance(value, list | tuple) else []:
+            if isinstance(key, Model):
+                continue
+            if parse_id(key if isinstance(key, str) else str(key)) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": key},
+                )
+        return super().clean(value)
 
 
 def _attributes(attrs: dict[str, Any]) -> SafeString:

@@ -333,3 +333,49 @@ def test_the_paper_opt_in_refuses_a_notice_chosen_in_other_digits(client, tenant
     assert response.status_code in (200, 400)
     with tenant_scope(tenant_a):
         assert not ConsentEvent.objects.filter(employee=employee).exists()
+
+
+def test_every_form_choosing_records_by_id_goes_through_the_one_rule():
+    """Django's ModelChoiceField and ModelMultipleChoiceField look a key up with int(), which
+    reads Arabic-Indic and fullwidth digits; compliance_hub/forms.py's Record(Multiple)ChoiceField
+    check the id first, and every form of the product uses them."""
+    root = Path(__file__).resolve().parent.parent
+    risky = re.compile(r"forms\.Model(?:Multiple)?ChoiceField\s*[(:)]")
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for app in ("compliance_hub", "consent", "ingestion", "archive", "policies", "alerts")
+        for path in sorted((root / app).rglob("*.py"))
+        if path != root / "compliance_hub" / "forms.py" and "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if risky.search(line) and "isinstance" not in line and "->" not in line
+    ]
+    assert offenders == []
+
+
+def test_the_alert_queue_refuses_a_record_chosen_in_other_digits(tenant_a):
+    from alerts.forms import QueueFilterForm
+
+    employee = make_employee(tenant_a)
+    with tenant_scope(tenant_a):
+        chosen = QueueFilterForm({"employee": str(employee.pk)}, tenant=tenant_a)
+        assert chosen.is_valid(), chosen.errors
+        assert chosen.filters().employee_id == employee.pk
+        other = QueueFilterForm({"employee": as_arabic_indic(str(employee.pk))}, tenant=tenant_a)
+        assert not other.is_valid()
+        assert "employee" in other.errors
+
+
+def test_the_legal_hold_form_refuses_employees_chosen_in_other_digits(tenant_a):
+    from archive.holds.forms import LegalHoldForm
+
+    employee = make_employee(tenant_a)
+    body = {"matter": "Inquiry 7", "reason": "Regulator's request"}
+    with tenant_scope(tenant_a):
+        chosen = LegalHoldForm({**body, "employees": [str(employee.pk)]}, tenant=tenant_a)
+        assert chosen.is_valid(), chosen.errors
+        assert chosen.cleaned_data["employees"] == [employee.pk]
+        other = LegalHoldForm(
+            {**body, "employees": [as_arabic_indic(str(employee.pk))]}, tenant=tenant_a
+        )
+        assert not other.is_valid()
+        assert "employees" in other.errors

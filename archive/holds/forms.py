@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from compliance_hub.forms import RecordChoiceField, RecordMultipleChoiceField
 from compliance_hub.phones import phone_for_display
 from consent.models import Employee
 from consent.pseudonymised import PeopleLens, PseudonymRefused
@@ -16,7 +17,7 @@ from ..models import Conversation
 from ..search.models import SavedSearch
 
 
-class ConversationChoiceField(forms.ModelMultipleChoiceField):
+class ConversationChoiceField(RecordMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         client = obj.counterparty_name or (
             phone_for_display(obj.counterparty_wa_id)
@@ -40,7 +41,7 @@ class LegalHoldForm(forms.Form):
         max_length=200, help_text="The case, inquiry or request the hold serves"
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
-    employees = forms.ModelMultipleChoiceField(
+    employees = RecordMultipleChoiceField(
         queryset=Employee.objects.none(), required=False,
         help_text="Their messages, with any client (hold Ctrl or ⌘ to choose several)",
     )  # fmt: skip
@@ -58,7 +59,7 @@ class LegalHoldForm(forms.Form):
     until = forms.DateField(
         required=False, label="Until", widget=forms.DateInput(attrs={"type": "date"})
     )
-    saved_search = forms.ModelChoiceField(
+    saved_search = RecordChoiceField(
         queryset=SavedSearch.objects.none(), required=False,
         help_text="Kept as it is now: a later change to the saved search does not change "
         "the hold",

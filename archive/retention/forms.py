@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from compliance_hub.forms import RecordChoiceField
 from compliance_hub.tenancy.models import Tenant
 from consent.models import Employee, Team
 
@@ -24,7 +25,7 @@ class RetentionPolicyForm(forms.Form):
         help_text="Leave empty for the regulation's period. Never below its floor.",
     )  # fmt: skip
     scope = forms.ChoiceField(label="Applies to", choices=RetentionPolicy.ScopeChoice.choices)
-    team = forms.ModelChoiceField(
+    team = RecordChoiceField(
         label="Team", queryset=Team.objects.none(), required=False,
         help_text="When it applies to one team",
     )  # fmt: skip
@@ -46,9 +47,7 @@ class ErasureRequestForm(forms.Form):
         label="Client's WhatsApp number", max_length=40, required=False,
         help_text="With the country code, e.g. +55 11 98765-4321",
     )  # fmt: skip
-    employee = forms.ModelChoiceField(
-        label="Employee", queryset=Employee.objects.none(), required=False
-    )
+    employee = RecordChoiceField(label="Employee", queryset=Employee.objects.none(), required=False)
     law = forms.ChoiceField(label="Made under", choices=ErasureRequest.Law.choices)
     requested_by = forms.CharField(
         label="Who asked", max_length=200, help_text="The person, or who wrote on their behalf"
