@@ -82,7 +82,7 @@ def _markers(n: int) -> list[str]:
     field shown as a link), odd ones with a spreadsheet formula character (for CSV exports)."""
     start = "javascript:" if n % 2 == 0 else FORMULA_STARTS[n // 2 % 4]
     return [
-        f'{start}x{n}()//"><img src=x onerror=x{n}()><script>x{n}()</script>t{n}{{{{7*7}}}}',
+        f'{start}x{n}()//"><img src=x onerror=x{n}()><script>x{n}()</script>tpl{n}q{{{{7*7}}}}',
         f'{start}x{n}()//"><img src=x onerror=x{n}()><script>x{n}()</script>',
         f'{start}"><img src=x onerror=x{n}()>',
         f'"><img src=x onerror=x{n}()>',
@@ -243,7 +243,8 @@ def _check(
         text = "".join(page.text)
         if shown is not None:
             shown.update(int(n) for n in re.findall(r"x(\d+)\(\)", text))
-        evaluated = [f"template evaluated: t{n}49" for n in fields if f"t{n}49" in text]
+        # "tpl", "q": a page's own base64 (a proof's signature) held "t1949" once by chance.
+        evaluated = [f"template evaluated: tpl{n}q49" for n in fields if f"tpl{n}q49" in text]
         return [named(p) for p in page.problems + evaluated], page.links
     if kind == "text/csv":
         problems = []
